@@ -1,0 +1,128 @@
+/**
+ * `vbkpool bench`: hash rate of each mining kernel, per thread and in total, over 1..N threads.
+ *
+ * @module
+ */
+import { UsageError } from "./args.ts";
+import type { Command, CommandContext } from "./command.ts";
+import { type BenchReply, type BenchRequest, spawnBenchWorker } from "./bench_worker.ts";
+
+const KERNELS = ["wasm", "ts"] as const;
+
+/** One measured row. */
+export interface BenchRow {
+  /** Kernel name. */
+  kernel: string;
+  /** Threads used at once. */
+  threads: number;
+  /** Total hashes per second. */
+  total: number;
+  /** Per-thread hashes per second (mean). */
+  perThread: number;
+}
+
+function parseThreads(text: string | undefined): number[] {
+  const cores = navigator.hardwareConcurrency || 1;
+  if (text === undefined) return cores > 1 ? [1, cores] : [1];
+  const range = /^(\d+)\.\.(\d+)$/.exec(text.trim());
+  if (range) {
+    const a = Number(range[1]), b = Number(range[2]);
+    if (a < 1 || b < a || b > 256) throw new UsageError(`--threads range ${text} is not valid`);
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  }
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || Number(text) > 256) {
+    throw new UsageError(`--threads expects N or A..B (1..256), got ${JSON.stringify(text)}`);
+  }
+  const n = Number(text);
+  return n === 1 ? [1] : [1, n];
+}
+
+async function measure(kernel: BenchRequest["kernel"], threads: number, ms: number) {
+  const workers = Array.from({ length: threads }, spawnBenchWorker);
+  try {
+    const replies = await Promise.all(
+      workers.map((w, i) =>
+        new Promise<BenchReply>((resolve, reject) => {
+          w.onmessage = (e: MessageEvent<BenchReply>) => resolve(e.data);
+          w.onerror = (e) => {
+            e.preventDefault();
+            reject(new Error(e.message));
+          };
+          w.postMessage({ kernel, ms, startNonce: i * 0x10000000 } satisfies BenchRequest);
+        })
+      ),
+    );
+    const rates = replies.map((r) => r.hashes / (r.ms / 1000));
+    const total = rates.reduce((a, b) => a + b, 0);
+    return { kernel, threads, total, perThread: total / threads };
+  } finally {
+    for (const w of workers) w.terminate();
+  }
+}
+
+function formatRate(hs: number): string {
+  if (hs >= 1e6) return `${(hs / 1e6).toFixed(2)} MH/s`;
+  if (hs >= 1e3) return `${(hs / 1e3).toFixed(1)} kH/s`;
+  return `${hs.toFixed(0)} H/s`;
+}
+
+/**
+ * Format rows as a table.
+ *
+ * @param rows Measured rows.
+ * @returns Table text.
+ */
+export function formatBenchTable(rows: readonly BenchRow[]): string {
+  const lines = ["kernel  threads  total         per thread    scaling"];
+  for (const r of rows) {
+    const one = rows.find((o) => o.kernel === r.kernel && o.threads === 1);
+    const scaling = one ? `${(r.total / one.total).toFixed(2)}x` : "";
+    lines.push(
+      `${r.kernel.padEnd(6)}  ${String(r.threads).padStart(7)}  ${
+        formatRate(r.total).padEnd(12)
+      }  ${formatRate(r.perThread).padEnd(12)}  ${scaling}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+async function run(ctx: CommandContext): Promise<number> {
+  if (ctx.args.positionals.length > 0) throw new UsageError("bench takes no arguments");
+  const seconds = (ctx.args.options.seconds as number | undefined) ?? 3;
+  if (!(seconds > 0 && seconds <= 3600)) throw new UsageError("--seconds must be in (0, 3600]");
+  const threads = parseThreads(ctx.args.options.threads as string | undefined);
+  const only = ctx.args.options.kernel as string | undefined;
+  if (only !== undefined && !(KERNELS as readonly string[]).includes(only)) {
+    throw new UsageError(`--kernel must be one of ${KERNELS.join(", ")}`);
+  }
+  const rows: BenchRow[] = [];
+  for (const kernel of KERNELS) {
+    if (only !== undefined && kernel !== only) continue;
+    for (const t of threads) {
+      if (ctx.stopSignal.aborted) break;
+      rows.push(await measure(kernel, t, seconds * 1000));
+    }
+  }
+  console.log(formatBenchTable(rows));
+  if (ctx.args.options.json) console.log(JSON.stringify({ rows }));
+  return 0;
+}
+
+/** The `bench` command. */
+export const benchCommand: Command = {
+  name: "bench",
+  summary: "measure the hash rate of the mining kernels",
+  usage: ["bench [--seconds S] [--threads N | --threads A..B] [--kernel wasm|ts]"],
+  description: [
+    "Each kernel hashes for S seconds on 1 thread and on N threads at once (or on every count",
+    "from A to B), and the total and per-thread rates are printed as a table.",
+  ],
+  options: [
+    { flag: "seconds", kind: "number", valueName: "S", doc: "seconds per measurement (3)" },
+    { flag: "threads", kind: "string", valueName: "N|A..B", doc: "threads (default 1 and all)" },
+    { flag: "kernel", kind: "string", valueName: "NAME", doc: "only this kernel (wasm or ts)" },
+    { flag: "json", kind: "boolean", doc: "also print the rows as JSON" },
+  ],
+  sections: [],
+  run,
+};

@@ -1,0 +1,15 @@
+/**
+ * The `vbkpool` command line: one module per subcommand, the configuration schema and loader,
+ * logging set-up and the runner. Nothing imports `cli/`; `main.ts` calls {@linkcode runCli}.
+ *
+ * @module
+ */
+import type { Command } from "./command.ts";
+import { benchCommand } from "./bench.ts";
+import { hashCommand } from "./hash.ts";
+
+export { runCli } from "./run.ts";
+export type { Command } from "./command.ts";
+
+/** Every implemented command, in help order. */
+export const COMMANDS: readonly Command[] = [hashCommand, benchCommand];
