@@ -8,18 +8,29 @@
 import { dirname, join, normalize } from "node:path";
 
 const ROOT = normalize(join(dirname(new URL(import.meta.url).pathname), ".."));
-const SOURCE_DIRS = ["cli", "hash", "protocol", "server", "store", "payouts", "devnet", "miner"];
+const SOURCE_DIRS = [
+  "cli",
+  "hash",
+  "protocol",
+  "net",
+  "server",
+  "store",
+  "payouts",
+  "devnet",
+  "miner",
+];
 
 /** Which top-level folders each folder may import (besides itself). */
 const ALLOWED: Record<string, string[]> = {
   hash: [],
   protocol: ["hash"],
+  net: ["protocol"],
   store: ["hash"],
-  server: ["protocol", "hash", "store"],
-  payouts: ["protocol", "hash", "store"],
-  devnet: ["protocol", "hash"],
-  miner: ["protocol", "hash"],
-  cli: ["server", "miner", "devnet", "payouts", "store", "protocol", "hash"],
+  server: ["net", "protocol", "hash", "store"],
+  payouts: ["net", "protocol", "hash", "store"],
+  devnet: ["net", "protocol", "hash"],
+  miner: ["net", "protocol", "hash"],
+  cli: ["server", "miner", "devnet", "payouts", "store", "net", "protocol", "hash"],
   bench: SOURCE_DIRS,
   tests: SOURCE_DIRS.concat(["bench", "tests"]),
   _tools: SOURCE_DIRS,

@@ -1,0 +1,178 @@
+/**
+ * A TCP listener for newline-delimited text: accepts connections, enforces a per-IP connection
+ * cap and a ban hook, sweeps deadlines once a second, and stops cleanly.
+ *
+ * @module
+ */
+import { LineConnection, type LineConnectionOptions, type LineHandler } from "./line_connection.ts";
+
+/** Options for {@linkcode LineServer}. */
+export interface LineServerOptions extends LineConnectionOptions {
+  /** Address to bind. @default "127.0.0.1" */
+  hostname?: string;
+  /** Port to bind; 0 picks a free one. */
+  port: number;
+  /** Most simultaneous connections from one IP (0 = unlimited). @default 0 */
+  maxConnectionsPerIp?: number;
+  /** Most simultaneous connections in all (0 = unlimited). @default 0 */
+  maxConnections?: number;
+  /** Loopback peers skip the per-IP cap and the ban hook. @default false */
+  exemptLoopback?: boolean;
+  /** Whether an IP is banned; banned peers are closed at once. */
+  isBanned?: (ip: string) => boolean;
+  /** Called for each accepted connection; returns the connection's handler. */
+  onConnection: (conn: LineConnection) => LineHandler;
+  /** Called when a connection is refused (cap or ban), for metrics and logs. */
+  onRefused?: (ip: string, reason: string) => void;
+  /** Deadline sweep interval. @default 1000 */
+  sweepMs?: number;
+}
+
+/**
+ * Whether an address is loopback.
+ *
+ * @example Usage
+ * ```ts
+ * import { isLoopback } from "./line_server.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(isLoopback("127.0.0.1"), true);
+ * assert.equal(isLoopback("10.0.0.1"), false);
+ * ```
+ *
+ * @param ip Address text.
+ * @returns `true` for 127.0.0.0/8 and ::1.
+ */
+export function isLoopback(ip: string): boolean {
+  return ip.startsWith("127.") || ip === "::1" || ip.startsWith("::ffff:127.");
+}
+
+/** A listening line server. Create with {@linkcode LineServer.listen}. */
+export class LineServer {
+  /** The bound address. */
+  readonly addr: Deno.NetAddr;
+  /** Live connections by id. */
+  readonly connections: Map<number, LineConnection> = new Map();
+
+  #listener: Deno.Listener;
+  #options: LineServerOptions;
+  #perIp = new Map<string, number>();
+  #sweeper: ReturnType<typeof setInterval>;
+  #accepting: Promise<void>;
+  #stopped = false;
+
+  private constructor(listener: Deno.Listener, options: LineServerOptions) {
+    this.#listener = listener;
+    this.#options = options;
+    this.addr = listener.addr as Deno.NetAddr;
+    this.#sweeper = setInterval(() => this.sweep(Date.now()), options.sweepMs ?? 1000);
+    this.#accepting = this.#acceptLoop();
+  }
+
+  /**
+   * Bind and start accepting.
+   *
+   * @param options Address, limits and the connection callback.
+   * @returns The running server.
+   */
+  static listen(options: LineServerOptions): LineServer {
+    const listener = Deno.listen({ hostname: options.hostname ?? "127.0.0.1", port: options.port });
+    return new LineServer(listener, options);
+  }
+
+  /**
+   * Close every connection whose deadline has passed.
+   *
+   * @param now Current time in ms.
+   */
+  sweep(now: number): void {
+    for (const conn of this.connections.values()) {
+      if (conn.deadline <= now) conn.close(conn.deadlineReason);
+    }
+  }
+
+  /**
+   * Stop accepting new connections; existing ones stay open.
+   */
+  stopAccepting(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    try {
+      this.#listener.close();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  /**
+   * Stop accepting, close every connection and wait for their read loops to end.
+   *
+   * @param reason Close reason given to each connection.
+   */
+  async close(reason = "server shutting down"): Promise<void> {
+    this.stopAccepting();
+    clearInterval(this.#sweeper);
+    const done = [...this.connections.values()].map((c) => {
+      c.close(reason);
+      return c.done;
+    });
+    await Promise.allSettled([this.#accepting, ...done]);
+  }
+
+  #refuse(conn: Deno.Conn, ip: string, reason: string): void {
+    try {
+      conn.close();
+    } catch {
+      // Ignore.
+    }
+    this.#options.onRefused?.(ip, reason);
+  }
+
+  #admit(conn: Deno.Conn): void {
+    const ip = (conn.remoteAddr as Deno.NetAddr).hostname ?? "";
+    const o = this.#options;
+    const exempt = o.exemptLoopback === true && isLoopback(ip);
+    if (!exempt && o.isBanned?.(ip)) return this.#refuse(conn, ip, "banned");
+    if (o.maxConnections && this.connections.size >= o.maxConnections) {
+      return this.#refuse(conn, ip, "server full");
+    }
+    const count = this.#perIp.get(ip) ?? 0;
+    if (!exempt && o.maxConnectionsPerIp && count >= o.maxConnectionsPerIp) {
+      return this.#refuse(conn, ip, "too many connections from this IP");
+    }
+    const lc = new LineConnection(conn, o);
+    this.connections.set(lc.id, lc);
+    this.#perIp.set(ip, count + 1);
+    let handler: LineHandler;
+    try {
+      handler = o.onConnection(lc);
+    } catch {
+      lc.close("internal error");
+      handler = { onLine() {} };
+    }
+    void lc.start({
+      onLine: (line) => handler.onLine(line),
+      onClose: (reason) => {
+        this.connections.delete(lc.id);
+        const left = (this.#perIp.get(ip) ?? 1) - 1;
+        if (left <= 0) this.#perIp.delete(ip);
+        else this.#perIp.set(ip, left);
+        handler.onClose?.(reason);
+      },
+    });
+  }
+
+  async #acceptLoop(): Promise<void> {
+    while (!this.#stopped) {
+      let conn: Deno.Conn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (err) {
+        if (this.#stopped || err instanceof Deno.errors.BadResource) break;
+        // Transient accept errors (e.g. EMFILE): back off briefly and continue.
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      this.#admit(conn);
+    }
+  }
+}
