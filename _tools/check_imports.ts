@@ -31,7 +31,7 @@ const ALLOWED: Record<string, string[]> = {
   devnet: ["net", "protocol", "hash"],
   miner: ["net", "protocol", "hash"],
   cli: ["server", "miner", "devnet", "payouts", "store", "net", "protocol", "hash"],
-  bench: SOURCE_DIRS,
+  bench: SOURCE_DIRS.concat(["tests"]),
   tests: SOURCE_DIRS.concat(["bench", "tests"]),
   _tools: SOURCE_DIRS,
 };
