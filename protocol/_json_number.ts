@@ -52,6 +52,8 @@ export function parseJsonKeepingNumbers(text: string): unknown {
   return parseWithReviver(text, keepSource);
 }
 
+const LEADING_ZEROS_RE = /^0+/;
+
 /** Largest exponent magnitude considered; larger values are out of any range we accept. */
 const MAX_EXPONENT = 400;
 
@@ -101,7 +103,7 @@ export function jsonInteger(num: JsonNumber): bigint | undefined {
     exponent = expSign * Number(expDigits);
   }
   if (i !== src.length || intDigits.length === 0) return undefined;
-  const digits = (intDigits + fracDigits).replace(/^0+/, "");
+  const digits = (intDigits + fracDigits).replace(LEADING_ZEROS_RE, "");
   if (digits.length === 0) return 0n;
   const scale = exponent - fracDigits.length;
   if (digits.length + scale > MAX_EXPONENT) return undefined;

@@ -26,7 +26,8 @@ export type ParseAuthorizeResult =
  * (`bad_extranonce_size`, `bad_ntime_size`, `bad_nonce_size`, checked in that order) and a
  * non-hex digit gives `bad_hex`. The extranonce is read as an unsigned 64-bit value; whether
  * the connection owns it, whether the job exists and whether ntime is in range are the
- * caller's checks.
+ * caller's checks. Unlike the original server (stratum-veriblock.md §5.4), all format checks
+ * come before the job lookup: a malformed submit cannot be a share, whatever its job.
  *
  * @example Usage
  * ```ts

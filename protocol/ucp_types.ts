@@ -112,11 +112,14 @@ export interface UcpCapabilities {
   capabilities: string;
 }
 
-/** Server → client: a reply that carries only the request id. */
-export interface UcpReply<C extends string> {
+/**
+ * Server → client: a message that carries only the request id (the SUCCESS replies,
+ * MINING_RESET, ERROR_UNKNOWN_COMMAND).
+ */
+export interface UcpIdOnly<C extends string> {
   /** Command name. */
   command: C;
-  /** The request id being answered, 0..2^31-1. */
+  /** Request id (of the request being answered, for replies), 0..2^31-1. */
   requestId: number;
 }
 
@@ -207,18 +210,18 @@ export type UcpMessage =
   | UcpMiningResetAck
   | UcpMiningMempoolUpdateAck
   | UcpCapabilities
-  | UcpReply<"MINING_AUTH_SUCCESS">
+  | UcpIdOnly<"MINING_AUTH_SUCCESS">
   | UcpFailure<"MINING_AUTH_FAILURE">
-  | UcpReply<"MINING_SUBSCRIBE_SUCCESS">
+  | UcpIdOnly<"MINING_SUBSCRIBE_SUCCESS">
   | UcpFailure<"MINING_SUBSCRIBE_FAILURE">
-  | UcpReply<"MINING_UNSUBSCRIBE_SUCCESS">
+  | UcpIdOnly<"MINING_UNSUBSCRIBE_SUCCESS">
   | UcpFailure<"MINING_UNSUBSCRIBE_FAILURE">
   | UcpMiningJob
   | UcpMiningMempoolUpdate
-  | UcpReply<"MINING_RESET">
-  | UcpReply<"MINING_SUBMIT_SUCCESS">
+  | UcpIdOnly<"MINING_RESET">
+  | UcpIdOnly<"MINING_SUBMIT_SUCCESS">
   | UcpFailure<"MINING_SUBMIT_FAILURE">
-  | UcpReply<"ERROR_UNKNOWN_COMMAND">;
+  | UcpIdOnly<"ERROR_UNKNOWN_COMMAND">;
 
 /** The message type for one command name. */
 export type UcpMessageOf<C extends UcpCommand> = Extract<UcpMessage, { command: C }>;
