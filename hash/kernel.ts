@@ -1,0 +1,333 @@
+/**
+ * vBlake kernels: one interface over the WebAssembly kernel (native i64, fully unrolled,
+ * ~15–20× the TypeScript reference) and the reference itself. Used by the miner, the
+ * benchmark and chain verification.
+ *
+ * A scan hashes a 64-byte header template with nonces `startNonce`, `startNonce + 1`, …
+ * written big-endian into bytes 60..63 (the template's own nonce bytes are ignored; the
+ * caller's array is never modified) and reports every nonce whose hash is below the target.
+ *
+ * @module
+ */
+
+import { MAX_TARGET, targetToBytes } from "./difficulty.ts";
+import { bytesToHex, hexToBytes } from "./hex.ts";
+import { vblake, VBLAKE_BLOCK_SIZE, VBLAKE_SIZE } from "./vblake.ts";
+import { VBLAKE_WASM_BASE64 } from "./_vblake_wasm.ts";
+import {
+  HASH_OFFSET,
+  HEADER_OFFSET,
+  MAX_RESULTS,
+  RESULTS_OFFSET,
+  TARGET_OFFSET,
+  TRIED_OFFSET,
+} from "./_wasm_layout.ts";
+
+/** Default cap on found nonces per scan. */
+export const DEFAULT_MAX_RESULTS = 256;
+
+/** Largest `maxResults` a scan accepts (the WebAssembly results area). */
+export const SCAN_MAX_RESULTS: number = MAX_RESULTS;
+
+/** Options for {@linkcode VblakeKernel.scan}. */
+export interface ScanOptions {
+  /** First nonce, a uint32. */
+  startNonce: number;
+  /** How many nonces to try; `startNonce + count` must not pass 2^32 (no wrap-around). */
+  count: number;
+  /** Share target: a bigint in 0..2^192−1, or its 24 big-endian bytes. */
+  target: bigint | Uint8Array;
+  /** Stop after this many finds (1..{@linkcode SCAN_MAX_RESULTS}). @default 256 */
+  maxResults?: number;
+}
+
+/** What a scan found. */
+export interface ScanResult {
+  /** Nonces (uint32, ascending) whose hash is below the target. */
+  nonces: number[];
+  /** Nonces tried: `count`, or fewer when `maxResults` finds stopped the scan early. */
+  tried: number;
+}
+
+/** A vBlake implementation: single hashes and nonce scans. */
+export interface VblakeKernel {
+  /** "wasm" or "ts". */
+  readonly name: string;
+  /** Hash a 64-byte header into 24 bytes. */
+  hash(header: Uint8Array): Uint8Array;
+  /** Try `count` nonces on a header template; see {@linkcode ScanOptions}. */
+  scan(header: Uint8Array, options: ScanOptions): ScanResult;
+}
+
+interface ScanPlan {
+  start: number;
+  count: number;
+  target: Uint8Array;
+  maxResults: number;
+}
+
+function checkHeader(header: unknown, action: string): asserts header is Uint8Array {
+  if (!(header instanceof Uint8Array)) {
+    throw new TypeError(`Cannot ${action}: header is not a Uint8Array`);
+  }
+  if (header.length !== VBLAKE_BLOCK_SIZE) {
+    throw new RangeError(`Cannot ${action}: expected a 64-byte header, got ${header.length}`);
+  }
+}
+
+function checkInteger(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`Cannot scan: ${name} must be an integer, got ${String(value)}`);
+  }
+  if (value < min || value > max) {
+    throw new RangeError(`Cannot scan: ${name} ${value} is not in ${min}..${max}`);
+  }
+  return value;
+}
+
+function planScan(header: unknown, options: ScanOptions): ScanPlan {
+  checkHeader(header, "scan");
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("Cannot scan: options must be an object");
+  }
+  const start = checkInteger(options.startNonce, "startNonce", 0, 0xFFFFFFFF);
+  const count = checkInteger(options.count, "count", 0, 2 ** 32);
+  if (start + count > 2 ** 32) {
+    throw new RangeError(
+      `Cannot scan: nonces ${start}..${
+        start + count - 1
+      } pass 2^32-1 (roll the timestamp or extranonce instead)`,
+    );
+  }
+  const maxResults = checkInteger(
+    options.maxResults ?? DEFAULT_MAX_RESULTS,
+    "maxResults",
+    1,
+    MAX_RESULTS,
+  );
+  const { target } = options;
+  let targetBytes: Uint8Array;
+  if (typeof target === "bigint") {
+    targetBytes = targetToBytes(target);
+  } else if (target instanceof Uint8Array) {
+    if (target.length !== VBLAKE_SIZE) {
+      throw new RangeError(`Cannot scan: target must be 24 bytes, got ${target.length}`);
+    }
+    targetBytes = target;
+  } else {
+    throw new TypeError("Cannot scan: target must be a bigint or a Uint8Array");
+  }
+  return { start, count, target: targetBytes, maxResults };
+}
+
+/** Big-endian a < b for equal-length byte strings. */
+function lessThan(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) return a[i]! < b[i]!;
+  }
+  return false;
+}
+
+class ReferenceKernel implements VblakeKernel {
+  readonly name = "ts";
+
+  hash(header: Uint8Array): Uint8Array {
+    return vblake(header);
+  }
+
+  scan(header: Uint8Array, options: ScanOptions): ScanResult {
+    const { start, count, target, maxResults } = planScan(header, options);
+    const work = header.slice();
+    const view = new DataView(work.buffer);
+    const nonces: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const nonce = start + i;
+      view.setUint32(60, nonce);
+      if (lessThan(vblake(work), target)) {
+        nonces.push(nonce);
+        if (nonces.length >= maxResults) return { nonces, tried: i + 1 };
+      }
+    }
+    return { nonces, tried: count };
+  }
+}
+
+interface WasmExports {
+  memory: WebAssembly.Memory;
+  hash(): void;
+  scan(startNonce: number, count: number, maxResults: number): number;
+}
+
+/** Largest count per call into the module (its loop counter is an i32). */
+const WASM_CHUNK = 2 ** 31;
+
+class WasmKernel implements VblakeKernel {
+  readonly name = "wasm";
+  #exports: WasmExports;
+  #bytes: Uint8Array;
+  #words: Uint32Array;
+
+  constructor(exports: WasmExports) {
+    this.#exports = exports;
+    // The module's memory has a fixed size, so these views stay valid.
+    this.#bytes = new Uint8Array(exports.memory.buffer);
+    this.#words = new Uint32Array(exports.memory.buffer);
+  }
+
+  hash(header: Uint8Array): Uint8Array {
+    checkHeader(header, "hash header");
+    this.#bytes.set(header, HEADER_OFFSET);
+    this.#exports.hash();
+    return this.#bytes.slice(HASH_OFFSET, HASH_OFFSET + VBLAKE_SIZE);
+  }
+
+  scan(header: Uint8Array, options: ScanOptions): ScanResult {
+    const { start, count, target, maxResults } = planScan(header, options);
+    this.#bytes.set(header, HEADER_OFFSET);
+    this.#bytes.set(target, TARGET_OFFSET);
+    const nonces: number[] = [];
+    let tried = 0;
+    while (tried < count && nonces.length < maxResults) {
+      const chunk = Math.min(count - tried, WASM_CHUNK);
+      const found = this.#exports.scan(start + tried, chunk, maxResults - nonces.length);
+      for (let k = 0; k < found; k++) nonces.push(this.#words[RESULTS_OFFSET / 4 + k]!);
+      tried += this.#words[TRIED_OFFSET / 4]!;
+    }
+    return { nonces, tried };
+  }
+}
+
+let wasmModule: WebAssembly.Module | undefined;
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+/**
+ * Create the WebAssembly kernel (synchronous: the ~20 KB module is compiled once per thread
+ * and instantiated per kernel; each kernel owns its memory, so keep one per worker).
+ *
+ * @example Usage
+ * ```ts
+ * import { createWasmKernel } from "./kernel.ts";
+ * import { bytesToHex } from "./hex.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = createWasmKernel();
+ * assert.equal(
+ *   bytesToHex(kernel.hash(new Uint8Array(64)), { upper: true }),
+ *   "235FCE01D9434261188E046AE97ACA9EDC8530AE042B586C",
+ * );
+ * ```
+ *
+ * @returns A kernel named "wasm".
+ * @throws {Error} When WebAssembly is not available.
+ */
+export function createWasmKernel(): VblakeKernel {
+  if (typeof WebAssembly !== "object" || typeof WebAssembly.Module !== "function") {
+    throw new Error("Cannot create the wasm kernel: WebAssembly is not available");
+  }
+  wasmModule ??= new WebAssembly.Module(decodeBase64(VBLAKE_WASM_BASE64));
+  const instance = new WebAssembly.Instance(wasmModule, {});
+  return new WasmKernel(instance.exports as unknown as WasmExports);
+}
+
+/**
+ * Create the plain TypeScript reference kernel.
+ *
+ * @example Usage
+ * ```ts
+ * import { createReferenceKernel } from "./kernel.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = createReferenceKernel();
+ * const { nonces, tried } = kernel.scan(new Uint8Array(64), {
+ *   startNonce: 0,
+ *   count: 10,
+ *   target: 2n ** 192n - 1n, // difficulty 1: every hash but all-FF qualifies
+ * });
+ * assert.equal(tried, 10);
+ * assert.equal(nonces.length, 10);
+ * ```
+ *
+ * @returns A kernel named "ts".
+ */
+export function createReferenceKernel(): VblakeKernel {
+  return new ReferenceKernel();
+}
+
+/** Fixed self-test headers (spec §5.2 #5 and two synthetic ones) and their hashes. */
+const SELF_TEST: readonly (readonly [string, string])[] = [
+  [
+    "00001388000294E7DC3E3BE21A96ECCF0FBDF5F62A3331DC995C36B0935637860679DDD5DB0F135312B2C27867C9A83EF1B99B985C9B949307023AD672BAFD77",
+    "000000000000480D8196D5B0B41861D032377F5165BB4452",
+  ],
+  ["00".repeat(64), "235FCE01D9434261188E046AE97ACA9EDC8530AE042B586C"],
+  ["FF".repeat(64), "44B05CFD52BAC69B82ED47227E14A0BD2B2EF284F6534D49"],
+];
+
+/**
+ * Check a kernel against known hashes and against the reference kernel (single hashes and a
+ * 512-nonce scan at difficulty 16).
+ *
+ * @example Usage
+ * ```ts
+ * import { checkKernel, createWasmKernel } from "./kernel.ts";
+ *
+ * checkKernel(createWasmKernel()); // throws on any mismatch
+ * ```
+ *
+ * @param kernel The kernel to test.
+ * @throws {Error} Describing the first mismatch.
+ */
+export function checkKernel(kernel: VblakeKernel): void {
+  const reference = createReferenceKernel();
+  for (const [headerHex, hashHex] of SELF_TEST) {
+    const got = bytesToHex(kernel.hash(hexToBytes(headerHex)), { upper: true });
+    if (got !== hashHex) {
+      throw new Error(`Cannot trust kernel ${kernel.name}: hash ${got}, expected ${hashHex}`);
+    }
+  }
+  const header = hexToBytes(SELF_TEST[0]![0]);
+  const options = { startNonce: 0xFFFFFE00, count: 512, target: MAX_TARGET / 16n };
+  const want = reference.scan(header, options).nonces.join(",");
+  const got = kernel.scan(header, options).nonces.join(",");
+  if (got !== want) {
+    throw new Error(`Cannot trust kernel ${kernel.name}: scan found [${got}], expected [${want}]`);
+  }
+}
+
+/** Options for {@linkcode createBestKernel}. */
+export interface CreateBestKernelOptions {
+  /** Called with the reason when the WebAssembly kernel is unusable. */
+  onFallback?: (reason: unknown) => void;
+}
+
+/**
+ * Create the fastest kernel that passes {@linkcode checkKernel}: WebAssembly when available
+ * and correct, otherwise the reference.
+ *
+ * @example Usage
+ * ```ts
+ * import { createBestKernel } from "./kernel.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(createBestKernel().name, "wasm");
+ * ```
+ *
+ * @param options Fallback notification.
+ * @returns A kernel.
+ */
+export function createBestKernel(options: CreateBestKernelOptions = {}): VblakeKernel {
+  try {
+    const kernel = createWasmKernel();
+    checkKernel(kernel);
+    return kernel;
+  } catch (error) {
+    options.onFallback?.(error);
+    return createReferenceKernel();
+  }
+}
