@@ -163,8 +163,17 @@ export function metapackageHash(intermediate: Uint8Array, extranonce: bigint): U
   return sha256(concat(meta, encodeExtranonce(extranonce)));
 }
 
+/** A job's precomputed halves for {@linkcode merkleRootFromTxRoot}. */
+export interface TxRootParts {
+  /** {@linkcode txRoot} of the job, 32 bytes. */
+  txRoot: Uint8Array;
+  /** The job's `intermediate_metapackage_hash`, 32 bytes. */
+  metapackageHash: Uint8Array;
+}
+
 /**
- * The full 32-byte top-level root from a precomputed {@linkcode txRoot}: two SHA-256 calls.
+ * The full 32-byte top-level root from a precomputed {@linkcode txRoot}: two SHA-256 calls
+ * per extranonce.
  *
  * @example Usage
  * ```ts
@@ -172,25 +181,27 @@ export function metapackageHash(intermediate: Uint8Array, extranonce: bigint): U
  * import { bytesToHex } from "./hex.ts";
  * import assert from "node:assert/strict";
  *
- * const tx = txRoot(new Uint8Array(32).fill(0x11), new Uint8Array(32).fill(0x22));
- * const root = merkleRootFromTxRoot(tx, new Uint8Array(32).fill(0x33), 0x7c000000000f4240n);
+ * const job = {
+ *   txRoot: txRoot(new Uint8Array(32).fill(0x11), new Uint8Array(32).fill(0x22)),
+ *   metapackageHash: new Uint8Array(32).fill(0x33),
+ * };
+ * const root = merkleRootFromTxRoot(job, 0x7c000000000f4240n);
  * assert.equal(bytesToHex(merkle16(root)), "7b50fd797320002e6fe7263b0fa86b51");
  * ```
  *
- * @param tx The job's tx root, 32 bytes.
- * @param intermediate The job's `intermediate_metapackage_hash`, 32 bytes.
+ * @param parts The job's tx root and intermediate metapackage hash.
  * @param extranonce A signed 64-bit bigint.
  * @returns 32 bytes.
  * @throws {TypeError} When an argument has the wrong type.
  * @throws {RangeError} When a length or the extranonce is out of range.
  */
-export function merkleRootFromTxRoot(
-  tx: Uint8Array,
-  intermediate: Uint8Array,
-  extranonce: bigint,
-): Uint8Array {
-  const checked = check32Bytes(tx, "txRoot", "compute merkle root");
-  return sha256(concat(metapackageHash(intermediate, extranonce), checked));
+export function merkleRootFromTxRoot(parts: TxRootParts, extranonce: bigint): Uint8Array {
+  const action = "compute merkle root";
+  if (typeof parts !== "object" || parts === null) {
+    throw new TypeError(`Cannot ${action}: parts must be an object`);
+  }
+  const tx = check32Bytes(parts.txRoot, "txRoot", action);
+  return sha256(concat(metapackageHash(parts.metapackageHash, extranonce), tx));
 }
 
 /**
@@ -221,11 +232,8 @@ export function headerMerkleRoot(parts: MerkleParts, extranonce: bigint): Uint8A
   if (typeof parts !== "object" || parts === null) {
     throw new TypeError("Cannot compute merkle root: parts must be an object");
   }
-  return merkleRootFromTxRoot(
-    txRoot(parts.popRoot, parts.normalRoot),
-    parts.metapackageHash,
-    extranonce,
-  );
+  const tx = txRoot(parts.popRoot, parts.normalRoot);
+  return merkleRootFromTxRoot({ txRoot: tx, metapackageHash: parts.metapackageHash }, extranonce);
 }
 
 /**

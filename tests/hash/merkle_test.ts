@@ -43,12 +43,12 @@ Deno.test("headerMerkleRoot() returns 32 bytes whose head is the stratum_share m
 });
 
 Deno.test("merkleRootFromTxRoot() equals headerMerkleRoot()", () => {
-  const tx = txRoot(parts.popRoot, parts.normalRoot);
+  const job = {
+    txRoot: txRoot(parts.popRoot, parts.normalRoot),
+    metapackageHash: parts.metapackageHash,
+  };
   for (const en of [0n, 1n, -1n, extranonce, EXTRANONCE_MIN, EXTRANONCE_MAX]) {
-    assert.deepEqual(
-      merkleRootFromTxRoot(tx, parts.metapackageHash, en),
-      headerMerkleRoot(parts, en),
-    );
+    assert.deepEqual(merkleRootFromTxRoot(job, en), headerMerkleRoot(parts, en));
   }
 });
 
@@ -120,7 +120,15 @@ Deno.test("merkle functions reject wrong input lengths", async (t) => {
     assert.throws(() => metapackageHash(b31, 0n), RangeError);
   });
   await t.step("merkleRootFromTxRoot", () => {
-    assert.throws(() => merkleRootFromTxRoot(b33, b32, 0n), RangeError);
+    assert.throws(
+      () => merkleRootFromTxRoot({ txRoot: b33, metapackageHash: b32 }, 0n),
+      RangeError,
+    );
+    assert.throws(
+      () => merkleRootFromTxRoot({ txRoot: b32, metapackageHash: b31 }, 0n),
+      RangeError,
+    );
+    assert.throws(() => merkleRootFromTxRoot(null as never, 0n), TypeError);
   });
   await t.step("headerMerkleRoot", () => {
     assert.throws(() => headerMerkleRoot({ ...parts, popRoot: b31 }, 0n), RangeError);
