@@ -35,6 +35,7 @@ export * from "./line_framer.ts";
 export * from "./ucp_types.ts";
 export * from "./ucp_decode.ts";
 export * from "./ucp_encode.ts";
+export * from "./ucp_server_session.ts";
 export * from "./stratum_types.ts";
 export * from "./stratum_errors.ts";
 export * from "./stratum_request.ts";
