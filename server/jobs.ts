@@ -1,0 +1,267 @@
+/**
+ * Jobs: NodeCore templates turned into Stratum jobs with our own ids. Every job of the current
+ * previous block stays valid until the previous block changes; then all are dropped at once and
+ * the next job carries `clean_jobs = true`. A mempool update (or a new job on the same block)
+ * makes a job with `clean_jobs = false`. Per job, everything a share check needs is computed
+ * once: the tx root, a header template, the network difficulty and target, and the encoded
+ * `mining.notify` line (encoded once per job, sent to every miner as is).
+ *
+ * @module
+ */
+
+import { decodeBits, difficultyToTarget } from "../hash/difficulty.ts";
+import { assembleHeader } from "../hash/header.ts";
+import { bytesToHex } from "../hash/hex.ts";
+import { merkleRootFromTxRoot, txRoot } from "../hash/merkle.ts";
+import { encodeNotify } from "../protocol/stratum_encode.ts";
+import type { NotifyJob } from "../protocol/stratum_types.ts";
+import type { Template } from "./_upstream_types.ts";
+
+/** A Stratum job. Shared by every session; treat as read-only except through the manager. */
+export interface Job {
+  /** Our job id (decimal string, unique per manager). */
+  readonly id: string;
+  /** The template it came from. */
+  readonly template: Template;
+  /** The notify fields, with this job's id and `cleanJobs` flag. */
+  readonly notify: NotifyJob;
+  /** The encoded `mining.notify` line as broadcast. */
+  readonly notifyLine: string;
+  /** The same job with `clean_jobs = true`, for a miner that just subscribed. */
+  readonly notifyLineClean: string;
+  /** SHA-256(popRoot ‖ normalRoot), 32 bytes. */
+  readonly txRoot: Uint8Array;
+  /** The 64-byte header with a zero merkle root and nonce and the template's time. */
+  readonly header: Uint8Array;
+  /** Network difficulty decoded from the bits. */
+  readonly networkDifficulty: bigint;
+  /** Network target: a hash below it is a block. */
+  readonly networkTarget: bigint;
+  /** The full previous block hash in hex: the key of the job's round. */
+  readonly previousHashKey: string;
+  /** When the job was made (ms since epoch). */
+  readonly createdAt: number;
+  /** Keys (`extranonce:ntime:nonce`) of shares accepted on this job. */
+  readonly seen: Set<string>;
+  /** True once the job has been dropped (new block, reset, or evicted). */
+  stale: boolean;
+}
+
+/** Options for {@linkcode JobManager}. */
+export interface JobManagerOptions {
+  /** Most live jobs per round; the oldest is dropped beyond it. @default 64 */
+  maxJobs?: number;
+  /** Clock (ms since epoch). @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * Turns templates into jobs and keeps the live ones.
+ *
+ * @example Usage
+ * ```ts
+ * import { JobManager } from "./jobs.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const template = {
+ *   upstreamJobId: 42, kind: "job" as const, height: 1000000, version: 2,
+ *   previousBlockHash: new Uint8Array(24).fill(1), previousKeystoneHash: new Uint8Array(24),
+ *   secondKeystoneHash: new Uint8Array(24), popRoot: new Uint8Array(32),
+ *   normalRoot: new Uint8Array(32), metapackageHash: new Uint8Array(32),
+ *   timestamp: 1560000000, bits: 0x0600e8d4, poolAddress: "", extraNonceStart: 0n,
+ *   extraNonceEnd: 0n, endpoint: "127.0.0.1:8501", receivedAt: 0,
+ * };
+ * const jobs = new JobManager();
+ * const first = jobs.add(template);
+ * const update = jobs.add({ ...template, kind: "mempool_update" as const, upstreamJobId: 43 });
+ * assert.equal(first.notify.cleanJobs, true);
+ * assert.equal(update.notify.cleanJobs, false);
+ * assert.equal(jobs.get(first.id), first); // same block: still valid
+ * const next = jobs.add({ ...template, previousBlockHash: new Uint8Array(24).fill(2) });
+ * assert.equal(next.notify.cleanJobs, true);
+ * assert.equal(jobs.get(first.id), undefined);
+ * assert.equal(first.stale, true);
+ * ```
+ */
+export class JobManager {
+  #jobs = new Map<string, Job>();
+  #counter = 0;
+  #round: string | undefined;
+  #current: Job | undefined;
+  #maxJobs: number;
+  #now: () => number;
+
+  /**
+   * Make an empty manager.
+   *
+   * @param options Limits and clock.
+   */
+  constructor(options: JobManagerOptions = {}) {
+    this.#maxJobs = Math.max(1, options.maxJobs ?? 64);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The newest live job, if any. */
+  get current(): Job | undefined {
+    return this.#current;
+  }
+
+  /** Number of live jobs. */
+  get size(): number {
+    return this.#jobs.size;
+  }
+
+  /**
+   * A fresh job id (for a session's re-sent job after a difficulty change).
+   *
+   * @returns A decimal id never returned before by this manager.
+   */
+  nextId(): string {
+    return String(++this.#counter);
+  }
+
+  /**
+   * A live job by id.
+   *
+   * @param id Our job id.
+   * @returns The job, or undefined when unknown or dropped.
+   */
+  get(id: string): Job | undefined {
+    return this.#jobs.get(id);
+  }
+
+  /**
+   * Make a job from a template. A new previous block hash drops every older job.
+   *
+   * @param template The template.
+   * @returns The new job (also the current one).
+   * @throws {TypeError} When a template field has the wrong type.
+   * @throws {RangeError} When a field is out of range (bad lengths, bits that do not decode).
+   */
+  add(template: Template): Job {
+    if (typeof template !== "object" || template === null) {
+      throw new TypeError("Cannot add job: template must be an object");
+    }
+    const networkDifficulty = decodeBits(template.bits);
+    const header = assembleHeader({
+      height: template.height,
+      version: template.version,
+      previousBlockHash: template.previousBlockHash,
+      previousKeystoneHash: template.previousKeystoneHash,
+      secondKeystoneHash: template.secondKeystoneHash,
+      merkleRoot: new Uint8Array(16),
+      timestamp: template.timestamp,
+      bits: template.bits,
+      nonce: 0,
+    });
+    const tx = txRoot(template.popRoot, template.normalRoot);
+    if (!(template.metapackageHash instanceof Uint8Array)) {
+      throw new TypeError("Cannot add job: metapackageHash must be a Uint8Array");
+    }
+    if (template.metapackageHash.length !== 32) {
+      throw new RangeError("Cannot add job: metapackageHash must be 32 bytes");
+    }
+    const previousHashKey = bytesToHex(template.previousBlockHash);
+    const cleanJobs = previousHashKey !== this.#round;
+    const id = this.nextId();
+    const notify: NotifyJob = {
+      jobId: id,
+      height: template.height,
+      version: template.version,
+      previousHash: header.slice(6, 18),
+      previousKeystone: header.slice(18, 27),
+      secondKeystone: header.slice(27, 36),
+      popRoot: template.popRoot,
+      normalRoot: template.normalRoot,
+      metapackageHash: template.metapackageHash,
+      timestamp: template.timestamp,
+      bits: template.bits,
+      cleanJobs,
+    };
+    const notifyLineClean = encodeNotify({ ...notify, cleanJobs: true });
+    const job: Job = {
+      id,
+      template,
+      notify,
+      notifyLine: cleanJobs ? notifyLineClean : encodeNotify(notify),
+      notifyLineClean,
+      txRoot: tx,
+      header,
+      networkDifficulty,
+      networkTarget: difficultyToTarget(networkDifficulty),
+      previousHashKey,
+      createdAt: this.#now(),
+      seen: new Set(),
+      stale: false,
+    };
+    if (cleanJobs) this.#dropAll();
+    this.#round = previousHashKey;
+    this.#jobs.set(id, job);
+    this.#current = job;
+    while (this.#jobs.size > this.#maxJobs) {
+      const oldest = this.#jobs.values().next().value;
+      if (oldest === undefined) break;
+      oldest.stale = true;
+      this.#jobs.delete(oldest.id);
+    }
+    return job;
+  }
+
+  /** Drop every job (upstream reset or failover); the next job is a clean one. */
+  reset(): void {
+    this.#dropAll();
+    this.#round = undefined;
+    this.#current = undefined;
+  }
+
+  #dropAll(): void {
+    for (const job of this.#jobs.values()) job.stale = true;
+    this.#jobs.clear();
+  }
+}
+
+/**
+ * The 64-byte header a share claims: the job's header with the merkle root of the extranonce,
+ * the ntime and the nonce written in.
+ *
+ * @example Usage
+ * ```ts
+ * import { buildShareHeader, JobManager } from "./jobs.ts";
+ * import { bytesToHex } from "../hash/hex.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const job = new JobManager().add({
+ *   upstreamJobId: 1, kind: "job", height: 1000000, version: 2,
+ *   previousBlockHash: new Uint8Array(24), previousKeystoneHash: new Uint8Array(24),
+ *   secondKeystoneHash: new Uint8Array(24), popRoot: new Uint8Array(32).fill(0x11),
+ *   normalRoot: new Uint8Array(32).fill(0x22), metapackageHash: new Uint8Array(32).fill(0x33),
+ *   timestamp: 0x5cfbb600, bits: 0x0600e8d4, poolAddress: "", extraNonceStart: 0n,
+ *   extraNonceEnd: 0n, endpoint: "", receivedAt: 0,
+ * });
+ * const header = buildShareHeader(job, 0x7c000000000f4240n, { ntime: 0x5cfbb600, nonce: 0x430b });
+ * assert.equal(bytesToHex(header.subarray(36, 52)), "7b50fd797320002e6fe7263b0fa86b51");
+ * assert.equal(bytesToHex(header.subarray(52)), "5cfbb6000600e8d40000430b");
+ * ```
+ *
+ * @param job The job.
+ * @param extranonce The extranonce (0..2^63 − 1).
+ * @param options The header's time and nonce (uint32 each).
+ * @returns A new 64-byte header.
+ * @throws {RangeError} When the extranonce is out of the signed 64-bit range.
+ */
+export function buildShareHeader(
+  job: Job,
+  extranonce: bigint,
+  options: { ntime: number; nonce: number },
+): Uint8Array {
+  const header = job.header.slice();
+  const root = merkleRootFromTxRoot(
+    { txRoot: job.txRoot, metapackageHash: job.template.metapackageHash },
+    extranonce,
+  );
+  header.set(root.subarray(0, 16), 36);
+  const view = new DataView(header.buffer);
+  view.setUint32(52, options.ntime);
+  view.setUint32(60, options.nonce);
+  return header;
+}

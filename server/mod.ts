@@ -1,0 +1,43 @@
+/**
+ * The pool: Stratum ports (VeriBlock dialect) whose sessions validate shares against jobs made
+ * from NodeCore templates, submit blocks upstream, run vardiff and enforce limits and bans.
+ *
+ * The share path: `net/` (bytes → lines) → {@linkcode StratumSession} (lines → requests) →
+ * {@linkcode validateShare} (request → verdict) → {@linkcode ShareRecorder} (verdict → durable
+ * record) → the miner's `true`. The template path: the upstream → {@linkcode Pool.addTemplate}
+ * → {@linkcode JobManager} → every session's `mining.notify`. Observers subscribe to
+ * {@linkcode PoolEvents}.
+ *
+ * Import rule: may import `net/`, `protocol/`, `hash/` and `store/`; nothing imports `server/`
+ * but `cli/`, tests and benchmarks.
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_PORT_DIFFICULTY, Pool } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const pool = Pool.start({
+ *   ports: [{ ...DEFAULT_PORT_DIFFICULTY, hostname: "127.0.0.1", port: 0 }],
+ *   upstream: { submitBlock: () => Promise.resolve({ accepted: false, reason: "no upstream" }) },
+ *   vardiffTickMs: 0,
+ * });
+ * assert.ok(pool.servers[0]!.addr.port > 0);
+ * await pool.stop();
+ * ```
+ *
+ * @module
+ */
+
+export * from "./bans.ts";
+export * from "./events.ts";
+export * from "./extranonce.ts";
+export * from "./jobs.ts";
+export * from "./pool.ts";
+export * from "./session_limits.ts";
+export * from "./share_recorder.ts";
+export * from "./shares.ts";
+export * from "./stratum_port.ts";
+export * from "./stratum_server.ts";
+export * from "./stratum_session.ts";
+export * from "./vardiff.ts";
+export * from "./worker_difficulty.ts";

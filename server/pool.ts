@@ -1,0 +1,302 @@
+/**
+ * The pool: wires templates → jobs → every session's `mining.notify`, sessions' block
+ * candidates → the upstream's `submitBlock`, and owns the shared parts (extranonce allocator,
+ * ban list, recorder, event bus, vardiff timer). It does not open the upstream connection
+ * itself: the caller feeds it templates ({@linkcode Pool.addTemplate}, {@linkcode Pool.reset})
+ * and gives it a {@linkcode BlockSubmitter}, so `cli/` chooses NodeCore or the devnet.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import { createBestKernel, type VblakeKernel } from "../hash/kernel.ts";
+import type { BlockSubmission, BlockSubmitResult, Template } from "./_upstream_types.ts";
+import { BanList, type BanListOptions } from "./bans.ts";
+import { PoolEvents } from "./events.ts";
+import { ExtranonceAllocator, type ExtranonceAllocatorOptions } from "./extranonce.ts";
+import { type Job, JobManager } from "./jobs.ts";
+import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session_limits.ts";
+import { type AcceptedShare, MemoryShareRecorder, type ShareRecorder } from "./share_recorder.ts";
+import type { StratumPortOptions } from "./stratum_port.ts";
+import { type ConnectionLimits, StratumServer } from "./stratum_server.ts";
+import { MemoryWorkerDifficulty, type WorkerDifficultyStore } from "./worker_difficulty.ts";
+
+const log = getLogger(["vbkpool", "server", "pool"]);
+
+/** Where block candidates go (the upstream NodeCore client). */
+export interface BlockSubmitter {
+  /**
+   * Submit a block; never rejects (a failure resolves `{ accepted: false, reason }`).
+   *
+   * @param submission The job and the header fields the miner chose.
+   * @returns NodeCore's answer.
+   */
+  submitBlock(submission: BlockSubmission): Promise<BlockSubmitResult>;
+}
+
+/** Options for {@linkcode Pool.start}. */
+export interface PoolOptions {
+  /** Stratum ports to listen on. */
+  ports: StratumPortOptions[];
+  /** Where block candidates go. */
+  upstream: BlockSubmitter;
+  /** Byte-level connection limits (every port). */
+  connections?: ConnectionLimits;
+  /** Session limits (every port); missing keys take the defaults. */
+  limits?: Partial<SessionLimits>;
+  /** Extranonce allocation (instance id, range size, persistence hooks). */
+  extranonce?: ExtranonceAllocatorOptions;
+  /** Invalid-share bans. */
+  bans?: BanListOptions;
+  /** Where accepted shares become durable. @default a MemoryShareRecorder */
+  recorder?: ShareRecorder;
+  /** Remembered worker difficulties. @default a MemoryWorkerDifficulty */
+  difficulties?: WorkerDifficultyStore;
+  /** Event bus to report on. @default a new one */
+  events?: PoolEvents;
+  /** vBlake kernel for share checks. @default createBestKernel() */
+  kernel?: VblakeKernel;
+  /** Clock, ms since epoch. @default Date.now */
+  now?: () => number;
+  /** Vardiff timer period in ms (0 = off). @default 5000 */
+  vardiffTickMs?: number;
+  /** Live jobs kept per block. @default 64 */
+  maxJobs?: number;
+}
+
+/** Options for {@linkcode Pool.stop}. */
+export interface PoolStopOptions {
+  /** Longest wait for in-flight share records and block submissions, ms. @default 10000 */
+  graceMs?: number;
+}
+
+/** A running pool. */
+export class Pool {
+  /** Event bus. */
+  readonly events: PoolEvents;
+  /** Live jobs. */
+  readonly jobs: JobManager;
+  /** The share recorder in use. */
+  readonly recorder: ShareRecorder;
+  /** The ban list. */
+  readonly bans: BanList;
+  /** The Stratum ports, in configuration order. */
+  readonly servers: StratumServer[] = [];
+  #extranonces: ExtranonceAllocator;
+  #upstream: BlockSubmitter;
+  #now: () => number;
+  #inflight = new Set<Promise<unknown>>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #stopped = false;
+
+  private constructor(options: PoolOptions) {
+    this.#now = options.now ?? Date.now;
+    this.events = options.events ?? new PoolEvents();
+    this.jobs = new JobManager({ maxJobs: options.maxJobs, now: this.#now });
+    this.recorder = options.recorder ?? new MemoryShareRecorder();
+    this.bans = new BanList(options.bans);
+    this.#extranonces = new ExtranonceAllocator(options.extranonce);
+    this.#upstream = options.upstream;
+  }
+
+  /**
+   * Create the pool and listen on every port.
+   *
+   * @param options Ports, upstream and the shared parts.
+   * @returns The running pool.
+   * @throws {Error} When a port cannot be bound (the ports already bound are closed).
+   */
+  static start(options: PoolOptions): Pool {
+    const pool = new Pool(options);
+    const kernel = options.kernel ?? createBestKernel();
+    const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...options.limits };
+    const context = {
+      limits,
+      jobs: pool.jobs,
+      extranonces: pool.#extranonces,
+      recorder: pool.recorder,
+      difficulties: options.difficulties ?? new MemoryWorkerDifficulty(),
+      events: pool.events,
+      bans: pool.bans,
+      hash: (header: Uint8Array) => kernel.hash(header),
+      now: pool.#now,
+      onBlock: (share: AcceptedShare) => pool.#submitBlock(share),
+      onBanned: (ip: string) => pool.#closeIp(ip),
+      track: (work: Promise<unknown>) => pool.#track(work),
+    };
+    try {
+      for (const port of options.ports) {
+        pool.servers.push(
+          StratumServer.listen({ port, connections: options.connections, context }),
+        );
+      }
+    } catch (err) {
+      for (const server of pool.servers) void server.close();
+      throw err;
+    }
+    const tickMs = options.vardiffTickMs ?? 5000;
+    if (tickMs > 0) {
+      pool.#timer = setInterval(() => {
+        const now = pool.#now();
+        for (const server of pool.servers) server.tick(now);
+      }, tickMs);
+    }
+    return pool;
+  }
+
+  /** Connected sessions on every port. */
+  get sessionCount(): number {
+    let n = 0;
+    for (const server of this.servers) n += server.sessions.size;
+    return n;
+  }
+
+  /** Share records and block submissions not yet settled. */
+  get inflight(): number {
+    return this.#inflight.size;
+  }
+
+  /**
+   * Turn a template into a job and send it to every subscribed miner.
+   *
+   * @param template The template.
+   * @returns The job, or undefined when the template is unusable (logged).
+   */
+  addTemplate(template: Template): Job | undefined {
+    if (this.#stopped) return undefined;
+    let job: Job;
+    try {
+      job = this.jobs.add(template);
+    } catch (err) {
+      log.error("ignoring an unusable template from {endpoint}: {error}", {
+        endpoint: template?.endpoint,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return undefined;
+    }
+    let sessions = 0;
+    for (const server of this.servers) sessions += server.broadcast(job);
+    const at = this.#now();
+    log.debug("job {id} height {height} clean {clean} sent to {sessions}", {
+      id: job.id,
+      height: job.template.height,
+      clean: job.notify.cleanJobs,
+      sessions,
+    });
+    if (this.events.active) {
+      this.events.emit({
+        type: "job_broadcast",
+        at,
+        jobId: job.id,
+        height: job.template.height,
+        cleanJobs: job.notify.cleanJobs,
+        sessions,
+        latencyMs: Math.max(0, at - template.receivedAt),
+      });
+    }
+    return job;
+  }
+
+  /** Drop every job (upstream reset or failover); shares on them are stale from now on. */
+  reset(): void {
+    this.jobs.reset();
+    log.info("upstream reset: all jobs dropped");
+  }
+
+  /**
+   * Stop: stop accepting, let in-flight share records and block submissions finish (so every
+   * accepted share is answered), then close every connection.
+   *
+   * @param options The grace period.
+   */
+  async stop(options: PoolStopOptions = {}): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    for (const server of this.servers) server.stopAccepting();
+    const graceMs = options.graceMs ?? 10_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs));
+    // New work may start while waiting (a submit already read): wait until none is left.
+    while (this.#inflight.size > 0) {
+      const settled = Promise.allSettled([...this.#inflight]).then(() => "done" as const);
+      if (await Promise.race([settled, grace.then(() => "timeout" as const)]) === "timeout") {
+        log.warn("stopping with {n} share records or block submissions unsettled", {
+          n: this.#inflight.size,
+        });
+        break;
+      }
+    }
+    clearTimeout(timer);
+    await Promise.all(this.servers.map((server) => server.close()));
+  }
+
+  #track(work: Promise<unknown>): void {
+    this.#inflight.add(work);
+    const done = () => this.#inflight.delete(work);
+    work.then(done, done);
+  }
+
+  #closeIp(ip: string): void {
+    log.warn("banned {ip} for a high invalid-share ratio", { ip });
+    const now = this.#now();
+    if (this.events.active) {
+      this.events.emit({
+        type: "banned",
+        at: now,
+        ip,
+        until: now + this.bans.banMs,
+        reason: "invalid share ratio",
+      });
+    }
+    for (const server of this.servers) server.closeIp(ip, "banned");
+  }
+
+  #submitBlock(share: AcceptedShare): void {
+    log.info("block candidate {hash} at height {height} by {worker}", {
+      hash: share.hash,
+      height: share.height,
+      worker: share.worker,
+    });
+    if (this.events.active) this.events.emit({ type: "block_found", at: share.at, share });
+    let submitted: Promise<BlockSubmitResult>;
+    try {
+      submitted = this.#upstream.submitBlock({
+        upstreamJobId: share.upstreamJobId,
+        nTime: share.ntime,
+        nonce: share.nonce,
+        extraNonce: share.extranonce,
+      });
+    } catch (err) {
+      submitted = Promise.resolve({ accepted: false, reason: String(err) });
+    }
+    const reported = submitted.catch((err): BlockSubmitResult => ({
+      accepted: false,
+      reason: String(err),
+    })).then((result) => {
+      if (result.accepted) {
+        log.info("block {hash} accepted by {endpoint}", {
+          hash: share.hash,
+          endpoint: result.endpoint ?? "upstream",
+        });
+      } else {
+        log.warn("block {hash} rejected: {reason}", {
+          hash: share.hash,
+          reason: result.reason ?? "no reason given",
+        });
+      }
+      if (this.events.active) {
+        this.events.emit({
+          type: "block_result",
+          at: this.#now(),
+          hash: share.hash,
+          height: share.height,
+          accepted: result.accepted,
+          ...(result.reason === undefined ? {} : { reason: result.reason }),
+          ...(result.endpoint === undefined ? {} : { endpoint: result.endpoint }),
+        });
+      }
+    });
+    this.#track(reported);
+  }
+}

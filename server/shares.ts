@@ -1,0 +1,192 @@
+/**
+ * Share validation: one `mining.submit` and the facts of its connection in, a verdict out. No
+ * I/O, no clock, no metrics; the only side effect is that an accepted share's key enters its
+ * job's duplicate set (in the same synchronous step as the duplicate check, so two submits can
+ * never both pass).
+ *
+ * Checks, in order (the first failure is the verdict):
+ * 1. a worker is authorized on the connection (`unauthorized`);
+ * 2. the connection is subscribed (`not_subscribed`);
+ * 3. parameter count, types and hex lengths (`bad_params`, `bad_*_size`, `bad_hex`);
+ * 4. the submitted worker is one authorized on this connection (`unauthorized`);
+ * 5. the job was sent to this connection and is still live (`stale_job`);
+ * 6. ntime in [job time, now + future limit] (`ntime_out_of_range`);
+ * 7. the extranonce lies in the connection's range (`extranonce_not_owned`);
+ * 8. not a duplicate on this job (`duplicate_share`);
+ * 9. the header is rebuilt from the job and hashed with vBlake;
+ * 10. the BLOCK check first: a hash below the network target is a block candidate even when it
+ *     misses the share target (then it is credited at the network difficulty);
+ * 11. the share target of the difficulty that applied when the job was sent (`low_difficulty`).
+ *
+ * A hash meets a target when it is strictly below it (as NodeCore and the reference miner do).
+ *
+ * @module
+ */
+
+import { hashToBigInt, MAX_TARGET } from "../hash/difficulty.ts";
+import { bytesToHex } from "../hash/hex.ts";
+import type { StratumErrorCode } from "../protocol/stratum_errors.ts";
+import { parseSubmitParams } from "../protocol/stratum_params.ts";
+import type { SubmitParams } from "../protocol/stratum_types.ts";
+import { type ExtranonceRange, ownsExtranonce } from "./extranonce.ts";
+import { buildShareHeader, type Job } from "./jobs.ts";
+
+/** A job as one connection received it: the difficulty in force when it was sent. */
+export interface SentJob {
+  /** The job. */
+  job: Job;
+  /** Share difficulty for this job on this connection. */
+  difficulty: bigint;
+  /** floor((2^192 − 1) / difficulty). */
+  target: bigint;
+}
+
+/** What the validator needs to know about the connection and the moment. */
+export interface ShareFacts {
+  /** Worker names authorized on the connection. */
+  authorized: ReadonlySet<string>;
+  /** The connection's extranonce range; undefined before `mining.subscribe`. */
+  extranonce: ExtranonceRange | undefined;
+  /** Jobs sent to the connection, by the id the miner was given. */
+  jobs: ReadonlyMap<string, SentJob>;
+  /** vBlake of a 64-byte header (a kernel's `hash`). */
+  hash: (header: Uint8Array) => Uint8Array;
+  /** Current time, ms since epoch. */
+  now: number;
+  /** How far ntime may be ahead of now, in seconds. @default 300 */
+  ntimeFutureSeconds?: number;
+  /** Most accepted shares kept per job for duplicate checks; beyond it, submits on that job
+   * are refused as stale. @default 262144 */
+  maxSharesPerJob?: number;
+}
+
+/** A refused submit. */
+export interface ShareRejected {
+  ok: false;
+  /** Why (a row of the Stratum error table). */
+  reason: StratumErrorCode;
+  /** The submitted worker name, when the params had one. */
+  worker?: string;
+  /** The submitted job id, when the params had one. */
+  jobId?: string;
+}
+
+/** An accepted share (maybe a block). */
+export interface ShareAccepted {
+  ok: true;
+  /** The submitted (authorized) worker name. */
+  worker: string;
+  /** The job id as submitted. */
+  jobId: string;
+  /** The job. */
+  job: Job;
+  /** The parsed params. */
+  submit: SubmitParams;
+  /** The vBlake hash, 24 bytes. */
+  hash: Uint8Array;
+  /** The hash as 48 lower-case hex chars. */
+  hashHex: string;
+  /** Difficulty the hash achieves. */
+  achievedDifficulty: bigint;
+  /** Difficulty credited: the job's share difficulty, or the network difficulty for a block
+   * that misses the share target. */
+  difficulty: bigint;
+  /** Whether the hash is below the network target. */
+  block: boolean;
+}
+
+/** The result of {@linkcode validateShare}. */
+export type ShareVerdict = ShareRejected | ShareAccepted;
+
+/**
+ * Validate one `mining.submit`.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateShare } from "./shares.ts";
+ * import { JobManager } from "./jobs.ts";
+ * import { vblake } from "../hash/vblake.ts";
+ * import { difficultyToTarget } from "../hash/difficulty.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const job = new JobManager().add({
+ *   upstreamJobId: 1, kind: "job", height: 1000000, version: 2,
+ *   previousBlockHash: new Uint8Array(24), previousKeystoneHash: new Uint8Array(24),
+ *   secondKeystoneHash: new Uint8Array(24), popRoot: new Uint8Array(32).fill(0x11),
+ *   normalRoot: new Uint8Array(32).fill(0x22), metapackageHash: new Uint8Array(32).fill(0x33),
+ *   timestamp: 0x5cfbb600, bits: 0x0600e8d4, poolAddress: "", extraNonceStart: 0n,
+ *   extraNonceEnd: 0n, endpoint: "", receivedAt: 0,
+ * });
+ * const facts = {
+ *   authorized: new Set(["w"]),
+ *   extranonce: { start: 0x7c000000000f4240n, end: 0x7c000000001e8480n },
+ *   jobs: new Map([[job.id, { job, difficulty: 65536n, target: difficultyToTarget(65536n) }]]),
+ *   hash: vblake,
+ *   now: 1560000000_000,
+ * };
+ * const verdict = validateShare(["w", job.id, "7c000000000f4240", "5cfbb600", "0000430b"], facts);
+ * assert.ok(verdict.ok);
+ * assert.equal(verdict.hashHex, "00004f453795e32412c5568ee17f7d4778db10d4ec2f8964");
+ * const again = validateShare(["w", job.id, "7c000000000f4240", "5cfbb600", "0000430b"], facts);
+ * assert.deepEqual(again, { ok: false, reason: "duplicate_share", worker: "w", jobId: job.id });
+ * ```
+ *
+ * @param params The request's params.
+ * @param facts The connection's state, the hash function and the time.
+ * @returns The verdict.
+ */
+export function validateShare(params: readonly unknown[], facts: ShareFacts): ShareVerdict {
+  if (facts.authorized.size === 0) return reject("unauthorized", params);
+  const range = facts.extranonce;
+  if (range === undefined) return reject("not_subscribed", params);
+  const parsed = parseSubmitParams(params);
+  if (!parsed.ok) return reject(parsed.code, params);
+  const submit = parsed.submit;
+  const { worker, jobId } = submit;
+  if (!facts.authorized.has(worker)) return { ok: false, reason: "unauthorized", worker, jobId };
+  const sent = facts.jobs.get(jobId);
+  if (sent === undefined || sent.job.stale) {
+    return { ok: false, reason: "stale_job", worker, jobId };
+  }
+  const job = sent.job;
+  const future = facts.ntimeFutureSeconds ?? 300;
+  if (submit.ntime < job.template.timestamp || submit.ntime > facts.now / 1000 + future) {
+    return { ok: false, reason: "ntime_out_of_range", worker, jobId };
+  }
+  if (!ownsExtranonce(range, submit.extranonce)) {
+    return { ok: false, reason: "extranonce_not_owned", worker, jobId };
+  }
+  const key = `${submit.extranonce}:${submit.ntime}:${submit.nonce}`;
+  if (job.seen.has(key)) return { ok: false, reason: "duplicate_share", worker, jobId };
+  if (job.seen.size >= (facts.maxSharesPerJob ?? 262144)) {
+    return { ok: false, reason: "stale_job", worker, jobId };
+  }
+  const header = buildShareHeader(job, submit.extranonce, submit);
+  const hash = facts.hash(header);
+  const value = hashToBigInt(hash);
+  const block = value < job.networkTarget;
+  const meetsShare = value < sent.target;
+  if (!block && !meetsShare) return { ok: false, reason: "low_difficulty", worker, jobId };
+  job.seen.add(key);
+  return {
+    ok: true,
+    worker,
+    jobId,
+    job,
+    submit,
+    hash,
+    hashHex: bytesToHex(hash),
+    achievedDifficulty: value === 0n ? MAX_TARGET : MAX_TARGET / value,
+    difficulty: meetsShare ? sent.difficulty : job.networkDifficulty,
+    block,
+  };
+}
+
+function reject(reason: StratumErrorCode, params: readonly unknown[]): ShareRejected {
+  const verdict: ShareRejected = { ok: false, reason };
+  if (Array.isArray(params)) {
+    if (typeof params[0] === "string") verdict.worker = params[0];
+    if (typeof params[1] === "string") verdict.jobId = params[1];
+  }
+  return verdict;
+}

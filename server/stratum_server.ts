@@ -1,0 +1,186 @@
+/**
+ * One Stratum port: a line server (bounded lines and send queues, connection caps, bans,
+ * deadlines) whose connections each run a {@linkcode StratumSession}.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import { LineServer } from "../net/line_server.ts";
+import type { Job } from "./jobs.ts";
+import type { SessionContext } from "./stratum_session.ts";
+import { StratumSession } from "./stratum_session.ts";
+import type { StratumPortOptions } from "./stratum_port.ts";
+
+const log = getLogger(["vbkpool", "server", "stratum"]);
+
+/** Byte-level limits of a port (enforced by `net/`). */
+export interface ConnectionLimits {
+  /** Longest line in bytes. @default 16384 */
+  maxLineBytes?: number;
+  /** Bytes queued for a slow reader before it is disconnected. @default 262144 */
+  maxSendQueueBytes?: number;
+  /** Simultaneous connections per IP (0 = unlimited). @default 0 */
+  maxConnectionsPerIp?: number;
+  /** Simultaneous connections in all (0 = unlimited). @default 0 */
+  maxConnections?: number;
+  /** Loopback peers skip the per-IP cap and bans. @default false */
+  exemptLoopback?: boolean;
+}
+
+/** The pool parts every session of every port shares. */
+export type SharedSessionContext = Omit<SessionContext, "port" | "vardiff">;
+
+/** Options for {@linkcode StratumServer.listen}. */
+export interface StratumServerOptions {
+  /** The port's address and difficulty settings. */
+  port: StratumPortOptions;
+  /** Connection limits. */
+  connections?: ConnectionLimits;
+  /** The shared pool parts. */
+  context: SharedSessionContext;
+}
+
+/** A listening Stratum port. */
+export class StratumServer {
+  /** Sessions by connection id. */
+  readonly sessions: Map<number, StratumSession> = new Map();
+  #lines: LineServer;
+  #ctx: SessionContext;
+
+  private constructor(options: StratumServerOptions, bind: (server: StratumServer) => LineServer) {
+    const port = options.port;
+    this.#ctx = {
+      ...options.context,
+      port,
+      vardiff: {
+        minDifficulty: port.minDifficulty,
+        maxDifficulty: port.maxDifficulty,
+        targetShareSeconds: port.targetShareSeconds,
+        retargetSeconds: port.retargetSeconds,
+        variancePercent: port.variancePercent,
+      },
+    };
+    this.#lines = bind(this);
+    // The context's port is the bound one (port 0 resolves to a real port).
+    this.#ctx = { ...this.#ctx, port: { ...port, port: this.#lines.addr.port } };
+  }
+
+  /**
+   * Bind the port and start accepting miners.
+   *
+   * @param options Port settings, limits and the shared pool parts.
+   * @returns The running server.
+   */
+  static listen(options: StratumServerOptions): StratumServer {
+    const limits = options.connections ?? {};
+    const ctx = options.context;
+    return new StratumServer(options, (server) =>
+      LineServer.listen({
+        hostname: options.port.hostname,
+        port: options.port.port,
+        maxLineBytes: limits.maxLineBytes ?? 16384,
+        maxSendQueueBytes: limits.maxSendQueueBytes ?? 262144,
+        maxConnectionsPerIp: limits.maxConnectionsPerIp ?? 0,
+        maxConnections: limits.maxConnections ?? 0,
+        exemptLoopback: limits.exemptLoopback ?? false,
+        isBanned: (ip) => ctx.bans.isBanned(ip, ctx.now()),
+        onRefused: (ip, reason) => log.debug("refused {ip}: {reason}", { ip, reason }),
+        onConnection: (conn) => server.#accept(conn),
+      }));
+  }
+
+  /** The bound address. */
+  get addr(): Deno.NetAddr {
+    return this.#lines.addr;
+  }
+
+  /** The port's settings (with the bound port number). */
+  get port(): StratumPortOptions {
+    return this.#ctx.port;
+  }
+
+  /**
+   * Send a job to every subscribed session.
+   *
+   * @param job The job.
+   * @returns How many sessions it was sent to.
+   */
+  broadcast(job: Job): number {
+    let sent = 0;
+    for (const session of this.sessions.values()) {
+      if (!session.subscribed) continue;
+      session.sendJob(job);
+      sent++;
+    }
+    return sent;
+  }
+
+  /**
+   * Run the vardiff timer of every session.
+   *
+   * @param now Current time, ms since epoch.
+   */
+  tick(now: number): void {
+    for (const session of this.sessions.values()) session.tick(now);
+  }
+
+  /**
+   * Close every connection from an IP.
+   *
+   * @param ip The address.
+   * @param reason Close reason.
+   */
+  closeIp(ip: string, reason: string): void {
+    for (const session of this.sessions.values()) {
+      if (session.link.remoteIp === ip) session.link.close(reason);
+    }
+  }
+
+  /** Stop accepting connections; existing ones stay. */
+  stopAccepting(): void {
+    this.#lines.stopAccepting();
+  }
+
+  /**
+   * Close every connection and the listener.
+   *
+   * @param reason Close reason.
+   */
+  async close(reason = "server shutting down"): Promise<void> {
+    await this.#lines.close(reason);
+  }
+
+  #accept(conn: import("../net/line_connection.ts").LineConnection) {
+    const ctx = this.#ctx;
+    const session = new StratumSession(conn, ctx);
+    this.sessions.set(conn.id, session);
+    const port = ctx.port.port;
+    if (ctx.events.active) {
+      ctx.events.emit({
+        type: "connection_open",
+        at: ctx.now(),
+        connectionId: conn.id,
+        ip: conn.remoteIp,
+        port,
+      });
+    }
+    return {
+      onLine: (line: string) => session.onLine(line),
+      onClose: (reason: string) => {
+        this.sessions.delete(conn.id);
+        session.onClose(reason);
+        if (ctx.events.active) {
+          ctx.events.emit({
+            type: "connection_close",
+            at: ctx.now(),
+            connectionId: conn.id,
+            ip: conn.remoteIp,
+            port,
+            reason,
+          });
+        }
+      },
+    };
+  }
+}

@@ -1,0 +1,587 @@
+/**
+ * One miner's Stratum session (VeriBlock dialect): lines in, replies and notifications out.
+ *
+ * - `mining.subscribe`: allocates the connection's extranonce range and answers
+ *   `[["mining.notify", key], extranonce16, 8]`, then sends `mining.set_difficulty` (a decimal
+ *   integer string) and, when a job exists, `mining.notify` with `clean_jobs = true`. A second
+ *   subscribe is refused (-2).
+ * - `mining.authorize [worker, password]`: the worker is a VeriBlock address, optionally
+ *   `address.worker`; the password may carry `d=N` for a fixed difficulty (clamped to the port's
+ *   bounds, vardiff off). Otherwise the worker's remembered difficulty is restored.
+ * - `mining.submit`: validated by `validateShare`; an accepted share is answered `true` only
+ *   after the recorder made it durable (an error if that fails). A block candidate goes
+ *   upstream at once, without waiting for the miner's reply.
+ * - `mining.extranonce.subscribe` → `true` (the extranonce never changes);
+ *   `mining.suggest_difficulty [d]` → `true`, a start hint within the port's bounds.
+ * - Anything else: error -3. Notifications (id null) get no reply.
+ *
+ * Difficulty changes (vardiff, `d=N`, a hint, a lower network difficulty) are sent as
+ * `mining.set_difficulty` followed by a fresh job id for the current job; a job keeps the
+ * difficulty in force when it was sent, so shares on older jobs count at the old difficulty.
+ * Replies keep request order. Errors come from the fixed table; exception text never reaches
+ * the miner.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import { difficultyToTarget } from "../hash/difficulty.ts";
+import { isValidAddress } from "../hash/address.ts";
+import { parseDifficulty } from "../protocol/stratum_difficulty.ts";
+import {
+  encodeError,
+  encodeNotify,
+  encodeResult,
+  encodeSetDifficulty,
+  encodeSubscribeResult,
+} from "../protocol/stratum_encode.ts";
+import type { StratumErrorCode } from "../protocol/stratum_errors.ts";
+import { parseAuthorizeParams } from "../protocol/stratum_params.ts";
+import { parseStratumRequest } from "../protocol/stratum_request.ts";
+import type { StratumId, StratumRequest } from "../protocol/stratum_types.ts";
+import type { BanList } from "./bans.ts";
+import type { PoolEvents } from "./events.ts";
+import type { ExtranonceAllocator, ExtranonceRange } from "./extranonce.ts";
+import type { Job, JobManager } from "./jobs.ts";
+import { OrderedReplies } from "./_ordered_replies.ts";
+import type { SessionLimits } from "./session_limits.ts";
+import type { AcceptedShare, ShareRecorder } from "./share_recorder.ts";
+import { type SentJob, type ShareAccepted, validateShare } from "./shares.ts";
+import type { StratumPortOptions } from "./stratum_port.ts";
+import {
+  checkVardiff,
+  createVardiff,
+  recordShare,
+  type VardiffConfig,
+  type VardiffState,
+} from "./vardiff.ts";
+import type { WorkerDifficultyStore } from "./worker_difficulty.ts";
+
+const log = getLogger(["vbkpool", "server", "session"]);
+
+/** The connection a session talks through (a `LineConnection` fits). */
+export interface SessionLink {
+  /** Connection id. */
+  readonly id: number;
+  /** Peer address. */
+  readonly remoteIp: string;
+  /** Whether it has closed. */
+  readonly closed: boolean;
+  /** Queue one line; false when closed or too slow. */
+  send(line: string): boolean;
+  /** Close at once. */
+  close(reason: string): void;
+  /** Send what is queued, then close. */
+  closeAfterFlush(reason: string): void;
+  /** Set the deadline (ms from now) or clear it. */
+  setTimeout(ms: number | undefined, reason?: string): void;
+}
+
+/** What a session shares with the rest of the pool. */
+export interface SessionContext {
+  /** The port's settings. */
+  readonly port: StratumPortOptions;
+  /** Vardiff settings derived from the port. */
+  readonly vardiff: VardiffConfig;
+  /** Protocol limits. */
+  readonly limits: SessionLimits;
+  /** Live jobs. */
+  readonly jobs: JobManager;
+  /** Extranonce ranges. */
+  readonly extranonces: ExtranonceAllocator;
+  /** Where accepted shares go. */
+  readonly recorder: ShareRecorder;
+  /** Remembered worker difficulties. */
+  readonly difficulties: WorkerDifficultyStore;
+  /** Event bus. */
+  readonly events: PoolEvents;
+  /** Invalid-share bans. */
+  readonly bans: BanList;
+  /** vBlake of a 64-byte header. */
+  hash(header: Uint8Array): Uint8Array;
+  /** Current time, ms since epoch. */
+  now(): number;
+  /** A share met the network target: submit the block (must not throw). */
+  onBlock(share: AcceptedShare): void;
+  /** An IP was just banned: close its connections. */
+  onBanned(ip: string): void;
+  /** Keep a promise of in-flight work until it settles (for a clean stop). */
+  track(work: Promise<unknown>): void;
+}
+
+/** Rejections that do not count against an IP's invalid-share ratio. */
+const NOT_COUNTED: ReadonlySet<StratumErrorCode> = new Set(["stale_job", "rate_limited"]);
+
+const PASSWORD_DIFF_RE = /(?:^|[\s,;])d=(\d{1,58})(?:$|[\s,;])/;
+
+/** One miner connection's Stratum state machine. */
+export class StratumSession {
+  /** The connection. */
+  readonly link: SessionLink;
+  #ctx: SessionContext;
+  #replies: OrderedReplies;
+  #connectedAt: number;
+  #extranonce: ExtranonceRange | undefined;
+  #authorized = new Set<string>();
+  #primaryWorker: string | undefined;
+  #sent = new Map<string, SentJob>();
+  #difficulty: bigint;
+  #target: bigint;
+  #fixed = false;
+  #difficultyChanges = 0;
+  #vardiff: VardiffState;
+  #protocolErrors = 0;
+  #authFailures = 0;
+  #pending = 0;
+  #tokens: number;
+  #tokensAt: number;
+  #userAgent: string | undefined;
+  #accepted = 0;
+  #rejected = 0;
+
+  /**
+   * Start a session on a new connection (arms the subscribe deadline).
+   *
+   * @param link The connection.
+   * @param ctx The pool's shared parts.
+   */
+  constructor(link: SessionLink, ctx: SessionContext) {
+    this.link = link;
+    this.#ctx = ctx;
+    this.#replies = new OrderedReplies((line) => link.send(line));
+    const now = ctx.now();
+    this.#connectedAt = Date.now();
+    this.#difficulty = ctx.port.difficulty;
+    this.#target = difficultyToTarget(this.#difficulty);
+    this.#vardiff = createVardiff(this.#difficulty, now);
+    this.#tokens = ctx.limits.requestBurst;
+    this.#tokensAt = now;
+    link.setTimeout(ctx.limits.subscribeTimeoutMs, "subscribe timeout");
+  }
+
+  /** The connection's extranonce range, once subscribed. */
+  get extranonce(): ExtranonceRange | undefined {
+    return this.#extranonce;
+  }
+
+  /** Whether `mining.subscribe` succeeded. */
+  get subscribed(): boolean {
+    return this.#extranonce !== undefined;
+  }
+
+  /** Workers authorized on this connection. */
+  get workers(): string[] {
+    return [...this.#authorized];
+  }
+
+  /** The current share difficulty. */
+  get difficulty(): bigint {
+    return this.#difficulty;
+  }
+
+  /** Whether the difficulty is fixed (`d=N`). */
+  get fixedDifficulty(): boolean {
+    return this.#fixed;
+  }
+
+  /** The user agent from `mining.subscribe`, if any. */
+  get userAgent(): string | undefined {
+    return this.#userAgent;
+  }
+
+  /** Accepted and rejected submit counts. */
+  get counts(): { accepted: number; rejected: number } {
+    return { accepted: this.#accepted, rejected: this.#rejected };
+  }
+
+  /** Submits waiting for their durable record. */
+  get pendingSubmits(): number {
+    return this.#pending;
+  }
+
+  /**
+   * Handle one line from the miner.
+   *
+   * @param line The line, without "\n".
+   */
+  onLine(line: string): void {
+    const now = this.#ctx.now();
+    if (this.#extranonce !== undefined && this.#authorized.size > 0) {
+      this.link.setTimeout(this.#ctx.limits.idleTimeoutMs, "idle timeout");
+    }
+    if (!this.#takeToken(now)) {
+      this.#replies.now(encodeError(null, "rate_limited"));
+      this.#offence("request flood");
+      return;
+    }
+    const parsed = parseStratumRequest(line);
+    if (!parsed.ok) {
+      this.#replies.now(encodeError(parsed.id, parsed.code));
+      this.#offence(parsed.fatal ? "malformed requests" : "invalid requests");
+      return;
+    }
+    this.#dispatch(parsed.request, now);
+  }
+
+  /**
+   * Send a broadcast job (its pre-encoded line). On a new block the session's old jobs are
+   * forgotten and vardiff gets the new network difficulty first.
+   *
+   * @param job The job.
+   */
+  sendJob(job: Job): void {
+    if (this.#extranonce === undefined || this.link.closed) return;
+    if (job.notify.cleanJobs) {
+      this.#sent.clear();
+      if (this.#usesVardiff()) {
+        const changed = checkVardiff(this.#vardiff, {
+          config: this.#ctx.vardiff,
+          now: this.#ctx.now(),
+          networkDifficulty: job.networkDifficulty,
+        });
+        if (changed !== undefined) {
+          this.#changeDifficulty(changed, { refreshJob: false, fromVardiff: true });
+        }
+      }
+    }
+    this.#remember(job.id, job);
+    this.link.send(job.notifyLine);
+  }
+
+  /**
+   * The vardiff timer: lowers the difficulty of a miner that has gone quiet.
+   *
+   * @param now Current time, ms since epoch.
+   */
+  tick(now: number): void {
+    if (this.#extranonce === undefined || !this.#usesVardiff() || this.link.closed) return;
+    const changed = checkVardiff(this.#vardiff, {
+      config: this.#ctx.vardiff,
+      now,
+      networkDifficulty: this.#ctx.jobs.current?.networkDifficulty,
+    });
+    if (changed !== undefined) {
+      this.#changeDifficulty(changed, { refreshJob: true, fromVardiff: true });
+    }
+  }
+
+  /**
+   * The connection closed.
+   *
+   * @param reason Why.
+   */
+  onClose(reason: string): void {
+    this.#sent.clear();
+    log.debug("connection {id} closed: {reason}", { id: this.link.id, reason });
+  }
+
+  #dispatch(request: StratumRequest, now: number): void {
+    const { id, method, params } = request;
+    switch (method) {
+      case "mining.subscribe":
+        return this.#subscribe(id, params);
+      case "mining.authorize":
+        return this.#authorize(id, params);
+      case "mining.submit":
+        return this.#submit(id, params, now);
+      case "mining.extranonce.subscribe":
+        return this.#answer(id, encodeResult(id, true));
+      case "mining.suggest_difficulty":
+        return this.#suggestDifficulty(id, params);
+      default:
+        return this.#answer(id, encodeError(id, "unknown_method", { detail: method }));
+    }
+  }
+
+  #answer(id: StratumId, line: string): void {
+    if (id !== null) this.#replies.now(line);
+  }
+
+  #fail(id: StratumId, reason: StratumErrorCode, detail?: string): void {
+    if (id === null) return;
+    this.#replies.now(encodeError(id, reason, detail === undefined ? undefined : { detail }));
+  }
+
+  #subscribe(id: StratumId, params: unknown[]): void {
+    if (this.#extranonce !== undefined) return this.#fail(id, "already_subscribed");
+    let range: ExtranonceRange;
+    try {
+      range = this.#ctx.extranonces.allocate();
+    } catch (err) {
+      log.error("cannot allocate an extranonce: {error}", { error: String(err) });
+      return this.#fail(id, "internal");
+    }
+    this.#extranonce = range;
+    if (typeof params[0] === "string") this.#userAgent = params[0].slice(0, 64);
+    this.#answer(id, encodeSubscribeResult(id, range.start));
+    this.#armDeadline();
+    const job = this.#ctx.jobs.current;
+    if (job !== undefined && this.#usesVardiff() && this.#difficulty > job.networkDifficulty) {
+      this.#setDifficulty(job.networkDifficulty);
+    }
+    this.link.send(encodeSetDifficulty(this.#difficulty));
+    if (job !== undefined) {
+      this.#remember(job.id, job);
+      this.link.send(job.notifyLineClean);
+    }
+  }
+
+  #authorize(id: StratumId, params: unknown[]): void {
+    const parsed = parseAuthorizeParams(params);
+    if (!parsed.ok) return this.#fail(id, parsed.code);
+    const { worker, password } = parsed.authorize;
+    const dot = worker.indexOf(".");
+    const address = dot < 0 ? worker : worker.slice(0, dot);
+    if (worker.length > this.#ctx.limits.maxWorkerLength || !isValidAddress(address)) {
+      this.#fail(id, "invalid_address");
+      if (++this.#authFailures >= this.#ctx.limits.maxAuthFailures) {
+        this.link.closeAfterFlush("too many failed authorizations");
+      }
+      return;
+    }
+    if (!this.#authorized.has(worker) && this.#authorized.size >= this.#ctx.limits.maxWorkers) {
+      return this.#fail(id, "unauthorized");
+    }
+    this.#authorized.add(worker);
+    this.#primaryWorker ??= worker;
+    this.#answer(id, encodeResult(id, true));
+    this.#armDeadline();
+    if (this.#ctx.events.active) {
+      this.#ctx.events.emit({
+        type: "authorized",
+        at: this.#ctx.now(),
+        connectionId: this.link.id,
+        worker,
+      });
+    }
+    const fixed = PASSWORD_DIFF_RE.exec(password);
+    if (fixed) {
+      const port = this.#ctx.port;
+      this.#fixed = true;
+      const next = clamp(BigInt(fixed[1]!), port.minDifficulty, port.maxDifficulty);
+      this.#changeDifficulty(next, { refreshJob: true, fromVardiff: false });
+    } else if (this.#usesVardiff() && worker === this.#primaryWorker) {
+      this.#restoreDifficulty(worker);
+    }
+  }
+
+  #restoreDifficulty(worker: string): void {
+    const changesBefore = this.#difficultyChanges;
+    const restore = this.#ctx.difficulties.load(worker).then((saved) => {
+      if (saved === undefined || this.link.closed || this.#fixed) return;
+      if (this.#difficultyChanges !== changesBefore) return; // something newer decided
+      const port = this.#ctx.port;
+      let next = clamp(saved, port.minDifficulty, port.maxDifficulty);
+      const network = this.#ctx.jobs.current?.networkDifficulty;
+      if (network !== undefined && next > network) next = network;
+      this.#changeDifficulty(next, { refreshJob: true, fromVardiff: false });
+    }, (err) => {
+      log.warn("cannot load the difficulty of {worker}: {error}", { worker, error: String(err) });
+    });
+    this.#ctx.track(restore);
+  }
+
+  #suggestDifficulty(id: StratumId, params: unknown[]): void {
+    const parsed = parseDifficulty(params[0]);
+    if (!parsed.ok) return this.#fail(id, "bad_params");
+    this.#answer(id, encodeResult(id, true));
+    if (this.#fixed) return;
+    const port = this.#ctx.port;
+    let next = clamp(parsed.difficulty, port.minDifficulty, port.maxDifficulty);
+    const network = this.#ctx.jobs.current?.networkDifficulty;
+    if (network !== undefined && next > network) next = network;
+    this.#changeDifficulty(next, { refreshJob: true, fromVardiff: false });
+  }
+
+  #submit(id: StratumId, params: unknown[], now: number): void {
+    const ctx = this.#ctx;
+    if (this.#pending >= ctx.limits.maxPendingSubmits) return this.#fail(id, "rate_limited");
+    const verdict = validateShare(params, {
+      authorized: this.#authorized,
+      extranonce: this.#extranonce,
+      jobs: this.#sent,
+      hash: ctx.hash,
+      now,
+      ntimeFutureSeconds: ctx.limits.ntimeFutureSeconds,
+      maxSharesPerJob: ctx.limits.maxSharesPerJob,
+    });
+    if (!verdict.ok) {
+      this.#rejected++;
+      this.#rejectedEvent(verdict.reason, verdict.worker, verdict.jobId, now);
+      if (!NOT_COUNTED.has(verdict.reason) && ctx.bans.record(this.link.remoteIp, false, now)) {
+        ctx.onBanned(this.link.remoteIp);
+      }
+      return this.#fail(
+        id,
+        verdict.reason,
+        verdict.reason === "stale_job" ? verdict.jobId : undefined,
+      );
+    }
+    const share = this.#share(verdict, now);
+    if (share.block) ctx.onBlock(share);
+    ctx.bans.record(this.link.remoteIp, true, now);
+    if (this.#usesVardiff()) {
+      const changed = recordShare(this.#vardiff, share.difficulty, {
+        config: ctx.vardiff,
+        now,
+        networkDifficulty: verdict.job.networkDifficulty,
+      });
+      if (changed !== undefined) {
+        this.#changeDifficulty(changed, { refreshJob: true, fromVardiff: true });
+      }
+    }
+    const reply = id === null ? undefined : this.#replies.reserve();
+    this.#pending++;
+    const recorded = ctx.recorder.record(share).then(() => {
+      this.#accepted++;
+      reply?.(encodeResult(id, true));
+      if (ctx.events.active) ctx.events.emit({ type: "share_accepted", at: share.at, share });
+    }, (err) => {
+      this.#rejected++;
+      log.warn("cannot record a share of {worker}: {error}", {
+        worker: share.worker,
+        error: String(err),
+      });
+      reply?.(encodeError(id, "internal"));
+      this.#rejectedEvent("internal", share.worker, share.jobId, ctx.now());
+    }).finally(() => {
+      this.#pending--;
+    });
+    ctx.track(recorded);
+  }
+
+  #share(verdict: ShareAccepted, now: number): AcceptedShare {
+    const worker = verdict.worker;
+    const dot = worker.indexOf(".");
+    const job = verdict.job;
+    return {
+      at: now,
+      connectionId: this.link.id,
+      ip: this.link.remoteIp,
+      port: this.#ctx.port.port,
+      worker,
+      address: dot < 0 ? worker : worker.slice(0, dot),
+      workerName: dot < 0 ? "" : worker.slice(dot + 1),
+      jobId: verdict.jobId,
+      upstreamJobId: job.template.upstreamJobId,
+      height: job.template.height,
+      extranonce: verdict.submit.extranonce,
+      ntime: verdict.submit.ntime,
+      nonce: verdict.submit.nonce,
+      hash: verdict.hashHex,
+      difficulty: verdict.difficulty,
+      achievedDifficulty: verdict.achievedDifficulty,
+      networkDifficulty: job.networkDifficulty,
+      block: verdict.block,
+    };
+  }
+
+  #rejectedEvent(
+    reason: StratumErrorCode,
+    worker: string | undefined,
+    jobId: string | undefined,
+    now: number,
+  ): void {
+    if (!this.#ctx.events.active) return;
+    this.#ctx.events.emit({
+      type: "share_rejected",
+      at: now,
+      connectionId: this.link.id,
+      ip: this.link.remoteIp,
+      ...(worker === undefined ? {} : { worker: worker.slice(0, 128) }),
+      ...(jobId === undefined ? {} : { jobId: jobId.slice(0, 64) }),
+      reason,
+    });
+  }
+
+  #usesVardiff(): boolean {
+    return this.#ctx.port.vardiff && !this.#fixed;
+  }
+
+  /**
+   * Apply a new difficulty: tell the miner (set_difficulty, then a fresh job id for the current
+   * job unless a broadcast job follows), remember it for the worker, report it. `fromVardiff`
+   * keeps the vardiff evidence (the controller made the change); otherwise it restarts.
+   */
+  #changeDifficulty(next: bigint, options: { refreshJob: boolean; fromVardiff: boolean }): void {
+    if (next === this.#difficulty) return;
+    if (!options.fromVardiff) this.#vardiff = createVardiff(next, this.#ctx.now());
+    this.#setDifficulty(next);
+    if (!this.#fixed && this.#primaryWorker !== undefined) {
+      this.#ctx.difficulties.save(this.#primaryWorker, next);
+    }
+    if (this.#ctx.events.active) {
+      this.#ctx.events.emit({
+        type: "difficulty_changed",
+        at: this.#ctx.now(),
+        connectionId: this.link.id,
+        difficulty: next,
+      });
+    }
+    if (this.#extranonce === undefined) return;
+    this.link.send(encodeSetDifficulty(next));
+    const job = this.#ctx.jobs.current;
+    if (!options.refreshJob || job === undefined) return;
+    const id = this.#ctx.jobs.nextId();
+    this.#remember(id, job);
+    this.link.send(encodeNotify({ ...job.notify, jobId: id, cleanJobs: false }));
+  }
+
+  #setDifficulty(next: bigint): void {
+    this.#difficulty = next;
+    this.#target = difficultyToTarget(next);
+    this.#vardiff.difficulty = next;
+    this.#difficultyChanges++;
+  }
+
+  #remember(id: string, job: Job): void {
+    const sent = this.#sent;
+    if (sent.size >= this.#ctx.limits.maxJobsPerSession) {
+      for (const [key, entry] of sent) if (entry.job.stale) sent.delete(key);
+      while (sent.size >= this.#ctx.limits.maxJobsPerSession) {
+        const oldest = sent.keys().next().value;
+        if (oldest === undefined) break;
+        sent.delete(oldest);
+      }
+    }
+    sent.set(id, { job, difficulty: this.#difficulty, target: this.#target });
+  }
+
+  #armDeadline(): void {
+    const limits = this.#ctx.limits;
+    if (this.#extranonce !== undefined && this.#authorized.size > 0) {
+      this.link.setTimeout(limits.idleTimeoutMs, "idle timeout");
+      return;
+    }
+    const elapsed = Date.now() - this.#connectedAt;
+    if (this.#extranonce === undefined) {
+      const left = Math.min(limits.subscribeTimeoutMs, limits.authorizeTimeoutMs) - elapsed;
+      this.link.setTimeout(Math.max(0, left), "subscribe timeout");
+    } else {
+      this.link.setTimeout(Math.max(0, limits.authorizeTimeoutMs - elapsed), "authorize timeout");
+    }
+  }
+
+  #takeToken(now: number): boolean {
+    const limits = this.#ctx.limits;
+    const elapsed = Math.max(0, now - this.#tokensAt);
+    this.#tokensAt = now;
+    this.#tokens = Math.min(
+      limits.requestBurst,
+      this.#tokens + (elapsed * limits.requestsPerSecond) / 1000,
+    );
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  #offence(what: string): void {
+    if (++this.#protocolErrors >= this.#ctx.limits.maxProtocolErrors) {
+      this.link.closeAfterFlush(`too many ${what}`);
+    }
+  }
+}
+
+function clamp(value: bigint, min: bigint, max: bigint): bigint {
+  return value < min ? min : value > max ? max : value;
+}

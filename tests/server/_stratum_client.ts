@@ -1,0 +1,120 @@
+/**
+ * Test helper: a raw Stratum client over real TCP that records every line the server sends and
+ * lets a test wait for responses and notifications.
+ *
+ * @module
+ */
+
+import { connectLines } from "../../net/line_client.ts";
+import type { LineConnection } from "../../net/line_connection.ts";
+
+/** One parsed line from the server. */
+export interface ServerLine {
+  /** The raw text. */
+  raw: string;
+  // deno-lint-ignore no-explicit-any
+  json: any;
+}
+
+/** A scripted Stratum client. */
+export class TestClient {
+  readonly conn: LineConnection;
+  readonly lines: ServerLine[] = [];
+  closedReason: string | undefined;
+  #cursor = 0;
+  #waiters: (() => void)[] = [];
+  #closed: Promise<void>;
+  #nextId = 1;
+
+  private constructor(conn: LineConnection) {
+    this.conn = conn;
+    let resolveClosed!: () => void;
+    this.#closed = new Promise((r) => resolveClosed = r);
+    void conn.start({
+      onLine: (raw) => {
+        let json: unknown;
+        try {
+          json = JSON.parse(raw);
+        } catch {
+          json = undefined;
+        }
+        this.lines.push({ raw, json });
+        this.#wake();
+      },
+      onClose: (reason) => {
+        this.closedReason = reason;
+        resolveClosed();
+        this.#wake();
+      },
+    });
+  }
+
+  /** Connect to a port on 127.0.0.1. */
+  static async connect(port: number): Promise<TestClient> {
+    return new TestClient(await connectLines({ hostname: "127.0.0.1", port }));
+  }
+
+  /** Resolves when the server closed the connection. */
+  get closed(): Promise<void> {
+    return this.#closed;
+  }
+
+  /** Send a raw line. */
+  sendRaw(line: string): void {
+    this.conn.send(line);
+  }
+
+  /** Send a request; returns its id. */
+  send(method: string, params: unknown[], id: string | number | null = this.#nextId++): unknown {
+    this.conn.send(JSON.stringify({ id, method, params }));
+    return id;
+  }
+
+  /** Send a request and wait for its response. */
+  async call(method: string, params: unknown[], id?: string | number): Promise<ServerLine> {
+    const sent = this.send(method, params, id);
+    return await this.waitFor((l) => l.json?.id === sent && l.json?.method === undefined);
+  }
+
+  /**
+   * Wait for the next line (from the cursor on) matching the predicate; lines before it are
+   * skipped. Rejects when the connection closes first or after `timeoutMs`.
+   */
+  async waitFor(match: (line: ServerLine) => boolean, timeoutMs = 10_000): Promise<ServerLine> {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      while (this.#cursor < this.lines.length) {
+        const line = this.lines[this.#cursor++]!;
+        if (match(line)) return line;
+      }
+      if (this.closedReason !== undefined) {
+        throw new Error(`connection closed (${this.closedReason}) while waiting`);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error("timed out waiting for a line");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        timer = setTimeout(resolve, left);
+      });
+      clearTimeout(timer);
+    }
+  }
+
+  /** Wait for the next notification of a method. */
+  notification(method: string, timeoutMs?: number): Promise<ServerLine> {
+    return this.waitFor((l) => l.json?.method === method, timeoutMs);
+  }
+
+  /** Close and wait for the read loop to end. */
+  async close(): Promise<void> {
+    this.conn.close("test done");
+    await this.conn.done;
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+}
