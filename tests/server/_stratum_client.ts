@@ -118,3 +118,28 @@ export class TestClient {
     for (const w of waiters) w();
   }
 }
+
+/** What a miner learns from subscribing and authorizing. */
+export interface Ready {
+  /** The extranonce from the subscribe result. */
+  extranonce: bigint;
+  /** The last difficulty sent. */
+  difficulty: bigint;
+}
+
+/**
+ * Subscribe and authorize; waits for the subscribe reply, its set_difficulty, and the
+ * authorize reply (which must be `true`).
+ */
+export async function subscribeAndAuthorize(
+  client: TestClient,
+  worker: string,
+  password = "",
+): Promise<Ready> {
+  const sub = await client.call("mining.subscribe", []);
+  const extranonce = BigInt("0x" + sub.json.result[1]);
+  const diff = await client.notification("mining.set_difficulty");
+  const auth = await client.call("mining.authorize", [worker, password]);
+  if (auth.json.result !== true) throw new Error(`authorize failed: ${auth.raw}`);
+  return { extranonce, difficulty: BigInt(diff.json.params[0]) };
+}

@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { bytesToHex } from "../../hash/hex.ts";
+import { buildShareHeader, JobManager } from "../../server/jobs.ts";
+import { SHARE_VECTOR, vectorTemplate } from "./_pool.ts";
+
+Deno.test("JobManager.add() builds the vector's notify and header", () => {
+  const job = new JobManager().add(vectorTemplate());
+  assert.equal(job.id, "1");
+  const params = JSON.parse(job.notifyLine).params;
+  assert.deepEqual(params.slice(1), SHARE_VECTOR.notify.slice(1));
+  assert.equal(job.notifyLine, job.notifyLineClean);
+  assert.equal(
+    bytesToHex(job.txRoot),
+    "5189c77d29fe5d546a045ec46986852785fea5c13ac7da9c115ff5fb6edf817c",
+  );
+  assert.equal(job.networkDifficulty, 999_989_182_464n);
+  assert.equal(
+    job.networkTarget.toString(16).padStart(48, "0"),
+    "0000000001197a5f9fcaac50e23a1a5aad23fe01d232ae60",
+  );
+  for (const work of SHARE_VECTOR.work) {
+    const header = buildShareHeader(job, 0x7c000000000f4240n, {
+      ntime: parseInt(work.ntime, 16),
+      nonce: parseInt(work.nonce, 16),
+    });
+    assert.equal(bytesToHex(header), work.header);
+  }
+});
+
+Deno.test("JobManager sets clean_jobs only on a new previous block", () => {
+  const jobs = new JobManager();
+  const a = jobs.add(vectorTemplate());
+  const b = jobs.add(vectorTemplate({ kind: "mempool_update", upstreamJobId: 43 }));
+  const c = jobs.add(vectorTemplate({ upstreamJobId: 44 }));
+  assert.deepEqual([a.notify.cleanJobs, b.notify.cleanJobs, c.notify.cleanJobs], [
+    true,
+    false,
+    false,
+  ]);
+  assert.equal(JSON.parse(b.notifyLine).params[9], false);
+  assert.equal(JSON.parse(b.notifyLineClean).params[9], true);
+  assert.equal(jobs.size, 3);
+  assert.equal(jobs.current, c);
+  assert.equal(jobs.get(a.id), a);
+  const d = jobs.add(vectorTemplate({ previousBlockHash: new Uint8Array(24).fill(7) }));
+  assert.equal(d.notify.cleanJobs, true);
+  assert.deepEqual([a.stale, b.stale, c.stale, d.stale], [true, true, true, false]);
+  assert.equal(jobs.size, 1);
+  assert.equal(jobs.get(a.id), undefined);
+});
+
+Deno.test("JobManager ids are unique and nextId() never repeats one", () => {
+  const jobs = new JobManager();
+  const ids = new Set<string>();
+  for (let i = 0; i < 5; i++) {
+    ids.add(jobs.add(vectorTemplate()).id);
+    ids.add(jobs.nextId());
+  }
+  assert.equal(ids.size, 10);
+});
+
+Deno.test("JobManager drops the oldest job beyond maxJobs, and everything on reset()", () => {
+  const jobs = new JobManager({ maxJobs: 2 });
+  const a = jobs.add(vectorTemplate());
+  const b = jobs.add(vectorTemplate());
+  const c = jobs.add(vectorTemplate());
+  assert.equal(a.stale, true);
+  assert.equal(jobs.get(a.id), undefined);
+  assert.equal(jobs.get(b.id), b);
+  jobs.reset();
+  assert.equal(c.stale, true);
+  assert.equal(jobs.current, undefined);
+  assert.equal(jobs.add(vectorTemplate()).notify.cleanJobs, true); // same block, but after reset
+});
+
+Deno.test("JobManager.add() rejects unusable templates", async (t) => {
+  const cases: [string, Record<string, unknown>, ErrorConstructor][] = [
+    ["zero bits", { bits: 0 }, RangeError],
+    ["negative bits", { bits: 0x04923456 }, RangeError],
+    ["short previous hash", { previousBlockHash: new Uint8Array(12) }, RangeError],
+    ["short pop root", { popRoot: new Uint8Array(31) }, RangeError],
+    ["short metapackage", { metapackageHash: new Uint8Array(16) }, RangeError],
+    ["metapackage not bytes", { metapackageHash: "33" }, TypeError],
+    ["height too big", { height: 2 ** 31 }, RangeError],
+    ["version too big", { version: 0x10000 }, RangeError],
+    ["timestamp negative", { timestamp: -1 }, RangeError],
+  ];
+  for (const [name, change, kind] of cases) {
+    await t.step(name, () => {
+      const jobs = new JobManager();
+      assert.throws(() => jobs.add(vectorTemplate(change)), kind);
+      assert.equal(jobs.size, 0);
+    });
+  }
+  assert.throws(() => new JobManager().add(null as never), TypeError);
+});

@@ -1,0 +1,222 @@
+import assert from "node:assert/strict";
+import type { PoolEvent } from "../../server/events.ts";
+import { ADDRESSES, freshTemplate, hex16, hex8, startPool, testPort } from "./_pool.ts";
+import { subscribeAndAuthorize, TestClient } from "./_stratum_client.ts";
+
+const ADDRESS = ADDRESSES[0]!;
+
+async function withPool(
+  options: Parameters<typeof startPool>[0],
+  body: (ctx: ReturnType<typeof startPool> & { events: PoolEvent[] }) => Promise<void>,
+): Promise<void> {
+  const started = startPool(options);
+  const events: PoolEvent[] = [];
+  started.pool.events.subscribe((e) => events.push(e));
+  try {
+    await body({ ...started, events });
+  } finally {
+    await started.pool.stop();
+  }
+}
+
+function closeReason(events: PoolEvent[]): string | undefined {
+  const closed = events.find((e) => e.type === "connection_close");
+  return closed?.type === "connection_close" ? closed.reason : undefined;
+}
+
+async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+Deno.test("a line longer than the limit closes the connection", async () => {
+  await withPool({ connections: { maxLineBytes: 1024 } }, async ({ port, events }) => {
+    const client = await TestClient.connect(port());
+    try {
+      const ok = await client.call("mining.extranonce.subscribe", ["x".repeat(900)]);
+      assert.equal(ok.json.result, true);
+      client.sendRaw(`{"id":1,"method":"mining.subscribe","params":["${"x".repeat(2000)}"]}`);
+      await client.closed;
+      await waitUntil(() => closeReason(events) !== undefined);
+      assert.equal(closeReason(events), "line too long");
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("the default line limit is 16 KiB", async () => {
+  await withPool({}, async ({ port }) => {
+    const client = await TestClient.connect(port());
+    try {
+      client.sendRaw("x".repeat(16 * 1024 + 10) + "\n");
+      await client.closed;
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("a connection that never subscribes is closed at the subscribe deadline", async () => {
+  await withPool({ limits: { subscribeTimeoutMs: 50 } }, async ({ port, events }) => {
+    const client = await TestClient.connect(port());
+    try {
+      await client.closed;
+      await waitUntil(() => closeReason(events) !== undefined);
+      assert.equal(closeReason(events), "subscribe timeout");
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("a subscribed connection that never authorizes is closed at the authorize deadline", async () => {
+  await withPool({ limits: { authorizeTimeoutMs: 300 } }, async ({ port, events }) => {
+    const client = await TestClient.connect(port());
+    try {
+      await client.call("mining.subscribe", []);
+      await client.closed;
+      await waitUntil(() => closeReason(events) !== undefined);
+      assert.equal(closeReason(events), "authorize timeout");
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("an idle miner is closed at the idle timeout", async () => {
+  await withPool({ limits: { idleTimeoutMs: 50 } }, async ({ port, events }) => {
+    const client = await TestClient.connect(port());
+    try {
+      await subscribeAndAuthorize(client, ADDRESS);
+      await client.closed;
+      await waitUntil(() => closeReason(events) !== undefined);
+      assert.equal(closeReason(events), "idle timeout");
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("connections beyond the per-IP cap are refused", async () => {
+  const connections = { maxConnectionsPerIp: 2, exemptLoopback: false };
+  await withPool({ connections }, async ({ pool, port }) => {
+    const a = await TestClient.connect(port());
+    const b = await TestClient.connect(port());
+    const c = await TestClient.connect(port());
+    try {
+      await c.closed;
+      assert.equal((await a.call("mining.extranonce.subscribe", [])).json.result, true);
+      assert.equal(pool.sessionCount, 2);
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
+    }
+  });
+  // Loopback can be exempt.
+  await withPool(
+    { connections: { maxConnectionsPerIp: 1, exemptLoopback: true } },
+    async ({ port }) => {
+      const a = await TestClient.connect(port());
+      const b = await TestClient.connect(port());
+      try {
+        assert.equal((await b.call("mining.extranonce.subscribe", [])).json.result, true);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    },
+  );
+});
+
+Deno.test("a high invalid-share ratio bans the IP and closes its connections", async () => {
+  const options = {
+    bans: { checkThreshold: 4, invalidPercent: 50, banSeconds: 60, exemptLoopback: false },
+  };
+  await withPool(options, async ({ pool, port, events }) => {
+    const other = await TestClient.connect(port());
+    const client = await TestClient.connect(port());
+    try {
+      const { extranonce } = await subscribeAndAuthorize(client, ADDRESS);
+      pool.addTemplate(freshTemplate(1));
+      const notify = await client.notification("mining.notify");
+      const ntime = hex8(Math.floor(Date.now() / 1000));
+      for (let nonce = 0; nonce < 4; nonce++) {
+        client.send("mining.submit", [
+          ADDRESS,
+          notify.json.params[0],
+          hex16(extranonce),
+          ntime,
+          hex8(nonce),
+        ]);
+      }
+      await client.closed;
+      await other.closed;
+      assert.ok(events.some((e) => e.type === "banned" && e.ip === "127.0.0.1"));
+      const again = await TestClient.connect(port());
+      await again.closed; // refused while banned
+      await again.close();
+    } finally {
+      await client.close();
+      await other.close();
+    }
+  });
+});
+
+Deno.test("a request flood is refused and then closed", async () => {
+  const limits = { requestsPerSecond: 1, requestBurst: 2, maxProtocolErrors: 3 };
+  await withPool({ limits }, async ({ port }) => {
+    const client = await TestClient.connect(port());
+    try {
+      for (let i = 0; i < 6; i++) client.send("mining.extranonce.subscribe", [], i);
+      const limited = await client.waitFor((l) => l.json?.error?.[0] === 20);
+      assert.deepEqual(limited.json.error, [20, "Too many requests", null]);
+      await client.closed;
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("submits beyond the pending limit are refused while records are slow", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => release = r);
+  const recorder = { record: () => gate };
+  const ports = [testPort({ difficulty: 1n, minDifficulty: 1n, vardiff: false })];
+  await withPool({ ports, recorder, limits: { maxPendingSubmits: 1 } }, async ({ pool, port }) => {
+    const client = await TestClient.connect(port());
+    try {
+      const { extranonce } = await subscribeAndAuthorize(client, ADDRESS);
+      pool.addTemplate(freshTemplate(2));
+      const notify = await client.notification("mining.notify");
+      const ntime = hex8(Math.floor(Date.now() / 1000));
+      const job = notify.json.params[0];
+      client.send("mining.submit", [ADDRESS, job, hex16(extranonce), ntime, hex8(1)], "a");
+      client.send("mining.submit", [ADDRESS, job, hex16(extranonce), ntime, hex8(2)], "b");
+      await new Promise((r) => setTimeout(r, 50));
+      release(); // replies keep request order: "a" first, then the refusal of "b"
+      const first = await client.waitFor((l) => l.json?.id !== null);
+      assert.equal(first.raw, '{"id":"a","result":true,"error":null}');
+      const second = await client.waitFor((l) => l.json?.id !== null);
+      assert.deepEqual(second.json.error, [20, "Too many requests", null]);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("a reader too slow for its send queue is disconnected", async () => {
+  await withPool({ connections: { maxSendQueueBytes: 300 } }, async ({ pool, port, events }) => {
+    const client = await TestClient.connect(port());
+    try {
+      await subscribeAndAuthorize(client, ADDRESS);
+      pool.addTemplate(freshTemplate(3)); // one notify (~500 bytes) exceeds the queue
+      await client.closed;
+      await waitUntil(() => closeReason(events) !== undefined);
+      assert.match(closeReason(events)!, /send queue full/);
+    } finally {
+      await client.close();
+    }
+  });
+});
