@@ -1,0 +1,58 @@
+/**
+ * What each backend (SQLite, PostgreSQL) provides to the shared store logic: a batch commit, a
+ * probe, and the read queries. Drivers never see unchecked input.
+ *
+ * @module
+ */
+import type { OpOutcome, WriteOp } from "./_ops.ts";
+import type {
+  Block,
+  BlockQuery,
+  RollupPoint,
+  RollupQuery,
+  ShareQuery,
+  StoredShare,
+  WorkerTotal,
+} from "./store_types.ts";
+
+/** A pool row's PPLNS score for one minute (all instances together). */
+export interface MinuteScore {
+  /** Start of the minute (ms). */
+  minute: number;
+  /** Σ share difficulty ÷ network difficulty. */
+  score: number;
+}
+
+/** A database backend. */
+export interface StoreDriver {
+  /** Which backend. */
+  readonly backend: "sqlite" | "postgres";
+  /** Where the database is, for messages (no password). */
+  readonly where: string;
+  /** Commit `ops` in one transaction. */
+  commit(ops: WriteOp[]): Promise<OpOutcome[]>;
+  /** Resolve when the database takes writes. */
+  probe(): Promise<void>;
+  /** Drop connections after a failure. */
+  reset(): Promise<void>;
+  /** Close everything. */
+  close(): Promise<void>;
+  /** Last difficulty of a worker. */
+  workerDifficulty(address: string, worker: string): Promise<bigint | undefined>;
+  /** One block by hash. */
+  block(hash: Uint8Array): Promise<Block | undefined>;
+  /** Blocks, newest first. */
+  blocks(query: BlockQuery & { limit: number }): Promise<Block[]>;
+  /** Shares, newest first. */
+  shares(query: ShareQuery & { limit: number }): Promise<StoredShare[]>;
+  /** Number of stored shares. */
+  shareCount(): Promise<number>;
+  /** Rollup series by minute. */
+  rollups(query: RollupQuery & { since: number; until: number }): Promise<RollupPoint[]>;
+  /** Per-worker sums. */
+  workerTotals(query: RollupQuery & { since: number; until: number }): Promise<WorkerTotal[]>;
+  /** Time of the oldest pending block. */
+  oldestPendingTime(): Promise<number | undefined>;
+  /** Pool scores of the minutes before `beforeMinute`, newest first. */
+  minuteScores(beforeMinute: number, limit: number): Promise<MinuteScore[]>;
+}

@@ -1,0 +1,234 @@
+/**
+ * The write operations a store batches into transactions, and the checks every input passes
+ * before it is queued (so a bad value is refused alone and never fails a whole batch).
+ *
+ * @module
+ */
+import type {
+  BlockQuery,
+  BlockUpdate,
+  NewBlock,
+  RollupQuery,
+  Share,
+  ShareQuery,
+} from "./store_types.ts";
+import { BLOCK_STATUSES } from "./store_types.ts";
+
+/** A write, executed in order inside one batch transaction. */
+export type WriteOp =
+  | { kind: "share"; share: Share }
+  | { kind: "block"; block: NewBlock }
+  | { kind: "updateBlock"; hash: Uint8Array; update: BlockUpdate; time: number }
+  | { kind: "difficulty"; address: string; worker: string; difficulty: bigint; time: number }
+  | { kind: "reserve"; instance: number; count: bigint; limit: bigint }
+  | { kind: "pruneShares"; before: number; limit: number }
+  | { kind: "pruneRollups"; before: number; limit: number };
+
+/** Result of one operation: a value, or an error that concerns only that operation. */
+export type OpOutcome = { ok: true; value: unknown } | {
+  ok: false;
+  error: { name: string; message: string };
+};
+
+/** Largest value a signed 64-bit column holds. */
+export const INT64_MAX = (1n << 63n) - 1n;
+/** Length of a vBlake hash. */
+export const HASH_BYTES = 24;
+/** Longest address, worker or job id accepted. */
+export const MAX_NAME = 200;
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.slice(0, 40));
+  if (typeof value === "bigint") return `${value}n`;
+  if (value instanceof Uint8Array) return `${value.length} bytes`;
+  return value === null ? "null" : typeof value === "object" ? "an object" : String(value);
+}
+
+/** Throws unless `value` is an integer from `min` to `max`. */
+export function checkInt(
+  value: unknown,
+  what: string,
+  action: string,
+  min = 0,
+  max = 2 ** 31 - 1,
+): number {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`Cannot ${action}: ${what} must be an integer, got ${describe(value)}`);
+  }
+  if (value < min || value > max) {
+    throw new RangeError(`Cannot ${action}: ${what} must be from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+/** Throws unless `value` is a time in milliseconds (a non-negative safe integer). */
+export function checkTime(value: unknown, what: string, action: string): number {
+  return checkInt(value, what, action, 0, Number.MAX_SAFE_INTEGER);
+}
+
+/** Throws unless `value` is a bigint from `min` to `max`. */
+export function checkBig(
+  value: unknown,
+  what: string,
+  action: string,
+  min = 1n,
+  max = INT64_MAX,
+): bigint {
+  if (typeof value !== "bigint") {
+    throw new TypeError(`Cannot ${action}: ${what} must be a bigint, got ${describe(value)}`);
+  }
+  if (value < min || value > max) {
+    throw new RangeError(`Cannot ${action}: ${what} must be from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+/** Throws unless `value` is a string of at most {@linkcode MAX_NAME} characters. */
+export function checkName(value: unknown, what: string, action: string, allowEmpty = true): string {
+  if (typeof value !== "string") {
+    throw new TypeError(`Cannot ${action}: ${what} must be a string, got ${describe(value)}`);
+  }
+  if ((!allowEmpty && value.length === 0) || value.length > MAX_NAME) {
+    throw new RangeError(
+      `Cannot ${action}: ${what} must have ${
+        allowEmpty ? 0 : 1
+      } to ${MAX_NAME} characters, got ${value.length}`,
+    );
+  }
+  return value;
+}
+
+/** Throws unless `value` is a 24-byte hash. */
+export function checkHash(value: unknown, what: string, action: string): Uint8Array {
+  if (!(value instanceof Uint8Array)) {
+    throw new TypeError(`Cannot ${action}: ${what} must be a Uint8Array, got ${describe(value)}`);
+  }
+  if (value.length !== HASH_BYTES) {
+    throw new RangeError(
+      `Cannot ${action}: ${what} must be ${HASH_BYTES} bytes, got ${value.length}`,
+    );
+  }
+  return value;
+}
+
+function checkObject(value: unknown, what: string, action: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new TypeError(`Cannot ${action}: ${what} must be an object, got ${describe(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Validates a share and returns a plain copy (so later mutation by the caller cannot race). */
+export function checkShare(value: unknown): Share {
+  const action = "record share";
+  const s = checkObject(value, "share", action);
+  return {
+    instance: checkInt(s.instance, "instance", action),
+    address: checkName(s.address, "address", action, false),
+    worker: checkName(s.worker, "worker", action),
+    jobId: checkName(s.jobId, "jobId", action),
+    difficulty: checkBig(s.difficulty, "difficulty", action),
+    networkDifficulty: checkBig(s.networkDifficulty, "networkDifficulty", action),
+    height: checkInt(s.height, "height", action),
+    time: checkTime(s.time, "time", action),
+    hash: checkHash(s.hash, "hash", action).slice(),
+  };
+}
+
+/** Validates a found block and returns a plain copy. */
+export function checkNewBlock(value: unknown): NewBlock {
+  const action = "record block";
+  const b = checkObject(value, "block", action);
+  const block: NewBlock = {
+    instance: checkInt(b.instance, "instance", action),
+    height: checkInt(b.height, "height", action),
+    hash: checkHash(b.hash, "hash", action).slice(),
+    address: checkName(b.address, "address", action, false),
+    worker: checkName(b.worker, "worker", action),
+    networkDifficulty: checkBig(b.networkDifficulty, "networkDifficulty", action),
+    time: checkTime(b.time, "time", action),
+  };
+  if (b.reward !== undefined) block.reward = checkBig(b.reward, "reward", action, 0n);
+  return block;
+}
+
+/** Validates a block update. */
+export function checkBlockUpdate(value: unknown): BlockUpdate {
+  const action = "update block";
+  const u = checkObject(value, "update", action);
+  const update: BlockUpdate = {};
+  if (u.status !== undefined) {
+    if (!BLOCK_STATUSES.includes(u.status as never)) {
+      throw new RangeError(
+        `Cannot ${action}: status must be one of ${BLOCK_STATUSES.join(", ")}, got ${
+          describe(u.status)
+        }`,
+      );
+    }
+    update.status = u.status as BlockUpdate["status"];
+  }
+  if (u.reward !== undefined) update.reward = checkBig(u.reward, "reward", action, 0n);
+  if (u.confirmations !== undefined) {
+    update.confirmations = checkInt(u.confirmations, "confirmations", action);
+  }
+  return update;
+}
+
+/** Validates rollup query options. */
+export function checkRollupQuery(
+  value: unknown,
+): Required<Pick<RollupQuery, "since" | "until">> & RollupQuery {
+  const action = "query rollups";
+  const q = checkObject(value, "query", action);
+  const since = checkTime(q.since, "since", action);
+  const until = q.until === undefined || q.until === Infinity
+    ? Number.MAX_SAFE_INTEGER
+    : checkTime(q.until, "until", action);
+  const out: RollupQuery & { since: number; until: number } = { since, until };
+  if (q.address !== undefined) out.address = checkName(q.address, "address", action, false);
+  if (q.worker !== undefined) {
+    if (q.address === undefined) {
+      throw new TypeError(`Cannot ${action}: worker needs an address`);
+    }
+    out.worker = checkName(q.worker, "worker", action);
+  }
+  return out;
+}
+
+/** Validates share query options, filling defaults. */
+export function checkShareQuery(value: unknown = {}): ShareQuery & { limit: number } {
+  const action = "list shares";
+  const q = checkObject(value, "query", action);
+  const out: ShareQuery & { limit: number } = {
+    limit: q.limit === undefined ? 1000 : checkInt(q.limit, "limit", action, 1, 1_000_000),
+  };
+  if (q.before !== undefined) out.before = checkTime(q.before, "before", action);
+  if (q.since !== undefined) out.since = checkTime(q.since, "since", action);
+  if (q.address !== undefined) out.address = checkName(q.address, "address", action, false);
+  return out;
+}
+
+/** Validates block query options, filling defaults. */
+export function checkBlockQuery(value: unknown = {}): BlockQuery & { limit: number } {
+  const action = "list blocks";
+  const q = checkObject(value, "query", action);
+  const out: BlockQuery & { limit: number } = {
+    limit: q.limit === undefined ? 100 : checkInt(q.limit, "limit", action, 1, 1_000_000),
+  };
+  if (q.status !== undefined) {
+    if (!BLOCK_STATUSES.includes(q.status as never)) {
+      throw new RangeError(
+        `Cannot ${action}: status must be one of ${BLOCK_STATUSES.join(", ")}, got ${
+          describe(q.status)
+        }`,
+      );
+    }
+    out.status = q.status as BlockQuery["status"];
+  }
+  return out;
+}
+
+/** Start of the minute holding `time`. */
+export function minuteOf(time: number): number {
+  return time - (time % 60_000);
+}

@@ -1,0 +1,478 @@
+/**
+ * The PostgreSQL backend (npm:postgres). One dedicated connection commits the batches; a small
+ * pool serves reads. Several pool instances may share the database: rows they write carry the
+ * instance, locks are taken in one global order (workers by key, then round work by instance),
+ * and a deadlock or serialization failure is retried.
+ *
+ * @module
+ */
+import postgres from "postgres";
+import type { MinuteScore, StoreDriver } from "./_driver.ts";
+import { checkNotNewer } from "./_migration.ts";
+import { minuteOf, type OpOutcome, type WriteOp } from "./_ops.ts";
+import { POSTGRES_MIGRATIONS } from "./_postgres_schema.ts";
+import { RollupAccumulator } from "./_rollup.ts";
+import type {
+  Block,
+  BlockQuery,
+  BlockResult,
+  BlockStatus,
+  BlockUpdate,
+  NewBlock,
+  RollupPoint,
+  RollupQuery,
+  Share,
+  ShareQuery,
+  StoredShare,
+  WorkerTotal,
+} from "./store_types.ts";
+
+// deno-lint-ignore no-explicit-any
+type Sql = postgres.Sql<any>;
+// deno-lint-ignore no-explicit-any
+type Tx = postgres.TransactionSql<any>;
+type Row = Record<string, unknown>;
+
+/** Settings of the PostgreSQL backend. */
+export interface PostgresDriverOptions {
+  /** Seconds to wait for a connection. */
+  connectTimeoutS: number;
+  /** Connections used for reads. */
+  readers: number;
+}
+
+/** Advisory lock serialising migrations across instances ("vbkpool" in ASCII). */
+const MIGRATION_LOCK = 0x76626b706f6f6cn;
+/** SQLSTATEs after which a batch is simply run again. */
+const RETRYABLE = new Set(["40P01", "40001"]);
+
+/** Remove the password from a connection URL, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== "") u.password = "***";
+    return u.toString();
+  } catch {
+    return "postgres://(unparsable URL)";
+  }
+}
+
+function hex(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += b.toString(16).padStart(2, "0");
+  return s;
+}
+
+function bytes(value: unknown): Uint8Array {
+  const b = value as Uint8Array;
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice();
+}
+
+function big(value: unknown): bigint {
+  if (typeof value === "bigint") return value;
+  if (typeof value === "string" || typeof value === "number") return BigInt(value);
+  return 0n;
+}
+
+function num(value: unknown): number {
+  return typeof value === "number" ? value : Number(value);
+}
+
+function blockFrom(r: Row): Block {
+  return {
+    id: big(r.id),
+    instance: num(r.instance),
+    height: num(r.height),
+    hash: bytes(r.hash),
+    address: r.address as string,
+    worker: r.worker as string,
+    networkDifficulty: big(r.network_difficulty),
+    reward: r.reward === null ? undefined : big(r.reward),
+    status: r.status as BlockStatus,
+    confirmations: num(r.confirmations),
+    effort: num(r.effort),
+    time: num(r.time),
+    updatedAt: num(r.updated_at),
+  };
+}
+
+function shareFrom(r: Row): StoredShare {
+  return {
+    id: big(r.id),
+    instance: num(r.instance),
+    address: r.address as string,
+    worker: r.worker as string,
+    jobId: r.job_id as string,
+    difficulty: big(r.difficulty),
+    networkDifficulty: big(r.network_difficulty),
+    height: num(r.height),
+    time: num(r.time),
+    hash: bytes(r.hash),
+  };
+}
+
+function client(url: string, max: number, options: PostgresDriverOptions): Sql {
+  return postgres(url, {
+    max,
+    connect_timeout: options.connectTimeoutS,
+    onnotice: () => {},
+    types: { bigint: postgres.BigInt },
+    connection: { application_name: "vbkpool" },
+  });
+}
+
+async function migrate(sql: Sql, where: string): Promise<void> {
+  for (const m of POSTGRES_MIGRATIONS) {
+    await sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK.toString()}::bigint)`;
+      await tx`CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`;
+      const [latest] = await tx`SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations`;
+      checkNotNewer(num(latest!.v), POSTGRES_MIGRATIONS, where);
+      const done = await tx`SELECT 1 FROM schema_migrations WHERE version = ${m.version}`;
+      if (done.length > 0) return;
+      for (const statement of m.statements) await tx.unsafe(statement);
+      await tx`INSERT INTO schema_migrations (version, name, applied_at)
+        VALUES (${m.version}, ${m.name}, ${Date.now()})`;
+    });
+  }
+}
+
+/** Executes one batch inside a transaction. */
+async function runBatch(tx: Tx, ops: WriteOp[]): Promise<OpOutcome[]> {
+  const outcomes: OpOutcome[] = new Array(ops.length);
+  // Phase 1: worker difficulties, last value per worker, in key order (a global lock order).
+  const difficulties = new Map<string, Extract<WriteOp, { kind: "difficulty" }>>();
+  ops.forEach((op, i) => {
+    if (op.kind !== "difficulty") return;
+    difficulties.set(`${op.address}\u0000${op.worker}`, op);
+    outcomes[i] = { ok: true, value: undefined };
+  });
+  if (difficulties.size > 0) {
+    const rows = [...difficulties.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map((e) =>
+      e[1]
+    );
+    await tx`INSERT INTO workers (address, worker, difficulty, updated_at)
+      SELECT * FROM unnest(${rows.map((r) => r.address)}::text[], ${
+      rows.map((r) => r.worker)
+    }::text[],
+        ${rows.map((r) => r.difficulty.toString())}::bigint[], ${rows.map((r) => r.time)}::bigint[])
+      ON CONFLICT (address, worker) DO UPDATE SET
+        difficulty = excluded.difficulty, updated_at = excluded.updated_at`;
+  }
+  // Phase 2: shares and the rest, in order. A batch holding a block locks every round row first.
+  if (ops.some((op) => op.kind === "block")) {
+    await tx`SELECT instance FROM round_work ORDER BY instance FOR UPDATE`;
+  }
+  const rollups = new RollupAccumulator();
+  const round = new Map<number, { work: bigint; shares: number }>();
+  let run: { index: number; share: Share }[] = [];
+  const flushShares = async () => {
+    if (run.length === 0) return;
+    const s = run.map((r) => r.share);
+    const inserted = await tx`INSERT INTO shares (instance, address, worker, job_id, difficulty,
+        network_difficulty, height, time, hash)
+      SELECT i, a, w, j, d, n, h, t, decode(x, 'hex') FROM unnest(
+        ${s.map((v) => v.instance)}::int[], ${s.map((v) => v.address)}::text[],
+        ${s.map((v) => v.worker)}::text[], ${s.map((v) => v.jobId)}::text[],
+        ${s.map((v) => v.difficulty.toString())}::bigint[],
+        ${s.map((v) => v.networkDifficulty.toString())}::bigint[],
+        ${s.map((v) => v.height)}::int[], ${s.map((v) => v.time)}::bigint[],
+        ${s.map((v) => hex(v.hash))}::text[]) AS u (i, a, w, j, d, n, h, t, x)
+      ON CONFLICT (hash) DO NOTHING RETURNING encode(hash, 'hex') AS x`;
+    const fresh = new Set(inserted.map((r) => r.x as string));
+    for (const { index, share } of run) {
+      const key = hex(share.hash);
+      const isNew = fresh.delete(key);
+      outcomes[index] = { ok: true, value: isNew };
+      if (!isNew) continue;
+      rollups.add(share);
+      const w = round.get(share.instance) ?? { work: 0n, shares: 0 };
+      w.work += share.difficulty;
+      w.shares += 1;
+      round.set(share.instance, w);
+    }
+    run = [];
+  };
+  const flushRound = async () => {
+    await flushShares();
+    for (const [instance, w] of [...round].sort((a, b) => a[0] - b[0])) {
+      await tx`INSERT INTO round_work (instance, work, shares)
+        VALUES (${instance}, ${w.work.toString()}::numeric, ${w.shares})
+        ON CONFLICT (instance) DO UPDATE SET
+          work = round_work.work + excluded.work, shares = round_work.shares + excluded.shares`;
+    }
+    round.clear();
+  };
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    switch (op.kind) {
+      case "difficulty":
+        break;
+      case "share":
+        run.push({ index: i, share: op.share });
+        break;
+      case "block":
+        await flushRound();
+        outcomes[i] = { ok: true, value: await recordBlock(tx, op.block) };
+        break;
+      case "updateBlock":
+        await flushShares();
+        outcomes[i] = { ok: true, value: await updateBlock(tx, op.hash, op.update, op.time) };
+        break;
+      case "reserve":
+        await flushShares();
+        outcomes[i] = await reserve(tx, op);
+        break;
+      case "pruneShares": {
+        await flushShares();
+        const r = await tx`DELETE FROM shares WHERE id IN (
+          SELECT id FROM shares WHERE time < ${op.before} ORDER BY time LIMIT ${op.limit})`;
+        outcomes[i] = { ok: true, value: r.count };
+        break;
+      }
+      case "pruneRollups": {
+        await flushShares();
+        const r = await tx`DELETE FROM rollups WHERE ctid IN (
+          SELECT ctid FROM rollups WHERE minute < ${op.before} LIMIT ${op.limit})`;
+        outcomes[i] = { ok: true, value: r.count };
+        break;
+      }
+    }
+  }
+  await flushRound();
+  // Phase 3: rollups (rows keyed by instance, so instances never touch each other's rows).
+  const r = rollups.rows();
+  if (r.length > 0) {
+    await tx`INSERT INTO rollups (minute, instance, address, worker, shares, difficulty, score)
+      SELECT * FROM unnest(${r.map((v) => v.minute)}::bigint[], ${r.map((v) => v.instance)}::int[],
+        ${r.map((v) => v.address)}::text[], ${r.map((v) => v.worker)}::text[],
+        ${r.map((v) => v.shares)}::bigint[], ${r.map((v) => v.difficulty.toString())}::numeric[],
+        ${r.map((v) => v.score)}::float8[])
+      ON CONFLICT (minute, instance, address, worker) DO UPDATE SET
+        shares = rollups.shares + excluded.shares,
+        difficulty = rollups.difficulty + excluded.difficulty,
+        score = rollups.score + excluded.score`;
+  }
+  return outcomes;
+}
+
+async function recordBlock(tx: Tx, b: NewBlock): Promise<BlockResult> {
+  const [sum] = await tx`SELECT COALESCE(SUM(work), 0)::text AS work FROM round_work`;
+  const effort = Number(BigInt(sum!.work as string)) / Number(b.networkDifficulty);
+  const inserted = await tx`INSERT INTO blocks (hash, height, instance, address, worker,
+      network_difficulty, reward, status, confirmations, effort, time, updated_at)
+    VALUES (decode(${hex(b.hash)}, 'hex'), ${b.height}, ${b.instance}, ${b.address}, ${b.worker},
+      ${b.networkDifficulty.toString()}::bigint, ${b.reward?.toString() ?? null}::bigint,
+      'pending', 0, ${effort}, ${b.time}, ${Date.now()})
+    ON CONFLICT (hash) DO NOTHING RETURNING *`;
+  if (inserted.length === 1) {
+    await tx`UPDATE round_work SET work = 0, shares = 0`;
+    return { block: blockFrom(inserted[0]!), inserted: true };
+  }
+  const [existing] = await tx`SELECT * FROM blocks WHERE hash = decode(${hex(b.hash)}, 'hex')`;
+  return { block: blockFrom(existing!), inserted: false };
+}
+
+async function updateBlock(
+  tx: Tx,
+  hash: Uint8Array,
+  u: BlockUpdate,
+  time: number,
+): Promise<Block | undefined> {
+  const [row] = await tx`UPDATE blocks SET
+      status = COALESCE(${u.status ?? null}::text, status),
+      reward = COALESCE(${u.reward?.toString() ?? null}::bigint, reward),
+      confirmations = COALESCE(${u.confirmations ?? null}::int, confirmations),
+      updated_at = ${time}
+    WHERE hash = decode(${hex(hash)}, 'hex') RETURNING *`;
+  return row === undefined ? undefined : blockFrom(row);
+}
+
+async function reserve(
+  tx: Tx,
+  op: Extract<WriteOp, { kind: "reserve" }>,
+): Promise<OpOutcome> {
+  await tx`INSERT INTO extranonce_counters (instance, next) VALUES (${op.instance}, 0)
+    ON CONFLICT (instance) DO NOTHING`;
+  const [row] = await tx`SELECT next::text AS next FROM extranonce_counters
+    WHERE instance = ${op.instance} FOR UPDATE`;
+  const start = BigInt(row!.next as string);
+  const end = start + op.count;
+  if (end > op.limit) {
+    return {
+      ok: false,
+      error: {
+        name: "RangeError",
+        message:
+          `Cannot reserve extranonces: instance ${op.instance} has used ${start} of ${op.limit}`,
+      },
+    };
+  }
+  await tx`UPDATE extranonce_counters SET next = ${end.toString()}::numeric
+    WHERE instance = ${op.instance}`;
+  return { ok: true, value: { start, end } };
+}
+
+function sumByMinute(rows: readonly Row[]): RollupPoint[] {
+  return rows.map((r) => ({
+    minute: num(r.minute),
+    shares: num(r.shares),
+    difficulty: big(r.difficulty),
+    score: num(r.score),
+  }));
+}
+
+/** The PostgreSQL {@linkcode StoreDriver}. */
+export class PostgresDriver implements StoreDriver {
+  readonly backend = "postgres" as const;
+  readonly where: string;
+  #url: string;
+  #options: PostgresDriverOptions;
+  #writer: Sql;
+  #reader: Sql;
+
+  /**
+   * @param url Connection URL.
+   * @param options Timeouts and pool size.
+   * @param clients The writer and reader clients.
+   */
+  constructor(url: string, options: PostgresDriverOptions, clients: { writer: Sql; reader: Sql }) {
+    this.#url = url;
+    this.#options = options;
+    this.where = redactUrl(url);
+    this.#writer = clients.writer;
+    this.#reader = clients.reader;
+  }
+
+  /**
+   * Connect, migrate and return a driver.
+   *
+   * @param url Connection URL (`postgres://user:password@host:port/database`).
+   * @param options Timeouts and pool size.
+   * @returns The driver.
+   */
+  static async open(url: string, options: PostgresDriverOptions): Promise<PostgresDriver> {
+    const reader = client(url, options.readers, options);
+    const writer = client(url, 1, options);
+    try {
+      await migrate(reader, redactUrl(url));
+      await writer`SELECT 1`;
+    } catch (err) {
+      await Promise.all([reader.end({ timeout: 0 }), writer.end({ timeout: 0 })]);
+      throw err;
+    }
+    return new PostgresDriver(url, options, { writer, reader });
+  }
+
+  async commit(ops: WriteOp[]): Promise<OpOutcome[]> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.#writer.begin((tx) => runBatch(tx, ops)) as OpOutcome[];
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (attempt >= 3 || typeof code !== "string" || !RETRYABLE.has(code)) throw err;
+      }
+    }
+  }
+
+  async probe(): Promise<void> {
+    await this.#writer`SELECT 1`;
+  }
+
+  async reset(): Promise<void> {
+    const old = this.#writer;
+    this.#writer = client(this.#url, 1, this.#options);
+    await old.end({ timeout: 0 });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#writer.end({ timeout: 5 }), this.#reader.end({ timeout: 5 })]);
+  }
+
+  async workerDifficulty(address: string, worker: string): Promise<bigint | undefined> {
+    const [row] = await this.#reader`SELECT difficulty FROM workers
+      WHERE address = ${address} AND worker = ${worker}`;
+    return row === undefined ? undefined : big(row.difficulty);
+  }
+
+  async block(hash: Uint8Array): Promise<Block | undefined> {
+    const [row] = await this.#reader`SELECT * FROM blocks WHERE hash = decode(${hex(hash)}, 'hex')`;
+    return row === undefined ? undefined : blockFrom(row);
+  }
+
+  async blocks(query: BlockQuery & { limit: number }): Promise<Block[]> {
+    const sql = this.#reader;
+    const rows = query.status === undefined
+      ? await sql`SELECT * FROM blocks ORDER BY time DESC, id DESC LIMIT ${query.limit}`
+      : await sql`SELECT * FROM blocks WHERE status = ${query.status}
+          ORDER BY time DESC, id DESC LIMIT ${query.limit}`;
+    return rows.map(blockFrom);
+  }
+
+  async shares(query: ShareQuery & { limit: number }): Promise<StoredShare[]> {
+    const sql = this.#reader;
+    const rows = await sql`SELECT * FROM shares WHERE TRUE
+      ${query.before === undefined ? sql`` : sql`AND time < ${query.before}`}
+      ${query.since === undefined ? sql`` : sql`AND time >= ${query.since}`}
+      ${query.address === undefined ? sql`` : sql`AND address = ${query.address}`}
+      ORDER BY time DESC, id DESC LIMIT ${query.limit}`;
+    return rows.map(shareFrom);
+  }
+
+  async shareCount(): Promise<number> {
+    const [row] = await this.#reader`SELECT COUNT(*) AS n FROM shares`;
+    return num(row!.n);
+  }
+
+  async rollups(query: RollupQuery & { since: number; until: number }): Promise<RollupPoint[]> {
+    const sql = this.#reader;
+    const since = minuteOf(query.since);
+    const filter = query.address === undefined
+      ? sql`address = '' AND worker = ''`
+      : query.worker === undefined
+      ? sql`address = ${query.address}`
+      : sql`address = ${query.address} AND worker = ${query.worker}`;
+    const rows =
+      await sql`SELECT minute, SUM(shares) AS shares, SUM(difficulty)::text AS difficulty,
+        SUM(score) AS score
+      FROM rollups WHERE ${filter} AND minute >= ${since} AND minute < ${query.until}
+      GROUP BY minute ORDER BY minute`;
+    return sumByMinute(rows);
+  }
+
+  async workerTotals(
+    query: RollupQuery & { since: number; until: number },
+  ): Promise<WorkerTotal[]> {
+    const sql = this.#reader;
+    const since = minuteOf(query.since);
+    const filter = query.address === undefined
+      ? sql`address != ''`
+      : query.worker === undefined
+      ? sql`address = ${query.address}`
+      : sql`address = ${query.address} AND worker = ${query.worker}`;
+    const rows = await sql`SELECT address, worker, SUM(shares) AS shares,
+        SUM(difficulty)::text AS difficulty, MAX(minute) AS last
+      FROM rollups WHERE ${filter} AND minute >= ${since} AND minute < ${query.until}
+      GROUP BY address, worker ORDER BY address COLLATE "C", worker COLLATE "C"`;
+    return rows.map((r) => ({
+      address: r.address as string,
+      worker: r.worker as string,
+      shares: num(r.shares),
+      difficulty: big(r.difficulty),
+      lastMinute: num(r.last),
+    }));
+  }
+
+  async oldestPendingTime(): Promise<number | undefined> {
+    const [row] = await this.#reader`SELECT MIN(time) AS t FROM blocks WHERE status = 'pending'`;
+    return row!.t === null ? undefined : num(row!.t);
+  }
+
+  async minuteScores(beforeMinute: number, limit: number): Promise<MinuteScore[]> {
+    const rows = await this.#reader`SELECT minute, SUM(score) AS score FROM rollups
+      WHERE address = '' AND worker = '' AND minute < ${beforeMinute}
+      GROUP BY minute ORDER BY minute DESC LIMIT ${limit}`;
+    return rows.map((r) => ({ minute: num(r.minute), score: num(r.score) }));
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The PostgreSQL schema, as versioned migrations. Append new migrations; never edit an applied
+ * one. Sums that can outgrow 64 bits (rollups, round work) are `NUMERIC`.
+ *
+ * @module
+ */
+import type { Migration } from "./_migration.ts";
+
+/** Every PostgreSQL migration, in order. */
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "shares, blocks, workers, extranonce counters, rollups, round work",
+    statements: [
+      `CREATE TABLE shares (
+        id BIGSERIAL PRIMARY KEY,
+        instance INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        worker TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        difficulty BIGINT NOT NULL,
+        network_difficulty BIGINT NOT NULL,
+        height INTEGER NOT NULL,
+        time BIGINT NOT NULL,
+        hash BYTEA NOT NULL UNIQUE
+      )`,
+      `CREATE INDEX shares_time ON shares (time)`,
+      `CREATE TABLE blocks (
+        id BIGSERIAL PRIMARY KEY,
+        hash BYTEA NOT NULL UNIQUE,
+        height INTEGER NOT NULL,
+        instance INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        worker TEXT NOT NULL,
+        network_difficulty BIGINT NOT NULL,
+        reward BIGINT,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'confirmed', 'orphaned')),
+        confirmations INTEGER NOT NULL,
+        effort DOUBLE PRECISION NOT NULL,
+        time BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX blocks_time ON blocks (time)`,
+      `CREATE INDEX blocks_status_time ON blocks (status, time)`,
+      `CREATE TABLE workers (
+        address TEXT NOT NULL,
+        worker TEXT NOT NULL,
+        difficulty BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (address, worker)
+      )`,
+      `CREATE TABLE extranonce_counters (
+        instance INTEGER PRIMARY KEY,
+        next NUMERIC(20, 0) NOT NULL
+      )`,
+      `CREATE TABLE rollups (
+        minute BIGINT NOT NULL,
+        instance INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        worker TEXT NOT NULL,
+        shares BIGINT NOT NULL,
+        difficulty NUMERIC NOT NULL,
+        score DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (minute, instance, address, worker)
+      )`,
+      `CREATE INDEX rollups_address ON rollups (address, worker, minute)`,
+      `CREATE TABLE round_work (
+        instance INTEGER PRIMARY KEY,
+        work NUMERIC NOT NULL,
+        shares BIGINT NOT NULL
+      )`,
+    ],
+  },
+];

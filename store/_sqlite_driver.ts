@@ -1,0 +1,264 @@
+/**
+ * The SQLite backend: writes go to a {@linkcode SqliteWriter} (in its own thread by default),
+ * reads use a second connection on the calling thread (WAL lets readers run beside the writer).
+ *
+ * @module
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { MinuteScore, StoreDriver } from "./_driver.ts";
+import { minuteOf, type OpOutcome, type WriteOp } from "./_ops.ts";
+import {
+  blockFromSqlite,
+  prepareBig,
+  shareFromSqlite,
+  toBigInt,
+  toNumber,
+} from "./_sqlite_rows.ts";
+import { SqliteWorkerClient } from "./_sqlite_worker.ts";
+import { SqliteWriter, type SqliteWriterOptions } from "./_sqlite_writer.ts";
+import type {
+  Block,
+  BlockQuery,
+  RollupPoint,
+  RollupQuery,
+  ShareQuery,
+  StoredShare,
+  WorkerTotal,
+} from "./store_types.ts";
+
+/** How the SQLite backend runs. */
+export interface SqliteDriverOptions extends SqliteWriterOptions {
+  /** Run the writer in a worker thread (true) or on the calling thread. */
+  thread: boolean;
+}
+
+/** The write side: a worker thread or an inline writer. */
+export interface Writer {
+  commit(ops: WriteOp[]): Promise<OpOutcome[]>;
+  probe(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function inlineWriter(path: string, options: SqliteWriterOptions): Writer {
+  const writer = new SqliteWriter(path, options);
+  return {
+    commit: (ops) => Promise.resolve().then(() => writer.commit(ops)),
+    probe: () => Promise.resolve().then(() => writer.probe()),
+    close: () => Promise.resolve().then(() => writer.close()),
+  };
+}
+
+/** Sum rollup rows into one point per minute. */
+function byMinute(rows: Record<string, unknown>[]): RollupPoint[] {
+  const points = new Map<number, RollupPoint>();
+  for (const r of rows) {
+    const minute = toNumber(r.minute);
+    let p = points.get(minute);
+    if (p === undefined) {
+      p = { minute, shares: 0, difficulty: 0n, score: 0 };
+      points.set(minute, p);
+    }
+    p.shares += toNumber(r.shares);
+    p.difficulty += toBigInt(r.difficulty);
+    p.score += toNumber(r.score);
+  }
+  return [...points.values()].sort((a, b) => a.minute - b.minute);
+}
+
+/** The SQLite {@linkcode StoreDriver}. */
+export class SqliteDriver implements StoreDriver {
+  readonly backend = "sqlite" as const;
+  readonly where: string;
+  #writer: Writer;
+  #db: DatabaseSync;
+  #statements = new Map<string, StatementSync>();
+
+  /**
+   * @param where The database path.
+   * @param writer The write side.
+   * @param db The read connection.
+   */
+  constructor(where: string, writer: Writer, db: DatabaseSync) {
+    this.where = where;
+    this.#writer = writer;
+    this.#db = db;
+  }
+
+  /**
+   * Open (creating and migrating when needed) a database file.
+   *
+   * @param path Database file.
+   * @param options Durability, lock and thread settings.
+   * @returns The driver.
+   */
+  static async open(path: string, options: SqliteDriverOptions): Promise<SqliteDriver> {
+    let writer: Writer;
+    if (options.thread) {
+      const client = new SqliteWorkerClient();
+      try {
+        await client.open(path, options);
+      } catch (err) {
+        await client.close().catch(() => {});
+        throw err;
+      }
+      writer = client;
+    } else {
+      writer = inlineWriter(path, options);
+    }
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(path);
+      db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
+    } catch (err) {
+      await writer.close();
+      throw err;
+    }
+    return new SqliteDriver(path, writer, db);
+  }
+
+  #prepare(sql: string): StatementSync {
+    let st = this.#statements.get(sql);
+    if (st === undefined) {
+      st = prepareBig(this.#db, sql);
+      this.#statements.set(sql, st);
+    }
+    return st;
+  }
+
+  commit(ops: WriteOp[]): Promise<OpOutcome[]> {
+    return this.#writer.commit(ops);
+  }
+
+  probe(): Promise<void> {
+    return this.#writer.probe();
+  }
+
+  reset(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.#writer.close();
+    } finally {
+      if (this.#db.isOpen) this.#db.close();
+    }
+  }
+
+  workerDifficulty(address: string, worker: string): Promise<bigint | undefined> {
+    const row = this.#prepare("SELECT difficulty FROM workers WHERE address = ? AND worker = ?")
+      .get(address, worker) as { difficulty: unknown } | undefined;
+    return Promise.resolve(row === undefined ? undefined : toBigInt(row.difficulty));
+  }
+
+  block(hash: Uint8Array): Promise<Block | undefined> {
+    const row = this.#prepare("SELECT * FROM blocks WHERE hash = ?").get(hash);
+    return Promise.resolve(row === undefined ? undefined : blockFromSqlite(row));
+  }
+
+  blocks(query: BlockQuery & { limit: number }): Promise<Block[]> {
+    const rows = query.status === undefined
+      ? this.#prepare("SELECT * FROM blocks ORDER BY time DESC, id DESC LIMIT ?").all(query.limit)
+      : this.#prepare("SELECT * FROM blocks WHERE status = ? ORDER BY time DESC, id DESC LIMIT ?")
+        .all(query.status, query.limit);
+    return Promise.resolve(rows.map(blockFromSqlite));
+  }
+
+  shares(query: ShareQuery & { limit: number }): Promise<StoredShare[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (query.before !== undefined) {
+      where.push("time < ?");
+      args.push(query.before);
+    }
+    if (query.since !== undefined) {
+      where.push("time >= ?");
+      args.push(query.since);
+    }
+    if (query.address !== undefined) {
+      where.push("address = ?");
+      args.push(query.address);
+    }
+    const sql = `SELECT * FROM shares ${where.length ? "WHERE " + where.join(" AND ") : ""}
+      ORDER BY time DESC, id DESC LIMIT ?`;
+    const rows = this.#prepare(sql).all(...args, query.limit);
+    return Promise.resolve(rows.map(shareFromSqlite));
+  }
+
+  shareCount(): Promise<number> {
+    const row = this.#prepare("SELECT COUNT(*) AS n FROM shares").get() as { n: unknown };
+    return Promise.resolve(toNumber(row.n));
+  }
+
+  rollups(query: RollupQuery & { since: number; until: number }): Promise<RollupPoint[]> {
+    const since = minuteOf(query.since);
+    let rows: Record<string, unknown>[];
+    if (query.address === undefined) {
+      rows = this.#prepare(
+        `SELECT minute, shares, difficulty, score FROM rollups
+         WHERE address = '' AND worker = '' AND minute >= ? AND minute < ?`,
+      ).all(since, query.until);
+    } else if (query.worker === undefined) {
+      rows = this.#prepare(
+        `SELECT minute, shares, difficulty, score FROM rollups
+         WHERE address = ? AND minute >= ? AND minute < ?`,
+      ).all(query.address, since, query.until);
+    } else {
+      rows = this.#prepare(
+        `SELECT minute, shares, difficulty, score FROM rollups
+         WHERE address = ? AND worker = ? AND minute >= ? AND minute < ?`,
+      ).all(query.address, query.worker, since, query.until);
+    }
+    return Promise.resolve(byMinute(rows));
+  }
+
+  workerTotals(query: RollupQuery & { since: number; until: number }): Promise<WorkerTotal[]> {
+    const since = minuteOf(query.since);
+    const rows = query.address === undefined
+      ? this.#prepare(
+        `SELECT minute, address, worker, shares, difficulty FROM rollups
+         WHERE address != '' AND minute >= ? AND minute < ?`,
+      ).all(since, query.until)
+      : this.#prepare(
+        `SELECT minute, address, worker, shares, difficulty FROM rollups
+         WHERE address = ? AND minute >= ? AND minute < ?`,
+      ).all(query.address, since, query.until);
+    const totals = new Map<string, WorkerTotal>();
+    for (const r of rows) {
+      const address = r.address as string;
+      const worker = r.worker as string;
+      if (query.worker !== undefined && worker !== query.worker) continue;
+      const key = `${address}\u0000${worker}`;
+      let t = totals.get(key);
+      if (t === undefined) {
+        t = { address, worker, shares: 0, difficulty: 0n, lastMinute: 0 };
+        totals.set(key, t);
+      }
+      t.shares += toNumber(r.shares);
+      t.difficulty += toBigInt(r.difficulty);
+      t.lastMinute = Math.max(t.lastMinute, toNumber(r.minute));
+    }
+    return Promise.resolve(
+      [...totals.values()].sort((a, b) =>
+        a.address < b.address ? -1 : a.address > b.address ? 1 : a.worker < b.worker ? -1 : 1
+      ),
+    );
+  }
+
+  oldestPendingTime(): Promise<number | undefined> {
+    const row = this.#prepare("SELECT MIN(time) AS t FROM blocks WHERE status = 'pending'")
+      .get() as { t: unknown };
+    return Promise.resolve(row.t === null ? undefined : toNumber(row.t));
+  }
+
+  minuteScores(beforeMinute: number, limit: number): Promise<MinuteScore[]> {
+    const rows = this.#prepare(
+      `SELECT minute, SUM(score) AS score FROM rollups
+       WHERE address = '' AND worker = '' AND minute < ?
+       GROUP BY minute ORDER BY minute DESC LIMIT ?`,
+    ).all(beforeMinute, limit);
+    return Promise.resolve(
+      rows.map((r) => ({ minute: toNumber(r.minute), score: toNumber(r.score) })),
+    );
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The SQLite schema, as versioned migrations. Append new migrations; never edit an applied one.
+ *
+ * @module
+ */
+import type { Migration } from "./_migration.ts";
+
+/** Every SQLite migration, in order. */
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "shares, blocks, workers, extranonce counters, rollups, round work",
+    statements: [
+      `CREATE TABLE shares (
+        id INTEGER PRIMARY KEY,
+        instance INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        worker TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        difficulty INTEGER NOT NULL,
+        network_difficulty INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        time INTEGER NOT NULL,
+        hash BLOB NOT NULL UNIQUE
+      )`,
+      `CREATE INDEX shares_time ON shares (time)`,
+      `CREATE TABLE blocks (
+        id INTEGER PRIMARY KEY,
+        hash BLOB NOT NULL UNIQUE,
+        height INTEGER NOT NULL,
+        instance INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        worker TEXT NOT NULL,
+        network_difficulty INTEGER NOT NULL,
+        reward INTEGER,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'confirmed', 'orphaned')),
+        confirmations INTEGER NOT NULL,
+        effort REAL NOT NULL,
+        time INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      )`,
+      `CREATE INDEX blocks_time ON blocks (time)`,
+      `CREATE INDEX blocks_status_time ON blocks (status, time)`,
+      `CREATE TABLE workers (
+        address TEXT NOT NULL,
+        worker TEXT NOT NULL,
+        difficulty INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (address, worker)
+      ) WITHOUT ROWID`,
+      `CREATE TABLE extranonce_counters (
+        instance INTEGER PRIMARY KEY,
+        next TEXT NOT NULL
+      )`,
+      `CREATE TABLE rollups (
+        minute INTEGER NOT NULL,
+        instance INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        worker TEXT NOT NULL,
+        shares INTEGER NOT NULL,
+        difficulty INTEGER NOT NULL,
+        score REAL NOT NULL,
+        PRIMARY KEY (minute, instance, address, worker)
+      ) WITHOUT ROWID`,
+      `CREATE INDEX rollups_address ON rollups (address, worker, minute)`,
+      `CREATE TABLE round_work (
+        instance INTEGER PRIMARY KEY,
+        work INTEGER NOT NULL,
+        shares INTEGER NOT NULL
+      )`,
+    ],
+  },
+];

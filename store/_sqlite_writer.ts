@@ -1,0 +1,304 @@
+/**
+ * The SQLite write side: opens the database (WAL, migrations) and executes a batch of write
+ * operations in one transaction. Synchronous (node:sqlite), so it normally runs in its own
+ * worker thread (`_sqlite_worker.ts`) and the event loop never waits for an fsync.
+ *
+ * @module
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { checkNotNewer } from "./_migration.ts";
+import type { OpOutcome, WriteOp } from "./_ops.ts";
+import { RollupAccumulator } from "./_rollup.ts";
+import { blockFromSqlite, prepareBig, toBigInt } from "./_sqlite_rows.ts";
+import { SQLITE_MIGRATIONS } from "./_sqlite_schema.ts";
+import type { Block, BlockResult, BlockUpdate, NewBlock } from "./store_types.ts";
+
+/** Settings of the SQLite writer. */
+export interface SqliteWriterOptions {
+  /** `PRAGMA synchronous`: `"full"` survives power loss, `"normal"` only a crash. */
+  synchronous: "full" | "normal";
+  /** How long a write waits for a lock held by another process (ms). */
+  busyTimeoutMs: number;
+}
+
+/** Open a SQLite database with the pool's settings and bring its schema up to date. */
+export function openSqliteDatabase(path: string, options: SqliteWriterOptions): DatabaseSync {
+  const db = new DatabaseSync(path);
+  try {
+    db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
+    const mode = prepareBig(db, "PRAGMA journal_mode = WAL").get() as { journal_mode: string };
+    if (mode.journal_mode !== "wal" && path !== ":memory:") {
+      throw new Error(`journal_mode is ${mode.journal_mode}, WAL is required`);
+    }
+    db.exec(`PRAGMA synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
+    migrate(db, path);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
+
+/** Apply every migration that is not yet applied, each in its own transaction. */
+function migrate(db: DatabaseSync, where: string): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  const latest = prepareBig(db, "SELECT MAX(version) AS v FROM schema_migrations").get() as {
+    v: bigint | null;
+  };
+  checkNotNewer(Number(latest.v ?? 0n), SQLITE_MIGRATIONS, where);
+  const applied = prepareBig(db, "SELECT 1 FROM schema_migrations WHERE version = ?");
+  const record = prepareBig(
+    db,
+    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+  );
+  for (const m of SQLITE_MIGRATIONS) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      if (applied.get(m.version) === undefined) {
+        for (const statement of m.statements) db.exec(statement);
+        record.run(m.version, m.name, Date.now());
+      }
+      db.exec("COMMIT");
+    } catch (err) {
+      db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+}
+
+/** Executes write batches on one connection. */
+export class SqliteWriter {
+  #db: DatabaseSync;
+  #insertShare: StatementSync;
+  #upsertRollup: StatementSync;
+  #addRoundWork: StatementSync;
+  #roundWork: StatementSync;
+  #resetRound: StatementSync;
+  #blockByHash: StatementSync;
+  #insertBlock: StatementSync;
+  #updateBlock: StatementSync;
+  #upsertWorker: StatementSync;
+  #counter: StatementSync;
+  #setCounter: StatementSync;
+  #pruneShares: StatementSync;
+  #pruneRollups: StatementSync;
+
+  /**
+   * @param path Database file.
+   * @param options Durability and lock settings.
+   */
+  constructor(path: string, options: SqliteWriterOptions) {
+    const db = this.#db = openSqliteDatabase(path, options);
+    this.#insertShare = prepareBig(
+      db,
+      `INSERT INTO shares (instance, address, worker, job_id, difficulty, network_difficulty,
+        height, time, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`,
+    );
+    this.#upsertRollup = prepareBig(
+      db,
+      `INSERT INTO rollups (minute, instance, address, worker, shares, difficulty, score)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (minute, instance, address, worker) DO UPDATE SET
+         shares = shares + excluded.shares, difficulty = difficulty + excluded.difficulty,
+         score = score + excluded.score`,
+    );
+    this.#addRoundWork = prepareBig(
+      db,
+      `INSERT INTO round_work (instance, work, shares) VALUES (?, ?, ?)
+       ON CONFLICT (instance) DO UPDATE SET
+         work = work + excluded.work, shares = shares + excluded.shares`,
+    );
+    this.#roundWork = prepareBig(db, "SELECT work FROM round_work");
+    this.#resetRound = prepareBig(db, "UPDATE round_work SET work = 0, shares = 0");
+    this.#blockByHash = prepareBig(db, "SELECT * FROM blocks WHERE hash = ?");
+    this.#insertBlock = prepareBig(
+      db,
+      `INSERT INTO blocks (hash, height, instance, address, worker, network_difficulty, reward,
+        status, confirmations, effort, time, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) RETURNING *`,
+    );
+    this.#updateBlock = prepareBig(
+      db,
+      `UPDATE blocks SET status = ?, reward = ?, confirmations = ?, updated_at = ?
+       WHERE hash = ? RETURNING *`,
+    );
+    this.#upsertWorker = prepareBig(
+      db,
+      `INSERT INTO workers (address, worker, difficulty, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (address, worker) DO UPDATE SET
+         difficulty = excluded.difficulty, updated_at = excluded.updated_at`,
+    );
+    this.#counter = prepareBig(db, "SELECT next FROM extranonce_counters WHERE instance = ?");
+    this.#setCounter = prepareBig(
+      db,
+      `INSERT INTO extranonce_counters (instance, next) VALUES (?, ?)
+       ON CONFLICT (instance) DO UPDATE SET next = excluded.next`,
+    );
+    this.#pruneShares = prepareBig(
+      db,
+      "DELETE FROM shares WHERE id IN (SELECT id FROM shares WHERE time < ? ORDER BY time LIMIT ?)",
+    );
+    this.#pruneRollups = prepareBig(
+      db,
+      `DELETE FROM rollups WHERE (minute, instance, address, worker) IN (
+        SELECT minute, instance, address, worker FROM rollups WHERE minute < ? LIMIT ?)`,
+    );
+  }
+
+  /**
+   * Run `ops` in one transaction.
+   *
+   * @param ops Write operations, in order.
+   * @returns One outcome per operation.
+   * @throws When the transaction fails (nothing of the batch is committed).
+   */
+  commit(ops: readonly WriteOp[]): OpOutcome[] {
+    const db = this.#db;
+    const outcomes: OpOutcome[] = [];
+    const rollups = new RollupAccumulator();
+    const round = new Map<number, { work: bigint; shares: number }>();
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const op of ops) {
+        outcomes.push(this.#run(op, rollups, round));
+      }
+      this.#flushRound(round);
+      for (const r of rollups.rows()) {
+        this.#upsertRollup.run(
+          r.minute,
+          r.instance,
+          r.address,
+          r.worker,
+          r.shares,
+          r.difficulty,
+          r.score,
+        );
+      }
+      db.exec("COMMIT");
+    } catch (err) {
+      if (db.isTransaction) db.exec("ROLLBACK");
+      throw err;
+    }
+    return outcomes;
+  }
+
+  #run(
+    op: WriteOp,
+    rollups: RollupAccumulator,
+    round: Map<number, { work: bigint; shares: number }>,
+  ): OpOutcome {
+    switch (op.kind) {
+      case "share": {
+        const s = op.share;
+        const r = this.#insertShare.run(
+          s.instance,
+          s.address,
+          s.worker,
+          s.jobId,
+          s.difficulty,
+          s.networkDifficulty,
+          s.height,
+          s.time,
+          s.hash,
+        );
+        const inserted = Number(r.changes) === 1;
+        if (inserted) {
+          rollups.add(s);
+          const w = round.get(s.instance) ?? { work: 0n, shares: 0 };
+          w.work += s.difficulty;
+          w.shares += 1;
+          round.set(s.instance, w);
+        }
+        return { ok: true, value: inserted };
+      }
+      case "block":
+        this.#flushRound(round);
+        return { ok: true, value: this.#recordBlock(op.block) };
+      case "updateBlock":
+        return { ok: true, value: this.#applyUpdate(op.hash, op.update, op.time) };
+      case "difficulty":
+        this.#upsertWorker.run(op.address, op.worker, op.difficulty, op.time);
+        return { ok: true, value: undefined };
+      case "reserve": {
+        const row = this.#counter.get(op.instance) as { next: string } | undefined;
+        const start = BigInt(row?.next ?? "0");
+        const end = start + op.count;
+        if (end > op.limit) {
+          return {
+            ok: false,
+            error: {
+              name: "RangeError",
+              message:
+                `Cannot reserve extranonces: instance ${op.instance} has used ${start} of ${op.limit}`,
+            },
+          };
+        }
+        this.#setCounter.run(op.instance, end.toString());
+        return { ok: true, value: { start, end } };
+      }
+      case "pruneShares":
+        return { ok: true, value: Number(this.#pruneShares.run(op.before, op.limit).changes) };
+      case "pruneRollups":
+        return { ok: true, value: Number(this.#pruneRollups.run(op.before, op.limit).changes) };
+    }
+  }
+
+  #flushRound(round: Map<number, { work: bigint; shares: number }>): void {
+    for (const [instance, w] of [...round].sort((a, b) => a[0] - b[0])) {
+      this.#addRoundWork.run(instance, w.work, w.shares);
+    }
+    round.clear();
+  }
+
+  #recordBlock(b: NewBlock): BlockResult {
+    const existing = this.#blockByHash.get(b.hash);
+    if (existing !== undefined) return { block: blockFromSqlite(existing), inserted: false };
+    let work = 0n;
+    for (const row of this.#roundWork.all() as { work: unknown }[]) work += toBigInt(row.work);
+    this.#resetRound.run();
+    const effort = Number(work) / Number(b.networkDifficulty);
+    const row = this.#insertBlock.get(
+      b.hash,
+      b.height,
+      b.instance,
+      b.address,
+      b.worker,
+      b.networkDifficulty,
+      b.reward ?? null,
+      effort,
+      b.time,
+      Date.now(),
+    );
+    return { block: blockFromSqlite(row), inserted: true };
+  }
+
+  #applyUpdate(hash: Uint8Array, u: BlockUpdate, time: number): Block | undefined {
+    const row = this.#blockByHash.get(hash);
+    if (row === undefined) return undefined;
+    const b = blockFromSqlite(row);
+    const updated = this.#updateBlock.get(
+      u.status ?? b.status,
+      u.reward ?? b.reward ?? null,
+      u.confirmations ?? b.confirmations,
+      time,
+      hash,
+    );
+    return blockFromSqlite(updated);
+  }
+
+  /**
+   * Check that the database accepts a write transaction again.
+   *
+   * @throws When it does not.
+   */
+  probe(): void {
+    this.#db.exec("BEGIN IMMEDIATE");
+    this.#db.exec("ROLLBACK");
+  }
+
+  /** Close the connection (an open transaction is rolled back). */
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}

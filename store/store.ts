@@ -1,0 +1,169 @@
+/**
+ * The store's face: one domain-level interface used by the pool server and the payout service,
+ * whatever the database. No driver types cross it; each call is one domain action, and the store
+ * owns its transactions.
+ *
+ * @module
+ */
+import type {
+  Block,
+  BlockQuery,
+  BlockResult,
+  BlockUpdate,
+  ExtranonceRange,
+  NewBlock,
+  PruneOptions,
+  PruneResult,
+  RollupPoint,
+  RollupQuery,
+  Share,
+  ShareQuery,
+  StoredShare,
+  StoreStats,
+  WorkerTotal,
+} from "./store_types.ts";
+
+/** How much of an extranonce counter to reserve. */
+export interface ReserveOptions {
+  /** Counter values wanted (≥ 1). */
+  count: bigint;
+  /** The instance's counter space: reservations never go past it (exclusive). */
+  limit: bigint;
+}
+
+/**
+ * Durable pool state. Writes (shares, blocks, worker difficulty, extranonce reservations,
+ * pruning) go through group commit: each promise resolves only after the transaction holding the
+ * write committed, and rejects with `StoreUnavailableError` when it did not (the write may or
+ * may not have landed, but it was never acknowledged). Reads see every committed write.
+ *
+ * The payout service extends this interface with balances, credits, payment intents and a
+ * global payout lock, implemented the same way (one transaction per domain action).
+ */
+export interface Store {
+  /** `"sqlite"` or `"postgres"`. */
+  readonly backend: "sqlite" | "postgres";
+
+  /**
+   * Record an accepted share; the pool answers the miner `true` only after this resolves.
+   *
+   * @param share The share (validated here: a bad field throws TypeError/RangeError).
+   * @returns True when stored now, false when a share with the same hash was already stored.
+   */
+  recordShare(share: Share): Promise<boolean>;
+
+  /**
+   * Record a found block. Its effort is the round's Σ share difficulty (all instances, since
+   * the previous block) ÷ its network difficulty; the round then restarts.
+   *
+   * @param block The block.
+   * @returns The stored row and whether it was new (blocks are keyed by hash).
+   */
+  recordBlock(block: NewBlock): Promise<BlockResult>;
+
+  /**
+   * Change a block's status, reward or confirmations.
+   *
+   * @param hash Block hash.
+   * @param update The changes.
+   * @returns The updated row, or undefined when no block has this hash.
+   */
+  updateBlock(hash: Uint8Array, update: BlockUpdate): Promise<Block | undefined>;
+
+  /**
+   * One block by hash.
+   *
+   * @param hash Block hash.
+   * @returns The row, or undefined.
+   */
+  getBlock(hash: Uint8Array): Promise<Block | undefined>;
+
+  /**
+   * Blocks, newest first.
+   *
+   * @param query Status filter and limit.
+   * @returns The rows.
+   */
+  listBlocks(query?: BlockQuery): Promise<Block[]>;
+
+  /**
+   * Shares, newest first (for payouts and tests).
+   *
+   * @param query Time range, address and limit.
+   * @returns The rows.
+   */
+  listShares(query?: ShareQuery): Promise<StoredShare[]>;
+
+  /**
+   * Number of stored shares.
+   *
+   * @returns The count.
+   */
+  countShares(): Promise<number>;
+
+  /**
+   * Remember a worker's vardiff difficulty (restored when it reconnects, on any instance).
+   *
+   * @param address Payout address.
+   * @param worker Worker name.
+   * @param difficulty The difficulty.
+   */
+  setWorkerDifficulty(address: string, worker: string, difficulty: bigint): Promise<void>;
+
+  /**
+   * A worker's last difficulty.
+   *
+   * @param address Payout address.
+   * @param worker Worker name.
+   * @returns The difficulty, or undefined for a worker never seen.
+   */
+  getWorkerDifficulty(address: string, worker: string): Promise<bigint | undefined>;
+
+  /**
+   * Reserve counter values for an instance's extranonce allocator. Reservations of one instance
+   * never overlap, also across restarts and concurrent processes.
+   *
+   * @param instance Pool instance.
+   * @param options How many values, and the instance's limit.
+   * @returns The reserved range.
+   * @throws {RangeError} (as a rejection) when the instance's space is used up.
+   */
+  reserveExtranonces(instance: number, options: ReserveOptions): Promise<ExtranonceRange>;
+
+  /**
+   * Accepted work per minute, for the pool, an address or one worker.
+   *
+   * @param query Time range and filter.
+   * @returns One point per minute that has work, oldest first.
+   */
+  rollups(query: RollupQuery): Promise<RollupPoint[]>;
+
+  /**
+   * Accepted work per worker over a time range.
+   *
+   * @param query Time range and optional address (and worker).
+   * @returns One row per worker, by address then worker.
+   */
+  workerTotals(query: RollupQuery): Promise<WorkerTotal[]>;
+
+  /**
+   * Delete shares and rollups that nothing needs any more.
+   *
+   * @param options Retention rules.
+   * @returns What was deleted.
+   */
+  prune(options: PruneOptions): Promise<PruneResult>;
+
+  /**
+   * The commit stage's counters.
+   *
+   * @returns A snapshot.
+   */
+  stats(): StoreStats;
+
+  /** Commit everything queued now. */
+  flush(): Promise<void>;
+
+  /** Commit everything queued, then close the database. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,220 @@
+/**
+ * The records the store keeps, shared by every backend: accepted shares, found blocks, per-worker
+ * difficulty, extranonce reservations and hash-rate rollups. Times are milliseconds since the
+ * Unix epoch; difficulties are exact `bigint`s; hashes are raw bytes (24-byte vBlake output).
+ *
+ * @module
+ */
+
+/** One accepted share, as the pool validated it. */
+export interface Share {
+  /** Pool instance that accepted it (its extranonce prefix); 0 for a single instance. */
+  instance: number;
+  /** Payout address of the miner. */
+  address: string;
+  /** Worker name after the address (`""` when none). */
+  worker: string;
+  /** Pool job id the share was for. */
+  jobId: string;
+  /** Share difficulty the miner was credited with (1 … 2^63 − 1). */
+  difficulty: bigint;
+  /** Network difficulty of the job's block template (1 … 2^63 − 1). */
+  networkDifficulty: bigint;
+  /** Height of the block the job was building. */
+  height: number;
+  /** When the share was accepted (ms since the epoch). */
+  time: number;
+  /** The header's vBlake hash (24 bytes); unique, so a replayed share never lands twice. */
+  hash: Uint8Array;
+}
+
+/** A stored share with its row id. */
+export interface StoredShare extends Share {
+  /** Row id (increasing in commit order within one database). */
+  id: bigint;
+}
+
+/** Where a found block stands. */
+export type BlockStatus = "pending" | "confirmed" | "orphaned";
+
+/** The block statuses, in lifecycle order. */
+export const BLOCK_STATUSES: readonly BlockStatus[] = ["pending", "confirmed", "orphaned"];
+
+/** A block the pool found and NodeCore accepted. */
+export interface NewBlock {
+  /** Pool instance whose miner found it. */
+  instance: number;
+  /** Block height. */
+  height: number;
+  /** Block hash (24 bytes); blocks are keyed by it. */
+  hash: Uint8Array;
+  /** Finder's payout address. */
+  address: string;
+  /** Finder's worker name. */
+  worker: string;
+  /** Network difficulty of the block. */
+  networkDifficulty: bigint;
+  /** Reward in atomic units, when known. */
+  reward?: bigint;
+  /** When it was found (ms since the epoch). */
+  time: number;
+}
+
+/** A stored block. */
+export interface Block {
+  /** Row id. */
+  id: bigint;
+  /** Pool instance whose miner found it. */
+  instance: number;
+  /** Block height. */
+  height: number;
+  /** Block hash (24 bytes). */
+  hash: Uint8Array;
+  /** Finder's payout address. */
+  address: string;
+  /** Finder's worker name. */
+  worker: string;
+  /** Network difficulty of the block. */
+  networkDifficulty: bigint;
+  /** Reward in atomic units, when known. */
+  reward: bigint | undefined;
+  /** Lifecycle status. */
+  status: BlockStatus;
+  /** Confirmations last seen by the payout service. */
+  confirmations: number;
+  /** Σ share difficulty since the previous block ÷ network difficulty (1.0 = expected work). */
+  effort: number;
+  /** When it was found (ms since the epoch). */
+  time: number;
+  /** When the row last changed (ms since the epoch). */
+  updatedAt: number;
+}
+
+/** Result of recording a block. */
+export interface BlockResult {
+  /** The stored row (the earlier one when the hash was already stored). */
+  block: Block;
+  /** False when a block with this hash was already stored. */
+  inserted: boolean;
+}
+
+/** Changes to a stored block (the payout service's view of the chain). */
+export interface BlockUpdate {
+  /** New status. */
+  status?: BlockStatus;
+  /** Reward in atomic units. */
+  reward?: bigint;
+  /** Confirmations seen. */
+  confirmations?: number;
+}
+
+/** A reserved run of extranonce counter values: `start` inclusive, `end` exclusive. */
+export interface ExtranonceRange {
+  /** First counter value reserved. */
+  start: bigint;
+  /** One past the last counter value reserved. */
+  end: bigint;
+}
+
+/** One minute of accepted work, for one worker, one address or the whole pool. */
+export interface RollupPoint {
+  /** Start of the minute (ms since the epoch, a multiple of 60 000). */
+  minute: number;
+  /** Shares accepted. */
+  shares: number;
+  /** Σ share difficulty (hash rate = difficulty ÷ 60 s, in hashes per second). */
+  difficulty: bigint;
+  /** Σ share difficulty ÷ network difficulty (the PPLNS score of the minute). */
+  score: number;
+}
+
+/** Work of one worker summed over a time range. */
+export interface WorkerTotal {
+  /** Payout address. */
+  address: string;
+  /** Worker name. */
+  worker: string;
+  /** Shares accepted. */
+  shares: number;
+  /** Σ share difficulty. */
+  difficulty: bigint;
+  /** Start of the last minute with a share (ms). */
+  lastMinute: number;
+}
+
+/** Options for rollup queries. */
+export interface RollupQuery {
+  /** First minute included (ms; rounded down to the minute). */
+  since: number;
+  /** End of the range, exclusive (ms). @default Infinity */
+  until?: number;
+  /** Only this address (the whole pool when absent). */
+  address?: string;
+  /** Only this worker of `address`. */
+  worker?: string;
+}
+
+/** Options for listing shares, newest first. */
+export interface ShareQuery {
+  /** Only shares strictly before this time (ms). */
+  before?: number;
+  /** Only shares at or after this time (ms). */
+  since?: number;
+  /** Only this address. */
+  address?: string;
+  /** Most rows returned. @default 1000 */
+  limit?: number;
+}
+
+/** Options for listing blocks, newest first. */
+export interface BlockQuery {
+  /** Only blocks with this status. */
+  status?: BlockStatus;
+  /** Most rows returned. @default 100 */
+  limit?: number;
+}
+
+/** Retention rules for {@linkcode Store.prune}. */
+export interface PruneOptions {
+  /** Shares older than this (ms) may go, unless a PPLNS window still needs them. */
+  sharesBefore: number;
+  /**
+   * PPLNS window as a multiple of the network difficulty: shares inside the window that ends at
+   * the oldest pending block (or now, when none is pending) are kept. 0 protects nothing.
+   */
+  pplnsWindow: number;
+  /** Rollup minutes older than this (ms) go. */
+  rollupsBefore: number;
+  /** Current time (ms). @default Date.now() */
+  now?: number;
+}
+
+/** What {@linkcode Store.prune} removed. */
+export interface PruneResult {
+  /** Share rows deleted. */
+  shares: number;
+  /** Rollup rows deleted. */
+  rollups: number;
+  /** Shares before this time (ms) were eligible; `-Infinity` when the window protected all. */
+  shareCutoff: number;
+}
+
+/** Counters of the store's commit stage (exported as metrics). */
+export interface StoreStats {
+  /** `"sqlite"` or `"postgres"`. */
+  backend: "sqlite" | "postgres";
+  /** False while the database is failing (writes are refused until it is back). */
+  healthy: boolean;
+  /** Operations waiting for a commit (queued and in flight). */
+  queueDepth: number;
+  /** Transactions committed. */
+  batches: number;
+  /** Operations committed. */
+  committed: number;
+  /** Operations refused or failed. */
+  failed: number;
+  /** Duration of the last commit (ms). */
+  lastCommitMs: number;
+  /** Message of the last database error, if any. */
+  lastError: string | undefined;
+}
