@@ -15,7 +15,7 @@ import { bytesToHex } from "../hash/hex.ts";
 import { merkleRootFromTxRoot, txRoot } from "../hash/merkle.ts";
 import { encodeNotify } from "../protocol/stratum_encode.ts";
 import type { NotifyJob } from "../protocol/stratum_types.ts";
-import type { Template } from "./_upstream_types.ts";
+import type { Template } from "./upstream.ts";
 
 /** A Stratum job. Shared by every session; treat as read-only except through the manager. */
 export interface Job {

@@ -10,7 +10,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { createBestKernel, type VblakeKernel } from "../hash/kernel.ts";
-import type { BlockSubmission, BlockSubmitResult, Template } from "./_upstream_types.ts";
+import type { BlockSubmission, BlockSubmitResult, Template } from "./upstream.ts";
 import { BanList, type BanListOptions } from "./bans.ts";
 import { PoolEvents } from "./events.ts";
 import { ExtranonceAllocator, type ExtranonceAllocatorOptions } from "./extranonce.ts";
@@ -120,7 +120,7 @@ export class Pool {
       bans: pool.bans,
       hash: (header: Uint8Array) => kernel.hash(header),
       now: pool.#now,
-      onBlock: (share: AcceptedShare) => pool.#submitBlock(share),
+      onBlock: (share: AcceptedShare, job: Job) => pool.#submitBlock(share, job),
       onBanned: (ip: string) => pool.#closeIp(ip),
       track: (work: Promise<unknown>) => pool.#track(work),
     };
@@ -252,7 +252,7 @@ export class Pool {
     for (const server of this.servers) server.closeIp(ip, "banned");
   }
 
-  #submitBlock(share: AcceptedShare): void {
+  #submitBlock(share: AcceptedShare, job: Job): void {
     log.info("block candidate {hash} at height {height} by {worker}", {
       hash: share.hash,
       height: share.height,
@@ -266,6 +266,7 @@ export class Pool {
         nTime: share.ntime,
         nonce: share.nonce,
         extraNonce: share.extranonce,
+        endpoint: job.template.endpoint,
       });
     } catch (err) {
       submitted = Promise.resolve({ accepted: false, reason: String(err) });

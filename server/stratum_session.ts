@@ -102,7 +102,7 @@ export interface SessionContext {
   /** Current time, ms since epoch. */
   now(): number;
   /** A share met the network target: submit the block (must not throw). */
-  onBlock(share: AcceptedShare): void;
+  onBlock(share: AcceptedShare, job: Job): void;
   /** An IP was just banned: close its connections. */
   onBanned(ip: string): void;
   /** Keep a promise of in-flight work until it settles (for a clean stop). */
@@ -418,7 +418,7 @@ export class StratumSession {
       );
     }
     const share = this.#share(verdict, now);
-    if (share.block) ctx.onBlock(share);
+    if (share.block) ctx.onBlock(share, verdict.job);
     ctx.bans.record(this.link.remoteIp, true, now);
     if (this.#usesVardiff()) {
       const changed = recordShare(this.#vardiff, share.difficulty, {

@@ -9,7 +9,7 @@ import { difficultyToTarget } from "../../hash/difficulty.ts";
 import { hexToBytes } from "../../hash/hex.ts";
 import { createWasmKernel } from "../../hash/kernel.ts";
 import { headerMerkleRoot } from "../../hash/merkle.ts";
-import type { Template } from "../../server/_upstream_types.ts";
+import type { BlockSubmission, Template } from "../../server/upstream.ts";
 import { Pool, type PoolOptions } from "../../server/pool.ts";
 import { DEFAULT_PORT_DIFFICULTY, type StratumPortOptions } from "../../server/stratum_port.ts";
 
@@ -77,7 +77,7 @@ export function testPort(overrides: Partial<StratumPortOptions> = {}): StratumPo
 
 /** Block submissions a test pool received. */
 export interface SubmittedBlocks {
-  list: { upstreamJobId: number; nTime: number; nonce: number; extraNonce: bigint }[];
+  list: BlockSubmission[];
 }
 
 /** Start a pool on loopback with test-friendly defaults (no vardiff timer, no bans). */

@@ -80,6 +80,7 @@ Deno.test("Pool submits a block candidate upstream and credits the share", async
       nTime: ntime,
       nonce,
       extraNonce: extranonce,
+      endpoint: "test",
     }]);
     await waitUntil(() => events.some((e) => e.type === "block_result"));
     const found = events.find((e) => e.type === "block_found");
