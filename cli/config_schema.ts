@@ -6,10 +6,14 @@
  */
 import type { ConfigSchema } from "./config.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
+import { DEVNET_SCHEMA } from "./_devnet_schema.ts";
+import { NODECORE_SCHEMA } from "./_nodecore_schema.ts";
 
 /** Short descriptions of each section, used in the example file. */
 export const SECTION_DOCS: Record<string, string> = {
   log: "Logging (always to stderr).",
+  devnet: "The embedded devnet (`vbkpool devnet`, and `server` when [nodecore] has no endpoints).",
+  nodecore: "The pool's NodeCore connection (UCP). No endpoints = an embedded devnet.",
 };
 
 /** The configuration schema. */
@@ -28,4 +32,6 @@ export const SCHEMA: ConfigSchema = {
       doc: "pretty (human-readable text) or json (one JSON object per line).",
     },
   },
+  devnet: DEVNET_SCHEMA,
+  nodecore: NODECORE_SCHEMA,
 };

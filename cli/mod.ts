@@ -6,10 +6,11 @@
  */
 import type { Command } from "./command.ts";
 import { benchCommand } from "./bench.ts";
+import { devnetCommand } from "./devnet.ts";
 import { hashCommand } from "./hash.ts";
 
 export { runCli } from "./run.ts";
 export type { Command } from "./command.ts";
 
 /** Every implemented command, in help order. */
-export const COMMANDS: readonly Command[] = [hashCommand, benchCommand];
+export const COMMANDS: readonly Command[] = [hashCommand, benchCommand, devnetCommand];

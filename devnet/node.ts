@@ -244,7 +244,7 @@ class DevnetNode implements Devnet {
       host: this.addr.hostname,
       port: this.addr.port,
       height: chain.height,
-      diff: this.currentJob.difficulty,
+      diff: chain.childTemplate().difficulty.toString(),
     });
   }
 

@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import { COMMANDS, runCli } from "../../cli/mod.ts";
+import { startDevnet } from "../../devnet/mod.ts";
+import { ADDRESS, UcpTestClient } from "../devnet/_ucp_client.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+async function run(args: string[]) {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+Deno.test("vbkpool devnet --export writes a chain that hash --verify accepts", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const chainFile = `${dir}/chain.jsonl`;
+    const devnet = await startDevnet({
+      port: 0,
+      minDifficulty: 20_000n,
+      mempoolIntervalMs: 0,
+      chainFile,
+    });
+    const client = await UcpTestClient.connect(devnet.addr.port);
+    try {
+      let job = await client.login();
+      for (let i = 0; i < 25; i++) {
+        assert.equal((await client.mine(job)).command, "MINING_SUBMIT_SUCCESS");
+        job = await client.next("MINING_JOB");
+      }
+      await devnet.rival.reorg(1);
+    } finally {
+      await client.close();
+      await devnet.stop();
+    }
+    const exported = await run([
+      "devnet",
+      "--export",
+      `${dir}/main.txt`,
+      "--chain-file",
+      chainFile,
+    ]);
+    assert.equal(exported.code, 0, exported.err);
+    assert.match(
+      exported.out,
+      /exported 27 header\(s\) \(height 0\.\.26, 1 orphan\(s\) left out\)/,
+    );
+    const verified = await run(["hash", "--verify", `${dir}/main.txt`]);
+    assert.equal(verified.code, 0, verified.out);
+    assert.match(verified.out, /headers +27/);
+    assert.match(verified.out, /result +OK/);
+
+    const all = await run([
+      "devnet",
+      "--export",
+      `${dir}/all.txt`,
+      "--export-orphans",
+      "--chain-file",
+      chainFile,
+    ]);
+    assert.equal(all.code, 0, all.err);
+    const verifiedAll = await run(["hash", "--verify", `${dir}/all.txt`]);
+    assert.match(verifiedAll.out, /headers +28/);
+    assert.equal(verifiedAll.code, 0, verifiedAll.out);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("vbkpool devnet reports usage errors clearly", async (t) => {
+  const cli = async (args: string[]) => {
+    const err: string[] = [];
+    const code = await runCli(args, COMMANDS, {
+      output: { out: () => {}, err: (e) => err.push(e) },
+      env: {},
+      stopSignal: AbortSignal.abort(),
+    });
+    return { code, err: err.join("\n") };
+  };
+  await t.step("--export without a chain file", async () => {
+    const r = await cli(["devnet", "--export", "/tmp/x.txt"]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--export needs a chain file/);
+  });
+  await t.step("bad values name the key", async () => {
+    const r = await cli(["devnet", "--rival-share", "2"]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /devnet\.rival_share/);
+    const l = await cli(["devnet", "--listen", "nowhere"]);
+    assert.match(l.err, /devnet\.listen .* host:port/);
+  });
+  await t.step("stray arguments", async () => {
+    const r = await cli(["devnet", "extra"]);
+    assert.equal(r.code, 2);
+  });
+});
+
+Deno.test("vbkpool devnet serves UCP until SIGINT and keeps its chain", async () => {
+  const dir = await Deno.makeTempDir();
+  const port = freePort();
+  const chainFile = `${dir}/chain.jsonl`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      "devnet",
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--min-difficulty",
+      "20000",
+      "--mempool-interval",
+      "0",
+      "--chain-file",
+      chainFile,
+    ],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    let client: UcpTestClient | undefined;
+    const end = Date.now() + 20000;
+    while (client === undefined) {
+      try {
+        client = await UcpTestClient.connect(port);
+      } catch (err) {
+        if (Date.now() > end) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const job = await client.login(ADDRESS);
+    assert.equal((await client.mine(job)).command, "MINING_SUBMIT_SUCCESS");
+    await client.close();
+    child.kill("SIGINT");
+    const status = await child.output();
+    const stderr = new TextDecoder().decode(status.stderr);
+    assert.equal(status.code, 0, stderr);
+    assert.match(stderr, /Block 1 .* found by "?VFFDWUMLJwLRuNzH4NX8Rm32E59n6d/);
+    assert.match(stderr, /Devnet stopped at height 1/);
+    const lines = (await Deno.readTextFile(chainFile)).trim().split("\n");
+    assert.equal(lines.length, 3);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await Deno.remove(dir, { recursive: true });
+  }
+});
