@@ -52,7 +52,7 @@ export const NODECORE_SCHEMA: SectionSpec = {
   },
   job_timeout_ms: {
     kind: "integer",
-    default: 180000,
+    default: 300000,
     min: 1,
     doc: "A connection with no MINING_JOB or MEMPOOL_UPDATE for this long is treated as dead.",
   },

@@ -55,7 +55,7 @@ export interface UpstreamOptions {
   connectTimeoutMs?: number;
   /** Time from connect to the first job in ms. @default 15000 */
   handshakeTimeoutMs?: number;
-  /** A connection without a job or mempool update for this long is dead, ms. @default 180000 */
+  /** A connection without a job or mempool update for this long is dead, ms. @default 300000 */
   jobTimeoutMs?: number;
   /** How long a block submit waits for NodeCore's answer, ms. @default 15000 */
   submitTimeoutMs?: number;
@@ -261,7 +261,7 @@ export class Upstream {
       updateFrequencyMs: this.#o.updateFrequencyMs ?? 5000,
       connectTimeoutMs: this.#o.connectTimeoutMs ?? 5000,
       handshakeTimeoutMs: this.#o.handshakeTimeoutMs ?? 15000,
-      jobTimeoutMs: this.#o.jobTimeoutMs ?? 180000,
+      jobTimeoutMs: this.#o.jobTimeoutMs ?? 300000,
       maxLineBytes: this.#o.maxLineBytes ?? 65536,
       onReady: (link) => this.#onReady(link),
       onTemplate: (link, template) => {
