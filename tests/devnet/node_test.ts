@@ -378,3 +378,22 @@ Deno.test("devnet: the chain file persists blocks and orphans across restarts", 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("devnet: the automatic rival finds blocks and reorganises pool blocks", async () => {
+  await withDevnet(async (devnet) => {
+    const client = await UcpTestClient.connect(devnet.addr.port);
+    try {
+      const job = await client.login();
+      assert.equal((await client.mine(job)).command, "MINING_SUBMIT_SUCCESS");
+      const poolBlock = devnet.chain.blockAt(1)!;
+      // random() = 0.5: the first event comes after ln 2 / rate seconds and is a reorg.
+      await client.next("MINING_RESET", 15000);
+      assert.equal(devnet.chain.isMainChain(poolBlock.hash), false);
+      assert.equal(devnet.stats.reorgs, 1);
+      assert.ok(devnet.rival.blocksFound >= 2);
+      assert.equal(devnet.chain.tip.source, "rival");
+    } finally {
+      await client.close();
+    }
+  }, { blockTime: 1, rivalShare: 0.9, rivalReorgShare: 1, random: () => 0.5 });
+});
