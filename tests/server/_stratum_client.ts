@@ -22,6 +22,7 @@ export class TestClient {
   readonly lines: ServerLine[] = [];
   closedReason: string | undefined;
   #cursor = 0;
+  #taken = new Set<number>();
   #waiters: (() => void)[] = [];
   #closed: Promise<void>;
   #nextId = 1;
@@ -77,15 +78,18 @@ export class TestClient {
   }
 
   /**
-   * Wait for the next line (from the cursor on) matching the predicate; lines before it are
-   * skipped. Rejects when the connection closes first or after `timeoutMs`.
+   * Wait for the first line not yet taken that matches the predicate, and take it (lines it
+   * passes over stay available to later waits). Rejects when the connection closes first or
+   * after `timeoutMs`.
    */
   async waitFor(match: (line: ServerLine) => boolean, timeoutMs = 10_000): Promise<ServerLine> {
     const deadline = Date.now() + timeoutMs;
     while (true) {
-      while (this.#cursor < this.lines.length) {
-        const line = this.lines[this.#cursor++]!;
-        if (match(line)) return line;
+      for (let i = this.#cursor; i < this.lines.length; i++) {
+        if (this.#taken.has(i) || !match(this.lines[i]!)) continue;
+        this.#taken.add(i);
+        while (this.#taken.has(this.#cursor)) this.#taken.delete(this.#cursor++);
+        return this.lines[i]!;
       }
       if (this.closedReason !== undefined) {
         throw new Error(`connection closed (${this.closedReason}) while waiting`);

@@ -336,6 +336,7 @@ Deno.test("d=N in the password fixes the difficulty; older jobs keep their diffi
     try {
       const sub = await client.call("mining.subscribe", []);
       const extranonce = BigInt("0x" + sub.json.result[1]);
+      assert.deepEqual((await client.notification("mining.set_difficulty")).json.params, ["1"]);
       const old = await client.notification("mining.notify");
       await client.call("mining.authorize", [ADDRESS, "x,d=1000000"]);
       const diff = await client.notification("mining.set_difficulty");

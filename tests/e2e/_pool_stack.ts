@@ -1,0 +1,77 @@
+/**
+ * End-to-end helper: a devnet (a real vBlake chain over UCP on loopback), the pool's Upstream
+ * client connected to it, and a Pool, wired as `vbkpool server` wires them.
+ *
+ * @module
+ */
+
+import { type Devnet, type DevnetOptions, startDevnet } from "../../devnet/mod.ts";
+import type { PoolEvent } from "../../server/events.ts";
+import { Pool, type PoolOptions } from "../../server/pool.ts";
+import { Upstream } from "../../server/upstream.ts";
+
+/** The pool's own address (MINING_AUTH). */
+export const POOL_ADDRESS = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
+
+/** A running devnet + upstream + pool. */
+export interface PoolStack {
+  devnet: Devnet;
+  upstream: Upstream;
+  pool: Pool;
+  events: PoolEvent[];
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Start the stack and wait until the pool has its first job. */
+export async function startPoolStack(
+  poolOptions: Omit<PoolOptions, "upstream">,
+  devnetOptions: DevnetOptions = {},
+): Promise<PoolStack> {
+  const devnet = await startDevnet({
+    port: 0,
+    mempoolIntervalMs: 0,
+    minDifficulty: 20_000n,
+    ...devnetOptions,
+  });
+  let pool: Pool | undefined;
+  const upstream = new Upstream({
+    endpoints: [`127.0.0.1:${devnet.addr.port}`],
+    address: POOL_ADDRESS,
+    backoffMinMs: 50,
+    backoffMaxMs: 500,
+    onTemplate: (t) => pool?.addTemplate(t),
+    onReset: () => pool?.reset(),
+  });
+  pool = Pool.start({ vardiffTickMs: 0, ...poolOptions, upstream });
+  const events: PoolEvent[] = [];
+  pool.events.subscribe((e) => events.push(e));
+  upstream.start();
+  const running = pool;
+  const deadline = Date.now() + 15_000;
+  while (running.jobs.current === undefined) {
+    if (Date.now() > deadline) throw new Error("the pool got no job from the devnet");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return {
+    devnet,
+    upstream,
+    pool: running,
+    events,
+    port: running.servers[0]!.addr.port,
+    async stop() {
+      await running.stop();
+      await upstream.stop();
+      await devnet.stop();
+    },
+  };
+}
+
+/** Poll until `check` holds. */
+export async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
