@@ -34,33 +34,33 @@ export async function startPoolStack(
     minDifficulty: 20_000n,
     ...devnetOptions,
   });
-  let pool: Pool | undefined;
+  const ref: { pool?: Pool } = {};
   const upstream = new Upstream({
     endpoints: [`127.0.0.1:${devnet.addr.port}`],
     address: POOL_ADDRESS,
     backoffMinMs: 50,
     backoffMaxMs: 500,
-    onTemplate: (t) => pool?.addTemplate(t),
-    onReset: () => pool?.reset(),
+    onTemplate: (t) => ref.pool?.addTemplate(t),
+    onReset: () => ref.pool?.reset(),
   });
-  pool = Pool.start({ vardiffTickMs: 0, ...poolOptions, upstream });
+  const pool = Pool.start({ vardiffTickMs: 0, ...poolOptions, upstream });
+  ref.pool = pool;
   const events: PoolEvent[] = [];
   pool.events.subscribe((e) => events.push(e));
   upstream.start();
-  const running = pool;
   const deadline = Date.now() + 15_000;
-  while (running.jobs.current === undefined) {
+  while (pool.jobs.current === undefined) {
     if (Date.now() > deadline) throw new Error("the pool got no job from the devnet");
     await new Promise((r) => setTimeout(r, 10));
   }
   return {
     devnet,
     upstream,
-    pool: running,
+    pool,
     events,
-    port: running.servers[0]!.addr.port,
+    port: pool.servers[0]!.addr.port,
     async stop() {
-      await running.stop();
+      await pool.stop();
       await upstream.stop();
       await devnet.stop();
     },

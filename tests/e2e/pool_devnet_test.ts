@@ -3,7 +3,7 @@
  * scripted miners.
  */
 import assert from "node:assert/strict";
-import { decodeBits, difficultyToTarget } from "../../hash/difficulty.ts";
+import { decodeBits } from "../../hash/difficulty.ts";
 import type { MemoryShareRecorder } from "../../server/share_recorder.ts";
 import { ADDRESSES, hex16, hex8, mine, testPort } from "../server/_pool.ts";
 import { subscribeAndAuthorize, TestClient } from "../server/_stratum_client.ts";
