@@ -29,8 +29,10 @@
  */
 
 export * from "./bans.ts";
+export * from "./block_recorder.ts";
 export * from "./events.ts";
 export * from "./extranonce.ts";
+export * from "./extranonce_reservations.ts";
 export * from "./jobs.ts";
 export * from "./pool.ts";
 export * from "./session_limits.ts";
@@ -39,5 +41,7 @@ export * from "./shares.ts";
 export * from "./stratum_port.ts";
 export * from "./stratum_server.ts";
 export * from "./stratum_session.ts";
+export * from "./store_share_recorder.ts";
+export * from "./store_worker_difficulty.ts";
 export * from "./vardiff.ts";
 export * from "./worker_difficulty.ts";

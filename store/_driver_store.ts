@@ -30,7 +30,7 @@ import type {
   BlockQuery,
   BlockResult,
   BlockUpdate,
-  ExtranonceRange,
+  CounterRange,
   NewBlock,
   PruneOptions,
   PruneResult,
@@ -179,7 +179,7 @@ export class DriverStore implements Store {
     return await this.#read(action, () => this.#driver.workerDifficulty(a, w));
   }
 
-  async reserveExtranonces(instance: number, options: ReserveOptions): Promise<ExtranonceRange> {
+  async reserveExtranonces(instance: number, options: ReserveOptions): Promise<CounterRange> {
     const action = "reserve extranonces";
     const limit = checkBig(options?.limit, "limit", action, 1n, 1n << 64n);
     const op: WriteOp = {
@@ -188,7 +188,7 @@ export class DriverStore implements Store {
       count: checkBig(options?.count, "count", action, 1n, limit),
       limit,
     };
-    return await this.#write(op) as ExtranonceRange;
+    return await this.#write(op) as CounterRange;
   }
 
   async rollups(query: RollupQuery): Promise<RollupPoint[]> {

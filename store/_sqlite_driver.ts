@@ -39,11 +39,24 @@ export interface Writer {
   close(): Promise<void>;
 }
 
+/** Run `fn` as a macrotask, so a chain of commits cannot starve timers and I/O. */
+function later<T>(fn: () => T): Promise<T> {
+  return new Promise((resolve, reject) => {
+    setTimeout(() => {
+      try {
+        resolve(fn());
+      } catch (err) {
+        reject(err);
+      }
+    }, 0);
+  });
+}
+
 function inlineWriter(path: string, options: SqliteWriterOptions): Writer {
   const writer = new SqliteWriter(path, options);
   return {
-    commit: (ops) => Promise.resolve().then(() => writer.commit(ops)),
-    probe: () => Promise.resolve().then(() => writer.probe()),
+    commit: (ops) => later(() => writer.commit(ops)),
+    probe: () => later(() => writer.probe()),
     close: () => Promise.resolve().then(() => writer.close()),
   };
 }

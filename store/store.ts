@@ -10,7 +10,7 @@ import type {
   BlockQuery,
   BlockResult,
   BlockUpdate,
-  ExtranonceRange,
+  CounterRange,
   NewBlock,
   PruneOptions,
   PruneResult,
@@ -128,7 +128,7 @@ export interface Store {
    * @returns The reserved range.
    * @throws {RangeError} (as a rejection) when the instance's space is used up.
    */
-  reserveExtranonces(instance: number, options: ReserveOptions): Promise<ExtranonceRange>;
+  reserveExtranonces(instance: number, options: ReserveOptions): Promise<CounterRange>;
 
   /**
    * Accepted work per minute, for the pool, an address or one worker.

@@ -108,8 +108,8 @@ export interface BlockUpdate {
   confirmations?: number;
 }
 
-/** A reserved run of extranonce counter values: `start` inclusive, `end` exclusive. */
-export interface ExtranonceRange {
+/** A reserved run of extranonce counter values (connection numbers, not extranonces): `start` inclusive, `end` exclusive. */
+export interface CounterRange {
   /** First counter value reserved. */
   start: bigint;
   /** One past the last counter value reserved. */
