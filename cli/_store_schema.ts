@@ -1,0 +1,97 @@
+/**
+ * The `[store]` configuration section: where the pool keeps shares, blocks and worker state
+ * (see `config_schema.ts` and `store/`).
+ *
+ * @module
+ */
+import type { SectionSpec } from "./config.ts";
+
+/** Keys of `[store]`. */
+export const STORE_SCHEMA: SectionSpec = {
+  url: {
+    kind: "string",
+    default: "vbkpool.sqlite",
+    doc: "A SQLite file (the default; WAL mode) or postgres://user:password@host:port/database " +
+      "(several pool instances, each with its own stratum.instance_id, share one PostgreSQL).",
+    check: (
+      value,
+    ) => (String(value).trim() === "" ? "a file path or a postgres:// URL" : undefined),
+  },
+  batch_delay_ms: {
+    kind: "integer",
+    default: 5,
+    min: 0,
+    max: 1000,
+    doc: "Group commit: a batch of shares closes this long after its first share (ms).",
+  },
+  batch_max_rows: {
+    kind: "integer",
+    default: 1000,
+    min: 1,
+    max: 100000,
+    doc: "Group commit: a batch closes at once when it holds this many writes.",
+  },
+  max_queue: {
+    kind: "integer",
+    default: 100000,
+    min: 1,
+    max: 10000000,
+    doc: "Writes waiting for a commit at most; beyond that shares are answered with an error.",
+  },
+  commit_timeout_seconds: {
+    kind: "number",
+    default: 10,
+    min: 0.1,
+    max: 600,
+    doc: "A commit slower than this fails its batch (miners get an error, not true).",
+  },
+  sqlite_synchronous: {
+    kind: "string",
+    default: "full",
+    choices: ["full", "normal"],
+    doc: "SQLite fsync: full survives a power loss, normal only a process crash.",
+  },
+  sqlite_busy_timeout_ms: {
+    kind: "integer",
+    default: 5000,
+    min: 0,
+    max: 600000,
+    doc: "How long a SQLite write waits for a lock held by another process (the payout service).",
+  },
+  postgres_connect_timeout_seconds: {
+    kind: "number",
+    default: 5,
+    min: 0.1,
+    max: 600,
+    doc: "Seconds to wait for a PostgreSQL connection.",
+  },
+  keep_shares_days: {
+    kind: "number",
+    default: 7,
+    min: 0,
+    max: 36500,
+    doc: "Shares older than this are pruned, unless a PPLNS window still needs them.",
+  },
+  pplns_window: {
+    kind: "number",
+    default: 2,
+    min: 0,
+    max: 1000,
+    doc: "Never prune shares inside this many network difficulties of work before the oldest " +
+      "pending block (or now); keep it at least the payout service's PPLNS window.",
+  },
+  keep_rollups_days: {
+    kind: "number",
+    default: 30,
+    min: 0,
+    max: 36500,
+    doc: "Per-minute hash-rate rollups older than this are pruned (keep >= keep_shares_days).",
+  },
+  prune_interval_minutes: {
+    kind: "number",
+    default: 60,
+    min: 0,
+    max: 100000,
+    doc: "Minutes between pruning runs; 0 never prunes.",
+  },
+};
