@@ -1,13 +1,47 @@
 /**
  * `vbkpool bench`: hash rate of each mining kernel, per thread and in total, over 1..N threads.
+ * It runs the miner's own threads and scanning loop on a synthetic job whose target no hash
+ * meets, so the numbers are what `vbkpool mine` can reach minus the network.
  *
  * @module
  */
 import { UsageError } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
-import { type BenchReply, type BenchRequest, spawnBenchWorker } from "./bench_worker.ts";
+import { buildThreadWork, MiningThreads, type ThreadWork } from "../miner/mod.ts";
+import type { NotifyJob } from "../protocol/mod.ts";
 
 const KERNELS = ["wasm", "ts"] as const;
+
+/** A fixed job with the mainnet header #5000 fields (only its shape matters). */
+const BENCH_JOB: NotifyJob = {
+  jobId: "bench",
+  height: 5000,
+  version: 2,
+  previousHash: new Uint8Array(12).fill(0x11),
+  previousKeystone: new Uint8Array(9).fill(0x22),
+  secondKeystone: new Uint8Array(9).fill(0x33),
+  popRoot: new Uint8Array(32).fill(0x44),
+  normalRoot: new Uint8Array(32).fill(0x55),
+  metapackageHash: new Uint8Array(32).fill(0x66),
+  timestamp: 1_553_000_000,
+  bits: 0x0600e8d4,
+  cleanJobs: true,
+};
+
+function benchWork(thread: number, generation: number, threads: number): ThreadWork {
+  return buildThreadWork(BENCH_JOB, {
+    generation,
+    sessionId: 0,
+    extranonce: 0n,
+    thread,
+    threads,
+    target: 0n, // unreachable: nothing is reported, every hash is counted
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /** One measured row. */
 export interface BenchRow {
@@ -37,26 +71,22 @@ function parseThreads(text: string | undefined): number[] {
   return n === 1 ? [1] : [1, n];
 }
 
-async function measure(kernel: BenchRequest["kernel"], threads: number, ms: number) {
-  const workers = Array.from({ length: threads }, spawnBenchWorker);
+async function measure(kernel: typeof KERNELS[number], threads: number, ms: number) {
+  const pool = await MiningThreads.start({ threads, kernel });
   try {
-    const replies = await Promise.all(
-      workers.map((w, i) =>
-        new Promise<BenchReply>((resolve, reject) => {
-          w.onmessage = (e: MessageEvent<BenchReply>) => resolve(e.data);
-          w.onerror = (e) => {
-            e.preventDefault();
-            reject(new Error(e.message));
-          };
-          w.postMessage({ kernel, ms, startNonce: i * 0x10000000 } satisfies BenchRequest);
-        })
-      ),
-    );
-    const rates = replies.map((r) => r.hashes / (r.ms / 1000));
+    pool.setWork((thread, generation) => benchWork(thread, generation, threads));
+    // Warm up: the WebAssembly tier-up and the slice-size adaptation happen here.
+    await sleep(Math.min(1000, Math.max(100, ms / 2)));
+    const before = pool.hashes();
+    const t0 = performance.now();
+    await sleep(ms);
+    const after = pool.hashes();
+    const seconds = (performance.now() - t0) / 1000;
+    const rates = after.map((h, i) => (h - before[i]!) / seconds);
     const total = rates.reduce((a, b) => a + b, 0);
     return { kernel, threads, total, perThread: total / threads };
   } finally {
-    for (const w of workers) w.terminate();
+    pool.terminate();
   }
 }
 
@@ -114,8 +144,9 @@ export const benchCommand: Command = {
   summary: "measure the hash rate of the mining kernels",
   usage: ["bench [--seconds S] [--threads N | --threads A..B] [--kernel wasm|ts]"],
   description: [
-    "Each kernel hashes for S seconds on 1 thread and on N threads at once (or on every count",
-    "from A to B), and the total and per-thread rates are printed as a table.",
+    "Each kernel hashes for S seconds (after a short warm-up) on 1 thread and on N threads at",
+    "once (or on every count from A to B), running the miner's own threads and scanning loop;",
+    "the total and per-thread rates and the scaling over one thread are printed as a table.",
   ],
   options: [
     { flag: "seconds", kind: "number", valueName: "S", doc: "seconds per measurement (3)" },

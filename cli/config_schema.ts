@@ -12,6 +12,7 @@ import { NODECORE_SCHEMA } from "./_nodecore_schema.ts";
 /** Short descriptions of each section, used in the example file. */
 export const SECTION_DOCS: Record<string, string> = {
   log: "Logging (always to stderr).",
+  mine: "The miner (vbkpool mine): pools, worker name, threads, timeouts.",
   devnet: "The embedded devnet (`vbkpool devnet`, and `server` when [nodecore] has no endpoints).",
   nodecore: "The pool's NodeCore connection (UCP). No endpoints = an embedded devnet.",
 };
@@ -34,4 +35,99 @@ export const SCHEMA: ConfigSchema = {
   },
   devnet: DEVNET_SCHEMA,
   nodecore: NODECORE_SCHEMA,
+  mine: {
+    pools: {
+      kind: "string_list",
+      default: [],
+      doc: 'Pools in order of preference, e.g. ["stratum+tcp://127.0.0.1:3333"].',
+    },
+    user: {
+      kind: "string",
+      default: "",
+      doc: "Worker name: a VeriBlock address, optionally followed by .WORKER.",
+    },
+    password: { kind: "string", default: "", doc: "Password sent with mining.authorize." },
+    threads: {
+      kind: "integer",
+      default: 0,
+      min: 0,
+      max: 256,
+      doc: "Mining threads; 0 means one per CPU core.",
+    },
+    kernel: {
+      kind: "string",
+      default: "auto",
+      choices: ["auto", "wasm", "ts"],
+      doc: "vBlake kernel: auto (WebAssembly, else TypeScript), wasm or ts.",
+    },
+    split: {
+      kind: "string",
+      default: "extranonce",
+      choices: ["extranonce", "nonce"],
+      doc: "Search split: extranonce (thread i uses the pool's extranonce + i) or nonce.",
+    },
+    default_difficulty: {
+      kind: "integer",
+      default: 1048576,
+      min: 1,
+      doc: "Share difficulty until the pool sends mining.set_difficulty.",
+    },
+    quiet: { kind: "boolean", default: false, doc: "No live status line or status log lines." },
+    status_interval: {
+      kind: "number",
+      default: 30,
+      min: 1,
+      max: 86400,
+      doc: "Seconds between status log lines when stdout is not a terminal.",
+    },
+    connect_timeout: {
+      kind: "number",
+      default: 10,
+      min: 0.1,
+      max: 600,
+      doc: "Seconds to connect and to get subscribe/authorize replies.",
+    },
+    submit_timeout: {
+      kind: "number",
+      default: 30,
+      min: 0.1,
+      max: 3600,
+      doc: "Seconds without a reply to a submit before the pool counts as dead.",
+    },
+    job_timeout: {
+      kind: "number",
+      default: 300,
+      min: 1,
+      max: 86400,
+      doc: "Seconds without a new job before the pool counts as dead.",
+    },
+    failback_interval: {
+      kind: "number",
+      default: 60,
+      min: 0.1,
+      max: 86400,
+      doc: "Seconds between probes of a preferred pool while mining on a fallback.",
+    },
+    backoff_min: {
+      kind: "number",
+      default: 1,
+      min: 0.01,
+      max: 3600,
+      doc: "First reconnect delay in seconds (doubles per failure, with jitter).",
+    },
+    backoff_max: {
+      kind: "number",
+      default: 60,
+      min: 0.01,
+      max: 86400,
+      doc: "Largest reconnect delay in seconds.",
+    },
+    hashrate_window: {
+      kind: "number",
+      default: 30,
+      min: 1,
+      max: 3600,
+      doc: "Seconds over which the shown hash rates are averaged.",
+    },
+  },
 };

@@ -8,9 +8,10 @@ import type { Command } from "./command.ts";
 import { benchCommand } from "./bench.ts";
 import { devnetCommand } from "./devnet.ts";
 import { hashCommand } from "./hash.ts";
+import { mineCommand } from "./mine.ts";
 
 export { runCli } from "./run.ts";
 export type { Command } from "./command.ts";
 
 /** Every implemented command, in help order. */
-export const COMMANDS: readonly Command[] = [hashCommand, benchCommand, devnetCommand];
+export const COMMANDS: readonly Command[] = [hashCommand, mineCommand, benchCommand, devnetCommand];

@@ -62,7 +62,7 @@ export interface MinerOptions {
   backoffMaxMs?: number;
   /** Hash-rate averaging window, ms. @default 30000 */
   rateWindowMs?: number;
-  /** Scan slice per thread, ms (bounds the job-switch latency). @default 10 */
+  /** Scan slice per thread, ms (bounds the job-switch latency). @default 3 */
   sliceMs?: number;
   /** Most submits awaiting a verdict; further shares are dropped. @default 256 */
   maxPendingSubmits?: number;
@@ -233,7 +233,7 @@ export class Miner {
     this.#threads = await MiningThreads.start({
       threads: count,
       kernel: o.kernel ?? "auto",
-      sliceMs: o.sliceMs ?? 10,
+      sliceMs: o.sliceMs ?? 3,
       onShare: (share) => this.#onShare(share),
       onStarted: (index, generation, at) => this.#onStarted(index, generation, at),
       onError: (index, message) =>

@@ -21,7 +21,7 @@ export interface MiningThreadsOptions {
   threads: number;
   /** Kernel choice. @default "auto" */
   kernel?: KernelChoice;
-  /** Target scan slice in ms (bounds the job-switch latency). @default 10 */
+  /** Target scan slice in ms (bounds the job-switch latency). @default 3 */
   sliceMs?: number;
   /** Most shares a thread reports per slice. @default 8 */
   maxResults?: number;
@@ -95,7 +95,7 @@ export class MiningThreads {
    * @throws {Error} When a worker fails to start.
    */
   static async start(options: MiningThreadsOptions): Promise<MiningThreads> {
-    const { threads, kernel = "auto", sliceMs = 10, maxResults = 8 } = options;
+    const { threads, kernel = "auto", sliceMs = 3, maxResults = 8 } = options;
     if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
       throw new RangeError(`Cannot start mining threads: count ${threads} is not in 1..256`);
     }

@@ -40,7 +40,7 @@ export type WorkLoopReport =
 export interface WorkLoopOptions {
   /** Thread index (its hash counter in the control block). */
   index: number;
-  /** Target duration of one scan slice, in ms. @default 10 */
+  /** Target duration of one scan slice, in ms. @default 3 */
   sliceMs?: number;
   /** Most shares reported per slice (a flood guard for absurdly low difficulties). @default 8 */
   maxResults?: number;
@@ -125,7 +125,7 @@ export class WorkLoop {
     this.#kernel = kernel;
     this.#control = control;
     this.#index = options.index;
-    this.#sliceMs = options.sliceMs ?? 10;
+    this.#sliceMs = options.sliceMs ?? 3;
     this.#maxResults = options.maxResults ?? 8;
     this.#report = options.report;
     this.#nowSeconds = options.nowSeconds ?? defaultNowSeconds;

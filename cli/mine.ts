@@ -1,0 +1,208 @@
+/**
+ * `vbkpool mine`: the multi-threaded vBlake miner for VeriBlock Stratum pools, with a live
+ * status line on a terminal (a periodic log line otherwise) and a summary on exit.
+ *
+ * @module
+ */
+import { UsageError } from "./args.ts";
+import type { Command, CommandContext } from "./command.ts";
+import { type LogFormat, logger, setupLogging } from "./log.ts";
+import type { LogLevel } from "@logtape/logtape";
+import { isValidAddress } from "../hash/mod.ts";
+import { parseHostPort } from "../net/mod.ts";
+import {
+  formatStatusLine,
+  formatSummary,
+  type KernelChoice,
+  Miner,
+  type MinerStats,
+  type SearchSplit,
+} from "../miner/mod.ts";
+import { VERSION } from "./version.ts";
+
+const ENCODER = new TextEncoder();
+const CLEAR_LINE = "\r\x1b[2K";
+
+function write(text: string): void {
+  const bytes = ENCODER.encode(text);
+  let off = 0;
+  while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
+}
+
+/** The status line, cut to the terminal width (a wrapped line cannot be redrawn in place). */
+function fitToTerminal(line: string): string {
+  try {
+    const columns = Deno.stdout.isTerminal() ? Deno.consoleSize().columns : 0;
+    return columns > 1 && line.length >= columns ? line.slice(0, columns - 1) : line;
+  } catch {
+    return line;
+  }
+}
+
+function checkPools(pools: string[]): void {
+  if (pools.length === 0) {
+    throw new UsageError(
+      "no pool given: use --pool stratum+tcp://HOST:PORT (repeatable) or set mine.pools",
+    );
+  }
+  for (const pool of pools) {
+    try {
+      parseHostPort(pool);
+    } catch {
+      throw new UsageError(`--pool ${JSON.stringify(pool)} is not stratum+tcp://HOST:PORT`);
+    }
+  }
+}
+
+function waitForStop(signal: AbortSignal, seconds: number | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = seconds === undefined ? undefined : setTimeout(done, seconds * 1000);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done);
+  });
+}
+
+function summaryJson(stats: MinerStats): string {
+  return JSON.stringify(
+    stats,
+    (_key, value) => typeof value === "bigint" ? value.toString() : value,
+  );
+}
+
+async function run(ctx: CommandContext): Promise<number> {
+  if (ctx.args.positionals.length > 0) throw new UsageError("mine takes no arguments");
+  const c = ctx.config.values.mine!;
+  const pools = c.pools as string[];
+  checkPools(pools);
+  const user = (c.user as string).trim();
+  if (user === "") {
+    throw new UsageError("no worker name: use --user ADDRESS[.WORKER] or set mine.user");
+  }
+  const log = logger("mine");
+  const address = user.split(".")[0]!;
+  if (!isValidAddress(address)) {
+    log.warning("{address} is not a valid VeriBlock address; the pool may refuse it", {
+      address,
+    });
+  }
+  const duration = ctx.args.options.duration as number | undefined;
+  if (duration !== undefined && !(duration > 0)) throw new UsageError("--duration must be > 0");
+  const threads = (c.threads as number) || navigator.hardwareConcurrency || 1;
+  const quiet = c.quiet as boolean;
+  const live = !quiet && Deno.stdout.isTerminal();
+  let drawn = false;
+  if (live) {
+    // Log lines (stderr) first clear the status line, which the next redraw restores.
+    const logConfig = ctx.config.values.log!;
+    setupLogging({
+      level: logConfig.level as LogLevel,
+      format: logConfig.format as LogFormat,
+      write: (line) => {
+        if (drawn) write(CLEAR_LINE);
+        drawn = false;
+        const bytes = ENCODER.encode(line);
+        let off = 0;
+        while (off < bytes.length) off += Deno.stderr.writeSync(bytes.subarray(off));
+      },
+    });
+  }
+  const seconds = (key: string) => (c[key] as number) * 1000;
+  const miner = new Miner({
+    pools,
+    user,
+    password: c.password as string,
+    threads,
+    kernel: c.kernel as KernelChoice,
+    split: c.split as SearchSplit,
+    defaultDifficulty: BigInt(c.default_difficulty as number),
+    connectTimeoutMs: seconds("connect_timeout"),
+    handshakeTimeoutMs: seconds("connect_timeout"),
+    submitTimeoutMs: seconds("submit_timeout"),
+    jobTimeoutMs: seconds("job_timeout"),
+    failbackMs: seconds("failback_interval"),
+    backoffMinMs: seconds("backoff_min"),
+    backoffMaxMs: seconds("backoff_max"),
+    rateWindowMs: seconds("hashrate_window"),
+    agent: `vbkpool/${VERSION}`,
+  });
+  await miner.start();
+  const kernels = [...new Set(miner.stats().kernels)].join(", ");
+  log.info("Mining as {user} on {threads} thread(s) ({kernels}); pools: {pools}", {
+    user,
+    threads,
+    kernels,
+    pools: pools.join(", "),
+  });
+  let timer: ReturnType<typeof setInterval> | undefined;
+  if (live) {
+    timer = setInterval(() => {
+      write(CLEAR_LINE + fitToTerminal(formatStatusLine(miner.stats())));
+      drawn = true;
+    }, 1000);
+  } else if (!quiet) {
+    timer = setInterval(() => {
+      log.info("{status}", { status: formatStatusLine(miner.stats()) });
+    }, seconds("status_interval"));
+  }
+  await waitForStop(ctx.stopSignal, duration);
+  clearInterval(timer);
+  const summary = await miner.stop();
+  if (drawn) write(CLEAR_LINE);
+  console.log(formatSummary(summary));
+  if (ctx.args.options.json) console.log(summaryJson(summary));
+  return 0;
+}
+
+/** The `mine` command. */
+export const mineCommand: Command = {
+  name: "mine",
+  summary: "mine on VeriBlock Stratum pools (multi-threaded vBlake, failover)",
+  usage: [
+    "mine --pool stratum+tcp://HOST:PORT [--pool ...] --user ADDRESS[.WORKER] [--threads N]",
+  ],
+  description: [
+    "Mines on the first pool that works, in the order given; fails over to the next one when a",
+    "pool is unreachable or dead (no replies to submits, no jobs), and returns to a preferred pool",
+    "once it works again. Reconnects back off exponentially (with jitter). On a terminal a live",
+    "status line shows the hash rate (total and per thread), accepted/rejected/stale shares, the",
+    "difficulty, the pool and the uptime; otherwise a status line is logged periodically. Ctrl-C",
+    "prints a summary. Until a pool sends mining.set_difficulty, mine.default_difficulty applies.",
+  ],
+  options: [
+    { flag: "pool", key: "mine.pools", kind: "list", valueName: "URL", doc: "pool (repeatable)" },
+    { flag: "user", key: "mine.user", kind: "string", valueName: "NAME", doc: "ADDRESS[.WORKER]" },
+    { flag: "pass", key: "mine.password", kind: "string", valueName: "P", doc: "password" },
+    {
+      flag: "threads",
+      key: "mine.threads",
+      kind: "integer",
+      valueName: "N",
+      doc: "mining threads (0: one per core)",
+    },
+    { flag: "kernel", key: "mine.kernel", kind: "string", valueName: "K", doc: "auto, wasm or ts" },
+    {
+      flag: "split",
+      key: "mine.split",
+      kind: "string",
+      valueName: "S",
+      doc: "extranonce (one per thread) or nonce (shared extranonce)",
+    },
+    { flag: "quiet", key: "mine.quiet", kind: "boolean", doc: "no status line" },
+    {
+      flag: "status-interval",
+      key: "mine.status_interval",
+      kind: "number",
+      valueName: "S",
+      doc: "seconds between status log lines when not on a terminal",
+    },
+    { flag: "duration", kind: "number", valueName: "S", doc: "stop after S seconds" },
+    { flag: "json", kind: "boolean", doc: "also print the summary as JSON" },
+  ],
+  sections: ["mine"],
+  run,
+};
