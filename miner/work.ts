@@ -34,8 +34,9 @@ export const SEARCH_SPLITS: readonly SearchSplit[] = ["extranonce", "nonce"];
 export interface ThreadWork {
   /** Work generation; a worker abandons work whose generation is no longer current. */
   generation: number;
-  /** Identity of the search space (session, job, extranonce, nonce range): a worker handed
-   * new work with the same key keeps its position, so no (time, nonce) pair is tried twice. */
+  /** Identity of the search space (session, header without its time, nonce range): a worker
+   * handed new work with the same key keeps its position, so no header is hashed twice even
+   * when a pool resends a job under a new id. */
   key: string;
   /** Job id, echoed in the submit. */
   jobId: string;
@@ -203,9 +204,13 @@ export function buildThreadWork(job: NotifyJob, options: BuildThreadWorkOptions)
     bits: job.bits,
     nonce: 0,
   });
+  // The key is the header without its time (which the worker rolls itself): a new job id
+  // for the same header (pools resend the job after set_difficulty) continues the search.
+  const timeless = header.slice();
+  timeless.fill(0, 52, 56);
   return {
     generation,
-    key: `${sessionId}/${job.jobId}/${extranonce}/${nonceStart}`,
+    key: `${sessionId}/${bytesToHex(timeless)}/${nonceStart}`,
     jobId: job.jobId,
     header,
     extranonce,

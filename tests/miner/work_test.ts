@@ -60,23 +60,19 @@ Deno.test("buildThreadWork() with the nonce split covers 2^32 nonces once", () =
   }
 });
 
-Deno.test("buildThreadWork() keys identify the search space", () => {
+Deno.test("buildThreadWork() keys identify the search space, not the job id", () => {
   const job = sampleJob();
-  const a = buildThreadWork(job, { ...common, thread: 0, threads: 2 });
-  const b = buildThreadWork(job, { ...common, thread: 1, threads: 2 });
-  const again = buildThreadWork(job, {
-    ...common,
-    generation: 5,
-    target: 7n,
-    thread: 0,
-    threads: 2,
-  });
-  const otherSession = buildThreadWork(job, { ...common, sessionId: 10, thread: 0, threads: 2 });
-  const otherJob = buildThreadWork(sampleJob({ jobId: "4" }), { ...common, thread: 0, threads: 2 });
-  assert.notEqual(a.key, b.key);
-  assert.equal(a.key, again.key);
-  assert.notEqual(a.key, otherSession.key);
-  assert.notEqual(a.key, otherJob.key);
+  const key = (j = job, over: Record<string, unknown> = {}) =>
+    buildThreadWork(j, { ...common, thread: 0, threads: 2, ...over }).key;
+  const base = key();
+  assert.equal(key(job, { generation: 5, target: 7n }), base);
+  assert.equal(key(sampleJob({ jobId: "4", cleanJobs: false })), base); // resent job
+  assert.equal(key(sampleJob({ timestamp: job.timestamp + 60 })), base); // the time rolls anyway
+  assert.notEqual(key(job, { thread: 1 }), base);
+  assert.notEqual(key(job, { sessionId: 10 }), base);
+  assert.notEqual(key(sampleJob({ metapackageHash: new Uint8Array(32) })), base);
+  assert.notEqual(key(sampleJob({ previousHash: new Uint8Array(12) })), base);
+  assert.notEqual(key(job, { split: "nonce", thread: 1 }), key(job, { split: "nonce" }));
 });
 
 Deno.test("buildThreadWork() wraps the extranonce at 2^64 into the signed form", () => {
