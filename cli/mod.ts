@@ -9,9 +9,16 @@ import { benchCommand } from "./bench.ts";
 import { devnetCommand } from "./devnet.ts";
 import { hashCommand } from "./hash.ts";
 import { mineCommand } from "./mine.ts";
+import { serverCommand } from "./server.ts";
 
 export { runCli } from "./run.ts";
 export type { Command } from "./command.ts";
 
 /** Every implemented command, in help order. */
-export const COMMANDS: readonly Command[] = [hashCommand, mineCommand, benchCommand, devnetCommand];
+export const COMMANDS: readonly Command[] = [
+  serverCommand,
+  hashCommand,
+  mineCommand,
+  benchCommand,
+  devnetCommand,
+];

@@ -41,11 +41,24 @@ export interface Job {
   readonly previousHashKey: string;
   /** When the job was made (ms since epoch). */
   readonly createdAt: number;
-  /** Keys (`extranonce:ntime:nonce`) of shares accepted on this job. */
+  /** Keys (`extranonceHex:ntime:nonce`) of shares accepted on this job. */
   readonly seen: Set<string>;
+  /** Per-extranonce parts, cached (see {@linkcode extranonceWork}). */
+  readonly extranonces: Map<bigint, ExtranonceWork>;
   /** True once the job has been dropped (new block, reset, or evicted). */
   stale: boolean;
 }
+
+/** What a job's header needs from one extranonce. */
+export interface ExtranonceWork {
+  /** The first 16 bytes of the merkle root with this extranonce. */
+  readonly merkle16: Uint8Array;
+  /** The extranonce in hex: the first part of duplicate keys. */
+  readonly key: string;
+}
+
+/** Extranonces whose merkle root a job keeps (miners reuse a few; the cache restarts when full). */
+const MAX_CACHED_EXTRANONCES = 4096;
 
 /** Options for {@linkcode JobManager}. */
 export interface JobManagerOptions {
@@ -192,6 +205,7 @@ export class JobManager {
       previousHashKey,
       createdAt: this.#now(),
       seen: new Set(),
+      extranonces: new Map(),
       stale: false,
     };
     if (cleanJobs) this.#dropAll();
@@ -255,13 +269,52 @@ export function buildShareHeader(
   options: { ntime: number; nonce: number },
 ): Uint8Array {
   const header = job.header.slice();
-  const root = merkleRootFromTxRoot(
-    { txRoot: job.txRoot, metapackageHash: job.template.metapackageHash },
-    extranonce,
-  );
-  header.set(root.subarray(0, 16), 36);
+  header.set(extranonceWork(job, extranonce).merkle16, 36);
   const view = new DataView(header.buffer);
   view.setUint32(52, options.ntime);
   view.setUint32(60, options.nonce);
   return header;
+}
+
+/**
+ * The merkle root part and duplicate-key prefix of an extranonce on a job, computed once per
+ * extranonce (two SHA-256 calls) and cached on the job: a miner submits many shares with the
+ * same extranonce.
+ *
+ * @example Usage
+ * ```ts
+ * import { extranonceWork, JobManager } from "./jobs.ts";
+ * import { bytesToHex } from "../hash/hex.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const job = new JobManager().add({
+ *   upstreamJobId: 1, kind: "job", height: 1, version: 2,
+ *   previousBlockHash: new Uint8Array(24), previousKeystoneHash: new Uint8Array(24),
+ *   secondKeystoneHash: new Uint8Array(24), popRoot: new Uint8Array(32).fill(0x11),
+ *   normalRoot: new Uint8Array(32).fill(0x22), metapackageHash: new Uint8Array(32).fill(0x33),
+ *   timestamp: 0, bits: 0x0600e8d4, poolAddress: "", extraNonceStart: 0n, extraNonceEnd: 0n,
+ *   endpoint: "", receivedAt: 0,
+ * });
+ * const work = extranonceWork(job, 0x7c000000000f4240n);
+ * assert.equal(bytesToHex(work.merkle16), "7b50fd797320002e6fe7263b0fa86b51");
+ * assert.equal(extranonceWork(job, 0x7c000000000f4240n), work); // cached
+ * ```
+ *
+ * @param job The job.
+ * @param extranonce The extranonce (0..2^63 − 1).
+ * @returns The cached parts.
+ * @throws {RangeError} When the extranonce is out of the signed 64-bit range.
+ */
+export function extranonceWork(job: Job, extranonce: bigint): ExtranonceWork {
+  let work = job.extranonces.get(extranonce);
+  if (work === undefined) {
+    const root = merkleRootFromTxRoot(
+      { txRoot: job.txRoot, metapackageHash: job.template.metapackageHash },
+      extranonce,
+    );
+    work = { merkle16: root.slice(0, 16), key: extranonce.toString(16) };
+    if (job.extranonces.size >= MAX_CACHED_EXTRANONCES) job.extranonces.clear();
+    job.extranonces.set(extranonce, work);
+  }
+  return work;
 }

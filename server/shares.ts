@@ -29,7 +29,7 @@ import type { StratumErrorCode } from "../protocol/stratum_errors.ts";
 import { parseSubmitParams } from "../protocol/stratum_params.ts";
 import type { SubmitParams } from "../protocol/stratum_types.ts";
 import { type ExtranonceRange, ownsExtranonce } from "./extranonce.ts";
-import { buildShareHeader, type Job } from "./jobs.ts";
+import { buildShareHeader, extranonceWork, type Job } from "./jobs.ts";
 
 /** A job as one connection received it: the difficulty in force when it was sent. */
 export interface SentJob {
@@ -156,7 +156,7 @@ export function validateShare(params: readonly unknown[], facts: ShareFacts): Sh
   if (!ownsExtranonce(range, submit.extranonce)) {
     return { ok: false, reason: "extranonce_not_owned", worker, jobId };
   }
-  const key = `${submit.extranonce}:${submit.ntime}:${submit.nonce}`;
+  const key = `${extranonceWork(job, submit.extranonce).key}:${submit.ntime}:${submit.nonce}`;
   if (job.seen.has(key)) return { ok: false, reason: "duplicate_share", worker, jobId };
   if (job.seen.size >= (facts.maxSharesPerJob ?? 262144)) {
     return { ok: false, reason: "stale_job", worker, jobId };

@@ -42,7 +42,7 @@ Deno.test("validateShare() accepts the vector share and computes its hash", () =
   assert.equal(verdict.block, false);
   assert.ok(verdict.achievedDifficulty >= 65536n);
   assert.equal(verdict.submit.nonce, 0x430b);
-  assert.ok(job.seen.has(`${START}:${0x5cfbb600}:${0x430b}`));
+  assert.ok(job.seen.has(`${START.toString(16)}:${0x5cfbb600}:${0x430b}`));
 });
 
 Deno.test("validateShare() refuses in the documented order", async (t) => {

@@ -1,0 +1,107 @@
+/**
+ * The `[stratum]` configuration section: the pool's Stratum ports, difficulty and vardiff,
+ * extranonce allocation and hardening limits (see `config_schema.ts` and `cli/server.ts`).
+ *
+ * @module
+ */
+import type { FieldSpec, SectionSpec } from "./config.ts";
+import { DEFAULT_PORT_DIFFICULTY, parsePortSpec } from "../server/stratum_port.ts";
+
+function checkPorts(value: unknown): string | undefined {
+  const list = value as string[];
+  if (list.length === 0) return "at least one HOST:PORT";
+  for (const spec of list) {
+    try {
+      parsePortSpec(spec, DEFAULT_PORT_DIFFICULTY);
+    } catch (err) {
+      return `HOST:PORT [diff=N] [min=N] [max=N] [vardiff=on|off] [target=S] (${
+        err instanceof Error ? err.message : String(err)
+      })`;
+    }
+  }
+  return undefined;
+}
+
+function integer(def: number, doc: string, min = 0, max?: number): FieldSpec {
+  return max === undefined
+    ? { kind: "integer", default: def, min, doc }
+    : { kind: "integer", default: def, min, max, doc };
+}
+
+function number(def: number, doc: string, min = 0): FieldSpec {
+  return { kind: "number", default: def, min, doc };
+}
+
+/** Keys of `[stratum]`. */
+export const STRATUM_SCHEMA: SectionSpec = {
+  listen: {
+    kind: "string_list",
+    default: ["127.0.0.1:3333"],
+    doc: 'Stratum ports: "HOST:PORT", optionally with words diff=N min=N max=N vardiff=on|off ' +
+      "target=S that override the keys below for that port.",
+    check: checkPorts,
+  },
+  difficulty: integer(Number(DEFAULT_PORT_DIFFICULTY.difficulty), "Start share difficulty.", 1),
+  min_difficulty: integer(
+    Number(DEFAULT_PORT_DIFFICULTY.minDifficulty),
+    "Lowest share difficulty (vardiff, d=N, suggest_difficulty).",
+    1,
+  ),
+  max_difficulty: integer(
+    Number(DEFAULT_PORT_DIFFICULTY.maxDifficulty),
+    "Highest share difficulty (vardiff also never goes above the network difficulty).",
+    1,
+  ),
+  vardiff: { kind: "boolean", default: true, doc: "Adjust each miner's share difficulty." },
+  target_share_seconds: number(10, "Vardiff: desired seconds between shares.", 0.001),
+  retarget_seconds: number(10, "Vardiff: minimum seconds between two changes."),
+  variance_percent: {
+    kind: "number",
+    default: 30,
+    min: 0,
+    max: 99,
+    doc: "Vardiff: no change while the share time is within this % of the target.",
+  },
+  vardiff_tick_seconds: number(
+    5,
+    "How often vardiff re-checks every miner (lowers miners gone quiet); 0 = never.",
+  ),
+  instance_id: integer(31, "Pool instance id, the top bits of every extranonce (0..31).", 0, 31),
+  extranonce_range: integer(1_000_000, "Extranonce values owned by each connection.", 1),
+  max_line_bytes: integer(16384, "Longest request line in bytes.", 64),
+  max_send_queue_bytes: integer(
+    262144,
+    "Bytes queued for a slow reader before it is disconnected.",
+    1024,
+  ),
+  max_connections: integer(0, "Most connections per port (0 = unlimited)."),
+  max_connections_per_ip: integer(256, "Most connections per IP and port (0 = unlimited)."),
+  exempt_loopback: {
+    kind: "boolean",
+    default: true,
+    doc: "Loopback peers skip the per-IP cap and bans.",
+  },
+  subscribe_timeout_seconds: number(15, "Time from connecting to mining.subscribe.", 0.001),
+  authorize_timeout_seconds: number(60, "Time from connecting to mining.authorize.", 0.001),
+  idle_timeout_seconds: number(600, "Time without any request once mining.", 0.001),
+  max_protocol_errors: integer(
+    3,
+    "Malformed requests or flood refusals before a connection is closed.",
+    1,
+  ),
+  requests_per_second: number(200, "Sustained requests per second per connection.", 0.001),
+  request_burst: integer(400, "Request burst per connection.", 1),
+  ntime_future_seconds: integer(300, "How far a share's ntime may be ahead of the clock."),
+  ban_enabled: { kind: "boolean", default: true, doc: "Ban IPs with a high invalid-share ratio." },
+  ban_check_threshold: integer(100, "Submits counted before the ratio is judged.", 1),
+  ban_invalid_percent: {
+    kind: "number",
+    default: 50,
+    min: 0,
+    max: 100,
+    doc: "Invalid share (in %) that bans an IP.",
+  },
+  ban_window_seconds: number(600, "Window over which submits are counted.", 1),
+  ban_seconds: number(600, "Ban length.", 1),
+  stats_interval_seconds: number(60, "Seconds between pool status log lines; 0 = none."),
+};

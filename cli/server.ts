@@ -1,0 +1,301 @@
+/**
+ * `vbkpool server`: the pool. Stratum ports from `[stratum]`, work from the NodeCore endpoints
+ * of `[nodecore]`; with no endpoints, an in-process devnet (`[devnet]` settings) on an
+ * ephemeral loopback port, reached over UCP like any NodeCore. SIGINT/SIGTERM stop accepting,
+ * answer in-flight shares, and close cleanly.
+ *
+ * @module
+ */
+import { UsageError } from "./args.ts";
+import type { Command, CommandContext } from "./command.ts";
+import { ConfigError } from "./config.ts";
+import { logger } from "./log.ts";
+import { type Devnet, startDevnet } from "../devnet/mod.ts";
+import { Pool, type PoolOptions } from "../server/pool.ts";
+import type { PoolEvent } from "../server/events.ts";
+import {
+  parsePortSpec,
+  type PortDifficulty,
+  type StratumPortOptions,
+} from "../server/stratum_port.ts";
+import { Upstream } from "../server/upstream.ts";
+
+/** The MINING_AUTH username used with the embedded devnet when `nodecore.address` is empty. */
+const DEVNET_POOL_ADDRESS = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
+
+type Values = Record<string, unknown>;
+
+/**
+ * The Stratum ports of a `[stratum]` section.
+ *
+ * @param s The section's values.
+ * @returns One entry per `listen` item.
+ * @throws {ConfigError} When a port specification is malformed.
+ */
+export function stratumPorts(s: Values): StratumPortOptions[] {
+  const defaults: PortDifficulty = {
+    difficulty: BigInt(s.difficulty as number),
+    minDifficulty: BigInt(s.min_difficulty as number),
+    maxDifficulty: BigInt(s.max_difficulty as number),
+    vardiff: s.vardiff as boolean,
+    targetShareSeconds: s.target_share_seconds as number,
+    retargetSeconds: s.retarget_seconds as number,
+    variancePercent: s.variance_percent as number,
+  };
+  if (defaults.maxDifficulty < defaults.minDifficulty) {
+    throw new ConfigError(
+      "Invalid configuration: stratum.max_difficulty is below stratum.min_difficulty",
+      "stratum.max_difficulty",
+    );
+  }
+  return (s.listen as string[]).map((spec) => {
+    try {
+      return parsePortSpec(spec, defaults);
+    } catch (err) {
+      throw new ConfigError(
+        `Invalid configuration value for stratum.listen: ${(err as Error).message}`,
+        "stratum.listen",
+      );
+    }
+  });
+}
+
+/**
+ * Pool options (without the upstream) from a `[stratum]` section.
+ *
+ * @param s The section's values.
+ * @returns Options for `Pool.start`.
+ */
+export function poolOptions(s: Values): Omit<PoolOptions, "upstream"> {
+  const seconds = (key: string) => Math.round((s[key] as number) * 1000);
+  return {
+    ports: stratumPorts(s),
+    connections: {
+      maxLineBytes: s.max_line_bytes as number,
+      maxSendQueueBytes: s.max_send_queue_bytes as number,
+      maxConnections: s.max_connections as number,
+      maxConnectionsPerIp: s.max_connections_per_ip as number,
+      exemptLoopback: s.exempt_loopback as boolean,
+    },
+    limits: {
+      subscribeTimeoutMs: seconds("subscribe_timeout_seconds"),
+      authorizeTimeoutMs: seconds("authorize_timeout_seconds"),
+      idleTimeoutMs: seconds("idle_timeout_seconds"),
+      maxProtocolErrors: s.max_protocol_errors as number,
+      requestsPerSecond: s.requests_per_second as number,
+      requestBurst: s.request_burst as number,
+      ntimeFutureSeconds: s.ntime_future_seconds as number,
+    },
+    extranonce: {
+      instanceId: s.instance_id as number,
+      rangeSize: BigInt(s.extranonce_range as number),
+    },
+    bans: {
+      enabled: s.ban_enabled as boolean,
+      checkThreshold: s.ban_check_threshold as number,
+      invalidPercent: s.ban_invalid_percent as number,
+      windowSeconds: s.ban_window_seconds as number,
+      banSeconds: s.ban_seconds as number,
+      exemptLoopback: s.exempt_loopback as boolean,
+    },
+    vardiffTickMs: seconds("vardiff_tick_seconds"),
+  };
+}
+
+async function startEmbeddedDevnet(d: Values): Promise<Devnet> {
+  const chainFile = d.chain_file as string;
+  const devnet = await startDevnet({
+    hostname: "127.0.0.1",
+    port: 0,
+    blockTime: d.block_time as number,
+    window: d.window as number,
+    minDifficulty: BigInt(d.min_difficulty as number),
+    shareDifficulty: BigInt(d.share_difficulty as number),
+    mempoolIntervalMs: Math.round((d.mempool_interval as number) * 1000),
+    rivalShare: d.rival_share as number,
+    rivalReorgShare: d.rival_reorg_share as number,
+    ...(chainFile === "" ? {} : { chainFile }),
+  });
+  const log = logger("server");
+  const rule = "*".repeat(78);
+  for (
+    const line of [
+      rule,
+      "DEVNET MODE: no [nodecore] endpoints are configured, so the pool mines an embedded",
+      "private devnet chain (not VeriBlock mainnet or testnet). Blocks found here are WORTHLESS.",
+      `Devnet UCP on 127.0.0.1:${devnet.addr.port}. Set [nodecore] endpoints to mine for real.`,
+      rule,
+    ]
+  ) log.warn(line);
+  return devnet;
+}
+
+function statsLogger(pool: Pool, intervalMs: number): () => void {
+  const counts = { accepted: 0, rejected: 0, blocks: 0, work: 0n };
+  const stop = pool.events.subscribe((e: PoolEvent) => {
+    if (e.type === "share_accepted") {
+      counts.accepted++;
+      counts.work += e.share.difficulty;
+    } else if (e.type === "share_rejected") counts.rejected++;
+    else if (e.type === "block_found") counts.blocks++;
+  });
+  if (intervalMs <= 0) return stop;
+  const log = logger("server");
+  let last = Date.now();
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const rate = Number(counts.work) / ((now - last) / 1000);
+    log.info(
+      "{sessions} miners, {accepted} shares accepted, {rejected} rejected, {blocks} block " +
+        "candidates, ~{rate} H/s in the last {seconds} s",
+      {
+        sessions: pool.sessionCount,
+        ...counts,
+        work: undefined,
+        rate: rate.toExponential(2),
+        seconds: Math.round((now - last) / 1000),
+      },
+    );
+    counts.accepted = counts.rejected = counts.blocks = 0;
+    counts.work = 0n;
+    last = now;
+  }, intervalMs);
+  return () => {
+    clearInterval(timer);
+    stop();
+  };
+}
+
+async function run(ctx: CommandContext): Promise<number> {
+  if (ctx.args.positionals.length > 0) throw new UsageError("server takes no arguments");
+  const s = ctx.config.values.stratum!;
+  const n = ctx.config.values.nodecore!;
+  const log = logger("server");
+  const options = poolOptions(s);
+  let endpoints = n.endpoints as string[];
+  let address = n.address as string;
+  let devnet: Devnet | undefined;
+  if (endpoints.length === 0) {
+    devnet = await startEmbeddedDevnet(ctx.config.values.devnet!);
+    endpoints = [`127.0.0.1:${devnet.addr.port}`];
+    if (address === "") address = DEVNET_POOL_ADDRESS;
+  } else if (address === "") {
+    throw new ConfigError(
+      "Invalid configuration: nodecore.address (the pool's VBK address) is required with " +
+        "nodecore.endpoints",
+      "nodecore.address",
+    );
+  }
+  const ref: { pool?: Pool } = {};
+  const upstream = new Upstream({
+    endpoints,
+    address,
+    password: n.password as string,
+    updateFrequencyMs: n.update_frequency_ms as number,
+    connectTimeoutMs: n.connect_timeout_ms as number,
+    handshakeTimeoutMs: n.handshake_timeout_ms as number,
+    jobTimeoutMs: n.job_timeout_ms as number,
+    submitTimeoutMs: n.submit_timeout_ms as number,
+    backoffMinMs: n.backoff_min_ms as number,
+    backoffMaxMs: n.backoff_max_ms as number,
+    failbackIntervalMs: n.failback_interval_ms as number,
+    onTemplate: (template) => ref.pool?.addTemplate(template),
+    onReset: () => ref.pool?.reset(),
+    onStatus: (status) => {
+      if (status.lastError !== undefined && status.state !== "ready") {
+        log.info("upstream {state} ({endpoint}): {error}", {
+          state: status.state,
+          endpoint: status.endpoint ?? "none",
+          error: status.lastError,
+        });
+      } else {
+        log.info("upstream {state} ({endpoint})", {
+          state: status.state,
+          endpoint: status.endpoint ?? "none",
+        });
+      }
+    },
+  });
+  let pool: Pool;
+  try {
+    pool = Pool.start({ ...options, upstream });
+  } catch (err) {
+    await devnet?.stop();
+    if (err instanceof Deno.errors.AddrInUse) {
+      throw new Error("Cannot listen for Stratum: an address in stratum.listen is in use");
+    }
+    throw err;
+  }
+  ref.pool = pool;
+  upstream.start();
+  const stopStats = statsLogger(pool, Math.round((s.stats_interval_seconds as number) * 1000));
+  for (const server of pool.servers) {
+    const p = server.port;
+    log.info(
+      "Stratum on {host}:{port}: difficulty {difficulty} (min {min}, max {max}), vardiff {vardiff}",
+      {
+        host: p.hostname,
+        port: p.port,
+        difficulty: p.difficulty.toString(),
+        min: p.minDifficulty.toString(),
+        max: p.maxDifficulty.toString(),
+        vardiff: p.vardiff ? `on (${p.targetShareSeconds} s/share)` : "off",
+      },
+    );
+  }
+  log.info(
+    `NodeCore ${devnet === undefined ? "" : "(embedded devnet) "}{endpoints}; instance id {id}, ` +
+      "{range} extranonces per connection",
+    { endpoints: endpoints.join(", "), id: s.instance_id, range: s.extranonce_range },
+  );
+  if (!ctx.stopSignal.aborted) {
+    await new Promise<void>((resolve) =>
+      ctx.stopSignal.addEventListener("abort", () => resolve(), { once: true })
+    );
+  }
+  log.info("stopping: no new connections, answering in-flight shares");
+  stopStats();
+  await pool.stop();
+  await upstream.stop();
+  await devnet?.stop();
+  log.info("stopped");
+  return 0;
+}
+
+/** The `server` command. */
+export const serverCommand: Command = {
+  name: "server",
+  summary: "run the pool: Stratum for miners, UCP to NodeCore (or an embedded devnet)",
+  usage: ["server [--listen HOST:PORT]... [--nodecore HOST:PORT]..."],
+  description: [
+    "Listens for Stratum miners (VeriBlock dialect) on [stratum] listen and gets work from the",
+    "NodeCore endpoints in [nodecore] endpoints, with failover. With no endpoints it starts an",
+    "embedded devnet (a private chain; blocks are worthless) and connects to it over UCP.",
+    "Accepted shares are kept in memory. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.",
+  ],
+  options: [
+    {
+      flag: "listen",
+      key: "stratum.listen",
+      kind: "list",
+      valueName: "HOST:PORT",
+      doc: "a Stratum port, repeatable (stratum.listen)",
+    },
+    {
+      flag: "nodecore",
+      key: "nodecore.endpoints",
+      kind: "list",
+      valueName: "HOST:PORT",
+      doc: "a NodeCore UCP endpoint, repeatable (nodecore.endpoints)",
+    },
+    {
+      flag: "address",
+      key: "nodecore.address",
+      kind: "string",
+      valueName: "VBK_ADDRESS",
+      doc: "the pool's VBK address for NodeCore (nodecore.address)",
+    },
+  ],
+  sections: ["stratum", "nodecore", "devnet"],
+  run,
+};

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { COMMANDS, runCli } from "../../cli/mod.ts";
+import { poolOptions, stratumPorts } from "../../cli/server.ts";
+import { loadConfig } from "../../cli/config.ts";
+import { SCHEMA } from "../../cli/config_schema.ts";
+import { ADDRESSES, hex16, hex8, mine } from "../server/_pool.ts";
+import { subscribeAndAuthorize, TestClient } from "../server/_stratum_client.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+function stratumConfig(env: Record<string, string> = {}) {
+  return loadConfig(SCHEMA, { env, defaultPath: "/nonexistent", sections: ["stratum"] })
+    .values.stratum!;
+}
+
+Deno.test("stratumPorts() applies the section's defaults and each port's words", () => {
+  const s = stratumConfig({
+    VBKPOOL_STRATUM_LISTEN: "127.0.0.1:3333,0.0.0.0:3334 diff=65536 vardiff=off",
+    VBKPOOL_STRATUM_MIN_DIFFICULTY: "1024",
+  });
+  const [a, b] = stratumPorts(s);
+  assert.deepEqual([a!.hostname, a!.port, a!.difficulty, a!.minDifficulty], [
+    "127.0.0.1",
+    3333,
+    1048576n,
+    1024n,
+  ]);
+  assert.deepEqual([b!.port, b!.difficulty, b!.vardiff], [3334, 65536n, false]);
+  const options = poolOptions(s);
+  assert.equal(options.limits?.subscribeTimeoutMs, 15000);
+  assert.equal(options.extranonce?.instanceId, 31);
+  assert.equal(options.extranonce?.rangeSize, 1_000_000n);
+  assert.equal(options.connections?.maxLineBytes, 16384);
+  assert.equal(options.vardiffTickMs, 5000);
+});
+
+Deno.test("vbkpool server refuses bad configuration with status 2", async () => {
+  const cases: [string[], Record<string, string>, RegExp][] = [
+    [["server", "--listen", "nowhere"], {}, /stratum\.listen/],
+    [["server", "--listen", "127.0.0.1:3333 diff=0"], {}, /stratum\.listen/],
+    [["server", "--nodecore", "127.0.0.1:8501"], {}, /nodecore\.address/],
+    [["server"], { VBKPOOL_STRATUM_INSTANCE_ID: "32" }, /stratum\.instance_id/],
+    [["server", "extra"], {}, /no arguments/],
+  ];
+  for (const [args, env, message] of cases) {
+    const err: string[] = [];
+    const code = await runCli(args, COMMANDS, {
+      output: { out: () => {}, err: (t) => err.push(t) },
+      env,
+      stopSignal: AbortSignal.abort(),
+    });
+    assert.equal(code, 2, args.join(" "));
+    assert.match(err.join("\n"), message);
+  }
+});
+
+Deno.test("vbkpool server with no NodeCore mines an embedded devnet and stops cleanly on SIGINT", async () => {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "server", "--listen", `127.0.0.1:${port} diff=1 min=1 vardiff=off`],
+    cwd: Deno.makeTempDirSync(),
+    env: { NO_COLOR: "1", VBKPOOL_DEVNET_MIN_DIFFICULTY: "20000" },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let log = "";
+  const reading = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (chunk) => void (log += chunk) }),
+  );
+  let client: TestClient | undefined;
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!/upstream "ready"/.test(log)) {
+      if (Date.now() > deadline) throw new Error(`server did not start:\n${log}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.match(log, /DEVNET MODE/);
+    assert.match(log, /WORTHLESS/);
+    assert.match(log, new RegExp(`Stratum on "127\\.0\\.0\\.1":${port}`));
+    client = await TestClient.connect(port);
+    const address = ADDRESSES[0]!;
+    const { extranonce } = await subscribeAndAuthorize(client, address);
+    const notify = await client.notification("mining.notify");
+    const ntime = Math.floor(Date.now() / 1000);
+    const [nonce] = mine(notify.json.params, extranonce, { ntime, difficulty: 1n });
+    const reply = await client.call(
+      "mining.submit",
+      [address, notify.json.params[0], hex16(extranonce), hex8(ntime), hex8(nonce!)],
+    );
+    assert.equal(reply.json.result, true);
+    child.kill("SIGINT");
+    await client.closed;
+    const status = await child.status;
+    await reading;
+    assert.equal(status.code, 0, log);
+    assert.match(log, /stopped/);
+  } finally {
+    await client?.close();
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+    await child.status;
+  }
+});
