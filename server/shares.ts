@@ -107,12 +107,15 @@ export type ShareVerdict = ShareRejected | ShareAccepted;
  * import { JobManager } from "./jobs.ts";
  * import { vblake } from "../hash/vblake.ts";
  * import { difficultyToTarget } from "../hash/difficulty.ts";
+ * import { hexToBytes } from "../hash/hex.ts";
  * import assert from "node:assert/strict";
  *
- * const job = new JobManager().add({
+ * const job = new JobManager().add({ // the stratum_share test vector
  *   upstreamJobId: 1, kind: "job", height: 1000000, version: 2,
- *   previousBlockHash: new Uint8Array(24), previousKeystoneHash: new Uint8Array(24),
- *   secondKeystoneHash: new Uint8Array(24), popRoot: new Uint8Array(32).fill(0x11),
+ *   previousBlockHash: hexToBytes("000000000000000000000000aabbccddeeff001122334455"),
+ *   previousKeystoneHash: hexToBytes("000000000000000000000000000000112233445566778899"),
+ *   secondKeystoneHash: hexToBytes("0000000000000000000000000000009988776655443322ff"),
+ *   popRoot: new Uint8Array(32).fill(0x11),
  *   normalRoot: new Uint8Array(32).fill(0x22), metapackageHash: new Uint8Array(32).fill(0x33),
  *   timestamp: 0x5cfbb600, bits: 0x0600e8d4, poolAddress: "", extraNonceStart: 0n,
  *   extraNonceEnd: 0n, endpoint: "", receivedAt: 0,
