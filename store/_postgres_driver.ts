@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { getLogger } from "@logtape/logtape";
 import postgres from "postgres";
 import type { MinuteScore, StoreDriver } from "./_driver.ts";
 import { checkNotNewer } from "./_migration.ts";
@@ -33,6 +34,8 @@ type Sql = postgres.Sql<any>;
 type Tx = postgres.TransactionSql<any>;
 type Row = Record<string, unknown>;
 
+const log = getLogger(["vbkpool", "store", "postgres"]);
+
 /** Settings of the PostgreSQL backend. */
 export interface PostgresDriverOptions {
   /** Seconds to wait for a connection. */
@@ -40,6 +43,29 @@ export interface PostgresDriverOptions {
   /** Connections used for reads. */
   readers: number;
 }
+
+/**
+ * npm:postgres 3.4.9 under Deno can throw from a deferred socket write after the connection
+ * closed (`nextWrite` runs as an immediate after `closed()` set the socket to null; the
+ * connection is already being torn down and reconnects on its own). Uncaught, it would end the
+ * whole pool process when the database goes away, so exactly that error is swallowed and
+ * logged; any other uncaught error still ends the process.
+ */
+function guardPostgresWriteRace(): void {
+  if (guardInstalled) return;
+  guardInstalled = true;
+  globalThis.addEventListener("error", (event: ErrorEvent) => {
+    const err = event.error;
+    if (
+      err instanceof TypeError && /reading 'write'/.test(err.message) &&
+      /postgres[\\/]src[\\/]connection\.js/.test(err.stack ?? "")
+    ) {
+      event.preventDefault();
+      log.warn("ignored a late write on a closed PostgreSQL connection (npm:postgres)");
+    }
+  });
+}
+let guardInstalled = false;
 
 /** Advisory lock serialising migrations across instances ("vbkpool" in ASCII). */
 const MIGRATION_LOCK = 0x76626b706f6f6cn;
@@ -353,6 +379,7 @@ export class PostgresDriver implements StoreDriver {
    * @returns The driver.
    */
   static async open(url: string, options: PostgresDriverOptions): Promise<PostgresDriver> {
+    guardPostgresWriteRace();
     const reader = client(url, options.readers, options);
     const writer = client(url, 1, options);
     try {

@@ -18,7 +18,7 @@ export interface GroupCommitBackend<Op, R> {
   commit(ops: Op[]): Promise<R[]>;
   /** Resolve when the database accepts writes again; reject while it does not. */
   probe(): Promise<void>;
-  /** Drop connections after a failure or a timeout (optional). */
+  /** Drop connections after a failed or timed-out commit or probe (optional). */
   reset?(): Promise<void>;
 }
 
@@ -102,6 +102,7 @@ export class GroupCommit<Op, R> {
   #maxQueue: number;
   #timeoutMs: number;
   #probeMs: number;
+  #probeTimeoutMs: number;
   #where: string;
   #onHealth: ((healthy: boolean, error?: unknown) => void) | undefined;
   #queue: Waiter<Op, R>[] = [];
@@ -131,6 +132,7 @@ export class GroupCommit<Op, R> {
     this.#maxQueue = options.maxQueue ?? 100_000;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#probeMs = options.probeMs ?? 1000;
+    this.#probeTimeoutMs = Math.min(this.#timeoutMs, Math.max(1000, this.#probeMs * 5));
     this.#where = options.where ?? "database";
     this.#onHealth = options.onHealth;
   }
@@ -264,7 +266,6 @@ export class GroupCommit<Op, R> {
     }
     if (results === TIMED_OUT) {
       this.#fail(batch, new Error(`commit took longer than ${this.#timeoutMs} ms`));
-      this.#backend.reset?.().catch(() => {});
       return;
     }
     if (results.length !== batch.length) {
@@ -292,6 +293,8 @@ export class GroupCommit<Op, R> {
     this.#failed += batch.length;
     for (const w of batch) w.reject(error);
     this.#rejectQueued(error);
+    // The connection may be broken in ways that make the next query hang: start afresh.
+    this.#backend.reset?.().catch(() => {});
     if (this.#healthy) {
       this.#healthy = false;
       this.#onHealth?.(false, err);
@@ -319,11 +322,11 @@ export class GroupCommit<Op, R> {
       const outcome = await Promise.race([
         probe.then(() => "ok" as const),
         new Promise<typeof TIMED_OUT>((resolve) => {
-          timer = setTimeout(() => resolve(TIMED_OUT), this.#timeoutMs);
+          timer = setTimeout(() => resolve(TIMED_OUT), this.#probeTimeoutMs);
         }),
       ]);
       if (outcome === TIMED_OUT) {
-        this.#lastError = `probe took longer than ${this.#timeoutMs} ms`;
+        this.#lastError = `probe took longer than ${this.#probeTimeoutMs} ms`;
         this.#backend.reset?.().catch(() => {});
         return;
       }
