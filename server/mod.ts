@@ -35,6 +35,7 @@ export * from "./extranonce.ts";
 export * from "./extranonce_reservations.ts";
 export * from "./jobs.ts";
 export * from "./pool.ts";
+export * from "./session_context.ts";
 export * from "./session_limits.ts";
 export * from "./share_recorder.ts";
 export * from "./shares.ts";

@@ -6,9 +6,10 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import type { LineConnection, LineHandler } from "../net/line_connection.ts";
 import { LineServer } from "../net/line_server.ts";
 import type { Job } from "./jobs.ts";
-import type { SessionContext } from "./stratum_session.ts";
+import type { SessionContext } from "./session_context.ts";
 import { StratumSession } from "./stratum_session.ts";
 import type { StratumPortOptions } from "./stratum_port.ts";
 
@@ -151,7 +152,7 @@ export class StratumServer {
     await this.#lines.close(reason);
   }
 
-  #accept(conn: import("../net/line_connection.ts").LineConnection) {
+  #accept(conn: LineConnection): LineHandler {
     const ctx = this.#ctx;
     const session = new StratumSession(conn, ctx);
     this.sessions.set(conn.id, session);

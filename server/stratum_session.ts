@@ -21,6 +21,10 @@
  * Replies keep request order. Errors come from the fixed table; exception text never reaches
  * the miner.
  *
+ * This is the one stateful file of the share path (~480 lines: one class, one state machine);
+ * the pure parts live beside it: `shares.ts` (validation), `_session_share.ts` (share record,
+ * `d=N`), `_token_bucket.ts` (flood control), `_ordered_replies.ts` (reply order).
+ *
  * @module
  */
 
@@ -39,80 +43,19 @@ import type { StratumErrorCode } from "../protocol/stratum_errors.ts";
 import { parseAuthorizeParams } from "../protocol/stratum_params.ts";
 import { parseStratumRequest } from "../protocol/stratum_request.ts";
 import type { StratumId, StratumRequest } from "../protocol/stratum_types.ts";
-import type { BanList } from "./bans.ts";
-import type { PoolEvents } from "./events.ts";
-import type { ExtranonceAllocator, ExtranonceRange } from "./extranonce.ts";
-import type { Job, JobManager } from "./jobs.ts";
+import type { ExtranonceRange } from "./extranonce.ts";
+import type { Job } from "./jobs.ts";
 import { OrderedReplies } from "./_ordered_replies.ts";
-import type { SessionLimits } from "./session_limits.ts";
-import type { AcceptedShare, ShareRecorder } from "./share_recorder.ts";
-import { type SentJob, type ShareAccepted, validateShare } from "./shares.ts";
-import type { StratumPortOptions } from "./stratum_port.ts";
-import {
-  checkVardiff,
-  createVardiff,
-  recordShare,
-  type VardiffConfig,
-  type VardiffState,
-} from "./vardiff.ts";
-import type { WorkerDifficultyStore } from "./worker_difficulty.ts";
+import { acceptedShare, clamp, passwordDifficulty } from "./_session_share.ts";
+import { TokenBucket } from "./_token_bucket.ts";
+import type { SessionContext, SessionLink } from "./session_context.ts";
+import { type SentJob, validateShare } from "./shares.ts";
+import { checkVardiff, createVardiff, recordShare, type VardiffState } from "./vardiff.ts";
 
 const log = getLogger(["vbkpool", "server", "session"]);
 
-/** The connection a session talks through (a `LineConnection` fits). */
-export interface SessionLink {
-  /** Connection id. */
-  readonly id: number;
-  /** Peer address. */
-  readonly remoteIp: string;
-  /** Whether it has closed. */
-  readonly closed: boolean;
-  /** Queue one line; false when closed or too slow. */
-  send(line: string): boolean;
-  /** Close at once. */
-  close(reason: string): void;
-  /** Send what is queued, then close. */
-  closeAfterFlush(reason: string): void;
-  /** Set the deadline (ms from now) or clear it. */
-  setTimeout(ms: number | undefined, reason?: string): void;
-}
-
-/** What a session shares with the rest of the pool. */
-export interface SessionContext {
-  /** The port's settings. */
-  readonly port: StratumPortOptions;
-  /** Vardiff settings derived from the port. */
-  readonly vardiff: VardiffConfig;
-  /** Protocol limits. */
-  readonly limits: SessionLimits;
-  /** Live jobs. */
-  readonly jobs: JobManager;
-  /** Extranonce ranges. */
-  readonly extranonces: ExtranonceAllocator;
-  /** Where accepted shares go. */
-  readonly recorder: ShareRecorder;
-  /** Remembered worker difficulties. */
-  readonly difficulties: WorkerDifficultyStore;
-  /** Event bus. */
-  readonly events: PoolEvents;
-  /** Invalid-share bans. */
-  readonly bans: BanList;
-  /** vBlake of a 64-byte header. */
-  hash(header: Uint8Array): Uint8Array;
-  /** Current time, ms since epoch. */
-  now(): number;
-  /** A share met the network target: submit the block (must not throw). */
-  onBlock(share: AcceptedShare, job: Job): void;
-  /** An IP was just banned: close its connections. */
-  onBanned(ip: string): void;
-  /** Keep a promise of in-flight work until it settles (for a clean stop). */
-  track(work: Promise<unknown>): void;
-}
-
 /** Rejections that do not count against an IP's invalid-share ratio. */
 const NOT_COUNTED: ReadonlySet<StratumErrorCode> = new Set(["stale_job", "rate_limited"]);
-
-const PASSWORD_DIFF_RE = /(?:^|[\s,;])d=(\d{1,58})(?:$|[\s,;])/;
 
 /** One miner connection's Stratum state machine. */
 export class StratumSession {
@@ -133,8 +76,7 @@ export class StratumSession {
   #protocolErrors = 0;
   #authFailures = 0;
   #pending = 0;
-  #tokens: number;
-  #tokensAt: number;
+  #flood: TokenBucket;
   #userAgent: string | undefined;
   #accepted = 0;
   #rejected = 0;
@@ -154,8 +96,7 @@ export class StratumSession {
     this.#difficulty = ctx.port.difficulty;
     this.#target = difficultyToTarget(this.#difficulty);
     this.#vardiff = createVardiff(this.#difficulty, now);
-    this.#tokens = ctx.limits.requestBurst;
-    this.#tokensAt = now;
+    this.#flood = new TokenBucket(ctx.limits.requestsPerSecond, ctx.limits.requestBurst, now);
     link.setTimeout(ctx.limits.subscribeTimeoutMs, "subscribe timeout");
   }
 
@@ -209,7 +150,7 @@ export class StratumSession {
     if (this.#extranonce !== undefined && this.#authorized.size > 0) {
       this.link.setTimeout(this.#ctx.limits.idleTimeoutMs, "idle timeout");
     }
-    if (!this.#takeToken(now)) {
+    if (!this.#flood.take(now)) {
       this.#replies.now(encodeError(null, "rate_limited"));
       this.#offence("request flood");
       return;
@@ -354,11 +295,11 @@ export class StratumSession {
         worker,
       });
     }
-    const fixed = PASSWORD_DIFF_RE.exec(password);
-    if (fixed) {
+    const fixed = passwordDifficulty(password);
+    if (fixed !== undefined) {
       const port = this.#ctx.port;
       this.#fixed = true;
-      const next = clamp(BigInt(fixed[1]!), port.minDifficulty, port.maxDifficulty);
+      const next = clamp(fixed, port.minDifficulty, port.maxDifficulty);
       this.#changeDifficulty(next, { refreshJob: true, fromVardiff: false });
     } else if (this.#usesVardiff() && worker === this.#primaryWorker) {
       this.#restoreDifficulty(worker);
@@ -417,7 +358,12 @@ export class StratumSession {
         verdict.reason === "stale_job" ? verdict.jobId : undefined,
       );
     }
-    const share = this.#share(verdict, now);
+    const share = acceptedShare(verdict, {
+      at: now,
+      connectionId: this.link.id,
+      ip: this.link.remoteIp,
+      port: this.#ctx.port.port,
+    });
     if (share.block) ctx.onBlock(share, verdict.job);
     ctx.bans.record(this.link.remoteIp, true, now);
     if (this.#usesVardiff()) {
@@ -448,32 +394,6 @@ export class StratumSession {
       this.#pending--;
     });
     ctx.track(recorded);
-  }
-
-  #share(verdict: ShareAccepted, now: number): AcceptedShare {
-    const worker = verdict.worker;
-    const dot = worker.indexOf(".");
-    const job = verdict.job;
-    return {
-      at: now,
-      connectionId: this.link.id,
-      ip: this.link.remoteIp,
-      port: this.#ctx.port.port,
-      worker,
-      address: dot < 0 ? worker : worker.slice(0, dot),
-      workerName: dot < 0 ? "" : worker.slice(dot + 1),
-      jobId: verdict.jobId,
-      upstreamJobId: job.template.upstreamJobId,
-      height: job.template.height,
-      extranonce: verdict.submit.extranonce,
-      ntime: verdict.submit.ntime,
-      nonce: verdict.submit.nonce,
-      hash: verdict.hashHex,
-      difficulty: verdict.difficulty,
-      achievedDifficulty: verdict.achievedDifficulty,
-      networkDifficulty: job.networkDifficulty,
-      block: verdict.block,
-    };
   }
 
   #rejectedEvent(
@@ -562,26 +482,9 @@ export class StratumSession {
     }
   }
 
-  #takeToken(now: number): boolean {
-    const limits = this.#ctx.limits;
-    const elapsed = Math.max(0, now - this.#tokensAt);
-    this.#tokensAt = now;
-    this.#tokens = Math.min(
-      limits.requestBurst,
-      this.#tokens + (elapsed * limits.requestsPerSecond) / 1000,
-    );
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
-  }
-
   #offence(what: string): void {
     if (++this.#protocolErrors >= this.#ctx.limits.maxProtocolErrors) {
       this.link.closeAfterFlush(`too many ${what}`);
     }
   }
-}
-
-function clamp(value: bigint, min: bigint, max: bigint): bigint {
-  return value < min ? min : value > max ? max : value;
 }

@@ -1,0 +1,79 @@
+/**
+ * Small pure helpers of the Stratum session: the accepted-share record, the `d=N` password
+ * option, clamping.
+ *
+ * @module
+ */
+
+import type { AcceptedShare } from "./share_recorder.ts";
+import type { ShareAccepted } from "./shares.ts";
+
+const PASSWORD_DIFF_RE = /(?:^|[\s,;])d=(\d{1,58})(?:$|[\s,;])/;
+
+/** Where a share came from. */
+export interface ShareOrigin {
+  /** Validation time, ms since epoch. */
+  at: number;
+  /** Connection id. */
+  connectionId: number;
+  /** Peer address. */
+  ip: string;
+  /** Local Stratum port. */
+  port: number;
+}
+
+/**
+ * The record of an accepted share.
+ *
+ * @param verdict The validator's verdict.
+ * @param origin Time and connection.
+ * @returns The share as recorded and reported.
+ */
+export function acceptedShare(verdict: ShareAccepted, origin: ShareOrigin): AcceptedShare {
+  const worker = verdict.worker;
+  const dot = worker.indexOf(".");
+  const job = verdict.job;
+  return {
+    ...origin,
+    worker,
+    address: dot < 0 ? worker : worker.slice(0, dot),
+    workerName: dot < 0 ? "" : worker.slice(dot + 1),
+    jobId: verdict.jobId,
+    upstreamJobId: job.template.upstreamJobId,
+    height: job.template.height,
+    extranonce: verdict.submit.extranonce,
+    ntime: verdict.submit.ntime,
+    nonce: verdict.submit.nonce,
+    hash: verdict.hashHex,
+    difficulty: verdict.difficulty,
+    achievedDifficulty: verdict.achievedDifficulty,
+    networkDifficulty: job.networkDifficulty,
+    block: verdict.block,
+  };
+}
+
+/**
+ * The fixed difficulty a `mining.authorize` password asks for: `d=N` as the whole password or
+ * one of its comma-, semicolon- or space-separated words.
+ *
+ * @param password The password.
+ * @returns N (≥ 1), or undefined when absent or zero.
+ */
+export function passwordDifficulty(password: string): bigint | undefined {
+  const m = PASSWORD_DIFF_RE.exec(password);
+  if (m === null) return undefined;
+  const value = BigInt(m[1]!);
+  return value >= 1n ? value : undefined;
+}
+
+/**
+ * Clamp a difficulty into [min, max].
+ *
+ * @param value The difficulty.
+ * @param min Lower bound.
+ * @param max Upper bound.
+ * @returns The clamped value.
+ */
+export function clamp(value: bigint, min: bigint, max: bigint): bigint {
+  return value < min ? min : value > max ? max : value;
+}

@@ -1,0 +1,66 @@
+/**
+ * What a Stratum session talks through (its connection) and what it shares with the rest of
+ * the pool (jobs, extranonces, recorder, bans, events, clock, block submission).
+ *
+ * @module
+ */
+
+import type { BanList } from "./bans.ts";
+import type { PoolEvents } from "./events.ts";
+import type { ExtranonceAllocator } from "./extranonce.ts";
+import type { Job, JobManager } from "./jobs.ts";
+import type { SessionLimits } from "./session_limits.ts";
+import type { AcceptedShare, ShareRecorder } from "./share_recorder.ts";
+import type { StratumPortOptions } from "./stratum_port.ts";
+import type { VardiffConfig } from "./vardiff.ts";
+import type { WorkerDifficultyStore } from "./worker_difficulty.ts";
+
+/** The connection a session talks through (a `LineConnection` fits). */
+export interface SessionLink {
+  /** Connection id. */
+  readonly id: number;
+  /** Peer address. */
+  readonly remoteIp: string;
+  /** Whether it has closed. */
+  readonly closed: boolean;
+  /** Queue one line; false when closed or too slow. */
+  send(line: string): boolean;
+  /** Close at once. */
+  close(reason: string): void;
+  /** Send what is queued, then close. */
+  closeAfterFlush(reason: string): void;
+  /** Set the deadline (ms from now) or clear it. */
+  setTimeout(ms: number | undefined, reason?: string): void;
+}
+
+/** What a session shares with the rest of the pool. */
+export interface SessionContext {
+  /** The port's settings. */
+  readonly port: StratumPortOptions;
+  /** Vardiff settings derived from the port. */
+  readonly vardiff: VardiffConfig;
+  /** Protocol limits. */
+  readonly limits: SessionLimits;
+  /** Live jobs. */
+  readonly jobs: JobManager;
+  /** Extranonce ranges. */
+  readonly extranonces: ExtranonceAllocator;
+  /** Where accepted shares go. */
+  readonly recorder: ShareRecorder;
+  /** Remembered worker difficulties. */
+  readonly difficulties: WorkerDifficultyStore;
+  /** Event bus. */
+  readonly events: PoolEvents;
+  /** Invalid-share bans. */
+  readonly bans: BanList;
+  /** vBlake of a 64-byte header. */
+  hash(header: Uint8Array): Uint8Array;
+  /** Current time, ms since epoch. */
+  now(): number;
+  /** A share met the network target: submit the block (must not throw). */
+  onBlock(share: AcceptedShare, job: Job): void;
+  /** An IP was just banned: close its connections. */
+  onBanned(ip: string): void;
+  /** Keep a promise of in-flight work until it settles (for a clean stop). */
+  track(work: Promise<unknown>): void;
+}
