@@ -214,21 +214,33 @@ export class Pool {
     this.#stopped = true;
     clearInterval(this.#timer);
     for (const server of this.servers) server.stopAccepting();
-    const graceMs = options.graceMs ?? 10_000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const grace = new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs));
-    // New work may start while waiting (a submit already read): wait until none is left.
-    while (this.#inflight.size > 0) {
-      const settled = Promise.allSettled([...this.#inflight]).then(() => "done" as const);
-      if (await Promise.race([settled, grace.then(() => "timeout" as const)]) === "timeout") {
-        log.warn("stopping with {n} share records or block submissions unsettled", {
-          n: this.#inflight.size,
-        });
-        break;
-      }
-    }
-    clearTimeout(timer);
+    const deadline = Date.now() + (options.graceMs ?? 10_000);
+    // 1. Let the work in flight finish (its replies are then queued to the miners).
+    await this.#settle(deadline);
+    // 2. Send what is queued and close every connection (no new requests after this).
+    await Promise.all(this.servers.map((server) => server.drain(deadline)));
     await Promise.all(this.servers.map((server) => server.close()));
+    // 3. Records started while draining still complete before the recorder goes away.
+    if (!await this.#settle(deadline)) {
+      log.warn("stopping with {n} share records or block submissions unsettled", {
+        n: this.#inflight.size,
+      });
+    }
+  }
+
+  /** Wait until no work is in flight, or the deadline; true when none is left. */
+  async #settle(deadline: number): Promise<boolean> {
+    while (this.#inflight.size > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), left));
+      const settled = Promise.allSettled([...this.#inflight]).then(() => "done" as const);
+      const result = await Promise.race([settled, timeout]);
+      clearTimeout(timer);
+      if (result === "timeout") return false;
+    }
+    return true;
   }
 
   #track(work: Promise<unknown>): void {

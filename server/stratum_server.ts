@@ -144,6 +144,22 @@ export class StratumServer {
   }
 
   /**
+   * Close every connection once its queued lines are written (or at the deadline).
+   *
+   * @param deadline Time (ms since epoch) after which connections are closed anyway.
+   */
+  async drain(deadline: number): Promise<void> {
+    const conns = [...this.#lines.connections.values()];
+    for (const conn of conns) conn.closeAfterFlush("server shutting down");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((r) =>
+      timer = setTimeout(r, Math.max(0, deadline - Date.now()))
+    );
+    await Promise.race([Promise.allSettled(conns.map((c) => c.done)), timeout]);
+    clearTimeout(timer);
+  }
+
+  /**
    * Close every connection and the listener.
    *
    * @param reason Close reason.
