@@ -8,6 +8,7 @@ import type { ConfigSchema } from "./config.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
 import { DEVNET_SCHEMA } from "./_devnet_schema.ts";
 import { NODECORE_SCHEMA } from "./_nodecore_schema.ts";
+import { STORE_SCHEMA } from "./_store_schema.ts";
 import { STRATUM_SCHEMA } from "./_stratum_schema.ts";
 
 /** Short descriptions of each section, used in the example file. */
@@ -16,6 +17,7 @@ export const SECTION_DOCS: Record<string, string> = {
   mine: "The miner (vbkpool mine): pools, worker name, threads, timeouts.",
   devnet: "The embedded devnet (`vbkpool devnet`, and `server` when [nodecore] has no endpoints).",
   nodecore: "The pool's NodeCore connection (UCP). No endpoints = an embedded devnet.",
+  store: "Where the pool keeps shares, blocks and worker state: SQLite (default) or PostgreSQL.",
   stratum:
     "The pool's Stratum ports (vbkpool server): difficulty, vardiff, extranonces, limits, bans.",
 };
@@ -38,6 +40,7 @@ export const SCHEMA: ConfigSchema = {
   },
   devnet: DEVNET_SCHEMA,
   nodecore: NODECORE_SCHEMA,
+  store: STORE_SCHEMA,
   stratum: STRATUM_SCHEMA,
   mine: {
     pools: {

@@ -19,6 +19,7 @@ import {
   type StratumPortOptions,
 } from "../server/stratum_port.ts";
 import { Upstream } from "../server/upstream.ts";
+import { openServerStore } from "./_server_store.ts";
 
 /** The MINING_AUTH username used with the embedded devnet when `nodecore.address` is empty. */
 const DEVNET_POOL_ADDRESS = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
@@ -174,17 +175,26 @@ async function run(ctx: CommandContext): Promise<number> {
   const options = poolOptions(s);
   let endpoints = n.endpoints as string[];
   let address = n.address as string;
-  let devnet: Devnet | undefined;
-  if (endpoints.length === 0) {
-    devnet = await startEmbeddedDevnet(ctx.config.values.devnet!);
-    endpoints = [`127.0.0.1:${devnet.addr.port}`];
-    if (address === "") address = DEVNET_POOL_ADDRESS;
-  } else if (address === "") {
+  if (endpoints.length > 0 && address === "") {
     throw new ConfigError(
       "Invalid configuration: nodecore.address (the pool's VBK address) is required with " +
         "nodecore.endpoints",
       "nodecore.address",
     );
+  }
+  // The store next: a database that cannot be opened stops the server before anything starts.
+  const persisted = await openServerStore(ctx.config.values.store!, {
+    instance: s.instance_id as number,
+    rangeSize: BigInt(s.extranonce_range as number),
+  });
+  let devnet: Devnet | undefined;
+  if (endpoints.length === 0) {
+    devnet = await startEmbeddedDevnet(ctx.config.values.devnet!).catch(async (err) => {
+      await persisted.close();
+      throw err;
+    });
+    endpoints = [`127.0.0.1:${devnet.addr.port}`];
+    if (address === "") address = DEVNET_POOL_ADDRESS;
   }
   const ref: { pool?: Pool } = {};
   const upstream = new Upstream({
@@ -218,15 +228,23 @@ async function run(ctx: CommandContext): Promise<number> {
   });
   let pool: Pool;
   try {
-    pool = Pool.start({ ...options, upstream });
+    pool = Pool.start({
+      ...options,
+      upstream,
+      recorder: persisted.recorder,
+      difficulties: persisted.difficulties,
+      extranonce: persisted.extranonce,
+    });
   } catch (err) {
     await devnet?.stop();
+    await persisted.close();
     if (err instanceof Deno.errors.AddrInUse) {
       throw new Error("Cannot listen for Stratum: an address in stratum.listen is in use");
     }
     throw err;
   }
   ref.pool = pool;
+  persisted.watch(pool.events);
   upstream.start();
   const stopStats = statsLogger(pool, Math.round((s.stats_interval_seconds as number) * 1000));
   for (const server of pool.servers) {
@@ -258,6 +276,7 @@ async function run(ctx: CommandContext): Promise<number> {
   await pool.stop();
   await upstream.stop();
   await devnet?.stop();
+  await persisted.close();
   log.info("stopped");
   return 0;
 }
@@ -271,7 +290,9 @@ export const serverCommand: Command = {
     "Listens for Stratum miners (VeriBlock dialect) on [stratum] listen and gets work from the",
     "NodeCore endpoints in [nodecore] endpoints, with failover. With no endpoints it starts an",
     "embedded devnet (a private chain; blocks are worthless) and connects to it over UCP.",
-    "Accepted shares are kept in memory. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.",
+    "Accepted shares, found blocks and worker difficulties are kept in [store] url (a SQLite",
+    "file by default, or PostgreSQL); a share is answered true only once it is committed.",
+    "Ctrl-C (SIGINT) or SIGTERM stops it cleanly.",
   ],
   options: [
     {
@@ -296,6 +317,6 @@ export const serverCommand: Command = {
       doc: "the pool's VBK address for NodeCore (nodecore.address)",
     },
   ],
-  sections: ["stratum", "nodecore", "devnet"],
+  sections: ["stratum", "nodecore", "devnet", "store"],
   run,
 };

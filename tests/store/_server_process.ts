@@ -1,0 +1,255 @@
+/**
+ * Helpers for durability tests against a real `vbkpool server` process: spawn it with a store,
+ * wait until it serves Stratum, and drive miners that submit valid shares as fast as replies come
+ * back, remembering the hash of every share answered `true`.
+ *
+ * @module
+ */
+import { bytesToHex } from "../../hash/hex.ts";
+import { connectLines } from "../../net/line_client.ts";
+import type { LineConnection } from "../../net/line_connection.ts";
+import { hashHeader, headerFromNotify, hex16, hex8 } from "../server/_pool.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = l.addr.port;
+  l.close();
+  return port;
+}
+
+/** A running server process. */
+export interface ServerProcess {
+  /** The child. */
+  child: Deno.ChildProcess;
+  /** Everything it wrote to stderr so far. */
+  log(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number>;
+  /** SIGKILL it. */
+  kill(): Promise<void>;
+  /** SIGTERM it and wait. */
+  stop(): Promise<number>;
+}
+
+/**
+ * Spawn `vbkpool server` in `cwd` with configuration from environment variables.
+ *
+ * @param env `VBKPOOL_*` settings.
+ * @param cwd Working directory (no vbkpool.toml there).
+ * @returns The process.
+ */
+export function spawnServer(env: Record<string, string>, cwd: string): ServerProcess {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "server"],
+    cwd,
+    env: { NO_COLOR: "1", VBKPOOL_LOG_LEVEL: "info", ...env },
+    stdout: "null",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  let text = "";
+  const decoder = new TextDecoder();
+  const reading = (async () => {
+    for await (const chunk of child.stderr) text += decoder.decode(chunk, { stream: true });
+  })();
+  const exited = child.status.then(async (s) => {
+    await reading;
+    return s.code;
+  });
+  return {
+    child,
+    log: () => text,
+    exited,
+    async kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+      await exited;
+    },
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // Already gone.
+      }
+      return await exited;
+    },
+  };
+}
+
+/** Wait until the server accepts connections on `port` (or exits). */
+export async function waitReady(server: ServerProcess, port: number): Promise<void> {
+  let exited = false;
+  server.exited.then(() => exited = true);
+  for (let i = 0; i < 600; i++) {
+    if (exited) throw new Error(`server exited early:\n${server.log()}`);
+    try {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      c.close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`server not ready:\n${server.log()}`);
+}
+
+/** A miner driving shares through a real connection. */
+export class LoadMiner {
+  /** Hashes (hex) of shares answered `true`. */
+  readonly acked = new Set<string>();
+  /** Replies that were errors. */
+  errors = 0;
+  /** The extranonce from subscribe. */
+  extranonce = -1n;
+  /** Difficulties received, in order. */
+  readonly difficulties: bigint[] = [];
+  /** Milliseconds from sending each submit to its reply. */
+  readonly latencies: number[] = [];
+  #conn: LineConnection;
+  #worker: string;
+  #notify: unknown[] | undefined;
+  #nextId = 1;
+  #pending = new Map<
+    number,
+    { hash: string; sent: number; resolve: (result: unknown) => void }
+  >();
+  #nonce = 0;
+  #closed = false;
+  #waiters: (() => void)[] = [];
+
+  private constructor(conn: LineConnection, worker: string) {
+    this.#conn = conn;
+    this.#worker = worker;
+    void conn.start({
+      onLine: (line) => this.#onLine(line),
+      onClose: () => {
+        this.#closed = true;
+        for (const p of this.#pending.values()) p.resolve(undefined);
+        this.#pending.clear();
+        this.#wake();
+      },
+    });
+  }
+
+  /**
+   * Connect, subscribe and authorize.
+   *
+   * @param port Stratum port.
+   * @param worker Worker name (a valid address, optionally `.name`).
+   * @returns The miner.
+   */
+  static async connect(port: number, worker: string): Promise<LoadMiner> {
+    const conn = await connectLines({ hostname: "127.0.0.1", port, maxLineBytes: 1 << 20 });
+    const m = new LoadMiner(conn, worker);
+    const sub = await m.call("mining.subscribe", []) as { result: unknown[] };
+    m.extranonce = BigInt("0x" + (sub.result[1] as string));
+    const auth = await m.call("mining.authorize", [worker, ""]) as { result: unknown };
+    if (auth.result !== true) throw new Error(`authorize failed: ${JSON.stringify(auth)}`);
+    return m;
+  }
+
+  #wake(): void {
+    for (const w of this.#waiters.splice(0)) w();
+  }
+
+  #onLine(line: string): void {
+    // deno-lint-ignore no-explicit-any
+    let msg: any;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (msg.method === "mining.notify") this.#notify = msg.params;
+    else if (msg.method === "mining.set_difficulty") this.difficulties.push(BigInt(msg.params[0]));
+    else if (typeof msg.id === "number") {
+      const p = this.#pending.get(msg.id);
+      if (p === undefined) return;
+      this.#pending.delete(msg.id);
+      if (p.hash !== "") {
+        this.latencies.push(performance.now() - p.sent);
+        if (msg.result === true) this.acked.add(p.hash);
+        else this.errors++;
+      }
+      p.resolve(msg);
+    }
+    this.#wake();
+  }
+
+  /** Send a request and wait for its reply (undefined when the connection closed). */
+  call(method: string, params: unknown[], hash = ""): Promise<unknown> {
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      if (this.#closed) return resolve(undefined);
+      this.#pending.set(id, { hash, sent: performance.now(), resolve });
+      this.#conn.send(JSON.stringify({ id, method, params }));
+    });
+  }
+
+  /** Wait until a job arrived. */
+  async job(): Promise<void> {
+    for (let i = 0; i < 600 && this.#notify === undefined && !this.#closed; i++) {
+      await new Promise<void>((r) => {
+        this.#waiters.push(r);
+        setTimeout(r, 50);
+      });
+    }
+    if (this.#notify === undefined) throw new Error("no job");
+  }
+
+  /** Wait until a set_difficulty with `value` arrived. */
+  async difficulty(value: bigint): Promise<void> {
+    for (let i = 0; i < 200 && !this.difficulties.includes(value) && !this.#closed; i++) {
+      await new Promise<void>((r) => {
+        this.#waiters.push(r);
+        setTimeout(r, 50);
+      });
+    }
+    if (!this.difficulties.includes(value)) {
+      throw new Error(`no set_difficulty ${value} (got ${this.difficulties.join(", ")})`);
+    }
+  }
+
+  /**
+   * Submit difficulty-1 shares with up to `window` in flight until `stop()` is true or the
+   * connection closes.
+   */
+  async run(stop: () => boolean, window = 32): Promise<void> {
+    await this.job();
+    const inFlight = new Set<Promise<unknown>>();
+    while (!stop() && !this.#closed) {
+      if (inFlight.size >= window) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      const params = this.#notify!;
+      const ntime = parseInt(params[7] as string, 16);
+      const nonce = this.#nonce++;
+      const header = headerFromNotify(params, this.extranonce, ntime, nonce);
+      const hash = bytesToHex(hashHeader(header));
+      const p = this.call("mining.submit", [
+        this.#worker,
+        params[0],
+        hex16(this.extranonce),
+        hex8(ntime),
+        hex8(nonce),
+      ], hash);
+      inFlight.add(p);
+      p.finally(() => inFlight.delete(p));
+      if (inFlight.size % 8 === 0) await new Promise((r) => setTimeout(r, 0));
+    }
+    await Promise.all(inFlight);
+  }
+
+  /** Close the connection. */
+  async close(): Promise<void> {
+    this.#conn.close("test done");
+    await this.#conn.done;
+  }
+}
