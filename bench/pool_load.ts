@@ -4,7 +4,8 @@
  * The pool runs in a worker (one core); this thread (the other core) opens C connections,
  * subscribes and authorizes each, then keeps W submits in flight per connection for D seconds.
  * Scenarios: 1 and 100 connections with W in flight each (throughput), and with 1 in flight
- * each (the latency of a lone submit, as a real miner sends them).
+ * each (the latency of a lone submit, as a real miner sends them). Then the template → notify
+ * latency: 100 and 1000 idle miners, a new block template, time until each has its notify.
  * Every submit is a real share (unique nonce, share difficulty 1 so no mining is needed) that
  * goes through the whole path: line framing, JSON, validation, header rebuild, two SHA-256,
  * vBlake, duplicate set, the in-memory recorder and the ordered reply. Latency is measured
@@ -44,6 +45,8 @@ class Miner {
   #ready!: () => void;
   readonly ready: Promise<void>;
   latencies: number[] = [];
+  /** Wall-clock arrival time of the latest notify. */
+  notifiedAt = 0;
   accepted = 0;
   rejected = 0;
   running = false;
@@ -79,6 +82,7 @@ class Miner {
   #onLine(line: string): void {
     if (line.startsWith('{"id":null')) {
       if (line.includes("mining.notify")) {
+        this.notifiedAt = performance.timeOrigin + performance.now();
         const params = JSON.parse(line).params;
         this.#jobId = params[0];
         this.#ntime = Math.floor(Date.now() / 1000).toString(16).padStart(8, "0");
@@ -132,6 +136,35 @@ async function scenario(port: number, connections: number, window: number): Prom
   return result;
 }
 
+/** Template → notify latency to every one of `connections` idle miners. */
+async function broadcast(worker: Worker, port: number, connections: number): Promise<void> {
+  const miners: Miner[] = [];
+  for (let i = 0; i < connections; i++) {
+    miners.push(new Miner(await connectLines({ hostname: "127.0.0.1", port })));
+  }
+  await Promise.all(miners.map((m) => m.ready));
+  const lasts: number[] = [];
+  const medians: number[] = [];
+  const loops: number[] = [];
+  for (let round = 0; round < 10; round++) {
+    const { at, loopMs } = await new Promise<{ at: number; loopMs: number }>((resolve) => {
+      worker.onmessage = (e) => resolve(e.data);
+      worker.postMessage("template");
+    });
+    while (miners.some((m) => m.notifiedAt < at)) await new Promise((r) => setTimeout(r, 1));
+    const delays = miners.map((m) => m.notifiedAt - at).sort((a, b) => a - b);
+    lasts.push(delays[delays.length - 1]!);
+    medians.push(quantile(delays, 0.5));
+    loops.push(loopMs);
+  }
+  const mid = (v: number[]) => quantile([...v].sort((a, b) => a - b), 0.5);
+  console.log(
+    `${String(connections).padStart(11)}  ${mid(loops).toFixed(2).padStart(9)}  ` +
+      `${mid(medians).toFixed(2).padStart(10)}  ${mid(lasts).toFixed(2).padStart(8)}`,
+  );
+  await Promise.all(miners.map((m) => m.close()));
+}
+
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 }
@@ -153,6 +186,9 @@ for (const [connections, window] of [[1, WINDOW], [100, WINDOW], [1, 1], [100, 1
       }`,
   );
 }
+console.log("\ntemplate -> notify (median of 10 rounds, ms)");
+console.log("connections  loop ms  median ms  last ms");
+for (const connections of [100, 1000]) await broadcast(worker, port, connections);
 await new Promise<void>((resolve) => {
   worker.onmessage = () => resolve();
   worker.postMessage("stop");
