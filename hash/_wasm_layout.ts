@@ -19,3 +19,14 @@ export const RESULTS_OFFSET = 256;
 export const MEMORY_PAGES = 1;
 /** Capacity of the results area, in nonces. */
 export const MAX_RESULTS = (MEMORY_PAGES * 65536 - RESULTS_OFFSET) / 4;
+
+/** Pages of linear memory of the SIMD module (fixed): the scan areas above, then the batch. */
+export const SIMD_MEMORY_PAGES = 2;
+/** Most headers one SIMD `hash()` call hashes (one per lane of an iteration). */
+export const SIMD_MAX_LANES = 8;
+/** SIMD module: 64-byte headers hashed together by `hash()`, one per lane. */
+export const BATCH_HEADERS_OFFSET = 65536;
+/** SIMD module: 24-byte hashes written by `hash()`, one per lane, 32 bytes apart. */
+export const BATCH_HASHES_OFFSET = BATCH_HEADERS_OFFSET + 64 * SIMD_MAX_LANES;
+/** Stride of the batch hash slots. */
+export const BATCH_HASH_STRIDE = 32;

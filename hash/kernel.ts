@@ -1,7 +1,10 @@
 /**
- * vBlake kernels: one interface over the WebAssembly kernel (native i64, fully unrolled,
- * ~15–20× the TypeScript reference) and the reference itself. Used by the miner, the
- * benchmark and chain verification.
+ * vBlake kernels: one interface over the WebAssembly SIMD kernel ("wasm-simd": i64x2 lanes
+ * interleaved with a scalar lane, three nonces in flight, ~1.6× the scalar kernel), the
+ * scalar WebAssembly kernel ("wasm": native i64, fully unrolled, ~15–20× the TypeScript
+ * reference) and the reference itself ("ts"). {@linkcode createBestKernel} picks the fastest
+ * one that works here; {@linkcode createKernel} forces one. Used by the miner, the benchmarks
+ * and chain verification.
  *
  * A scan hashes a 64-byte header template with nonces `startNonce`, `startNonce + 1`, …
  * written big-endian into bytes 60..63 (the template's own nonce bytes are ignored; the
@@ -14,7 +17,11 @@ import { MAX_TARGET, targetToBytes } from "./difficulty.ts";
 import { bytesToHex, hexToBytes } from "./hex.ts";
 import { vblake, VBLAKE_BLOCK_SIZE, VBLAKE_SIZE } from "./vblake.ts";
 import { VBLAKE_WASM_BASE64 } from "./_vblake_wasm.ts";
+import { VBLAKE_WASM_SIMD_BASE64 } from "./_vblake_wasm_simd.ts";
 import {
+  BATCH_HASH_STRIDE,
+  BATCH_HASHES_OFFSET,
+  BATCH_HEADERS_OFFSET,
   HASH_OFFSET,
   HEADER_OFFSET,
   MAX_RESULTS,
@@ -49,9 +56,15 @@ export interface ScanResult {
   tried: number;
 }
 
+/** The kernel names, fastest first. */
+export const KERNEL_NAMES: readonly KernelName[] = ["wasm-simd", "wasm", "ts"];
+
+/** Name of a kernel: WebAssembly SIMD, scalar WebAssembly, or the TypeScript reference. */
+export type KernelName = "wasm-simd" | "wasm" | "ts";
+
 /** A vBlake implementation: single hashes and nonce scans. */
 export interface VblakeKernel {
-  /** "wasm" or "ts". */
+  /** "wasm-simd", "wasm" or "ts" (see {@linkcode KernelName}); test doubles may use others. */
   readonly name: string;
   /** Hash a 64-byte header into 24 bytes. */
   hash(header: Uint8Array): Uint8Array;
@@ -158,38 +171,38 @@ interface WasmExports {
   scan(startNonce: number, count: number, maxResults: number): number;
 }
 
+interface WasmSimdExports extends WasmExports {
+  lanes(): number;
+}
+
 /** Largest count per call into the module (its loop counter is an i32). */
 const WASM_CHUNK = 2 ** 31;
 
-class WasmKernel implements VblakeKernel {
-  readonly name = "wasm";
-  #exports: WasmExports;
-  #bytes: Uint8Array;
+/** The scan shared by both WebAssembly modules (same layout and `scan` contract). */
+abstract class WasmScanKernel implements VblakeKernel {
+  abstract readonly name: string;
+  protected readonly bytes: Uint8Array;
+  #scan: WasmExports["scan"];
   #words: Uint32Array;
 
   constructor(exports: WasmExports) {
-    this.#exports = exports;
-    // The module's memory has a fixed size, so these views stay valid.
-    this.#bytes = new Uint8Array(exports.memory.buffer);
+    this.#scan = exports.scan;
+    // The modules' memories have a fixed size, so these views stay valid.
+    this.bytes = new Uint8Array(exports.memory.buffer);
     this.#words = new Uint32Array(exports.memory.buffer);
   }
 
-  hash(header: Uint8Array): Uint8Array {
-    checkHeader(header, "hash header");
-    this.#bytes.set(header, HEADER_OFFSET);
-    this.#exports.hash();
-    return this.#bytes.slice(HASH_OFFSET, HASH_OFFSET + VBLAKE_SIZE);
-  }
+  abstract hash(header: Uint8Array): Uint8Array;
 
   scan(header: Uint8Array, options: ScanOptions): ScanResult {
     const { start, count, target, maxResults } = planScan(header, options);
-    this.#bytes.set(header, HEADER_OFFSET);
-    this.#bytes.set(target, TARGET_OFFSET);
+    this.bytes.set(header, HEADER_OFFSET);
+    this.bytes.set(target, TARGET_OFFSET);
     const nonces: number[] = [];
     let tried = 0;
     while (tried < count && nonces.length < maxResults) {
       const chunk = Math.min(count - tried, WASM_CHUNK);
-      const found = this.#exports.scan(start + tried, chunk, maxResults - nonces.length);
+      const found = this.#scan(start + tried, chunk, maxResults - nonces.length);
       for (let k = 0; k < found; k++) nonces.push(this.#words[RESULTS_OFFSET / 4 + k]!);
       tried += this.#words[TRIED_OFFSET / 4]!;
     }
@@ -197,7 +210,70 @@ class WasmKernel implements VblakeKernel {
   }
 }
 
+class WasmKernel extends WasmScanKernel {
+  readonly name = "wasm";
+  #hash: () => void;
+
+  constructor(exports: WasmExports) {
+    super(exports);
+    this.#hash = exports.hash;
+  }
+
+  hash(header: Uint8Array): Uint8Array {
+    checkHeader(header, "hash header");
+    this.bytes.set(header, HEADER_OFFSET);
+    this.#hash();
+    return this.bytes.slice(HASH_OFFSET, HASH_OFFSET + VBLAKE_SIZE);
+  }
+}
+
+/** The SIMD kernel: a {@linkcode VblakeKernel} that can also hash one header per lane at once. */
+export interface WasmSimdKernel extends VblakeKernel {
+  /** Nonces (and batch headers) per iteration of the module. */
+  readonly lanes: number;
+  /**
+   * Hash several 64-byte headers, `lanes` at a time, every one through the SIMD compression.
+   *
+   * @param headers The headers.
+   * @returns Their 24-byte hashes, in order.
+   */
+  hashBatch(headers: readonly Uint8Array[]): Uint8Array[];
+}
+
+class SimdKernel extends WasmScanKernel implements WasmSimdKernel {
+  readonly name = "wasm-simd";
+  readonly lanes: number;
+  #hash: () => void;
+
+  constructor(exports: WasmSimdExports) {
+    super(exports);
+    this.#hash = exports.hash;
+    this.lanes = exports.lanes();
+  }
+
+  hash(header: Uint8Array): Uint8Array {
+    return this.hashBatch([header])[0]!;
+  }
+
+  hashBatch(headers: readonly Uint8Array[]): Uint8Array[] {
+    if (!Array.isArray(headers)) throw new TypeError("Cannot hash headers: not an array");
+    for (const header of headers) checkHeader(header, "hash header");
+    const out: Uint8Array[] = [];
+    for (let first = 0; first < headers.length; first += this.lanes) {
+      const group = headers.slice(first, first + this.lanes);
+      group.forEach((header, k) => this.bytes.set(header, BATCH_HEADERS_OFFSET + 64 * k));
+      this.#hash();
+      for (let k = 0; k < group.length; k++) {
+        const at = BATCH_HASHES_OFFSET + BATCH_HASH_STRIDE * k;
+        out.push(this.bytes.slice(at, at + VBLAKE_SIZE));
+      }
+    }
+    return out;
+  }
+}
+
 let wasmModule: WebAssembly.Module | undefined;
+let wasmSimdModule: WebAssembly.Module | undefined;
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
@@ -233,6 +309,42 @@ export function createWasmKernel(): VblakeKernel {
   wasmModule ??= new WebAssembly.Module(decodeBase64(VBLAKE_WASM_BASE64));
   const instance = new WebAssembly.Instance(wasmModule, {});
   return new WasmKernel(instance.exports as unknown as WasmExports);
+}
+
+/**
+ * Create the WebAssembly SIMD kernel (compiled once per thread, instantiated per kernel; each
+ * kernel owns its memory, so keep one per worker).
+ *
+ * @example Usage
+ * ```ts
+ * import { createWasmSimdKernel } from "./kernel.ts";
+ * import { bytesToHex } from "./hex.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = createWasmSimdKernel();
+ * assert.equal(kernel.name, "wasm-simd");
+ * assert.equal(
+ *   bytesToHex(kernel.hash(new Uint8Array(64)), { upper: true }),
+ *   "235FCE01D9434261188E046AE97ACA9EDC8530AE042B586C",
+ * );
+ * ```
+ *
+ * @returns A kernel named "wasm-simd".
+ * @throws {Error} When WebAssembly or its SIMD extension is not available.
+ */
+export function createWasmSimdKernel(): WasmSimdKernel {
+  if (typeof WebAssembly !== "object" || typeof WebAssembly.Module !== "function") {
+    throw new Error("Cannot create the wasm-simd kernel: WebAssembly is not available");
+  }
+  if (wasmSimdModule === undefined) {
+    const bytes = decodeBase64(VBLAKE_WASM_SIMD_BASE64);
+    if (!WebAssembly.validate(bytes)) {
+      throw new Error("Cannot create the wasm-simd kernel: WebAssembly SIMD is not supported");
+    }
+    wasmSimdModule = new WebAssembly.Module(bytes);
+  }
+  const instance = new WebAssembly.Instance(wasmSimdModule, {});
+  return new SimdKernel(instance.exports as unknown as WasmSimdExports);
 }
 
 /**
@@ -300,34 +412,77 @@ export function checkKernel(kernel: VblakeKernel): void {
   }
 }
 
+/**
+ * Create a kernel by name, without a self-test (for benchmarks and forced choices).
+ *
+ * @example Usage
+ * ```ts
+ * import { createKernel, KERNEL_NAMES } from "./kernel.ts";
+ * import assert from "node:assert/strict";
+ *
+ * for (const name of KERNEL_NAMES) assert.equal(createKernel(name).name, name);
+ * ```
+ *
+ * @param name "wasm-simd", "wasm" or "ts".
+ * @returns The kernel.
+ * @throws {TypeError} When `name` is not a string.
+ * @throws {RangeError} When `name` is not a kernel name.
+ * @throws {Error} When the runtime cannot run that kernel.
+ */
+export function createKernel(name: KernelName): VblakeKernel {
+  if (typeof name !== "string") {
+    throw new TypeError(`Cannot create kernel: name must be a string, got ${typeof name}`);
+  }
+  switch (name) {
+    case "wasm-simd":
+      return createWasmSimdKernel();
+    case "wasm":
+      return createWasmKernel();
+    case "ts":
+      return createReferenceKernel();
+    default:
+      throw new RangeError(
+        `Cannot create kernel: unknown name ${JSON.stringify(name)} (${KERNEL_NAMES.join(", ")})`,
+      );
+  }
+}
+
 /** Options for {@linkcode createBestKernel}. */
 export interface CreateBestKernelOptions {
-  /** Called with the reason when the WebAssembly kernel is unusable. */
+  /** Called with the reason for each candidate that is unusable here (does not load or fails the self-test). */
   onFallback?: (reason: unknown) => void;
+  /**
+   * Kernel factories to try in order, fastest first; the reference is the last resort.
+   * @default [createWasmSimdKernel, createWasmKernel]
+   */
+  candidates?: readonly (() => VblakeKernel)[];
 }
 
 /**
- * Create the fastest kernel that passes {@linkcode checkKernel}: WebAssembly when available
- * and correct, otherwise the reference.
+ * Create the fastest kernel that loads here and passes {@linkcode checkKernel} against the
+ * reference: WebAssembly SIMD, else scalar WebAssembly, else the TypeScript reference.
  *
  * @example Usage
  * ```ts
  * import { createBestKernel } from "./kernel.ts";
  * import assert from "node:assert/strict";
  *
- * assert.equal(createBestKernel().name, "wasm");
+ * assert.equal(createBestKernel().name, "wasm-simd");
  * ```
  *
- * @param options Fallback notification.
+ * @param options Fallback notification and, for tests, the candidates.
  * @returns A kernel.
  */
 export function createBestKernel(options: CreateBestKernelOptions = {}): VblakeKernel {
-  try {
-    const kernel = createWasmKernel();
-    checkKernel(kernel);
-    return kernel;
-  } catch (error) {
-    options.onFallback?.(error);
-    return createReferenceKernel();
+  const candidates = options.candidates ?? [createWasmSimdKernel, createWasmKernel];
+  for (const create of candidates) {
+    try {
+      const kernel = create();
+      checkKernel(kernel);
+      return kernel;
+    } catch (error) {
+      options.onFallback?.(error);
+    }
   }
+  return createReferenceKernel();
 }

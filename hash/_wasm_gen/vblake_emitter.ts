@@ -48,6 +48,8 @@ export interface LaneOps {
   xor(code: CodeBuilder): void;
   /** Pop a word, push it rotated right by `bits`; `scratch` is a free local of `valType`. */
   rotr(code: CodeBuilder, bits: number, scratch: number): void;
+  /** Pop a word, push its complement; when absent, XOR with the all-ones {@linkcode constant}. */
+  not?(code: CodeBuilder): void;
 }
 
 /** Scalar lanes: one native i64 per word. */
@@ -136,8 +138,12 @@ export function emitG(ctx: CompressContext, step: number): void {
   code.set(b);
   // d ^= XNOR3(a, b, c) ^ XOR3(a, b, c), i.e. d = ~d
   code.get(d);
-  ops.constant(code, MASK64);
-  ops.xor(code);
+  if (ops.not) {
+    ops.not(code);
+  } else {
+    ops.constant(code, MASK64);
+    ops.xor(code);
+  }
   code.set(d);
 }
 
@@ -172,15 +178,24 @@ export function emitOutputWord(ctx: CompressContext, word: number): void {
   }
 }
 
-/** Byte-swap the i32 on top of the stack (uses local `tmp`). */
-function emitBswap32(code: CodeBuilder, tmp: number): void {
+/**
+ * Byte-swap the i32 on top of the stack.
+ *
+ * @param code Where to emit.
+ * @param tmp A free i32 local.
+ */
+export function emitBswap32(code: CodeBuilder, tmp: number): void {
   code.tee(tmp).i32Const(0xFF00FF00).emit(Op.i32_and).i32Const(8).emit(Op.i32_rotl);
   code.get(tmp).i32Const(0x00FF00FF).emit(Op.i32_and).i32Const(8).emit(Op.i32_rotr);
   code.emit(Op.i32_or);
 }
 
-/** Function 0: bswap64(x: i64) -> i64. */
-function buildBswap64(): FuncDef {
+/**
+ * Function 0 of both vBlake modules: bswap64(x: i64) -> i64.
+ *
+ * @returns The function.
+ */
+export function buildBswap64(): FuncDef {
   const code = new CodeBuilder();
   const m8 = 0x00FF00FF00FF00FFn, m16 = 0x0000FFFF0000FFFFn;
   code.get(0).i64Const(m8).emit(Op.i64_and).i64Const(8n).emit(Op.i64_shl);
@@ -192,15 +207,18 @@ function buildBswap64(): FuncDef {
   return { type: { params: [ValType.i64], results: [ValType.i64] }, locals: [], body: code };
 }
 
-const FN_BSWAP64 = 0;
+/** Function index of bswap64 in the emitted modules. */
+export const FN_BSWAP64 = 0;
 
 /** Allocates local indices after the params. */
-class Locals {
+export class Locals {
   #types: number[] = [];
   #next: number;
+  /** @param paramCount Locals taken by the function's parameters. */
   constructor(paramCount: number) {
     this.#next = paramCount;
   }
+  /** Allocate `count` locals of `type`; returns their indices. */
   add(type: number, count = 1): number[] {
     const out: number[] = [];
     for (let i = 0; i < count; i++) {
@@ -209,9 +227,11 @@ class Locals {
     }
     return out;
   }
+  /** Allocate one local of `type`; returns its index. */
   one(type: number): number {
     return this.add(type)[0]!;
   }
+  /** The types of the allocated locals, in order. */
   get types(): number[] {
     return this.#types;
   }
@@ -249,7 +269,7 @@ function buildHash(ops: LaneOps): FuncDef {
 }
 
 /** Round-0 G calls that read only m[0..5] and can run once per scan. */
-const HOISTED_STEPS = 3;
+export const HOISTED_STEPS = 3;
 
 /** Function 2: scan(startNonce, count, maxResults) -> found. */
 function buildScan(ops: LaneOps): FuncDef {

@@ -60,6 +60,7 @@ export const Op = {
   i32_rotl: 0x77,
   i32_rotr: 0x78,
   i64_add: 0x7c,
+  i64_sub: 0x7d,
   i64_and: 0x83,
   i64_or: 0x84,
   i64_xor: 0x85,
@@ -73,6 +74,25 @@ export const Op = {
 
 /** Prefix byte of SIMD (v128) instructions; the sub-opcode follows as unsigned LEB128. */
 export const SIMD_PREFIX = 0xfd;
+
+/** SIMD sub-opcodes (after {@linkcode SIMD_PREFIX}) used by the emitters. */
+export const SimdOp = {
+  v128_load: 0x00,
+  v128_store: 0x0b,
+  v128_const: 0x0c,
+  i8x16_shuffle: 0x0d,
+  i64x2_splat: 0x12,
+  i64x2_extract_lane: 0x1d,
+  i64x2_replace_lane: 0x1e,
+  v128_not: 0x4d,
+  v128_and: 0x4e,
+  v128_or: 0x50,
+  v128_xor: 0x51,
+  i64x2_shl: 0xcb,
+  i64x2_shr_u: 0xcd,
+  i64x2_add: 0xce,
+  i64x2_sub: 0xd1,
+} as const;
 
 /**
  * Encode a non-negative integer as unsigned LEB128.
@@ -184,6 +204,25 @@ export class CodeBuilder {
   /** A SIMD instruction: prefix 0xfd, then the sub-opcode as unsigned LEB128. */
   simd(subOpcode: number, ...immediates: number[]): this {
     return this.emit(SIMD_PREFIX, ...uleb128(subOpcode), ...immediates);
+  }
+
+  /** Append everything another builder emitted. */
+  append(other: CodeBuilder): this {
+    for (const b of other.bytes) this.#bytes.push(b);
+    return this;
+  }
+
+  /** `v128.const` with both i64x2 lanes set to `value` (a uint64 or int64). */
+  v128SplatConst(value: bigint): this {
+    const bytes: number[] = [];
+    for (let lane = 0; lane < 2; lane++) {
+      let v = BigInt.asUintN(64, value);
+      for (let k = 0; k < 8; k++) {
+        bytes.push(Number(v & 0xffn));
+        v >>= 8n;
+      }
+    }
+    return this.simd(SimdOp.v128_const, ...bytes);
   }
 }
 

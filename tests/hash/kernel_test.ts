@@ -9,9 +9,12 @@ import { bytesToHex, hexToBytes } from "../../hash/hex.ts";
 import {
   checkKernel,
   createBestKernel,
+  createKernel,
   createReferenceKernel,
   createWasmKernel,
+  createWasmSimdKernel,
   DEFAULT_MAX_RESULTS,
+  KERNEL_NAMES,
   SCAN_MAX_RESULTS,
   type ScanOptions,
   type VblakeKernel,
@@ -19,9 +22,10 @@ import {
 import { vblake } from "../../hash/vblake.ts";
 import { prng, randomBytes, vectors } from "./_vectors.ts";
 
+const simd = createWasmSimdKernel();
 const wasm = createWasmKernel();
 const reference = createReferenceKernel();
-const kernels: [string, VblakeKernel][] = [["wasm", wasm], ["ts", reference]];
+const kernels: [string, VblakeKernel][] = [["wasm-simd", simd], ["wasm", wasm], ["ts", reference]];
 const work = vectors.stratum_share.work;
 const shareHeader = hexToBytes(work[0]!.header);
 
@@ -37,9 +41,11 @@ function loopScan(header: Uint8Array, start: number, count: number, target: bigi
   return found;
 }
 
-Deno.test("kernels are named wasm and ts", () => {
+Deno.test("kernels are named wasm-simd, wasm and ts", () => {
+  assert.equal(simd.name, "wasm-simd");
   assert.equal(wasm.name, "wasm");
   assert.equal(reference.name, "ts");
+  assert.deepEqual(KERNEL_NAMES, ["wasm-simd", "wasm", "ts"]);
 });
 
 Deno.test("kernel.hash() matches every 64-byte vector", async (t) => {
@@ -87,15 +93,20 @@ Deno.test("scan() finds 0x430b first from 0 at difficulty 65536", async (t) => {
   }
 });
 
-Deno.test("scan() finds 6 first from 0 at difficulty 256, and stops after maxResults", () => {
+Deno.test("scan() finds 6 first from 0 at difficulty 256, and stops after maxResults", async (t) => {
   const target = difficultyToTarget(256n);
-  const all = wasm.scan(shareHeader, { startNonce: 0, count: 4096, target });
-  assert.equal(all.tried, 4096);
-  assert.equal(all.nonces[0], 6);
-  assert.deepEqual(all.nonces, loopScan(shareHeader, 0, 4096, target));
-  const two = wasm.scan(shareHeader, { startNonce: 0, count: 4096, target, maxResults: 2 });
-  assert.deepEqual(two.nonces, all.nonces.slice(0, 2));
-  assert.equal(two.tried, all.nonces[1]! + 1);
+  const want = loopScan(shareHeader, 0, 4096, target);
+  for (const [name, kernel] of kernels.filter(([n]) => n !== "ts")) {
+    await t.step(name, () => {
+      const all = kernel.scan(shareHeader, { startNonce: 0, count: 4096, target });
+      assert.equal(all.tried, 4096);
+      assert.equal(all.nonces[0], 6);
+      assert.deepEqual(all.nonces, want);
+      const two = kernel.scan(shareHeader, { startNonce: 0, count: 4096, target, maxResults: 2 });
+      assert.deepEqual(two.nonces, all.nonces.slice(0, 2));
+      assert.equal(two.tried, all.nonces[1]! + 1);
+    });
+  }
 });
 
 Deno.test("scan() matches a reference loop on seeded headers and ranges", async (t) => {
@@ -135,18 +146,23 @@ Deno.test("scan() tries exactly count nonces", async (t) => {
   }
 });
 
-Deno.test("scan() caps results at maxResults and reports the nonces tried", () => {
-  const result = wasm.scan(shareHeader, { startNonce: 0, count: 1000, target: MAX_TARGET });
-  assert.equal(result.nonces.length, DEFAULT_MAX_RESULTS);
-  assert.equal(result.tried, DEFAULT_MAX_RESULTS);
-  const max = wasm.scan(shareHeader, {
-    startNonce: 0,
-    count: SCAN_MAX_RESULTS + 5,
-    target: MAX_TARGET,
-    maxResults: SCAN_MAX_RESULTS,
-  });
-  assert.equal(max.nonces.length, SCAN_MAX_RESULTS);
-  assert.equal(max.nonces.at(-1), SCAN_MAX_RESULTS - 1);
+Deno.test("scan() caps results at maxResults and reports the nonces tried", async (t) => {
+  for (const [name, kernel] of kernels.filter(([n]) => n !== "ts")) {
+    await t.step(name, () => {
+      const result = kernel.scan(shareHeader, { startNonce: 0, count: 1000, target: MAX_TARGET });
+      assert.equal(result.nonces.length, DEFAULT_MAX_RESULTS);
+      assert.equal(result.tried, DEFAULT_MAX_RESULTS);
+      const max = kernel.scan(shareHeader, {
+        startNonce: 0,
+        count: SCAN_MAX_RESULTS + 5,
+        target: MAX_TARGET,
+        maxResults: SCAN_MAX_RESULTS,
+      });
+      assert.equal(max.nonces.length, SCAN_MAX_RESULTS);
+      assert.equal(max.nonces.at(-1), SCAN_MAX_RESULTS - 1);
+      assert.equal(max.tried, SCAN_MAX_RESULTS);
+    });
+  }
 });
 
 Deno.test("scan() accepts the target as bigint or 24 bytes", () => {
@@ -214,12 +230,17 @@ Deno.test("hash() rejects bad headers in both kernels", () => {
 });
 
 Deno.test("wasm kernels are independent instances", () => {
-  const a = createWasmKernel(), b = createWasmKernel();
-  a.scan(shareHeader, { startNonce: 0, count: 10, target: 1n });
-  assert.equal(bytesToHex(b.hash(new Uint8Array(64)), { upper: true }), vectors.vblake_64[0]!.hash);
+  for (const create of [createWasmKernel, createWasmSimdKernel]) {
+    const a = create(), b = create();
+    a.scan(shareHeader, { startNonce: 0, count: 10, target: 1n });
+    a.hash(new Uint8Array(64).fill(0xFF));
+    const hash = bytesToHex(b.hash(new Uint8Array(64)), { upper: true });
+    assert.equal(hash, vectors.vblake_64[0]!.hash);
+  }
 });
 
 Deno.test("checkKernel() passes real kernels and rejects broken ones", () => {
+  checkKernel(simd);
   checkKernel(wasm);
   checkKernel(reference);
   const wrongHash: VblakeKernel = { name: "zero", hash: () => new Uint8Array(24), scan: wasm.scan };
@@ -232,9 +253,56 @@ Deno.test("checkKernel() passes real kernels and rejects broken ones", () => {
   assert.throws(() => checkKernel(wrongScan), /Cannot trust kernel lazy: scan/);
 });
 
-Deno.test("createBestKernel() picks wasm here without falling back", () => {
+Deno.test("createBestKernel() picks wasm-simd here without falling back", () => {
   let fellBack = false;
   const kernel = createBestKernel({ onFallback: () => fellBack = true });
-  assert.equal(kernel.name, "wasm");
+  assert.equal(kernel.name, "wasm-simd");
   assert.equal(fellBack, false);
+});
+
+/** A kernel that loads but computes wrong hashes on one lane of three. */
+function brokenSimd(): VblakeKernel {
+  const inner = createWasmSimdKernel();
+  return {
+    name: "wasm-simd",
+    hash: (header) => inner.hash(header),
+    scan(header, options) {
+      const result = inner.scan(header, options);
+      return { ...result, nonces: result.nonces.filter((n) => n % 3 !== 2) };
+    },
+  };
+}
+
+Deno.test("createBestKernel() falls back to wasm when the SIMD self-test fails", () => {
+  const reasons: unknown[] = [];
+  const kernel = createBestKernel({
+    candidates: [brokenSimd, createWasmKernel],
+    onFallback: (reason) => reasons.push(reason),
+  });
+  assert.equal(kernel.name, "wasm");
+  assert.equal(reasons.length, 1);
+  assert.match(String(reasons[0]), /Cannot trust kernel wasm-simd: scan/);
+});
+
+Deno.test("createBestKernel() falls back past kernels that do not load, down to ts", () => {
+  const reasons: string[] = [];
+  function unsupported(): VblakeKernel {
+    throw new Error("Cannot create the wasm-simd kernel: WebAssembly SIMD is not supported");
+  }
+  const kernel = createBestKernel({
+    candidates: [unsupported, brokenSimd],
+    onFallback: (reason) => reasons.push(String(reason)),
+  });
+  assert.equal(kernel.name, "ts");
+  assert.equal(reasons.length, 2);
+  assert.match(reasons[0]!, /SIMD is not supported/);
+  assert.match(reasons[1]!, /Cannot trust kernel wasm-simd/);
+});
+
+Deno.test("createKernel() forces each kernel and rejects unknown names", () => {
+  for (const name of KERNEL_NAMES) assert.equal(createKernel(name).name, name);
+  assert.throws(() => createKernel("wasm-avx" as "wasm"), RangeError);
+  assert.throws(() => createKernel("" as "wasm"), RangeError);
+  assert.throws(() => createKernel(1 as unknown as "wasm"), TypeError);
+  assert.throws(() => createKernel(undefined as unknown as "wasm"), TypeError);
 });

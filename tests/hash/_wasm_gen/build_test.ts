@@ -1,10 +1,27 @@
 import assert from "node:assert/strict";
 import { renderWasmSource, toBase64 } from "../../../hash/_wasm_gen/build.ts";
 import { emitVblakeModule } from "../../../hash/_wasm_gen/vblake_emitter.ts";
+import { emitVblakeSimdModule } from "../../../hash/_wasm_gen/vblake_simd_emitter.ts";
 import { VBLAKE_WASM_BASE64 } from "../../../hash/_vblake_wasm.ts";
+import { VBLAKE_WASM_SIMD_BASE64 } from "../../../hash/_vblake_wasm_simd.ts";
 
 Deno.test("the committed hash/_vblake_wasm.ts matches the emitter", () => {
   assert.equal(VBLAKE_WASM_BASE64, toBase64(emitVblakeModule()));
+});
+
+Deno.test("the committed hash/_vblake_wasm_simd.ts matches the SIMD emitter", () => {
+  assert.equal(VBLAKE_WASM_SIMD_BASE64, toBase64(emitVblakeSimdModule()));
+});
+
+Deno.test("renderWasmSource() names the emitter and the constant it is given", () => {
+  const source = renderWasmSource(Uint8Array.of(1, 2, 3), {
+    emitter: "vblake_simd_emitter.ts",
+    constName: "X_BASE64",
+    title: "A module",
+  });
+  assert.match(source, /from hash\/_wasm_gen\/vblake_simd_emitter\.ts\./);
+  assert.match(source, /^ \* A module \(see `_wasm_gen\/vblake_simd_emitter\.ts`/m);
+  assert.match(source, /^export const X_BASE64: string = \[\n {2}"AQID",\n\]\.join\(""\);$/m);
 });
 
 Deno.test("renderWasmSource() embeds the base64 in 88-character lines", () => {

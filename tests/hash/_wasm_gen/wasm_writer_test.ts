@@ -3,6 +3,7 @@ import {
   CodeBuilder,
   encodeModule,
   Op,
+  SimdOp,
   sleb128,
   uleb128,
   ValType,
@@ -78,4 +79,17 @@ Deno.test("encodeModule() produces a module WebAssembly accepts and runs", () =>
   assert.equal(exports.add(0n, 0n), -1n);
   exports.store(0x12345678);
   assert.equal(new DataView(exports.memory.buffer).getUint32(12, true), 0x12345678);
+});
+
+Deno.test("CodeBuilder.v128SplatConst() writes v128.const with both lanes little-endian", () => {
+  const code = new CodeBuilder().v128SplatConst(0x0102030405060708n);
+  const lane = [8, 7, 6, 5, 4, 3, 2, 1];
+  assert.deepEqual(code.bytes, [0xfd, 0x0c, ...lane, ...lane]);
+  assert.deepEqual(new CodeBuilder().v128SplatConst(-1n).bytes.slice(2), new Array(16).fill(0xff));
+});
+
+Deno.test("CodeBuilder.append() copies another builder's bytes", () => {
+  const inner = new CodeBuilder().i32Const(5).simd(SimdOp.i64x2_add);
+  const outer = new CodeBuilder().emit(0x01).append(inner);
+  assert.deepEqual(outer.bytes, [0x01, Op.i32_const, 5, 0xfd, 0xce, 0x01]);
 });
