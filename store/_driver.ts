@@ -5,6 +5,7 @@
  * @module
  */
 import type { OpOutcome, WriteOp } from "./_ops.ts";
+import type { PayoutRead } from "./_payouts_ops.ts";
 import type {
   Block,
   BlockQuery,
@@ -55,4 +56,6 @@ export interface StoreDriver {
   oldestPendingTime(): Promise<number | undefined>;
   /** Pool scores of the minutes before `beforeMinute`, newest first. */
   minuteScores(beforeMinute: number, limit: number): Promise<MinuteScore[]>;
+  /** A payout read (balances, payments, window shares). */
+  payoutRead(query: PayoutRead): Promise<unknown>;
 }

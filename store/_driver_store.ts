@@ -24,6 +24,8 @@ import {
   type WriteOp,
 } from "./_ops.ts";
 import { GroupCommit } from "./group_commit.ts";
+import { DriverPayoutStore } from "./_payouts_store.ts";
+import type { PayoutStore } from "./payout_store.ts";
 import type { ReserveOptions, Store } from "./store.ts";
 import type {
   Block,
@@ -72,6 +74,7 @@ function errorFrom(e: { name: string; message: string }): Error {
 /** A {@linkcode Store} over a {@linkcode StoreDriver}. */
 export class DriverStore implements Store {
   readonly backend: "sqlite" | "postgres";
+  readonly payouts: PayoutStore;
   #driver: StoreDriver;
   #commit: GroupCommit<WriteOp, OpOutcome>;
   #closed = false;
@@ -83,6 +86,11 @@ export class DriverStore implements Store {
   constructor(driver: StoreDriver, options: CommitOptions = {}) {
     this.backend = driver.backend;
     this.#driver = driver;
+    this.payouts = new DriverPayoutStore({
+      write: (op) => this.#write(op),
+      read: (action, fn) => this.#read(action, fn),
+      driver,
+    });
     this.#commit = new GroupCommit<WriteOp, OpOutcome>({
       commit: (ops) => driver.commit(ops),
       probe: () => driver.probe(),

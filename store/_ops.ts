@@ -13,6 +13,7 @@ import type {
   ShareQuery,
 } from "./store_types.ts";
 import { BLOCK_STATUSES } from "./store_types.ts";
+import type { PayoutWriteOp } from "./_payouts_op_types.ts";
 
 /** A write, executed in order inside one batch transaction. */
 export type WriteOp =
@@ -22,7 +23,8 @@ export type WriteOp =
   | { kind: "difficulty"; address: string; worker: string; difficulty: bigint; time: number }
   | { kind: "reserve"; instance: number; count: bigint; limit: bigint }
   | { kind: "pruneShares"; before: number; limit: number }
-  | { kind: "pruneRollups"; before: number; limit: number };
+  | { kind: "pruneRollups"; before: number; limit: number }
+  | { kind: "payout"; op: PayoutWriteOp };
 
 /** Result of one operation: a value, or an error that concerns only that operation. */
 export type OpOutcome = { ok: true; value: unknown } | {

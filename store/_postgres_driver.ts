@@ -12,6 +12,8 @@ import type { MinuteScore, StoreDriver } from "./_driver.ts";
 import { checkNotNewer } from "./_migration.ts";
 import { minuteOf, type OpOutcome, type WriteOp } from "./_ops.ts";
 import { POSTGRES_MIGRATIONS } from "./_postgres_schema.ts";
+import { runPayoutReadPostgres, runPayoutWritePostgres } from "./_payouts_postgres.ts";
+import type { PayoutRead } from "./_payouts_ops.ts";
 import { RollupAccumulator } from "./_rollup.ts";
 import type {
   Block,
@@ -264,6 +266,10 @@ async function runBatch(tx: Tx, ops: WriteOp[]): Promise<OpOutcome[]> {
         outcomes[i] = { ok: true, value: r.count };
         break;
       }
+      case "payout":
+        await flushShares();
+        outcomes[i] = await runPayoutWritePostgres(tx, op.op);
+        break;
     }
   }
   await flushRound();
@@ -501,5 +507,9 @@ export class PostgresDriver implements StoreDriver {
       WHERE address = '' AND worker = '' AND minute < ${beforeMinute}
       GROUP BY minute ORDER BY minute DESC LIMIT ${limit}`;
     return rows.map((r) => ({ minute: num(r.minute), score: num(r.score) }));
+  }
+
+  payoutRead(query: PayoutRead): Promise<unknown> {
+    return runPayoutReadPostgres(this.#reader, query);
   }
 }

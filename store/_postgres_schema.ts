@@ -5,6 +5,7 @@
  * @module
  */
 import type { Migration } from "./_migration.ts";
+import { POSTGRES_PAYOUTS_MIGRATION } from "./_payouts_schema.ts";
 
 /** Every PostgreSQL migration, in order. */
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
@@ -71,4 +72,5 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  POSTGRES_PAYOUTS_MIGRATION,
 ];

@@ -14,6 +14,8 @@ import {
   toBigInt,
   toNumber,
 } from "./_sqlite_rows.ts";
+import type { PayoutRead } from "./_payouts_ops.ts";
+import { runPayoutReadSqlite } from "./_payouts_sqlite.ts";
 import { SqliteWorkerClient } from "./_sqlite_worker.ts";
 import { SqliteWriter, type SqliteWriterOptions } from "./_sqlite_writer.ts";
 import type {
@@ -273,5 +275,9 @@ export class SqliteDriver implements StoreDriver {
     return Promise.resolve(
       rows.map((r) => ({ minute: toNumber(r.minute), score: toNumber(r.score) })),
     );
+  }
+
+  payoutRead(query: PayoutRead): Promise<unknown> {
+    return Promise.resolve(runPayoutReadSqlite(this.#db, query));
   }
 }

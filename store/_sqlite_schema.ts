@@ -4,6 +4,7 @@
  * @module
  */
 import type { Migration } from "./_migration.ts";
+import { SQLITE_PAYOUTS_MIGRATION } from "./_payouts_schema.ts";
 
 /** Every SQLite migration, in order. */
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
@@ -70,4 +71,5 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  SQLITE_PAYOUTS_MIGRATION,
 ];

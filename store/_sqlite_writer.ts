@@ -8,6 +8,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { checkNotNewer } from "./_migration.ts";
 import type { OpOutcome, WriteOp } from "./_ops.ts";
+import { runPayoutWriteSqlite } from "./_payouts_sqlite.ts";
 import { RollupAccumulator } from "./_rollup.ts";
 import { blockFromSqlite, prepareBig, toBigInt } from "./_sqlite_rows.ts";
 import { SQLITE_MIGRATIONS } from "./_sqlite_schema.ts";
@@ -241,6 +242,8 @@ export class SqliteWriter {
         return { ok: true, value: Number(this.#pruneShares.run(op.before, op.limit).changes) };
       case "pruneRollups":
         return { ok: true, value: Number(this.#pruneRollups.run(op.before, op.limit).changes) };
+      case "payout":
+        return runPayoutWriteSqlite(this.#db, op.op);
     }
   }
 

@@ -27,6 +27,8 @@
  */
 export * from "./store.ts";
 export * from "./store_types.ts";
+export * from "./payout_store.ts";
+export * from "./payout_types.ts";
 export * from "./store_unavailable_error.ts";
 export * from "./group_commit.ts";
 export * from "./open_store.ts";

@@ -22,6 +22,7 @@ import type {
   StoreStats,
   WorkerTotal,
 } from "./store_types.ts";
+import type { PayoutStore } from "./payout_store.ts";
 
 /** How much of an extranonce counter to reserve. */
 export interface ReserveOptions {
@@ -37,12 +38,15 @@ export interface ReserveOptions {
  * write committed, and rejects with `StoreUnavailableError` when it did not (the write may or
  * may not have landed, but it was never acknowledged). Reads see every committed write.
  *
- * The payout service extends this interface with balances, credits, payment intents and a
- * global payout lock, implemented the same way (one transaction per domain action).
+ * The payout service's part (balances, block credits, payment intents, the global payer lock)
+ * is {@linkcode Store.payouts}, implemented the same way (one transaction per domain action).
  */
 export interface Store {
   /** `"sqlite"` or `"postgres"`. */
   readonly backend: "sqlite" | "postgres";
+
+  /** Balances, block credits, payment intents and the payer lock (the payout service's part). */
+  readonly payouts: PayoutStore;
 
   /**
    * Record an accepted share; the pool answers the miner `true` only after this resolves.
