@@ -1,6 +1,7 @@
 /**
- * vBlake kernel throughput: the TypeScript reference (baseline) against the WebAssembly
- * kernel, single thread. Each iteration scans NONCES nonces of the mainnet 5000 header at the
+ * vBlake kernel throughput: the TypeScript reference (baseline) against the scalar and SIMD
+ * WebAssembly kernels, single thread, with `deno bench` (for the full comparison with medians,
+ * thread scaling and the C build, run `deno task bench:kernel`). Each iteration scans NONCES nonces of the mainnet 5000 header at the
  * CPU-pool share target (difficulty 2^24), so hashes per second = NONCES × iterations per
  * second. A second group times single `hash()` calls (verification path).
  *
@@ -13,7 +14,7 @@
 
 import { difficultyToTarget } from "../hash/difficulty.ts";
 import { hexToBytes } from "../hash/hex.ts";
-import { createReferenceKernel, createWasmKernel } from "../hash/kernel.ts";
+import { createReferenceKernel, createWasmKernel, createWasmSimdKernel } from "../hash/kernel.ts";
 
 /** Nonces per scan iteration. */
 const NONCES = 20_000;
@@ -24,8 +25,10 @@ const header = hexToBytes(
 const target = difficultyToTarget(1n << 24n);
 const reference = createReferenceKernel();
 const wasm = createWasmKernel();
+const simd = createWasmSimdKernel();
 let referenceNonce = 0;
 let wasmNonce = 0;
+let simdNonce = 0;
 
 Deno.bench({
   group: "vblake",
@@ -47,6 +50,15 @@ Deno.bench({
 });
 
 Deno.bench({
+  group: "vblake",
+  name: `wasm-simd scan, ${NONCES} nonces`,
+  fn() {
+    simd.scan(header, { startNonce: simdNonce, count: NONCES, target });
+    simdNonce = (simdNonce + NONCES) % 2 ** 31;
+  },
+});
+
+Deno.bench({
   group: "vblake-hash",
   name: "ts reference hash()",
   baseline: true,
@@ -60,5 +72,13 @@ Deno.bench({
   name: "wasm hash()",
   fn() {
     wasm.hash(header);
+  },
+});
+
+Deno.bench({
+  group: "vblake-hash",
+  name: "wasm-simd hash() (one header of a 3-lane batch)",
+  fn() {
+    simd.hash(header);
   },
 });

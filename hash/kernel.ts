@@ -172,6 +172,7 @@ interface WasmExports {
 }
 
 interface WasmSimdExports extends WasmExports {
+  hashLanes(): void;
   lanes(): number;
 }
 
@@ -211,7 +212,7 @@ abstract class WasmScanKernel implements VblakeKernel {
 }
 
 class WasmKernel extends WasmScanKernel {
-  readonly name = "wasm";
+  readonly name: string = "wasm";
   #hash: () => void;
 
   constructor(exports: WasmExports) {
@@ -232,7 +233,8 @@ export interface WasmSimdKernel extends VblakeKernel {
   /** Nonces (and batch headers) per iteration of the module. */
   readonly lanes: number;
   /**
-   * Hash several 64-byte headers, `lanes` at a time, every one through the SIMD compression.
+   * Hash several 64-byte headers, `lanes` at a time, every one through the SIMD compression
+   * (`hash()` of a single header uses the module's scalar code).
    *
    * @param headers The headers.
    * @returns Their 24-byte hashes, in order.
@@ -240,19 +242,16 @@ export interface WasmSimdKernel extends VblakeKernel {
   hashBatch(headers: readonly Uint8Array[]): Uint8Array[];
 }
 
-class SimdKernel extends WasmScanKernel implements WasmSimdKernel {
-  readonly name = "wasm-simd";
+/** Single hashes go through the module's scalar `hash` (one header would idle the lanes). */
+class SimdKernel extends WasmKernel implements WasmSimdKernel {
+  override readonly name = "wasm-simd";
   readonly lanes: number;
-  #hash: () => void;
+  #hashLanes: () => void;
 
   constructor(exports: WasmSimdExports) {
     super(exports);
-    this.#hash = exports.hash;
+    this.#hashLanes = exports.hashLanes;
     this.lanes = exports.lanes();
-  }
-
-  hash(header: Uint8Array): Uint8Array {
-    return this.hashBatch([header])[0]!;
   }
 
   hashBatch(headers: readonly Uint8Array[]): Uint8Array[] {
@@ -262,7 +261,7 @@ class SimdKernel extends WasmScanKernel implements WasmSimdKernel {
     for (let first = 0; first < headers.length; first += this.lanes) {
       const group = headers.slice(first, first + this.lanes);
       group.forEach((header, k) => this.bytes.set(header, BATCH_HEADERS_OFFSET + 64 * k));
-      this.#hash();
+      this.#hashLanes();
       for (let k = 0; k < group.length; k++) {
         const at = BATCH_HASHES_OFFSET + BATCH_HASH_STRIDE * k;
         out.push(this.bytes.slice(at, at + VBLAKE_SIZE));

@@ -237,8 +237,14 @@ export class Locals {
   }
 }
 
-/** Function 1: hash() — 64 bytes at HEADER_OFFSET -> 24 bytes at HASH_OFFSET. */
-function buildHash(ops: LaneOps): FuncDef {
+/**
+ * The `hash()` function of both vBlake modules: 64 bytes at HEADER_OFFSET -> 24 bytes at
+ * HASH_OFFSET.
+ *
+ * @param ops Lane operations (scalar).
+ * @returns The function.
+ */
+export function buildHash(ops: LaneOps): FuncDef {
   const code = new CodeBuilder();
   const locals = new Locals(0);
   const mc = locals.add(ops.valType, 8);

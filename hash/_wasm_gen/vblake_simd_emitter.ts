@@ -20,7 +20,9 @@
  *
  * Exports (memory layout in `../_wasm_layout.ts`):
  * - `memory`: SIMD_MEMORY_PAGES fixed pages;
- * - `hash()`: hashes `lanes()` headers at BATCH_HEADERS_OFFSET (64 bytes apart) into
+ * - `hash()`: one header, as in the scalar module (HEADER_OFFSET -> HASH_OFFSET), by the
+ *   scalar code: a single hash would leave the other lanes idle;
+ * - `hashLanes()`: hashes `lanes()` headers at BATCH_HEADERS_OFFSET (64 bytes apart) into
  *   BATCH_HASHES_OFFSET (BATCH_HASH_STRIDE apart), every lane through its stream;
  * - `lanes()`: nonces per iteration;
  * - `scan(startNonce, count, maxResults) -> found`: the scalar module's contract (header
@@ -50,6 +52,7 @@ import {
 } from "../_wasm_layout.ts";
 import {
   buildBswap64,
+  buildHash,
   emitBswap32,
   FN_BSWAP64,
   HOISTED_STEPS,
@@ -373,7 +376,7 @@ function emitInterleaved(contexts: TrackedContext[], from: number, to: number): 
   for (let step = from; step < to; step++) for (const ctx of contexts) emitTrackedG(ctx, step);
 }
 
-/** Function 1: hash() — one header per lane from the batch area, all through the streams. */
+/** hashLanes() — one header per lane from the batch area, all through the streams. */
 function buildBatchHash(options: Required<SimdModuleOptions>): FuncDef {
   const code = new CodeBuilder();
   const rounds = new CodeBuilder();
@@ -422,14 +425,14 @@ function buildBatchHash(options: Required<SimdModuleOptions>): FuncDef {
   return { type: { params: [], results: [] }, locals: locals.types, body: code };
 }
 
-/** Function 2: lanes() -> nonces per iteration. */
+/** lanes() -> nonces per iteration. */
 function buildLanes(options: Required<SimdModuleOptions>): FuncDef {
   const code = new CodeBuilder();
   code.i32Const(options.streams.reduce((n, k) => n + laneCount(k), 0));
   return { type: { params: [], results: [ValType.i32] }, locals: [], body: code };
 }
 
-/** Function 3: scan(startNonce, count, maxResults) -> found. */
+/** scan(startNonce, count, maxResults) -> found. */
 function buildScan(options: Required<SimdModuleOptions>): FuncDef {
   const code = new CodeBuilder();
   const [start, count, max] = [0, 1, 2];
@@ -609,13 +612,20 @@ export function emitVblakeSimdModule(options: SimdModuleOptions = {}): Uint8Arra
     );
   }
   return encodeModule({
-    functions: [buildBswap64(), buildBatchHash(full), buildLanes(full), buildScan(full)],
+    functions: [
+      buildBswap64(),
+      buildHash(SCALAR_OPS),
+      buildBatchHash(full),
+      buildLanes(full),
+      buildScan(full),
+    ],
     memory: { minPages: SIMD_MEMORY_PAGES, maxPages: SIMD_MEMORY_PAGES },
     exports: [
       { name: "memory", kind: "memory", index: 0 },
       { name: "hash", kind: "func", index: 1 },
-      { name: "lanes", kind: "func", index: 2 },
-      { name: "scan", kind: "func", index: 3 },
+      { name: "hashLanes", kind: "func", index: 2 },
+      { name: "lanes", kind: "func", index: 3 },
+      { name: "scan", kind: "func", index: 4 },
     ],
   });
 }

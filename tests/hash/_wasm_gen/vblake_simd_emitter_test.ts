@@ -8,6 +8,7 @@ import {
   BATCH_HASH_STRIDE,
   BATCH_HASHES_OFFSET,
   BATCH_HEADERS_OFFSET,
+  HASH_OFFSET,
   HEADER_OFFSET,
   RESULTS_OFFSET,
   TARGET_OFFSET,
@@ -22,6 +23,7 @@ import { prng, randomBytes } from "../_vectors.ts";
 interface Exports {
   memory: WebAssembly.Memory;
   hash(): void;
+  hashLanes(): void;
   lanes(): number;
   scan(start: number, count: number, max: number): number;
 }
@@ -35,7 +37,7 @@ Deno.test("emitVblakeSimdModule() is valid WebAssembly with the expected exports
   const bytes = emitVblakeSimdModule();
   assert.equal(WebAssembly.validate(bytes), true);
   const names = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name);
-  assert.deepEqual(names, ["memory", "hash", "lanes", "scan"]);
+  assert.deepEqual(names, ["memory", "hash", "hashLanes", "lanes", "scan"]);
   assert.deepEqual(DEFAULT_SIMD_OPTIONS.streams, ["v", "s"]);
   assert.equal(instantiate().lanes(), 3);
 });
@@ -62,7 +64,7 @@ Deno.test("every stream layout hashes each lane like the reference", async (t) =
       for (let round = 0; round < 50; round++) {
         const headers = Array.from({ length: lanes }, () => randomBytes(next, 64));
         headers.forEach((h, k) => memory.set(h, BATCH_HEADERS_OFFSET + 64 * k));
-        exports.hash();
+        exports.hashLanes();
         headers.forEach((h, k) => {
           const at = BATCH_HASHES_OFFSET + BATCH_HASH_STRIDE * k;
           assert.equal(bytesToHex(memory.slice(at, at + 24)), bytesToHex(vblake(h)), `lane ${k}`);
@@ -97,6 +99,15 @@ Deno.test("every stream layout scans like the reference, with tails and early st
       }
     });
   }
+});
+
+Deno.test("the SIMD module's scalar hash() hashes the header at HEADER_OFFSET", () => {
+  const exports = instantiate();
+  const memory = new Uint8Array(exports.memory.buffer);
+  const header = randomBytes(prng(3), 64);
+  memory.set(header, HEADER_OFFSET);
+  exports.hash();
+  assert.equal(bytesToHex(memory.slice(HASH_OFFSET, HASH_OFFSET + 24)), bytesToHex(vblake(header)));
 });
 
 Deno.test("the emitted scan() honours a count above 2^31 passed as its i32 bit pattern", () => {
