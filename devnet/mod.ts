@@ -2,8 +2,9 @@
  * The embedded devnet: a faithful stand-in for NodeCore's solo pool on a private vBlake chain
  * (real 64-byte headers, VeriBlock's LWMA retarget with a devnet floor, keystones), served over
  * UCP exactly as NodeCore serves it, with simulated transactions, an optional rival miner that
- * causes orphans, and optional persistence. `vbkpool devnet` runs it; the pool embeds it when
- * no NodeCore is configured; tests drive it through {@linkcode startDevnet}.
+ * causes orphans, a wallet ledger served over NodeCore's HTTP JSON-RPC API (coinbases pay the
+ * finder, `sendcoins` pays out), and optional persistence. `vbkpool devnet` runs it; the pool
+ * embeds it when no NodeCore is configured; tests drive it through {@linkcode startDevnet}.
  *
  * Import rule: devnet → net, protocol, hash. Nothing here imports server/ or miner/.
  *
@@ -26,7 +27,10 @@ export * from "./chain.ts";
 export * from "./chain_file.ts";
 export * from "./difficulty.ts";
 export * from "./jobs.ts";
+export * from "./ledger.ts";
+export * from "./ledger_file.ts";
 export * from "./mempool.ts";
 export * from "./node.ts";
 export * from "./rival.ts";
+export * from "./rpc_server.ts";
 export * from "./ucp_server.ts";

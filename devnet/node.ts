@@ -28,6 +28,8 @@ import {
 } from "./chain.ts";
 import { ChainFileWriter, loadChainFile } from "./chain_file.ts";
 import { type DevnetJob, JobBook } from "./jobs.ts";
+import { DevnetLedger } from "./ledger.ts";
+import { DevnetRpcServer } from "./rpc_server.ts";
 import { SimulatedMempool } from "./mempool.ts";
 import { RivalMiner } from "./rival.ts";
 import { UcpServer } from "./ucp_server.ts";
@@ -66,6 +68,16 @@ export interface DevnetOptions {
   rivalReorgShare?: number;
   /** JSON-lines file the chain is loaded from and appended to. */
   chainFile?: string;
+  /** Coinbase reward per block in atomic units (the wallet ledger). @default 5000000000n (50 VBK) */
+  blockReward?: bigint;
+  /** Transaction fee per byte in atomic units. @default 1000n */
+  feePerByte?: bigint;
+  /** Port of the NodeCore HTTP JSON-RPC API (0 picks a free one); no API when absent. */
+  rpcPort?: number;
+  /** Interface of the HTTP API. @default hostname */
+  rpcHostname?: string;
+  /** `X-VBK-RPC-PASSWORD` the HTTP API requires; none when empty or absent. */
+  rpcPassword?: string;
   /** Longest accepted UCP line. @default 16384 */
   maxLineBytes?: number;
   /** Time from connect to subscribe before a connection is closed, ms. @default 60000 */
@@ -101,6 +113,10 @@ export interface Devnet {
   readonly chain: DevnetChain;
   /** The rival miner (drive it directly in tests). */
   readonly rival: RivalMiner;
+  /** The wallet ledger (balances, transactions, coinbases) that follows the main chain. */
+  readonly ledger: DevnetLedger;
+  /** Where the NodeCore HTTP API listens, when it was started (`rpcPort`). */
+  readonly rpcAddr: { hostname: string; port: number } | undefined;
   /** The current job. */
   readonly currentJob: DevnetJob;
   /** Counters. */
@@ -181,13 +197,33 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     chain = new DevnetChain(await createGenesis(params, { kernel }), params, { kernel });
     writer?.append(chain.genesis);
   }
-  return new DevnetNode(chain, kernel, writer, options);
+  const ledger = await DevnetLedger.open(chain, {
+    ...(options.blockReward === undefined ? {} : { reward: options.blockReward }),
+    ...(options.feePerByte === undefined ? {} : { feePerByte: options.feePerByte }),
+    ...(options.chainFile === undefined ? {} : { file: `${options.chainFile}.ledger` }),
+  });
+  const rpc = options.rpcPort === undefined ? undefined : DevnetRpcServer.start({
+    chain,
+    ledger,
+    hostname: options.rpcHostname ?? options.hostname ?? "127.0.0.1",
+    port: options.rpcPort,
+    ...(options.rpcPassword === undefined ? {} : { password: options.rpcPassword }),
+  });
+  try {
+    return new DevnetNode(chain, kernel, writer, options, { ledger, rpc });
+  } catch (err) {
+    await rpc?.close();
+    throw err;
+  }
 }
 
 class DevnetNode implements Devnet {
   readonly addr: { hostname: string; port: number };
   readonly chain: DevnetChain;
   readonly rival: RivalMiner;
+  readonly ledger: DevnetLedger;
+  readonly rpcAddr: { hostname: string; port: number } | undefined;
+  #rpc: DevnetRpcServer | undefined;
   #kernel: VblakeKernel;
   #writer: ChainFileWriter | undefined;
   #jobs = new JobBook();
@@ -206,8 +242,12 @@ class DevnetNode implements Devnet {
     kernel: VblakeKernel,
     writer: ChainFileWriter | undefined,
     options: DevnetOptions,
+    wallet: { ledger: DevnetLedger; rpc: DevnetRpcServer | undefined },
   ) {
     this.chain = chain;
+    this.ledger = wallet.ledger;
+    this.#rpc = wallet.rpc;
+    this.rpcAddr = wallet.rpc?.addr;
     this.#kernel = kernel;
     this.#writer = writer;
     this.#random = options.random ?? Math.random;
@@ -284,6 +324,7 @@ class DevnetNode implements Devnet {
       clearInterval(this.#mempoolTimer);
       await this.rival.stop();
       await this.#server.close();
+      await this.#rpc?.close();
       log.info("Devnet stopped at height {height}", { height: this.chain.height });
     })();
     return this.#stopping;
@@ -406,6 +447,7 @@ class DevnetNode implements Devnet {
   #accept(header: Uint8Array, origin: BlockOrigin): AddBlockResult {
     const result = this.chain.addBlock(header, origin);
     if (!result.ok) return result;
+    this.ledger.sync();
     const { block, change, orphaned } = result;
     try {
       this.#writer?.append(block);

@@ -1,0 +1,158 @@
+/**
+ * The devnet's NodeCore HTTP JSON-RPC API, through the payout service's own NodeCore client and
+ * through raw HTTP for the error paths.
+ */
+import assert from "node:assert/strict";
+import {
+  type Devnet,
+  DEVNET_BLOCK_REWARD,
+  DEVNET_RIVAL_ADDRESS,
+  startDevnet,
+} from "../../devnet/mod.ts";
+import { NodeCoreRpc } from "../../payouts/nodecore_rpc.ts";
+import { NodeCoreRpcError } from "../../payouts/nodecore_rpc_error.ts";
+import { ADDRESS, UcpTestClient } from "./_ucp_client.ts";
+
+const M1 = "V7TMHDQC8myywuGbQs5ADTrk14fajz";
+
+async function withApi(
+  fn: (devnet: Devnet, rpc: NodeCoreRpc, url: string) => Promise<void>,
+  password = "",
+): Promise<void> {
+  const devnet = await startDevnet({
+    port: 0,
+    rpcPort: 0,
+    rpcPassword: password,
+    minDifficulty: 2000n,
+    mempoolIntervalMs: 0,
+  });
+  const url = `http://127.0.0.1:${devnet.rpcAddr!.port}/api`;
+  try {
+    await fn(devnet, new NodeCoreRpc({ url, password }), url);
+  } finally {
+    await devnet.stop();
+  }
+}
+
+async function post(url: string, body: string, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { method: "POST", body, headers });
+  const text = await res.text();
+  const json = res.headers.get("content-type") === "application/json"
+    ? JSON.parse(text)
+    : undefined;
+  return { status: res.status, json };
+}
+
+Deno.test("devnet API: getinfo, getstateinfo and getblocks follow the main chain", async () => {
+  await withApi(async (devnet, rpc) => {
+    const client = await UcpTestClient.connect(devnet.addr.port);
+    try {
+      const job = await client.login();
+      assert.equal((await client.mine(job)).command, "MINING_SUBMIT_SUCCESS");
+    } finally {
+      await client.close();
+    }
+    const poolBlock = devnet.chain.blockAt(1)!;
+    const info = await rpc.getInfo();
+    assert.equal(info.numberOfBlocks, 2);
+    assert.equal(info.lastBlock.number, 1);
+    assert.equal(info.lastBlock.hash, poolBlock.hashHex);
+    assert.equal(info.lastBlock.powCoinbaseReward, DEVNET_BLOCK_REWARD);
+    assert.equal(info.transactionFee, 1000n);
+    assert.equal(info.defaultAddress?.address, ADDRESS);
+    const state = await rpc.getStateInfo();
+    assert.equal(state.synced, true);
+    assert.equal(state.localBlockchainHeight, 1);
+    const b = (await rpc.getBlockAt(1))!;
+    assert.equal(b.hash, poolBlock.hashHex);
+    assert.equal(b.previousHash, devnet.chain.genesis.hashHex);
+    assert.deepEqual(b.coinbaseOutputs, [{ address: ADDRESS, amount: DEVNET_BLOCK_REWARD }]);
+    assert.equal(await rpc.getBlockAt(2), undefined, "above the tip");
+    // The rival orphans the pool's block: index 1 now holds another hash.
+    await devnet.rival.reorg(1);
+    const after = (await rpc.getBlockAt(1))!;
+    assert.notEqual(after.hash, poolBlock.hashHex);
+    assert.deepEqual(after.coinbaseOutputs, [{
+      address: DEVNET_RIVAL_ADDRESS,
+      amount: DEVNET_BLOCK_REWARD,
+    }]);
+    assert.deepEqual(await rpc.getBalance([ADDRESS]), [{
+      address: ADDRESS,
+      unlockedAmount: 0n,
+      lockedAmount: 0n,
+      totalAmount: 0n,
+    }]);
+  });
+});
+
+Deno.test("devnet API: sendcoins, gettransactions and getpendingtransactions", async () => {
+  await withApi(async (devnet, rpc) => {
+    await devnet.rival.mineBlock();
+    const [txId] = await rpc.sendCoins({
+      sourceAddress: DEVNET_RIVAL_ADDRESS,
+      amounts: [{ address: M1, amount: 123_456_789n }],
+    });
+    assert.match(txId!, /^[0-9A-F]{64}$/);
+    const [pending] = await rpc.getPendingTransactions();
+    assert.equal(pending!.txId, txId);
+    assert.equal(pending!.sourceAddress, DEVNET_RIVAL_ADDRESS);
+    assert.deepEqual((await rpc.getTransactions([txId!]))[0]!.confirmations, 0);
+    const block = await devnet.rival.mineBlock();
+    await devnet.rival.mineBlock();
+    const [info] = await rpc.getTransactions([txId!, "00".repeat(32)]);
+    assert.equal(info!.confirmations, 2);
+    assert.equal(info!.blockNumber, block.height);
+    assert.equal(info!.blockHash, block.hashHex);
+    assert.deepEqual(info!.transaction.outputs, [{ address: M1, amount: 123_456_789n }]);
+    const mined = (await rpc.getBlockAt(block.height))!;
+    assert.deepEqual(mined.transactions.map((t) => t.txId), [txId]);
+    assert.equal(mined.powCoinbaseReward, DEVNET_BLOCK_REWARD + info!.transaction.transactionFee);
+    assert.equal((await rpc.getBalance([M1]))[0]!.unlockedAmount, 123_456_789n);
+    const err = await rpc.sendCoins({
+      sourceAddress: M1,
+      amounts: [{ address: DEVNET_RIVAL_ADDRESS, amount: 123_456_789n }],
+    }).catch((e) => e);
+    assert.ok(err instanceof NodeCoreRpcError);
+    assert.equal(err.kind, "rejected");
+    assert.equal(err.code, "V008");
+    assert.equal(err.nodeDidNothing, true);
+    assert.match(err.message, /can't gather enough inputs/);
+  });
+});
+
+Deno.test("devnet API: HTTP and JSON-RPC errors", async () => {
+  await withApi(async (_devnet, _rpc, url) => {
+    const auth = { "x-vbk-rpc-password": "pw" };
+    const ok = await post(
+      url,
+      '{"jsonrpc":"2.0","method":"getlastblock","params":{},"id":"a"}',
+      auth,
+    );
+    assert.equal(ok.status, 200);
+    assert.equal(ok.json.id, "a");
+    assert.match(ok.json.result.header.hash, /^[0-9A-F]{48}$/);
+    assert.equal((await post(url, '{"method":"getinfo","id":1}')).status, 401);
+    assert.equal((await post(url.replace("/api", "/x"), "{}", auth)).status, 404);
+    const get = await fetch(url, { headers: auth });
+    await get.body?.cancel();
+    assert.equal(get.status, 405);
+    const cases: [string, number][] = [
+      ["{not json", -32700],
+      ["[1]", -32600],
+      ['{"id":1}', -32600],
+      ['{"method":"nosuchmethod","id":1}', -32601],
+      ['{"method":"getinfo","params":5,"id":1}', -32602],
+      [
+        '{"method":"sendcoins","params":{"amounts":[{"address":"V","amount":"1.5"}]},"id":1}',
+        -32602,
+      ],
+      ['{"method":"getblocks","params":{"filters":[{}]},"id":1}', -32602],
+      ['{"method":"gettransactions","params":{"ids":[5]},"id":1}', -32602],
+    ];
+    for (const [body, code] of cases) {
+      const r = await post(url, body, auth);
+      assert.equal(r.status, 200, body);
+      assert.equal(r.json.error.code, code, body);
+    }
+  }, "pw");
+});
