@@ -9,7 +9,8 @@
 import { decodeHeader } from "../hash/header.ts";
 import { bytesToHex } from "../hash/hex.ts";
 import type { DevnetBlock, DevnetChain } from "./chain.ts";
-import type { DevnetLedger, LedgerOutput, LedgerTransaction } from "./ledger.ts";
+import type { DevnetLedger } from "./ledger.ts";
+import type { LedgerOutput, LedgerTransaction } from "./ledger_types.ts";
 import { DEVNET_RIVAL_ADDRESS } from "./ledger.ts";
 
 /** A JSON object. */

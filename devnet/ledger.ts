@@ -20,6 +20,7 @@ import { isValidAddress } from "../hash/address.ts";
 import { bytesToHex } from "../hash/hex.ts";
 import type { DevnetBlock, DevnetChain } from "./chain.ts";
 import { LedgerFile, type LedgerRecords } from "./ledger_file.ts";
+import type { LedgerOutput, LedgerTransaction } from "./ledger_types.ts";
 
 const log = getLogger(["vbkpool", "devnet", "ledger"]);
 
@@ -32,30 +33,6 @@ export const DEVNET_FEE_PER_BYTE = 1000n;
 /** Most outputs one devnet transaction may have. */
 export const MAX_OUTPUTS = 1000;
 const INT64_MAX = (1n << 63n) - 1n;
-
-/** One transfer output. */
-export interface LedgerOutput {
-  /** Recipient address. */
-  address: string;
-  /** Atomic units (> 0). */
-  amount: bigint;
-}
-
-/** A devnet transaction. */
-export interface LedgerTransaction {
-  /** 64 upper-case hex chars. */
-  txId: string;
-  /** Paying address. */
-  sourceAddress: string;
-  /** Outputs. */
-  outputs: LedgerOutput[];
-  /** Fee in atomic units. */
-  fee: bigint;
-  /** Size in bytes (the fee is per byte). */
-  size: number;
-  /** Creation time, Unix seconds. */
-  timestamp: number;
-}
 
 /** Where a known transaction is. */
 export interface TransactionStatus {

@@ -9,7 +9,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { isHex } from "../hash/hex.ts";
-import type { LedgerOutput, LedgerTransaction } from "./ledger.ts";
+import type { LedgerOutput, LedgerTransaction } from "./ledger_types.ts";
 
 const log = getLogger(["vbkpool", "devnet", "ledger"]);
 

@@ -29,6 +29,7 @@ export * from "./difficulty.ts";
 export * from "./jobs.ts";
 export * from "./ledger.ts";
 export * from "./ledger_file.ts";
+export * from "./ledger_types.ts";
 export * from "./mempool.ts";
 export * from "./node.ts";
 export * from "./rival.ts";
