@@ -6,7 +6,8 @@
  * {@linkcode validateShare} (request → verdict) → {@linkcode ShareRecorder} (verdict → durable
  * record) → the miner's `true`. The template path: the upstream → {@linkcode Pool.addTemplate}
  * → {@linkcode JobManager} → every session's `mining.notify`. Observers subscribe to
- * {@linkcode PoolEvents}.
+ * {@linkcode PoolEvents}. Legacy UCP GPU miners connect to {@linkcode UcpPort}s, whose sessions
+ * share the jobs, extranonce allocator, validator, recorder and bans.
  *
  * Import rule: may import `net/`, `protocol/`, `hash/` and `store/`; nothing imports `server/`
  * but `cli/`, tests and benchmarks.
@@ -44,5 +45,6 @@ export * from "./stratum_server.ts";
 export * from "./stratum_session.ts";
 export * from "./store_share_recorder.ts";
 export * from "./store_worker_difficulty.ts";
+export * from "./ucp_port.ts";
 export * from "./vardiff.ts";
 export * from "./worker_difficulty.ts";

@@ -19,6 +19,7 @@ import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session_limits.ts"
 import { type AcceptedShare, MemoryShareRecorder, type ShareRecorder } from "./share_recorder.ts";
 import type { StratumPortOptions } from "./stratum_port.ts";
 import { type ConnectionLimits, StratumServer } from "./stratum_server.ts";
+import { UcpPort, type UcpPortListenOptions } from "./ucp_port.ts";
 import { MemoryWorkerDifficulty, type WorkerDifficultyStore } from "./worker_difficulty.ts";
 
 const log = getLogger(["vbkpool", "server", "pool"]);
@@ -32,6 +33,16 @@ export interface BlockSubmitter {
    * @returns NodeCore's answer.
    */
   submitBlock(submission: BlockSubmission): Promise<BlockSubmitResult>;
+}
+
+/** The pool's UCP ports for legacy GPU miners (see `ucp_port.ts`). */
+export interface PoolUcpOptions {
+  /** UCP ports to listen on. */
+  ports: UcpPortListenOptions["port"][];
+  /** Byte-level connection limits of every UCP port. */
+  connections?: ConnectionLimits;
+  /** Session limits of every UCP port; missing keys take the defaults. */
+  limits?: UcpPortListenOptions["limits"];
 }
 
 /** Options for {@linkcode Pool.start}. */
@@ -62,6 +73,8 @@ export interface PoolOptions {
   vardiffTickMs?: number;
   /** Live jobs kept per block. @default 64 */
   maxJobs?: number;
+  /** UCP ports for legacy GPU miners. @default none */
+  ucp?: PoolUcpOptions;
 }
 
 /** Options for {@linkcode Pool.stop}. */
@@ -82,6 +95,8 @@ export class Pool {
   readonly bans: BanList;
   /** The Stratum ports, in configuration order. */
   readonly servers: StratumServer[] = [];
+  /** The UCP ports, in configuration order. */
+  readonly ucpServers: UcpPort[] = [];
   #extranonces: ExtranonceAllocator;
   #upstream: BlockSubmitter;
   #now: () => number;
@@ -130,8 +145,13 @@ export class Pool {
           StratumServer.listen({ port, connections: options.connections, context }),
         );
       }
+      for (const port of options.ucp?.ports ?? []) {
+        const { connections, limits } = options.ucp!;
+        pool.ucpServers.push(UcpPort.listen({ port, connections, limits, context }));
+      }
     } catch (err) {
       for (const server of pool.servers) void server.close();
+      for (const server of pool.ucpServers) void server.close();
       throw err;
     }
     const tickMs = options.vardiffTickMs ?? 5000;
@@ -148,6 +168,7 @@ export class Pool {
   get sessionCount(): number {
     let n = 0;
     for (const server of this.servers) n += server.sessions.size;
+    for (const server of this.ucpServers) n += server.sessions.size;
     return n;
   }
 
@@ -176,6 +197,7 @@ export class Pool {
     }
     let sessions = 0;
     for (const server of this.servers) sessions += server.broadcast(job);
+    for (const server of this.ucpServers) sessions += server.broadcast(job);
     const at = this.#now();
     log.debug("job {id} height {height} clean {clean} sent to {sessions}", {
       id: job.id,
@@ -214,12 +236,14 @@ export class Pool {
     this.#stopped = true;
     clearInterval(this.#timer);
     for (const server of this.servers) server.stopAccepting();
+    for (const server of this.ucpServers) server.stopAccepting();
     const deadline = Date.now() + (options.graceMs ?? 10_000);
     // 1. Let the work in flight finish (its replies are then queued to the miners).
     await this.#settle(deadline);
     // 2. Send what is queued and close every connection (no new requests after this).
-    await Promise.all(this.servers.map((server) => server.drain(deadline)));
-    await Promise.all(this.servers.map((server) => server.close()));
+    const ports = [...this.servers, ...this.ucpServers];
+    await Promise.all(ports.map((server) => server.drain(deadline)));
+    await Promise.all(ports.map((server) => server.close()));
     // 3. Records started while draining still complete before the recorder goes away.
     if (!await this.#settle(deadline)) {
       log.warn("stopping with {n} share records or block submissions unsettled", {
@@ -262,6 +286,7 @@ export class Pool {
       });
     }
     for (const server of this.servers) server.closeIp(ip, "banned");
+    for (const server of this.ucpServers) server.closeIp(ip, "banned");
   }
 
   #submitBlock(share: AcceptedShare, job: Job): void {

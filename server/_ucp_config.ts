@@ -1,0 +1,100 @@
+/**
+ * Settings of the pool's UCP port for legacy GPU miners (re-exported by `ucp_port.ts`, which
+ * is where to import them from): the port, its share difficulty and its per-connection limits,
+ * plus the context a UCP session shares with the rest of the pool.
+ *
+ * @module
+ */
+
+import type { SharedSessionContext } from "./stratum_server.ts";
+
+/** A UCP port. */
+export interface UcpPortOptions {
+  /** Address to bind. */
+  hostname: string;
+  /** Port to bind (0 picks a free one). */
+  port: number;
+  /**
+   * Share difficulty: every MINING_JOB carries `mining_target` = floor((2^192 − 1) / difficulty),
+   * and shares are credited at this difficulty. 2^32 is what NodeCore's CUDA and OpenCL miners
+   * report (they ignore `mining_target`); 2^24 is the CPU-pool target the Java miner requires.
+   */
+  difficulty: bigint;
+}
+
+/** The share difficulty of a UCP port unless configured: 2^32, a GPU miner's share. */
+export const DEFAULT_UCP_DIFFICULTY: bigint = 1n << 32n;
+
+/** Per-connection protocol limits of a UCP session. */
+export interface UcpLimits {
+  /** Time from connecting to a successful MINING_AUTH, ms. @default 15000 */
+  authorizeTimeoutMs: number;
+  /** Time from connecting to a successful MINING_SUBSCRIBE, ms. @default 30000 */
+  subscribeTimeoutMs: number;
+  /** Time without any line once subscribed, ms. @default 600000 */
+  idleTimeoutMs: number;
+  /** Malformed or invalid lines (or flood refusals) before the connection is closed. @default 3 */
+  maxProtocolErrors: number;
+  /** Failed MINING_AUTH attempts before the connection is closed. @default 3 */
+  maxAuthFailures: number;
+  /** Longest username (`address.worker`) accepted, in characters. @default 128 */
+  maxWorkerLength: number;
+  /** Submits awaiting their durable record before further submits are refused. @default 256 */
+  maxPendingSubmits: number;
+  /** Sustained lines per second (token bucket refill). @default 200 */
+  requestsPerSecond: number;
+  /** Line burst (token bucket size). @default 400 */
+  requestBurst: number;
+  /**
+   * Least time between two messages written to one connection, ms. Legacy miners read with one
+   * `recv()` per message (and during setup expect exactly one message per `recv()`), so two
+   * messages that reach the miner's socket buffer together lose the second one.
+   * 0 writes at once. @default 50
+   */
+  writeGapMs: number;
+  /** Messages waiting for their write gap before the peer counts as too slow. @default 1024 */
+  maxQueuedMessages: number;
+  /** Jobs remembered per connection (older ones are stale for it). @default 64 */
+  maxJobsPerSession: number;
+}
+
+/**
+ * The default UCP limits.
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_UCP_LIMITS } from "./_ucp_config.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(DEFAULT_UCP_LIMITS.writeGapMs, 50);
+ * ```
+ */
+export const DEFAULT_UCP_LIMITS: Readonly<UcpLimits> = {
+  authorizeTimeoutMs: 15_000,
+  subscribeTimeoutMs: 30_000,
+  idleTimeoutMs: 600_000,
+  maxProtocolErrors: 3,
+  maxAuthFailures: 3,
+  maxWorkerLength: 128,
+  maxPendingSubmits: 256,
+  requestsPerSecond: 200,
+  requestBurst: 400,
+  writeGapMs: 50,
+  maxQueuedMessages: 1024,
+  maxJobsPerSession: 64,
+};
+
+/**
+ * What a UCP session shares with the pool: the Stratum sessions' shared parts (jobs,
+ * extranonce allocator, recorder, bans, events, hash, clock, block submission; `limits` gives
+ * the share checks' ntime window and duplicate-set bound) plus the UCP port and its limits.
+ */
+export interface UcpSessionContext extends Omit<SharedSessionContext, "difficulties"> {
+  /** The bound port and its share difficulty. */
+  readonly ucpPort: UcpPortOptions;
+  /** The UCP limits. */
+  readonly ucpLimits: UcpLimits;
+  /** `mining_target` for the port's difficulty. */
+  readonly target: bigint;
+  /** The same target as 24 big-endian bytes. */
+  readonly targetBytes: Uint8Array;
+}

@@ -1,0 +1,431 @@
+/**
+ * One legacy GPU miner's UCP connection on the pool: the shared sans-IO
+ * {@linkcode UcpServerSession} (CAPABILITIES first, MINING_AUTH, MINING_SUBSCRIBE → SUCCESS then
+ * the first MINING_JOB, MINING_SUBMIT → SUCCESS/FAILURE) hosted with the pool's decisions:
+ *
+ * - MINING_AUTH: the username is a VeriBlock address, optionally `address.worker`;
+ * - MINING_SUBSCRIBE: an extranonce range from the pool's allocator (the one Stratum
+ *   connections use) and the port's share target; every MINING_JOB and MINING_MEMPOOL_UPDATE
+ *   carries the merkle root of the connection's `extra_nonce_start`;
+ * - MINING_SUBMIT: turned into the Stratum submit it stands for and checked by
+ *   {@linkcode validateShare} (same duplicate, stale, ntime and extranonce rules); an accepted
+ *   share is answered only after the recorder made it durable, a block candidate goes upstream
+ *   at once, and every refusal is answered with a reason.
+ *
+ * Messages are written one per write and paced ({@linkcode PacedLink}); deadlines, flood
+ * control, offence counts and invalid-share bans mirror the Stratum session.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import { isValidAddress } from "../hash/address.ts";
+import { STRATUM_ERRORS, stratumError, type StratumErrorCode } from "../protocol/stratum_errors.ts";
+import { decodeUcp } from "../protocol/ucp_decode.ts";
+import { encodeUcp } from "../protocol/ucp_encode.ts";
+import {
+  type UcpJobTemplate,
+  UcpServerSession,
+  type UcpServerSessionHost,
+  type UcpSessionOutput,
+  type UcpSubscription,
+  type UcpVerdict,
+} from "../protocol/ucp_server_session.ts";
+import type { UcpMessage, UcpMiningSubmit } from "../protocol/ucp_types.ts";
+import type { ExtranonceRange } from "./extranonce.ts";
+import type { Job } from "./jobs.ts";
+import type { SessionLink } from "./session_context.ts";
+import { type SentJob, validateShare } from "./shares.ts";
+import { acceptedShare } from "./_session_share.ts";
+import { TokenBucket } from "./_token_bucket.ts";
+import type { UcpSessionContext } from "./_ucp_config.ts";
+import { isMempoolFollowUp, ucpJobId, ucpJobTemplate } from "./_ucp_job.ts";
+import { PacedLink } from "./_ucp_paced_link.ts";
+
+const log = getLogger(["vbkpool", "server", "ucp"]);
+
+/** Rejections that do not count against an IP's invalid-share ratio. */
+const NOT_COUNTED: ReadonlySet<StratumErrorCode> = new Set(["stale_job", "rate_limited"]);
+
+/** The connection a UCP session talks through (a `LineConnection` fits). */
+export interface UcpLink extends SessionLink {
+  /** Bytes queued and not yet written. */
+  readonly queuedBytes: number;
+}
+
+function hex8(value: number): string {
+  return (value >>> 0).toString(16).padStart(8, "0");
+}
+
+function hex16(value: bigint): string {
+  return BigInt.asUintN(64, value).toString(16).padStart(16, "0");
+}
+
+/** One UCP miner connection. */
+export class UcpMinerSession implements UcpServerSessionHost {
+  /** The connection. */
+  readonly link: UcpLink;
+  #ctx: UcpSessionContext;
+  #ucp: UcpServerSession;
+  #paced: PacedLink;
+  #connectedAt: number;
+  #worker: string | undefined;
+  #authorized = new Set<string>();
+  #range: ExtranonceRange | undefined;
+  #sent = new Map<string, SentJob>();
+  #lastJob: Job | undefined;
+  #flood: TokenBucket;
+  #authFailures = 0;
+  #floods = 0;
+  #pending = 0;
+  #accepted = 0;
+  #rejected = 0;
+  #closeAfter: string | undefined;
+
+  /**
+   * Start a session on a new connection: sends CAPABILITIES and arms the login deadline.
+   *
+   * @param link The connection.
+   * @param ctx The pool's shared parts and the port's settings.
+   */
+  constructor(link: UcpLink, ctx: UcpSessionContext) {
+    this.link = link;
+    this.#ctx = ctx;
+    this.#connectedAt = Date.now();
+    const limits = ctx.ucpLimits;
+    this.#paced = new PacedLink(link, {
+      gapMs: limits.writeGapMs,
+      maxQueued: limits.maxQueuedMessages,
+    });
+    this.#flood = new TokenBucket(limits.requestsPerSecond, limits.requestBurst, ctx.now());
+    this.#ucp = new UcpServerSession(this, { maxOffences: limits.maxProtocolErrors });
+    this.#armDeadline();
+    this.#emit(this.#ucp.start());
+  }
+
+  /** `connected`, `authorized` or `subscribed`. */
+  get state(): UcpServerSession["state"] {
+    return this.#ucp.state;
+  }
+
+  /** Whether MINING_SUBSCRIBE succeeded. */
+  get subscribed(): boolean {
+    return this.#ucp.state === "subscribed";
+  }
+
+  /** The authorized username (`address` or `address.worker`). */
+  get worker(): string | undefined {
+    return this.#worker;
+  }
+
+  /** The connection's extranonce range, once subscribed. */
+  get extranonce(): ExtranonceRange | undefined {
+    return this.#range;
+  }
+
+  /** The share difficulty. */
+  get difficulty(): bigint {
+    return this.#ctx.ucpPort.difficulty;
+  }
+
+  /** Accepted and rejected submit counts. */
+  get counts(): { accepted: number; rejected: number } {
+    return { accepted: this.#accepted, rejected: this.#rejected };
+  }
+
+  /** Submits waiting for their durable record. */
+  get pendingSubmits(): number {
+    return this.#pending;
+  }
+
+  /**
+   * Handle one line from the miner.
+   *
+   * @param line The line, without "\n".
+   */
+  onLine(line: string): void {
+    if (this.link.closed) return;
+    const decoded = decodeUcp(line);
+    if (!this.#flood.take(this.#ctx.now())) {
+      if (decoded.ok && decoded.message.command === "MINING_SUBMIT") {
+        this.#refuse(decoded.message, "rate_limited");
+      }
+      if (++this.#floods >= this.#ctx.ucpLimits.maxProtocolErrors) {
+        this.#paced.closeAfterFlush("too many requests (flood)");
+      }
+      return;
+    }
+    this.#emit(this.#ucp.handle(decoded));
+    if (this.#closeAfter !== undefined) this.#paced.closeAfterFlush(this.#closeAfter);
+    this.#armDeadline();
+  }
+
+  /**
+   * Send a pool job: a MINING_MEMPOOL_UPDATE when it only changes the transactions of the job
+   * the miner has, else a MINING_JOB. On a new block the connection's older jobs are forgotten.
+   *
+   * @param job The job.
+   * @returns Whether it was sent (false before subscribe or after close).
+   */
+  sendJob(job: Job): boolean {
+    if (!this.subscribed || this.link.closed) return false;
+    if (job.notify.cleanJobs) this.#sent.clear();
+    const template = this.#remember(job);
+    const output = isMempoolFollowUp(this.#lastJob, job)
+      ? this.#ucp.mempoolUpdate(template)
+      : this.#ucp.job(template);
+    this.#lastJob = job;
+    this.#emit(output);
+    return true;
+  }
+
+  /**
+   * Send queued messages, then close.
+   *
+   * @param reason Close reason.
+   */
+  closeAfterFlush(reason: string): void {
+    this.#paced.closeAfterFlush(reason);
+  }
+
+  /**
+   * The connection closed.
+   *
+   * @param reason Why.
+   */
+  onClose(reason: string): void {
+    this.#paced.dispose();
+    this.#sent.clear();
+    log.debug("UCP connection {id} closed: {reason}", { id: this.link.id, reason });
+  }
+
+  // ---- UcpServerSessionHost ----
+
+  /**
+   * MINING_AUTH: the username must be a VeriBlock address, optionally `address.worker`.
+   *
+   * @param username The username.
+   * @returns The verdict.
+   */
+  authorize(username: string): UcpVerdict {
+    const dot = username.indexOf(".");
+    const address = dot < 0 ? username : username.slice(0, dot);
+    if (username.length > this.#ctx.ucpLimits.maxWorkerLength || !isValidAddress(address)) {
+      if (++this.#authFailures >= this.#ctx.ucpLimits.maxAuthFailures) {
+        this.#closeAfter = "too many failed authorizations";
+      }
+      return {
+        ok: false,
+        reason: `${STRATUM_ERRORS.invalid_address.message} (expected ADDRESS or ADDRESS.WORKER)`,
+      };
+    }
+    this.#worker = username;
+    this.#authorized = new Set([username]);
+    const ctx = this.#ctx;
+    if (ctx.events.active) {
+      ctx.events.emit({
+        type: "authorized",
+        at: ctx.now(),
+        connectionId: this.link.id,
+        worker: username,
+      });
+    }
+    return { ok: true };
+  }
+
+  /**
+   * MINING_SUBSCRIBE: the connection's extranonce range, share target and first job.
+   *
+   * @returns The subscription, or a refusal when no range can be allocated.
+   */
+  subscribe(): { ok: true; subscription: UcpSubscription } | { ok: false; reason: string } {
+    if (this.#range === undefined) {
+      try {
+        this.#range = this.#ctx.extranonces.allocate();
+      } catch (err) {
+        log.error("cannot allocate an extranonce: {error}", { error: String(err) });
+        return { ok: false, reason: STRATUM_ERRORS.internal.message };
+      }
+    }
+    const range = this.#range;
+    const job = this.#ctx.jobs.current;
+    this.#sent.clear();
+    this.#lastJob = job;
+    return {
+      ok: true,
+      subscription: {
+        extraNonceStart: range.start,
+        extraNonceEnd: range.end - 1n,
+        miningTarget: this.#ctx.targetBytes,
+        ...(job === undefined ? {} : { template: this.#remember(job) }),
+      },
+    };
+  }
+
+  /** MINING_UNSUBSCRIBE: no more jobs until the next subscribe (which keeps the range). */
+  unsubscribed(): void {
+    this.#sent.clear();
+    this.#lastJob = undefined;
+  }
+
+  /**
+   * MINING_SUBMIT from the subscribed miner.
+   *
+   * @param m The submit.
+   * @returns A refusal now, or `"deferred"` until the share is durable.
+   */
+  submit(m: UcpMiningSubmit): UcpVerdict | "deferred" {
+    const ctx = this.#ctx;
+    const now = ctx.now();
+    if (this.#pending >= ctx.ucpLimits.maxPendingSubmits) return this.#reject(m, "rate_limited");
+    const params = [
+      this.#worker ?? "",
+      String(m.jobId),
+      hex16(m.extraNonce),
+      hex8(m.nTime),
+      hex8(m.nonce),
+    ];
+    const verdict = validateShare(params, {
+      authorized: this.#authorized,
+      extranonce: this.#range,
+      jobs: this.#sent,
+      hash: ctx.hash,
+      now,
+      ntimeFutureSeconds: ctx.limits.ntimeFutureSeconds,
+      maxSharesPerJob: ctx.limits.maxSharesPerJob,
+    });
+    if (!verdict.ok) {
+      if (!NOT_COUNTED.has(verdict.reason) && ctx.bans.record(this.link.remoteIp, false, now)) {
+        ctx.onBanned(this.link.remoteIp);
+      }
+      return this.#reject(m, verdict.reason);
+    }
+    const share = acceptedShare(verdict, {
+      at: now,
+      connectionId: this.link.id,
+      ip: this.link.remoteIp,
+      port: ctx.ucpPort.port,
+    });
+    if (share.block) ctx.onBlock(share, verdict.job);
+    ctx.bans.record(this.link.remoteIp, true, now);
+    this.#pending++;
+    const recorded = ctx.recorder.record(share).then((): UcpVerdict => {
+      this.#accepted++;
+      if (ctx.events.active) ctx.events.emit({ type: "share_accepted", at: share.at, share });
+      return { ok: true };
+    }, (err): UcpVerdict => {
+      this.#rejected++;
+      log.warn("cannot record a UCP share of {worker}: {error}", {
+        worker: share.worker,
+        error: String(err),
+      });
+      this.#rejectedEvent("internal", share.jobId, ctx.now());
+      return { ok: false, reason: `${STRATUM_ERRORS.internal.message}: share not recorded` };
+    }).then((answer) => {
+      this.#pending--;
+      this.#emit(this.#ucp.resolveSubmit(m.requestId, answer));
+    });
+    ctx.track(recorded);
+    return "deferred";
+  }
+
+  // ---- internals ----
+
+  #reject(m: UcpMiningSubmit, reason: StratumErrorCode): UcpVerdict {
+    this.#rejected++;
+    this.#rejectedEvent(reason, String(m.jobId), this.#ctx.now());
+    return { ok: false, reason: ucpReason(reason, m) };
+  }
+
+  /** Refuse a submit outside the session (flood): the miner still gets its answer. */
+  #refuse(m: UcpMiningSubmit, reason: StratumErrorCode): void {
+    const verdict = this.#reject(m, reason) as { ok: false; reason: string };
+    this.#send({
+      command: "MINING_SUBMIT_FAILURE",
+      requestId: m.requestId,
+      reason: verdict.reason,
+    });
+  }
+
+  #rejectedEvent(reason: StratumErrorCode, jobId: string, now: number): void {
+    const ctx = this.#ctx;
+    if (!ctx.events.active) return;
+    ctx.events.emit({
+      type: "share_rejected",
+      at: now,
+      connectionId: this.link.id,
+      ip: this.link.remoteIp,
+      ...(this.#worker === undefined ? {} : { worker: this.#worker.slice(0, 128) }),
+      jobId,
+      reason,
+    });
+  }
+
+  #remember(job: Job): UcpJobTemplate {
+    const template = ucpJobTemplate(job);
+    const sent = this.#sent;
+    const max = this.#ctx.ucpLimits.maxJobsPerSession;
+    if (sent.size >= max) {
+      for (const [key, entry] of sent) if (entry.job.stale) sent.delete(key);
+      while (sent.size >= max) {
+        const oldest = sent.keys().next().value;
+        if (oldest === undefined) break;
+        sent.delete(oldest);
+      }
+    }
+    sent.set(String(ucpJobId(job)), {
+      job,
+      difficulty: this.#ctx.ucpPort.difficulty,
+      target: this.#ctx.target,
+    });
+    return template;
+  }
+
+  #emit(output: UcpSessionOutput): void {
+    for (const message of output.send) this.#send(message);
+    if (output.close !== undefined) this.#paced.closeAfterFlush(output.close);
+  }
+
+  #send(message: UcpMessage): void {
+    let line: string;
+    try {
+      line = encodeUcp(message);
+    } catch (err) {
+      log.error("cannot encode UCP {command}: {error}", {
+        command: message.command,
+        error: String(err),
+      });
+      return;
+    }
+    this.#paced.send(line);
+  }
+
+  #armDeadline(): void {
+    const limits = this.#ctx.ucpLimits;
+    const state = this.#ucp.state;
+    if (state === "subscribed") {
+      this.link.setTimeout(limits.idleTimeoutMs, "idle timeout");
+      return;
+    }
+    const elapsed = Date.now() - this.#connectedAt;
+    if (state === "connected" && limits.authorizeTimeoutMs <= limits.subscribeTimeoutMs) {
+      this.link.setTimeout(Math.max(0, limits.authorizeTimeoutMs - elapsed), "authorize timeout");
+    } else {
+      this.link.setTimeout(Math.max(0, limits.subscribeTimeoutMs - elapsed), "subscribe timeout");
+    }
+  }
+}
+
+/** The MINING_SUBMIT_FAILURE reason of a refusal (the Stratum table's text, with detail). */
+function ucpReason(reason: StratumErrorCode, m: UcpMiningSubmit): string {
+  switch (reason) {
+    case "stale_job":
+      return `${stratumError(reason, String(m.jobId))[1]} (stale or never sent here)`;
+    case "ntime_out_of_range":
+      return `${STRATUM_ERRORS.ntime_out_of_range.message}: nTime ${m.nTime}`;
+    case "extranonce_not_owned":
+      return `${STRATUM_ERRORS.extranonce_not_owned.message}: ${m.extraNonce}`;
+    default:
+      return stratumError(reason)[1];
+  }
+}
