@@ -10,7 +10,7 @@ import type { Command, CommandContext } from "./command.ts";
 import { buildThreadWork, MiningThreads, type ThreadWork } from "../miner/mod.ts";
 import type { NotifyJob } from "../protocol/mod.ts";
 
-const KERNELS = ["wasm", "ts"] as const;
+const KERNELS = ["wasm-simd", "wasm", "ts"] as const;
 
 /** A fixed job with the mainnet header #5000 fields (only its shape matters). */
 const BENCH_JOB: NotifyJob = {
@@ -142,7 +142,7 @@ async function run(ctx: CommandContext): Promise<number> {
 export const benchCommand: Command = {
   name: "bench",
   summary: "measure the hash rate of the mining kernels",
-  usage: ["bench [--seconds S] [--threads N | --threads A..B] [--kernel wasm|ts]"],
+  usage: ["bench [--seconds S] [--threads N | --threads A..B] [--kernel wasm-simd|wasm|ts]"],
   description: [
     "Each kernel hashes for S seconds (after a short warm-up) on 1 thread and on N threads at",
     "once (or on every count from A to B), running the miner's own threads and scanning loop;",
@@ -151,7 +151,7 @@ export const benchCommand: Command = {
   options: [
     { flag: "seconds", kind: "number", valueName: "S", doc: "seconds per measurement (3)" },
     { flag: "threads", kind: "string", valueName: "N|A..B", doc: "threads (default 1 and all)" },
-    { flag: "kernel", kind: "string", valueName: "NAME", doc: "only this kernel (wasm or ts)" },
+    { flag: "kernel", kind: "string", valueName: "NAME", doc: "only this kernel" },
     { flag: "json", kind: "boolean", doc: "also print the rows as JSON" },
   ],
   sections: [],

@@ -64,8 +64,8 @@ export const SCHEMA: ConfigSchema = {
     kernel: {
       kind: "string",
       default: "auto",
-      choices: ["auto", "wasm", "ts"],
-      doc: "vBlake kernel: auto (WebAssembly, else TypeScript), wasm or ts.",
+      choices: ["auto", "wasm-simd", "wasm", "ts"],
+      doc: "vBlake kernel: auto (fastest that passes its self-test), wasm-simd, wasm or ts.",
     },
     split: {
       kind: "string",

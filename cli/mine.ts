@@ -184,7 +184,13 @@ export const mineCommand: Command = {
       valueName: "N",
       doc: "mining threads (0: one per core)",
     },
-    { flag: "kernel", key: "mine.kernel", kind: "string", valueName: "K", doc: "auto, wasm or ts" },
+    {
+      flag: "kernel",
+      key: "mine.kernel",
+      kind: "string",
+      valueName: "K",
+      doc: "auto, wasm-simd, wasm or ts",
+    },
     {
       flag: "split",
       key: "mine.split",

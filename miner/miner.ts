@@ -241,7 +241,8 @@ export class Miner {
     });
     this.#threads.fallbacks.forEach((reason, i) => {
       if (reason !== undefined) {
-        log.warning("Thread {i} uses the TypeScript kernel: {reason}", { i, reason });
+        const kernel = this.#threads!.kernels[i];
+        log.warning("Thread {i} uses the {kernel} kernel: {reason}", { i, kernel, reason });
       }
     });
     this.#startedAt = Date.now();

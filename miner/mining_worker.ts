@@ -10,8 +10,9 @@
  */
 import {
   createBestKernel,
-  createReferenceKernel,
-  createWasmKernel,
+  createKernel,
+  KERNEL_NAMES,
+  type KernelName,
   type VblakeKernel,
 } from "../hash/mod.ts";
 import { openControl } from "./_control.ts";
@@ -20,11 +21,11 @@ import type { ThreadWork } from "./work.ts";
 
 const WORKER_NAME = "vbkpool-miner";
 
-/** Which kernel a thread uses: the best available, or one forced. */
-export type KernelChoice = "auto" | "wasm" | "ts";
+/** Which kernel a thread uses: the best available (self-tested), or one forced by name. */
+export type KernelChoice = "auto" | KernelName;
 
 /** The kernel choices, for option checking. */
-export const KERNEL_CHOICES: readonly KernelChoice[] = ["auto", "wasm", "ts"];
+export const KERNEL_CHOICES: readonly KernelChoice[] = ["auto", ...KERNEL_NAMES];
 
 /** Messages to a mining worker. */
 export type ToMiningWorker =
@@ -49,7 +50,7 @@ export type FromMiningWorker =
   | {
     type: "ready";
     index: number;
-    /** Name of the kernel in use ("wasm" or "ts"). */
+    /** Name of the kernel in use ("wasm-simd", "wasm" or "ts"). */
     kernel: string;
     /** Why the WebAssembly kernel was not used, when `auto` fell back. */
     fallback?: string;
@@ -57,26 +58,34 @@ export type FromMiningWorker =
   | { type: "error"; index: number; message: string };
 
 /**
- * Create the kernel a thread uses.
+ * Create the kernel a thread uses: with `auto`, the fastest kernel that passes its self-test
+ * (WebAssembly SIMD, then scalar WebAssembly, then the TypeScript reference).
  *
  * @example Usage
  * ```ts
- * import { createKernel } from "./mining_worker.ts";
+ * import { createThreadKernel } from "./mining_worker.ts";
+ * import { createBestKernel } from "../hash/mod.ts";
  * import assert from "node:assert/strict";
  *
- * assert.equal(createKernel("ts").kernel.name, "ts");
- * assert.equal(createKernel("auto").kernel.name, "wasm");
+ * assert.equal(createThreadKernel("ts").kernel.name, "ts");
+ * assert.equal(createThreadKernel("wasm").kernel.name, "wasm");
+ * assert.equal(createThreadKernel("auto").kernel.name, createBestKernel().name);
  * ```
  *
  * @param choice Kernel choice.
- * @returns The kernel, and the fallback reason when `auto` could not use WebAssembly.
+ * @returns The kernel, and the fallback reason when `auto` could not use its first choice.
+ * @throws {Error} When a forced kernel cannot run here.
  */
-export function createKernel(choice: KernelChoice): { kernel: VblakeKernel; fallback?: string } {
-  if (choice === "ts") return { kernel: createReferenceKernel() };
-  if (choice === "wasm") return { kernel: createWasmKernel() };
+export function createThreadKernel(
+  choice: KernelChoice,
+): { kernel: VblakeKernel; fallback?: string } {
+  if (choice !== "auto") return { kernel: createKernel(choice) };
   let fallback: string | undefined;
   const kernel = createBestKernel({
-    onFallback: (reason) => fallback = reason instanceof Error ? reason.message : String(reason),
+    onFallback: (reason) => {
+      const text = reason instanceof Error ? reason.message : String(reason);
+      fallback = fallback === undefined ? text : `${fallback}; ${text}`;
+    },
   });
   return fallback === undefined ? { kernel } : { kernel, fallback };
 }
@@ -112,7 +121,7 @@ function runWorker(scope: {
     try {
       if (message.type === "init") {
         index = message.index;
-        const { kernel, fallback } = createKernel(message.kernel);
+        const { kernel, fallback } = createThreadKernel(message.kernel);
         loop = new WorkLoop(kernel, openControl(message.control), {
           index,
           sliceMs: message.sliceMs,

@@ -41,11 +41,12 @@ export interface MiningThreadsOptions {
  * @example Usage
  * ```ts
  * import { MiningThreads } from "./threads.ts";
+ * import { createBestKernel } from "../hash/mod.ts";
  * import assert from "node:assert/strict";
  *
  * const threads = await MiningThreads.start({ threads: 1 });
  * try {
- *   assert.equal(threads.kernels[0], "wasm");
+ *   assert.equal(threads.kernels[0], createBestKernel().name); // "wasm-simd" where SIMD works
  *   threads.setWork((_thread, generation) => ({
  *     generation, key: "demo", jobId: "1", header: new Uint8Array(64), extranonce: 0n,
  *     minTime: 0, nonceStart: 0, nonceEnd: 2 ** 32, target: new Uint8Array(24),

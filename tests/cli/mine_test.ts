@@ -111,7 +111,7 @@ Deno.test({
         // deno-lint-ignore no-control-regex
         /\r\x1b\[2K\d+\.\d+ [kMG]?H\/s \[\d+\.\d+\] \| A \d+ R 0 S \d+ \| diff 262144 \| 127\.0\.0\.1:\d+ \| up \ds/,
       );
-      assert.match(out, /Mined for \ds on 1 thread\(s\) \(wasm\)/);
+      assert.match(out, /Mined for \ds on 1 thread\(s\) \(wasm(-simd)?\)/);
     } finally {
       await pool.close();
     }

@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { MiningThreads } from "../../miner/threads.ts";
 import { buildThreadWork, shareHeader, type ThreadWork } from "../../miner/work.ts";
 import type { FoundShare } from "../../miner/work_loop.ts";
-import { bytesToTarget, hashToBigInt, MAX_TARGET, vblake } from "../../hash/mod.ts";
+import {
+  bytesToTarget,
+  createBestKernel,
+  hashToBigInt,
+  MAX_TARGET,
+  vblake,
+} from "../../hash/mod.ts";
 import { sampleJob } from "./_job.ts";
 import { waitFor } from "./_fake_pool.ts";
 
@@ -38,7 +44,8 @@ Deno.test("MiningThreads hash on every thread and deliver new work to all of the
     onStarted: (index, generation) => started.push([index, generation]),
   });
   try {
-    assert.deepEqual(threads.kernels, ["wasm", "wasm"]);
+    const best = createBestKernel().name;
+    assert.deepEqual(threads.kernels, [best, best]);
     const { build } = builder(0n);
     const g1 = threads.setWork(build);
     await waitFor(() => threads.hashes().every((h) => h > 0), 10000, "hashes on both threads");
@@ -103,14 +110,18 @@ Deno.test("MiningThreads report shares that verify, from distinct search spaces"
   }
 });
 
-Deno.test("MiningThreads run the TypeScript kernel when asked", async () => {
-  const threads = await MiningThreads.start({ threads: 1, kernel: "ts" });
-  try {
-    assert.deepEqual(threads.kernels, ["ts"]);
-    threads.setWork(builder(0n).build);
-    await waitFor(() => threads.hashes()[0]! > 0, 10000, "hashing");
-  } finally {
-    threads.terminate();
+Deno.test("MiningThreads run the kernel they are asked for", async (t) => {
+  for (const kernel of ["wasm-simd", "wasm", "ts"] as const) {
+    await t.step(kernel, async () => {
+      const threads = await MiningThreads.start({ threads: 1, kernel });
+      try {
+        assert.deepEqual(threads.kernels, [kernel]);
+        threads.setWork(builder(0n).build);
+        await waitFor(() => threads.hashes()[0]! > 0, 10000, "hashing");
+      } finally {
+        await threads.terminate();
+      }
+    });
   }
 });
 
