@@ -1,0 +1,391 @@
+/**
+ * The payer: pays miners whose balance reached their threshold from the pool address, and never
+ * pays twice. Order of a payment:
+ *
+ * 1. renew the payer lock, then write the intent (recipients, amounts, chain height), which
+ *    debits the balances in the same transaction (`pending`);
+ * 2. renew the lock again and call `sendcoins` (one transaction, many outputs);
+ * 3. record the transaction id (`sent`); later passes follow its confirmations (`confirmed`).
+ *
+ * A definite refusal by NodeCore fails the intent and returns every amount to its balance. Any
+ * other failure (timeout, lost connection, crash) leaves the intent `pending`: before anything
+ * new is paid, each `pending` intent older than the grace period is reconciled against the node,
+ * by looking for a pool transaction with exactly its outputs in the mempool and in the blocks
+ * since the intent was written. Found: it is recorded as sent. Not found: it never happened,
+ * the intent fails and the amounts return to the balances (the next pass pays them again).
+ *
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import type { Payment, PaymentItem, Store } from "../store/mod.ts";
+import { formatVbk } from "./amount.ts";
+import type { NodeCoreRpc } from "./nodecore_rpc.ts";
+import { NodeCoreRpcError } from "./nodecore_rpc_error.ts";
+import type { Transaction } from "./nodecore_types.ts";
+
+const log = getLogger(["vbkpool", "payouts", "payer"]);
+
+/** Steps at which tests make the payout process die (crash injection). */
+export type PayerStep = "after-intent" | "after-send" | "after-record";
+
+/** The crash-injection steps. */
+export const PAYER_STEPS: readonly PayerStep[] = ["after-intent", "after-send", "after-record"];
+
+/** Options for {@linkcode Payer}. */
+export interface PayerOptions {
+  /** This payer's unique id (the lock owner). */
+  owner: string;
+  /** The pool's address: the source of every payment. */
+  poolAddress: string;
+  /** Pool minimum payment in atomic units (a miner's own threshold overrides it). */
+  minimumPayment: bigint;
+  /** Recipients per transaction at most. @default 100 */
+  maxRecipients?: number;
+  /** Transactions per pass at most. @default 10 */
+  maxPaymentsPerRun?: number;
+  /** Confirmations after which a payment is `confirmed`. @default 3 */
+  paymentConfirmations?: number;
+  /** How long the lock lasts without renewal, ms. @default 120000 */
+  lockTtlMs?: number;
+  /** A `pending` intent written less than this long ago is not reconciled yet, ms. @default 30000 */
+  reconcileGraceMs?: number;
+  /** Most blocks searched when reconciling one intent. @default 10000 */
+  maxScanBlocks?: number;
+  /** Pay only while NodeCore is synced. @default true */
+  requireSynced?: boolean;
+  /** Test hook: called at each step (a test makes the process exit there). */
+  onStep?: (step: PayerStep, payment: Payment) => void;
+}
+
+/** What one pass did. */
+export interface PayReport {
+  /** Why the pass did nothing, when it did nothing. */
+  skipped?: string;
+  /** Payments sent now. */
+  sent: Payment[];
+  /** Payments confirmed now. */
+  confirmed: Payment[];
+  /** Payments that failed now (amounts back in the balances). */
+  failed: Payment[];
+  /** `pending` intents found on the node by reconciliation. */
+  recovered: Payment[];
+  /** Payments still open with a problem (unknown outcome, unknown transaction). */
+  problems: { payment: Payment; problem: string }[];
+}
+
+/** Multiset key of outputs: "address=amount" sorted. */
+function outputsKey(outputs: readonly { address: string; amount: bigint }[]): string {
+  return outputs.map((o) => `${o.address}=${o.amount}`).sort().join(",");
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Pays balances above their threshold, crash-safely.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { Payer } from "./payer.ts";
+ * import { NodeCoreRpc } from "./nodecore_rpc.ts";
+ * import { openStore } from "../store/mod.ts";
+ *
+ * const store = await openStore("vbkpool.sqlite");
+ * const payer = new Payer(store, new NodeCoreRpc(), {
+ *   owner: `payouts-${Deno.pid}`,
+ *   poolAddress: "V5Ujv72h4jEBcKnALGc4fKqs6CDAPX",
+ *   minimumPayment: 10n * 10n ** 8n,
+ * });
+ * const report = await payer.run();
+ * console.log(report.sent.length, "payments sent");
+ * ```
+ */
+export class Payer {
+  #store: Store;
+  #rpc: NodeCoreRpc;
+  #o: Required<Omit<PayerOptions, "onStep">> & PayerOptions;
+
+  /**
+   * @param store The pool's store.
+   * @param rpc NodeCore's HTTP API (the wallet holding the pool address).
+   * @param options Owner, pool address, thresholds, limits.
+   * @throws {RangeError} When an option is out of range.
+   */
+  constructor(store: Store, rpc: NodeCoreRpc, options: PayerOptions) {
+    this.#store = store;
+    this.#rpc = rpc;
+    this.#o = {
+      maxRecipients: 100,
+      maxPaymentsPerRun: 10,
+      paymentConfirmations: 3,
+      lockTtlMs: 120_000,
+      reconcileGraceMs: 30_000,
+      maxScanBlocks: 10_000,
+      requireSynced: true,
+      ...options,
+    };
+    if (typeof options.minimumPayment !== "bigint" || options.minimumPayment <= 0n) {
+      throw new RangeError("Cannot create payer: minimumPayment must be a bigint > 0");
+    }
+    for (const key of ["maxRecipients", "maxPaymentsPerRun", "paymentConfirmations"] as const) {
+      const v = this.#o[key];
+      if (!Number.isInteger(v) || v < 1) {
+        throw new RangeError(`Cannot create payer: ${key} must be an integer >= 1, got ${v}`);
+      }
+    }
+  }
+
+  /** This payer's lock owner id. */
+  get owner(): string {
+    return this.#o.owner;
+  }
+
+  /**
+   * Take or renew the payer lock.
+   *
+   * @returns True when this payer holds it.
+   */
+  lock(): Promise<boolean> {
+    return this.#store.payouts.acquireLock(this.#o.owner, { ttlMs: this.#o.lockTtlMs });
+  }
+
+  /** Give the lock up. */
+  unlock(): Promise<void> {
+    return this.#store.payouts.releaseLock(this.#o.owner);
+  }
+
+  /**
+   * One pass: reconcile open payments, then pay what is due.
+   *
+   * @returns What happened.
+   * @throws {NodeCoreRpcError} When NodeCore cannot be asked before anything was sent.
+   * @throws {StoreUnavailableError} When the store fails.
+   */
+  async run(): Promise<PayReport> {
+    const report: PayReport = { sent: [], confirmed: [], failed: [], recovered: [], problems: [] };
+    if (!await this.lock()) {
+      report.skipped = "another payout process holds the payer lock";
+      return report;
+    }
+    if (this.#o.requireSynced) {
+      const state = await this.#rpc.getStateInfo();
+      if (!state.synced) {
+        report.skipped = `NodeCore is not synced (local ${state.localBlockchainHeight}, ` +
+          `network ${state.networkHeight})`;
+        log.warn("Payer waits: {why}", { why: report.skipped });
+        return report;
+      }
+    }
+    const tip = (await this.#rpc.getInfo()).lastBlock.number;
+    const blocked = await this.#reconcile(tip, report);
+    if (blocked) {
+      report.skipped = "a payment's outcome is still unknown";
+      return report;
+    }
+    await this.#payDue(tip, report);
+    return report;
+  }
+
+  /** Follow open payments; true when one is still unresolved and new payments must wait. */
+  async #reconcile(tip: number, report: PayReport): Promise<boolean> {
+    const open = (await this.#store.payouts.listPayments({
+      status: ["pending", "sent"],
+      limit: 10_000,
+    })).reverse();
+    let unresolved = false;
+    let pool: Transaction[] | undefined;
+    const known = new Set<string>();
+    for (const p of await this.#store.payouts.listPayments({ limit: 10_000 })) {
+      for (const id of p.txIds) known.add(id);
+    }
+    for (let p of open) {
+      if (p.status === "pending") {
+        const age = Date.now() - p.createdAt;
+        if (p.owner !== this.#o.owner && age < this.#o.reconcileGraceMs) {
+          unresolved = true;
+          continue;
+        }
+        pool ??= await this.#poolTransactions(Math.min(...open.map((o) => o.startHeight)), tip);
+        const key = outputsKey(p.items);
+        const match = pool.find((t) => !known.has(t.txId) && outputsKey(t.outputs) === key);
+        if (match === undefined) {
+          const failed = await this.#store.payouts.failPayment(
+            this.#o.owner,
+            p.id,
+            "not found on the node: it was never sent",
+          );
+          report.failed.push(failed);
+          log.warn(
+            "Payment {id} was never sent (no matching transaction on the node); " +
+              "{total} VBK returned to {n} balance(s)",
+            {
+              id: p.id.toString(),
+              total: formatVbk(p.total),
+              n: p.items.length,
+            },
+          );
+          continue;
+        }
+        known.add(match.txId);
+        p = await this.#store.payouts.markPaymentSent(this.#o.owner, p.id, [match.txId]);
+        report.recovered.push(p);
+        log.warn("Payment {id} was sent before a crash: transaction {txId}", {
+          id: p.id.toString(),
+          txId: match.txId,
+        });
+      }
+      await this.#follow(p, report);
+    }
+    return unresolved;
+  }
+
+  /** Check a sent payment's confirmations. */
+  async #follow(p: Payment, report: PayReport): Promise<void> {
+    const infos = await this.#rpc.getTransactions(p.txIds);
+    const byId = new Map(infos.map((i) => [i.transaction.txId, i]));
+    const missing = p.txIds.filter((id) => !byId.has(id));
+    if (missing.length > 0) {
+      const problem = `transaction ${missing.join(", ")} is unknown to the node ` +
+        "(dropped?); the payment stays open, check it by hand";
+      if (p.error !== problem) await this.#store.payouts.notePayment(p.id, problem);
+      report.problems.push({ payment: p, problem });
+      log.error("Payment {id}: {problem}", { id: p.id.toString(), problem });
+      return;
+    }
+    const confirmations = Math.min(...infos.map((i) => i.confirmations));
+    const final = confirmations >= this.#o.paymentConfirmations;
+    if (final || confirmations !== p.confirmations) {
+      const updated = await this.#store.payouts.confirmPayment(this.#o.owner, p.id, {
+        confirmations,
+        final,
+      });
+      if (final) {
+        report.confirmed.push(updated);
+        log.info("Payment {id} confirmed ({c} confirmations)", {
+          id: p.id.toString(),
+          c: confirmations,
+        });
+      }
+    }
+  }
+
+  /** Transactions from the pool address in the mempool and in blocks from..tip. */
+  async #poolTransactions(from: number, tip: number): Promise<Transaction[]> {
+    const out = (await this.#rpc.getPendingTransactions()).filter((t) =>
+      t.sourceAddress === this.#o.poolAddress
+    );
+    const start = Math.max(0, from, tip - this.#o.maxScanBlocks + 1);
+    if (start > from) {
+      log.warn("Reconciliation searches only blocks {start}..{tip} (maxScanBlocks)", {
+        start,
+        tip,
+      });
+    }
+    for (let h = start; h <= tip; h++) {
+      const block = await this.#rpc.getBlockAt(h);
+      if (block === undefined) continue;
+      for (const t of block.transactions) {
+        if (t.sourceAddress === this.#o.poolAddress) out.push(t);
+      }
+    }
+    return out;
+  }
+
+  async #payDue(tip: number, report: PayReport): Promise<void> {
+    const due = await this.#store.payouts.listPayable(
+      this.#o.minimumPayment,
+      this.#o.maxRecipients * this.#o.maxPaymentsPerRun,
+    );
+    if (due.length === 0) return;
+    const [wallet] = await this.#rpc.getBalance([this.#o.poolAddress]);
+    let available = wallet?.unlockedAmount ?? 0n;
+    const affordable: PaymentItem[] = [];
+    for (const item of due) {
+      if (item.amount > available) continue;
+      affordable.push(item);
+      available -= item.amount;
+    }
+    if (affordable.length < due.length) {
+      log.warn("The pool wallet {pool} cannot pay {n} due balance(s) now (unlocked {have} VBK)", {
+        pool: this.#o.poolAddress,
+        n: due.length - affordable.length,
+        have: formatVbk(wallet?.unlockedAmount ?? 0n),
+      });
+    }
+    for (let i = 0; i < affordable.length; i += this.#o.maxRecipients) {
+      const items = affordable.slice(i, i + this.#o.maxRecipients);
+      const ok = await this.#pay(items, tip, report);
+      if (!ok) return;
+    }
+  }
+
+  /** Pay one batch; false when the pass must stop. */
+  async #pay(items: PaymentItem[], tip: number, report: PayReport): Promise<boolean> {
+    if (!await this.lock()) return false;
+    let p = await this.#store.payouts.createPayment(this.#o.owner, { items, startHeight: tip });
+    this.#o.onStep?.("after-intent", p);
+    if (!await this.lock()) {
+      log.warn("Payment {id}: lost the payer lock before sending; it is reconciled later", {
+        id: p.id.toString(),
+      });
+      return false;
+    }
+    let txIds: string[];
+    try {
+      txIds = await this.#rpc.sendCoins({
+        sourceAddress: this.#o.poolAddress,
+        amounts: items,
+        takeFeeFromOutputs: false,
+      });
+    } catch (err) {
+      const why = messageOf(err);
+      if (err instanceof NodeCoreRpcError && err.nodeDidNothing) {
+        p = await this.#store.payouts.failPayment(this.#o.owner, p.id, why);
+        report.failed.push(p);
+        log.error(
+          "Payment {id} of {total} VBK to {n} miner(s) was refused by NodeCore: {why}; " +
+            "the balances are unchanged",
+          {
+            id: p.id.toString(),
+            total: formatVbk(p.total),
+            n: items.length,
+            why,
+          },
+        );
+        return false;
+      }
+      if (err instanceof NodeCoreRpcError && err.txIds.length > 0) {
+        p = await this.#store.payouts.markPaymentSent(this.#o.owner, p.id, [...err.txIds]);
+        await this.#store.payouts.notePayment(p.id, why);
+        report.sent.push(p);
+        report.problems.push({ payment: p, problem: why });
+        log.error("Payment {id}: NodeCore reported an error but also transaction(s) {ids}: {why}", {
+          id: p.id.toString(),
+          ids: err.txIds.join(", "),
+          why,
+        });
+        return false;
+      }
+      await this.#store.payouts.notePayment(p.id, `outcome unknown: ${why}`).catch(() => {});
+      report.problems.push({ payment: p, problem: why });
+      log.error(
+        "Payment {id}: the outcome of sendcoins is unknown ({why}); it is reconciled " +
+          "against the node before anything else is paid",
+        { id: p.id.toString(), why },
+      );
+      return false;
+    }
+    this.#o.onStep?.("after-send", p);
+    p = await this.#store.payouts.markPaymentSent(this.#o.owner, p.id, txIds);
+    this.#o.onStep?.("after-record", p);
+    report.sent.push(p);
+    log.info("Payment {id}: {total} VBK to {n} miner(s) in transaction {txIds}", {
+      id: p.id.toString(),
+      total: formatVbk(p.total),
+      n: items.length,
+      txIds: txIds.join(", "),
+    });
+    return true;
+  }
+}

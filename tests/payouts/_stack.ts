@@ -1,0 +1,135 @@
+/**
+ * Test stack for the payout service: a devnet with its HTTP API (the wallet), a SQLite store, the
+ * NodeCore client, and a UCP client that mines blocks for the pool address (so coinbases fund
+ * the pool wallet), plus helpers that record found blocks and shares as the pool would.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import {
+  type Devnet,
+  type DevnetBlock,
+  type DevnetOptions,
+  startDevnet,
+} from "../../devnet/mod.ts";
+import { NodeCoreRpc } from "../../payouts/mod.ts";
+import type { UcpMiningJob } from "../../protocol/ucp_types.ts";
+import { openStore, type Share, type Store } from "../../store/mod.ts";
+import { UcpTestClient } from "../devnet/_ucp_client.ts";
+
+/** The pool's address (MINING_AUTH username; the coinbase pays it). */
+export const POOL = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
+/** Miner addresses. */
+export const A = "V5Ujv72h4jEBcKnALGc4fKqs6CDAPX";
+export const B = "V7TMHDQC8myywuGbQs5ADTrk14fajz";
+export const C = "VCea32PtTGh7qDEXp9KFh1xGx9USvh";
+/** The fee address. */
+export const FEE = "V2C86eV6xi1uPykYPNnP8nWwu9GJxf";
+/** 1 VBK. */
+export const VBK = 100_000_000n;
+
+/** A running stack. */
+export interface PayoutStack {
+  devnet: Devnet;
+  store: Store;
+  rpc: NodeCoreRpc;
+  url: string;
+  dir: string;
+  /** Mine `n` blocks for the pool over UCP; returns them. */
+  minePool(n?: number): Promise<DevnetBlock[]>;
+  /** Record a devnet block as found by the pool (at `time`). */
+  recordFound(block: DevnetBlock, time: number): Promise<void>;
+  /** Record a share. */
+  share(
+    address: string,
+    difficulty: bigint,
+    networkDifficulty: bigint,
+    time: number,
+  ): Promise<void>;
+}
+
+let hashCounter = 0;
+
+/** Run `fn` with a fresh stack. */
+export async function withStack(
+  fn: (s: PayoutStack) => Promise<void>,
+  options: DevnetOptions = {},
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "vbkpool-payouts-" });
+  const devnet = await startDevnet({
+    port: 0,
+    rpcPort: 0,
+    minDifficulty: 2000n,
+    mempoolIntervalMs: 0,
+    ...options,
+  });
+  const store = await openStore(`${dir}/pool.sqlite`, { thread: false, synchronous: "normal" });
+  const url = `http://127.0.0.1:${devnet.rpcAddr!.port}/api`;
+  const client = await UcpTestClient.connect(devnet.addr.port);
+  let loggedIn = false;
+  const latest = async (): Promise<UcpMiningJob> => {
+    let job: UcpMiningJob | undefined;
+    await client.until(() => {
+      const jobs = client.messages.filter((m) => m.command === "MINING_JOB") as UcpMiningJob[];
+      job = jobs.at(-1);
+      return job !== undefined && job.blockIndex === devnet.chain.height + 1;
+    }, "a job on the tip");
+    return job!;
+  };
+  const stack: PayoutStack = {
+    devnet,
+    store,
+    url,
+    dir,
+    rpc: new NodeCoreRpc({ url, timeoutMs: 5000 }),
+    async minePool(n = 1) {
+      if (!loggedIn) {
+        await client.login(POOL);
+        loggedIn = true;
+      }
+      const out: DevnetBlock[] = [];
+      for (let i = 0; i < n; i++) {
+        const reply = await client.mine(await latest());
+        assert.equal(reply.command, "MINING_SUBMIT_SUCCESS", JSON.stringify(reply));
+        out.push(devnet.chain.tip);
+      }
+      return out;
+    },
+    async recordFound(block, time) {
+      const result = await store.recordBlock({
+        instance: 0,
+        height: block.height,
+        hash: block.hash,
+        address: A,
+        worker: "rig",
+        networkDifficulty: block.difficulty,
+        time,
+      });
+      assert.equal(result.inserted, true);
+    },
+    async share(address, difficulty, networkDifficulty, time) {
+      const hash = crypto.getRandomValues(new Uint8Array(24));
+      new DataView(hash.buffer).setUint32(0, hashCounter++);
+      const s: Share = {
+        instance: 0,
+        address,
+        worker: "rig",
+        jobId: "1",
+        difficulty,
+        networkDifficulty,
+        height: 1,
+        time,
+        hash,
+      };
+      assert.equal(await store.recordShare(s), true);
+    },
+  };
+  try {
+    await fn(stack);
+  } finally {
+    await client.close();
+    await devnet.stop();
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}

@@ -1,0 +1,209 @@
+import assert from "node:assert/strict";
+import { transactionSize } from "../../devnet/mod.ts";
+import { NodeCoreRpc, Payer, type PayerOptions } from "../../payouts/mod.ts";
+import type { Store } from "../../store/mod.ts";
+import { A, B, C, type PayoutStack, POOL, VBK, withStack } from "./_stack.ts";
+
+/** Credit balances through a (fake) confirmed block, as the unlocker would. */
+async function credit(store: Store, amounts: Record<string, bigint>): Promise<void> {
+  const hash = crypto.getRandomValues(new Uint8Array(24));
+  await store.recordBlock({
+    instance: 0,
+    height: 1,
+    hash,
+    address: A,
+    worker: "",
+    networkDifficulty: 1n,
+    time: Date.now(),
+  });
+  const credits = Object.entries(amounts).map(([address, amount]) => ({
+    address,
+    amount,
+    reason: "share" as const,
+  }));
+  const reward = credits.reduce((s, c) => s + c.amount, 0n);
+  assert.ok(await store.payouts.creditBlock(hash, { reward, confirmations: 1, credits }));
+}
+
+function payer(s: PayoutStack, options: Partial<PayerOptions> = {}): Payer {
+  return new Payer(s.store, s.rpc, {
+    owner: "test-payer",
+    poolAddress: POOL,
+    minimumPayment: VBK,
+    paymentConfirmations: 2,
+    ...options,
+  });
+}
+
+const fee = (outputs: number) => 1000n * BigInt(transactionSize(outputs));
+
+Deno.test("Payer pays every miner above the threshold in one transaction, then confirms it", async () => {
+  await withStack(async (s) => {
+    await s.minePool(2); // 100 VBK in the pool wallet
+    await credit(s.store, { [A]: 3n * VBK, [B]: 3n * VBK / 2n, [C]: VBK / 2n });
+    const p = payer(s);
+    const report = await p.run();
+    assert.equal(report.sent.length, 1);
+    const payment = report.sent[0]!;
+    assert.deepEqual(payment.items, [{ address: A, amount: 3n * VBK }, {
+      address: B,
+      amount: 3n * VBK / 2n,
+    }]);
+    assert.equal(payment.status, "sent");
+    const [tx] = s.devnet.ledger.pending();
+    assert.equal(tx!.txId, payment.txIds[0]);
+    assert.equal(tx!.sourceAddress, POOL);
+    assert.deepEqual(tx!.outputs, [{ address: A, amount: 3n * VBK }, {
+      address: B,
+      amount: 3n * VBK / 2n,
+    }]);
+    assert.equal(await s.store.payouts.balance(A), 0n);
+    assert.equal(await s.store.payouts.balance(C), VBK / 2n, "below the threshold");
+    await s.devnet.rival.mineBlock();
+    let next = await p.run();
+    assert.equal(next.confirmed.length, 0, "1 confirmation of 2");
+    assert.equal((await s.store.payouts.getPayment(payment.id))!.confirmations, 1);
+    await s.devnet.rival.mineBlock();
+    next = await p.run();
+    assert.equal(next.confirmed.length, 1);
+    assert.equal(next.sent.length, 0, "nothing paid twice");
+    assert.equal((await s.store.payouts.getPayment(payment.id))!.status, "confirmed");
+    assert.equal(s.devnet.ledger.balance(A).confirmed, 3n * VBK);
+    assert.equal(s.devnet.ledger.balance(B).confirmed, 3n * VBK / 2n);
+    assert.equal(s.devnet.ledger.balance(POOL).confirmed, 100n * VBK - 9n * VBK / 2n - fee(2));
+  });
+});
+
+Deno.test("Payer honours a miner's own threshold and batches by maxRecipients", async () => {
+  await withStack(async (s) => {
+    await s.minePool(1);
+    await credit(s.store, { [A]: 2n * VBK, [B]: 2n * VBK, [C]: VBK / 2n });
+    await s.store.payouts.setPaymentThreshold(A, 5n * VBK);
+    await s.store.payouts.setPaymentThreshold(C, VBK / 4n);
+    const report = await payer(s, { maxRecipients: 1 }).run();
+    assert.deepEqual(report.sent.map((p) => p.items.map((i) => i.address)), [[B], [C]]);
+    assert.equal(s.devnet.ledger.pending().length, 2);
+    assert.equal(await s.store.payouts.balance(A), 2n * VBK);
+  });
+});
+
+Deno.test("Payer reports a payment NodeCore refuses and leaves the balances intact", async () => {
+  await withStack(async (s) => {
+    await s.minePool(1); // exactly 50 VBK: enough for the amount, not for the fee
+    await credit(s.store, { [A]: 50n * VBK });
+    const p = payer(s);
+    const report = await p.run();
+    assert.equal(report.sent.length, 0);
+    assert.equal(report.failed.length, 1);
+    const failed = report.failed[0]!;
+    assert.equal(failed.status, "failed");
+    assert.match(failed.error!, /\[V008\] Send command error .*can't gather enough inputs/);
+    assert.equal(await s.store.payouts.balance(A), 50n * VBK, "balance intact");
+    assert.deepEqual(s.devnet.ledger.pending(), []);
+    const audit = await s.store.payouts.listBalanceChanges({ paymentId: failed.id });
+    assert.deepEqual(audit.map((c) => c.reason).sort(), ["payment", "payment_failed"]);
+    // More coins arrive: the next pass pays it.
+    await s.minePool(1);
+    const later = await p.run();
+    assert.equal(later.sent.length, 1);
+    assert.equal(later.sent[0]!.total, 50n * VBK);
+  });
+});
+
+Deno.test("Payer pays only what the pool wallet holds", async () => {
+  await withStack(async (s) => {
+    await s.minePool(1);
+    await credit(s.store, { [A]: 40n * VBK, [B]: 30n * VBK });
+    const report = await payer(s).run();
+    assert.deepEqual(report.sent.map((p) => p.items.map((i) => i.address)), [[A]]);
+    assert.equal(await s.store.payouts.balance(B), 30n * VBK);
+  });
+});
+
+Deno.test("Payer reconciles intents left by a crashed payer: sent ones are found, the rest paid again", async () => {
+  await withStack(async (s) => {
+    await s.minePool(2);
+    await credit(s.store, { [A]: 2n * VBK, [B]: 3n * VBK, [C]: 4n * VBK });
+    // A payer that died: it wrote two intents, sent only the first (as sendcoins does).
+    const dead = s.store.payouts;
+    assert.ok(await dead.acquireLock("dead", { ttlMs: 60_000 }));
+    const tip = s.devnet.chain.height;
+    const sentOne = await dead.createPayment("dead", {
+      items: [{ address: A, amount: 2n * VBK }, { address: B, amount: 3n * VBK }],
+      startHeight: tip,
+    });
+    const lost = await dead.createPayment("dead", {
+      items: [{ address: C, amount: 4n * VBK }],
+      startHeight: tip,
+    });
+    await s.rpc.sendCoins({ sourceAddress: POOL, amounts: sentOne.items });
+    await s.devnet.rival.mineBlock(); // the sent one is now in a block, not in the mempool
+    await dead.releaseLock("dead"); // as if its lock had expired
+    const report = await payer(s, { reconcileGraceMs: 0 }).run();
+    assert.deepEqual(report.recovered.map((p) => p.id), [sentOne.id]);
+    assert.deepEqual(report.failed.map((p) => p.id), [lost.id]);
+    assert.equal(report.sent.length, 1, "the unsent amount is paid again");
+    assert.deepEqual(report.sent[0]!.items, [{ address: C, amount: 4n * VBK }]);
+    await s.devnet.rival.mineBlock();
+    await s.devnet.rival.mineBlock();
+    const after = await payer(s).run();
+    assert.equal(after.confirmed.length, 2);
+    for (const [m, amount] of [[A, 2n], [B, 3n], [C, 4n]] as const) {
+      assert.equal(s.devnet.ledger.balance(m).confirmed, amount * VBK, `${m} paid exactly once`);
+      assert.equal(await s.store.payouts.balance(m), 0n);
+    }
+  });
+});
+
+Deno.test("Payer leaves a payment with an unknown outcome pending and pays nothing new until it is reconciled", async () => {
+  await withStack(async (s) => {
+    await s.minePool(1);
+    await credit(s.store, { [A]: 2n * VBK });
+    // A proxy in front of the devnet API that forwards sendcoins but answers too late.
+    let slow = true;
+    const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+      const body = await req.text();
+      const res = await fetch(s.url, { method: "POST", body, headers: req.headers });
+      const text = await res.text();
+      if (slow && body.includes('"sendcoins"')) await new Promise((r) => setTimeout(r, 600));
+      return new Response(text, { status: res.status, headers: res.headers });
+    });
+    try {
+      const rpc = new NodeCoreRpc({
+        url: `http://127.0.0.1:${proxy.addr.port}/api`,
+        timeoutMs: 300,
+      });
+      const p = new Payer(s.store, rpc, { owner: "me", poolAddress: POOL, minimumPayment: VBK });
+      const first = await p.run();
+      assert.equal(first.sent.length, 0);
+      assert.equal(first.problems.length, 1);
+      assert.match(first.problems[0]!.problem, /no answer within 300 ms/);
+      const [open] = await s.store.payouts.listPayments({ status: "pending" });
+      assert.match(open!.error!, /outcome unknown/);
+      assert.equal(s.devnet.ledger.pending().length, 1, "NodeCore did send it");
+      await credit(s.store, { [B]: 2n * VBK });
+      slow = false;
+      const second = await p.run();
+      assert.deepEqual(second.recovered.map((x) => x.id), [open!.id]);
+      assert.equal(second.sent.length, 1, "then B is paid");
+      assert.equal(s.devnet.ledger.pending().length, 2);
+      assert.deepEqual(
+        s.devnet.ledger.pending().map((t) => t.outputs.map((o) => o.address)),
+        [[A], [B]],
+      );
+    } finally {
+      await proxy.shutdown();
+    }
+  });
+});
+
+Deno.test("Payer waits while another payer holds the lock", async () => {
+  await withStack(async (s) => {
+    await s.minePool(1);
+    await credit(s.store, { [A]: 2n * VBK });
+    assert.ok(await s.store.payouts.acquireLock("other", { ttlMs: 60_000 }));
+    const report = await payer(s).run();
+    assert.match(report.skipped!, /another payout process holds the payer lock/);
+    assert.deepEqual(s.devnet.ledger.pending(), []);
+  });
+});
