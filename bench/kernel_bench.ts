@@ -77,7 +77,7 @@ Deno.bench({
 
 Deno.bench({
   group: "vblake-hash",
-  name: "wasm-simd hash() (one header of a 3-lane batch)",
+  name: "wasm-simd hash() (the module's scalar single-header path)",
   fn() {
     simd.hash(header);
   },

@@ -1,8 +1,8 @@
 /**
- * vBlake kernels: one interface over the WebAssembly SIMD kernel ("wasm-simd": i64x2 lanes
- * interleaved with a scalar lane, three nonces in flight, ~1.6× the scalar kernel), the
- * scalar WebAssembly kernel ("wasm": native i64, fully unrolled, ~15–20× the TypeScript
- * reference) and the reference itself ("ts"). {@linkcode createBestKernel} picks the fastest
+ * vBlake kernels: one interface over the WebAssembly SIMD kernel ("wasm-simd": two i64x2
+ * streams interleaved with two scalar i64 streams, six nonces in flight, ~1.55× the scalar
+ * kernel on x64), the scalar WebAssembly kernel ("wasm": native i64, fully unrolled, ~15–20×
+ * the TypeScript reference) and the reference itself ("ts"). {@linkcode createBestKernel} picks the fastest
  * one that works here; {@linkcode createKernel} forces one. Used by the miner, the benchmarks
  * and chain verification.
  *

@@ -77,13 +77,13 @@ export type StreamKind = "v" | "s";
 
 /** Variants of the SIMD module (the defaults are what `build.ts` commits). */
 export interface SimdModuleOptions {
-  /** The interleaved streams of one iteration, in nonce order. @default ["v", "s"] */
+  /** The interleaved streams of one iteration, in nonce order. @default ["v", "s", "v", "s"] */
   streams?: readonly StreamKind[];
 }
 
 /** The defaults of {@linkcode SimdModuleOptions}. */
 export const DEFAULT_SIMD_OPTIONS: Readonly<Required<SimdModuleOptions>> = {
-  streams: ["v", "s"],
+  streams: ["v", "s", "v", "s"],
 };
 
 /** Lane operations with subtraction, as the polarity-tracking G needs. */

@@ -15,8 +15,8 @@ const wasm = createWasmKernel();
 const reference = createReferenceKernel();
 const shareHeader = hexToBytes(vectors.stratum_share.work[0]!.header);
 
-Deno.test("the SIMD kernel runs three lanes: two i64x2 lanes and a scalar lane", () => {
-  assert.equal(simd.lanes, 3);
+Deno.test("the SIMD kernel runs six lanes: two i64x2 streams and two scalar streams", () => {
+  assert.equal(simd.lanes, 6);
 });
 
 Deno.test("hashBatch() matches every 64-byte vector in every lane position", () => {
@@ -84,11 +84,11 @@ Deno.test("SIMD scans equal the reference on seeded headers, across 2^31 and up 
   }
 });
 
-Deno.test("SIMD scans handle every lane tail (counts 0..10 at every lane offset)", () => {
+Deno.test("SIMD scans handle every lane tail (counts 0..13 at every lane offset)", () => {
   const header = randomBytes(prng(99), 64);
   const target = MAX_TARGET / 3n; // about one nonce in three
-  for (let start = 0; start < 6; start++) {
-    for (let count = 0; count <= 10; count++) {
+  for (let start = 0; start < 12; start++) {
+    for (let count = 0; count <= 13; count++) {
       const options: ScanOptions = { startNonce: 1000 + start, count, target };
       assert.deepEqual(
         simd.scan(header, options),
@@ -102,7 +102,7 @@ Deno.test("SIMD scans handle every lane tail (counts 0..10 at every lane offset)
 Deno.test("SIMD scans stop at maxResults on every lane with the scalar kernel's tried", () => {
   const header = randomBytes(prng(1234), 64);
   const target = MAX_TARGET / 4n;
-  for (let start = 0; start < 3; start++) {
+  for (let start = 0; start < 6; start++) {
     for (let maxResults = 1; maxResults <= 16; maxResults++) {
       const options: ScanOptions = {
         startNonce: 0xFFFFFF00 + start,

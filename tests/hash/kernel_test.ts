@@ -260,7 +260,7 @@ Deno.test("createBestKernel() picks wasm-simd here without falling back", () => 
   assert.equal(fellBack, false);
 });
 
-/** A kernel that loads but computes wrong hashes on one lane of three. */
+/** A kernel that loads but loses the finds of every third nonce (a broken lane). */
 function brokenSimd(): VblakeKernel {
   const inner = createWasmSimdKernel();
   return {
