@@ -10,6 +10,7 @@ import { DEVNET_SCHEMA } from "./_devnet_schema.ts";
 import { NODECORE_SCHEMA } from "./_nodecore_schema.ts";
 import { STORE_SCHEMA } from "./_store_schema.ts";
 import { STRATUM_SCHEMA } from "./_stratum_schema.ts";
+import { UCP_SCHEMA } from "./_ucp_schema.ts";
 
 /** Short descriptions of each section, used in the example file. */
 export const SECTION_DOCS: Record<string, string> = {
@@ -20,6 +21,8 @@ export const SECTION_DOCS: Record<string, string> = {
   store: "Where the pool keeps shares, blocks and worker state: SQLite (default) or PostgreSQL.",
   stratum:
     "The pool's Stratum ports (vbkpool server): difficulty, vardiff, extranonces, limits, bans.",
+  ucp:
+    "The pool's UCP ports for legacy GPU miners (NodeCore's CUDA/OpenCL miners); off by default.",
 };
 
 /** The configuration schema. */
@@ -42,6 +45,7 @@ export const SCHEMA: ConfigSchema = {
   nodecore: NODECORE_SCHEMA,
   store: STORE_SCHEMA,
   stratum: STRATUM_SCHEMA,
+  ucp: UCP_SCHEMA,
   mine: {
     pools: {
       kind: "string_list",

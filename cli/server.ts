@@ -20,6 +20,7 @@ import {
 } from "../server/stratum_port.ts";
 import { Upstream } from "../server/upstream.ts";
 import { openServerStore } from "./_server_store.ts";
+import { ucpOptions } from "./_ucp_schema.ts";
 
 /** The MINING_AUTH username used with the embedded devnet when `nodecore.address` is empty. */
 const DEVNET_POOL_ADDRESS = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
@@ -173,6 +174,7 @@ async function run(ctx: CommandContext): Promise<number> {
   const n = ctx.config.values.nodecore!;
   const log = logger("server");
   const options = poolOptions(s);
+  const ucp = ucpOptions(ctx.config.values.ucp!);
   let endpoints = n.endpoints as string[];
   let address = n.address as string;
   if (endpoints.length > 0 && address === "") {
@@ -234,12 +236,15 @@ async function run(ctx: CommandContext): Promise<number> {
       recorder: persisted.recorder,
       difficulties: persisted.difficulties,
       extranonce: persisted.extranonce,
+      ...(ucp === undefined ? {} : { ucp }),
     });
   } catch (err) {
     await devnet?.stop();
     await persisted.close();
     if (err instanceof Deno.errors.AddrInUse) {
-      throw new Error("Cannot listen for Stratum: an address in stratum.listen is in use");
+      throw new Error(
+        "Cannot listen for miners: an address in stratum.listen or ucp.listen is in use",
+      );
     }
     throw err;
   }
@@ -260,6 +265,13 @@ async function run(ctx: CommandContext): Promise<number> {
         vardiff: p.vardiff ? `on (${p.targetShareSeconds} s/share)` : "off",
       },
     );
+  }
+  for (const server of pool.ucpServers) {
+    log.info("UCP (legacy GPU miners) on {host}:{port}: share difficulty {difficulty}", {
+      host: server.port.hostname,
+      port: server.port.port,
+      difficulty: server.port.difficulty.toString(),
+    });
   }
   log.info(
     `NodeCore ${devnet === undefined ? "" : "(embedded devnet) "}{endpoints}; instance id {id}, ` +
@@ -287,7 +299,8 @@ export const serverCommand: Command = {
   summary: "run the pool: Stratum for miners, UCP to NodeCore (or an embedded devnet)",
   usage: ["server [--listen HOST:PORT]... [--nodecore HOST:PORT]..."],
   description: [
-    "Listens for Stratum miners (VeriBlock dialect) on [stratum] listen and gets work from the",
+    "Listens for Stratum miners (VeriBlock dialect) on [stratum] listen (and, when [ucp] listen",
+    "is set, for legacy UCP GPU miners such as NodeCore's CUDA miner) and gets work from the",
     "NodeCore endpoints in [nodecore] endpoints, with failover. With no endpoints it starts an",
     "embedded devnet (a private chain; blocks are worthless) and connects to it over UCP.",
     "Accepted shares, found blocks and worker difficulties are kept in [store] url (a SQLite",
@@ -301,6 +314,13 @@ export const serverCommand: Command = {
       kind: "list",
       valueName: "HOST:PORT",
       doc: "a Stratum port, repeatable (stratum.listen)",
+    },
+    {
+      flag: "ucp-listen",
+      key: "ucp.listen",
+      kind: "list",
+      valueName: "HOST:PORT",
+      doc: "a UCP port for legacy GPU miners, repeatable (ucp.listen)",
     },
     {
       flag: "nodecore",
@@ -317,6 +337,6 @@ export const serverCommand: Command = {
       doc: "the pool's VBK address for NodeCore (nodecore.address)",
     },
   ],
-  sections: ["stratum", "nodecore", "devnet", "store"],
+  sections: ["stratum", "ucp", "nodecore", "devnet", "store"],
   run,
 };

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { parseHostPort } from "../net/line_client.ts";
 import type { SharedSessionContext } from "./stratum_server.ts";
 
 /** A UCP port. */
@@ -24,6 +25,63 @@ export interface UcpPortOptions {
 
 /** The share difficulty of a UCP port unless configured: 2^32, a GPU miner's share. */
 export const DEFAULT_UCP_DIFFICULTY: bigint = 1n << 32n;
+
+const DIFF_RE = /^[1-9]\d{0,57}$/;
+const MAX_DIFFICULTY = (1n << 192n) - 1n;
+
+/**
+ * Parse a UCP port specification: `HOST:PORT` (port 0 picks a free one), optionally followed
+ * by `diff=N`, the port's share difficulty.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseUcpPortSpec } from "./_ucp_config.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseUcpPortSpec("0.0.0.0:8501", 1n << 32n), {
+ *   hostname: "0.0.0.0",
+ *   port: 8501,
+ *   difficulty: 4294967296n,
+ * });
+ * assert.equal(parseUcpPortSpec("127.0.0.1:8502 diff=16777216", 1n << 32n).difficulty, 1n << 24n);
+ * assert.throws(() => parseUcpPortSpec("127.0.0.1:8501 diff=0", 1n), SyntaxError);
+ * ```
+ *
+ * @param text The specification.
+ * @param difficulty The share difficulty when `diff=` is absent.
+ * @returns The port's settings.
+ * @throws {SyntaxError} When the text is malformed or the difficulty is out of range.
+ */
+export function parseUcpPortSpec(text: string, difficulty: bigint): UcpPortOptions {
+  if (typeof text !== "string") throw new SyntaxError("Cannot parse UCP port: not a string");
+  const fail = (why: string): never => {
+    throw new SyntaxError(`Cannot parse UCP port ${JSON.stringify(text)}: ${why}`);
+  };
+  const words = text.trim().split(/\s+/);
+  const first = words[0] ?? "";
+  let hostname: string;
+  let port: number;
+  const zero = /^(.+):0$/.exec(first);
+  if (zero) {
+    hostname = zero[1]!.replace(/^\[(.*)\]$/, "$1");
+    port = 0;
+  } else {
+    try {
+      ({ hostname, port } = parseHostPort(first));
+    } catch {
+      return fail("expected HOST:PORT first");
+    }
+  }
+  let diff = difficulty;
+  for (const word of words.slice(1)) {
+    if (!word.startsWith("diff=")) fail(`unknown word ${JSON.stringify(word)}`);
+    const value = word.slice(5);
+    if (!DIFF_RE.test(value)) fail("diff must be a positive integer");
+    diff = BigInt(value);
+  }
+  if (diff < 1n || diff > MAX_DIFFICULTY) fail("the difficulty must be in 1..2^192-1");
+  return { hostname, port, difficulty: diff };
+}
 
 /** Per-connection protocol limits of a UCP session. */
 export interface UcpLimits {

@@ -44,6 +44,7 @@ import { UcpMinerSession } from "./_ucp_session.ts";
 export {
   DEFAULT_UCP_DIFFICULTY,
   DEFAULT_UCP_LIMITS,
+  parseUcpPortSpec,
   type UcpLimits,
   type UcpPortOptions,
 } from "./_ucp_config.ts";
