@@ -93,6 +93,21 @@ export function createThreadKernel(
 /**
  * Start a mining worker thread; post it an `init` message, then `work` messages.
  *
+ * @example Usage
+ * ```ts
+ * import { type FromMiningWorker, spawnMiningWorker } from "./mining_worker.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const worker = spawnMiningWorker();
+ * const ready = new Promise<FromMiningWorker>((resolve) => {
+ *   worker.onmessage = (e: MessageEvent<FromMiningWorker>) => resolve(e.data);
+ * });
+ * const control = new SharedArrayBuffer(16); // generation + one hash counter
+ * worker.postMessage({ type: "init", index: 0, control, kernel: "ts", sliceMs: 3, maxResults: 8 });
+ * assert.deepEqual(await ready, { type: "ready", index: 0, kernel: "ts" });
+ * worker.terminate();
+ * ```
+ *
  * @returns The worker.
  */
 export function spawnMiningWorker(): Worker {
