@@ -81,6 +81,7 @@ export class UcpMinerSession implements UcpServerSessionHost {
   #accepted = 0;
   #rejected = 0;
   #closeAfter: string | undefined;
+  #closing: string | undefined;
 
   /**
    * Start a session on a new connection: sends CAPABILITIES and arms the login deadline.
@@ -146,6 +147,18 @@ export class UcpMinerSession implements UcpServerSessionHost {
   onLine(line: string): void {
     if (this.link.closed) return;
     const decoded = decodeUcp(line);
+    if (this.#closing !== undefined) {
+      // Closing: a submit still gets its answer (if the connection lasts that long).
+      if (decoded.ok && decoded.message.command === "MINING_SUBMIT") {
+        const m = decoded.message;
+        this.#send({
+          command: "MINING_SUBMIT_FAILURE",
+          requestId: m.requestId,
+          reason: this.#closing,
+        });
+      }
+      return;
+    }
     if (!this.#flood.take(this.#ctx.now())) {
       if (decoded.ok && decoded.message.command === "MINING_SUBMIT") {
         this.#refuse(decoded.message, "rate_limited");
@@ -180,12 +193,14 @@ export class UcpMinerSession implements UcpServerSessionHost {
   }
 
   /**
-   * Send queued messages, then close.
+   * Send queued messages (and the answer to the line being handled, if any), then close;
+   * lines that arrive meanwhile are ignored.
    *
    * @param reason Close reason.
    */
   closeAfterFlush(reason: string): void {
-    this.#paced.closeAfterFlush(reason);
+    this.#closing ??= reason;
+    queueMicrotask(() => this.#paced.closeAfterFlush(reason));
   }
 
   /**

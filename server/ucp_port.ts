@@ -183,14 +183,15 @@ export class UcpPort {
   }
 
   /**
-   * Close every connection from an IP.
+   * Close every connection from an IP (after the answers already due, e.g. to the submit that
+   * got the IP banned).
    *
    * @param ip The address.
    * @param reason Close reason.
    */
   closeIp(ip: string, reason: string): void {
     for (const session of this.sessions.values()) {
-      if (session.link.remoteIp === ip) session.link.close(reason);
+      if (session.link.remoteIp === ip) session.closeAfterFlush(reason);
     }
   }
 

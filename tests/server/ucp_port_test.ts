@@ -371,6 +371,7 @@ Deno.test("UCP port: a high invalid-share ratio bans the IP on every port", asyn
       });
     }
     assert.equal(await miner.closedByServer(), "closed by server");
+    assert.equal(miner.unanswered.length, 0); // the submit that got the IP banned too
     assert.ok(pool.bans.isBanned("127.0.0.1", Date.now()));
     const again = await CudaLikeMiner.connect(ucpPort);
     assert.equal(await again.closedByServer(), "closed by server");
@@ -404,6 +405,86 @@ Deno.test("UCP port: stop answers a submit whose record is still in flight", asy
     assert.equal(await miner.closedByServer(), "closed by server");
   } finally {
     release();
+    await miner.close();
+    await pool.stop();
+  }
+});
+
+Deno.test("UCP port: a miner that subscribes before the pool has work gets the first job when it comes", async () => {
+  const { pool, ucpPort } = ucpPool();
+  const miner = await CudaLikeMiner.connect(ucpPort);
+  try {
+    const setup = miner.setup(ADDRESS);
+    await new Promise((r) => setTimeout(r, 100));
+    const job = pool.addTemplate(freshTemplate(1))!;
+    await setup;
+    assert.equal(miner.work!.jobId, Number(job.id));
+  } finally {
+    await miner.close();
+    await pool.stop();
+  }
+});
+
+Deno.test("UCP port: unsubscribe stops jobs; subscribing again keeps the extranonce range", async () => {
+  const { pool, ucpPort } = ucpPool();
+  pool.addTemplate(freshTemplate(1));
+  const miner = await CudaLikeMiner.connect(ucpPort);
+  try {
+    await miner.setup(ADDRESS);
+    const start = miner.work!.extraNonce;
+    await miner.sendRaw(encodeUcp({ command: "MINING_UNSUBSCRIBE", requestId: 5 }));
+    await miner.next("MINING_UNSUBSCRIBE_SUCCESS");
+    const seen = miner.messages.length;
+    pool.addTemplate(freshTemplate(2));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(miner.messages.slice(seen).some((m) => m.command === "MINING_JOB"), false);
+    await miner.sendRaw(
+      encodeUcp({ command: "MINING_SUBSCRIBE", requestId: 6, updateFrequencyMs: 500 }),
+    );
+    await miner.next("MINING_SUBSCRIBE_SUCCESS", seen);
+    const job = await miner.next("MINING_JOB", seen);
+    assert.ok(job.command === "MINING_JOB");
+    assert.equal(job.extraNonceStart, start);
+  } finally {
+    await miner.close();
+    await pool.stop();
+  }
+});
+
+Deno.test("UCP port: an authorized miner that never subscribes is closed at the deadline", async () => {
+  const { pool, ucpPort, events } = ucpPool({ limits: { subscribeTimeoutMs: 50 } });
+  const miner = await CudaLikeMiner.connect(ucpPort);
+  try {
+    miner.startReading();
+    await miner.sendRaw(
+      encodeUcp({ command: "MINING_AUTH", requestId: 1, username: ADDRESS, password: "" }),
+    );
+    await miner.next("MINING_AUTH_SUCCESS");
+    assert.equal(await miner.closedByServer(5_000), "closed by server");
+    await miner.waitFor(() => events.some((e) => e.type === "connection_close"));
+    const closed = events.find((e) => e.type === "connection_close");
+    assert.ok(closed?.type === "connection_close" && closed.reason === "subscribe timeout");
+  } finally {
+    await miner.close();
+    await pool.stop();
+  }
+});
+
+Deno.test("UCP port: a flood is refused with answers, then closed", async () => {
+  const { pool, ucpPort } = ucpPool({ limits: { requestsPerSecond: 0.001, requestBurst: 4 } });
+  pool.addTemplate(freshTemplate(1));
+  const miner = await CudaLikeMiner.connect(ucpPort);
+  try {
+    await miner.setup(ADDRESS); // AUTH and SUBSCRIBE take two tokens
+    const nTime = Math.floor(Date.now() / 1000);
+    const sent = [];
+    for (let i = 0; i < 5; i++) {
+      sent.push(await miner.submit({ jobId: miner.work!.jobId, nTime, nonce: i }));
+    }
+    assert.equal(await miner.closedByServer(), "closed by server");
+    const answers = sent.slice(2).map((s) => s.reply);
+    assert.ok(answers.every((m) => m !== undefined && reason(m) === "Too many requests"));
+  } finally {
     await miner.close();
     await pool.stop();
   }
