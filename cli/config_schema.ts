@@ -8,6 +8,7 @@ import type { ConfigSchema } from "./config.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
 import { DEVNET_SCHEMA } from "./_devnet_schema.ts";
 import { NODECORE_SCHEMA } from "./_nodecore_schema.ts";
+import { DEVNET_WALLET_SCHEMA, PAYOUTS_SCHEMA, WALLET_SCHEMA } from "./_payouts_schema.ts";
 import { STORE_SCHEMA } from "./_store_schema.ts";
 import { STRATUM_SCHEMA } from "./_stratum_schema.ts";
 import { UCP_SCHEMA } from "./_ucp_schema.ts";
@@ -18,6 +19,9 @@ export const SECTION_DOCS: Record<string, string> = {
   mine: "The miner (vbkpool mine): pools, worker name, threads, timeouts.",
   devnet: "The embedded devnet (`vbkpool devnet`, and `server` when [nodecore] has no endpoints).",
   nodecore: "The pool's NodeCore connection (UCP). No endpoints = an embedded devnet.",
+  payouts:
+    "The payout service (vbkpool payouts, or in-process with enabled): confirmations, PPLNS, fees, payments.",
+  wallet: "NodeCore's HTTP JSON-RPC API, used by the payout service (the devnet serves it too).",
   store: "Where the pool keeps shares, blocks and worker state: SQLite (default) or PostgreSQL.",
   stratum:
     "The pool's Stratum ports (vbkpool server): difficulty, vardiff, extranonces, limits, bans.",
@@ -41,8 +45,10 @@ export const SCHEMA: ConfigSchema = {
       doc: "pretty (human-readable text) or json (one JSON object per line).",
     },
   },
-  devnet: DEVNET_SCHEMA,
+  devnet: { ...DEVNET_SCHEMA, ...DEVNET_WALLET_SCHEMA },
   nodecore: NODECORE_SCHEMA,
+  payouts: PAYOUTS_SCHEMA,
+  wallet: WALLET_SCHEMA,
   store: STORE_SCHEMA,
   stratum: STRATUM_SCHEMA,
   ucp: UCP_SCHEMA,

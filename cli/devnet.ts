@@ -10,6 +10,7 @@ import type { Command, CommandContext } from "./command.ts";
 import { logger } from "./log.ts";
 import { loadChainFile, startDevnet } from "../devnet/mod.ts";
 import { createBestKernel } from "../hash/mod.ts";
+import { devnetWalletOptions } from "./payouts.ts";
 import { parseListen } from "./_devnet_schema.ts";
 
 async function exportChain(
@@ -50,6 +51,8 @@ async function run(ctx: CommandContext): Promise<number> {
     throw new UsageError("--export-orphans only goes with --export FILE");
   }
   const { hostname, port } = parseListen(cfg.listen as string);
+  const apiListen = cfg.api_listen as string;
+  const api = apiListen === "" ? undefined : parseListen(apiListen);
   let devnet;
   try {
     devnet = await startDevnet({
@@ -63,10 +66,15 @@ async function run(ctx: CommandContext): Promise<number> {
       rivalShare: cfg.rival_share as number,
       rivalReorgShare: cfg.rival_reorg_share as number,
       ...(chainFile === "" ? {} : { chainFile }),
+      ...devnetWalletOptions(cfg, api),
     });
   } catch (err) {
     if (err instanceof Deno.errors.AddrInUse) {
-      throw new Error(`Cannot listen on ${hostname}:${port}: the address is in use`);
+      throw new Error(
+        `Cannot listen on ${hostname}:${port}${
+          api === undefined ? "" : ` or ${api.hostname}:${api.port}`
+        }: the address is in use`,
+      );
     }
     throw err;
   }
@@ -75,6 +83,13 @@ async function run(ctx: CommandContext): Promise<number> {
       "`vbkpool server` ([nodecore] endpoints) at it. Ctrl-C stops it.",
     { host: devnet.addr.hostname, port: devnet.addr.port },
   );
+  if (devnet.rpcAddr !== undefined) {
+    logger("devnet").info(
+      "DEVNET NodeCore HTTP API on http://{host}:{port}/api (getinfo, getblocks, getbalance, " +
+        "sendcoins, gettransactions …): point `vbkpool payouts` ([wallet] url) at it.",
+      { host: devnet.rpcAddr.hostname, port: devnet.rpcAddr.port },
+    );
+  }
   if (!ctx.stopSignal.aborted) {
     await new Promise<void>((resolve) =>
       ctx.stopSignal.addEventListener("abort", () => resolve(), { once: true })
@@ -99,6 +114,10 @@ export const devnetCommand: Command = {
     "Difficulty follows VeriBlock's LWMA with a devnet floor. --rival-share adds a simulated rival",
     "miner whose blocks can orphan pool blocks. --chain-file keeps the chain across restarts;",
     "--export writes that chain as header lines for `vbkpool hash --verify` and exits.",
+    "A wallet ledger follows the main chain: each block's coinbase pays its finder --block-reward",
+    "VBK, and NodeCore's HTTP JSON-RPC API (--api-listen) answers getinfo, getstateinfo, getblocks,",
+    "getbalance, sendcoins, gettransactions and getpendingtransactions, so `vbkpool payouts` runs",
+    "against the devnet exactly as against NodeCore.",
   ],
   options: [
     {
@@ -156,6 +175,20 @@ export const devnetCommand: Command = {
       kind: "number",
       valueName: "F",
       doc: "fraction of rival finds that are reorgs (0.2)",
+    },
+    {
+      flag: "api-listen",
+      key: "devnet.api_listen",
+      kind: "string",
+      valueName: "HOST:PORT",
+      doc: 'NodeCore HTTP API address (127.0.0.1:10600; "" = off)',
+    },
+    {
+      flag: "block-reward",
+      key: "devnet.block_reward",
+      kind: "string",
+      valueName: "VBK",
+      doc: "coinbase reward per block (50)",
     },
     {
       flag: "chain-file",

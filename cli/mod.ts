@@ -9,6 +9,7 @@ import { benchCommand } from "./bench.ts";
 import { devnetCommand } from "./devnet.ts";
 import { hashCommand } from "./hash.ts";
 import { mineCommand } from "./mine.ts";
+import { payoutsCommand } from "./payouts.ts";
 import { serverCommand } from "./server.ts";
 
 export { runCli } from "./run.ts";
@@ -21,4 +22,5 @@ export const COMMANDS: readonly Command[] = [
   mineCommand,
   benchCommand,
   devnetCommand,
+  payoutsCommand,
 ];

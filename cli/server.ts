@@ -20,6 +20,7 @@ import {
 } from "../server/stratum_port.ts";
 import { Upstream } from "../server/upstream.ts";
 import { openServerStore } from "./_server_store.ts";
+import { devnetWalletOptions, startInProcessPayouts } from "./payouts.ts";
 import { ucpOptions } from "./_ucp_schema.ts";
 
 /** The MINING_AUTH username used with the embedded devnet when `nodecore.address` is empty. */
@@ -104,7 +105,7 @@ export function poolOptions(s: Values): Omit<PoolOptions, "upstream"> {
   };
 }
 
-async function startEmbeddedDevnet(d: Values): Promise<Devnet> {
+async function startEmbeddedDevnet(d: Values, api = false): Promise<Devnet> {
   const chainFile = d.chain_file as string;
   const devnet = await startDevnet({
     hostname: "127.0.0.1",
@@ -117,6 +118,8 @@ async function startEmbeddedDevnet(d: Values): Promise<Devnet> {
     rivalShare: d.rival_share as number,
     rivalReorgShare: d.rival_reorg_share as number,
     ...(chainFile === "" ? {} : { chainFile }),
+    // With in-process payouts, the devnet's NodeCore HTTP API on a free loopback port.
+    ...devnetWalletOptions(d, api ? { hostname: "127.0.0.1", port: 0 } : undefined),
   });
   const log = logger("server");
   const rule = "*".repeat(78);
@@ -191,7 +194,10 @@ async function run(ctx: CommandContext): Promise<number> {
   });
   let devnet: Devnet | undefined;
   if (endpoints.length === 0) {
-    devnet = await startEmbeddedDevnet(ctx.config.values.devnet!).catch(async (err) => {
+    devnet = await startEmbeddedDevnet(
+      ctx.config.values.devnet!,
+      ctx.config.values.payouts!.enabled === true,
+    ).catch(async (err) => {
       await persisted.close();
       throw err;
     });
@@ -251,6 +257,11 @@ async function run(ctx: CommandContext): Promise<number> {
   ref.pool = pool;
   persisted.watch(pool.events);
   upstream.start();
+  const payouts = startInProcessPayouts(ctx.config.values, {
+    store: persisted.store,
+    poolAddress: address,
+    devnetApi: devnet?.rpcAddr,
+  });
   const stopStats = statsLogger(pool, Math.round((s.stats_interval_seconds as number) * 1000));
   for (const server of pool.servers) {
     const p = server.port;
@@ -285,6 +296,7 @@ async function run(ctx: CommandContext): Promise<number> {
   }
   log.info("stopping: no new connections, answering in-flight shares");
   stopStats();
+  await payouts?.stop();
   await pool.stop();
   await upstream.stop();
   await devnet?.stop();
@@ -305,6 +317,7 @@ export const serverCommand: Command = {
     "embedded devnet (a private chain; blocks are worthless) and connects to it over UCP.",
     "Accepted shares, found blocks and worker difficulties are kept in [store] url (a SQLite",
     "file by default, or PostgreSQL); a share is answered true only once it is committed.",
+    "[payouts] enabled = true also runs the payout service in-process (see vbkpool payouts).",
     "Ctrl-C (SIGINT) or SIGTERM stops it cleanly.",
   ],
   options: [
@@ -337,6 +350,6 @@ export const serverCommand: Command = {
       doc: "the pool's VBK address for NodeCore (nodecore.address)",
     },
   ],
-  sections: ["stratum", "ucp", "nodecore", "devnet", "store"],
+  sections: ["stratum", "ucp", "nodecore", "devnet", "store", "payouts", "wallet"],
   run,
 };

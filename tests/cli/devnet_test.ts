@@ -119,6 +119,8 @@ Deno.test("vbkpool devnet serves UCP until SIGINT and keeps its chain", async ()
       "devnet",
       "--listen",
       `127.0.0.1:${port}`,
+      "--api-listen",
+      "127.0.0.1:0",
       "--min-difficulty",
       "20000",
       "--mempool-interval",

@@ -1,0 +1,374 @@
+/**
+ * `vbkpool payouts`: the payout service on its own. Each pass confirms or orphans the pool's
+ * found blocks against NodeCore's main chain, credits confirmed blocks by PPLNS, and pays
+ * balances above their threshold from the pool address, under a global lock so that one payer
+ * runs per pool. Also: `--once` (one pass, for cron), `--status` (balances, payments, blocks)
+ * and `--threshold ADDRESS=VBK` (a miner's own payment threshold).
+ *
+ * @module
+ */
+import { UsageError } from "./args.ts";
+import type { Command, CommandContext } from "./command.ts";
+import { ConfigError } from "./config.ts";
+import { logger } from "./log.ts";
+import { isValidAddress } from "../hash/address.ts";
+import { bytesToHex } from "../hash/hex.ts";
+import {
+  formatVbk,
+  NodeCoreRpc,
+  parseVbk,
+  PAYER_STEPS,
+  type PayerStep,
+  type PayoutPass,
+  PayoutService,
+} from "../payouts/mod.ts";
+import type { DevnetOptions } from "../devnet/mod.ts";
+import { isPostgresLocation, openStore, type Store } from "../store/mod.ts";
+import { parseFees } from "./_payouts_schema.ts";
+
+type Values = Record<string, unknown>;
+
+/**
+ * Test-only crash injection: when set to a payer step (`after-intent`, `after-send`,
+ * `after-record`), the payout process kills itself with SIGKILL at that step.
+ */
+export const CRASH_ENV = "VBKPOOL_TEST_CRASH_AT";
+
+/** The pool address the payout service uses: `payouts.pool_address`, else `nodecore.address`. */
+export function payoutPoolAddress(payouts: Values, nodecore: Values | undefined): string {
+  const address = (payouts.pool_address as string) || (nodecore?.address as string ?? "");
+  if (address === "") {
+    throw new ConfigError(
+      "Invalid configuration: payouts.pool_address (or nodecore.address) must name the pool's " +
+        "VBK address, whose wallet pays the miners",
+      "payouts.pool_address",
+    );
+  }
+  return address;
+}
+
+/** Options for {@linkcode createPayoutService}. */
+export interface PayoutWiring {
+  /** The pool's address. */
+  poolAddress: string;
+  /** The store. */
+  store: Store;
+  /** NodeCore's HTTP API (or the devnet's). */
+  rpc: NodeCoreRpc;
+  /** Called at each payer step (crash injection in tests). */
+  onStep?: (step: PayerStep) => void;
+}
+
+/**
+ * A payout service configured from `[payouts]`.
+ *
+ * @param p The `[payouts]` values.
+ * @param wiring Store, NodeCore client, pool address.
+ * @returns The service (not started).
+ */
+export function createPayoutService(p: Values, wiring: PayoutWiring): PayoutService {
+  const fees = parseFees(p.fees as string[]);
+  const remainder = p.remainder_address as string;
+  const reward = p.block_reward as string;
+  const owner = `${Deno.hostname()}:${Deno.pid}:${
+    bytesToHex(crypto.getRandomValues(new Uint8Array(4)))
+  }`;
+  return new PayoutService(wiring.store, wiring.rpc, {
+    intervalMs: Math.round((p.interval_seconds as number) * 1000),
+    unlocker: {
+      poolAddress: wiring.poolAddress,
+      confirmations: p.confirmations as number,
+      window: p.pplns_window as number,
+      fees,
+      ...(remainder === "" ? {} : { remainderAddress: remainder }),
+      ...(reward === "" ? {} : { blockReward: parseVbk(reward) }),
+      requireSynced: p.require_synced as boolean,
+    },
+    payer: {
+      owner,
+      poolAddress: wiring.poolAddress,
+      minimumPayment: parseVbk(p.minimum_payment as string),
+      maxRecipients: p.max_recipients as number,
+      maxPaymentsPerRun: p.max_payments_per_pass as number,
+      paymentConfirmations: p.payment_confirmations as number,
+      lockTtlMs: Math.round((p.lock_ttl_seconds as number) * 1000),
+      reconcileGraceMs: Math.round((p.reconcile_grace_seconds as number) * 1000),
+      requireSynced: p.require_synced as boolean,
+      ...(wiring.onStep === undefined ? {} : { onStep: wiring.onStep }),
+    },
+  });
+}
+
+/**
+ * The NodeCore client configured from `[wallet]`.
+ *
+ * @param w The `[wallet]` values.
+ * @returns The client.
+ */
+export function walletClient(w: Values): NodeCoreRpc {
+  return new NodeCoreRpc({
+    url: w.url as string,
+    password: w.password as string,
+    timeoutMs: Math.round((w.timeout_seconds as number) * 1000),
+  });
+}
+
+/**
+ * The devnet's wallet options from `[devnet]`: block reward, fee, and its NodeCore HTTP API on
+ * `listen` (none when absent).
+ *
+ * @param d The `[devnet]` values.
+ * @param listen Where the HTTP API listens (port 0 = any free port).
+ * @returns Options for `startDevnet`.
+ */
+export function devnetWalletOptions(
+  d: Values,
+  listen?: { hostname: string; port: number },
+): Partial<DevnetOptions> {
+  return {
+    blockReward: parseVbk(d.block_reward as string),
+    feePerByte: BigInt(d.fee_per_byte as number),
+    ...(listen === undefined ? {} : {
+      rpcHostname: listen.hostname,
+      rpcPort: listen.port,
+      rpcPassword: d.api_password as string,
+    }),
+  };
+}
+
+/** What {@linkcode startInProcessPayouts} needs from the server. */
+export interface InProcessPayouts {
+  /** The server's store. */
+  store: Store;
+  /** The pool address the server mines for (with the embedded devnet: its address). */
+  poolAddress: string;
+  /** The embedded devnet's HTTP API, used instead of `[wallet]` when present. */
+  devnetApi?: { hostname: string; port: number } | undefined;
+}
+
+/**
+ * Start the payout service inside `vbkpool server` when `[payouts] enabled` is true.
+ *
+ * @param values The loaded configuration (`payouts`, `wallet`, `devnet`).
+ * @param wiring The server's store, pool address and embedded devnet API.
+ * @returns The running service, or undefined when disabled.
+ */
+export function startInProcessPayouts(
+  values: Record<string, Values>,
+  wiring: InProcessPayouts,
+): PayoutService | undefined {
+  const p = values.payouts;
+  if (p === undefined || p.enabled !== true) return undefined;
+  const poolAddress = (p.pool_address as string) || wiring.poolAddress;
+  const rpc = wiring.devnetApi === undefined ? walletClient(values.wallet!) : new NodeCoreRpc({
+    url: `http://${wiring.devnetApi.hostname}:${wiring.devnetApi.port}/api`,
+    password: values.devnet?.api_password as string ?? "",
+  });
+  const service = createPayoutService(p, { poolAddress, store: wiring.store, rpc });
+  logger("payouts").info(
+    "payouts in-process: pool {pool}, NodeCore API {url}, every {s} s",
+    { pool: poolAddress, url: rpc.url, s: p.interval_seconds },
+  );
+  service.start();
+  return service;
+}
+
+/** One line describing a pass. */
+export function describePass(pass: PayoutPass): string {
+  if (pass.error !== undefined) return `pass failed: ${pass.error}`;
+  if (pass.skipped !== undefined) return `pass skipped: ${pass.skipped}`;
+  const u = pass.unlock;
+  const p = pass.pay;
+  const parts = [
+    `${u?.confirmed.length ?? 0} block(s) credited`,
+    `${u?.orphaned.length ?? 0} orphaned`,
+    `${u?.waiting ?? 0} waiting`,
+    `${p?.sent.length ?? 0} payment(s) sent`,
+    `${p?.confirmed.length ?? 0} confirmed`,
+    `${p?.failed.length ?? 0} failed`,
+    `${p?.recovered.length ?? 0} recovered`,
+  ];
+  if (u?.skipped) parts.push(`unlocker: ${u.skipped}`);
+  if (p?.skipped) parts.push(`payer: ${p.skipped}`);
+  for (const x of p?.problems ?? []) parts.push(`payment ${x.payment.id}: ${x.problem}`);
+  return parts.join(", ");
+}
+
+async function openPayoutStore(s: Values): Promise<Store> {
+  return await openStore((s.url as string).trim(), {
+    batchDelayMs: s.batch_delay_ms as number,
+    batchMaxRows: s.batch_max_rows as number,
+    maxQueue: s.max_queue as number,
+    commitTimeoutMs: Math.round((s.commit_timeout_seconds as number) * 1000),
+    synchronous: s.sqlite_synchronous as "full" | "normal",
+    busyTimeoutMs: s.sqlite_busy_timeout_ms as number,
+    connectTimeoutS: s.postgres_connect_timeout_seconds as number,
+  });
+}
+
+async function printStatus(store: Store): Promise<void> {
+  const balances = await store.payouts.listBalances({ minimum: 1n, limit: 100 });
+  console.log(`balances (${balances.length}):`);
+  for (const b of balances) {
+    const own = b.threshold === undefined ? "" : ` (threshold ${formatVbk(b.threshold)})`;
+    console.log(`  ${b.address}  ${formatVbk(b.amount)} VBK${own}`);
+  }
+  const payments = await store.payouts.listPayments({ limit: 20 });
+  console.log(`payments (newest ${payments.length}):`);
+  for (const p of payments) {
+    console.log(
+      `  #${p.id} ${p.status} ${formatVbk(p.total)} VBK to ${p.items.length} miner(s)` +
+        `${p.txIds.length ? " tx " + p.txIds.join(",") : ""}` +
+        `${p.error ? " (" + p.error + ")" : ""}`,
+    );
+  }
+  const blocks = await store.listBlocks({ limit: 20 });
+  console.log(`blocks (newest ${blocks.length}):`);
+  for (const b of blocks) {
+    console.log(
+      `  ${b.height} ${bytesToHex(b.hash, { upper: true })} ${b.status}` +
+        ` ${b.confirmations} conf${
+          b.reward === undefined ? "" : " " + formatVbk(b.reward) + " VBK"
+        }`,
+    );
+  }
+}
+
+async function setThresholds(store: Store, items: string[]): Promise<void> {
+  for (const item of items) {
+    const m = /^([^=]+)=(.+)$/.exec(item.trim());
+    if (m === null || !isValidAddress(m[1]!)) {
+      throw new UsageError(`--threshold expects ADDRESS=VBK or ADDRESS=default, got ${item}`);
+    }
+    const address = m[1]!;
+    if (m[2] === "default") {
+      await store.payouts.setPaymentThreshold(address, undefined);
+      console.log(`${address}: the pool minimum applies`);
+      continue;
+    }
+    let amount: bigint;
+    try {
+      amount = parseVbk(m[2]!);
+    } catch (err) {
+      throw new UsageError(`--threshold ${item}: ${(err as Error).message}`);
+    }
+    if (amount <= 0n) throw new UsageError(`--threshold ${item}: the threshold must be > 0`);
+    await store.payouts.setPaymentThreshold(address, amount);
+    console.log(`${address}: paid from ${formatVbk(amount)} VBK`);
+  }
+}
+
+function crashHook(env: string | undefined): ((step: PayerStep) => void) | undefined {
+  if (env === undefined || env === "") return undefined;
+  if (!PAYER_STEPS.includes(env as PayerStep)) {
+    throw new UsageError(`${CRASH_ENV} must be one of ${PAYER_STEPS.join(", ")}, got ${env}`);
+  }
+  return (step) => {
+    if (step !== env) return;
+    console.error(`${CRASH_ENV}: killing the payout process at ${step}`);
+    Deno.kill(Deno.pid, "SIGKILL");
+  };
+}
+
+async function run(ctx: CommandContext): Promise<number> {
+  if (ctx.args.positionals.length > 0) throw new UsageError("payouts takes no arguments");
+  const log = logger("payouts");
+  const v = ctx.config.values;
+  const p = v.payouts!;
+  const once = ctx.args.options.once === true;
+  const status = ctx.args.options.status === true;
+  const thresholds = (ctx.args.options.threshold as string[] | undefined) ?? [];
+  const onStep = crashHook(Deno.env.get(CRASH_ENV));
+  const store = await openPayoutStore(v.store!);
+  const url = (v.store!.url as string).trim();
+  try {
+    if (thresholds.length > 0 || status) {
+      if (thresholds.length > 0) await setThresholds(store, thresholds);
+      if (status) await printStatus(store);
+      return 0;
+    }
+    const poolAddress = payoutPoolAddress(p, v.nodecore);
+    const rpc = walletClient(v.wallet!);
+    const service = createPayoutService(p, {
+      poolAddress,
+      store,
+      rpc,
+      ...(onStep === undefined ? {} : { onStep }),
+    });
+    log.info(
+      "payouts: pool {pool}, NodeCore API {url}, store {store}; credit after {n} confirmations, " +
+        "PPLNS window {x}, minimum payment {min} VBK",
+      {
+        pool: poolAddress,
+        url: rpc.url,
+        store: isPostgresLocation(url) ? "postgres" : url,
+        n: p.confirmations,
+        x: p.pplns_window,
+        min: p.minimum_payment,
+      },
+    );
+    if (once) {
+      const pass = await service.runOnce();
+      await service.stop();
+      console.log(describePass(pass));
+      return pass.error === undefined ? 0 : 1;
+    }
+    service.start();
+    if (!ctx.stopSignal.aborted) {
+      await new Promise<void>((resolve) =>
+        ctx.stopSignal.addEventListener("abort", () => resolve(), { once: true })
+      );
+    }
+    log.info("payouts: stopping after the pass in progress");
+    await service.stop();
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+/** The `payouts` command. */
+export const payoutsCommand: Command = {
+  name: "payouts",
+  summary: "confirm found blocks, credit miners by PPLNS and pay balances (crash-safe)",
+  usage: [
+    "payouts [--once]",
+    "payouts --status",
+    "payouts --threshold ADDRESS=VBK|default ...",
+  ],
+  description: [
+    "Each pass: every pending block the pool found is checked against NodeCore's main chain",
+    "(getblocks by height); with payouts.confirmations it is credited by PPLNS (score = share",
+    "difficulty / network difficulty, window payouts.pplns_window, fees first), and orphaned when",
+    "another block holds its height as deep. Then balances at or above their threshold are paid",
+    "from the pool address with sendcoins. A payment intent is written before sending and",
+    "reconciled with NodeCore after a crash, so nobody is paid twice. [wallet] points at NodeCore's",
+    "HTTP API (vbkpool devnet serves the same API). Runs until Ctrl-C, or one pass with --once.",
+  ],
+  options: [
+    { flag: "once", kind: "boolean", doc: "run one pass, print what it did and exit" },
+    { flag: "status", kind: "boolean", doc: "print balances, payments and blocks, and exit" },
+    {
+      flag: "threshold",
+      kind: "list",
+      valueName: "ADDRESS=VBK",
+      doc: "set a miner's own payment threshold (ADDRESS=default clears it), repeatable",
+    },
+    {
+      flag: "wallet",
+      key: "wallet.url",
+      kind: "string",
+      valueName: "URL",
+      doc: "NodeCore HTTP API (wallet.url)",
+    },
+    {
+      flag: "store",
+      key: "store.url",
+      kind: "string",
+      valueName: "URL",
+      doc: "the pool's store (store.url)",
+    },
+  ],
+  sections: ["payouts", "wallet", "store", "nodecore"],
+  run,
+};
