@@ -9,6 +9,7 @@ import type { UcpMessage } from "../../protocol/ucp_types.ts";
 import type { PoolEvent } from "../../server/events.ts";
 import type { PoolOptions } from "../../server/pool.ts";
 import type { AcceptedShare, MemoryShareRecorder } from "../../server/share_recorder.ts";
+import type { ConnectionLimits } from "../../server/stratum_server.ts";
 import type { UcpLimits } from "../../server/ucp_port.ts";
 import { CudaLikeMiner, CudaSetupError } from "../e2e/_ucp_cuda_miner.ts";
 import { ADDRESSES, BAD_ADDRESS, freshTemplate, hashHeader, startPool } from "./_pool.ts";
@@ -17,13 +18,16 @@ const ADDRESS = ADDRESSES[0]!;
 const SHARE_DIFFICULTY = 16n;
 
 function ucpPool(
-  options: { limits?: Partial<UcpLimits>; difficulty?: bigint } & Partial<PoolOptions> = {},
+  options:
+    & { limits?: Partial<UcpLimits>; difficulty?: bigint; ucpConnections?: ConnectionLimits }
+    & Partial<PoolOptions> = {},
 ) {
-  const { limits, difficulty, ...rest } = options;
+  const { limits, difficulty, ucpConnections, ...rest } = options;
   const started = startPool({
     ucp: {
       ports: [{ hostname: "127.0.0.1", port: 0, difficulty: difficulty ?? SHARE_DIFFICULTY }],
       limits: { writeGapMs: 20, ...limits },
+      ...(ucpConnections === undefined ? {} : { connections: ucpConnections }),
     },
     ...rest,
   });
@@ -485,6 +489,29 @@ Deno.test("UCP port: a flood is refused with answers, then closed", async () => 
     const answers = sent.slice(2).map((s) => s.reply);
     assert.ok(answers.every((m) => m !== undefined && reason(m) === "Too many requests"));
   } finally {
+    await miner.close();
+    await pool.stop();
+  }
+});
+
+Deno.test("UCP port: an idle miner is closed; the per-IP cap refuses extra connections", async () => {
+  const { pool, ucpPort, events } = ucpPool({
+    limits: { idleTimeoutMs: 50 },
+    ucpConnections: { maxConnectionsPerIp: 1, exemptLoopback: false },
+  });
+  pool.addTemplate(freshTemplate(1));
+  const miner = await CudaLikeMiner.connect(ucpPort);
+  const extra = await CudaLikeMiner.connect(ucpPort);
+  try {
+    await miner.setup(ADDRESS);
+    assert.equal(await extra.closedByServer(), "closed by server");
+    assert.equal(extra.lines.length, 0);
+    assert.equal(await miner.closedByServer(5_000), "closed by server");
+    await miner.waitFor(() => events.some((e) => e.type === "connection_close"));
+    const closed = events.find((e) => e.type === "connection_close");
+    assert.ok(closed?.type === "connection_close" && closed.reason === "idle timeout");
+  } finally {
+    await extra.close();
     await miner.close();
     await pool.stop();
   }
