@@ -18,6 +18,7 @@ const SOURCE_DIRS = [
   "payouts",
   "devnet",
   "miner",
+  "api",
 ];
 
 /** Which top-level folders each folder may import (besides itself). */
@@ -30,7 +31,8 @@ const ALLOWED: Record<string, string[]> = {
   payouts: ["net", "protocol", "hash", "store"],
   devnet: ["net", "protocol", "hash"],
   miner: ["net", "protocol", "hash"],
-  cli: ["server", "miner", "devnet", "payouts", "store", "net", "protocol", "hash"],
+  api: ["server", "store", "net", "protocol", "hash"],
+  cli: ["server", "miner", "devnet", "payouts", "store", "net", "protocol", "hash", "api"],
   bench: SOURCE_DIRS.concat(["tests"]),
   tests: SOURCE_DIRS.concat(["bench", "tests"]),
   _tools: SOURCE_DIRS,

@@ -1,0 +1,213 @@
+/**
+ * The pool's HTTP server (`Deno.serve`): the JSON API, the live dashboard, server-sent events
+ * and `/metrics`, over one port. It observes the pool (events, sessions, current job), the
+ * upstream status and the store; nothing in the pool knows it exists.
+ *
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import type { Pool } from "../server/pool.ts";
+import type { UpstreamStatus } from "../server/upstream.ts";
+import type { Store } from "../store/mod.ts";
+import { ApiHandler } from "./api_handler.ts";
+import { EventStream } from "./event_stream.ts";
+import { LiveStats } from "./live_stats.ts";
+import { PoolData } from "./pool_data.ts";
+import { PoolMetrics } from "./pool_metrics.ts";
+
+const log = getLogger(["vbkpool", "api"]);
+
+/** Options for {@linkcode ApiServer.start}. */
+export interface ApiServerOptions {
+  /** Address to bind. @default "127.0.0.1" */
+  hostname?: string;
+  /** Port to bind (0 = any free one). @default 8080 */
+  port?: number;
+  /** The running pool. */
+  pool: Pool;
+  /** The pool's store. */
+  store: Store;
+  /** The upstream's current status. */
+  upstream: () => UpstreamStatus;
+  /** Origins allowed by CORS (`"*"` = any); empty = no CORS headers. @default [] */
+  corsOrigins?: readonly string[];
+  /** Requests per second per IP (0 = unlimited). @default 20 */
+  rateLimitPerSecond?: number;
+  /** Request burst per IP. @default 60 */
+  rateLimitBurst?: number;
+  /** Take the client address from the last `X-Forwarded-For` entry (behind a reverse proxy). @default false */
+  trustProxy?: boolean;
+  /** Serve the dashboard at `/`. @default true */
+  dashboard?: boolean;
+  /** Serve `/metrics`. @default true */
+  metrics?: boolean;
+  /** Seconds the live hash rate is averaged over. @default 600 */
+  hashrateWindowSeconds?: number;
+  /** Interval of the `pool` server-sent event (ms). @default 5000 */
+  eventIntervalMs?: number;
+  /** Server-sent-event clients at once. @default 64 */
+  maxEventClients?: number;
+}
+
+/**
+ * A running API server.
+ *
+ * @example Usage
+ * ```ts
+ * import { ApiServer } from "./api_server.ts";
+ * import { DEFAULT_PORT_DIFFICULTY, Pool } from "../server/mod.ts";
+ * import { openStore } from "../store/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const store = await openStore(`${dir}/pool.sqlite`, { thread: false });
+ * const pool = Pool.start({
+ *   ports: [{ ...DEFAULT_PORT_DIFFICULTY, hostname: "127.0.0.1", port: 0 }],
+ *   upstream: { submitBlock: () => Promise.resolve({ accepted: false }) },
+ *   vardiffTickMs: 0,
+ * });
+ * const api = ApiServer.start({
+ *   port: 0, pool, store,
+ *   upstream: () => ({ state: "connecting", endpoint: "127.0.0.1:8501", since: 0, reconnects: 0 }),
+ * });
+ * const response = await fetch(`${api.url}/api/health`);
+ * assert.equal(response.status, 503);
+ * assert.deepEqual((await response.json()).reasons, [
+ *   "upstream NodeCore is connecting (127.0.0.1:8501)",
+ * ]);
+ * await api.close();
+ * await pool.stop();
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class ApiServer {
+  /** Live share statistics. */
+  readonly stats: LiveStats;
+  /** The data behind the endpoints. */
+  readonly data: PoolData;
+  /** The metrics, when served. */
+  readonly metrics: PoolMetrics | undefined;
+  #server: Deno.HttpServer<Deno.NetAddr>;
+  #events: EventStream;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #unsubscribe: () => void;
+  #closed: Promise<void> | undefined;
+
+  private constructor(options: ApiServerOptions) {
+    const pool = options.pool;
+    this.stats = new LiveStats(pool.events, {
+      windowSeconds: options.hashrateWindowSeconds ?? 600,
+    });
+    this.data = new PoolData({
+      pool,
+      store: options.store,
+      upstream: options.upstream,
+      stats: this.stats,
+    });
+    this.metrics = options.metrics === false ? undefined : new PoolMetrics({
+      pool,
+      store: options.store,
+      upstream: options.upstream,
+      stats: this.stats,
+    });
+    this.#events = new EventStream({ maxClients: options.maxEventClients ?? 64 });
+    const handler = new ApiHandler(this.data, {
+      corsOrigins: options.corsOrigins ?? [],
+      rateLimitPerSecond: options.rateLimitPerSecond ?? 20,
+      rateLimitBurst: options.rateLimitBurst ?? 60,
+      dashboard: options.dashboard ?? true,
+      ...(this.metrics === undefined ? {} : { metrics: this.metrics.registry }),
+      events: this.#events,
+    });
+    const trustProxy = options.trustProxy ?? false;
+    this.#unsubscribe = pool.events.subscribe((event) => {
+      if (event.type !== "block_result") return;
+      this.#events.send("block", {
+        hash: event.hash,
+        height: event.height,
+        accepted: event.accepted,
+        reason: event.reason ?? null,
+        time: event.at,
+      });
+    });
+    try {
+      this.#server = Deno.serve({
+        hostname: options.hostname ?? "127.0.0.1",
+        port: options.port ?? 8080,
+        onListen: () => {},
+        onError: (err) => {
+          log.warn("API request failed: {error}", { error: String(err) });
+          return new Response('{"error":"Cannot answer: internal error","status":500}', {
+            status: 500,
+            headers: { "content-type": "application/json; charset=utf-8" },
+          });
+        },
+      }, (request, info) => {
+        let ip = info.remoteAddr.hostname;
+        if (trustProxy) {
+          const forwarded = request.headers.get("x-forwarded-for");
+          const last = forwarded?.split(",").at(-1)?.trim();
+          if (last !== undefined && last !== "") ip = last.slice(0, 64);
+        }
+        return handler.handle(request, ip);
+      });
+    } catch (err) {
+      this.#teardown();
+      throw err;
+    }
+    const intervalMs = options.eventIntervalMs ?? 5000;
+    this.#timer = setInterval(() => this.#publish(), intervalMs);
+  }
+
+  /**
+   * Bind the port and start serving.
+   *
+   * @param options Address, sources and API settings.
+   * @returns The running server.
+   * @throws {Deno.errors.AddrInUse} When the address is taken.
+   */
+  static start(options: ApiServerOptions): ApiServer {
+    return new ApiServer(options);
+  }
+
+  /** The bound address. */
+  get addr(): Deno.NetAddr {
+    return this.#server.addr;
+  }
+
+  /** `http://host:port` of the bound address. */
+  get url(): string {
+    const { hostname, port } = this.addr;
+    return `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+  }
+
+  /** Server-sent-event clients connected now. */
+  get eventClients(): number {
+    return this.#events.clients;
+  }
+
+  /** Stop serving: end the event streams, finish requests in flight and close the port. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#teardown();
+      await this.#server.shutdown();
+    })();
+    return this.#closed;
+  }
+
+  #teardown(): void {
+    clearInterval(this.#timer);
+    this.#unsubscribe();
+    this.#events.close();
+    this.metrics?.close();
+    this.stats.close();
+  }
+
+  #publish(): void {
+    if (this.#events.clients === 0) return;
+    this.data.pool().then((view) => this.#events.send("pool", view), (err) => {
+      log.debug("cannot build the pool event: {error}", { error: String(err) });
+    });
+  }
+}

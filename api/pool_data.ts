@@ -1,0 +1,369 @@
+/**
+ * What the HTTP API shows, gathered from the pool's live parts (sessions, current job), the
+ * live share statistics, the upstream status and the store (blocks, per-minute rollups,
+ * balances and payments). Store-derived parts of the pool summary (the last block and the
+ * round's work) are cached briefly so many dashboards do not become many queries.
+ *
+ * @module
+ */
+import type { Pool } from "../server/pool.ts";
+import type { UpstreamStatus } from "../server/upstream.ts";
+import type { Block, BlockStatus, PaymentStatus, Store } from "../store/mod.ts";
+import type { LiveStats } from "./live_stats.ts";
+import {
+  type BlockView,
+  blockView,
+  type HashratePoint,
+  type HealthView,
+  type MinerView,
+  type PaymentView,
+  paymentView,
+  type PoolView,
+  upstreamView,
+  type WorkerView,
+} from "./views.ts";
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** Where the data comes from. */
+export interface PoolDataSources {
+  /** The running pool (sessions, current job). */
+  pool: Pool;
+  /** The store (blocks, rollups, balances, payments). */
+  store: Store;
+  /** The upstream's current status. */
+  upstream: () => UpstreamStatus;
+  /** Live share statistics fed by the pool's events. */
+  stats: LiveStats;
+}
+
+/** Options for {@linkcode PoolData}. */
+export interface PoolDataOptions {
+  /** How long the last block and round work are reused (ms). @default 2000 */
+  cacheMs?: number;
+  /** Clock (ms). @default Date.now */
+  now?: () => number;
+}
+
+/** Connection counts of the pool's Stratum ports. */
+export interface SessionCounts {
+  /** Open connections. */
+  connections: number;
+  /** Connections that subscribed. */
+  subscribed: number;
+  /** Connections with at least one authorized worker. */
+  authorized: number;
+  /** Distinct addresses authorized. */
+  miners: number;
+  /** Distinct workers authorized. */
+  workers: number;
+}
+
+/** A page of a listing. */
+export interface PageQuery {
+  /** Page number from 0. */
+  page: number;
+  /** Rows per page. */
+  pageSize: number;
+}
+
+interface Round {
+  lastBlock: Block | undefined;
+  work: bigint;
+}
+
+function addressOf(worker: string): string {
+  const dot = worker.indexOf(".");
+  return dot < 0 ? worker : worker.slice(0, dot);
+}
+
+function nameOf(worker: string): string {
+  const dot = worker.indexOf(".");
+  return dot < 0 ? "" : worker.slice(dot + 1);
+}
+
+/** The API's data, computed on demand. */
+export class PoolData {
+  #s: PoolDataSources;
+  #cacheMs: number;
+  #now: () => number;
+  #round: { at: number; value: Promise<Round> } | undefined;
+
+  /**
+   * @param sources Pool, store, upstream status and live stats.
+   * @param options Cache time and clock.
+   */
+  constructor(sources: PoolDataSources, options: PoolDataOptions = {}) {
+    this.#s = sources;
+    this.#cacheMs = options.cacheMs ?? 2000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Count connections and authorized miners on every Stratum port.
+   *
+   * @returns The counts.
+   */
+  sessions(): SessionCounts {
+    let connections = 0;
+    let subscribed = 0;
+    let authorized = 0;
+    const miners = new Set<string>();
+    const workers = new Set<string>();
+    for (const server of this.#s.pool.servers) {
+      for (const session of server.sessions.values()) {
+        connections++;
+        if (session.subscribed) subscribed++;
+        const names = session.workers;
+        if (names.length > 0) authorized++;
+        for (const worker of names) {
+          workers.add(worker);
+          miners.add(addressOf(worker));
+        }
+      }
+    }
+    return { connections, subscribed, authorized, miners: miners.size, workers: workers.size };
+  }
+
+  /**
+   * The pool summary.
+   *
+   * @returns The view.
+   */
+  async pool(): Promise<PoolView> {
+    const round = await this.#roundCached();
+    const live = this.#s.stats.pool();
+    const counts = this.sessions();
+    const job = this.#s.pool.jobs.current;
+    return {
+      time: this.#now(),
+      hashrate: live.hashrate,
+      hashrateWindowSeconds: live.seconds,
+      sharesPerSecond: live.sharesPerSecond,
+      sharesAccepted: live.accepted,
+      sharesRejected: live.rejected,
+      miners: counts.miners,
+      workers: counts.workers,
+      connections: counts.connections,
+      subscribed: counts.subscribed,
+      network: {
+        height: job === undefined ? null : job.template.height - 1,
+        difficulty: job === undefined ? null : job.networkDifficulty.toString(),
+      },
+      upstream: upstreamView(this.#s.upstream()),
+      lastBlock: round.lastBlock === undefined ? null : blockView(round.lastBlock),
+      roundWork: round.work.toString(),
+      roundEffort: job === undefined ? null : Number(round.work) / Number(job.networkDifficulty),
+    };
+  }
+
+  /**
+   * One miner: rates, workers, share counts, balance and recent payments.
+   *
+   * @param address A valid payout address (checked by the caller).
+   * @returns The view.
+   */
+  async miner(address: string): Promise<MinerView> {
+    const now = this.#now();
+    const store = this.#s.store;
+    const [day, hour, balance, payments] = await Promise.all([
+      store.workerTotals({ since: now - DAY_MS, address }),
+      store.workerTotals({ since: now - HOUR_MS, address }),
+      store.payouts.balance(address),
+      store.payouts.listPayments({ address, limit: 10 }),
+    ]);
+    const online = new Map<string, { connections: number; difficulty: bigint }>();
+    for (const server of this.#s.pool.servers) {
+      for (const session of server.sessions.values()) {
+        for (const worker of session.workers) {
+          if (addressOf(worker) !== address) continue;
+          const entry = online.get(worker);
+          if (entry === undefined) {
+            online.set(worker, { connections: 1, difficulty: session.difficulty });
+          } else {
+            entry.connections++;
+          }
+        }
+      }
+    }
+    const shares24h = new Map<string, number>();
+    const names = new Set<string>([...online.keys(), ...this.#s.stats.workers(address)]);
+    for (const row of day) {
+      const worker = row.worker === "" ? address : `${address}.${row.worker}`;
+      shares24h.set(worker, row.shares);
+      names.add(worker);
+    }
+    const workers: WorkerView[] = [...names].map((worker) => {
+      const live = this.#s.stats.worker(worker);
+      const on = online.get(worker);
+      return {
+        worker,
+        name: nameOf(worker),
+        online: on !== undefined,
+        connections: on?.connections ?? 0,
+        difficulty: on === undefined ? null : on.difficulty.toString(),
+        hashrate: live.hashrate,
+        sharesAccepted: live.accepted,
+        sharesRejected: live.rejected,
+        shares24h: shares24h.get(worker) ?? 0,
+        lastShareAt: live.lastShareAt ?? null,
+      };
+    }).sort((a, b) => Number(b.online) - Number(a.online) || (a.worker < b.worker ? -1 : 1));
+    const live = this.#s.stats.address(address);
+    const sum = (rows: typeof day) => ({
+      accepted: rows.reduce((n, r) => n + r.shares, 0),
+      difficulty: rows.reduce((n, r) => n + r.difficulty, 0n).toString(),
+    });
+    return {
+      address,
+      time: now,
+      online: online.size > 0,
+      hashrate: live.hashrate,
+      hashrateWindowSeconds: live.seconds,
+      sharesPerSecond: live.sharesPerSecond,
+      shares: {
+        window: { accepted: live.accepted, rejected: live.rejected, seconds: live.seconds },
+        lastHour: sum(hour),
+        last24Hours: sum(day),
+      },
+      workers,
+      balance: balance.toString(),
+      payments: payments.map((p) => paymentView(p, { address })),
+    };
+  }
+
+  /**
+   * Found blocks, newest first.
+   *
+   * @param query Page, page size and an optional status.
+   * @returns The page.
+   */
+  async blocks(
+    query: PageQuery & { status?: BlockStatus },
+  ): Promise<PageQuery & { hasMore: boolean; blocks: BlockView[] }> {
+    const end = (query.page + 1) * query.pageSize;
+    const rows = await this.#s.store.listBlocks({
+      limit: end + 1,
+      ...(query.status === undefined ? {} : { status: query.status }),
+    });
+    return {
+      page: query.page,
+      pageSize: query.pageSize,
+      hasMore: rows.length > end,
+      blocks: rows.slice(query.page * query.pageSize, end).map(blockView),
+    };
+  }
+
+  /**
+   * Payments, newest first.
+   *
+   * @param query Page, page size, and optional status and address.
+   * @returns The page.
+   */
+  async payments(
+    query: PageQuery & { status?: PaymentStatus; address?: string },
+  ): Promise<PageQuery & { hasMore: boolean; payments: PaymentView[] }> {
+    const end = (query.page + 1) * query.pageSize;
+    const rows = await this.#s.store.payouts.listPayments({
+      limit: end + 1,
+      ...(query.status === undefined ? {} : { status: query.status }),
+      ...(query.address === undefined ? {} : { address: query.address }),
+    });
+    const address = query.address === undefined ? {} : { address: query.address };
+    return {
+      page: query.page,
+      pageSize: query.pageSize,
+      hasMore: rows.length > end,
+      payments: rows.slice(query.page * query.pageSize, end).map((p) => paymentView(p, address)),
+    };
+  }
+
+  /**
+   * Hash rate per minute (every instance, from the store's rollups), one point per minute
+   * including minutes without shares, oldest first; the last point is the current minute so far.
+   *
+   * @param query Minutes back, and optionally an address (and a worker of it).
+   * @returns The points.
+   */
+  async hashrate(
+    query: { minutes: number; address?: string; worker?: string },
+  ): Promise<HashratePoint[]> {
+    const now = this.#now();
+    const current = now - (now % MINUTE_MS);
+    const since = current - (query.minutes - 1) * MINUTE_MS;
+    const rows = await this.#s.store.rollups({
+      since,
+      ...(query.address === undefined ? {} : { address: query.address }),
+      ...(query.worker === undefined ? {} : { worker: query.worker }),
+    });
+    const byMinute = new Map(rows.map((r) => [r.minute, r]));
+    const points: HashratePoint[] = [];
+    for (let minute = since; minute <= current; minute += MINUTE_MS) {
+      const row = byMinute.get(minute);
+      const seconds = minute === current ? Math.max(10, (now - minute) / 1000) : 60;
+      points.push({
+        time: minute,
+        hashrate: row === undefined ? 0 : Number(row.difficulty) / seconds,
+        shares: row?.shares ?? 0,
+      });
+    }
+    return points;
+  }
+
+  /**
+   * Whether the pool can take shares: the upstream is connected and the store's commit stage
+   * is healthy (as its last commit or probe found it).
+   *
+   * @returns The view (`status` decides 200 or 503).
+   */
+  health(): HealthView {
+    const upstream = upstreamView(this.#s.upstream());
+    const stats = this.#s.store.stats();
+    const reasons: string[] = [];
+    if (!upstream.connected) {
+      const where = upstream.endpoint === null ? "" : ` (${upstream.endpoint})`;
+      const why = upstream.lastError === null ? "" : `: ${upstream.lastError}`;
+      reasons.push(`upstream NodeCore is ${upstream.state}${where}${why}`);
+    }
+    if (!stats.healthy) {
+      reasons.push(`store (${stats.backend}) is not writable: ${stats.lastError ?? "failing"}`);
+    }
+    return {
+      status: reasons.length === 0 ? "ok" : "unavailable",
+      reasons,
+      upstream,
+      store: {
+        backend: stats.backend,
+        healthy: stats.healthy,
+        queueDepth: stats.queueDepth,
+        lastError: stats.lastError ?? null,
+      },
+    };
+  }
+
+  #roundCached(): Promise<Round> {
+    const now = this.#now();
+    if (this.#round !== undefined && now - this.#round.at < this.#cacheMs) return this.#round.value;
+    const value = this.#loadRound(now);
+    this.#round = { at: now, value };
+    value.catch(() => {
+      if (this.#round?.value === value) this.#round = undefined;
+    });
+    return value;
+  }
+
+  async #loadRound(now: number): Promise<Round> {
+    const [lastBlock] = await this.#s.store.listBlocks({ limit: 1 });
+    // Work since the block, from the minute after its minute (rollups are per minute).
+    const since = lastBlock === undefined
+      ? 0
+      : lastBlock.time - (lastBlock.time % MINUTE_MS) + MINUTE_MS;
+    let work = 0n;
+    if (since <= now) {
+      for (const row of await this.#s.store.rollups({ since })) work += row.difficulty;
+    }
+    return { lastBlock, work };
+  }
+}

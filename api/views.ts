@@ -1,0 +1,301 @@
+/**
+ * The JSON shapes of the HTTP API (documented in `docs/api.md`) and the converters from the
+ * store's records. Exact quantities (difficulties, work, atomic-unit amounts, ids) are decimal
+ * strings, since JSON numbers cannot hold them exactly; rates and ratios are numbers; times are
+ * milliseconds since the Unix epoch; hashes are lower-case hex.
+ *
+ * @module
+ */
+import { bytesToHex } from "../hash/hex.ts";
+import type { UpstreamStatus } from "../server/upstream.ts";
+import type { Block, BlockStatus, Payment, PaymentStatus } from "../store/mod.ts";
+
+/** The NodeCore connection. */
+export interface UpstreamView {
+  /** `idle`, `connecting`, `ready` (jobs flowing), `backoff` or `stopped`. */
+  state: UpstreamStatus["state"];
+  /** Whether jobs are flowing (`state` is `ready`). */
+  connected: boolean;
+  /** The NodeCore in use or being tried ("host:port"). */
+  endpoint: string | null;
+  /** When the state began (ms): the connection time while `ready`. */
+  since: number;
+  /** Connections lost or failed since start. */
+  reconnects: number;
+  /** The last failure. */
+  lastError: string | null;
+}
+
+/** The chain as the current job sees it. */
+export interface NetworkView {
+  /** Height of the chain tip (the job mines `height + 1`), null before the first job. */
+  height: number | null;
+  /** Network difficulty of the current job (decimal string). */
+  difficulty: string | null;
+}
+
+/** A found block. */
+export interface BlockView {
+  /** Block height. */
+  height: number;
+  /** Block hash (48 hex chars). */
+  hash: string;
+  /** Payout address of the miner who found it. */
+  finder: string;
+  /** Worker name of the finder ("" when none). */
+  worker: string;
+  /** `pending`, `confirmed` or `orphaned`. */
+  status: BlockStatus;
+  /** Confirmations last seen by the payout service. */
+  confirmations: number;
+  /** Σ share difficulty of its round ÷ its network difficulty (1 = expected work). */
+  effort: number;
+  /** Reward in atomic units (decimal string), once known. */
+  reward: string | null;
+  /** Network difficulty (decimal string). */
+  networkDifficulty: string;
+  /** When it was found (ms). */
+  time: number;
+}
+
+/** A payment. */
+export interface PaymentView {
+  /** Payment id (decimal string). */
+  id: string;
+  /** `pending`, `sent`, `confirmed` or `failed`. */
+  status: PaymentStatus;
+  /** Σ amounts (atomic units, decimal string). */
+  total: string;
+  /** Number of recipients. */
+  recipients: number;
+  /** This address's amount, when the payment was asked for one address. */
+  amount?: string;
+  /** Every recipient, in pool-wide listings. */
+  items?: { address: string; amount: string }[];
+  /** NodeCore transaction ids. */
+  txIds: string[];
+  /** Confirmations last seen. */
+  confirmations: number;
+  /** Why it failed, or the last problem seen. */
+  error: string | null;
+  /** When the intent was written (ms). */
+  createdAt: number;
+  /** Last change (ms). */
+  updatedAt: number;
+}
+
+/** `GET /api/pool`. */
+export interface PoolView {
+  /** When this was computed (ms). */
+  time: number;
+  /** Hashes per second: Σ accepted share difficulty over the window ÷ its seconds. */
+  hashrate: number;
+  /** Seconds the rates are averaged over. */
+  hashrateWindowSeconds: number;
+  /** Accepted shares per second over the window. */
+  sharesPerSecond: number;
+  /** Accepted shares in the window. */
+  sharesAccepted: number;
+  /** Rejected submits in the window. */
+  sharesRejected: number;
+  /** Distinct addresses authorized on open connections. */
+  miners: number;
+  /** Distinct workers authorized on open connections. */
+  workers: number;
+  /** Open Stratum connections. */
+  connections: number;
+  /** Connections that subscribed. */
+  subscribed: number;
+  /** The chain. */
+  network: NetworkView;
+  /** The NodeCore connection. */
+  upstream: UpstreamView;
+  /** The newest found block. */
+  lastBlock: BlockView | null;
+  /** Σ share difficulty since the last block (every instance; minute resolution). */
+  roundWork: string;
+  /** `roundWork` ÷ the network difficulty, null before the first job. */
+  roundEffort: number | null;
+}
+
+/** One worker of a miner. */
+export interface WorkerView {
+  /** Worker name as authorized ("address" or "address.name"). */
+  worker: string;
+  /** The part after the address ("" when none). */
+  name: string;
+  /** Whether it is authorized on an open connection. */
+  online: boolean;
+  /** Open connections it is authorized on. */
+  connections: number;
+  /** Current share difficulty (decimal string), null when offline. */
+  difficulty: string | null;
+  /** Hashes per second over the window. */
+  hashrate: number;
+  /** Accepted shares in the window. */
+  sharesAccepted: number;
+  /** Rejected submits in the window. */
+  sharesRejected: number;
+  /** Accepted shares in the last 24 hours (every instance). */
+  shares24h: number;
+  /** Time of the last accepted share (ms), if known. */
+  lastShareAt: number | null;
+}
+
+/** `GET /api/miners/{address}`. */
+export interface MinerView {
+  /** The address. */
+  address: string;
+  /** When this was computed (ms). */
+  time: number;
+  /** Whether any worker is online. */
+  online: boolean;
+  /** Hashes per second over the window (this instance). */
+  hashrate: number;
+  /** Seconds the rates are averaged over. */
+  hashrateWindowSeconds: number;
+  /** Accepted shares per second over the window. */
+  sharesPerSecond: number;
+  /** Share counts. */
+  shares: {
+    /** Over the window (this instance). */
+    window: { accepted: number; rejected: number; seconds: number };
+    /** The last hour (every instance). */
+    lastHour: { accepted: number; difficulty: string };
+    /** The last 24 hours (every instance). */
+    last24Hours: { accepted: number; difficulty: string };
+  };
+  /** Workers online, active in the window or with shares in the last 24 hours. */
+  workers: WorkerView[];
+  /** Owed atomic units (decimal string). */
+  balance: string;
+  /** The newest payments to this address. */
+  payments: PaymentView[];
+}
+
+/** One point of a hash-rate chart. */
+export interface HashratePoint {
+  /** Start of the minute (ms). */
+  time: number;
+  /** Hashes per second in that minute (the current minute: so far). */
+  hashrate: number;
+  /** Accepted shares in that minute. */
+  shares: number;
+}
+
+/** `GET /api/health`. */
+export interface HealthView {
+  /** `ok` (HTTP 200) or `unavailable` (HTTP 503). */
+  status: "ok" | "unavailable";
+  /** Why not ok (empty when ok). */
+  reasons: string[];
+  /** The NodeCore connection. */
+  upstream: UpstreamView;
+  /** The store's commit stage. */
+  store: { backend: string; healthy: boolean; queueDepth: number; lastError: string | null };
+}
+
+/**
+ * The API view of the upstream status.
+ *
+ * @example Usage
+ * ```ts
+ * import { upstreamView } from "./views.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const view = upstreamView({ state: "ready", endpoint: "127.0.0.1:8501", since: 5, reconnects: 1 });
+ * assert.equal(view.connected, true);
+ * assert.equal(view.lastError, null);
+ * ```
+ *
+ * @param status The upstream's status.
+ * @returns The view.
+ */
+export function upstreamView(status: UpstreamStatus): UpstreamView {
+  return {
+    state: status.state,
+    connected: status.state === "ready",
+    endpoint: status.endpoint ?? null,
+    since: status.since,
+    reconnects: status.reconnects,
+    lastError: status.lastError ?? null,
+  };
+}
+
+/**
+ * The API view of a stored block.
+ *
+ * @example Usage
+ * ```ts
+ * import { blockView } from "./views.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const view = blockView({
+ *   id: 1n, instance: 0, height: 10, hash: new Uint8Array(24).fill(0xab), address: "V1",
+ *   worker: "rig", networkDifficulty: 1000n, reward: undefined, status: "pending",
+ *   confirmations: 0, effort: 0.5, time: 7, updatedAt: 7,
+ * });
+ * assert.equal(view.hash, "ab".repeat(24));
+ * assert.equal(view.reward, null);
+ * ```
+ *
+ * @param block The stored block.
+ * @returns The view.
+ */
+export function blockView(block: Block): BlockView {
+  return {
+    height: block.height,
+    hash: bytesToHex(block.hash),
+    finder: block.address,
+    worker: block.worker,
+    status: block.status,
+    confirmations: block.confirmations,
+    effort: block.effort,
+    reward: block.reward === undefined ? null : block.reward.toString(),
+    networkDifficulty: block.networkDifficulty.toString(),
+    time: block.time,
+  };
+}
+
+/**
+ * The API view of a payment.
+ *
+ * @example Usage
+ * ```ts
+ * import { paymentView } from "./views.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const payment = {
+ *   id: 3n, status: "sent" as const, items: [{ address: "V1", amount: 5n }, { address: "V2", amount: 7n }],
+ *   total: 12n, txIds: ["AB"], startHeight: 1, confirmations: 0, error: undefined, owner: "x",
+ *   createdAt: 1, updatedAt: 2,
+ * };
+ * assert.equal(paymentView(payment, { address: "V2" }).amount, "7");
+ * assert.equal(paymentView(payment).items?.length, 2);
+ * ```
+ *
+ * @param payment The stored payment.
+ * @param options `address`: show that recipient's amount instead of every item.
+ * @returns The view.
+ */
+export function paymentView(payment: Payment, options: { address?: string } = {}): PaymentView {
+  const view: PaymentView = {
+    id: payment.id.toString(),
+    status: payment.status,
+    total: payment.total.toString(),
+    recipients: payment.items.length,
+    txIds: [...payment.txIds],
+    confirmations: payment.confirmations,
+    error: payment.error ?? null,
+    createdAt: payment.createdAt,
+    updatedAt: payment.updatedAt,
+  };
+  if (options.address !== undefined) {
+    let amount = 0n;
+    for (const item of payment.items) if (item.address === options.address) amount += item.amount;
+    view.amount = amount.toString();
+  } else {
+    view.items = payment.items.map((i) => ({ address: i.address, amount: i.amount.toString() }));
+  }
+  return view;
+}
