@@ -55,7 +55,7 @@ export const DASHBOARD_HTML = `<!doctype html>
         <div class="card"><h2>Hash rate</h2><p id="miner-hashrate" class="big">–</p></div>
         <div class="card"><h2>Workers online</h2><p id="miner-online" class="big">–</p></div>
         <div class="card"><h2>Shares (1 h / 24 h)</h2><p id="miner-shares" class="big">–</p></div>
-        <div class="card"><h2>Balance</h2><p id="miner-balance" class="big">–</p><p class="muted small">atomic units</p></div>
+        <div class="card"><h2>Balance</h2><p id="miner-balance" class="big">–</p><p class="muted small">owed, not yet paid</p></div>
       </div>
       <svg id="miner-chart" class="chart" viewBox="0 0 800 180" preserveAspectRatio="none" role="img" aria-label="Miner hash rate chart"></svg>
       <table id="miner-workers">

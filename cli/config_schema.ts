@@ -6,6 +6,7 @@
  */
 import type { ConfigSchema } from "./config.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
+import { API_SCHEMA } from "./_api_schema.ts";
 import { DEVNET_SCHEMA } from "./_devnet_schema.ts";
 import { NODECORE_SCHEMA } from "./_nodecore_schema.ts";
 import { DEVNET_WALLET_SCHEMA, PAYOUTS_SCHEMA, WALLET_SCHEMA } from "./_payouts_schema.ts";
@@ -15,6 +16,7 @@ import { UCP_SCHEMA } from "./_ucp_schema.ts";
 
 /** Short descriptions of each section, used in the example file. */
 export const SECTION_DOCS: Record<string, string> = {
+  api: "The pool's HTTP server (vbkpool server): JSON API, live dashboard, Prometheus metrics.",
   log: "Logging (always to stderr).",
   mine: "The miner (vbkpool mine): pools, worker name, threads, timeouts.",
   devnet: "The embedded devnet (`vbkpool devnet`, and `server` when [nodecore] has no endpoints).",
@@ -51,6 +53,7 @@ export const SCHEMA: ConfigSchema = {
   wallet: WALLET_SCHEMA,
   store: STORE_SCHEMA,
   stratum: STRATUM_SCHEMA,
+  api: API_SCHEMA,
   ucp: UCP_SCHEMA,
   mine: {
     pools: {

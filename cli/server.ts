@@ -21,6 +21,7 @@ import {
 import { Upstream } from "../server/upstream.ts";
 import { openServerStore } from "./_server_store.ts";
 import { devnetWalletOptions, startInProcessPayouts } from "./payouts.ts";
+import { startServerApi } from "./_server_api.ts";
 import { ucpOptions } from "./_ucp_schema.ts";
 
 /** The MINING_AUTH username used with the embedded devnet when `nodecore.address` is empty. */
@@ -256,6 +257,11 @@ async function run(ctx: CommandContext): Promise<number> {
   }
   ref.pool = pool;
   persisted.watch(pool.events);
+  const api = startServerApi(ctx.config.values.api!, {
+    pool,
+    store: persisted.store,
+    upstream: () => upstream.status,
+  });
   upstream.start();
   const payouts = startInProcessPayouts(ctx.config.values, {
     store: persisted.store,
@@ -297,6 +303,7 @@ async function run(ctx: CommandContext): Promise<number> {
   log.info("stopping: no new connections, answering in-flight shares");
   stopStats();
   await payouts?.stop();
+  await api?.close();
   await pool.stop();
   await upstream.stop();
   await devnet?.stop();
@@ -318,6 +325,7 @@ export const serverCommand: Command = {
     "Accepted shares, found blocks and worker difficulties are kept in [store] url (a SQLite",
     "file by default, or PostgreSQL); a share is answered true only once it is committed.",
     "[payouts] enabled = true also runs the payout service in-process (see vbkpool payouts).",
+    "[api] listen (default 127.0.0.1:8080) serves the JSON API, a live dashboard and /metrics.",
     "Ctrl-C (SIGINT) or SIGTERM stops it cleanly.",
   ],
   options: [
@@ -349,7 +357,14 @@ export const serverCommand: Command = {
       valueName: "VBK_ADDRESS",
       doc: "the pool's VBK address for NodeCore (nodecore.address)",
     },
+    {
+      flag: "api-listen",
+      key: "api.listen",
+      kind: "string",
+      valueName: "HOST:PORT",
+      doc: "the HTTP API, dashboard and metrics address (api.listen)",
+    },
   ],
-  sections: ["stratum", "ucp", "nodecore", "devnet", "store", "payouts", "wallet"],
+  sections: ["stratum", "ucp", "nodecore", "devnet", "store", "payouts", "wallet", "api"],
   run,
 };

@@ -1,0 +1,93 @@
+/**
+ * The `[api]` configuration section: the pool's HTTP server (JSON API, dashboard, server-sent
+ * events, Prometheus metrics), started by `vbkpool server` (see `config_schema.ts`,
+ * `cli/_server_api.ts` and `api/`).
+ *
+ * @module
+ */
+import type { SectionSpec } from "./config.ts";
+import { parseHostPort } from "../net/mod.ts";
+
+function checkListen(value: unknown): string | undefined {
+  try {
+    parseHostPort(String(value));
+    return undefined;
+  } catch {
+    return 'HOST:PORT, e.g. "127.0.0.1:8080" or "[::1]:8080"';
+  }
+}
+
+function checkOrigins(value: unknown): string | undefined {
+  for (const origin of value as string[]) {
+    if (origin === "*") continue;
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      return `"*" or origins like "https://pool.example.com" (no path), got ${
+        JSON.stringify(origin)
+      }`;
+    }
+  }
+  return undefined;
+}
+
+/** Keys of `[api]`. */
+export const API_SCHEMA: SectionSpec = {
+  enabled: {
+    kind: "boolean",
+    default: true,
+    doc: "Serve the HTTP API, dashboard and metrics (false: no HTTP port at all).",
+  },
+  listen: {
+    kind: "string",
+    default: "127.0.0.1:8080",
+    doc: "HTTP address (HOST:PORT). Use 0.0.0.0:8080 to serve other machines.",
+    check: checkListen,
+  },
+  dashboard: { kind: "boolean", default: true, doc: "Serve the live dashboard page at /." },
+  metrics: { kind: "boolean", default: true, doc: "Serve Prometheus metrics at /metrics." },
+  cors_origins: {
+    kind: "string_list",
+    default: [],
+    doc: 'Origins allowed to call the API from a browser (CORS); "*" allows any; empty = none.',
+    check: checkOrigins,
+  },
+  rate_limit_per_second: {
+    kind: "number",
+    default: 20,
+    min: 0,
+    max: 1000000,
+    doc: "Requests per second per client IP (token bucket; over it: 429); 0 = unlimited.",
+  },
+  rate_limit_burst: {
+    kind: "integer",
+    default: 60,
+    min: 1,
+    max: 1000000,
+    doc: "Request burst per client IP.",
+  },
+  trust_proxy: {
+    kind: "boolean",
+    default: false,
+    doc: "Behind a reverse proxy: rate-limit by the last X-Forwarded-For address.",
+  },
+  hashrate_window_seconds: {
+    kind: "number",
+    default: 600,
+    min: 10,
+    max: 86400,
+    doc: "Seconds the live hash rates (pool, miners, workers) are averaged over.",
+  },
+  event_interval_seconds: {
+    kind: "number",
+    default: 5,
+    min: 0.5,
+    max: 3600,
+    doc: "Seconds between live pool updates sent to dashboards (/api/events).",
+  },
+  max_event_clients: {
+    kind: "integer",
+    default: 64,
+    min: 1,
+    max: 100000,
+    doc: "Live-update (/api/events) clients served at once.",
+  },
+};

@@ -1,0 +1,72 @@
+/**
+ * The server's HTTP wiring: starts the API server (`api/`) from `[api]` on top of the running
+ * pool, its store and its upstream. `cli/server.ts` starts it after the pool and closes it
+ * before the pool stops.
+ *
+ * @module
+ */
+import { logger } from "./log.ts";
+import { ApiServer } from "../api/mod.ts";
+import { parseHostPort } from "../net/mod.ts";
+import type { Pool } from "../server/pool.ts";
+import type { UpstreamStatus } from "../server/upstream.ts";
+import type { Store } from "../store/mod.ts";
+
+type Values = Record<string, unknown>;
+
+/** What the API observes. */
+export interface ServerApiSources {
+  /** The running pool. */
+  pool: Pool;
+  /** The pool's store. */
+  store: Store;
+  /** The upstream's current status. */
+  upstream: () => UpstreamStatus;
+}
+
+/**
+ * Start the HTTP API described by an `[api]` section. The API only observes the pool, so a port
+ * that cannot be bound is logged as an error and the pool runs on without it (mining is not
+ * stopped for a dashboard; the missing health endpoint is itself a signal to monitoring).
+ *
+ * @param a The `[api]` values.
+ * @param sources Pool, store and upstream status.
+ * @returns The server, or undefined when `api.enabled` is false or `api.listen` cannot be bound.
+ */
+export function startServerApi(a: Values, sources: ServerApiSources): ApiServer | undefined {
+  if (a.enabled !== true) return undefined;
+  const log = logger("api");
+  const listen = a.listen as string;
+  const { hostname, port } = parseHostPort(listen);
+  let api: ApiServer;
+  try {
+    api = ApiServer.start({
+      hostname,
+      port,
+      ...sources,
+      corsOrigins: a.cors_origins as string[],
+      rateLimitPerSecond: a.rate_limit_per_second as number,
+      rateLimitBurst: a.rate_limit_burst as number,
+      trustProxy: a.trust_proxy as boolean,
+      dashboard: a.dashboard as boolean,
+      metrics: a.metrics as boolean,
+      hashrateWindowSeconds: a.hashrate_window_seconds as number,
+      eventIntervalMs: Math.round((a.event_interval_seconds as number) * 1000),
+      maxEventClients: a.max_event_clients as number,
+    });
+  } catch (err) {
+    const why = err instanceof Deno.errors.AddrInUse ? "the address is in use" : String(err);
+    log.error(
+      "Cannot listen for the HTTP API on {listen} (api.listen): {why}; the pool runs without " +
+        "its API, dashboard and metrics",
+      { listen, why },
+    );
+    return undefined;
+  }
+  log.info("HTTP API on {api}, dashboard {dashboard}, metrics {metrics}", {
+    api: `${api.url}/api`,
+    dashboard: a.dashboard ? `${api.url}/` : "off",
+    metrics: a.metrics ? `${api.url}/metrics` : "off",
+  });
+  return api;
+}

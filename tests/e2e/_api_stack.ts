@@ -1,0 +1,236 @@
+/**
+ * End-to-end helper for the HTTP API: an in-process devnet (a real vBlake chain over UCP), the
+ * real `vbkpool server` as a subprocess connected to it (SQLite store in a temporary folder,
+ * `[api]` on a free port), and a scripted Stratum miner that mines real shares and blocks with
+ * the WASM kernel.
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { decodeBits } from "../../hash/difficulty.ts";
+import { type Devnet, startDevnet } from "../../devnet/mod.ts";
+import { hex16, hex8, mine } from "../server/_pool.ts";
+import { subscribeAndAuthorize, TestClient } from "../server/_stratum_client.ts";
+import { POOL_ADDRESS } from "./_pool_stack.ts";
+
+const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+
+/** Share difficulty of the stack's Stratum port. */
+export const SHARE_DIFFICULTY = 64n;
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** The devnet, the server subprocess and its addresses. */
+export interface ApiStack {
+  devnet: Devnet;
+  /** `http://127.0.0.1:PORT`. */
+  api: string;
+  stratumPort: number;
+  /** The SQLite file of the server's store. */
+  storePath: string;
+  /** The server's log so far. */
+  log(): string;
+  /** GET a path (the server trusts X-Forwarded-For, so a test may pose as another client). */
+  get(path: string, init?: RequestInit): Promise<Response>;
+  /** GET a path and parse its JSON (expects `status`, default 200). */
+  json<T = Record<string, unknown>>(path: string, status?: number): Promise<T>;
+  /** Stop the server (SIGINT; expects exit 0), then the devnet. */
+  stop(): Promise<void>;
+}
+
+/** Start the devnet and `vbkpool server` with the API, and wait until the API is healthy. */
+export async function startApiStack(env: Record<string, string> = {}): Promise<ApiStack> {
+  const devnet = await startDevnet({ port: 0, mempoolIntervalMs: 0, minDifficulty: 20_000n });
+  const dir = await Deno.makeTempDir({ prefix: "vbkpool-api-e2e-" });
+  const stratumPort = freePort();
+  const apiPort = freePort();
+  const storePath = `${dir}/pool.sqlite`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      "server",
+      "--listen",
+      `127.0.0.1:${stratumPort} diff=${SHARE_DIFFICULTY} min=1 vardiff=off`,
+      "--nodecore",
+      `127.0.0.1:${devnet.addr.port}`,
+      "--address",
+      POOL_ADDRESS,
+    ],
+    cwd: dir,
+    env: {
+      NO_COLOR: "1",
+      VBKPOOL_STORE_URL: storePath,
+      VBKPOOL_NODECORE_BACKOFF_MIN_MS: "50",
+      VBKPOOL_NODECORE_BACKOFF_MAX_MS: "500",
+      VBKPOOL_API_LISTEN: `127.0.0.1:${apiPort}`,
+      VBKPOOL_API_EVENT_INTERVAL_SECONDS: "1",
+      VBKPOOL_API_TRUST_PROXY: "true",
+      ...env,
+    },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let log = "";
+  const reading = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (chunk) => void (log += chunk) }),
+  );
+  const api = `http://127.0.0.1:${apiPort}`;
+  const get = (path: string, init?: RequestInit) => fetch(`${api}${path}`, init);
+  let stopped = false;
+  const stack: ApiStack = {
+    devnet,
+    api,
+    stratumPort,
+    storePath,
+    log: () => log,
+    get,
+    async json<T>(path: string, status = 200): Promise<T> {
+      const response = await get(path);
+      const body = await response.json();
+      if (response.status !== status) {
+        throw new Error(`GET ${path}: ${response.status} ${JSON.stringify(body)}`);
+      }
+      return body as T;
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      try {
+        child.kill("SIGINT");
+      } catch {
+        // already exited
+      }
+      const status = await child.status;
+      await reading;
+      await devnet.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      if (status.code !== 0) throw new Error(`vbkpool server exited with ${status.code}:\n${log}`);
+    },
+  };
+  try {
+    const deadline = Date.now() + 60_000;
+    let exited = false;
+    child.status.then(() => exited = true, () => exited = true);
+    while (true) {
+      if (exited) throw new Error(`vbkpool server exited early:\n${log}`);
+      let ok = false;
+      try {
+        const r = await get("/api/health");
+        ok = r.status === 200;
+        await r.body?.cancel();
+      } catch {
+        // not listening yet
+      }
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`the API did not become healthy:\n${log}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (err) {
+    await stack.stop().catch(() => {});
+    throw err;
+  }
+  return stack;
+}
+
+/** A scripted miner on the stack's Stratum port. */
+export class ScriptedMiner {
+  readonly client: TestClient;
+  readonly worker: string;
+  readonly extranonce: bigint;
+  #nonce = 0;
+  #ntime = Math.floor(Date.now() / 1000);
+
+  private constructor(client: TestClient, worker: string, extranonce: bigint) {
+    this.client = client;
+    this.worker = worker;
+    this.extranonce = extranonce;
+  }
+
+  /** Connect, subscribe and authorize, and wait for the first job. */
+  static async connect(port: number, worker: string): Promise<ScriptedMiner> {
+    const client = await TestClient.connect(port);
+    const { extranonce } = await subscribeAndAuthorize(client, worker);
+    await client.notification("mining.notify");
+    return new ScriptedMiner(client, worker, extranonce);
+  }
+
+  #job(): unknown[] {
+    const notes = this.client.lines.filter((l) => l.json?.method === "mining.notify");
+    return notes.at(-1)!.json.params as unknown[];
+  }
+
+  async #submit(params: unknown[], nonce: number): Promise<unknown> {
+    const reply = await this.client.call("mining.submit", [
+      this.worker,
+      params[0],
+      hex16(this.extranonce),
+      hex8(this.#ntime),
+      hex8(nonce),
+    ]);
+    return reply.json.result ?? reply.json.error;
+  }
+
+  /** Mine and submit `n` shares on the newest job; returns the replies. */
+  async shares(n: number): Promise<unknown[]> {
+    const params = this.#job();
+    const nonces = mine(params, this.extranonce, {
+      ntime: this.#ntime,
+      difficulty: SHARE_DIFFICULTY,
+      startNonce: this.#nonce,
+      count: 1 << 16,
+    }).slice(0, n);
+    this.#nonce = (nonces.at(-1) ?? this.#nonce + (1 << 16)) + 1;
+    const out = [];
+    for (const nonce of nonces) out.push(await this.#submit(params, nonce));
+    return out;
+  }
+
+  /** Mine a share that meets the network target on the newest job, and submit it. */
+  async block(): Promise<unknown> {
+    const params = this.#job();
+    const network = decodeBits(parseInt(params[8] as string, 16));
+    const [nonce] = mine(params, this.extranonce, {
+      ntime: this.#ntime,
+      difficulty: network,
+      startNonce: this.#nonce,
+      count: 1 << 26,
+    });
+    if (nonce === undefined) throw new Error("no block-quality nonce found");
+    this.#nonce = nonce + 1;
+    return await this.#submit(params, nonce);
+  }
+
+  /** A submit for a job that does not exist (rejected: stale_job). */
+  async stale(): Promise<unknown> {
+    const params = this.#job();
+    return await this.#submit(["gone", ...params.slice(1)], 1);
+  }
+
+  /** Disconnect. */
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+/** Poll until `check` resolves truthy. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
