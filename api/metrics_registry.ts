@@ -5,6 +5,9 @@
  * registered with {@linkcode MetricsRegistry.onCollect} run before each render, so values
  * polled from elsewhere (connections, upstream state, store counters) are always fresh.
  *
+ * One file (~470 lines, half of them JSDoc) because the three metric kinds share one private
+ * base (label checks, samples, rendering) and exist only to be rendered by the registry.
+ *
  * @module
  */
 

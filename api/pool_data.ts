@@ -10,6 +10,7 @@ import type { Pool } from "../server/pool.ts";
 import type { UpstreamStatus } from "../server/upstream.ts";
 import type { Block, BlockStatus, PaymentStatus, Store } from "../store/mod.ts";
 import type { LiveStats } from "./live_stats.ts";
+import { addressOf, poolSessions } from "./_sessions.ts";
 import {
   type BlockView,
   blockView,
@@ -74,11 +75,6 @@ interface Round {
   work: bigint;
 }
 
-function addressOf(worker: string): string {
-  const dot = worker.indexOf(".");
-  return dot < 0 ? worker : worker.slice(0, dot);
-}
-
 function nameOf(worker: string): string {
   const dot = worker.indexOf(".");
   return dot < 0 ? "" : worker.slice(dot + 1);
@@ -102,7 +98,7 @@ export class PoolData {
   }
 
   /**
-   * Count connections and authorized miners on every Stratum port.
+   * Count connections and authorized miners on every Stratum and UCP port.
    *
    * @returns The counts.
    */
@@ -112,16 +108,13 @@ export class PoolData {
     let authorized = 0;
     const miners = new Set<string>();
     const workers = new Set<string>();
-    for (const server of this.#s.pool.servers) {
-      for (const session of server.sessions.values()) {
-        connections++;
-        if (session.subscribed) subscribed++;
-        const names = session.workers;
-        if (names.length > 0) authorized++;
-        for (const worker of names) {
-          workers.add(worker);
-          miners.add(addressOf(worker));
-        }
+    for (const session of poolSessions(this.#s.pool)) {
+      connections++;
+      if (session.subscribed) subscribed++;
+      if (session.workers.length > 0) authorized++;
+      for (const worker of session.workers) {
+        workers.add(worker);
+        miners.add(addressOf(worker));
       }
     }
     return { connections, subscribed, authorized, miners: miners.size, workers: workers.size };
@@ -175,16 +168,14 @@ export class PoolData {
       store.payouts.listPayments({ address, limit: 10 }),
     ]);
     const online = new Map<string, { connections: number; difficulty: bigint }>();
-    for (const server of this.#s.pool.servers) {
-      for (const session of server.sessions.values()) {
-        for (const worker of session.workers) {
-          if (addressOf(worker) !== address) continue;
-          const entry = online.get(worker);
-          if (entry === undefined) {
-            online.set(worker, { connections: 1, difficulty: session.difficulty });
-          } else {
-            entry.connections++;
-          }
+    for (const session of poolSessions(this.#s.pool)) {
+      for (const worker of session.workers) {
+        if (addressOf(worker) !== address) continue;
+        const entry = online.get(worker);
+        if (entry === undefined) {
+          online.set(worker, { connections: 1, difficulty: session.difficulty });
+        } else {
+          entry.connections++;
         }
       }
     }

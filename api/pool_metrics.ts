@@ -17,6 +17,7 @@ import type { UpstreamStatus } from "../server/upstream.ts";
 import type { Store } from "../store/mod.ts";
 import type { LiveStats } from "./live_stats.ts";
 import { MetricsRegistry } from "./metrics_registry.ts";
+import { addressOf, poolPorts, poolSessions } from "./_sessions.ts";
 
 /** Options for {@linkcode PoolMetrics}. */
 export interface PoolMetricsOptions {
@@ -104,14 +105,14 @@ export class PoolMetrics {
 
     // Connections and miners (levels, read at render).
     const connections = r.gauge("vbkpool_connections", {
-      help: "Open Stratum connections, by port.",
-      labelNames: ["port"],
+      help: "Open miner connections, by port and protocol (stratum, or ucp for legacy GPU miners).",
+      labelNames: ["port", "protocol"],
     });
     const subscribed = r.gauge("vbkpool_miners_subscribed", {
-      help: "Stratum connections that subscribed.",
+      help: "Miner connections that subscribed.",
     });
     const authorized = r.gauge("vbkpool_miners_authorized", {
-      help: "Stratum connections with at least one authorized worker.",
+      help: "Miner connections with at least one authorized worker.",
     });
     const workers = r.gauge("vbkpool_workers_online", {
       help: "Distinct workers authorized on open connections.",
@@ -123,10 +124,10 @@ export class PoolMetrics {
       help: "Share records and block submissions not yet settled.",
     });
     const opened = r.counter("vbkpool_connections_opened_total", {
-      help: "Stratum connections accepted.",
+      help: "Miner connections accepted.",
     });
     const closed = r.counter("vbkpool_connections_closed_total", {
-      help: "Stratum connections closed.",
+      help: "Miner connections closed.",
     });
     const auths = r.counter("vbkpool_authorizations_total", {
       help: "Successful mining.authorize requests.",
@@ -229,16 +230,15 @@ export class PoolMetrics {
       let auth = 0;
       const names = new Set<string>();
       const owners = new Set<string>();
-      for (const server of pool.servers) {
-        connections.set({ port: String(server.port.port) }, server.sessions.size);
-        for (const session of server.sessions.values()) {
-          if (session.subscribed) sub++;
-          const list = session.workers;
-          if (list.length > 0) auth++;
-          for (const w of list) {
-            names.add(w);
-            owners.add(w.includes(".") ? w.slice(0, w.indexOf(".")) : w);
-          }
+      for (const p of poolPorts(pool)) {
+        connections.set({ port: String(p.port), protocol: p.protocol }, p.open);
+      }
+      for (const session of poolSessions(pool)) {
+        if (session.subscribed) sub++;
+        if (session.workers.length > 0) auth++;
+        for (const w of session.workers) {
+          names.add(w);
+          owners.add(addressOf(w));
         }
       }
       subscribed.set({}, sub);

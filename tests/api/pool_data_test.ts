@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { hexToBytes } from "../../hash/hex.ts";
 import { ADDRESS, connectMiner, OTHER_ADDRESS, startFixture } from "./_fixture.ts";
-import { ADDRESSES } from "../server/_pool.ts";
+import { ADDRESSES, freshTemplate, startPool } from "../server/_pool.ts";
+import { CudaLikeMiner } from "../e2e/_ucp_cuda_miner.ts";
+import { LiveStats } from "../../api/live_stats.ts";
+import { PoolData } from "../../api/pool_data.ts";
+import { PoolMetrics } from "../../api/pool_metrics.ts";
+import { openStore } from "../../store/mod.ts";
+import { parsePrometheus, sampleValue } from "./_prometheus.ts";
 
 Deno.test("PoolData.pool() counts miners and shares, and shows the network and upstream", async () => {
   const f = await startFixture();
@@ -242,5 +248,48 @@ Deno.test("PoolData.payments() and miner balances come from the payout store", a
     assert.equal(miner.payments[0]!.amount, "500");
   } finally {
     await f.close();
+  }
+});
+
+Deno.test("PoolData and PoolMetrics count legacy UCP miners too", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "vbkpool-api-ucp-" });
+  const store = await openStore(`${dir}/pool.sqlite`, { thread: false });
+  const { pool } = startPool({
+    ucp: {
+      ports: [{ hostname: "127.0.0.1", port: 0, difficulty: 4096n }],
+      limits: { writeGapMs: 0 },
+    },
+  });
+  pool.addTemplate(freshTemplate(1));
+  const stats = new LiveStats(pool.events);
+  const metrics = new PoolMetrics({ pool });
+  const upstream = () => ({ state: "ready" as const, endpoint: "n:1", since: 0, reconnects: 0 });
+  const data = new PoolData({ pool, store, upstream, stats });
+  const miner = await CudaLikeMiner.connect(pool.ucpServers[0]!.addr.port);
+  try {
+    await miner.setup(`${ADDRESS}.gpu`);
+    assert.deepEqual(data.sessions(), {
+      connections: 1,
+      subscribed: 1,
+      authorized: 1,
+      miners: 1,
+      workers: 1,
+    });
+    const view = await data.miner(ADDRESS);
+    assert.deepEqual(
+      view.workers.map((w) => [w.worker, w.online, w.difficulty]),
+      [[`${ADDRESS}.gpu`, true, "4096"]],
+    );
+    const port = String(pool.ucpServers[0]!.addr.port);
+    const families = parsePrometheus(metrics.render());
+    assert.equal(sampleValue(families, "vbkpool_connections", { port, protocol: "ucp" }), 1);
+    assert.equal(sampleValue(families, "vbkpool_miners_authorized"), 1);
+  } finally {
+    await miner.close();
+    metrics.close();
+    stats.close();
+    await pool.stop();
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -36,7 +36,7 @@ Deno.test("PoolMetrics counts shares, jobs, blocks and connections from the pool
     const families = parsePrometheus(metrics.render());
     const v = (name: string, labels: Record<string, string> = {}) =>
       sampleValue(families, name, labels);
-    assert.equal(v("vbkpool_connections", { port: String(f.port) }), 2);
+    assert.equal(v("vbkpool_connections", { port: String(f.port), protocol: "stratum" }), 2);
     assert.equal(v("vbkpool_miners_subscribed"), 2);
     assert.equal(v("vbkpool_miners_authorized"), 2);
     assert.equal(v("vbkpool_workers_online"), 2);

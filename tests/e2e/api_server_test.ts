@@ -215,7 +215,10 @@ Deno.test("vbkpool server's HTTP API against a live pool on the devnet", async (
       assert.equal(v("vbkpool_share_difficulty_total"), 8 * Number(SHARE_DIFFICULTY) + 64);
       assert.equal(v("vbkpool_blocks_found_total"), 1);
       assert.equal(v("vbkpool_block_submissions_total", { result: "accepted" }), 1);
-      assert.equal(v("vbkpool_connections", { port: String(stack.stratumPort) }), 2);
+      assert.equal(
+        v("vbkpool_connections", { port: String(stack.stratumPort), protocol: "stratum" }),
+        2,
+      );
       assert.equal(v("vbkpool_miners_authorized"), 2);
       assert.equal(v("vbkpool_upstream_up"), 1);
       assert.equal(v("vbkpool_store_up"), 1);
