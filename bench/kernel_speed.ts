@@ -185,8 +185,17 @@ function machine(): Record<string, unknown> {
 const fmt = (x: number | undefined, digits = 2): string =>
   x === undefined || !Number.isFinite(x) ? "-" : x.toFixed(digits);
 
+function loadAverage(): number[] | undefined {
+  try {
+    return Deno.loadavg().map((x) => Math.round(x * 100) / 100);
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(args: string[]): Promise<number> {
   const options = parseArgs(args);
+  const loadBefore = loadAverage();
   const ms = options.seconds * 1000;
   const notes: string[] = [];
   const kernels: KernelName[] = [];
@@ -323,12 +332,19 @@ async function main(args: string[]): Promise<number> {
       `\nScaling (median of ${options.runs} runs × ${options.seconds} s, wall clock, all threads)`,
     );
     console.log(render(scaleHeader, scaleTable));
+    const loadAfter = loadAverage();
+    console.log(
+      `\nload average (1, 5, 15 min): before ${loadBefore?.join(", ")}, after ${
+        loadAfter?.join(", ")
+      }`,
+    );
     for (const note of notes) console.log(`note: ${note}`);
 
     const report = {
       date: new Date().toISOString(),
       command: `deno run -A bench/kernel_speed.ts ${args.join(" ")}`.trim(),
       machine: machine(),
+      loadAverage: { before: loadBefore, after: loadAfter },
       settings: { ...options, json: undefined },
       compiler: compiler ? { ...compiler, builds: binaries.map((b) => b.command) } : undefined,
       perThread: Object.fromEntries(
