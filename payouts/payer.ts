@@ -7,6 +7,9 @@
  * 2. renew the lock again and call `sendcoins` (one transaction, many outputs);
  * 3. record the transaction id (`sent`); later passes follow its confirmations (`confirmed`).
  *
+ * Transaction fees are paid by the pool wallet on top of the amounts (`takeFeeFromOutputs` is
+ * false): a pool fee credited to the pool address itself is never sent and covers them.
+ *
  * A definite refusal by NodeCore fails the intent and returns every amount to its balance. Any
  * other failure (timeout, lost connection, crash) leaves the intent `pending`: before anything
  * new is paid, each `pending` intent older than the grace period is reconciled against the node,
@@ -293,10 +296,13 @@ export class Payer {
   }
 
   async #payDue(tip: number, report: PayReport): Promise<void> {
-    const due = await this.#store.payouts.listPayable(
+    // The pool address's own balance (a fee credited to it) is never sent: it stays in the
+    // wallet and pays the transaction fees.
+    const due = (await this.#store.payouts.listPayable(
       this.#o.minimumPayment,
-      this.#o.maxRecipients * this.#o.maxPaymentsPerRun,
-    );
+      this.#o.maxRecipients * this.#o.maxPaymentsPerRun + 1,
+    )).filter((item) => item.address !== this.#o.poolAddress)
+      .slice(0, this.#o.maxRecipients * this.#o.maxPaymentsPerRun);
     if (due.length === 0) return;
     const [wallet] = await this.#rpc.getBalance([this.#o.poolAddress]);
     let available = wallet?.unlockedAmount ?? 0n;

@@ -207,3 +207,14 @@ Deno.test("Payer waits while another payer holds the lock", async () => {
     assert.deepEqual(s.devnet.ledger.pending(), []);
   });
 });
+
+Deno.test("Payer never sends the pool address its own balance: it pays the transaction fees", async () => {
+  await withStack(async (s) => {
+    await s.minePool(1);
+    await credit(s.store, { [A]: 49n * VBK, [POOL]: VBK });
+    const report = await payer(s).run();
+    assert.deepEqual(report.sent.map((p) => p.items), [[{ address: A, amount: 49n * VBK }]]);
+    assert.equal(await s.store.payouts.balance(POOL), VBK);
+    assert.equal(s.devnet.ledger.pending()[0]!.fee, fee(1));
+  });
+});

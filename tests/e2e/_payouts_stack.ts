@@ -1,0 +1,180 @@
+/**
+ * End-to-end stack for the payout service: the devnet (real vBlake chain over UCP, its wallet
+ * ledger and NodeCore HTTP API on loopback), the pool wired to a SQLite store exactly as
+ * `vbkpool server` wires it (`openServerStore`), real `vbkpool mine` and `vbkpool payouts`
+ * subprocesses.
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { openServerStore, type ServerStore } from "../../cli/_server_store.ts";
+import { STORE_SCHEMA } from "../../cli/_store_schema.ts";
+import { type Devnet, type DevnetOptions, startDevnet } from "../../devnet/mod.ts";
+import { DEFAULT_PORT_DIFFICULTY, Pool } from "../../server/mod.ts";
+import { Upstream } from "../../server/upstream.ts";
+
+/** The pool's address (MINING_AUTH; the devnet's coinbases pay it; payments come from it). */
+export const POOL = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
+/** `main.ts`. */
+export const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+
+/** A devnet plus a store-backed pool. */
+export interface PayoutPoolStack {
+  devnet: Devnet;
+  persisted: ServerStore;
+  pool: Pool;
+  upstream: Upstream;
+  /** `stratum+tcp://127.0.0.1:PORT`. */
+  url: string;
+  /** The store file. */
+  storePath: string;
+  /** The devnet's NodeCore HTTP API. */
+  walletUrl: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start the devnet and a pool whose shares and blocks go to a SQLite store.
+ *
+ * @param devnetOptions Devnet settings (API on a free port).
+ * @param difficulty Fixed share difficulty.
+ * @returns The stack.
+ */
+export async function startPayoutPool(
+  devnetOptions: DevnetOptions,
+  difficulty: bigint,
+): Promise<PayoutPoolStack> {
+  const dir = await Deno.makeTempDir({ prefix: "vbkpool-e2e-payouts-" });
+  const storePath = `${dir}/pool.sqlite`;
+  const devnet = await startDevnet({ port: 0, rpcPort: 0, mempoolIntervalMs: 0, ...devnetOptions });
+  const values: Record<string, unknown> = Object.fromEntries(
+    Object.entries(STORE_SCHEMA).map(([k, spec]) => [k, spec.default]),
+  );
+  values.url = storePath;
+  values.prune_interval_minutes = 0;
+  const persisted = await openServerStore(values, { instance: 0, rangeSize: 1024n });
+  const ref: { pool?: Pool } = {};
+  const upstream = new Upstream({
+    endpoints: [`127.0.0.1:${devnet.addr.port}`],
+    address: POOL,
+    backoffMinMs: 50,
+    backoffMaxMs: 500,
+    onTemplate: (t) => ref.pool?.addTemplate(t),
+    onReset: () => ref.pool?.reset(),
+  });
+  const pool = Pool.start({
+    ports: [{
+      ...DEFAULT_PORT_DIFFICULTY,
+      hostname: "127.0.0.1",
+      port: 0,
+      difficulty,
+      minDifficulty: 1n,
+      vardiff: false,
+    }],
+    upstream,
+    recorder: persisted.recorder,
+    difficulties: persisted.difficulties,
+    extranonce: persisted.extranonce,
+    vardiffTickMs: 0,
+  });
+  ref.pool = pool;
+  persisted.watch(pool.events);
+  upstream.start();
+  return {
+    devnet,
+    persisted,
+    pool,
+    upstream,
+    url: `stratum+tcp://127.0.0.1:${pool.servers[0]!.addr.port}`,
+    storePath,
+    walletUrl: `http://127.0.0.1:${devnet.rpcAddr!.port}/api`,
+    dir,
+    async stop() {
+      await pool.stop({ graceMs: 1000 });
+      await upstream.stop();
+      await persisted.close();
+      await devnet.stop();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** A `vbkpool mine` subprocess. */
+export interface MinerProcess {
+  /** Stop it (SIGINT) and wait. */
+  stop(): Promise<void>;
+  /** Its stderr so far. */
+  log(): string;
+}
+
+/**
+ * Start `vbkpool mine` with one thread.
+ *
+ * @param url Pool URL.
+ * @param user `ADDRESS.worker`.
+ * @returns The process.
+ */
+export function startMiner(url: string, user: string): MinerProcess {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "mine", "--pool", url, "--user", user, "--threads", "1"],
+    cwd: Deno.makeTempDirSync(),
+    stdout: "null",
+    stderr: "piped",
+    env: { NO_COLOR: "1", VBKPOOL_MINE_QUIET: "true" },
+  }).spawn();
+  let err = "";
+  const done = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (chunk) => void (err += chunk) }),
+  );
+  return {
+    async stop() {
+      try {
+        child.kill("SIGINT");
+      } catch {
+        // already exited
+      }
+      await child.status;
+      await done;
+    },
+    log: () => err,
+  };
+}
+
+/** The result of a `vbkpool payouts` run. */
+export interface PayoutsRun {
+  code: number;
+  signal: Deno.Signal | null;
+  out: string;
+  err: string;
+}
+
+/**
+ * Run `vbkpool payouts --once` to completion.
+ *
+ * @param env Configuration through environment variables.
+ * @returns Exit status and output.
+ */
+export async function runPayouts(env: Record<string, string>): Promise<PayoutsRun> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "payouts", "--once"],
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: r.code, signal: r.signal, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
+}
+
+/** Poll until `check` holds. */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!await check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
