@@ -190,7 +190,23 @@ function sampleLine(name: string, labels: string, value: number): string {
     : `${name}{${labels}} ${formatValue(value)}`;
 }
 
-/** A monotonically increasing count. */
+/**
+ * A monotonically increasing count.
+ *
+ * @example Usage
+ * ```ts
+ * import { MetricsRegistry } from "./metrics_registry.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const shares = new MetricsRegistry().counter("shares_total", {
+ *   help: "Shares.",
+ *   labelNames: ["result"],
+ * });
+ * shares.inc({ result: "accepted" });
+ * shares.inc({ result: "accepted" }, 2);
+ * assert.equal(shares.get({ result: "accepted" }), 3);
+ * ```
+ */
 export class Counter extends Metric<{ value: number }> {
   /** `counter`. */
   readonly type = "counter";
@@ -238,7 +254,20 @@ export class Counter extends Metric<{ value: number }> {
   }
 }
 
-/** A value that goes up and down. */
+/**
+ * A value that goes up and down.
+ *
+ * @example Usage
+ * ```ts
+ * import { MetricsRegistry } from "./metrics_registry.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const miners = new MetricsRegistry().gauge("miners", { help: "Miners online." });
+ * miners.set({}, 5);
+ * miners.inc({}, -2);
+ * assert.equal(miners.get(), 3);
+ * ```
+ */
 export class Gauge extends Metric<{ value: number }> {
   /** `gauge`. */
   readonly type = "gauge";
@@ -288,7 +317,23 @@ interface HistogramState {
   count: number;
 }
 
-/** Observations counted in buckets, with their sum and count. */
+/**
+ * Observations counted in buckets, with their sum and count.
+ *
+ * @example Usage
+ * ```ts
+ * import { MetricsRegistry } from "./metrics_registry.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const latency = new MetricsRegistry().histogram("latency_seconds", {
+ *   help: "Latency.",
+ *   buckets: [0.01, 0.1],
+ * });
+ * latency.observe({}, 0.05);
+ * latency.observe({}, 3);
+ * assert.deepEqual(latency.get(), { count: 2, sum: 3.05 });
+ * ```
+ */
 export class Histogram extends Metric<HistogramState> {
   /** `histogram`. */
   readonly type = "histogram";

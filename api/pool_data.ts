@@ -80,7 +80,36 @@ function nameOf(worker: string): string {
   return dot < 0 ? "" : worker.slice(dot + 1);
 }
 
-/** The API's data, computed on demand. */
+/**
+ * The API's data, computed on demand.
+ *
+ * @example Usage
+ * ```ts
+ * import { LiveStats } from "./live_stats.ts";
+ * import { PoolData } from "./pool_data.ts";
+ * import { DEFAULT_PORT_DIFFICULTY, Pool } from "../server/mod.ts";
+ * import { openStore } from "../store/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const store = await openStore(`${dir}/pool.sqlite`, { thread: false });
+ * const pool = Pool.start({
+ *   ports: [{ ...DEFAULT_PORT_DIFFICULTY, hostname: "127.0.0.1", port: 0 }],
+ *   upstream: { submitBlock: () => Promise.resolve({ accepted: false }) },
+ *   vardiffTickMs: 0,
+ * });
+ * const stats = new LiveStats(pool.events);
+ * const upstream = () => ({ state: "ready" as const, endpoint: "n:1", since: 0, reconnects: 0 });
+ * const data = new PoolData({ pool, store, upstream, stats });
+ * const view = await data.pool();
+ * assert.deepEqual([view.miners, view.hashrate, view.network.height], [0, 0, null]);
+ * assert.equal(data.health().status, "ok");
+ * stats.close();
+ * await pool.stop();
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export class PoolData {
   #s: PoolDataSources;
   #cacheMs: number;
