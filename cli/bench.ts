@@ -103,12 +103,12 @@ function formatRate(hs: number): string {
  * @returns Table text.
  */
 export function formatBenchTable(rows: readonly BenchRow[]): string {
-  const lines = ["kernel  threads  total         per thread    scaling"];
+  const lines = ["kernel     threads  total         per thread    scaling"];
   for (const r of rows) {
     const one = rows.find((o) => o.kernel === r.kernel && o.threads === 1);
     const scaling = one ? `${(r.total / one.total).toFixed(2)}x` : "";
     lines.push(
-      `${r.kernel.padEnd(6)}  ${String(r.threads).padStart(7)}  ${
+      `${r.kernel.padEnd(9)}  ${String(r.threads).padStart(7)}  ${
         formatRate(r.total).padEnd(12)
       }  ${formatRate(r.perThread).padEnd(12)}  ${scaling}`,
     );
