@@ -267,21 +267,21 @@ async function main(args: string[]): Promise<number> {
       for (const g of groups.values()) g.stop();
     }
 
-    // Scaling: 1..N threads per kernel, wall clock, total over all threads.
-    const scaling = new Map<KernelName, Map<number, number[]>>();
+    // Scaling: 1..N threads per kernel: total by wall clock, and per CPU-second.
+    const scaling = new Map<KernelName, Map<number, Series>>();
     for (const name of kernels) {
-      const byThreads = new Map<number, number[]>();
+      const byThreads = new Map<number, Series>();
       scaling.set(name, byThreads);
       for (let threads = 1; threads <= options.maxThreads; threads++) {
         const group = await WorkerGroup.start(name, threads, options.warmupMs);
         try {
-          const rates: number[] = [];
-          for (let run = 0; run < options.runs; run++) {
-            const r = await group.run(ms, run);
-            rates.push(r.hashes / r.wallMs / 1000);
-          }
+          const rates: Series = { wall: [], cpu: [] };
+          for (let run = 0; run < options.runs; run++) addRun(rates, await group.run(ms, run));
           byThreads.set(threads, rates);
-          console.log(`  scaling ${name} × ${threads}: ${fmt(median(rates))} MH/s`);
+          console.log(
+            `  scaling ${name} × ${threads}: ${fmt(median(rates.wall))} MH/s total, ` +
+              `${fmt(median(rates.cpu))} MH/s per CPU-s`,
+          );
         } finally {
           group.stop();
         }
@@ -314,10 +314,21 @@ async function main(args: string[]): Promise<number> {
       ...cNames.map((c) => fmt(ratio(name, c))),
     ]);
     const threadCounts = Array.from({ length: options.maxThreads }, (_, i) => i + 1);
-    const scaleHeader = ["kernel", ...threadCounts.map((t) => `${t} thr MH/s`), "speed-up"];
+    const scaleHeader = [
+      "kernel",
+      ...threadCounts.map((t) => `${t} thr MH/s`),
+      "speed-up",
+      ...threadCounts.map((t) => `${t} thr per CPU-s`),
+    ];
     const scaleTable = kernels.map((name) => {
-      const m = threadCounts.map((t) => median(scaling.get(name)!.get(t)!));
-      return [name, ...m.map((x) => fmt(x)), fmt(m.at(-1)! / m[0]!)];
+      const wall = threadCounts.map((t) => median(scaling.get(name)!.get(t)!.wall));
+      const cpu = threadCounts.map((t) => median(scaling.get(name)!.get(t)!.cpu));
+      return [
+        name,
+        ...wall.map((x) => fmt(x)),
+        fmt(wall.at(-1)! / wall[0]!),
+        ...cpu.map((x) => fmt(x)),
+      ];
     });
     const render = (head: string[], body: string[][]): string => {
       const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
@@ -329,7 +340,7 @@ async function main(args: string[]): Promise<number> {
     );
     console.log(render(header, table));
     console.log(
-      `\nScaling (median of ${options.runs} runs × ${options.seconds} s, wall clock, all threads)`,
+      `\nScaling (median of ${options.runs} runs × ${options.seconds} s; MH/s: all threads, wall clock)`,
     );
     console.log(render(scaleHeader, scaleTable));
     const loadAfter = loadAverage();
@@ -367,10 +378,15 @@ async function main(args: string[]): Promise<number> {
         kernels.map((name) => [
           name,
           Object.fromEntries(
-            threadCounts.map((t) => [t, {
-              mhs: scaling.get(name)!.get(t),
-              median: median(scaling.get(name)!.get(t)!),
-            }]),
+            threadCounts.map((t) => {
+              const series = scaling.get(name)!.get(t)!;
+              return [t, {
+                mhsWall: series.wall,
+                mhsCpu: series.cpu,
+                medianWall: median(series.wall),
+                medianCpu: median(series.cpu),
+              }];
+            }),
           ),
         ]),
       ),
