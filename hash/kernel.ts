@@ -1,10 +1,10 @@
 /**
  * vBlake kernels: one interface over the WebAssembly SIMD kernel ("wasm-simd": two i64x2
- * streams interleaved with two scalar i64 streams, six nonces in flight, ~1.55× the scalar
+ * streams interleaved with two scalar i64 streams, six nonces in flight, ~1.6× the scalar
  * kernel on x64), the scalar WebAssembly kernel ("wasm": native i64, fully unrolled, ~15–20×
- * the TypeScript reference) and the reference itself ("ts"). {@linkcode createBestKernel} picks the fastest
- * one that works here; {@linkcode createKernel} forces one. Used by the miner, the benchmarks
- * and chain verification.
+ * the TypeScript reference) and the reference itself ("ts"). {@linkcode createBestKernel}
+ * picks the fastest one that works here; {@linkcode createKernel} forces one. Used by the
+ * miner, the benchmarks and chain verification.
  *
  * A scan hashes a 64-byte header template with nonces `startNonce`, `startNonce + 1`, …
  * written big-endian into bytes 60..63 (the template's own nonce bytes are ignored; the
@@ -179,21 +179,28 @@ interface WasmSimdExports extends WasmExports {
 /** Largest count per call into the module (its loop counter is an i32). */
 const WASM_CHUNK = 2 ** 31;
 
-/** The scan shared by both WebAssembly modules (same layout and `scan` contract). */
-abstract class WasmScanKernel implements VblakeKernel {
-  abstract readonly name: string;
+/** The scalar module's kernel; the SIMD module has the same layout, `hash` and `scan`. */
+class WasmKernel implements VblakeKernel {
+  readonly name: string = "wasm";
   protected readonly bytes: Uint8Array;
+  #hash: () => void;
   #scan: WasmExports["scan"];
   #words: Uint32Array;
 
   constructor(exports: WasmExports) {
+    this.#hash = exports.hash;
     this.#scan = exports.scan;
     // The modules' memories have a fixed size, so these views stay valid.
     this.bytes = new Uint8Array(exports.memory.buffer);
     this.#words = new Uint32Array(exports.memory.buffer);
   }
 
-  abstract hash(header: Uint8Array): Uint8Array;
+  hash(header: Uint8Array): Uint8Array {
+    checkHeader(header, "hash header");
+    this.bytes.set(header, HEADER_OFFSET);
+    this.#hash();
+    return this.bytes.slice(HASH_OFFSET, HASH_OFFSET + VBLAKE_SIZE);
+  }
 
   scan(header: Uint8Array, options: ScanOptions): ScanResult {
     const { start, count, target, maxResults } = planScan(header, options);
@@ -208,23 +215,6 @@ abstract class WasmScanKernel implements VblakeKernel {
       tried += this.#words[TRIED_OFFSET / 4]!;
     }
     return { nonces, tried };
-  }
-}
-
-class WasmKernel extends WasmScanKernel {
-  readonly name: string = "wasm";
-  #hash: () => void;
-
-  constructor(exports: WasmExports) {
-    super(exports);
-    this.#hash = exports.hash;
-  }
-
-  hash(header: Uint8Array): Uint8Array {
-    checkHeader(header, "hash header");
-    this.bytes.set(header, HEADER_OFFSET);
-    this.#hash();
-    return this.bytes.slice(HASH_OFFSET, HASH_OFFSET + VBLAKE_SIZE);
   }
 }
 
