@@ -17,8 +17,9 @@
  * are hoisted out of the nonce loop. A hash is first pre-checked on its top 32 bits against
  * the target; only candidates get the full 192-bit compare.
  *
- * The G / round emitter is written against {@linkcode LaneOps} so that a SIMD variant
- * (i64x2, two nonces per step) can reuse it with a different lane type.
+ * The G / round emitter is written against {@linkcode LaneOps}; the SIMD module
+ * (`vblake_simd_emitter.ts`) uses the same lane abstraction with i64x2 words, and a G that
+ * tracks complemented words instead of computing `d = ~d`.
  *
  * @module
  */
@@ -36,7 +37,7 @@ import { BLOCK_VOID, CodeBuilder, encodeModule, type FuncDef, Op, ValType } from
 
 const MASK64 = (1n << 64n) - 1n;
 
-/** The word operations of one lane type: scalar i64 here; an i64x2 variant can be added. */
+/** The word operations of one lane type (scalar i64 here; i64x2 in the SIMD emitter). */
 export interface LaneOps {
   /** The local/value type of a state word. */
   readonly valType: number;

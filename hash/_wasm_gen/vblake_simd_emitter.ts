@@ -4,6 +4,8 @@
  * stream carries two nonces. Independent streams are interleaved G call by G call for
  * instruction-level parallelism; a stream is an i64x2 stream ("v", two nonces) or a scalar
  * i64 stream ("s", one nonce), so the vector and the integer units work at the same time.
+ * The committed module runs two of each (v, s, v, s: six nonces per iteration); measurements
+ * and the instruction counts behind this choice are in `bench/RESULTS.md`.
  *
  * Instruction choices:
  * - WebAssembly SIMD has no rotate: `rotr(x, n)` is `(x >>> n) | (x << (64 − n))`; none of
@@ -14,8 +16,8 @@
  *   complemented is a subtraction yielding a complemented sum, and in `a + b + m` the ±1
  *   terms fold into a per-scan variant of the message word (the emitter picks the output
  *   polarities of the `a` updates so that `c + d` never sees two complemented operands).
- *   The output fold XORs the complements into its constant. This saves 128 `v128.not`s (two
- *   instructions each on x64) per hash.
+ *   The output fold XORs the complements into its constant. This saves the 128 `v128.not`s
+ *   (two instructions each on x64) of every compression.
  * - `a + b + m` is evaluated as `(a + m) + b`: `a` is ready earlier, so the chain is shorter.
  *
  * Exports (memory layout in `../_wasm_layout.ts`):
