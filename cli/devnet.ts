@@ -85,9 +85,9 @@ async function run(ctx: CommandContext): Promise<number> {
   );
   if (devnet.rpcAddr !== undefined) {
     logger("devnet").info(
-      "DEVNET NodeCore HTTP API on http://{host}:{port}/api (getinfo, getblocks, getbalance, " +
-        "sendcoins, gettransactions …): point `vbkpool payouts` ([wallet] url) at it.",
-      { host: devnet.rpcAddr.hostname, port: devnet.rpcAddr.port },
+      "DEVNET NodeCore HTTP API on {url} (getinfo, getblocks, getbalance, sendcoins, " +
+        "gettransactions …): point `vbkpool payouts` ([wallet] url) at it.",
+      { url: `http://${devnet.rpcAddr.hostname}:${devnet.rpcAddr.port}/api` },
     );
   }
   if (!ctx.stopSignal.aborted) {

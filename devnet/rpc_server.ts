@@ -135,11 +135,9 @@ export class DevnetRpcServer {
       }
     });
     const api = new DevnetRpcServer(server);
-    log.info("Devnet NodeCore HTTP API on http://{host}:{port}/api{auth}", {
-      host: api.addr.hostname,
-      port: api.addr.port,
-      auth: password === "" ? "" : " (X-VBK-RPC-PASSWORD required)",
-    });
+    const url = `http://${api.addr.hostname}:${api.addr.port}/api`;
+    if (password === "") log.info("Devnet NodeCore HTTP API on {url}", { url });
+    else log.info("Devnet NodeCore HTTP API on {url} (X-VBK-RPC-PASSWORD required)", { url });
     return api;
   }
 
