@@ -14,6 +14,17 @@ import { checkHostPort } from "./_devnet_schema.ts";
 /**
  * Parse `[payouts] fees`: "ADDRESS=PERCENT" items.
  *
+ * @example Usage
+ * ```ts
+ * import { parseFees } from "./_payouts_schema.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseFees(["V5Ujv72h4jEBcKnALGc4fKqs6CDAPX=1.5"]), [
+ *   { address: "V5Ujv72h4jEBcKnALGc4fKqs6CDAPX", percent: "1.5" },
+ * ]);
+ * assert.throws(() => parseFees(["V5Ujv72h4jEBcKnALGc4fKqs6CDAPX=101"]), RangeError);
+ * ```
+ *
  * @param list The items.
  * @returns The fees.
  * @throws {RangeError} When an item is malformed, an address repeats, or the total passes 100 %.

@@ -34,7 +34,23 @@ type Values = Record<string, unknown>;
  */
 export const CRASH_ENV = "VBKPOOL_TEST_CRASH_AT";
 
-/** The pool address the payout service uses: `payouts.pool_address`, else `nodecore.address`. */
+/**
+ * The pool address the payout service uses: `payouts.pool_address`, else `nodecore.address`.
+ *
+ * @example Usage
+ * ```ts
+ * import { payoutPoolAddress } from "./payouts.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const address = "V5Ujv72h4jEBcKnALGc4fKqs6CDAPX";
+ * assert.equal(payoutPoolAddress({ pool_address: "" }, { address }), address);
+ * ```
+ *
+ * @param payouts The `[payouts]` values.
+ * @param nodecore The `[nodecore]` values.
+ * @returns The address.
+ * @throws {ConfigError} When neither is set.
+ */
 export function payoutPoolAddress(payouts: Values, nodecore: Values | undefined): string {
   const address = (payouts.pool_address as string) || (nodecore?.address as string ?? "");
   if (address === "") {
@@ -173,7 +189,20 @@ export function startInProcessPayouts(
   return service;
 }
 
-/** One line describing a pass. */
+/**
+ * One line describing a pass.
+ *
+ * @example Usage
+ * ```ts
+ * import { describePass } from "./payouts.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(describePass({ skipped: "no lock" }), "pass skipped: no lock");
+ * ```
+ *
+ * @param pass What the pass did.
+ * @returns The line.
+ */
 export function describePass(pass: PayoutPass): string {
   if (pass.error !== undefined) return `pass failed: ${pass.error}`;
   if (pass.skipped !== undefined) return `pass skipped: ${pass.skipped}`;

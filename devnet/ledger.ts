@@ -76,7 +76,21 @@ export interface DevnetLedgerOptions {
   now?: () => number;
 }
 
-/** Size of a transaction with `outputs` outputs, in bytes (a devnet rule of thumb). */
+/**
+ * Size of a devnet transaction with `outputs` outputs, in bytes (a rule of thumb; the fee is
+ * `feePerByte` times this).
+ *
+ * @example Usage
+ * ```ts
+ * import { transactionSize } from "./ledger.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(transactionSize(1), 160);
+ * ```
+ *
+ * @param outputs Number of outputs.
+ * @returns Bytes.
+ */
 export function transactionSize(outputs: number): number {
   return 120 + 40 * outputs;
 }

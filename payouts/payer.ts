@@ -89,19 +89,29 @@ function messageOf(err: unknown): string {
  * Pays balances above their threshold, crash-safely.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { Payer } from "./payer.ts";
  * import { NodeCoreRpc } from "./nodecore_rpc.ts";
+ * import { startDevnet } from "../devnet/mod.ts";
  * import { openStore } from "../store/mod.ts";
+ * import assert from "node:assert/strict";
  *
- * const store = await openStore("vbkpool.sqlite");
- * const payer = new Payer(store, new NodeCoreRpc(), {
+ * const devnet = await startDevnet({ port: 0, rpcPort: 0, minDifficulty: 1000n, mempoolIntervalMs: 0 });
+ * const dir = await Deno.makeTempDir();
+ * const store = await openStore(`${dir}/pool.sqlite`, { thread: false });
+ * const rpc = new NodeCoreRpc({ url: `http://127.0.0.1:${devnet.rpcAddr!.port}/api` });
+ * const payer = new Payer(store, rpc, {
  *   owner: `payouts-${Deno.pid}`,
  *   poolAddress: "V5Ujv72h4jEBcKnALGc4fKqs6CDAPX",
  *   minimumPayment: 10n * 10n ** 8n,
  * });
+ * await devnet.rival.mineBlock(); // a synced node needs a height > 0
  * const report = await payer.run();
- * console.log(report.sent.length, "payments sent");
+ * assert.equal(report.sent.length, 0); // nobody is owed anything yet
+ * await payer.unlock();
+ * await store.close();
+ * await devnet.stop();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class Payer {

@@ -40,17 +40,28 @@ export interface PayoutPass {
  * Unlocker + payer on an interval, under the payer lock.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { PayoutService } from "./payout_service.ts";
  * import { NodeCoreRpc } from "./nodecore_rpc.ts";
+ * import { startDevnet } from "../devnet/mod.ts";
  * import { openStore } from "../store/mod.ts";
+ * import assert from "node:assert/strict";
  *
+ * const devnet = await startDevnet({ port: 0, rpcPort: 0, minDifficulty: 1000n, mempoolIntervalMs: 0 });
+ * const dir = await Deno.makeTempDir();
+ * const store = await openStore(`${dir}/pool.sqlite`, { thread: false });
+ * const rpc = new NodeCoreRpc({ url: `http://127.0.0.1:${devnet.rpcAddr!.port}/api` });
  * const pool = "V5Ujv72h4jEBcKnALGc4fKqs6CDAPX";
- * const service = new PayoutService(await openStore("vbkpool.sqlite"), new NodeCoreRpc(), {
+ * const service = new PayoutService(store, rpc, {
  *   unlocker: { poolAddress: pool, confirmations: 20 },
  *   payer: { owner: `payouts-${Deno.pid}`, poolAddress: pool, minimumPayment: 10n ** 9n },
  * });
- * service.start();
+ * const pass = await service.runOnce();
+ * assert.equal(pass.error, undefined);
+ * await service.stop();
+ * await store.close();
+ * await devnet.stop();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class PayoutService {

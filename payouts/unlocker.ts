@@ -79,18 +79,26 @@ function hexOf(hash: Uint8Array): string {
  * Confirms, credits or orphans the pool's pending blocks.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { Unlocker } from "./unlocker.ts";
  * import { NodeCoreRpc } from "./nodecore_rpc.ts";
+ * import { startDevnet } from "../devnet/mod.ts";
  * import { openStore } from "../store/mod.ts";
+ * import assert from "node:assert/strict";
  *
- * const store = await openStore("vbkpool.sqlite");
- * const unlocker = new Unlocker(store, new NodeCoreRpc(), {
+ * const devnet = await startDevnet({ port: 0, rpcPort: 0, minDifficulty: 1000n, mempoolIntervalMs: 0 });
+ * const dir = await Deno.makeTempDir();
+ * const store = await openStore(`${dir}/pool.sqlite`, { thread: false });
+ * const rpc = new NodeCoreRpc({ url: `http://127.0.0.1:${devnet.rpcAddr!.port}/api` });
+ * const unlocker = new Unlocker(store, rpc, {
  *   poolAddress: "V5Ujv72h4jEBcKnALGc4fKqs6CDAPX",
  *   confirmations: 20,
  * });
  * const report = await unlocker.run();
- * console.log(report.confirmed.length, "blocks credited");
+ * assert.equal(report.confirmed.length, 0); // no block found yet
+ * await store.close();
+ * await devnet.stop();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class Unlocker {
