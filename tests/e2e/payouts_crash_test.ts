@@ -6,7 +6,16 @@
  */
 import assert from "node:assert/strict";
 import { PAYER_STEPS, type PayerStep } from "../../payouts/mod.ts";
-import { A, B, C, type PayoutStack, POOL, VBK, withStack } from "../payouts/_stack.ts";
+import {
+  A,
+  B,
+  C,
+  type PayoutStack,
+  POOL,
+  STACK_BACKENDS,
+  VBK,
+  withStack,
+} from "../payouts/_stack.ts";
 import { runPayouts } from "./_payouts_stack.ts";
 
 async function setUp(s: PayoutStack): Promise<void> {
@@ -23,7 +32,7 @@ async function setUp(s: PayoutStack): Promise<void> {
 
 function env(s: PayoutStack, crashAt?: PayerStep): Record<string, string> {
   return {
-    VBKPOOL_STORE_URL: `${s.dir}/pool.sqlite`,
+    VBKPOOL_STORE_URL: s.storeLocation,
     VBKPOOL_WALLET_URL: s.url,
     VBKPOOL_PAYOUTS_POOL_ADDRESS: POOL,
     VBKPOOL_PAYOUTS_CONFIRMATIONS: "3",
@@ -38,58 +47,71 @@ function env(s: PayoutStack, crashAt?: PayerStep): Record<string, string> {
   };
 }
 
-Deno.test("vbkpool payouts killed at each payment step pays every miner exactly once", async (t) => {
+for (const backend of STACK_BACKENDS) {
+  Deno.test({
+    name:
+      `vbkpool payouts (${backend.name}) killed at each payment step pays every miner exactly once`,
+    ignore: backend.ignore,
+    fn: (t) => crashAtEachStep(t, backend.name),
+  });
+}
+
+async function crashAtEachStep(t: Deno.TestContext, backend: "sqlite" | "postgres") {
   for (const step of PAYER_STEPS) {
     await t.step(step, async () => {
-      await withStack(async (s) => {
-        await setUp(s);
-        const crashed = await runPayouts(env(s, step));
-        assert.equal(crashed.signal, "SIGKILL", crashed.err + crashed.out);
-        assert.match(crashed.err, new RegExp(`killing the payout process at ${step}`));
-        const [intent] = await s.store.payouts.listPayments();
-        assert.ok(intent !== undefined, "the intent was written before anything was sent");
-        assert.equal(intent.status, step === "after-record" ? "sent" : "pending");
-        assert.equal(s.devnet.ledger.pending().length, step === "after-intent" ? 0 : 1);
-        const credited = new Map<string, bigint>();
-        for (const m of [A, B, C]) {
-          const changes = await s.store.payouts.listBalanceChanges({ address: m });
-          credited.set(
-            m,
-            changes.filter((c) => c.reason === "share").reduce((x, c) => x + c.amount, 0n),
+      await withStack(
+        async (s) => {
+          await setUp(s);
+          const crashed = await runPayouts(env(s, step));
+          assert.equal(crashed.signal, "SIGKILL", crashed.err + crashed.out);
+          assert.match(crashed.err, new RegExp(`killing the payout process at ${step}`));
+          const [intent] = await s.store.payouts.listPayments();
+          assert.ok(intent !== undefined, "the intent was written before anything was sent");
+          assert.equal(intent.status, step === "after-record" ? "sent" : "pending");
+          assert.equal(s.devnet.ledger.pending().length, step === "after-intent" ? 0 : 1);
+          const credited = new Map<string, bigint>();
+          for (const m of [A, B, C]) {
+            const changes = await s.store.payouts.listBalanceChanges({ address: m });
+            credited.set(
+              m,
+              changes.filter((c) => c.reason === "share").reduce((x, c) => x + c.amount, 0n),
+            );
+            assert.equal(await s.store.payouts.balance(m), 0n, "debited by the intent");
+          }
+          assert.ok(credited.get(A)! > 70n * VBK);
+
+          await new Promise((r) => setTimeout(r, 1100)); // the dead payer's lock expires
+          const restarted = await runPayouts(env(s));
+          assert.equal(restarted.code, 0, restarted.err + restarted.out);
+          if (step === "after-intent") {
+            assert.match(restarted.out, /1 payment\(s\) sent, 0 confirmed, 1 failed, 0 recovered/);
+          } else if (step === "after-send") {
+            assert.match(restarted.out, /0 payment\(s\) sent, 0 confirmed, 0 failed, 1 recovered/);
+          } else {
+            assert.match(restarted.out, /0 payment\(s\) sent, 0 confirmed, 0 failed, 0 recovered/);
+          }
+          assert.equal(s.devnet.ledger.pending().length, 1, "one transaction in all");
+
+          await s.devnet.rival.mineBlock();
+          await s.devnet.rival.mineBlock();
+          await new Promise((r) => setTimeout(r, 1100));
+          const last = await runPayouts(env(s));
+          assert.equal(last.code, 0, last.err + last.out);
+          assert.match(last.out, /0 payment\(s\) sent, 1 confirmed/);
+          for (const [m, amount] of credited) {
+            assert.equal(s.devnet.ledger.balance(m).confirmed, amount, `${m} paid exactly once`);
+            assert.equal(await s.store.payouts.balance(m), 0n);
+          }
+          const payments = await s.store.payouts.listPayments();
+          assert.equal(payments.filter((p) => p.status === "confirmed").length, 1);
+          assert.equal(
+            payments.filter((p) => p.status === "failed").length,
+            step === "after-intent" ? 1 : 0,
           );
-          assert.equal(await s.store.payouts.balance(m), 0n, "debited by the intent");
-        }
-        assert.ok(credited.get(A)! > 70n * VBK);
-
-        await new Promise((r) => setTimeout(r, 1100)); // the dead payer's lock expires
-        const restarted = await runPayouts(env(s));
-        assert.equal(restarted.code, 0, restarted.err + restarted.out);
-        if (step === "after-intent") {
-          assert.match(restarted.out, /1 payment\(s\) sent, 0 confirmed, 1 failed, 0 recovered/);
-        } else if (step === "after-send") {
-          assert.match(restarted.out, /0 payment\(s\) sent, 0 confirmed, 0 failed, 1 recovered/);
-        } else {
-          assert.match(restarted.out, /0 payment\(s\) sent, 0 confirmed, 0 failed, 0 recovered/);
-        }
-        assert.equal(s.devnet.ledger.pending().length, 1, "one transaction in all");
-
-        await s.devnet.rival.mineBlock();
-        await s.devnet.rival.mineBlock();
-        await new Promise((r) => setTimeout(r, 1100));
-        const last = await runPayouts(env(s));
-        assert.equal(last.code, 0, last.err + last.out);
-        assert.match(last.out, /0 payment\(s\) sent, 1 confirmed/);
-        for (const [m, amount] of credited) {
-          assert.equal(s.devnet.ledger.balance(m).confirmed, amount, `${m} paid exactly once`);
-          assert.equal(await s.store.payouts.balance(m), 0n);
-        }
-        const payments = await s.store.payouts.listPayments();
-        assert.equal(payments.filter((p) => p.status === "confirmed").length, 1);
-        assert.equal(
-          payments.filter((p) => p.status === "failed").length,
-          step === "after-intent" ? 1 : 0,
-        );
-      });
+        },
+        {},
+        backend,
+      );
     });
   }
-});
+}

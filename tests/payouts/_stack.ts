@@ -16,6 +16,7 @@ import { NodeCoreRpc } from "../../payouts/mod.ts";
 import type { UcpMiningJob } from "../../protocol/ucp_types.ts";
 import { openStore, type Share, type Store } from "../../store/mod.ts";
 import { UcpTestClient } from "../devnet/_ucp_client.ts";
+import { freshPostgresDatabase, POSTGRES_URL } from "../store/_backends.ts";
 
 /** The pool's address (MINING_AUTH username; the coinbase pays it). */
 export const POOL = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
@@ -35,6 +36,8 @@ export interface PayoutStack {
   rpc: NodeCoreRpc;
   url: string;
   dir: string;
+  /** What `openStore` (and `VBKPOOL_STORE_URL`) takes. */
+  storeLocation: string;
   /** Mine `n` blocks for the pool over UCP; returns them. */
   minePool(n?: number): Promise<DevnetBlock[]>;
   /** Record a devnet block as found by the pool (at `time`). */
@@ -50,12 +53,21 @@ export interface PayoutStack {
 
 let hashCounter = 0;
 
+/** The store backends the payout tests run on: SQLite always, PostgreSQL when configured. */
+export const STACK_BACKENDS: readonly { name: "sqlite" | "postgres"; ignore: boolean }[] = [
+  { name: "sqlite", ignore: false },
+  { name: "postgres", ignore: POSTGRES_URL === undefined },
+];
+
 /** Run `fn` with a fresh stack. */
 export async function withStack(
   fn: (s: PayoutStack) => Promise<void>,
   options: DevnetOptions = {},
+  backend: "sqlite" | "postgres" = "sqlite",
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "vbkpool-payouts-" });
+  const pg = backend === "postgres" ? await freshPostgresDatabase() : undefined;
+  const storeLocation = pg?.url ?? `${dir}/pool.sqlite`;
   const devnet = await startDevnet({
     port: 0,
     rpcPort: 0,
@@ -63,7 +75,7 @@ export async function withStack(
     mempoolIntervalMs: 0,
     ...options,
   });
-  const store = await openStore(`${dir}/pool.sqlite`, { thread: false, synchronous: "normal" });
+  const store = await openStore(storeLocation, { thread: false, synchronous: "normal" });
   const url = `http://127.0.0.1:${devnet.rpcAddr!.port}/api`;
   const client = await UcpTestClient.connect(devnet.addr.port);
   let loggedIn = false;
@@ -81,6 +93,7 @@ export async function withStack(
     store,
     url,
     dir,
+    storeLocation,
     rpc: new NodeCoreRpc({ url, timeoutMs: 5000 }),
     async minePool(n = 1) {
       if (!loggedIn) {
@@ -130,6 +143,7 @@ export async function withStack(
     await client.close();
     await devnet.stop();
     await store.close();
+    await pg?.drop();
     await Deno.remove(dir, { recursive: true });
   }
 }

@@ -2,7 +2,18 @@ import assert from "node:assert/strict";
 import { transactionSize } from "../../devnet/mod.ts";
 import { NodeCoreRpc, Payer, type PayerOptions } from "../../payouts/mod.ts";
 import type { Store } from "../../store/mod.ts";
-import { A, B, C, type PayoutStack, POOL, VBK, withStack } from "./_stack.ts";
+import { A, B, C, type PayoutStack, POOL, STACK_BACKENDS, VBK, withStack } from "./_stack.ts";
+
+/** One test per store backend (PostgreSQL when VBKPOOL_TEST_POSTGRES_URL is set). */
+function stackTest(name: string, fn: (s: PayoutStack) => Promise<void>): void {
+  for (const backend of STACK_BACKENDS) {
+    Deno.test({
+      name: `${name} (${backend.name})`,
+      ignore: backend.ignore,
+      fn: () => withStack(fn, {}, backend.name),
+    });
+  }
+}
 
 /** Credit balances through a (fake) confirmed block, as the unlocker would. */
 async function credit(store: Store, amounts: Record<string, bigint>): Promise<void> {
@@ -37,8 +48,9 @@ function payer(s: PayoutStack, options: Partial<PayerOptions> = {}): Payer {
 
 const fee = (outputs: number) => 1000n * BigInt(transactionSize(outputs));
 
-Deno.test("Payer pays every miner above the threshold in one transaction, then confirms it", async () => {
-  await withStack(async (s) => {
+stackTest(
+  "Payer pays every miner above the threshold in one transaction, then confirms it",
+  async (s) => {
     await s.minePool(2); // 100 VBK in the pool wallet
     await credit(s.store, { [A]: 3n * VBK, [B]: 3n * VBK / 2n, [C]: VBK / 2n });
     const p = payer(s);
@@ -71,57 +83,52 @@ Deno.test("Payer pays every miner above the threshold in one transaction, then c
     assert.equal(s.devnet.ledger.balance(A).confirmed, 3n * VBK);
     assert.equal(s.devnet.ledger.balance(B).confirmed, 3n * VBK / 2n);
     assert.equal(s.devnet.ledger.balance(POOL).confirmed, 100n * VBK - 9n * VBK / 2n - fee(2));
-  });
+  },
+);
+
+stackTest("Payer honours a miner's own threshold and batches by maxRecipients", async (s) => {
+  await s.minePool(1);
+  await credit(s.store, { [A]: 2n * VBK, [B]: 2n * VBK, [C]: VBK / 2n });
+  await s.store.payouts.setPaymentThreshold(A, 5n * VBK);
+  await s.store.payouts.setPaymentThreshold(C, VBK / 4n);
+  const report = await payer(s, { maxRecipients: 1 }).run();
+  assert.deepEqual(report.sent.map((p) => p.items.map((i) => i.address)), [[B], [C]]);
+  assert.equal(s.devnet.ledger.pending().length, 2);
+  assert.equal(await s.store.payouts.balance(A), 2n * VBK);
 });
 
-Deno.test("Payer honours a miner's own threshold and batches by maxRecipients", async () => {
-  await withStack(async (s) => {
-    await s.minePool(1);
-    await credit(s.store, { [A]: 2n * VBK, [B]: 2n * VBK, [C]: VBK / 2n });
-    await s.store.payouts.setPaymentThreshold(A, 5n * VBK);
-    await s.store.payouts.setPaymentThreshold(C, VBK / 4n);
-    const report = await payer(s, { maxRecipients: 1 }).run();
-    assert.deepEqual(report.sent.map((p) => p.items.map((i) => i.address)), [[B], [C]]);
-    assert.equal(s.devnet.ledger.pending().length, 2);
-    assert.equal(await s.store.payouts.balance(A), 2n * VBK);
-  });
+stackTest("Payer reports a payment NodeCore refuses and leaves the balances intact", async (s) => {
+  await s.minePool(1); // exactly 50 VBK: enough for the amount, not for the fee
+  await credit(s.store, { [A]: 50n * VBK });
+  const p = payer(s);
+  const report = await p.run();
+  assert.equal(report.sent.length, 0);
+  assert.equal(report.failed.length, 1);
+  const failed = report.failed[0]!;
+  assert.equal(failed.status, "failed");
+  assert.match(failed.error!, /\[V008\] Send command error .*can't gather enough inputs/);
+  assert.equal(await s.store.payouts.balance(A), 50n * VBK, "balance intact");
+  assert.deepEqual(s.devnet.ledger.pending(), []);
+  const audit = await s.store.payouts.listBalanceChanges({ paymentId: failed.id });
+  assert.deepEqual(audit.map((c) => c.reason).sort(), ["payment", "payment_failed"]);
+  // More coins arrive: the next pass pays it.
+  await s.minePool(1);
+  const later = await p.run();
+  assert.equal(later.sent.length, 1);
+  assert.equal(later.sent[0]!.total, 50n * VBK);
 });
 
-Deno.test("Payer reports a payment NodeCore refuses and leaves the balances intact", async () => {
-  await withStack(async (s) => {
-    await s.minePool(1); // exactly 50 VBK: enough for the amount, not for the fee
-    await credit(s.store, { [A]: 50n * VBK });
-    const p = payer(s);
-    const report = await p.run();
-    assert.equal(report.sent.length, 0);
-    assert.equal(report.failed.length, 1);
-    const failed = report.failed[0]!;
-    assert.equal(failed.status, "failed");
-    assert.match(failed.error!, /\[V008\] Send command error .*can't gather enough inputs/);
-    assert.equal(await s.store.payouts.balance(A), 50n * VBK, "balance intact");
-    assert.deepEqual(s.devnet.ledger.pending(), []);
-    const audit = await s.store.payouts.listBalanceChanges({ paymentId: failed.id });
-    assert.deepEqual(audit.map((c) => c.reason).sort(), ["payment", "payment_failed"]);
-    // More coins arrive: the next pass pays it.
-    await s.minePool(1);
-    const later = await p.run();
-    assert.equal(later.sent.length, 1);
-    assert.equal(later.sent[0]!.total, 50n * VBK);
-  });
+stackTest("Payer pays only what the pool wallet holds", async (s) => {
+  await s.minePool(1);
+  await credit(s.store, { [A]: 40n * VBK, [B]: 30n * VBK });
+  const report = await payer(s).run();
+  assert.deepEqual(report.sent.map((p) => p.items.map((i) => i.address)), [[A]]);
+  assert.equal(await s.store.payouts.balance(B), 30n * VBK);
 });
 
-Deno.test("Payer pays only what the pool wallet holds", async () => {
-  await withStack(async (s) => {
-    await s.minePool(1);
-    await credit(s.store, { [A]: 40n * VBK, [B]: 30n * VBK });
-    const report = await payer(s).run();
-    assert.deepEqual(report.sent.map((p) => p.items.map((i) => i.address)), [[A]]);
-    assert.equal(await s.store.payouts.balance(B), 30n * VBK);
-  });
-});
-
-Deno.test("Payer reconciles intents left by a crashed payer: sent ones are found, the rest paid again", async () => {
-  await withStack(async (s) => {
+stackTest(
+  "Payer reconciles intents left by a crashed payer: sent ones are found, the rest paid again",
+  async (s) => {
     await s.minePool(2);
     await credit(s.store, { [A]: 2n * VBK, [B]: 3n * VBK, [C]: 4n * VBK });
     // A payer that died: it wrote two intents, sent only the first (as sendcoins does).
@@ -152,11 +159,12 @@ Deno.test("Payer reconciles intents left by a crashed payer: sent ones are found
       assert.equal(s.devnet.ledger.balance(m).confirmed, amount * VBK, `${m} paid exactly once`);
       assert.equal(await s.store.payouts.balance(m), 0n);
     }
-  });
-});
+  },
+);
 
-Deno.test("Payer leaves a payment with an unknown outcome pending and pays nothing new until it is reconciled", async () => {
-  await withStack(async (s) => {
+stackTest(
+  "Payer leaves a payment with an unknown outcome pending and pays nothing new until it is reconciled",
+  async (s) => {
     await s.minePool(1);
     await credit(s.store, { [A]: 2n * VBK });
     // A proxy in front of the devnet API that forwards sendcoins but answers too late.
@@ -194,27 +202,26 @@ Deno.test("Payer leaves a payment with an unknown outcome pending and pays nothi
     } finally {
       await proxy.shutdown();
     }
-  });
+  },
+);
+
+stackTest("Payer waits while another payer holds the lock", async (s) => {
+  await s.minePool(1);
+  await credit(s.store, { [A]: 2n * VBK });
+  assert.ok(await s.store.payouts.acquireLock("other", { ttlMs: 60_000 }));
+  const report = await payer(s).run();
+  assert.match(report.skipped!, /another payout process holds the payer lock/);
+  assert.deepEqual(s.devnet.ledger.pending(), []);
 });
 
-Deno.test("Payer waits while another payer holds the lock", async () => {
-  await withStack(async (s) => {
-    await s.minePool(1);
-    await credit(s.store, { [A]: 2n * VBK });
-    assert.ok(await s.store.payouts.acquireLock("other", { ttlMs: 60_000 }));
-    const report = await payer(s).run();
-    assert.match(report.skipped!, /another payout process holds the payer lock/);
-    assert.deepEqual(s.devnet.ledger.pending(), []);
-  });
-});
-
-Deno.test("Payer never sends the pool address its own balance: it pays the transaction fees", async () => {
-  await withStack(async (s) => {
+stackTest(
+  "Payer never sends the pool address its own balance: it pays the transaction fees",
+  async (s) => {
     await s.minePool(1);
     await credit(s.store, { [A]: 49n * VBK, [POOL]: VBK });
     const report = await payer(s).run();
     assert.deepEqual(report.sent.map((p) => p.items), [[{ address: A, amount: 49n * VBK }]]);
     assert.equal(await s.store.payouts.balance(POOL), VBK);
     assert.equal(s.devnet.ledger.pending()[0]!.fee, fee(1));
-  });
-});
+  },
+);

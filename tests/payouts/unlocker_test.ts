@@ -1,59 +1,69 @@
 import assert from "node:assert/strict";
 import { DEVNET_BLOCK_REWARD } from "../../devnet/mod.ts";
 import { NodeCoreRpc, type StateInfo, Unlocker } from "../../payouts/mod.ts";
-import { A, B, C, FEE, POOL, withStack } from "./_stack.ts";
+import { A, B, C, FEE, type PayoutStack, POOL, STACK_BACKENDS, withStack } from "./_stack.ts";
+
+/** One test per store backend (PostgreSQL when VBKPOOL_TEST_POSTGRES_URL is set). */
+function stackTest(name: string, fn: (s: PayoutStack) => Promise<void>): void {
+  for (const backend of STACK_BACKENDS) {
+    Deno.test({
+      name: `${name} (${backend.name})`,
+      ignore: backend.ignore,
+      fn: () => withStack(fn, {}, backend.name),
+    });
+  }
+}
 
 const R = DEVNET_BLOCK_REWARD; // 50 VBK
 
-Deno.test("Unlocker credits a block by PPLNS after N confirmations, not before", async () => {
-  await withStack(async (s) => {
-    const [block] = await s.minePool();
-    // Window X = 1 at network difficulty 1000: A 600, B 400 (+ an older share outside it).
-    await s.share(C, 500n, 1000n, 1000);
-    await s.share(A, 600n, 1000n, 2000);
-    await s.share(B, 400n, 1000n, 3000);
-    await s.share(C, 999n, 1000n, 9000); // after the block: not in its window
-    await s.recordFound(block!, 5000);
-    const unlocker = new Unlocker(s.store, s.rpc, {
-      poolAddress: POOL,
-      confirmations: 3,
-      window: 1,
-      fees: [{ address: FEE, percent: "1" }],
-    });
-    let report = await unlocker.run();
-    assert.equal(report.confirmed.length, 0);
-    assert.equal(report.waiting, 1);
-    assert.equal((await s.store.getBlock(block!.hash))!.confirmations, 1);
-    await s.devnet.rival.mineBlock();
-    report = await unlocker.run();
-    assert.equal(report.waiting, 1);
-    assert.equal((await s.store.getBlock(block!.hash))!.confirmations, 2);
-    await s.devnet.rival.mineBlock();
-    report = await unlocker.run();
-    assert.equal(report.confirmed.length, 1);
-    assert.equal(report.tip, 3);
-    const credited = report.confirmed[0]!;
-    assert.equal(credited.reward, R);
-    assert.equal(credited.shares, 2);
-    assert.equal(credited.filled, true);
-    // Fee 1 % = 0.5 VBK; net 49.5 VBK: A 60 %, B 40 %.
-    assert.equal(await s.store.payouts.balance(FEE), R / 100n);
-    assert.equal(await s.store.payouts.balance(A), (R - R / 100n) * 6n / 10n);
-    assert.equal(await s.store.payouts.balance(B), (R - R / 100n) * 4n / 10n);
-    assert.equal(await s.store.payouts.balance(C), 0n);
-    const row = (await s.store.getBlock(block!.hash))!;
-    assert.equal(row.status, "confirmed");
-    assert.equal(row.reward, R);
-    assert.equal(row.confirmations, 3);
-    const audit = await s.store.payouts.listBalanceChanges({ blockHash: block!.hash });
-    assert.equal(audit.reduce((sum, c) => sum + c.amount, 0n), R);
-    assert.ok(audit.every((c) => c.blockHeight === block!.height));
-    assert.equal((await unlocker.run()).confirmed.length, 0, "nothing credited twice");
+stackTest("Unlocker credits a block by PPLNS after N confirmations, not before", async (s) => {
+  const [block] = await s.minePool();
+  // Window X = 1 at network difficulty 1000: A 600, B 400 (+ an older share outside it).
+  await s.share(C, 500n, 1000n, 1000);
+  await s.share(A, 600n, 1000n, 2000);
+  await s.share(B, 400n, 1000n, 3000);
+  await s.share(C, 999n, 1000n, 9000); // after the block: not in its window
+  await s.recordFound(block!, 5000);
+  const unlocker = new Unlocker(s.store, s.rpc, {
+    poolAddress: POOL,
+    confirmations: 3,
+    window: 1,
+    fees: [{ address: FEE, percent: "1" }],
   });
+  let report = await unlocker.run();
+  assert.equal(report.confirmed.length, 0);
+  assert.equal(report.waiting, 1);
+  assert.equal((await s.store.getBlock(block!.hash))!.confirmations, 1);
+  await s.devnet.rival.mineBlock();
+  report = await unlocker.run();
+  assert.equal(report.waiting, 1);
+  assert.equal((await s.store.getBlock(block!.hash))!.confirmations, 2);
+  await s.devnet.rival.mineBlock();
+  report = await unlocker.run();
+  assert.equal(report.confirmed.length, 1);
+  assert.equal(report.tip, 3);
+  const credited = report.confirmed[0]!;
+  assert.equal(credited.reward, R);
+  assert.equal(credited.shares, 2);
+  assert.equal(credited.filled, true);
+  // Fee 1 % = 0.5 VBK; net 49.5 VBK: A 60 %, B 40 %.
+  assert.equal(await s.store.payouts.balance(FEE), R / 100n);
+  assert.equal(await s.store.payouts.balance(A), (R - R / 100n) * 6n / 10n);
+  assert.equal(await s.store.payouts.balance(B), (R - R / 100n) * 4n / 10n);
+  assert.equal(await s.store.payouts.balance(C), 0n);
+  const row = (await s.store.getBlock(block!.hash))!;
+  assert.equal(row.status, "confirmed");
+  assert.equal(row.reward, R);
+  assert.equal(row.confirmations, 3);
+  const audit = await s.store.payouts.listBalanceChanges({ blockHash: block!.hash });
+  assert.equal(audit.reduce((sum, c) => sum + c.amount, 0n), R);
+  assert.ok(audit.every((c) => c.blockHeight === block!.height));
+  assert.equal((await unlocker.run()).confirmed.length, 0, "nothing credited twice");
 });
 
-Deno.test("Unlocker orphans a replaced block once the replacement is N deep; its shares pay the next block", async () => {
-  await withStack(async (s) => {
+stackTest(
+  "Unlocker orphans a replaced block once the replacement is N deep; its shares pay the next block",
+  async (s) => {
     const [lost] = await s.minePool();
     await s.share(A, 300n, 1000n, 1000);
     await s.share(B, 100n, 1000n, 2000);
@@ -83,11 +93,12 @@ Deno.test("Unlocker orphans a replaced block once the replacement is N deep; its
     assert.equal(report.confirmed.length, 1);
     assert.equal(await s.store.payouts.balance(A), R);
     assert.equal(report.confirmed[0]!.shares, 1);
-  });
-});
+  },
+);
 
-Deno.test("Unlocker spreads a block over the previous block's shares when the window needs them", async () => {
-  await withStack(async (s) => {
+stackTest(
+  "Unlocker spreads a block over the previous block's shares when the window needs them",
+  async (s) => {
     const [lost] = await s.minePool();
     await s.share(A, 300n, 1000n, 1000); // 0.3
     await s.share(B, 100n, 1000n, 2000); // 0.1
@@ -111,11 +122,12 @@ Deno.test("Unlocker spreads a block over the previous block's shares when the wi
     assert.equal(await s.store.payouts.balance(C), R * 6n / 10n);
     assert.equal(await s.store.payouts.balance(B), R * 1n / 10n);
     assert.equal(await s.store.payouts.balance(A), R * 3n / 10n);
-  });
-});
+  },
+);
 
-Deno.test("Unlocker waits while NodeCore is not synced, and for a coinbase that pays someone else", async () => {
-  await withStack(async (s) => {
+stackTest(
+  "Unlocker waits while NodeCore is not synced, and for a coinbase that pays someone else",
+  async (s) => {
     const [block] = await s.minePool();
     await s.share(A, 1n, 1n, 1000);
     await s.recordFound(block!, 2000);
@@ -137,8 +149,8 @@ Deno.test("Unlocker waits while NodeCore is not synced, and for a coinbase that 
     const fixed = new Unlocker(s.store, s.rpc, { poolAddress: POOL, confirmations: 1 });
     assert.equal((await fixed.run()).confirmed.length, 1);
     assert.equal(await s.store.payouts.balance(A), R);
-  });
-});
+  },
+);
 
 Deno.test("Unlocker refuses bad options", () => {
   const store = {} as never;
