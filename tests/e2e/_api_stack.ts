@@ -7,9 +7,9 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { decodeBits } from "../../hash/difficulty.ts";
+import { decodeBits, difficultyToTarget, meetsTarget } from "../../hash/difficulty.ts";
 import { type Devnet, startDevnet } from "../../devnet/mod.ts";
-import { hex16, hex8, mine } from "../server/_pool.ts";
+import { hashHeader, headerFromNotify, hex16, hex8, mine } from "../server/_pool.ts";
 import { subscribeAndAuthorize, TestClient } from "../server/_stratum_client.ts";
 import { POOL_ADDRESS } from "./_pool_stack.ts";
 
@@ -146,7 +146,6 @@ export class ScriptedMiner {
   readonly worker: string;
   readonly extranonce: bigint;
   #nonce = 0;
-  #ntime = Math.floor(Date.now() / 1000);
 
   private constructor(client: TestClient, worker: string, extranonce: bigint) {
     this.client = client;
@@ -167,51 +166,75 @@ export class ScriptedMiner {
     return notes.at(-1)!.json.params as unknown[];
   }
 
-  async #submit(params: unknown[], nonce: number): Promise<unknown> {
+  /** The header time to use with a job: now, but never before the job's template time. */
+  #ntime(params: unknown[]): number {
+    return Math.max(Math.floor(Date.now() / 1000), parseInt(params[7] as string, 16));
+  }
+
+  async #submit(params: unknown[], ntime: number, nonce: number): Promise<unknown> {
     const reply = await this.client.call("mining.submit", [
       this.worker,
       params[0],
       hex16(this.extranonce),
-      hex8(this.#ntime),
+      hex8(ntime),
       hex8(nonce),
     ]);
     return reply.json.result ?? reply.json.error;
   }
 
-  /** Mine and submit `n` shares on the newest job; returns the replies. */
+  /**
+   * Mine and submit `n` shares on the newest job (never one that would also be a block, so
+   * the counts stay exact); returns the replies.
+   */
   async shares(n: number): Promise<unknown[]> {
     const params = this.#job();
+    const ntime = this.#ntime(params);
+    const network = difficultyToTarget(decodeBits(parseInt(params[8] as string, 16)));
     const nonces = mine(params, this.extranonce, {
-      ntime: this.#ntime,
+      ntime,
       difficulty: SHARE_DIFFICULTY,
       startNonce: this.#nonce,
       count: 1 << 16,
-    }).slice(0, n);
+    }).filter((nonce) =>
+      !meetsTarget(hashHeader(headerFromNotify(params, this.extranonce, ntime, nonce)), network)
+    ).slice(0, n);
     this.#nonce = (nonces.at(-1) ?? this.#nonce + (1 << 16)) + 1;
     const out = [];
-    for (const nonce of nonces) out.push(await this.#submit(params, nonce));
+    for (const nonce of nonces) out.push(await this.#submit(params, ntime, nonce));
     return out;
   }
 
-  /** Mine a share that meets the network target on the newest job, and submit it. */
+  /**
+   * Mine a share that meets the network target on the newest job and submit it; when it is
+   * accepted, wait for the job of the next height.
+   */
   async block(): Promise<unknown> {
     const params = this.#job();
+    const ntime = this.#ntime(params);
     const network = decodeBits(parseInt(params[8] as string, 16));
     const [nonce] = mine(params, this.extranonce, {
-      ntime: this.#ntime,
+      ntime,
       difficulty: network,
       startNonce: this.#nonce,
       count: 1 << 26,
     });
     if (nonce === undefined) throw new Error("no block-quality nonce found");
     this.#nonce = nonce + 1;
-    return await this.#submit(params, nonce);
+    const reply = await this.#submit(params, ntime, nonce);
+    if (reply === true) {
+      // Wait for the job on top of the new block, so later shares are not stale.
+      const height = parseInt(params[1] as string, 16);
+      await this.client.waitFor((l) =>
+        l.json?.method === "mining.notify" && parseInt(l.json.params[1], 16) > height
+      );
+    }
+    return reply;
   }
 
   /** A submit for a job that does not exist (rejected: stale_job). */
   async stale(): Promise<unknown> {
     const params = this.#job();
-    return await this.#submit(["gone", ...params.slice(1)], 1);
+    return await this.#submit(["gone", ...params.slice(1)], this.#ntime(params), 1);
   }
 
   /** Disconnect. */

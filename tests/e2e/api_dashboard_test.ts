@@ -68,7 +68,7 @@ Deno.test({
       // Live updates over server-sent events.
       await browser.waitFor(`document.getElementById("live").textContent === "live"`, "live mode");
       const before = await browser.evaluate<number>("Number(document.body.dataset.updates)");
-      await miner.shares(3);
+      assert.deepEqual(await miner.shares(3), [true, true, true]);
       await browser.waitFor(
         `Number(document.body.dataset.updates) > ${before} &&
           document.getElementById("shares-counts").textContent.startsWith("9 accepted")`,
