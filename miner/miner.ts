@@ -196,6 +196,7 @@ export class Miner {
     | undefined;
   #startedAt = Date.now();
   #stoppedAt: number | undefined;
+  #stopping: Promise<void> | undefined;
   #sampler: ReturnType<typeof setInterval> | undefined;
   #meters: RateMeter[] = [];
   #total = new RateMeter();
@@ -257,12 +258,22 @@ export class Miner {
   }
 
   /**
-   * Stop mining: close the connection, stop the threads.
+   * Stop mining: stop the threads, wait up to a second for the verdicts on shares in flight,
+   * close the connection. Safe to call more than once.
    *
    * @returns The final statistics.
    */
   async stop(): Promise<MinerStats> {
+    this.#stopping ??= this.#shutdown();
+    await this.#stopping;
+    return this.stats();
+  }
+
+  async #shutdown(): Promise<void> {
     if (this.#stoppedAt === undefined) {
+      // No new shares; the ones in flight get a moment to receive their verdicts.
+      this.#threads?.pause();
+      await this.#settleSubmits(1000);
       this.#stop.abort();
       this.#active?.close("miner stopped");
       for (const s of this.#standby) s.close("miner stopped");
@@ -272,7 +283,13 @@ export class Miner {
       this.#threads?.terminate();
       this.#stoppedAt = Date.now();
     }
-    return this.stats();
+  }
+
+  async #settleSubmits(limitMs: number): Promise<void> {
+    const end = Date.now() + limitMs;
+    while ((this.#active?.pendingSubmits ?? 0) > 0 && Date.now() < end) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   /**
