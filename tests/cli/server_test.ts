@@ -66,7 +66,7 @@ Deno.test("vbkpool server with no NodeCore mines an embedded devnet and stops cl
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, "server", "--listen", `127.0.0.1:${port} diff=1 min=1 vardiff=off`],
     cwd: Deno.makeTempDirSync(),
-    env: { NO_COLOR: "1", VBKPOOL_DEVNET_MIN_DIFFICULTY: "20000" },
+    env: { NO_COLOR: "1", VBKPOOL_API_ENABLED: "false", VBKPOOL_DEVNET_MIN_DIFFICULTY: "20000" },
     stdout: "null",
     stderr: "piped",
   }).spawn();

@@ -40,7 +40,7 @@ Deno.test("vbkpool server with [ucp] listen serves a GPU miner: shares and a blo
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, "server", "--config", config],
     cwd: dir,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", VBKPOOL_API_ENABLED: "false" },
     stdout: "null",
     stderr: "piped",
   }).spawn();

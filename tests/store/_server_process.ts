@@ -45,7 +45,7 @@ export function spawnServer(env: Record<string, string>, cwd: string): ServerPro
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, "server"],
     cwd,
-    env: { NO_COLOR: "1", VBKPOOL_LOG_LEVEL: "info", ...env },
+    env: { NO_COLOR: "1", VBKPOOL_API_ENABLED: "false", VBKPOOL_LOG_LEVEL: "info", ...env },
     stdout: "null",
     stderr: "piped",
     stdin: "null",
