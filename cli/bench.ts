@@ -8,6 +8,7 @@
 import { UsageError } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { buildThreadWork, MiningThreads, type ThreadWork } from "../miner/mod.ts";
+import { createCheckedGpuKernel } from "../miner/gpu/mod.ts";
 import type { NotifyJob } from "../protocol/mod.ts";
 
 const KERNELS = ["wasm-simd", "wasm", "ts"] as const;
@@ -53,6 +54,8 @@ export interface BenchRow {
   total: number;
   /** Per-thread hashes per second (mean). */
   perThread: number;
+  /** The GPU adapter, for the "webgpu" row. */
+  device?: string;
 }
 
 function parseThreads(text: string | undefined): number[] {
@@ -87,6 +90,33 @@ async function measure(kernel: typeof KERNELS[number], threads: number, ms: numb
     return { kernel, threads, total, perThread: total / threads };
   } finally {
     pool.terminate();
+  }
+}
+
+/** The GPU row: the miner's GPU slot alone, or the reason there is none. */
+async function measureGpu(ms: number, batch: number): Promise<BenchRow | string> {
+  let kernel;
+  try {
+    kernel = await createCheckedGpuKernel();
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  const adapter = kernel.adapter;
+  const pool = await MiningThreads.start({
+    threads: 0,
+    gpu: { batch, createKernel: () => Promise.resolve(kernel) },
+  });
+  try {
+    pool.setWork((thread, generation) => benchWork(thread, generation, 1));
+    // Warm up: shader compilation on first use and the batch tuning happen here.
+    await sleep(Math.min(2000, Math.max(500, ms / 2)));
+    const before = pool.hashes()[0]!;
+    const t0 = performance.now();
+    await sleep(ms);
+    const total = (pool.hashes()[0]! - before) / ((performance.now() - t0) / 1000);
+    return { kernel: "webgpu", threads: 1, total, perThread: total, device: adapter };
+  } finally {
+    await pool.terminate();
   }
 }
 
@@ -125,6 +155,10 @@ async function run(ctx: CommandContext): Promise<number> {
   if (only !== undefined && !(KERNELS as readonly string[]).includes(only)) {
     throw new UsageError(`--kernel must be one of ${KERNELS.join(", ")}`);
   }
+  const gpuBatch = (ctx.args.options["gpu-batch"] as number | undefined) ?? 0;
+  if (!Number.isInteger(gpuBatch) || gpuBatch < 0 || gpuBatch > 2 ** 31) {
+    throw new UsageError("--gpu-batch must be in 0..2147483648");
+  }
   const rows: BenchRow[] = [];
   for (const kernel of KERNELS) {
     if (only !== undefined && kernel !== only) continue;
@@ -133,7 +167,18 @@ async function run(ctx: CommandContext): Promise<number> {
       rows.push(await measure(kernel, t, seconds * 1000));
     }
   }
+  let gpuNote: string | undefined;
+  if (ctx.args.options.gpu && !ctx.stopSignal.aborted) {
+    const gpu = await measureGpu(seconds * 1000, gpuBatch);
+    if (typeof gpu === "string") {
+      gpuNote = `webgpu: not measured: ${gpu}`;
+    } else {
+      rows.push(gpu);
+      gpuNote = `webgpu: ${gpu.device} (one GPU slot, as vbkpool mine --gpu runs it)`;
+    }
+  }
   console.log(formatBenchTable(rows));
+  if (gpuNote !== undefined) console.log(gpuNote);
   if (ctx.args.options.json) console.log(JSON.stringify({ rows }));
   return 0;
 }
@@ -142,16 +187,26 @@ async function run(ctx: CommandContext): Promise<number> {
 export const benchCommand: Command = {
   name: "bench",
   summary: "measure the hash rate of the mining kernels",
-  usage: ["bench [--seconds S] [--threads N | --threads A..B] [--kernel wasm-simd|wasm|ts]"],
+  usage: [
+    "bench [--seconds S] [--threads N | --threads A..B] [--kernel wasm-simd|wasm|ts] [--gpu]",
+  ],
   description: [
     "Each kernel hashes for S seconds (after a short warm-up) on 1 thread and on N threads at",
     "once (or on every count from A to B), running the miner's own threads and scanning loop;",
     "the total and per-thread rates and the scaling over one thread are printed as a table.",
+    "--gpu adds a webgpu row: the GPU kernel (self-tested first) in the miner's GPU slot.",
   ],
   options: [
     { flag: "seconds", kind: "number", valueName: "S", doc: "seconds per measurement (3)" },
     { flag: "threads", kind: "string", valueName: "N|A..B", doc: "threads (default 1 and all)" },
     { flag: "kernel", kind: "string", valueName: "NAME", doc: "only this kernel" },
+    { flag: "gpu", kind: "boolean", doc: "also measure the GPU (WebGPU)" },
+    {
+      flag: "gpu-batch",
+      kind: "integer",
+      valueName: "N",
+      doc: "nonces per GPU dispatch (0: tune toward ~75 ms)",
+    },
     { flag: "json", kind: "boolean", doc: "also print the rows as JSON" },
   ],
   sections: [],

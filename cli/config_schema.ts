@@ -72,13 +72,25 @@ export const SCHEMA: ConfigSchema = {
       default: 0,
       min: 0,
       max: 256,
-      doc: "Mining threads; 0 means one per CPU core.",
+      doc: "CPU mining threads; 0 means one per CPU core (none with gpu = true).",
     },
     kernel: {
       kind: "string",
       default: "auto",
       choices: ["auto", "wasm-simd", "wasm", "ts"],
       doc: "vBlake kernel: auto (fastest that passes its self-test), wasm-simd, wasm or ts.",
+    },
+    gpu: {
+      kind: "boolean",
+      default: false,
+      doc: "Also mine on the GPU (WebGPU); with threads = 0, on the GPU alone.",
+    },
+    gpu_batch: {
+      kind: "integer",
+      default: 0,
+      min: 0,
+      max: 2147483648,
+      doc: "Nonces per GPU dispatch; 0 tunes the batch toward ~75 ms per dispatch.",
     },
     split: {
       kind: "string",

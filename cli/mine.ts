@@ -92,7 +92,11 @@ async function run(ctx: CommandContext): Promise<number> {
   }
   const duration = ctx.args.options.duration as number | undefined;
   if (duration !== undefined && !(duration > 0)) throw new UsageError("--duration must be > 0");
-  const threads = (c.threads as number) || navigator.hardwareConcurrency || 1;
+  const gpu = c.gpu as boolean;
+  // With --gpu, --threads 0 (the default) means no CPU threads beside the GPU.
+  const threads = gpu
+    ? c.threads as number
+    : (c.threads as number) || navigator.hardwareConcurrency || 1;
   const quiet = c.quiet as boolean;
   const live = !quiet && Deno.stdout.isTerminal();
   let drawn = false;
@@ -117,6 +121,8 @@ async function run(ctx: CommandContext): Promise<number> {
     user,
     password: c.password as string,
     threads,
+    gpu,
+    gpuBatch: c.gpu_batch as number,
     kernel: c.kernel as KernelChoice,
     split: c.split as SearchSplit,
     defaultDifficulty: BigInt(c.default_difficulty as number),
@@ -131,10 +137,11 @@ async function run(ctx: CommandContext): Promise<number> {
     agent: `vbkpool/${VERSION}`,
   });
   await miner.start();
-  const kernels = [...new Set(miner.stats().kernels)].join(", ");
+  const started = miner.stats().kernels;
+  const kernels = [...new Set(started)].join(", ");
   log.info("Mining as {user} on {threads} thread(s) ({kernels}); pools: {pools}", {
     user,
-    threads,
+    threads: started.length,
     kernels,
     pools: pools.join(", "),
   });
@@ -164,6 +171,7 @@ export const mineCommand: Command = {
   summary: "mine on VeriBlock Stratum pools (multi-threaded vBlake, failover)",
   usage: [
     "mine --pool stratum+tcp://HOST:PORT [--pool ...] --user ADDRESS[.WORKER] [--threads N]",
+    "mine ... --gpu [--gpu-batch N] [--threads N]",
   ],
   description: [
     "Mines on the first pool that works, in the order given; fails over to the next one when a",
@@ -172,6 +180,11 @@ export const mineCommand: Command = {
     "status line shows the hash rate (total and per thread), accepted/rejected/stale shares, the",
     "difficulty, the pool and the uptime; otherwise a status line is logged periodically. Ctrl-C",
     "prints a summary. Until a pool sends mining.set_difficulty, mine.default_difficulty applies.",
+    "--gpu also mines on the GPU through WebGPU (one more thread slot; with --threads 0, the",
+    "default, on the GPU alone). The GPU kernel is self-tested against the reference first;",
+    "without a usable GPU (no adapter, failed self-test) a warning is logged and the CPU mines",
+    "(one thread per core unless --threads says otherwise); a GPU lost while mining is replaced",
+    "by a CPU thread. The GPU batch tunes itself toward ~75 ms per dispatch unless --gpu-batch.",
   ],
   options: [
     { flag: "pool", key: "mine.pools", kind: "list", valueName: "URL", doc: "pool (repeatable)" },
@@ -190,6 +203,14 @@ export const mineCommand: Command = {
       kind: "string",
       valueName: "K",
       doc: "auto, wasm-simd, wasm or ts",
+    },
+    { flag: "gpu", key: "mine.gpu", kind: "boolean", doc: "also mine on the GPU (WebGPU)" },
+    {
+      flag: "gpu-batch",
+      key: "mine.gpu_batch",
+      kind: "integer",
+      valueName: "N",
+      doc: "nonces per GPU dispatch (0: tune toward ~75 ms)",
     },
     {
       flag: "split",

@@ -38,10 +38,16 @@ export interface MinerOptions {
   user: string;
   /** Password. @default "" */
   password?: string;
-  /** Mining threads. @default navigator.hardwareConcurrency */
+  /** CPU mining threads (0 allowed with `gpu`). @default navigator.hardwareConcurrency, or 0
+   * with `gpu` */
   threads?: number;
   /** Kernel. @default "auto" */
   kernel?: KernelChoice;
+  /** Also mine on the GPU (WebGPU); without a usable GPU the CPU threads mine alone (one per
+   * core when none were asked for). @default false */
+  gpu?: boolean;
+  /** Fixed nonces per GPU dispatch; 0 tunes toward ~75 ms dispatches. @default 0 */
+  gpuBatch?: number;
   /** How threads split the search space. @default "extranonce" */
   split?: SearchSplit;
   /** Difficulty until the pool sets one. @default 1048576n */
@@ -230,9 +236,22 @@ export class Miner {
   async start(): Promise<void> {
     if (this.#threads !== undefined) throw new Error("Cannot start miner: already started");
     const o = this.#options;
-    const count = o.threads ?? (navigator.hardwareConcurrency || 1);
+    const count = o.threads ?? (o.gpu ? 0 : navigator.hardwareConcurrency || 1);
     this.#threads = await MiningThreads.start({
       threads: count,
+      ...(o.gpu
+        ? {
+          gpu: {
+            batch: o.gpuBatch ?? 0,
+            onUnavailable: (reason: string) =>
+              log.warning("No GPU mining ({reason}); mining on the CPU", { reason }),
+            onFallback: (reason: string) =>
+              log.error("The GPU failed ({reason}); its slot mines on a CPU thread now", {
+                reason,
+              }),
+          },
+        }
+        : {}),
       kernel: o.kernel ?? "auto",
       sliceMs: o.sliceMs ?? 3,
       onShare: (share) => this.#onShare(share),
@@ -246,9 +265,14 @@ export class Miner {
         log.warning("Thread {i} uses the {kernel} kernel: {reason}", { i, kernel, reason });
       }
     });
+    const adapter = this.#threads.gpuAdapter;
+    if (adapter !== undefined) log.info("Mining on the GPU: {adapter}", { adapter });
     this.#startedAt = Date.now();
     const window = o.rateWindowMs ?? 30000;
-    this.#meters = Array.from({ length: count }, () => new RateMeter({ windowMs: window }));
+    this.#meters = Array.from(
+      { length: this.#threads.count },
+      () => new RateMeter({ windowMs: window }),
+    );
     this.#total = new RateMeter({ windowMs: window });
     this.#sample();
     this.#sampler = setInterval(() => this.#sample(), 1000);
@@ -280,7 +304,7 @@ export class Miner {
       await this.#run;
       this.#sample();
       clearInterval(this.#sampler);
-      this.#threads?.terminate();
+      await this.#threads?.terminate();
       this.#stoppedAt = Date.now();
     }
   }

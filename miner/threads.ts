@@ -1,7 +1,8 @@
 /**
  * The miner's threads: N mining workers sharing one control block. Work is handed out by
  * bumping the generation counter (stale work stops within one slice) and posting each worker
- * its part; hash counts are read from the control block.
+ * its part; hash counts are read from the control block. Optionally one more slot, after the
+ * CPU threads, mines on the GPU (`gpu/`): it takes work and reports like a worker.
  *
  * @module
  */
@@ -12,13 +13,29 @@ import {
   spawnMiningWorker,
   type ToMiningWorker,
 } from "./mining_worker.ts";
-import type { FoundShare } from "./work_loop.ts";
+import type { FoundShare, WorkLoopReport } from "./work_loop.ts";
 import type { ThreadWork } from "./work.ts";
+import { createCheckedGpuKernel, GpuSlot, type GpuSlotKernel } from "./gpu/mod.ts";
+
+/** Options for the GPU slot ({@linkcode MiningThreadsOptions.gpu}). */
+export interface MiningGpuOptions {
+  /** Fixed nonces per GPU dispatch; 0 tunes toward ~75 ms dispatches. @default 0 */
+  batch?: number;
+  /** The GPU cannot be used (no adapter, build or self-test failure): the CPU threads mine
+   * without it, one per core when none were asked for. */
+  onUnavailable?: (reason: string) => void;
+  /** The GPU failed while mining: its slot continues on a CPU thread. */
+  onFallback?: (reason: string) => void;
+  /** Creates the self-tested kernel (tests inject one). @default createCheckedGpuKernel */
+  createKernel?: () => Promise<GpuSlotKernel>;
+}
 
 /** Options for {@linkcode MiningThreads.start}. */
 export interface MiningThreadsOptions {
-  /** Number of threads (1..256). */
+  /** Number of CPU threads (1..256; 0 allowed with `gpu`). */
   threads: number;
+  /** Also mine on the GPU, in one more slot after the CPU threads. */
+  gpu?: MiningGpuOptions;
   /** Kernel choice. @default "auto" */
   kernel?: KernelChoice;
   /** Target scan slice in ms (bounds the job-switch latency). @default 3 */
@@ -59,12 +76,12 @@ export interface MiningThreadsOptions {
  * ```
  */
 export class MiningThreads {
-  /** Kernel name per thread ("wasm" or "ts"). */
-  readonly kernels: readonly string[];
   /** Fallback reasons, per thread, when `auto` could not use WebAssembly. */
   readonly fallbacks: readonly (string | undefined)[];
+  #kernels: readonly string[];
   #workers: Worker[];
   #control: Control;
+  #gpu: GpuSlot | undefined;
   #terminated = false;
 
   /**
@@ -74,17 +91,30 @@ export class MiningThreads {
    * @param control Their control block.
    * @param kernels Kernel name per thread.
    * @param fallbacks Fallback reason per thread.
+   * @param gpu The GPU slot (index `workers.length`), if any.
    */
   constructor(
     workers: Worker[],
     control: Control,
     kernels: string[],
     fallbacks: (string | undefined)[],
+    gpu?: GpuSlot,
   ) {
     this.#workers = workers;
     this.#control = control;
-    this.kernels = kernels;
-    this.fallbacks = fallbacks;
+    this.#kernels = kernels;
+    this.fallbacks = gpu ? [...fallbacks, undefined] : fallbacks;
+    this.#gpu = gpu;
+  }
+
+  /** Kernel name per thread ("wasm" or "ts"; "webgpu" for the GPU slot, which is last). */
+  get kernels(): readonly string[] {
+    return this.#gpu ? [...this.#kernels, this.#gpu.kernel] : this.#kernels;
+  }
+
+  /** The GPU's adapter description while the GPU slot exists. */
+  get gpuAdapter(): string | undefined {
+    return this.#gpu?.adapter;
   }
 
   /**
@@ -96,11 +126,22 @@ export class MiningThreads {
    * @throws {Error} When a worker fails to start.
    */
   static async start(options: MiningThreadsOptions): Promise<MiningThreads> {
-    const { threads, kernel = "auto", sliceMs = 3, maxResults = 8 } = options;
-    if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
-      throw new RangeError(`Cannot start mining threads: count ${threads} is not in 1..256`);
+    const { kernel = "auto", sliceMs = 3, maxResults = 8 } = options;
+    let { threads } = options;
+    const min = options.gpu ? 0 : 1;
+    if (!Number.isInteger(threads) || threads < min || threads > 256) {
+      throw new RangeError(`Cannot start mining threads: count ${threads} is not in ${min}..256`);
     }
-    const control = createControl(threads);
+    let gpuKernel: GpuSlotKernel | undefined;
+    if (options.gpu) {
+      try {
+        gpuKernel = await (options.gpu.createKernel ?? createCheckedGpuKernel)();
+      } catch (err) {
+        options.gpu.onUnavailable?.(err instanceof Error ? err.message : String(err));
+        if (threads === 0) threads = navigator.hardwareConcurrency || 1;
+      }
+    }
+    const control = createControl(threads + (gpuKernel ? 1 : 0));
     const workers: Worker[] = [];
     const kernels: string[] = [];
     const fallbacks: (string | undefined)[] = [];
@@ -160,16 +201,34 @@ export class MiningThreads {
       await Promise.race([Promise.all(ready), timeout]);
     } catch (err) {
       for (const w of workers) w.terminate();
+      gpuKernel?.destroy();
       throw err;
     } finally {
       clearTimeout(timer);
     }
-    return new MiningThreads(workers, control, kernels, fallbacks);
+    const gpu = gpuKernel && new GpuSlot(gpuKernel, {
+      index: threads,
+      control,
+      batch: options.gpu?.batch ?? 0,
+      maxResults,
+      sliceMs,
+      fallbackKernel: kernel,
+      report: (m: WorkLoopReport) => {
+        if (m.type === "started") {
+          options.onStarted?.(m.index, m.generation, m.at);
+        } else {
+          const { type: _type, ...share } = m;
+          options.onShare?.(share);
+        }
+      },
+      ...(options.gpu?.onFallback ? { onFallback: options.gpu.onFallback } : {}),
+    });
+    return new MiningThreads(workers, control, kernels, fallbacks, gpu);
   }
 
-  /** Number of threads. */
+  /** Number of threads (the GPU slot included). */
   get count(): number {
-    return this.#workers.length;
+    return this.#workers.length + (this.#gpu ? 1 : 0);
   }
 
   /** The current work generation. */
@@ -185,7 +244,7 @@ export class MiningThreads {
    * @returns The new generation.
    */
   setWork(build: (thread: number, generation: number) => ThreadWork): number {
-    const works = this.#workers.map((_, i) => i);
+    const works = Array.from({ length: this.count }, (_, i) => i);
     const generation = this.generation + 1;
     const built = works.map((i) => build(i, generation));
     Atomics.store(this.#control.generation, 0, generation);
@@ -193,6 +252,7 @@ export class MiningThreads {
       const message: ToMiningWorker = { type: "work", work: built[i]! };
       this.#workers[i]!.postMessage(message);
     }
+    this.#gpu?.offer(built[this.#workers.length]!);
     return generation;
   }
 
@@ -212,17 +272,24 @@ export class MiningThreads {
    */
   hashes(): number[] {
     const out: number[] = [];
-    for (let i = 0; i < this.#workers.length; i++) {
+    for (let i = 0; i < this.count; i++) {
       out.push(Number(Atomics.load(this.#control.hashes, i)));
     }
     return out;
   }
 
-  /** Stop the threads for good. Safe to call more than once. */
-  terminate(): void {
-    if (this.#terminated) return;
-    this.#terminated = true;
-    this.pause();
-    for (const w of this.#workers) w.terminate();
+  /**
+   * Stop the threads for good. Safe to call more than once.
+   *
+   * @returns Resolves once the GPU slot (if any) has finished its dispatch and released the
+   * device.
+   */
+  async terminate(): Promise<void> {
+    if (!this.#terminated) {
+      this.#terminated = true;
+      this.pause();
+      for (const w of this.#workers) w.terminate();
+    }
+    await this.#gpu?.terminate();
   }
 }

@@ -27,7 +27,7 @@ const log = getLogger(["vbkpool", "miner", "gpu"]);
 export interface GpuSlotKernel extends AsyncScanner {
   /** A description of the device. */
   readonly adapter: string;
-  /** Release the device. */
+  /** Release the device (safe to call more than once). */
   destroy(): void;
 }
 
@@ -59,7 +59,33 @@ export interface GpuSlotOptions {
   createKernel?: () => Promise<GpuSlotKernel>;
 }
 
-async function defaultKernel(options: GpuSlotOptions): Promise<GpuSlotKernel> {
+/** Options for {@linkcode createCheckedGpuKernel}. */
+export interface CheckedGpuKernelOptions {
+  /** Invocations per workgroup. @default 64 */
+  workgroupSize?: number;
+  /** Nonces per shader invocation. @default 1 */
+  noncesPerInvocation?: number;
+}
+
+/**
+ * Create the GPU kernel and run its self-test ({@linkcode checkGpuKernel}) before it mines.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { createCheckedGpuKernel } from "./gpu_slot.ts";
+ *
+ * const kernel = await createCheckedGpuKernel(); // rejects with the reason when unusable
+ * kernel.destroy();
+ * ```
+ *
+ * @param options Shader shape.
+ * @returns A kernel that passed the self-test.
+ * @throws {Error} With a clear reason when there is no usable GPU (no WebGPU, no adapter,
+ * the shader fails to build, or the self-test fails).
+ */
+export async function createCheckedGpuKernel(
+  options: CheckedGpuKernelOptions = {},
+): Promise<GpuSlotKernel> {
   const kernel: GpuKernel = await createGpuKernel({
     ...(options.workgroupSize ? { workgroupSize: options.workgroupSize } : {}),
     ...(options.noncesPerInvocation ? { noncesPerInvocation: options.noncesPerInvocation } : {}),
@@ -156,7 +182,7 @@ export class GpuSlot {
    * the shader fails to build, or the self-test fails).
    */
   static async start(options: GpuSlotOptions): Promise<GpuSlot> {
-    const kernel = await (options.createKernel ?? (() => defaultKernel(options)))();
+    const kernel = await (options.createKernel ?? (() => createCheckedGpuKernel(options)))();
     return new GpuSlot(kernel, options);
   }
 
