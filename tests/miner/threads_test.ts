@@ -68,9 +68,15 @@ Deno.test("MiningThreads.pause() stops all hashing until new work", async () => 
     threads.setWork(builder(0n).build);
     await waitFor(() => threads.hashes().every((h) => h > 0), 10000, "hashing");
     threads.pause();
-    await new Promise((r) => setTimeout(r, 100));
-    const a = threads.hashes();
-    await new Promise((r) => setTimeout(r, 100));
+    // Counts settle (a slice in flight may still finish) and then stay put.
+    let a = threads.hashes();
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const b = threads.hashes();
+      if (b.every((h, k) => h === a[k])) break;
+      a = b;
+    }
+    await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(threads.hashes(), a);
     threads.setWork(builder(0n).build);
     await waitFor(() => threads.hashes()[0]! > a[0]!, 10000, "hashing again");
