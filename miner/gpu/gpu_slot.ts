@@ -87,6 +87,8 @@ export async function createCheckedGpuKernel(
   options: CheckedGpuKernelOptions = {},
 ): Promise<GpuSlotKernel> {
   const kernel: GpuKernel = await createGpuKernel({
+    // One dispatch per step: the work loop sizes its batches (~75 ms) itself.
+    maxDispatch: 2 ** 31,
     ...(options.workgroupSize ? { workgroupSize: options.workgroupSize } : {}),
     ...(options.noncesPerInvocation ? { noncesPerInvocation: options.noncesPerInvocation } : {}),
   });
