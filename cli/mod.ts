@@ -6,6 +6,7 @@
  */
 import type { Command } from "./command.ts";
 import { benchCommand } from "./bench.ts";
+import { demoCommand } from "./demo.ts";
 import { devnetCommand } from "./devnet.ts";
 import { hashCommand } from "./hash.ts";
 import { mineCommand } from "./mine.ts";
@@ -23,4 +24,5 @@ export const COMMANDS: readonly Command[] = [
   benchCommand,
   devnetCommand,
   payoutsCommand,
+  demoCommand,
 ];
