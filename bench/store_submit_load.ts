@@ -12,7 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { ADDRESSES } from "../tests/server/_pool.ts";
-import { freePort, LoadMiner, spawnServer, waitReady } from "../tests/store/_server_process.ts";
+import { LoadMiner, spawnServer } from "../tests/store/_server_process.ts";
 
 const { values } = parseArgs({
   options: {
@@ -25,18 +25,17 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const dir = await Deno.makeTempDir({ prefix: "vbkpool-submit-bench-" });
 const store = values.store ?? `${dir}/pool.sqlite`;
-const port = freePort();
 const server = spawnServer({
   VBKPOOL_STORE_URL: store,
-  VBKPOOL_STRATUM_LISTEN: `127.0.0.1:${port} diff=1 min=1 vardiff=off`,
+  VBKPOOL_STRATUM_LISTEN: "127.0.0.1:0 diff=1 min=1 vardiff=off",
   VBKPOOL_STRATUM_REQUESTS_PER_SECOND: "1000000",
   VBKPOOL_STRATUM_REQUEST_BURST: "1000000",
   VBKPOOL_STRATUM_BAN_ENABLED: "false",
   VBKPOOL_STRATUM_STATS_INTERVAL_SECONDS: "0",
-  VBKPOOL_LOG_LEVEL: "warning",
 }, dir);
 try {
-  await waitReady(server, port);
+  const { stratum: [port] } = await server.serverAddresses();
+  if (port === undefined) throw new Error(`no Stratum port in the log:\n${server.err}`);
   const miners = await Promise.all(
     Array.from(
       { length: Number(values.miners) },
@@ -66,6 +65,6 @@ try {
       }`,
   );
 } finally {
-  await server.stop();
+  await server.stop("SIGTERM");
   await Deno.remove(dir, { recursive: true });
 }

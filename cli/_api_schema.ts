@@ -6,14 +6,14 @@
  * @module
  */
 import type { SectionSpec } from "./config.ts";
-import { parseHostPort } from "../net/mod.ts";
+import { parseListen } from "./_devnet_schema.ts";
 
 function checkListen(value: unknown): string | undefined {
   try {
-    parseHostPort(String(value));
+    parseListen(String(value));
     return undefined;
   } catch {
-    return 'HOST:PORT, e.g. "127.0.0.1:8080" or "[::1]:8080"';
+    return 'HOST:PORT, e.g. "127.0.0.1:8080" or "[::1]:8080" (port 0: any free port)';
   }
 }
 

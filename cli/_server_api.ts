@@ -7,7 +7,7 @@
  */
 import { logger } from "./log.ts";
 import { ApiServer } from "../api/mod.ts";
-import { parseHostPort } from "../net/mod.ts";
+import { parseListen } from "./_devnet_schema.ts";
 import type { Pool } from "../server/pool.ts";
 import type { UpstreamStatus } from "../server/upstream.ts";
 import type { Store } from "../store/mod.ts";
@@ -37,7 +37,7 @@ export function startServerApi(a: Values, sources: ServerApiSources): ApiServer 
   if (a.enabled !== true) return undefined;
   const log = logger("api");
   const listen = a.listen as string;
-  const { hostname, port } = parseHostPort(listen);
+  const { hostname, port } = parseListen(listen);
   let api: ApiServer;
   try {
     api = ApiServer.start({

@@ -17,10 +17,15 @@ Deno.test("[api] defaults: enabled on 127.0.0.1:8080 with dashboard, metrics and
 });
 
 Deno.test("[api] refuses a malformed listen address and CORS origin", () => {
-  assert.throws(
-    () => apiConfig({ VBKPOOL_API_LISTEN: "nowhere" }),
-    (e: unknown) => e instanceof ConfigError && e.key === "api.listen",
-  );
+  for (const listen of ["nowhere", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:"]) {
+    assert.throws(
+      () => apiConfig({ VBKPOOL_API_LISTEN: listen }),
+      (e: unknown) => e instanceof ConfigError && e.key === "api.listen",
+      listen,
+    );
+  }
+  // Port 0: any free port (the server logs the bound address).
+  assert.equal(apiConfig({ VBKPOOL_API_LISTEN: "127.0.0.1:0" }).listen, "127.0.0.1:0");
   assert.throws(
     () => apiConfig({ VBKPOOL_API_CORS_ORIGINS: "https://ok.example,pool.example/x" }),
     (e: unknown) => e instanceof ConfigError && e.key === "api.cors_origins",
@@ -28,7 +33,7 @@ Deno.test("[api] refuses a malformed listen address and CORS origin", () => {
   assert.deepEqual(apiConfig({ VBKPOOL_API_CORS_ORIGINS: "*" }).cors_origins, ["*"]);
 });
 
-Deno.test("startServerApi() starts nothing when disabled or when api.listen is taken", async () => {
+Deno.test("startServerApi() starts nothing when disabled or when api.listen is taken, and binds port 0", async () => {
   const f = await startFixture();
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
@@ -37,18 +42,14 @@ Deno.test("startServerApi() starts nothing when disabled or when api.listen is t
     const listen = `127.0.0.1:${(taken.addr as Deno.NetAddr).port}`;
     // The pool runs on without its API (the error is logged).
     assert.equal(startServerApi(apiConfig({ VBKPOOL_API_LISTEN: listen }), sources), undefined);
-    taken.close();
-    const api = startServerApi(apiConfig({ VBKPOOL_API_LISTEN: listen }), sources)!;
+    const api = startServerApi(apiConfig({ VBKPOOL_API_LISTEN: "127.0.0.1:0" }), sources)!;
+    assert.notEqual(api.addr.port, 0);
     const health = await fetch(`${api.url}/api/health`);
     assert.equal(health.status, 200);
     await health.body?.cancel();
     await api.close();
   } finally {
-    try {
-      taken.close();
-    } catch {
-      // closed above
-    }
+    taken.close();
     await f.close();
   }
 });

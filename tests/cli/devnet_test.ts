@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { COMMANDS, runCli } from "../../cli/mod.ts";
 import { startDevnet } from "../../devnet/mod.ts";
 import { ADDRESS, UcpTestClient } from "../devnet/_ucp_client.ts";
+import { spawnVbkpool, withTempDir } from "../_process.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -14,13 +15,6 @@ async function run(args: string[]) {
   }).output();
   const dec = new TextDecoder();
   return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 Deno.test("vbkpool devnet --export writes a chain that hash --verify accepts", async () => {
@@ -108,17 +102,12 @@ Deno.test("vbkpool devnet reports usage errors clearly", async (t) => {
 });
 
 Deno.test("vbkpool devnet serves UCP until SIGINT and keeps its chain", async () => {
-  const dir = await Deno.makeTempDir();
-  const port = freePort();
-  const chainFile = `${dir}/chain.jsonl`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      MAIN,
+  await withTempDir("vbkpool-devnet-cli-", async (dir) => {
+    const chainFile = `${dir}/chain.jsonl`;
+    const devnet = spawnVbkpool([
       "devnet",
       "--listen",
-      `127.0.0.1:${port}`,
+      "127.0.0.1:0",
       "--api-listen",
       "127.0.0.1:0",
       "--min-difficulty",
@@ -127,39 +116,24 @@ Deno.test("vbkpool devnet serves UCP until SIGINT and keeps its chain", async ()
       "0",
       "--chain-file",
       chainFile,
-    ],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  try {
+    ], { cwd: dir });
     let client: UcpTestClient | undefined;
-    const end = Date.now() + 20000;
-    while (client === undefined) {
-      try {
-        client = await UcpTestClient.connect(port);
-      } catch (err) {
-        if (Date.now() > end) throw err;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    const job = await client.login(ADDRESS);
-    assert.equal((await client.mine(job)).command, "MINING_SUBMIT_SUCCESS");
-    await client.close();
-    child.kill("SIGINT");
-    const status = await child.output();
-    const stderr = new TextDecoder().decode(status.stderr);
-    assert.equal(status.code, 0, stderr);
-    assert.match(stderr, /Block 1 .* found by "?VFFDWUMLJwLRuNzH4NX8Rm32E59n6d/);
-    assert.match(stderr, /Devnet stopped at height 1/);
-    const lines = (await Deno.readTextFile(chainFile)).trim().split("\n");
-    assert.equal(lines.length, 3);
-  } finally {
     try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already exited.
+      const { ucp, api } = await devnet.devnetAddresses(true);
+      assert.match(api!, /^http:\/\/127\.0\.0\.1:\d+\/api$/);
+      client = await UcpTestClient.connect(ucp);
+      const job = await client.login(ADDRESS);
+      assert.equal((await client.mine(job)).command, "MINING_SUBMIT_SUCCESS");
+      await client.close();
+      client = undefined;
+      assert.equal(await devnet.stop("SIGINT"), 0, devnet.err);
+      assert.match(devnet.err, /Block 1 .* found by "?VFFDWUMLJwLRuNzH4NX8Rm32E59n6d/);
+      assert.match(devnet.err, /Devnet stopped at height 1/);
+      const lines = (await Deno.readTextFile(chainFile)).trim().split("\n");
+      assert.equal(lines.length, 3);
+    } finally {
+      await client?.close();
+      await devnet.kill();
     }
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

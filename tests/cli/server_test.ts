@@ -5,15 +5,7 @@ import { loadConfig } from "../../cli/config.ts";
 import { SCHEMA } from "../../cli/config_schema.ts";
 import { ADDRESSES, hex16, hex8, mine } from "../server/_pool.ts";
 import { subscribeAndAuthorize, TestClient } from "../server/_stratum_client.ts";
-
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
+import { spawnVbkpool, withTempDir } from "../_process.ts";
 
 function stratumConfig(env: Record<string, string> = {}) {
   return loadConfig(SCHEMA, { env, defaultPath: "/nonexistent", sections: ["stratum"] })
@@ -62,52 +54,37 @@ Deno.test("vbkpool server refuses bad configuration with status 2", async () => 
 });
 
 Deno.test("vbkpool server with no NodeCore mines an embedded devnet and stops cleanly on SIGINT", async () => {
-  const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "server", "--listen", `127.0.0.1:${port} diff=1 min=1 vardiff=off`],
-    cwd: Deno.makeTempDirSync(),
-    env: { NO_COLOR: "1", VBKPOOL_API_ENABLED: "false", VBKPOOL_DEVNET_MIN_DIFFICULTY: "20000" },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let log = "";
-  const reading = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-    new WritableStream({ write: (chunk) => void (log += chunk) }),
-  );
-  let client: TestClient | undefined;
-  try {
-    const deadline = Date.now() + 60_000;
-    while (!/upstream "ready"/.test(log)) {
-      if (Date.now() > deadline) throw new Error(`server did not start:\n${log}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.match(log, /DEVNET MODE/);
-    assert.match(log, /WORTHLESS/);
-    assert.match(log, new RegExp(`Stratum on "127\\.0\\.0\\.1":${port}`));
-    client = await TestClient.connect(port);
-    const address = ADDRESSES[0]!;
-    const { extranonce } = await subscribeAndAuthorize(client, address);
-    const notify = await client.notification("mining.notify");
-    const ntime = Math.floor(Date.now() / 1000);
-    const [nonce] = mine(notify.json.params, extranonce, { ntime, difficulty: 1n });
-    const reply = await client.call(
-      "mining.submit",
-      [address, notify.json.params[0], hex16(extranonce), hex8(ntime), hex8(nonce!)],
-    );
-    assert.equal(reply.json.result, true);
-    child.kill("SIGINT");
-    await client.closed;
-    const status = await child.status;
-    await reading;
-    assert.equal(status.code, 0, log);
-    assert.match(log, /stopped/);
-  } finally {
-    await client?.close();
+  await withTempDir("vbkpool-server-cli-", async (dir) => {
+    const server = spawnVbkpool(["server", "--listen", "127.0.0.1:0 diff=1 min=1 vardiff=off"], {
+      cwd: dir,
+      env: { VBKPOOL_API_ENABLED: "false", VBKPOOL_DEVNET_MIN_DIFFICULTY: "20000" },
+    });
+    let client: TestClient | undefined;
     try {
-      child.kill("SIGKILL");
-    } catch {
-      // already exited
+      const { stratum: [port], devnet } = await server.serverAddresses();
+      assert.ok(port !== undefined && port > 0, server.err);
+      assert.ok(devnet !== undefined && devnet > 0, server.err);
+      await server.waitForLog(/upstream "ready"/);
+      assert.match(server.err, /DEVNET MODE/);
+      assert.match(server.err, /WORTHLESS/);
+      client = await TestClient.connect(port);
+      const address = ADDRESSES[0]!;
+      const { extranonce } = await subscribeAndAuthorize(client, address);
+      const notify = await client.notification("mining.notify");
+      const ntime = Math.floor(Date.now() / 1000);
+      const [nonce] = mine(notify.json.params, extranonce, { ntime, difficulty: 1n });
+      const reply = await client.call(
+        "mining.submit",
+        [address, notify.json.params[0], hex16(extranonce), hex8(ntime), hex8(nonce!)],
+      );
+      assert.equal(reply.json.result, true);
+      server.signal("SIGINT");
+      await client.closed;
+      assert.equal(await server.stop(), 0, server.err);
+      assert.match(server.err, /stopped/);
+    } finally {
+      await client?.close();
+      await server.kill();
     }
-    await child.status;
-  }
+  });
 });

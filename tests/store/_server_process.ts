@@ -1,7 +1,8 @@
 /**
- * Helpers for durability tests against a real `vbkpool server` process: spawn it with a store,
- * wait until it serves Stratum, and drive miners that submit valid shares as fast as replies come
- * back, remembering the hash of every share answered `true`.
+ * Helpers for durability tests against a real `vbkpool server` process: spawn it with a store
+ * (`tests/_process.ts` waits until it serves Stratum and reads its ports from its log), and
+ * drive miners that submit valid shares as fast as replies come back, remembering the hash of
+ * every share answered `true`.
  *
  * @module
  */
@@ -9,94 +10,22 @@ import { bytesToHex } from "../../hash/hex.ts";
 import { connectLines } from "../../net/line_client.ts";
 import type { LineConnection } from "../../net/line_connection.ts";
 import { hashHeader, headerFromNotify, hex16, hex8 } from "../server/_pool.ts";
-
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
-}
-
-/** A running server process. */
-export interface ServerProcess {
-  /** The child. */
-  child: Deno.ChildProcess;
-  /** Everything it wrote to stderr so far. */
-  log(): string;
-  /** Resolves with the exit code. */
-  exited: Promise<number>;
-  /** SIGKILL it. */
-  kill(): Promise<void>;
-  /** SIGTERM it and wait. */
-  stop(): Promise<number>;
-}
+import { spawnVbkpool, type VbkpoolProcess } from "../_process.ts";
 
 /**
- * Spawn `vbkpool server` in `cwd` with configuration from environment variables.
+ * Spawn `vbkpool server` in `cwd` with configuration from environment variables: no HTTP API,
+ * info-level log (the bound ports are read from it: give every listener port 0 and call
+ * `await server.serverAddresses()`).
  *
  * @param env `VBKPOOL_*` settings.
  * @param cwd Working directory (no vbkpool.toml there).
- * @returns The process.
+ * @returns The process; stop it with `stop("SIGTERM")` or `kill()`.
  */
-export function spawnServer(env: Record<string, string>, cwd: string): ServerProcess {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "server"],
+export function spawnServer(env: Record<string, string>, cwd: string): VbkpoolProcess {
+  return spawnVbkpool(["server"], {
     cwd,
-    env: { NO_COLOR: "1", VBKPOOL_API_ENABLED: "false", VBKPOOL_LOG_LEVEL: "info", ...env },
-    stdout: "null",
-    stderr: "piped",
-    stdin: "null",
-  }).spawn();
-  let text = "";
-  const decoder = new TextDecoder();
-  const reading = (async () => {
-    for await (const chunk of child.stderr) text += decoder.decode(chunk, { stream: true });
-  })();
-  const exited = child.status.then(async (s) => {
-    await reading;
-    return s.code;
+    env: { VBKPOOL_API_ENABLED: "false", VBKPOOL_LOG_LEVEL: "info", ...env },
   });
-  return {
-    child,
-    log: () => text,
-    exited,
-    async kill() {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Already gone.
-      }
-      await exited;
-    },
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // Already gone.
-      }
-      return await exited;
-    },
-  };
-}
-
-/** Wait until the server accepts connections on `port` (or exits). */
-export async function waitReady(server: ServerProcess, port: number): Promise<void> {
-  let exited = false;
-  server.exited.then(() => exited = true);
-  for (let i = 0; i < 600; i++) {
-    if (exited) throw new Error(`server exited early:\n${server.log()}`);
-    try {
-      const c = await Deno.connect({ hostname: "127.0.0.1", port });
-      c.close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`server not ready:\n${server.log()}`);
 }
 
 /** A miner driving shares through a real connection. */
@@ -192,25 +121,28 @@ export class LoadMiner {
     });
   }
 
-  /** Wait until a job arrived. */
-  async job(): Promise<void> {
-    for (let i = 0; i < 600 && this.#notify === undefined && !this.#closed; i++) {
+  /** Wait (woken by every line, up to `timeoutMs`) until `done()` holds or the connection closed. */
+  async #until(done: () => boolean, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done() && !this.#closed && Date.now() < deadline) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((r) => {
         this.#waiters.push(r);
-        setTimeout(r, 50);
+        timer = setTimeout(r, 100);
       });
+      clearTimeout(timer);
     }
+  }
+
+  /** Wait until a job arrived. */
+  async job(): Promise<void> {
+    await this.#until(() => this.#notify !== undefined, 60_000);
     if (this.#notify === undefined) throw new Error("no job");
   }
 
   /** Wait until a set_difficulty with `value` arrived. */
   async difficulty(value: bigint): Promise<void> {
-    for (let i = 0; i < 200 && !this.difficulties.includes(value) && !this.#closed; i++) {
-      await new Promise<void>((r) => {
-        this.#waiters.push(r);
-        setTimeout(r, 50);
-      });
-    }
+    await this.#until(() => this.difficulties.includes(value), 60_000);
     if (!this.difficulties.includes(value)) {
       throw new Error(`no set_difficulty ${value} (got ${this.difficulties.join(", ")})`);
     }

@@ -8,21 +8,24 @@ import { bytesToHex } from "../../hash/hex.ts";
 import { startDevnet } from "../../devnet/mod.ts";
 import { openStore } from "../../store/mod.ts";
 import { freshPostgresDatabase, POSTGRES_URL, warnIfNoPostgres } from "./_backends.ts";
-import { freePort, LoadMiner, spawnServer, waitReady } from "./_server_process.ts";
+import { LoadMiner, spawnServer } from "./_server_process.ts";
 import { TcpProxy } from "./_tcp_proxy.ts";
 import { ADDRESSES } from "../server/_pool.ts";
+import { type VbkpoolProcess, waitUntil } from "../_process.ts";
 
 warnIfNoPostgres();
 
 const A = ADDRESSES[0]!;
 const B = ADDRESSES[1]!;
 
-/** Server settings for a load test: a difficulty-1 port and a vardiff port, no rate limits. */
-function serverEnv(store: string, ports: [number, number], instance: number) {
+/**
+ * Server settings for a load test: a difficulty-1 port and a vardiff port (both on any free
+ * port: `serverPorts` reads them from the log), no rate limits.
+ */
+function serverEnv(store: string, instance: number) {
   return {
     VBKPOOL_STORE_URL: store,
-    VBKPOOL_STRATUM_LISTEN: `127.0.0.1:${ports[0]} diff=1 min=1 vardiff=off,` +
-      `127.0.0.1:${ports[1]} diff=1024 min=1`,
+    VBKPOOL_STRATUM_LISTEN: "127.0.0.1:0 diff=1 min=1 vardiff=off,127.0.0.1:0 diff=1024 min=1",
     VBKPOOL_STRATUM_INSTANCE_ID: String(instance),
     VBKPOOL_STRATUM_REQUESTS_PER_SECOND: "1000000",
     VBKPOOL_STRATUM_REQUEST_BURST: "1000000",
@@ -31,6 +34,13 @@ function serverEnv(store: string, ports: [number, number], instance: number) {
     VBKPOOL_STORE_SQLITE_BUSY_TIMEOUT_MS: "100",
     VBKPOOL_STORE_PRUNE_INTERVAL_MINUTES: "0",
   };
+}
+
+/** Wait until the server serves Stratum; its difficulty-1 port and its vardiff port. */
+async function serverPorts(server: VbkpoolProcess): Promise<[number, number]> {
+  const { stratum } = await server.serverAddresses();
+  assert.equal(stratum.length, 2, server.err);
+  return [stratum[0]!, stratum[1]!];
 }
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -57,58 +67,69 @@ function missing(acked: Iterable<string>, stored: Set<string>): string[] {
 }
 
 async function killUnderLoad(location: string, dir: string): Promise<void> {
-  const ports: [number, number] = [freePort(), freePort()];
-  const env = serverEnv(location, ports, 7);
-  // Run 1: load on two miners, a vardiff miner asks for 4096, then kill -9 at a random moment.
+  const env = serverEnv(location, 7);
+  // Run 1: load on two miners, a vardiff miner asks for 4096, then kill -9 at a random moment
+  // once more than 100 shares were acknowledged.
   let server = spawnServer(env, dir);
   const extranonces: bigint[] = [];
   let acked: string[] = [];
+  let miners: LoadMiner[] = [];
+  let killed = false;
   try {
-    await waitReady(server, ports[1]);
+    const ports = await serverPorts(server);
     const vd = await LoadMiner.connect(ports[1], `${B}.vd`);
+    miners.push(vd);
     await vd.call("mining.suggest_difficulty", ["4096"]);
     await vd.difficulty(4096n);
-    const miners = await Promise.all([
+    const loaded = await Promise.all([
       LoadMiner.connect(ports[0], `${A}.one`),
       LoadMiner.connect(ports[0], `${A}.two`),
     ]);
-    extranonces.push(vd.extranonce, ...miners.map((m) => m.extranonce));
-    let killed = false;
-    const load = Promise.all(miners.map((m) => m.run(() => killed)));
-    await new Promise((r) => setTimeout(r, 700 + Math.random() * 800));
+    miners.push(...loaded);
+    extranonces.push(...miners.map((m) => m.extranonce));
+    const load = Promise.all(loaded.map((m) => m.run(() => killed)));
+    const count = () => loaded.reduce((n, m) => n + m.acked.size, 0);
+    await waitUntil(() => count() > 100, "100 acknowledged shares", 120_000);
+    await new Promise((r) => setTimeout(r, Math.random() * 800));
     await server.kill();
     killed = true;
     await load;
-    acked = miners.flatMap((m) => [...m.acked]);
+    acked = loaded.flatMap((m) => [...m.acked]);
     assert.ok(acked.length > 100, `only ${acked.length} shares acknowledged before the kill`);
-    await Promise.all([...miners, vd].map((m) => m.close()));
   } finally {
+    killed = true;
     await server.kill();
+    await Promise.all(miners.map((m) => m.close()));
   }
   // Every share answered true is in the database.
   const stored = await storedHashes(location);
   assert.deepEqual(missing(acked, stored), [], "acknowledged shares lost by kill -9");
   // Run 2: the restarted server carries on with fresh extranonces and the worker's difficulty.
   server = spawnServer(env, dir);
+  miners = [];
+  let done = false;
   try {
-    await waitReady(server, ports[1]);
+    const ports = await serverPorts(server);
     const again = await LoadMiner.connect(ports[0], `${A}.one`);
+    miners.push(again);
     assert.ok(!extranonces.includes(again.extranonce), "an extranonce was handed out twice");
     assert.ok(again.extranonce > extranonces.reduce((a, b) => (a > b ? a : b)));
     assert.equal(again.extranonce >> 58n, 7n);
     const vd = await LoadMiner.connect(ports[1], `${B}.vd`);
+    miners.push(vd);
     await vd.difficulty(4096n);
-    let done = false;
     const load = again.run(() => done);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitUntil(() => again.acked.size > 0 || again.errors > 0, "a reply from the restart");
     done = true;
     await load;
     assert.ok(again.acked.size > 0, "the restarted server accepted nothing");
-    await Promise.all([again.close(), vd.close()]);
-    assert.equal(await server.stop(), 0);
+    await Promise.all(miners.map((m) => m.close()));
+    assert.equal(await server.stop("SIGTERM"), 0, server.err);
     assert.deepEqual(missing(again.acked, await storedHashes(location)), []);
   } finally {
+    done = true;
     await server.kill();
+    await Promise.all(miners.map((m) => m.close()));
   }
 }
 
@@ -132,21 +153,25 @@ Deno.test({
 
 Deno.test("vbkpool server exits with a clear error when its database is unavailable", async () => {
   await withDir(async (dir) => {
-    const closed = freePort();
     for (
       const [url, expect] of [
         [
-          `postgres://pool:secret@127.0.0.1:${closed}/pool`,
+          // Port 1 (tcpmux): nothing listens there, the connection is refused at once.
+          "postgres://pool:secret@127.0.0.1:1/pool",
           /Cannot open store postgres:\/\/pool:\*\*\*@/,
         ],
         [`${dir}/no/such/dir/pool.sqlite`, /Cannot open store .*no\/such\/dir\/pool\.sqlite/],
       ] as const
     ) {
-      const server = spawnServer(serverEnv(url, [freePort(), freePort()], 1), dir);
-      const code = await server.exited;
-      assert.equal(code, 1, server.log());
-      assert.match(server.log(), expect);
-      assert.ok(!server.log().includes("secret"));
+      const server = spawnServer(serverEnv(url, 1), dir);
+      try {
+        const { code } = await server.exited;
+        assert.equal(code, 1, server.err);
+        assert.match(server.err, expect);
+        assert.ok(!server.err.includes("secret"));
+      } finally {
+        await server.kill();
+      }
     }
   });
 });
@@ -154,30 +179,34 @@ Deno.test("vbkpool server exits with a clear error when its database is unavaila
 Deno.test("vbkpool server (SQLite) never answers true while its database is locked", async () => {
   await withDir(async (dir) => {
     const path = `${dir}/pool.sqlite`;
-    const ports: [number, number] = [freePort(), freePort()];
-    const server = spawnServer(serverEnv(path, ports, 2), dir);
+    const server = spawnServer(serverEnv(path, 2), dir);
+    let miner: LoadMiner | undefined;
+    let done = false;
     try {
-      await waitReady(server, ports[0]);
-      const miner = await LoadMiner.connect(ports[0], `${A}.lock`);
-      let done = false;
-      const load = miner.run(() => done, 8);
-      await new Promise((r) => setTimeout(r, 300));
+      const ports = await serverPorts(server);
+      miner = await LoadMiner.connect(ports[0], `${A}.lock`);
+      const m = miner;
+      const load = m.run(() => done, 8);
+      await waitUntil(() => m.acked.size > 0, "a share committed before the lock");
       const lock = new DatabaseSync(path);
-      lock.exec("BEGIN EXCLUSIVE");
-      await new Promise((r) => setTimeout(r, 700));
-      lock.exec("ROLLBACK");
-      lock.close();
-      const errorsDuringLock = miner.errors;
-      await new Promise((r) => setTimeout(r, 1500));
+      try {
+        lock.exec("BEGIN EXCLUSIVE");
+        await waitUntil(() => m.errors > 0, "an error reply while the database is locked");
+        lock.exec("ROLLBACK");
+      } finally {
+        lock.close();
+      }
+      const ackedAfterLock = m.acked.size;
+      await waitUntil(() => m.acked.size > ackedAfterLock, "a share committed after the lock");
       done = true;
       await load;
-      await miner.close();
-      assert.ok(errorsDuringLock > 0, "no error replies while the database was locked");
-      assert.ok(miner.acked.size > 0);
-      assert.equal(await server.stop(), 0);
-      assert.deepEqual(missing(miner.acked, await storedHashes(path)), []);
+      await m.close();
+      assert.equal(await server.stop("SIGTERM"), 0, server.err);
+      assert.deepEqual(missing(m.acked, await storedHashes(path)), []);
     } finally {
+      done = true;
       await server.kill();
+      await miner?.close();
     }
   });
 });
@@ -194,29 +223,33 @@ Deno.test({
     via.port = String(proxy.port);
     try {
       await withDir(async (dir) => {
-        const ports: [number, number] = [freePort(), freePort()];
-        const server = spawnServer(serverEnv(via.toString(), ports, 3), dir);
+        const server = spawnServer(serverEnv(via.toString(), 3), dir);
+        let miner: LoadMiner | undefined;
+        let done = false;
         try {
-          await waitReady(server, ports[0]);
-          const miner = await LoadMiner.connect(ports[0], `${A}.pg`);
-          let done = false;
-          const load = miner.run(() => done, 8);
-          await new Promise((r) => setTimeout(r, 300));
+          const ports = await serverPorts(server);
+          miner = await LoadMiner.connect(ports[0], `${A}.pg`);
+          const m = miner;
+          const load = m.run(() => done, 8);
+          await waitUntil(() => m.acked.size > 0, "a share committed before the cut");
           proxy.cut();
-          await new Promise((r) => setTimeout(r, 800));
+          await waitUntil(() => m.errors > 0, "an error reply while the database is gone");
           proxy.restore();
-          const errors = miner.errors;
-          const before = miner.acked.size;
-          await new Promise((r) => setTimeout(r, 2500));
+          const before = m.acked.size;
+          await waitUntil(
+            () => m.acked.size > before,
+            "a share accepted after the database came back",
+            120_000,
+          );
           done = true;
           await load;
-          await miner.close();
-          assert.ok(errors > 0, "no error replies while the database was gone");
-          assert.ok(miner.acked.size > before, "no shares accepted after the database came back");
-          assert.equal(await server.stop(), 0);
-          assert.deepEqual(missing(miner.acked, await storedHashes(db.url)), []);
+          await m.close();
+          assert.equal(await server.stop("SIGTERM"), 0, server.err);
+          assert.deepEqual(missing(m.acked, await storedHashes(db.url)), []);
         } finally {
+          done = true;
           await server.kill();
+          await miner?.close();
         }
       });
     } finally {
@@ -234,28 +267,33 @@ Deno.test({
     const devnet = await startDevnet({ hostname: "127.0.0.1", port: 0, minDifficulty: 1000n });
     try {
       await withDir(async (dir) => {
-        const servers = [1, 2].map((instance) => {
-          const ports: [number, number] = [freePort(), freePort()];
-          const server = spawnServer({
-            ...serverEnv(db.url, ports, instance),
+        const servers = [1, 2].map((instance) =>
+          spawnServer({
+            ...serverEnv(db.url, instance),
             VBKPOOL_NODECORE_ENDPOINTS: `127.0.0.1:${devnet.addr.port}`,
             VBKPOOL_NODECORE_ADDRESS: ADDRESSES[3]!,
-          }, dir);
-          return { server, ports };
-        });
+          }, dir)
+        );
+        const miners: LoadMiner[] = [];
+        let done = false;
         try {
-          await Promise.all(servers.map((s) => waitReady(s.server, s.ports[0])));
-          const miners = await Promise.all(
-            servers.map((s, i) => LoadMiner.connect(s.ports[0], `${[A, B][i]}.m${i}`)),
-          );
+          const ports = await Promise.all(servers.map(serverPorts));
+          for (const [i, p] of ports.entries()) {
+            miners.push(await LoadMiner.connect(p[0], `${[A, B][i]}.m${i}`));
+          }
           assert.notEqual(miners[0]!.extranonce >> 58n, miners[1]!.extranonce >> 58n);
-          let done = false;
           const load = Promise.all(miners.map((m) => m.run(() => done, 16)));
-          await new Promise((r) => setTimeout(r, 2500));
+          // Both instances record shares, and a block is found through one of them (difficulty
+          // 1 shares against a devnet at 1000: about one share in a thousand is a block).
+          await waitUntil(
+            () => miners.every((m) => m.acked.size > 0) && devnet.chain.height >= 1,
+            "shares on both instances and a block",
+            120_000,
+          );
           done = true;
           await load;
           await Promise.all(miners.map((m) => m.close()));
-          for (const s of servers) assert.equal(await s.server.stop(), 0);
+          for (const s of servers) assert.equal(await s.stop("SIGTERM"), 0, s.err);
           const store = await openStore(db.url);
           try {
             const rows = await store.listShares({ limit: 1_000_000 });
@@ -272,7 +310,9 @@ Deno.test({
             await store.close();
           }
         } finally {
-          for (const s of servers) await s.server.kill();
+          done = true;
+          for (const s of servers) await s.kill();
+          await Promise.all(miners.map((m) => m.close()));
         }
       });
     } finally {

@@ -1,0 +1,315 @@
+/**
+ * Test helper: run `vbkpool` (`main.ts`, or a bundle) as a subprocess, collect its output, wait
+ * for what it logs, and read the addresses it bound from its log.
+ *
+ * Tests give every listener of a child port 0 (`--listen "127.0.0.1:0 …"`, `--ucp-listen
+ * 127.0.0.1:0`, `--api-listen 127.0.0.1:0`, or the API off) and read the real ports back with
+ * {@linkcode VbkpoolProcess.serverAddresses} / {@linkcode VbkpoolProcess.devnetAddresses}.
+ * Picking a "free" port first and handing it to the child races with every other socket on the
+ * machine, the child's own embedded devnet included.
+ *
+ * Always stop the child in `finally` (`await proc.kill()` is safe to repeat and after an exit),
+ * or hold it with `await using`.
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+
+/** `main.ts` of the project. */
+export const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
+
+/** How long a child may take to start (a cold `deno run` type-checks nothing but still loads). */
+export const START_TIMEOUT_MS = 120_000;
+
+/** Options for {@linkcode spawnVbkpool}. */
+export interface SpawnOptions {
+  /** Working directory (a fresh temporary folder is best: no vbkpool.toml there). */
+  cwd?: string;
+  /** Environment on top of `NO_COLOR=1`. */
+  env?: Record<string, string>;
+  /** The script to run instead of `main.ts` (e.g. a bundle). */
+  script?: string;
+  /** Arguments for `deno run` before the script (default `-A`). */
+  denoArgs?: string[];
+}
+
+/** The bound addresses a `vbkpool server` logs at start. */
+export interface ServerAddresses {
+  /** Stratum ports, in `[stratum] listen` order. */
+  stratum: number[];
+  /** UCP ports for GPU miners, in `[ucp] listen` order. */
+  ucp: number[];
+  /** `http://HOST:PORT` of the HTTP API, when it runs. */
+  api?: string;
+  /** The embedded devnet's UCP port, when there is no NodeCore. */
+  devnet?: number;
+}
+
+/** The bound addresses a `vbkpool devnet` logs at start. */
+export interface DevnetAddresses {
+  /** Its UCP port. */
+  ucp: number;
+  /** `http://HOST:PORT/api` of its NodeCore HTTP API, when it runs. */
+  api?: string;
+}
+
+const STRATUM_RE = /Stratum on "?[^\s"]+"?:(\d+): difficulty/g;
+const UCP_RE = /UCP \(legacy GPU miners\) on "?[^\s"]+"?:(\d+): share difficulty/g;
+const API_RE = /vbkpool·api: HTTP API on "?(http:\/\/[^\s"]+)\/api"?/;
+const EMBEDDED_DEVNET_RE = /Devnet UCP on "?[^\s"]+"?:(\d+)\./;
+/** The server's last start-up line: every listener is bound by then. */
+const SERVER_READY_RE = /NodeCore .*; instance id /;
+const DEVNET_UCP_RE = /DEVNET \(not a real VeriBlock network\): UCP on "?[^\s"]+"?:(\d+);/;
+const DEVNET_API_RE = /DEVNET NodeCore HTTP API on "?(http:\/\/[^\s"]+)"?/;
+
+interface Waiter {
+  check(): boolean;
+}
+
+/** A running `vbkpool` child with its output collected as it comes. */
+export class VbkpoolProcess {
+  /** The child. */
+  readonly child: Deno.ChildProcess;
+  /** Resolves with the exit status once the child exited and its output is read. */
+  readonly exited: Promise<Deno.CommandStatus>;
+  #out = "";
+  #err = "";
+  #status: Deno.CommandStatus | undefined;
+  #waiters = new Set<Waiter>();
+
+  /**
+   * Start a child.
+   *
+   * @param args `vbkpool` arguments, e.g. `["server", "--listen", "127.0.0.1:0"]`.
+   * @param options Directory, environment, script.
+   */
+  constructor(args: string[], options: SpawnOptions = {}) {
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...(options.denoArgs ?? ["-A"]), options.script ?? MAIN, ...args],
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      env: { NO_COLOR: "1", ...options.env },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const read = async (stream: ReadableStream<Uint8Array>, add: (text: string) => void) => {
+      for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+        add(text);
+        this.#wake();
+      }
+    };
+    const reading = Promise.all([
+      read(this.child.stdout, (t) => this.#out += t),
+      read(this.child.stderr, (t) => this.#err += t),
+    ]);
+    this.exited = Promise.all([this.child.status, reading]).then(([status]) => {
+      this.#status = status;
+      this.#wake();
+      return status;
+    });
+  }
+
+  /** Everything the child wrote to stdout so far. */
+  get out(): string {
+    return this.#out;
+  }
+
+  /** Everything the child wrote to stderr (its log) so far. */
+  get err(): string {
+    return this.#err;
+  }
+
+  /** The exit status, once it exited. */
+  get status(): Deno.CommandStatus | undefined {
+    return this.#status;
+  }
+
+  #wake(): void {
+    for (const w of [...this.#waiters]) w.check();
+  }
+
+  /**
+   * Wait until `check` returns something other than `undefined` (re-checked whenever the child
+   * writes something, and every 100 ms). Rejects, with the child's log, when it exits first
+   * or the time is up.
+   *
+   * @param check The condition.
+   * @param what What is awaited (for the error message).
+   * @param timeoutMs The deadline.
+   * @returns What `check` returned.
+   */
+  until<T>(
+    check: () => T | undefined,
+    what: string,
+    timeoutMs = START_TIMEOUT_MS,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const deadline = Date.now() + timeoutMs;
+      const waiter: Waiter = {
+        check: () => {
+          let value: T | undefined;
+          try {
+            value = check();
+          } catch (err) {
+            finish();
+            reject(err);
+            return true;
+          }
+          if (value !== undefined) {
+            finish();
+            resolve(value);
+            return true;
+          }
+          if (this.#status !== undefined || Date.now() > deadline) {
+            finish();
+            const why = this.#status !== undefined
+              ? `vbkpool exited with ${this.#status.code} before ${what}`
+              : `timed out after ${timeoutMs} ms waiting for ${what}`;
+            reject(new Error(`${why}; its log:\n${this.#err}\n${this.#out.slice(-2000)}`));
+            return true;
+          }
+          return false;
+        },
+      };
+      const timer = setInterval(() => waiter.check(), 100);
+      const finish = () => {
+        clearInterval(timer);
+        this.#waiters.delete(waiter);
+      };
+      this.#waiters.add(waiter);
+      waiter.check();
+    });
+  }
+
+  /**
+   * Wait for a line of the log (stderr) matching `pattern`.
+   *
+   * @param pattern What to look for.
+   * @param timeoutMs The deadline.
+   * @returns The match.
+   */
+  waitForLog(pattern: RegExp, timeoutMs = START_TIMEOUT_MS): Promise<RegExpExecArray> {
+    return this.until(() => pattern.exec(this.#err) ?? undefined, `${pattern}`, timeoutMs);
+  }
+
+  /**
+   * Wait until a `vbkpool server` has started (every listener bound, its last start-up line
+   * logged) and read its bound addresses from the log.
+   *
+   * @param timeoutMs The deadline.
+   * @returns The addresses.
+   */
+  async serverAddresses(timeoutMs = START_TIMEOUT_MS): Promise<ServerAddresses> {
+    await this.waitForLog(SERVER_READY_RE, timeoutMs);
+    const log = this.#err;
+    const ports = (re: RegExp) => [...log.matchAll(re)].map((m) => Number(m[1]));
+    const api = API_RE.exec(log)?.[1];
+    const devnet = EMBEDDED_DEVNET_RE.exec(log)?.[1];
+    return {
+      stratum: ports(STRATUM_RE),
+      ucp: ports(UCP_RE),
+      ...(api === undefined ? {} : { api }),
+      ...(devnet === undefined ? {} : { devnet: Number(devnet) }),
+    };
+  }
+
+  /**
+   * Wait until a `vbkpool devnet` serves UCP (and its HTTP API, when `api` is true) and read
+   * the bound addresses from its log.
+   *
+   * @param api Whether to wait for the NodeCore HTTP API too.
+   * @param timeoutMs The deadline.
+   * @returns The addresses.
+   */
+  async devnetAddresses(api: boolean, timeoutMs = START_TIMEOUT_MS): Promise<DevnetAddresses> {
+    const ucp = Number((await this.waitForLog(DEVNET_UCP_RE, timeoutMs))[1]);
+    if (!api) return { ucp };
+    return { ucp, api: (await this.waitForLog(DEVNET_API_RE, timeoutMs))[1]! };
+  }
+
+  /**
+   * Send a signal unless the child has exited.
+   *
+   * @param signal The signal.
+   */
+  signal(signal: Deno.Signal): void {
+    if (this.#status !== undefined) return;
+    try {
+      this.child.kill(signal);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  /**
+   * Ask the child to stop (SIGINT by default) and wait until it exited.
+   *
+   * @param signal The signal.
+   * @returns The exit code.
+   */
+  async stop(signal: Deno.Signal = "SIGINT"): Promise<number> {
+    this.signal(signal);
+    return (await this.exited).code;
+  }
+
+  /** SIGKILL the child (when it still runs) and wait until it exited. Safe to repeat. */
+  async kill(): Promise<void> {
+    this.signal("SIGKILL");
+    await this.exited;
+  }
+
+  /** {@linkcode VbkpoolProcess.kill}, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.kill();
+  }
+}
+
+/**
+ * Start `vbkpool` as a subprocess.
+ *
+ * @param args `vbkpool` arguments.
+ * @param options Directory, environment, script.
+ * @returns The running child.
+ */
+export function spawnVbkpool(args: string[], options: SpawnOptions = {}): VbkpoolProcess {
+  return new VbkpoolProcess(args, options);
+}
+
+/**
+ * Run `fn` with a fresh temporary folder, removed afterwards whatever happens.
+ *
+ * @param prefix Folder name prefix.
+ * @param fn The work.
+ * @returns What `fn` returned.
+ */
+export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * Wait until `check` holds, polling every 25 ms; throws after `timeoutMs`. For conditions
+ * that take as long as the machine needs (a count reached, a state entered): wait for them
+ * with a generous deadline instead of sleeping a fixed time and asserting afterwards.
+ *
+ * @param check The condition.
+ * @param what What is awaited (for the error message).
+ * @param timeoutMs The deadline.
+ */
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!await check()) {
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
