@@ -10,7 +10,12 @@
  * @module
  */
 
-import { C, H_INIT, SIGMA, V_INIT } from "./_vblake_constants.ts";
+import {
+  VBLAKE_C as C,
+  VBLAKE_H_INIT as H_INIT,
+  VBLAKE_SIGMA as SIGMA,
+  VBLAKE_V_INIT as V_INIT,
+} from "./vblake_constants.ts";
 
 /** vBlake's output length in bytes. */
 export const VBLAKE_SIZE = 24;

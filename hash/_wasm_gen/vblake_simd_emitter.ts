@@ -40,7 +40,15 @@
  * @module
  */
 
-import { C, G_INDICES, H_INIT, ROTATIONS, ROUNDS, SIGMA, V_INIT } from "../_vblake_constants.ts";
+import {
+  VBLAKE_C as C,
+  VBLAKE_G_INDICES as G_INDICES,
+  VBLAKE_H_INIT as H_INIT,
+  VBLAKE_ROTATIONS as ROTATIONS,
+  VBLAKE_ROUNDS as ROUNDS,
+  VBLAKE_SIGMA as SIGMA,
+  VBLAKE_V_INIT as V_INIT,
+} from "../vblake_constants.ts";
 import {
   BATCH_HASH_STRIDE,
   BATCH_HASHES_OFFSET,

@@ -6,7 +6,13 @@
  * @module
  */
 
-import { C, G_INDICES, ROTATIONS, SIGMA, V_INIT } from "../../hash/_vblake_constants.ts";
+import {
+  VBLAKE_C as C,
+  VBLAKE_G_INDICES as G_INDICES,
+  VBLAKE_ROTATIONS as ROTATIONS,
+  VBLAKE_SIGMA as SIGMA,
+  VBLAKE_V_INIT as V_INIT,
+} from "../../hash/mod.ts";
 import {
   MID_STATE_ORDER,
   PARAM_BASE,
@@ -28,7 +34,7 @@ function rotr(x: bigint, n: number): bigint {
 /** One G call on a BigInt state (the same steps as the shader and hash/vblake.ts). */
 function g(v: bigint[], j: number, x: bigint, y: bigint): void {
   const [a, b, c, d] = G_INDICES[j]!;
-  const [r1, r2, r3, r4] = ROTATIONS as [number, number, number, number];
+  const [r1, r2, r3, r4] = ROTATIONS;
   v[a] = (v[a]! + v[b]! + x) & MASK64;
   v[d] = rotr(v[d]! ^ v[a]!, r1);
   v[c] = (v[c]! + v[d]!) & MASK64;

@@ -25,14 +25,14 @@
  */
 
 import {
-  C,
-  G_INDICES,
-  H_INIT,
-  ROTATIONS,
-  ROUNDS,
-  SIGMA,
-  V_INIT,
-} from "../../hash/_vblake_constants.ts";
+  VBLAKE_C as C,
+  VBLAKE_G_INDICES as G_INDICES,
+  VBLAKE_H_INIT as H_INIT,
+  VBLAKE_ROTATIONS as ROTATIONS,
+  VBLAKE_ROUNDS as ROUNDS,
+  VBLAKE_SIGMA as SIGMA,
+  VBLAKE_V_INIT as V_INIT,
+} from "../../hash/mod.ts";
 import {
   HASH_WORDS,
   MID_STATE_ORDER,

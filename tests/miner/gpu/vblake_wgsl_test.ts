@@ -10,8 +10,17 @@ import {
   PARAM_TARGET,
   PARAM_WORDS,
 } from "../../../miner/gpu/_layout.ts";
-import { C, G_INDICES, H_INIT, SIGMA, V_INIT } from "../../../hash/_vblake_constants.ts";
-import { bytesToHex, hexToBytes, targetToBytes, vblake } from "../../../hash/mod.ts";
+import {
+  bytesToHex,
+  hexToBytes,
+  targetToBytes,
+  vblake,
+  VBLAKE_C as C,
+  VBLAKE_G_INDICES as G_INDICES,
+  VBLAKE_H_INIT as H_INIT,
+  VBLAKE_SIGMA as SIGMA,
+  VBLAKE_V_INIT as V_INIT,
+} from "../../../hash/mod.ts";
 import { prng, randomBytes, vectors } from "../../hash/_vectors.ts";
 
 Deno.test("vblakeWgsl() emits both entry points, unrolled rounds and literal constants", () => {
