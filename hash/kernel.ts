@@ -72,10 +72,15 @@ export interface VblakeKernel {
   scan(header: Uint8Array, options: ScanOptions): ScanResult;
 }
 
-interface ScanPlan {
-  start: number;
+/** A scan's arguments after {@linkcode validateScanOptions}: checked, defaults resolved. */
+export interface ValidScan {
+  /** First nonce, a uint32. */
+  startNonce: number;
+  /** Nonces to try (`startNonce + count` ≤ 2^32). */
   count: number;
+  /** The target as 24 big-endian bytes. */
   target: Uint8Array;
+  /** Cap on finds, 1..{@linkcode SCAN_MAX_RESULTS}. */
   maxResults: number;
 }
 
@@ -98,17 +103,45 @@ function checkInteger(value: unknown, name: string, min: number, max: number): n
   return value;
 }
 
-function planScan(header: unknown, options: ScanOptions): ScanPlan {
+/**
+ * Check a scan's header and options the way every kernel does, and resolve them: the
+ * default `maxResults` and the target as 24 big-endian bytes. Kernels outside this module
+ * (the miner's GPU kernel) use it so that they accept and reject exactly what these do.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateScanOptions } from "./kernel.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const scan = validateScanOptions(new Uint8Array(64), { startNonce: 10, count: 5, target: 1n });
+ * assert.equal(scan.maxResults, 256);
+ * assert.equal(scan.target.length, 24);
+ * assert.equal(scan.target[23], 1);
+ * assert.throws(
+ *   () => validateScanOptions(new Uint8Array(64), { startNonce: 2 ** 32 - 1, count: 2, target: 1n }),
+ *   RangeError,
+ * );
+ * ```
+ *
+ * @param header The 64-byte header template.
+ * @param options The scan options.
+ * @returns The checked arguments.
+ * @throws {TypeError} When the header is not a Uint8Array, options is not an object, a
+ * number is not an integer, or the target is neither a bigint nor a Uint8Array.
+ * @throws {RangeError} When the header is not 64 bytes, a number is out of range, the range
+ * passes 2^32 - 1, or the target is out of range or not 24 bytes.
+ */
+export function validateScanOptions(header: unknown, options: ScanOptions): ValidScan {
   checkHeader(header, "scan");
   if (typeof options !== "object" || options === null) {
     throw new TypeError("Cannot scan: options must be an object");
   }
-  const start = checkInteger(options.startNonce, "startNonce", 0, 0xFFFFFFFF);
+  const startNonce = checkInteger(options.startNonce, "startNonce", 0, 0xFFFFFFFF);
   const count = checkInteger(options.count, "count", 0, 2 ** 32);
-  if (start + count > 2 ** 32) {
+  if (startNonce + count > 2 ** 32) {
     throw new RangeError(
-      `Cannot scan: nonces ${start}..${
-        start + count - 1
+      `Cannot scan: nonces ${startNonce}..${
+        startNonce + count - 1
       } pass 2^32-1 (roll the timestamp or extranonce instead)`,
     );
   }
@@ -130,7 +163,7 @@ function planScan(header: unknown, options: ScanOptions): ScanPlan {
   } else {
     throw new TypeError("Cannot scan: target must be a bigint or a Uint8Array");
   }
-  return { start, count, target: targetBytes, maxResults };
+  return { startNonce, count, target: targetBytes, maxResults };
 }
 
 /** Big-endian a < b for equal-length byte strings. */
@@ -149,7 +182,7 @@ class ReferenceKernel implements VblakeKernel {
   }
 
   scan(header: Uint8Array, options: ScanOptions): ScanResult {
-    const { start, count, target, maxResults } = planScan(header, options);
+    const { startNonce: start, count, target, maxResults } = validateScanOptions(header, options);
     const work = header.slice();
     const view = new DataView(work.buffer);
     const nonces: number[] = [];
@@ -203,7 +236,7 @@ class WasmKernel implements VblakeKernel {
   }
 
   scan(header: Uint8Array, options: ScanOptions): ScanResult {
-    const { start, count, target, maxResults } = planScan(header, options);
+    const { startNonce: start, count, target, maxResults } = validateScanOptions(header, options);
     this.bytes.set(header, HEADER_OFFSET);
     this.bytes.set(target, TARGET_OFFSET);
     const nonces: number[] = [];

@@ -10,10 +10,10 @@
  */
 
 import {
-  SCAN_MAX_RESULTS,
   type ScanOptions,
   type ScanResult,
-  targetToBytes,
+  validateScanOptions,
+  type ValidScan,
   VBLAKE_BLOCK_SIZE,
   VBLAKE_SIZE,
 } from "../../hash/mod.ts";
@@ -42,62 +42,6 @@ export interface GpuKernelOptions {
   powerPreference?: GPUPowerPreference;
   /** Called once when the device is lost (driver reset, device removed, destroyed). */
   onLost?: (reason: string) => void;
-}
-
-interface Plan {
-  start: number;
-  count: number;
-  target: Uint8Array;
-  maxResults: number;
-}
-
-function checkHeader(header: unknown, action: string): asserts header is Uint8Array {
-  if (!(header instanceof Uint8Array)) {
-    throw new TypeError(`Cannot ${action}: header is not a Uint8Array`);
-  }
-  if (header.length !== VBLAKE_BLOCK_SIZE) {
-    throw new RangeError(`Cannot ${action}: expected a 64-byte header, got ${header.length}`);
-  }
-}
-
-function checkInteger(value: unknown, name: string, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new TypeError(`Cannot scan: ${name} must be an integer, got ${String(value)}`);
-  }
-  if (value < min || value > max) {
-    throw new RangeError(`Cannot scan: ${name} ${value} is not in ${min}..${max}`);
-  }
-  return value;
-}
-
-function planScan(header: unknown, options: ScanOptions): Plan {
-  checkHeader(header, "scan");
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError("Cannot scan: options must be an object");
-  }
-  const start = checkInteger(options.startNonce, "startNonce", 0, 0xFFFFFFFF);
-  const count = checkInteger(options.count, "count", 0, 2 ** 32);
-  if (start + count > 2 ** 32) {
-    throw new RangeError(
-      `Cannot scan: nonces ${start}..${
-        start + count - 1
-      } pass 2^32-1 (roll the timestamp or extranonce instead)`,
-    );
-  }
-  const maxResults = checkInteger(options.maxResults ?? 256, "maxResults", 1, SCAN_MAX_RESULTS);
-  const { target } = options;
-  let bytes: Uint8Array;
-  if (typeof target === "bigint") {
-    bytes = targetToBytes(target);
-  } else if (target instanceof Uint8Array) {
-    if (target.length !== VBLAKE_SIZE) {
-      throw new RangeError(`Cannot scan: target must be 24 bytes, got ${target.length}`);
-    }
-    bytes = target;
-  } else {
-    throw new TypeError("Cannot scan: target must be a bigint or a Uint8Array");
-  }
-  return { start, count, target: bytes, maxResults };
 }
 
 function errorText(error: unknown): string {
@@ -188,7 +132,7 @@ export class GpuKernel {
    * @throws {Error} When the device is lost or reports an error.
    */
   async scan(header: Uint8Array, options: ScanOptions): Promise<ScanResult> {
-    const plan = planScan(header, options);
+    const plan = validateScanOptions(header, options);
     const template = header.slice();
     return await this.#serial(() => this.#scan(template, plan));
   }
@@ -207,12 +151,16 @@ export class GpuKernel {
     header: Uint8Array,
     options: { startNonce: number; count: number },
   ): Promise<Uint8Array[]> {
-    checkHeader(header, "hash");
-    const start = checkInteger(options?.startNonce, "startNonce", 0, 0xFFFFFFFF);
-    const count = checkInteger(options?.count, "count", 1, MAX_DEBUG_HASHES);
-    if (start + count > 2 ** 32) throw new RangeError("Cannot hash: nonces pass 2^32-1");
+    const { startNonce, count } = validateScanOptions(header, {
+      startNonce: options?.startNonce,
+      count: options?.count,
+      target: 0n,
+    });
+    if (count < 1 || count > MAX_DEBUG_HASHES) {
+      throw new RangeError(`Cannot hash: count ${count} is not in 1..${MAX_DEBUG_HASHES}`);
+    }
     const template = header.slice();
-    return await this.#serial(() => this.#hashes(template, start, count));
+    return await this.#serial(() => this.#hashes(template, startNonce, count));
   }
 
   /**
@@ -222,8 +170,10 @@ export class GpuKernel {
    * @returns The 24-byte hash.
    */
   async hash(header: Uint8Array): Promise<Uint8Array> {
-    checkHeader(header, "hash");
-    const nonce = new DataView(header.buffer, header.byteOffset, 64).getUint32(60);
+    // A header that is not 64 bytes is rejected by hashes().
+    const nonce = header instanceof Uint8Array && header.length === VBLAKE_BLOCK_SIZE
+      ? new DataView(header.buffer, header.byteOffset, VBLAKE_BLOCK_SIZE).getUint32(60)
+      : 0;
     const [hash] = await this.hashes(header, { startNonce: nonce, count: 1 });
     return hash!;
   }
@@ -260,9 +210,9 @@ export class GpuKernel {
     return [x, y];
   }
 
-  async #scan(header: Uint8Array, plan: Plan): Promise<ScanResult> {
+  async #scan(header: Uint8Array, plan: ValidScan): Promise<ScanResult> {
     const nonces: number[] = [];
-    let start = plan.start;
+    let start = plan.startNonce;
     let remaining = plan.count;
     let tried = 0;
     let limit = Math.min(this.#maxDispatch, DISPATCH_LIMIT);

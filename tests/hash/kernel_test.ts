@@ -17,6 +17,7 @@ import {
   KERNEL_NAMES,
   SCAN_MAX_RESULTS,
   type ScanOptions,
+  validateScanOptions,
   type VblakeKernel,
 } from "../../hash/kernel.ts";
 import { vblake } from "../../hash/vblake.ts";
@@ -219,6 +220,37 @@ Deno.test("scan() rejects bad arguments", async (t) => {
       assert.throws(() => kernel.scan(shareHeader, null as unknown as ScanOptions), TypeError);
     });
   }
+  await t.step("validateScanOptions()", () => {
+    for (const [label, header, patch, error] of rows) {
+      assert.throws(
+        () => validateScanOptions(header, { ...base, ...patch } as ScanOptions),
+        error,
+        label,
+      );
+    }
+    assert.throws(
+      () => validateScanOptions(shareHeader, null as unknown as ScanOptions),
+      TypeError,
+    );
+  });
+});
+
+Deno.test("validateScanOptions() resolves the default cap and the target bytes", () => {
+  const target = targetToBytes(difficultyToTarget(1000n));
+  assert.deepEqual(validateScanOptions(shareHeader, { startNonce: 7, count: 0, target }), {
+    startNonce: 7,
+    count: 0,
+    target,
+    maxResults: DEFAULT_MAX_RESULTS,
+  });
+  const resolved = validateScanOptions(shareHeader, {
+    startNonce: 2 ** 32 - 1,
+    count: 1,
+    target: difficultyToTarget(1000n),
+    maxResults: SCAN_MAX_RESULTS,
+  });
+  assert.deepEqual(resolved.target, target);
+  assert.equal(resolved.maxResults, SCAN_MAX_RESULTS);
 });
 
 Deno.test("hash() rejects bad headers in both kernels", () => {
