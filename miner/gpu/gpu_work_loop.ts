@@ -2,17 +2,19 @@
  * The GPU's scanning loop: the asynchronous counterpart of {@linkcode WorkLoop}, with the
  * same search-space rules (header time rolls with the clock, never below the job time; a
  * range exhausted within one second moves the time one second ahead; work with the same key
- * keeps its position) and the same reports. Each step submits one dispatch and awaits its
- * results, so the event loop stays free; the batch size tunes itself toward a dispatch time
- * of about 75 ms, so new work is picked up within roughly a tenth of a second.
+ * keeps its position) and the same reports, through the same bookkeeping
+ * (`../_scan_cursor.ts`). Each step submits one dispatch and awaits its results, so the event
+ * loop stays free; the batch size tunes itself toward a dispatch time of about 75 ms, so new
+ * work is picked up within roughly a tenth of a second.
  *
  * @module
  */
 import type { ScanOptions, ScanResult } from "../../hash/mod.ts";
 import { vblake } from "../../hash/mod.ts";
 import type { Control } from "../_control.ts";
+import { ScanCursor } from "../_scan_cursor.ts";
 import type { WorkLoopReport } from "../work_loop.ts";
-import { shareHeader, type ThreadWork } from "../work.ts";
+import type { ThreadWork } from "../work.ts";
 
 /** What the loop needs of a kernel: an asynchronous scan (the GPU kernel has one). */
 export interface AsyncScanner {
@@ -45,14 +47,6 @@ export const MIN_GPU_BATCH = 256;
 /** Largest batch (tuned or fixed). */
 export const MAX_GPU_BATCH = 2 ** 31;
 
-function defaultNowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
-
-function preciseNow(): number {
-  return performance.timeOrigin + performance.now();
-}
-
 /**
  * The GPU slot's loop: {@linkcode GpuWorkLoop.offer} work as it arrives and await
  * {@linkcode GpuWorkLoop.step} repeatedly; it resolves false when there is nothing current to
@@ -83,21 +77,7 @@ function preciseNow(): number {
  */
 export class GpuWorkLoop {
   #kernel: AsyncScanner;
-  #control: Control;
-  #index: number;
-  #fixed: number;
-  #dispatchMs: number;
-  #maxResults: number;
-  #report: (message: WorkLoopReport) => void;
-  #nowSeconds: () => number;
-  #batch: number;
-  #work: ThreadWork | undefined;
-  #pending: ThreadWork | undefined;
-  #header = new Uint8Array(64);
-  #headerView = new DataView(this.#header.buffer);
-  #key = "";
-  #time = -1;
-  #nonce = 0;
+  #cursor: ScanCursor;
 
   /**
    * @param kernel The asynchronous kernel (the GPU kernel).
@@ -111,29 +91,35 @@ export class GpuWorkLoop {
       throw new RangeError(`Cannot start the GPU loop: batch ${fixed} is not in 0..2^31`);
     }
     this.#kernel = kernel;
-    this.#control = control;
-    this.#index = options.index;
-    this.#fixed = fixed;
-    this.#dispatchMs = options.dispatchMs ?? 75;
-    this.#maxResults = options.maxResults ?? 8;
-    this.#report = options.report;
-    this.#nowSeconds = options.nowSeconds ?? defaultNowSeconds;
-    this.#batch = fixed > 0 ? fixed : options.initialBatch ?? 65536;
+    this.#cursor = new ScanCursor(control, {
+      index: options.index,
+      maxResults: options.maxResults ?? 8,
+      report: options.report,
+      nowSeconds: options.nowSeconds,
+      size: {
+        initial: fixed > 0 ? fixed : options.initialBatch ?? 65536,
+        adapt: fixed === 0,
+        targetMs: options.dispatchMs ?? 75,
+        min: MIN_GPU_BATCH,
+        max: MAX_GPU_BATCH,
+        granule: MIN_GPU_BATCH,
+      },
+    });
   }
 
   /** Nonces per dispatch now (tuned unless fixed). */
   get batchSize(): number {
-    return this.#batch;
+    return this.#cursor.size;
   }
 
   /** The position in the current search space: header time and next nonce. */
   get position(): { key: string; time: number; nonce: number } {
-    return { key: this.#key, time: this.#time, nonce: this.#nonce };
+    return this.#cursor.position;
   }
 
   /** The newest work offered (current or pending), if any. */
   get latestWork(): ThreadWork | undefined {
-    return this.#pending ?? this.#work;
+    return this.#cursor.latestWork;
   }
 
   /**
@@ -142,7 +128,7 @@ export class GpuWorkLoop {
    * @param work The work.
    */
   offer(work: ThreadWork): void {
-    this.#pending = work;
+    this.#cursor.offer(work);
   }
 
   /**
@@ -152,79 +138,12 @@ export class GpuWorkLoop {
    * @throws {Error} When the kernel fails (e.g. the device was lost).
    */
   async step(): Promise<boolean> {
-    const generation = Atomics.load(this.#control.generation, 0);
-    if (this.#work === undefined || this.#work.generation !== generation) {
-      const next = this.#pending;
-      if (next === undefined || next.generation !== generation) return false;
-      this.#pending = undefined;
-      this.#switchTo(next);
-    }
-    const work = this.#work!;
-    const now = Math.max(work.minTime, this.#nowSeconds());
-    if (now > this.#time) {
-      this.#setTime(now);
-    } else if (this.#nonce >= work.nonceEnd) {
-      this.#setTime(this.#time + 1);
-    }
-    const count = Math.min(this.#batch, work.nonceEnd - this.#nonce);
-    const time = this.#time;
-    const started = performance.now();
-    const result = await this.#kernel.scan(this.#header, {
-      startNonce: this.#nonce,
-      count,
-      target: work.target,
-      maxResults: this.#maxResults,
-    });
-    const elapsed = performance.now() - started;
-    for (const nonce of result.nonces) this.#found(work, time, nonce);
-    if (this.#work === work && this.#time === time) this.#nonce += result.tried;
-    Atomics.add(this.#control.hashes, this.#index, BigInt(result.tried));
-    if (this.#fixed === 0 && result.tried === count && count === this.#batch && elapsed > 0) {
-      const ideal = (count * this.#dispatchMs) / elapsed;
-      const next = Math.round((this.#batch + ideal) / 2 / MIN_GPU_BATCH) * MIN_GPU_BATCH;
-      this.#batch = Math.min(MAX_GPU_BATCH, Math.max(MIN_GPU_BATCH, next));
-    }
+    const step = this.#cursor.begin();
+    if (step === undefined) return false;
+    const result = await this.#kernel.scan(step.header, step.options);
+    // The GPU keeps its hashes; a share's hash comes from the reference (the miner verifies
+    // it against the target, which catches a faulty device).
+    this.#cursor.finish(step, result, vblake);
     return true;
-  }
-
-  #switchTo(work: ThreadWork): void {
-    this.#work = work;
-    this.#header.set(work.header);
-    if (work.key !== this.#key) {
-      this.#key = work.key;
-      this.#time = -1;
-      this.#nonce = work.nonceStart;
-    } else {
-      // Same search space (e.g. only the difficulty changed): keep the position.
-      this.#headerView.setUint32(52, this.#time >>> 0);
-    }
-    this.#report({
-      type: "started",
-      index: this.#index,
-      generation: work.generation,
-      at: preciseNow(),
-    });
-  }
-
-  #setTime(time: number): void {
-    this.#time = time;
-    this.#nonce = this.#work!.nonceStart;
-    this.#headerView.setUint32(52, time >>> 0);
-  }
-
-  #found(work: ThreadWork, time: number, nonce: number): void {
-    const header = shareHeader(work.header, time, nonce);
-    this.#report({
-      type: "share",
-      index: this.#index,
-      generation: work.generation,
-      jobId: work.jobId,
-      extranonce: work.extranonce,
-      ntime: time,
-      nonce,
-      // The GPU keeps its hashes; the share's hash comes from the reference (the miner
-      // verifies it against the target, which catches a faulty device).
-      hash: vblake(header),
-    });
   }
 }
