@@ -6,13 +6,8 @@
  * @module
  */
 
-import {
-  VBLAKE_C as C,
-  VBLAKE_G_INDICES as G_INDICES,
-  VBLAKE_ROTATIONS as ROTATIONS,
-  VBLAKE_SIGMA as SIGMA,
-  VBLAKE_V_INIT as V_INIT,
-} from "../../hash/mod.ts";
+import { VBLAKE_C as C, VBLAKE_V_INIT as V_INIT } from "../../hash/mod.ts";
+import { applyG, gSteps, HOST_G_CALLS } from "./_g_steps.ts";
 import {
   MID_STATE_ORDER,
   PARAM_BASE,
@@ -23,28 +18,10 @@ import {
   PARAM_WORDS,
 } from "./_layout.ts";
 
-const MASK64 = (1n << 64n) - 1n;
 const MASK32 = 0xFFFFFFFFn;
 
-function rotr(x: bigint, n: number): bigint {
-  const b = BigInt(n);
-  return ((x >> b) | (x << (64n - b))) & MASK64;
-}
-
-/** One G call on a BigInt state (the same steps as the shader and hash/vblake.ts). */
-function g(v: bigint[], j: number, x: bigint, y: bigint): void {
-  const [a, b, c, d] = G_INDICES[j]!;
-  const [r1, r2, r3, r4] = ROTATIONS;
-  v[a] = (v[a]! + v[b]! + x) & MASK64;
-  v[d] = rotr(v[d]! ^ v[a]!, r1);
-  v[c] = (v[c]! + v[d]!) & MASK64;
-  v[b] = rotr(v[b]! ^ v[c]!, r2);
-  v[a] = (v[a]! + v[b]! + y) & MASK64;
-  v[d] = rotr(v[d]! ^ v[a]!, r3);
-  v[c] = (v[c]! + v[d]!) & MASK64;
-  v[b] = rotr(v[b]! ^ v[c]!, r4);
-  v[d] = ~v[d]! & MASK64;
-}
+/** The G calls whose result is the midstate. */
+const HOST_STEPS = gSteps(0, HOST_G_CALLS);
 
 /**
  * Fill the parameter block for a header template (bytes 60..63, the nonce, are ignored).
@@ -69,8 +46,7 @@ export function encodeParams(
     mc.push(((hi << 32n) | lo) ^ C[i]!);
   }
   const v = [...V_INIT];
-  const sigma = SIGMA[0]!;
-  for (let j = 0; j < 3; j++) g(v, j, mc[sigma[2 * j + 1]!]!, mc[sigma[2 * j]!]!);
+  for (const step of HOST_STEPS) applyG(v, step, mc);
   MID_STATE_ORDER.forEach((s, k) => {
     out[PARAM_MID + 2 * k] = Number(v[s]! & MASK32);
     out[PARAM_MID + 2 * k + 1] = Number(v[s]! >> 32n);

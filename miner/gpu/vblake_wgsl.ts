@@ -26,13 +26,11 @@
 
 import {
   VBLAKE_C as C,
-  VBLAKE_G_INDICES as G_INDICES,
   VBLAKE_H_INIT as H_INIT,
   VBLAKE_ROTATIONS as ROTATIONS,
-  VBLAKE_ROUNDS as ROUNDS,
-  VBLAKE_SIGMA as SIGMA,
   VBLAKE_V_INIT as V_INIT,
 } from "../../hash/mod.ts";
+import { gSteps, HOST_G_CALLS } from "./_g_steps.ts";
 import {
   HASH_WORDS,
   MID_STATE_ORDER,
@@ -120,14 +118,13 @@ function emitCompress(): string {
       : literal(V_INIT[s]!);
     lines.push(`  var v${s} = ${init};`);
   }
-  for (let r = 0; r < ROUNDS; r++) {
-    const sigma = SIGMA[r % 10]!;
-    lines.push(`  // round ${r}`);
-    for (let j = 0; j < 8; j++) {
-      if (r === 0 && j < 3) continue; // in the host's midstate
-      const [a, b, c, d] = G_INDICES[j]!;
-      lines.push(emitG(a, b, c, d, message(sigma[2 * j + 1]!), message(sigma[2 * j]!)));
+  let round = -1;
+  for (const { round: r, a, b, c, d, x, y } of gSteps(HOST_G_CALLS)) {
+    if (r !== round) {
+      round = r;
+      lines.push(`  // round ${r}`);
     }
+    lines.push(emitG(a, b, c, d, message(x), message(y)));
   }
   // Feed-forward and fold: out_k = XOR of H[i] ^ v[i] ^ v[i + 8] over i ≡ k (mod 3).
   const outs = [0, 1, 2].map((k) => {

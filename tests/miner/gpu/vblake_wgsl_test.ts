@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { vblakeWgsl } from "../../../miner/gpu/vblake_wgsl.ts";
 import { encodeParams } from "../../../miner/gpu/_params.ts";
+import { applyG, gSteps, HOST_G_CALLS } from "../../../miner/gpu/_g_steps.ts";
 import {
   MID_STATE_ORDER,
   PARAM_BASE,
@@ -16,9 +17,7 @@ import {
   targetToBytes,
   vblake,
   VBLAKE_C as C,
-  VBLAKE_G_INDICES as G_INDICES,
   VBLAKE_H_INIT as H_INIT,
-  VBLAKE_SIGMA as SIGMA,
   VBLAKE_V_INIT as V_INIT,
 } from "../../../hash/mod.ts";
 import { prng, randomBytes, vectors } from "../../hash/_vectors.ts";
@@ -46,9 +45,6 @@ Deno.test("vblakeWgsl() honours its options and rejects bad ones", () => {
   assert.throws(() => vblakeWgsl({ workgroupSize: 1.5 }), /Cannot emit the vBlake shader/);
 });
 
-const MASK64 = (1n << 64n) - 1n;
-const rotr = (x: bigint, n: bigint) => ((x >> n) | (x << (64n - n))) & MASK64;
-
 /** What the shader does with the parameter block, in BigInt: the rest of the hash. */
 function finishFromParams(p: Uint32Array, nonce: number): Uint8Array {
   const word = (at: number) => (BigInt(p[at + 1]!) << 32n) | BigInt(p[at]!);
@@ -58,22 +54,7 @@ function finishFromParams(p: Uint32Array, nonce: number): Uint8Array {
     nonce >>> 24) >>> 0;
   const mc = Array.from({ length: 16 }, (_, i) => i < 8 ? word(PARAM_MSG + 2 * i) : C[i]!);
   mc[7] = mc[7]! ^ (BigInt(swapped) << 32n);
-  for (let r = 0; r < 16; r++) {
-    const s = SIGMA[r % 10]!;
-    for (let j = r === 0 ? 3 : 0; j < 8; j++) {
-      const [a, b, c, d] = G_INDICES[j]!;
-      const x = mc[s[2 * j + 1]!]!, y = mc[s[2 * j]!]!;
-      v[a] = (v[a]! + v[b]! + x) & MASK64;
-      v[d] = rotr(v[d]! ^ v[a]!, 60n);
-      v[c] = (v[c]! + v[d]!) & MASK64;
-      v[b] = rotr(v[b]! ^ v[c]!, 43n);
-      v[a] = (v[a]! + v[b]! + y) & MASK64;
-      v[d] = rotr(v[d]! ^ v[a]!, 5n);
-      v[c] = (v[c]! + v[d]!) & MASK64;
-      v[b] = rotr(v[b]! ^ v[c]!, 18n);
-      v[d] = ~v[d]! & MASK64;
-    }
-  }
+  for (const step of gSteps(HOST_G_CALLS)) applyG(v, step, mc);
   const h = H_INIT.map((x, i) => x ^ v[i]! ^ v[i + 8]!);
   const out = new Uint8Array(24);
   const view = new DataView(out.buffer);
