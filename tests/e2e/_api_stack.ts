@@ -1,29 +1,20 @@
 /**
  * End-to-end helper for the HTTP API: an in-process devnet (a real vBlake chain over UCP), the
  * real `vbkpool server` as a subprocess connected to it (SQLite store in a temporary folder,
- * `[api]` on a free port), and a scripted Stratum miner that mines real shares and blocks with
- * the WASM kernel.
+ * Stratum and `[api]` on port 0, the bound ports read from its log), and a scripted Stratum
+ * miner that mines real shares and blocks with the WASM kernel.
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
 import { decodeBits, difficultyToTarget, meetsTarget } from "../../hash/difficulty.ts";
 import { type Devnet, startDevnet } from "../../devnet/mod.ts";
 import { hashHeader, headerFromNotify, hex16, hex8, mine } from "../server/_pool.ts";
 import { subscribeAndAuthorize, TestClient } from "../server/_stratum_client.ts";
 import { POOL_ADDRESS } from "./_pool_stack.ts";
-
-const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+import { spawnVbkpool, waitUntil } from "../_process.ts";
 
 /** Share difficulty of the stack's Stratum port. */
 export const SHARE_DIFFICULTY = 64n;
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 /** The devnet, the server subprocess and its addresses. */
 export interface ApiStack {
@@ -43,54 +34,72 @@ export interface ApiStack {
   stop(): Promise<void>;
 }
 
-/** Start the devnet and `vbkpool server` with the API, and wait until the API is healthy. */
+/**
+ * Start the devnet and `vbkpool server` with the API (Stratum and API on free ports, read back
+ * from its log), and wait until the API is healthy.
+ */
 export async function startApiStack(env: Record<string, string> = {}): Promise<ApiStack> {
   const devnet = await startDevnet({ port: 0, mempoolIntervalMs: 0, minDifficulty: 20_000n });
   const dir = await Deno.makeTempDir({ prefix: "vbkpool-api-e2e-" });
-  const stratumPort = freePort();
-  const apiPort = freePort();
   const storePath = `${dir}/pool.sqlite`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      MAIN,
-      "server",
-      "--listen",
-      `127.0.0.1:${stratumPort} diff=${SHARE_DIFFICULTY} min=1 vardiff=off`,
-      "--nodecore",
-      `127.0.0.1:${devnet.addr.port}`,
-      "--address",
-      POOL_ADDRESS,
-    ],
+  const server = spawnVbkpool([
+    "server",
+    "--listen",
+    `127.0.0.1:0 diff=${SHARE_DIFFICULTY} min=1 vardiff=off`,
+    "--nodecore",
+    `127.0.0.1:${devnet.addr.port}`,
+    "--address",
+    POOL_ADDRESS,
+  ], {
     cwd: dir,
     env: {
-      NO_COLOR: "1",
       VBKPOOL_STORE_URL: storePath,
       VBKPOOL_NODECORE_BACKOFF_MIN_MS: "50",
       VBKPOOL_NODECORE_BACKOFF_MAX_MS: "500",
-      VBKPOOL_API_LISTEN: `127.0.0.1:${apiPort}`,
+      VBKPOOL_API_LISTEN: "127.0.0.1:0",
       VBKPOOL_API_EVENT_INTERVAL_SECONDS: "1",
       VBKPOOL_API_TRUST_PROXY: "true",
       ...env,
     },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let log = "";
-  const reading = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-    new WritableStream({ write: (chunk) => void (log += chunk) }),
-  );
-  const api = `http://127.0.0.1:${apiPort}`;
-  const get = (path: string, init?: RequestInit) => fetch(`${api}${path}`, init);
+  });
   let stopped = false;
-  const stack: ApiStack = {
+  async function stop(): Promise<void> {
+    if (stopped) return;
+    stopped = true;
+    const code = await server.stop("SIGINT");
+    await devnet.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    if (code !== 0) throw new Error(`vbkpool server exited with ${code}:\n${server.err}`);
+  }
+  let api: string;
+  let stratumPort: number;
+  try {
+    const addresses = await server.serverAddresses();
+    if (addresses.api === undefined || addresses.stratum[0] === undefined) {
+      throw new Error(`no API or Stratum address in the log:\n${server.err}`);
+    }
+    api = addresses.api;
+    stratumPort = addresses.stratum[0];
+    await waitUntil(async () => {
+      try {
+        const r = await fetch(`${api}/api/health`);
+        await r.body?.cancel();
+        return r.status === 200;
+      } catch {
+        return false;
+      }
+    }, "the API to become healthy");
+  } catch (err) {
+    await stop().catch(() => {});
+    throw err;
+  }
+  const get = (path: string, init?: RequestInit) => fetch(`${api}${path}`, init);
+  return {
     devnet,
     api,
     stratumPort,
     storePath,
-    log: () => log,
+    log: () => server.err,
     get,
     async json<T>(path: string, status = 200): Promise<T> {
       const response = await get(path);
@@ -100,44 +109,8 @@ export async function startApiStack(env: Record<string, string> = {}): Promise<A
       }
       return body as T;
     },
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      try {
-        child.kill("SIGINT");
-      } catch {
-        // already exited
-      }
-      const status = await child.status;
-      await reading;
-      await devnet.stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-      if (status.code !== 0) throw new Error(`vbkpool server exited with ${status.code}:\n${log}`);
-    },
+    stop,
   };
-  try {
-    const deadline = Date.now() + 60_000;
-    let exited = false;
-    child.status.then(() => exited = true, () => exited = true);
-    while (true) {
-      if (exited) throw new Error(`vbkpool server exited early:\n${log}`);
-      let ok = false;
-      try {
-        const r = await get("/api/health");
-        ok = r.status === 200;
-        await r.body?.cancel();
-      } catch {
-        // not listening yet
-      }
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`the API did not become healthy:\n${log}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } catch (err) {
-    await stack.stop().catch(() => {});
-    throw err;
-  }
-  return stack;
 }
 
 /** A scripted miner on the stack's Stratum port. */

@@ -12,6 +12,7 @@ import { STORE_SCHEMA } from "../../cli/_store_schema.ts";
 import { type Devnet, type DevnetOptions, startDevnet } from "../../devnet/mod.ts";
 import { DEFAULT_PORT_DIFFICULTY, Pool } from "../../server/mod.ts";
 import { Upstream } from "../../server/upstream.ts";
+import { spawnVbkpool } from "../_process.ts";
 
 /** The pool's address (MINING_AUTH; the devnet's coinbases pay it; payments come from it). */
 export const POOL = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
@@ -116,28 +117,17 @@ export interface MinerProcess {
  * @returns The process.
  */
 export function startMiner(url: string, user: string): MinerProcess {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "mine", "--pool", url, "--user", user, "--threads", "1"],
-    cwd: Deno.makeTempDirSync(),
-    stdout: "null",
-    stderr: "piped",
-    env: { NO_COLOR: "1", VBKPOOL_MINE_QUIET: "true" },
-  }).spawn();
-  let err = "";
-  const done = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-    new WritableStream({ write: (chunk) => void (err += chunk) }),
-  );
+  const cwd = Deno.makeTempDirSync({ prefix: "vbkpool-e2e-miner-" });
+  const child = spawnVbkpool(["mine", "--pool", url, "--user", user, "--threads", "1"], {
+    cwd,
+    env: { VBKPOOL_MINE_QUIET: "true" },
+  });
   return {
     async stop() {
-      try {
-        child.kill("SIGINT");
-      } catch {
-        // already exited
-      }
-      await child.status;
-      await done;
+      await child.stop("SIGINT");
+      await Deno.remove(cwd, { recursive: true }).catch(() => {});
     },
-    log: () => err,
+    log: () => child.err,
   };
 }
 
@@ -166,15 +156,17 @@ export async function runPayouts(env: Record<string, string>): Promise<PayoutsRu
   return { code: r.code, signal: r.signal, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
 }
 
-/** Poll until `check` holds. */
+/** Poll until `check` holds (`what` may be a function: evaluated when the time is up). */
 export async function until(
   check: () => boolean | Promise<boolean>,
   timeoutMs: number,
-  what: string,
+  what: string | (() => string),
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!await check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${typeof what === "function" ? what() : what}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }

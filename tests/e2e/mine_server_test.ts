@@ -4,50 +4,11 @@
  * The miner's shares are accepted and the devnet chain grows by blocks found through the pool.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import { waitFor } from "../miner/_fake_pool.ts";
 import { ADDRESS } from "../miner/_stack.ts";
+import { spawnVbkpool, type VbkpoolProcess } from "../_process.ts";
 
-const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/** A child process whose output is collected as it comes. */
-function spawn(args: string[], cwd: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-    // No HTTP API port (its default may be taken by other tests); ignored where unknown.
-    env: { NO_COLOR: "1", VBKPOOL_API_ENABLED: "false" },
-  }).spawn();
-  const output = { out: "", err: "" };
-  const done = Promise.all([
-    child.stdout.pipeThrough(new TextDecoderStream()).pipeTo(
-      new WritableStream({ write: (c) => void (output.out += c) }),
-    ),
-    child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-      new WritableStream({ write: (c) => void (output.err += c) }),
-    ),
-  ]);
-  async function stop(): Promise<number> {
-    try {
-      child.kill("SIGINT");
-    } catch {
-      // already exited
-    }
-    const status = await child.status;
-    await done;
-    return status.code;
-  }
-  return { child, output, stop };
-}
+/** No HTTP API port (its default may be taken); ignored where unknown. */
+const ENV = { VBKPOOL_API_ENABLED: "false" };
 
 function poolBlocks(chainFile: string): number {
   let text = "";
@@ -61,13 +22,12 @@ function poolBlocks(chainFile: string): number {
 
 Deno.test("vbkpool server + vbkpool mine (2 threads): accepted shares, devnet blocks", async () => {
   const dir = await Deno.makeTempDir({ prefix: "vbkpool-e2e-" });
-  const port = freePort();
   const chainFile = `${dir}/chain.jsonl`;
   await Deno.writeTextFile(
     `${dir}/vbkpool.toml`,
     [
       "[stratum]",
-      `listen = ["127.0.0.1:${port} diff=1000000 vardiff=off"]`,
+      `listen = ["127.0.0.1:0 diff=1000000 vardiff=off"]`,
       "[devnet]",
       "min_difficulty = 4000000",
       "mempool_interval = 0",
@@ -77,15 +37,13 @@ Deno.test("vbkpool server + vbkpool mine (2 threads): accepted shares, devnet bl
       "",
     ].join("\n"),
   );
-  const server = spawn(["server"], dir);
-  let miner: ReturnType<typeof spawn> | undefined = undefined;
+  const server = spawnVbkpool(["server"], { cwd: dir, env: ENV });
+  let miner: VbkpoolProcess | undefined = undefined;
+  let minerCode = 0;
+  let serverCode = 0;
   try {
-    await waitFor(
-      () => /Stratum|listen/i.test(server.output.err) && server.output.err.includes(`${port}`),
-      60_000,
-      "the server to listen",
-    );
-    miner = spawn([
+    const { stratum: [port] } = await server.serverAddresses();
+    miner = spawnVbkpool([
       "mine",
       "--pool",
       `stratum+tcp://127.0.0.1:${port}`,
@@ -96,22 +54,25 @@ Deno.test("vbkpool server + vbkpool mine (2 threads): accepted shares, devnet bl
       "--json",
       "--status-interval",
       "1",
-    ], dir);
-    await waitFor(
-      () => poolBlocks(chainFile) >= 1,
+    ], { cwd: dir, env: ENV });
+    // Fails with the miner's log when it exits or the time is up.
+    await miner.until(
+      () => poolBlocks(chainFile) >= 1 || undefined,
+      "a pool block in the devnet chain",
       150_000,
-      `a pool block in the devnet chain; miner log:\n${miner.output.err}`,
     );
+    minerCode = await miner.stop("SIGINT");
+    serverCode = await server.stop("SIGINT");
   } finally {
-    const minerCode = miner === undefined ? 0 : await miner.stop();
-    const serverCode = await server.stop();
+    await miner?.kill();
+    await server.kill();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
-    assert.equal(minerCode, 0, miner?.output.err);
-    assert.equal(serverCode, 0, server.output.err);
   }
-  const summary = JSON.parse(miner!.output.out.trim().split("\n").at(-1)!);
-  assert.ok(summary.accepted >= 1, miner!.output.out);
-  assert.ok(summary.blocks >= 1, miner!.output.out);
-  assert.equal(summary.rejected, 0, miner!.output.out);
+  assert.equal(minerCode, 0, miner?.err);
+  assert.equal(serverCode, 0, server.err);
+  const summary = JSON.parse(miner!.out.trim().split("\n").at(-1)!);
+  assert.ok(summary.accepted >= 1, miner!.out);
+  assert.ok(summary.blocks >= 1, miner!.out);
+  assert.equal(summary.rejected, 0, miner!.out);
   assert.equal(summary.kernels.length, 2);
 });

@@ -6,29 +6,23 @@
 import assert from "node:assert/strict";
 import { NodeCoreRpc } from "../../payouts/mod.ts";
 import { openStore } from "../../store/mod.ts";
-import { MAIN, startMiner, until } from "./_payouts_stack.ts";
+import { startMiner, until } from "./_payouts_stack.ts";
+import { spawnVbkpool } from "../_process.ts";
 
 const MINER = "V5Ujv72h4jEBcKnALGc4fKqs6CDAPX";
 const DEVNET_POOL_ADDRESS = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
-}
-
 Deno.test("vbkpool server with [payouts] enabled credits and pays miners in-process", async () => {
   const dir = await Deno.makeTempDir({ prefix: "vbkpool-e2e-server-payouts-" });
-  const port = freePort();
-  const server = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "server", "--listen", `127.0.0.1:${port} diff=300000 vardiff=off`],
+  // Every listener on port 0: Stratum, the pool's HTTP API, and (with [payouts] enabled) the
+  // embedded devnet's UCP and NodeCore HTTP API.
+  const server = spawnVbkpool(["server", "--listen", "127.0.0.1:0 diff=300000 vardiff=off"], {
+    cwd: dir,
     env: {
-      NO_COLOR: "1",
       VBKPOOL_STORE_URL: `${dir}/pool.sqlite`,
       VBKPOOL_DEVNET_MIN_DIFFICULTY: "4000000",
       VBKPOOL_DEVNET_MEMPOOL_INTERVAL: "0",
-      VBKPOOL_API_LISTEN: `127.0.0.1:${freePort()}`, // the pool's HTTP API, when there is one
+      VBKPOOL_API_LISTEN: "127.0.0.1:0",
       VBKPOOL_STRATUM_STATS_INTERVAL_SECONDS: "0",
       VBKPOOL_PAYOUTS_ENABLED: "true",
       VBKPOOL_PAYOUTS_INTERVAL_SECONDS: "1",
@@ -37,21 +31,17 @@ Deno.test("vbkpool server with [payouts] enabled credits and pays miners in-proc
       VBKPOOL_PAYOUTS_MINIMUM_PAYMENT: "1",
       VBKPOOL_PAYOUTS_PAYMENT_CONFIRMATIONS: "2",
     },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let log = "";
-  const logDone = server.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-    new WritableStream({ write: (chunk) => void (log += chunk) }),
-  );
-  const stdoutDone = server.stdout.pipeTo(new WritableStream());
+  });
+  const log = () => server.err;
   let miner: ReturnType<typeof startMiner> | undefined;
+  let code: number | undefined;
   try {
-    await until(() => /Stratum on "?127\.0\.0\.1"?:\d+/.test(log), 30_000, "the server");
+    const { stratum: [port], api: poolApi } = await server.serverAddresses();
+    assert.match(poolApi ?? "", /^http:\/\/127\.0\.0\.1:\d+$/, log());
     const api = /payouts in-process: pool "?(V\w+)"?, NodeCore API "?(http:\/\/[^\s"]+)"?/.exec(
-      log,
+      log(),
     );
-    assert.ok(api !== null, log);
+    assert.ok(api !== null, log());
     assert.equal(api[1], DEVNET_POOL_ADDRESS);
     miner = startMiner(`stratum+tcp://127.0.0.1:${port}`, `${MINER}.rig`);
     const store = await openStore(`${dir}/pool.sqlite`, { thread: false });
@@ -65,7 +55,7 @@ Deno.test("vbkpool server with [payouts] enabled credits and pays miners in-proc
           return payments.length >= 1;
         },
         150_000,
-        `a confirmed payment; log:\n${log.slice(-3000)}`,
+        () => `a confirmed payment; log:\n${log().slice(-3000)}`,
       );
       await miner.stop();
       miner = undefined;
@@ -91,17 +81,11 @@ Deno.test("vbkpool server with [payouts] enabled credits and pays miners in-proc
     } finally {
       await store.close();
     }
+    code = await server.stop("SIGINT");
   } finally {
     await miner?.stop();
-    try {
-      server.kill("SIGINT");
-    } catch {
-      // already exited
-    }
-    const status = await server.status;
-    await logDone;
-    await stdoutDone;
+    await server.kill();
     await Deno.remove(dir, { recursive: true });
-    assert.equal(status.code, 0, log.slice(-3000));
   }
+  assert.equal(code, 0, log().slice(-3000));
 });
