@@ -220,7 +220,7 @@ export class ScriptedMiner {
 export async function eventually<T>(
   check: () => Promise<T | undefined | false>,
   what: string,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (true) {

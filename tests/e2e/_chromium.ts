@@ -100,7 +100,7 @@ export class Chromium {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const url = await Promise.race([
       endpoint,
-      new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), 30_000)),
+      new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), 90_000)),
     ]);
     clearTimeout(timer);
     if (url === undefined) {
@@ -153,7 +153,7 @@ export class Chromium {
   }
 
   /** Load a URL and wait for its load event. */
-  async navigate(url: string, timeoutMs = 30_000): Promise<void> {
+  async navigate(url: string, timeoutMs = 90_000): Promise<void> {
     const loaded = this.#event("Page.loadEventFired", timeoutMs);
     const result = await this.page("Page.navigate", { url });
     if (typeof result.errorText === "string") {
@@ -180,7 +180,7 @@ export class Chromium {
   }
 
   /** Poll an expression until it is truthy; returns its value. */
-  async waitFor<T>(expression: string, what: string, timeoutMs = 30_000): Promise<T> {
+  async waitFor<T>(expression: string, what: string, timeoutMs = 90_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     while (true) {
       const value = await this.evaluate<T>(expression);

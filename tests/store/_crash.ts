@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { openStore, type OpenStoreOptions } from "../../store/mod.ts";
+import { waitUntil } from "../_process.ts";
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -42,13 +43,21 @@ export async function crashAndCount(
       }
     }
   })();
-  for (let i = 0; i < 600 && !ready; i++) await new Promise((r) => setTimeout(r, 25));
-  assert.ok(ready, "the child did not start");
-  // Let it run under load for a random while, then kill it mid-flight.
-  await new Promise((r) => setTimeout(r, 400 + Math.random() * 600));
-  child.kill("SIGKILL");
-  await child.status;
-  await reading;
+  try {
+    await waitUntil(() => ready, "the child to start", 120_000);
+    // Let it run under load until it acknowledged shares, then a random while more, then kill
+    // it mid-flight.
+    await waitUntil(() => lines.length > 0, "an acknowledged share", 120_000);
+    await new Promise((r) => setTimeout(r, 200 + Math.random() * 600));
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+    await child.status;
+    await reading;
+  }
   const acked = new Set(lines);
   assert.ok(acked.size > 0, "the child acknowledged nothing");
   const store = await openStore(location, options);
