@@ -1,9 +1,10 @@
 /**
- * A sample notify job for miner tests.
+ * A sample notify job for miner tests, and one thread's work on it.
  *
  * @module
  */
 import type { NotifyJob } from "../../protocol/mod.ts";
+import { buildThreadWork, type ThreadWork } from "../../miner/work.ts";
 
 /**
  * A job with fixed fields.
@@ -25,6 +26,32 @@ export function sampleJob(over: Partial<NotifyJob> = {}): NotifyJob {
     timestamp: 1_560_000_000,
     bits: 0x0600e8d4,
     cleanJobs: true,
+    ...over,
+  };
+}
+
+/**
+ * The work of thread 0 of 1 on {@linkcode sampleJob} (session 1, extranonce 5).
+ *
+ * @param generation Work generation.
+ * @param over Fields to change.
+ * @param target Scan target (0: nothing is found).
+ * @returns The work.
+ */
+export function sampleWork(
+  generation: number,
+  over: Partial<ThreadWork> = {},
+  target = 0n,
+): ThreadWork {
+  return {
+    ...buildThreadWork(sampleJob(), {
+      generation,
+      sessionId: 1,
+      extranonce: 5n,
+      thread: 0,
+      threads: 1,
+      target,
+    }),
     ...over,
   };
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { WorkLoop, type WorkLoopReport } from "../../miner/work_loop.ts";
 import { createControl } from "../../miner/_control.ts";
-import { buildThreadWork, shareHeader, type ThreadWork } from "../../miner/work.ts";
+import { shareHeader, type ThreadWork } from "../../miner/work.ts";
 import {
   bytesToTarget,
   createReferenceKernel,
@@ -10,7 +10,7 @@ import {
   MAX_TARGET,
   vblake,
 } from "../../hash/mod.ts";
-import { sampleJob } from "./_job.ts";
+import { sampleJob, sampleWork } from "./_job.ts";
 
 function setup(options: { now?: () => number; slice?: number; maxResults?: number } = {}) {
   const control = createControl(1);
@@ -30,24 +30,10 @@ function setup(options: { now?: () => number; slice?: number; maxResults?: numbe
   return { control, reports, loop, give };
 }
 
-function work(generation: number, over: Partial<ThreadWork> = {}, target = 0n): ThreadWork {
-  return {
-    ...buildThreadWork(sampleJob(), {
-      generation,
-      sessionId: 1,
-      extranonce: 5n,
-      thread: 0,
-      threads: 1,
-      target,
-    }),
-    ...over,
-  };
-}
-
 Deno.test("WorkLoop idles without work for the current generation", () => {
   const { loop, control, reports } = setup();
   assert.equal(loop.step(), false);
-  loop.offer(work(1)); // generation 1 is not current yet
+  loop.offer(sampleWork(1)); // generation 1 is not current yet
   assert.equal(loop.step(), false);
   Atomics.store(control.generation, 0, 1);
   assert.equal(loop.step(), true);
@@ -56,7 +42,7 @@ Deno.test("WorkLoop idles without work for the current generation", () => {
 
 Deno.test("WorkLoop stops stale work as soon as the generation moves", () => {
   const { loop, control, give } = setup();
-  give(work(1));
+  give(sampleWork(1));
   assert.equal(loop.step(), true);
   const before = Atomics.load(control.hashes, 0);
   Atomics.add(control.generation, 0, 1);
@@ -67,7 +53,7 @@ Deno.test("WorkLoop stops stale work as soon as the generation moves", () => {
 Deno.test("WorkLoop counts every nonce tried and reports when it started", () => {
   const { loop, control, reports, give } = setup({ slice: 500 });
   const before = performance.timeOrigin + performance.now();
-  give(work(1));
+  give(sampleWork(1));
   loop.step();
   loop.step();
   const started = reports.filter((r) => r.type === "started");
@@ -79,7 +65,7 @@ Deno.test("WorkLoop counts every nonce tried and reports when it started", () =>
 Deno.test("WorkLoop finds shares that verify with the reference vBlake", () => {
   const { loop, reports, give } = setup({ slice: 2000, maxResults: 256 });
   const target = MAX_TARGET / 64n;
-  const w = work(1, {}, target);
+  const w = sampleWork(1, {}, target);
   give(w);
   loop.step();
   const shares = reports.filter((r) => r.type === "share");
@@ -101,7 +87,7 @@ Deno.test("WorkLoop finds shares that verify with the reference vBlake", () => {
 
 Deno.test("WorkLoop reports at most maxResults shares per slice and resumes after them", () => {
   const { loop, reports, give } = setup({ slice: 1000, maxResults: 3 });
-  give(work(1, {}, MAX_TARGET)); // every hash is a share
+  give(sampleWork(1, {}, MAX_TARGET)); // every hash is a share
   loop.step();
   assert.equal(reports.filter((r) => r.type === "share").length, 3);
   assert.equal(loop.position.nonce, 3);
@@ -112,7 +98,7 @@ Deno.test("WorkLoop reports at most maxResults shares per slice and resumes afte
 
 Deno.test("WorkLoop keeps the time at or above the job time", () => {
   const { loop, give } = setup({ now: () => 1_000 }); // clock far behind the job
-  give(work(1));
+  give(sampleWork(1));
   loop.step();
   assert.equal(loop.position.time, sampleJob().timestamp);
 });
@@ -120,7 +106,7 @@ Deno.test("WorkLoop keeps the time at or above the job time", () => {
 Deno.test("WorkLoop rolls the time with the clock and restarts the nonce", () => {
   let now = 1_600_000_000;
   const { loop, give } = setup({ now: () => now });
-  give(work(1));
+  give(sampleWork(1));
   loop.step();
   assert.deepEqual([loop.position.time, loop.position.nonce], [now, 1000]);
   now++;
@@ -134,7 +120,7 @@ Deno.test("WorkLoop rolls the time with the clock and restarts the nonce", () =>
 Deno.test("WorkLoop moves the time ahead when its nonce range runs out", () => {
   const now = 1_600_000_000;
   const { loop, give } = setup({ now: () => now, slice: 1000 });
-  give(work(1, { nonceStart: 100, nonceEnd: 1600 }));
+  give(sampleWork(1, { nonceStart: 100, nonceEnd: 1600 }));
   loop.step();
   loop.step();
   assert.deepEqual([loop.position.time, loop.position.nonce], [now, 1600]);
@@ -145,15 +131,15 @@ Deno.test("WorkLoop moves the time ahead when its nonce range runs out", () => {
 Deno.test("WorkLoop keeps its position for new work on the same search space", () => {
   const now = 1_600_000_000;
   const { loop, give, control, reports } = setup({ now: () => now, slice: 1000 });
-  give(work(1));
+  give(sampleWork(1));
   loop.step();
-  give(work(2, {}, MAX_TARGET)); // same key, new target: every hash is a share
+  give(sampleWork(2, {}, MAX_TARGET)); // same key, new target: every hash is a share
   loop.step();
   assert.deepEqual([loop.position.time, loop.position.nonce], [now, 1008]); // 8 per slice
   const shares = reports.filter((r) => r.type === "share");
   assert.equal(shares[0]?.type === "share" && shares[0].nonce, 1000);
   assert.equal(shares[0]?.type === "share" && shares[0].ntime, now);
-  give(work(3, { key: "other" }));
+  give(sampleWork(3, { key: "other" }));
   loop.step();
   assert.deepEqual([loop.position.time, loop.position.nonce], [now, 1000]);
   assert.equal(Atomics.load(control.generation, 0), 3);
@@ -168,7 +154,7 @@ Deno.test("WorkLoop adapts its slice to the target duration", () => {
     report: () => {},
   });
   Atomics.store(control.generation, 0, 1);
-  loop.offer(work(1));
+  loop.offer(sampleWork(1));
   for (let i = 0; i < 30; i++) loop.step();
   assert.ok(loop.sliceSize > 64, `slice ${loop.sliceSize}`);
 });

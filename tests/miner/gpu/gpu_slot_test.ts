@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { GpuSlot, type GpuSlotKernel } from "../../../miner/gpu/gpu_slot.ts";
 import { createGpuKernel } from "../../../miner/gpu/gpu_kernel.ts";
 import { createControl } from "../../../miner/_control.ts";
-import { buildThreadWork, shareHeader, type ThreadWork } from "../../../miner/work.ts";
+import { shareHeader } from "../../../miner/work.ts";
 import type { WorkLoopReport } from "../../../miner/work_loop.ts";
 import {
   bytesToHex,
@@ -11,26 +11,15 @@ import {
   hashToBigInt,
   vblake,
 } from "../../../hash/mod.ts";
-import { sampleJob } from "../_job.ts";
+import { sampleWork } from "../_job.ts";
 import { waitFor } from "../_fake_pool.ts";
 import { gpuTest } from "./_gpu.ts";
-
-function work(generation: number, target: bigint): ThreadWork {
-  return buildThreadWork(sampleJob(), {
-    generation,
-    sessionId: 1,
-    extranonce: 9n,
-    thread: 0,
-    threads: 1,
-    target,
-  });
-}
 
 function checkShares(reports: WorkLoopReport[], target: bigint): number {
   let shares = 0;
   for (const r of reports) {
     if (r.type !== "share") continue;
-    const w = work(r.generation, target);
+    const w = sampleWork(r.generation, {}, target);
     const hash = vblake(shareHeader(w.header, r.ntime, r.nonce));
     assert.equal(bytesToHex(r.hash), bytesToHex(hash));
     assert.ok(hashToBigInt(hash) < target, "a reported share meets the target");
@@ -48,7 +37,7 @@ gpuTest("GpuSlot mines on the GPU: shares verify, hashes are counted", async () 
     assert.ok(slot.adapter.length > 0);
     const target = difficultyToTarget(2048n);
     Atomics.store(control.generation, 0, 1);
-    slot.offer(work(1, target));
+    slot.offer(sampleWork(1, {}, target));
     await waitFor(() => checkShares(reports, target) >= 3, 60_000, "three GPU shares");
     assert.ok(Atomics.load(control.hashes, 1) > 0n);
     assert.equal(Atomics.load(control.hashes, 0), 0n);
@@ -68,10 +57,10 @@ gpuTest("GpuSlot moves to new work within a dispatch or two", async () => {
   });
   try {
     Atomics.store(control.generation, 0, 1);
-    slot.offer(work(1, 0n));
+    slot.offer(sampleWork(1, {}, 0n));
     await waitFor(() => Atomics.load(control.hashes, 0) > 0n, 60_000, "GPU hashing");
     Atomics.store(control.generation, 0, 2);
-    slot.offer(work(2, 0n));
+    slot.offer(sampleWork(2, {}, 0n));
     await waitFor(() => started.includes(2), 60_000, "GPU on generation 2");
     assert.deepEqual(started, [1, 2]);
   } finally {
@@ -113,7 +102,7 @@ Deno.test("GpuSlot carries on as a CPU thread when its kernel fails", async () =
   try {
     const target = difficultyToTarget(256n);
     Atomics.store(control.generation, 0, 1);
-    slot.offer(work(1, target));
+    slot.offer(sampleWork(1, {}, target));
     await waitFor(() => fallbacks.length === 1, 60_000, "the fallback");
     assert.match(fallbacks[0]!, /device was lost/);
     assert.equal(atFallback, 2000n); // two GPU batches before the failure
@@ -124,7 +113,7 @@ Deno.test("GpuSlot carries on as a CPU thread when its kernel fails", async () =
     await waitFor(() => checkShares(reports, target) > 0, 60_000, "a CPU share");
     // New work reaches the replacement thread.
     Atomics.store(control.generation, 0, 2);
-    slot.offer(work(2, target));
+    slot.offer(sampleWork(2, {}, target));
     await waitFor(
       () => reports.some((r) => r.type === "started" && r.generation === 2),
       60_000,

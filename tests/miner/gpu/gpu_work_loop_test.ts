@@ -6,7 +6,7 @@ import {
   MIN_GPU_BATCH,
 } from "../../../miner/gpu/gpu_work_loop.ts";
 import { createControl } from "../../../miner/_control.ts";
-import { buildThreadWork, type ThreadWork } from "../../../miner/work.ts";
+import type { ThreadWork } from "../../../miner/work.ts";
 import type { WorkLoopReport } from "../../../miner/work_loop.ts";
 import {
   bytesToHex,
@@ -16,7 +16,7 @@ import {
   type ScanOptions,
   targetToBytes,
 } from "../../../hash/mod.ts";
-import { sampleJob } from "../_job.ts";
+import { sampleJob, sampleWork } from "../_job.ts";
 import { vectors } from "../../hash/_vectors.ts";
 
 /** The WebAssembly kernel behind an asynchronous face, recording every scan. */
@@ -55,24 +55,10 @@ function setup(options: { now?: () => number; batch?: number } = {}) {
   return { control, reports, loop, give, scanner };
 }
 
-function work(generation: number, over: Partial<ThreadWork> = {}): ThreadWork {
-  return {
-    ...buildThreadWork(sampleJob(), {
-      generation,
-      sessionId: 1,
-      extranonce: 5n,
-      thread: 0,
-      threads: 1,
-      target: 0n,
-    }),
-    ...over,
-  };
-}
-
 Deno.test("GpuWorkLoop idles without work for the current generation", async () => {
   const { loop, control, reports } = setup();
   assert.equal(await loop.step(), false);
-  loop.offer(work(1)); // generation 1 is not current yet
+  loop.offer(sampleWork(1)); // generation 1 is not current yet
   assert.equal(await loop.step(), false);
   Atomics.store(control.generation, 0, 1);
   assert.equal(await loop.step(), true);
@@ -82,11 +68,11 @@ Deno.test("GpuWorkLoop idles without work for the current generation", async () 
 
 Deno.test("GpuWorkLoop stops stale work and picks up new work at the next step", async () => {
   const { loop, control, give, reports } = setup();
-  give(work(1));
+  give(sampleWork(1));
   assert.equal(await loop.step(), true);
   Atomics.add(control.generation, 0, 1); // a new job is coming
   assert.equal(await loop.step(), false);
-  give(work(3, { key: "other" }));
+  give(sampleWork(3, { key: "other" }));
   assert.equal(await loop.step(), true);
   assert.deepEqual(reports.map((r) => r.type === "started" && r.generation), [1, 3]);
 });
@@ -94,12 +80,12 @@ Deno.test("GpuWorkLoop stops stale work and picks up new work at the next step",
 Deno.test("GpuWorkLoop keeps its position for the same key and restarts for a new one", async () => {
   const now = () => 1_560_000_100;
   const { loop, give, scanner } = setup({ now });
-  give(work(1));
+  give(sampleWork(1));
   await loop.step();
   await loop.step();
-  give(work(2)); // same key: e.g. only the difficulty changed
+  give(sampleWork(2)); // same key: e.g. only the difficulty changed
   await loop.step();
-  give(work(3, { key: "new" }));
+  give(sampleWork(3, { key: "new" }));
   await loop.step();
   assert.deepEqual(scanner.calls.map((c) => c.start), [0, 1000, 2000, 0]);
   assert.ok(scanner.calls.every((c) => c.time === 1_560_000_100));
@@ -108,7 +94,7 @@ Deno.test("GpuWorkLoop keeps its position for the same key and restarts for a ne
 
 Deno.test("GpuWorkLoop rolls the time when its range is exhausted within a second", async () => {
   const { loop, give, scanner } = setup({ now: () => 1_560_000_000, batch: 600 });
-  give(work(1, { nonceStart: 100, nonceEnd: 1100 }));
+  give(sampleWork(1, { nonceStart: 100, nonceEnd: 1100 }));
   for (let i = 0; i < 4; i++) await loop.step();
   assert.deepEqual(
     scanner.calls.map((c) => [c.time - 1_560_000_000, c.start, c.count]),
@@ -118,7 +104,7 @@ Deno.test("GpuWorkLoop rolls the time when its range is exhausted within a secon
 
 Deno.test("GpuWorkLoop never puts the header time below the job time", async () => {
   const { loop, give, scanner } = setup({ now: () => 1_000 });
-  give(work(1));
+  give(sampleWork(1));
   await loop.step();
   assert.equal(scanner.calls[0]!.time, sampleJob().timestamp);
 });
@@ -150,12 +136,12 @@ Deno.test("GpuWorkLoop reports shares with the header time and the reference has
 
 Deno.test("GpuWorkLoop keeps a fixed batch and tunes an automatic one within bounds", async () => {
   const fixed = setup({ batch: 1234 });
-  fixed.give(work(1));
+  fixed.give(sampleWork(1));
   for (let i = 0; i < 3; i++) await fixed.loop.step();
   assert.deepEqual(fixed.scanner.calls.map((c) => c.count), [1234, 1234, 1234]);
   assert.equal(fixed.loop.batchSize, 1234);
   const auto = setup({ batch: 0 });
-  auto.give(work(1));
+  auto.give(sampleWork(1));
   for (let i = 0; i < 3; i++) await auto.loop.step();
   const size = auto.loop.batchSize;
   assert.ok(size >= MIN_GPU_BATCH && size <= MAX_GPU_BATCH && size % MIN_GPU_BATCH === 0);
@@ -180,6 +166,6 @@ Deno.test("GpuWorkLoop passes kernel failures to its caller", async () => {
   };
   const loop = new GpuWorkLoop(broken, control, { index: 0, batch: 10, report: () => {} });
   Atomics.store(control.generation, 0, 1);
-  loop.offer(work(1));
+  loop.offer(sampleWork(1));
   await assert.rejects(() => loop.step(), /device was lost/);
 });
