@@ -8,26 +8,11 @@
 import { createWasmKernel } from "../hash/mod.ts";
 import { buildThreadWork, WorkLoop } from "../miner/mod.ts";
 import { createControl } from "../miner/_control.ts";
-import type { NotifyJob } from "../protocol/mod.ts";
+import { BENCH_JOB } from "./_job.ts";
 
 const SLICE = 10_000; // about 2.5 ms of hashing (the default slice is 3 ms)
 
-const JOB: NotifyJob = {
-  jobId: "bench",
-  height: 5000,
-  version: 2,
-  previousHash: new Uint8Array(12).fill(1),
-  previousKeystone: new Uint8Array(9).fill(2),
-  secondKeystone: new Uint8Array(9).fill(3),
-  popRoot: new Uint8Array(32).fill(4),
-  normalRoot: new Uint8Array(32).fill(5),
-  metapackageHash: new Uint8Array(32).fill(6),
-  timestamp: 1_553_000_000,
-  bits: 0x0600e8d4,
-  cleanJobs: true,
-};
-
-const work = buildThreadWork(JOB, {
+const work = buildThreadWork(BENCH_JOB, {
   generation: 1,
   sessionId: 0,
   extranonce: 0n,

@@ -13,7 +13,7 @@
 import { parseArgs } from "node:util";
 import { buildThreadWork, Miner, MiningThreads } from "../miner/mod.ts";
 import { ADDRESS, startPool, startTestDevnet } from "../tests/miner/_stack.ts";
-import type { NotifyJob } from "../protocol/mod.ts";
+import { BENCH_JOB } from "./_job.ts";
 
 const { values } = parseArgs({
   options: {
@@ -28,21 +28,6 @@ const RUNS = Number(values.runs);
 const MAX_THREADS = Number(values.threads);
 const SHARE_DIFFICULTY = BigInt(values["share-difficulty"]);
 const WARMUP_MS = 1500;
-
-const JOB: NotifyJob = {
-  jobId: "bench",
-  height: 5000,
-  version: 2,
-  previousHash: new Uint8Array(12).fill(1),
-  previousKeystone: new Uint8Array(9).fill(2),
-  secondKeystone: new Uint8Array(9).fill(3),
-  popRoot: new Uint8Array(32).fill(4),
-  normalRoot: new Uint8Array(32).fill(5),
-  metapackageHash: new Uint8Array(32).fill(6),
-  timestamp: 1_553_000_000,
-  bits: 0x0600e8d4,
-  cleanJobs: true,
-};
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -66,7 +51,7 @@ async function benchRate(threads: number): Promise<number> {
   const pool = await MiningThreads.start({ threads });
   try {
     pool.setWork((thread, generation) =>
-      buildThreadWork(JOB, {
+      buildThreadWork(BENCH_JOB, {
         generation,
         sessionId: 0,
         extranonce: 0n,
