@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { PacedLink, type PacedTarget } from "../../server/_ucp_paced_link.ts";
+import { waitUntil } from "../_process.ts";
 
 class FakeTarget implements PacedTarget {
   closed = false;
@@ -23,8 +24,7 @@ class FakeTarget implements PacedTarget {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await sleep(5);
-  assert.ok(check(), "condition not reached");
+  await waitUntil(check, "the condition", 60_000);
 }
 
 Deno.test("PacedLink writes the first line at once and the rest one per gap, in order", async () => {

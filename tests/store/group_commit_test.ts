@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { GroupCommit, type GroupCommitBackend, StoreUnavailableError } from "../../store/mod.ts";
+import { waitUntil } from "../_process.ts";
 
 interface Fake extends GroupCommitBackend<number, number> {
   batches: number[][];
@@ -37,8 +38,7 @@ function fake(): Fake {
 }
 
 async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
-  assert.ok(condition(), "condition not reached");
+  await waitUntil(condition, "the condition", 60_000);
 }
 
 Deno.test("GroupCommit closes a batch at maxBatch and settles each caller with its result", async () => {

@@ -3,6 +3,7 @@ import { DatabaseSync } from "node:sqlite";
 import { openSqliteStore, type Store, StoreUnavailableError } from "../../store/mod.ts";
 import { crashAndCount } from "./_crash.ts";
 import { sampleShare } from "./_samples.ts";
+import { waitUntil } from "../_process.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "vbkpool-sqlite-" });
@@ -14,8 +15,7 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
 }
 
 async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(condition(), "condition not reached");
+  await waitUntil(condition, "the condition", 60_000);
 }
 
 for (const thread of [true, false]) {
