@@ -1,6 +1,8 @@
 /**
  * One TCP connection carrying newline-delimited text: a read loop with bounded framing, a
- * bounded send queue that writes one message per write, a deadline, and a single close path.
+ * bounded send queue (one message per write, or everything queued in one write when
+ * `coalesceWrites` is on), a deadline, and a single close path. Messages may be handed over
+ * already encoded ({@linkcode LineConnection.sendBytes}), so a broadcast encodes its line once.
  *
  * @module
  */
@@ -25,8 +27,18 @@ export interface LineConnectionOptions {
   maxLineBytes?: number;
   /** Most bytes waiting to be written before the peer counts as too slow. @default 262144 */
   maxSendQueueBytes?: number;
-  /** Read buffer size. @default 4096 */
+  /**
+   * Largest read buffer. Each connection starts with a small buffer (a quarter of this, at
+   * least 512 bytes) and moves to the full size once a read fills it, so idle connections hold
+   * little memory. @default 4096
+   */
   readBufferBytes?: number;
+  /**
+   * Write everything queued in one write (lines still end with "\n"). Off: one message per
+   * write, for peers that expect each message in its own `recv()` (NodeCore's UCP miners).
+   * @default false
+   */
+  coalesceWrites?: boolean;
 }
 
 let nextId = 1;
@@ -57,9 +69,13 @@ export class LineConnection {
   #framer: LineFramer;
   #maxQueue: number;
   #readSize: number;
+  #coalesce: boolean;
   #queue: Uint8Array[] = [];
   #queued = 0;
   #writing = false;
+  /** The chunk being written, and how much of it has been written. */
+  #chunk: Uint8Array | undefined;
+  #chunkOff = 0;
   #closed = false;
   #closeReason: CloseReason = "";
   #handler: LineHandler | undefined;
@@ -82,7 +98,8 @@ export class LineConnection {
     this.remotePort = addr.port ?? 0;
     this.#framer = new LineFramer({ maxLineBytes: options.maxLineBytes ?? 16384 });
     this.#maxQueue = options.maxSendQueueBytes ?? 262144;
-    this.#readSize = options.readBufferBytes ?? 4096;
+    this.#readSize = Math.max(1, options.readBufferBytes ?? 4096);
+    this.#coalesce = options.coalesceWrites ?? false;
     try {
       (conn as Deno.TcpConn).setNoDelay?.(true);
       (conn as Deno.TcpConn).setKeepAlive?.(true);
@@ -135,21 +152,51 @@ export class LineConnection {
   }
 
   /**
-   * Queue one line for sending (a "\n" is appended); each line is written by its own write.
+   * Queue one line for sending (a "\n" is appended).
    *
    * @param line Text without the newline.
    * @returns `false` if the connection is closed or the peer is too slow (it is then closed).
    */
   send(line: string): boolean {
     if (this.#closed) return false;
-    const message = ENCODER.encode(line + "\n");
+    return this.sendBytes(ENCODER.encode(line + "\n"));
+  }
+
+  /**
+   * Queue one already encoded message (normally a line with its "\n"). The bytes are written
+   * as they are and must not change afterwards; one buffer may be sent on many connections.
+   *
+   * @example Usage
+   * ```ts
+   * import { LineConnection } from "./line_connection.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+   * const conn = new LineConnection(await listener.accept());
+   * const line = new TextEncoder().encode("hello\n");
+   * assert.equal(conn.sendBytes(line), true);
+   * const buf = new Uint8Array(6);
+   * let n = 0;
+   * while (n < 6) n += (await client.read(buf.subarray(n))) ?? 6;
+   * assert.equal(new TextDecoder().decode(buf), "hello\n");
+   * conn.close("done");
+   * client.close();
+   * listener.close();
+   * ```
+   *
+   * @param message The bytes.
+   * @returns `false` if the connection is closed or the peer is too slow (it is then closed).
+   */
+  sendBytes(message: Uint8Array): boolean {
+    if (this.#closed) return false;
     if (this.#queued + message.length > this.#maxQueue) {
       this.close("send queue full (slow reader)");
       return false;
     }
     this.#queue.push(message);
     this.#queued += message.length;
-    if (!this.#writing) void this.#writeLoop();
+    if (!this.#writing) this.#writeNext();
     return true;
   }
 
@@ -178,6 +225,7 @@ export class LineConnection {
     this.#closeReason = reason;
     this.#queue = [];
     this.#queued = 0;
+    this.#chunk = undefined;
     this.#signalClosed();
     try {
       this.#conn.close();
@@ -186,26 +234,66 @@ export class LineConnection {
     }
   }
 
-  async #writeLoop(): Promise<void> {
-    this.#writing = true;
-    try {
-      while (this.#queue.length > 0 && !this.#closed) {
-        const message = this.#queue[0]!;
-        let off = 0;
-        while (off < message.length) {
-          off += await this.#conn.write(message.subarray(off));
-        }
-        this.#queue.shift();
-        this.#queued -= message.length;
-        this.bytesOut += message.length;
-      }
-    } catch {
-      this.close("write failed");
-    } finally {
+  /** Start writing the next chunk (one message, or all queued ones when coalescing). */
+  #writeNext(): void {
+    const queue = this.#queue;
+    if (this.#closed || queue.length === 0) {
       this.#writing = false;
+      if (this.#afterFlush !== undefined && queue.length === 0) this.close(this.#afterFlush);
+      return;
     }
-    if (this.#afterFlush !== undefined && this.#queue.length === 0) this.close(this.#afterFlush);
+    this.#writing = true;
+    let chunk: Uint8Array;
+    if (!this.#coalesce || queue.length === 1) {
+      chunk = queue.shift()!;
+    } else {
+      let size = 0;
+      for (const m of queue) size += m.length;
+      chunk = new Uint8Array(size);
+      let off = 0;
+      for (const m of queue) {
+        chunk.set(m, off);
+        off += m.length;
+      }
+      queue.length = 0;
+    }
+    this.#chunk = chunk;
+    this.#chunkOff = 0;
+    this.#write(chunk);
   }
+
+  #write(bytes: Uint8Array): void {
+    let written: Promise<number>;
+    try {
+      written = this.#conn.write(bytes);
+    } catch {
+      this.#onWriteFailed();
+      return;
+    }
+    written.then(this.#onWritten, this.#onWriteFailed);
+  }
+
+  #onWritten = (n: number): void => {
+    const chunk = this.#chunk;
+    if (chunk === undefined || this.#closed) {
+      this.#writing = false;
+      return;
+    }
+    this.#chunkOff += n;
+    if (this.#chunkOff < chunk.length) {
+      this.#write(chunk.subarray(this.#chunkOff));
+      return;
+    }
+    this.#chunk = undefined;
+    this.#queued -= chunk.length;
+    this.bytesOut += chunk.length;
+    this.#writeNext();
+  };
+
+  #onWriteFailed = (): void => {
+    this.#writing = false;
+    this.close("write failed");
+  };
 
   #deliver(lines: string[]): boolean {
     for (const line of lines) {
@@ -221,7 +309,7 @@ export class LineConnection {
   }
 
   async #readLoop(): Promise<void> {
-    const buf = new Uint8Array(this.#readSize);
+    let buf = new Uint8Array(Math.min(this.#readSize, Math.max(512, this.#readSize >> 2)));
     try {
       while (!this.#closed) {
         const n = await this.#conn.read(buf);
@@ -230,6 +318,8 @@ export class LineConnection {
           break;
         }
         this.bytesIn += n;
+        // A full buffer: this peer sends more than small requests; read in full-size chunks.
+        const grow = n === buf.length && buf.length < this.#readSize;
         let lines: string[];
         try {
           lines = this.#framer.push(buf.subarray(0, n));
@@ -241,6 +331,7 @@ export class LineConnection {
           break;
         }
         if (lines.length > 0 && !this.#deliver(lines)) break;
+        if (grow) buf = new Uint8Array(this.#readSize);
       }
     } catch {
       this.close(this.#closed ? this.#closeReason : "read failed");

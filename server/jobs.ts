@@ -29,6 +29,10 @@ export interface Job {
   readonly notifyLine: string;
   /** The same job with `clean_jobs = true`, for a miner that just subscribed. */
   readonly notifyLineClean: string;
+  /** {@linkcode Job.notifyLine} as UTF-8 with its "\n", encoded once for every miner. */
+  readonly notifyBytes: Uint8Array;
+  /** {@linkcode Job.notifyLineClean} as UTF-8 with its "\n". */
+  readonly notifyBytesClean: Uint8Array;
   /** SHA-256(popRoot ‖ normalRoot), 32 bytes. */
   readonly txRoot: Uint8Array;
   /** The 64-byte header with a zero merkle root and nonce and the template's time. */
@@ -57,8 +61,14 @@ export interface ExtranonceWork {
   readonly key: string;
 }
 
-/** Extranonces whose merkle root a job keeps (miners reuse a few; the cache restarts when full). */
-const MAX_CACHED_EXTRANONCES = 4096;
+const ENCODER = new TextEncoder();
+
+/**
+ * Extranonces whose merkle root a job keeps (each miner reuses a few; the cache restarts when
+ * full). Large enough for every miner of a big pool on the current job; a job that is no longer
+ * the current one drops its cache (late shares on it recompute their root).
+ */
+const MAX_CACHED_EXTRANONCES = 32768;
 
 /** Options for {@linkcode JobManager}. */
 export interface JobManagerOptions {
@@ -192,12 +202,16 @@ export class JobManager {
       cleanJobs,
     };
     const notifyLineClean = encodeNotify({ ...notify, cleanJobs: true });
+    const notifyLine = cleanJobs ? notifyLineClean : encodeNotify(notify);
+    const notifyBytesClean = ENCODER.encode(notifyLineClean + "\n");
     const job: Job = {
       id,
       template,
       notify,
-      notifyLine: cleanJobs ? notifyLineClean : encodeNotify(notify),
+      notifyLine,
       notifyLineClean,
+      notifyBytes: cleanJobs ? notifyBytesClean : ENCODER.encode(notifyLine + "\n"),
+      notifyBytesClean,
       txRoot: tx,
       header,
       networkDifficulty,
@@ -209,6 +223,7 @@ export class JobManager {
       stale: false,
     };
     if (cleanJobs) this.#dropAll();
+    else this.#current?.extranonces.clear();
     this.#round = previousHashKey;
     this.#jobs.set(id, job);
     this.#current = job;

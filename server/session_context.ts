@@ -25,6 +25,8 @@ export interface SessionLink {
   readonly closed: boolean;
   /** Queue one line; false when closed or too slow. */
   send(line: string): boolean;
+  /** Queue an encoded line (with its "\n"), shared by many links; `send` is used without it. */
+  sendBytes?(bytes: Uint8Array): boolean;
   /** Close at once. */
   close(reason: string): void;
   /** Send what is queued, then close. */

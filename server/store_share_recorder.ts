@@ -8,6 +8,25 @@ import { hexToBytes } from "../hash/hex.ts";
 import type { Store } from "../store/mod.ts";
 import type { AcceptedShare, ShareRecorder } from "./share_recorder.ts";
 
+const HEX_VALUES = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX_VALUES["0123456789abcdef".charCodeAt(i)] = i;
+  HEX_VALUES["0123456789ABCDEF".charCodeAt(i)] = i;
+}
+
+/** The share's hash as bytes: a lookup-table decoder for the validator's hex (once per share). */
+function hashBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length >> 1);
+  if (hex.length % 2 !== 0) return hexToBytes(hex); // the generic decoder's error
+  for (let i = 0; i < out.length; i++) {
+    const hi = HEX_VALUES[hex.charCodeAt(2 * i)] ?? -1;
+    const lo = HEX_VALUES[hex.charCodeAt(2 * i + 1)] ?? -1;
+    if (hi < 0 || lo < 0) return hexToBytes(hex);
+    out[i] = (hi << 4) | lo;
+  }
+  return out;
+}
+
 /** Options for {@linkcode StoreShareRecorder}. */
 export interface StoreShareRecorderOptions {
   /** This pool instance's id (the extranonce prefix), stored with every share. */
@@ -58,22 +77,29 @@ export class StoreShareRecorder implements ShareRecorder {
    * @throws {Error} (as a rejection) when the store refuses or fails the commit
    *   (`StoreUnavailableError`), or when a share with the same hash is already stored (a replay).
    */
-  async record(share: AcceptedShare): Promise<void> {
-    const stored = await this.#store.recordShare({
-      instance: this.#instance,
-      address: share.address,
-      worker: share.workerName,
-      jobId: share.jobId,
-      difficulty: share.difficulty,
-      networkDifficulty: share.networkDifficulty,
-      height: share.height,
-      time: share.at,
-      hash: hexToBytes(share.hash),
-    });
-    if (!stored) {
-      throw new Error(
-        `Cannot record share ${share.hash}: a share with this hash is already stored`,
-      );
+  record(share: AcceptedShare): Promise<void> {
+    let stored: Promise<boolean>;
+    try {
+      stored = this.#store.recordShare({
+        instance: this.#instance,
+        address: share.address,
+        worker: share.workerName,
+        jobId: share.jobId,
+        difficulty: share.difficulty,
+        networkDifficulty: share.networkDifficulty,
+        height: share.height,
+        time: share.at,
+        hash: hashBytes(share.hash),
+      });
+    } catch (err) {
+      return Promise.reject(err);
     }
+    return stored.then((inserted) => {
+      if (!inserted) {
+        throw new Error(
+          `Cannot record share ${share.hash}: a share with this hash is already stored`,
+        );
+      }
+    });
   }
 }

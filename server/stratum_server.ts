@@ -9,6 +9,7 @@ import { getLogger } from "@logtape/logtape";
 import type { LineConnection, LineHandler } from "../net/line_connection.ts";
 import { LineServer } from "../net/line_server.ts";
 import type { Job } from "./jobs.ts";
+import { ChunkedBroadcast } from "./_chunked_broadcast.ts";
 import type { SessionContext } from "./session_context.ts";
 import { StratumSession } from "./stratum_session.ts";
 import type { StratumPortOptions } from "./stratum_port.ts";
@@ -48,6 +49,7 @@ export class StratumServer {
   readonly sessions: Map<number, StratumSession> = new Map();
   #lines: LineServer;
   #ctx: SessionContext;
+  #broadcast = new ChunkedBroadcast<Job>();
 
   private constructor(options: StratumServerOptions, bind: (server: StratumServer) => LineServer) {
     const port = options.port;
@@ -85,6 +87,8 @@ export class StratumServer {
         maxConnectionsPerIp: limits.maxConnectionsPerIp ?? 0,
         maxConnections: limits.maxConnections ?? 0,
         exemptLoopback: limits.exemptLoopback ?? false,
+        // Stratum is a line protocol: replies queued together go out in one write.
+        coalesceWrites: true,
         isBanned: (ip) => ctx.bans.isBanned(ip, ctx.now()),
         onRefused: (ip, reason) => log.debug("refused {ip}: {reason}", { ip, reason }),
         onConnection: (conn) => server.#accept(conn),
@@ -102,19 +106,19 @@ export class StratumServer {
   }
 
   /**
-   * Send a job to every subscribed session.
+   * Send a job to every subscribed session: the first few hundred at once, the rest in chunks
+   * between which the event loop serves other connections (see `_chunked_broadcast.ts`).
    *
    * @param job The job.
-   * @returns How many sessions it was sent to.
+   * @returns How many sessions it is sent to.
    */
   broadcast(job: Job): number {
-    let sent = 0;
+    const targets: StratumSession[] = [];
     for (const session of this.sessions.values()) {
-      if (!session.subscribed) continue;
-      session.sendJob(job);
-      sent++;
+      if (session.subscribed) targets.push(session);
     }
-    return sent;
+    this.#broadcast.start(job, targets);
+    return targets.length;
   }
 
   /**
@@ -149,6 +153,7 @@ export class StratumServer {
    * @param deadline Time (ms since epoch) after which connections are closed anyway.
    */
   async drain(deadline: number): Promise<void> {
+    this.#broadcast.finish();
     const conns = [...this.#lines.connections.values()];
     for (const conn of conns) conn.closeAfterFlush("server shutting down");
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -165,6 +170,7 @@ export class StratumServer {
    * @param reason Close reason.
    */
   async close(reason = "server shutting down"): Promise<void> {
+    this.#broadcast.cancel();
     await this.#lines.close(reason);
   }
 

@@ -186,7 +186,8 @@ export class StratumSession {
       }
     }
     this.#remember(job.id, job);
-    this.link.send(job.notifyLine);
+    if (this.link.sendBytes !== undefined) this.link.sendBytes(job.notifyBytes);
+    else this.link.send(job.notifyLine);
   }
 
   /**
@@ -263,7 +264,8 @@ export class StratumSession {
     this.link.send(encodeSetDifficulty(this.#difficulty));
     if (job !== undefined) {
       this.#remember(job.id, job);
-      this.link.send(job.notifyLineClean);
+      if (this.link.sendBytes !== undefined) this.link.sendBytes(job.notifyBytesClean);
+      else this.link.send(job.notifyLineClean);
     }
   }
 
@@ -379,10 +381,12 @@ export class StratumSession {
     const reply = id === null ? undefined : this.#replies.reserve();
     this.#pending++;
     const recorded = ctx.recorder.record(share).then(() => {
+      this.#pending--;
       this.#accepted++;
       reply?.(encodeResult(id, true));
       if (ctx.events.active) ctx.events.emit({ type: "share_accepted", at: share.at, share });
     }, (err) => {
+      this.#pending--;
       this.#rejected++;
       log.warn("cannot record a share of {worker}: {error}", {
         worker: share.worker,
@@ -390,8 +394,6 @@ export class StratumSession {
       });
       reply?.(encodeError(id, "internal"));
       this.#rejectedEvent("internal", share.worker, share.jobId, ctx.now());
-    }).finally(() => {
-      this.#pending--;
     });
     ctx.track(recorded);
   }

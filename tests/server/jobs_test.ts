@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { bytesToHex } from "../../hash/hex.ts";
-import { buildShareHeader, JobManager } from "../../server/jobs.ts";
+import { buildShareHeader, extranonceWork, JobManager } from "../../server/jobs.ts";
 import { SHARE_VECTOR, vectorTemplate } from "./_pool.ts";
 
 Deno.test("JobManager.add() builds the vector's notify and header", () => {
@@ -93,4 +93,26 @@ Deno.test("JobManager.add() rejects unusable templates", async (t) => {
     });
   }
   assert.throws(() => new JobManager().add(null as never), TypeError);
+});
+
+Deno.test("JobManager.add() encodes each notify once, as bytes with the newline", () => {
+  const jobs = new JobManager();
+  const a = jobs.add(vectorTemplate());
+  const b = jobs.add(vectorTemplate({ kind: "mempool_update", upstreamJobId: 43 }));
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  assert.equal(decode(a.notifyBytes), a.notifyLine + "\n");
+  assert.equal(a.notifyBytes, a.notifyBytesClean);
+  assert.equal(decode(b.notifyBytes), b.notifyLine + "\n");
+  assert.equal(decode(b.notifyBytesClean), b.notifyLineClean + "\n");
+});
+
+Deno.test("JobManager.add() drops the extranonce cache of the job it supersedes", () => {
+  const jobs = new JobManager();
+  const a = jobs.add(vectorTemplate());
+  const first = extranonceWork(a, 0x7c000000000f4240n);
+  assert.equal(a.extranonces.size, 1);
+  jobs.add(vectorTemplate({ kind: "mempool_update", upstreamJobId: 43 }));
+  assert.equal(a.extranonces.size, 0);
+  // A late share on the older job still gets the same root.
+  assert.deepEqual(extranonceWork(a, 0x7c000000000f4240n).merkle16, first.merkle16);
 });

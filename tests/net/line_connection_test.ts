@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { LineConnection } from "../../net/mod.ts";
+
+/** A connected pair: the server side wrapped in a LineConnection, the client side raw. */
+async function pair(options: ConstructorParameters<typeof LineConnection>[1] = {}) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const server = new LineConnection(await listener.accept(), options);
+  listener.close();
+  return { server, client };
+}
+
+/** Read from `conn` until `bytes` bytes came in (or the peer closed). */
+async function readBytes(conn: Deno.Conn, bytes: number): Promise<string> {
+  const out = new Uint8Array(bytes);
+  let n = 0;
+  while (n < bytes) {
+    const got = await conn.read(out.subarray(n));
+    if (got === null) break;
+    n += got;
+  }
+  return new TextDecoder().decode(out.subarray(0, n));
+}
+
+Deno.test("LineConnection.sendBytes() writes shared buffers as they are", async () => {
+  const { server, client } = await pair();
+  const line = new TextEncoder().encode('{"id":null,"method":"mining.notify"}\n');
+  assert.equal(server.sendBytes(line), true);
+  assert.equal(server.send("second"), true);
+  assert.equal(server.sendBytes(line), true);
+  const expected =
+    '{"id":null,"method":"mining.notify"}\nsecond\n{"id":null,"method":"mining.notify"}\n';
+  assert.equal(await readBytes(client, expected.length), expected);
+  assert.equal(line[0], "{".charCodeAt(0)); // untouched
+  server.close("done");
+  client.close();
+  await server.done;
+});
+
+Deno.test("LineConnection.sendBytes() refuses after close and closes a slow reader", async () => {
+  const { server, client } = await pair({ maxSendQueueBytes: 100 });
+  assert.equal(server.sendBytes(new Uint8Array(150)), false);
+  assert.equal(server.closed, true);
+  assert.equal(server.closeReason, "send queue full (slow reader)");
+  assert.equal(server.sendBytes(new TextEncoder().encode("x\n")), false);
+  client.close();
+});
+
+Deno.test("LineConnection with coalesceWrites sends every queued line, in order", async () => {
+  const { server, client } = await pair({ coalesceWrites: true });
+  let expected = "";
+  for (let i = 0; i < 200; i++) {
+    const line = `{"id":${i},"result":true,"error":null}`;
+    expected += line + "\n";
+    assert.equal(server.send(line), true);
+  }
+  assert.equal(await readBytes(client, expected.length), expected);
+  assert.equal(server.bytesOut, expected.length);
+  assert.equal(server.queuedBytes, 0);
+  server.close("done");
+  client.close();
+});
+
+Deno.test("LineConnection.closeAfterFlush() with coalesceWrites writes everything first", async () => {
+  const { server, client } = await pair({ coalesceWrites: true });
+  server.start({ onLine() {} });
+  let expected = "";
+  for (let i = 0; i < 50; i++) {
+    expected += `line ${i}\n`;
+    server.send(`line ${i}`);
+  }
+  server.closeAfterFlush("bye");
+  const text = await readBytes(client, expected.length + 1);
+  assert.equal(text, expected);
+  await server.done;
+  assert.equal(server.closeReason, "bye");
+  client.close();
+});
+
+Deno.test("LineConnection reads lines longer than its first read buffer", async () => {
+  const { server, client } = await pair({ readBufferBytes: 4096, maxLineBytes: 16384 });
+  const lines: string[] = [];
+  let got!: () => void;
+  const all = new Promise<void>((r) => got = r);
+  server.start({
+    onLine(line) {
+      lines.push(line);
+      if (lines.length === 3) got();
+    },
+  });
+  const long = "x".repeat(10_000);
+  await client.write(new TextEncoder().encode(`short\n${long}\n${"y".repeat(3000)}\n`));
+  await all;
+  assert.deepEqual(lines.map((l) => l.length), [5, 10_000, 3000]);
+  assert.equal(lines[1], long);
+  server.close("done");
+  client.close();
+  await server.done;
+});
