@@ -10,7 +10,8 @@ import { SCHEMA, SECTION_DOCS } from "./config_schema.ts";
 export const EXAMPLE_HEADER = [
   "vbkpool example configuration. Copy to vbkpool.toml (read from the working directory) or pass",
   "--config PATH. Every key shows its default. Any key can also be set with an environment",
-  "variable VBKPOOL_<SECTION>_<KEY> or a command-line flag; precedence: flag > env > file > default.",
+  "variable VBKPOOL_<SECTION>_<KEY> or a command-line flag --SECTION.KEY VALUE (e.g. --log.level",
+  "debug); precedence: flag > env > file > default.",
   "Generated from cli/config_schema.ts by `deno task gen:example`.",
 ];
 

@@ -39,6 +39,45 @@ const DEFAULT_OUTPUT: RunOutput = {
   err: (text) => console.error(text),
 };
 
+/**
+ * A `--SECTION.KEY VALUE` option for every key of the given configuration sections, so that
+ * every key can be set by a flag (a list key takes one item per occurrence; a boolean key
+ * takes `true` or `false`). The value is checked by the schema, naming the key.
+ *
+ * @example Usage
+ * ```ts
+ * import { keyOptions } from "./run.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const specs = keyOptions(["mine"]);
+ * const timeout = specs.find((s) => s.flag === "mine.connect_timeout");
+ * assert.equal(timeout?.key, "mine.connect_timeout");
+ * assert.equal(specs.find((s) => s.flag === "mine.pools")?.kind, "list");
+ * ```
+ *
+ * @param sections Configuration sections (unknown names are skipped).
+ * @returns One option per key, named `SECTION.KEY` like the key itself.
+ */
+export function keyOptions(sections: readonly string[]): OptionSpec[] {
+  const out: OptionSpec[] = [];
+  for (const section of new Set(sections)) {
+    for (const [key, field] of Object.entries(SCHEMA[section] ?? {})) {
+      out.push({
+        flag: `${section}.${key}`,
+        key: `${section}.${key}`,
+        kind: field.kind === "string_list" ? "list" : "string",
+        valueName: "VALUE",
+        doc: field.doc,
+      });
+    }
+  }
+  return out;
+}
+
+function commandSections(command: Command): string[] {
+  return ["log", ...command.sections];
+}
+
 function programHelp(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
@@ -54,7 +93,8 @@ function programHelp(commands: readonly Command[]): string {
     "  --version  print the version",
     "",
     "Configuration: --config PATH, or vbkpool.toml in the working directory; every key can also",
-    "be set with an environment variable VBKPOOL_<SECTION>_<KEY> or a flag (flag > env > file).",
+    "be set with an environment variable VBKPOOL_<SECTION>_<KEY> or a flag --SECTION.KEY VALUE",
+    "(flag > env > file; see vbkpool.example.toml for the keys).",
   ].join("\n");
 }
 
@@ -67,6 +107,12 @@ function commandHelp(command: Command): string {
   ];
   if (command.description) lines.push("", ...command.description);
   lines.push("", "Options:", ...formatOptions([...command.options, ...GLOBAL_OPTIONS]));
+  const sections = commandSections(command).map((s) => `[${s}]`).join(", ");
+  lines.push(
+    "",
+    `Any configuration key of ${sections} can also be set with --SECTION.KEY VALUE`,
+    "(e.g. --log.level debug; repeat the flag for a list; see vbkpool.example.toml).",
+  );
   return lines.join("\n");
 }
 
@@ -126,7 +172,7 @@ export async function runCli(
   if (first.startsWith("-")) return usageFailure(output, `unknown option ${first}`);
   const command = commands.find((c) => c.name === first);
   if (command === undefined) return usageFailure(output, `unknown command '${first}'`);
-  const specs = [...command.options, ...GLOBAL_OPTIONS];
+  const specs = [...command.options, ...GLOBAL_OPTIONS, ...keyOptions(commandSections(command))];
   let parsed;
   try {
     parsed = parseArgs(argv.slice(1), specs);
@@ -144,7 +190,7 @@ export async function runCli(
       path: parsed.options.config as string | undefined,
       env: options.env ?? Deno.env.toObject(),
       flags: configFlags(parsed, specs),
-      sections: ["log", ...command.sections],
+      sections: commandSections(command),
     });
   } catch (err) {
     if (err instanceof ConfigError) return usageFailure(output, err.message, command);

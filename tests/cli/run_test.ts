@@ -96,6 +96,40 @@ Deno.test("runCli() rejects bad command lines with one line and status 2", async
   });
 });
 
+Deno.test("runCli() sets every configuration key with a --SECTION.KEY flag", async (t) => {
+  await t.step("help names the form and the command's sections", async () => {
+    const r = await cli(["mine", "--help"]);
+    assert.match(r.out, /key of \[log\], \[mine\] can also be set with --SECTION\.KEY VALUE/);
+  });
+  await t.step("a key without a named flag is checked by the schema", async () => {
+    const r = await cli(["mine", "--pool", "127.0.0.1:1", "--mine.connect_timeout", "soon"]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /mine\.connect_timeout \(flag\): got "soon", expected a number/);
+  });
+  await t.step("a list key takes one item per flag", async () => {
+    const r = await cli(["mine", "--mine.pools", "stratum+tcp://a:1", "--mine.pools", "nowhere"]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /"nowhere" is not stratum\+tcp/);
+  });
+  await t.step("the flag wins over the environment", async () => {
+    const r = await cli(["mine", "--mine.submit_timeout=5"], { VBKPOOL_MINE_SUBMIT_TIMEOUT: "x" });
+    assert.equal(r.code, 2);
+    assert.match(r.err, /no pool given/);
+  });
+  await t.step("keys of sections the command does not read are unknown options", async () => {
+    const r = await cli(["hash", "--mine.threads", "1", GENESIS]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /Unknown option --mine\.threads/);
+  });
+  await t.step("the value takes effect (--log.format json in a real process)", async () => {
+    const r = await run(["hash", "--verify", "/nonexistent-chain.txt", "--log.format", "json"]);
+    assert.equal(r.code, 1);
+    const record = JSON.parse(r.err.trim().split("\n").at(-1)!);
+    assert.equal(record.level, "FATAL");
+    assert.match(record.message, /Cannot read \/nonexistent-chain\.txt/);
+  });
+});
+
 Deno.test("vbkpool hash prints the hash, fields and the PoW verdict", async () => {
   const r = await run(["hash", GENESIS]);
   assert.equal(r.code, 0, r.err);
