@@ -60,7 +60,7 @@ Deno.test("devnet: a UCP client mines blocks and the exported chain verifies", a
   });
 });
 
-Deno.test("devnet: auth requires a valid VBK address; subscribe and submit need auth", async () => {
+Deno.test("devnet: auth requires a valid VBK address; subscribe needs auth, submit needs auth and subscribe", async () => {
   await withDevnet(async (devnet) => {
     const client = await UcpTestClient.connect(devnet.addr.port);
     try {
@@ -90,6 +90,20 @@ Deno.test("devnet: auth requires a valid VBK address; subscribe and submit need 
       assert.match(denied.reason, /valid VBK address/);
       client.send({ command: "MINING_AUTH", requestId: 8, username: ADDRESS2, password: "x" });
       assert.equal((await client.reply(8)).command, "MINING_AUTH_SUCCESS");
+      // Authorized but not subscribed: a submit still fails, and the connection stays open.
+      client.send({
+        command: "MINING_SUBMIT",
+        requestId: 9,
+        jobId: devnet.currentJob.jobId,
+        nTime: 1,
+        nonce: 1,
+        extraNonce: 0n,
+      });
+      const unsubscribed = await client.reply(9);
+      assert.ok(unsubscribed.command === "MINING_SUBMIT_FAILURE");
+      assert.match(unsubscribed.reason, /not subscribed/);
+      assert.equal(client.closedReason, undefined);
+      assert.equal(devnet.stats.accepted, 0);
     } finally {
       await client.close();
     }

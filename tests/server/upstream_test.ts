@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { type Devnet, type DevnetOptions, startDevnet } from "../../devnet/mod.ts";
-import { LineServer } from "../../net/mod.ts";
-import { decodeUcp, encodeUcp, type UcpMiningJob } from "../../protocol/mod.ts";
+import { type LineConnection, LineServer } from "../../net/mod.ts";
+import {
+  decodeUcp,
+  encodeUcp,
+  type UcpMessage,
+  type UcpMiningJob,
+  type UcpMiningSubmit,
+} from "../../protocol/mod.ts";
 import {
   type Template,
   Upstream,
@@ -223,7 +229,10 @@ Deno.test("Upstream fails over to the next NodeCore and fails back", async () =>
   }
 });
 
-/** A scripted NodeCore: answers the handshake, sends one job, then does what `after` says. */
+/**
+ * A scripted NodeCore: answers the handshake and sends one job, then behaves as `behaviour`
+ * says. It records every message it receives and can send more on the newest connection.
+ */
 function fakeNodeCore(behaviour: {
   authFailure?: boolean;
   garbage?: boolean;
@@ -254,15 +263,19 @@ function fakeNodeCore(behaviour: {
     extraNonceEnd: 10n,
   };
   let connections = 0;
+  let current: LineConnection | undefined;
+  const received: UcpMessage[] = [];
   const server = LineServer.listen({
     port: 0,
     onConnection: (conn) => {
       connections++;
+      current = conn;
       return {
         onLine: (line) => {
           const d = decodeUcp(line);
           if (!d.ok) return;
           const m = d.message;
+          received.push(m);
           if (m.command === "MINING_AUTH") {
             conn.send(
               encodeUcp(
@@ -286,7 +299,13 @@ function fakeNodeCore(behaviour: {
       };
     },
   });
-  return { server, endpoint: `127.0.0.1:${server.addr.port}`, connections: () => connections };
+  return {
+    server,
+    endpoint: `127.0.0.1:${server.addr.port}`,
+    connections: () => connections,
+    received,
+    send: (message: UcpMessage) => current?.send(encodeUcp(message)) ?? false,
+  };
 }
 
 Deno.test("Upstream treats a silent NodeCore as dead and times out submits", async () => {
@@ -359,6 +378,59 @@ Deno.test("Upstream resolves pending submits when the connection drops", async (
     assert.match(r.reason ?? "", /upstream lost/);
   } finally {
     await h.upstream.stop();
+  }
+});
+
+Deno.test("Upstream gives concurrent submits distinct request ids and matches each answer", async () => {
+  const fake = fakeNodeCore({});
+  const h = harness([fake.endpoint], { submitTimeoutMs: 10_000 });
+  try {
+    h.upstream.start();
+    await h.until(() => h.templates.length === 1, "first template");
+    const pending = [1, 2, 3].map((n) =>
+      h.upstream.submitBlock({ upstreamJobId: 77, nTime: n, nonce: n, extraNonce: BigInt(-n) })
+    );
+    const sent = () =>
+      fake.received.filter((m): m is UcpMiningSubmit => m.command === "MINING_SUBMIT");
+    await h.until(() => sent().length === 3, "three submits");
+    assert.equal(new Set(sent().map((m) => m.requestId)).size, 3);
+    for (const m of sent()) assert.ok(m.requestId !== 1 && m.requestId !== 2, "not a handshake id");
+    const idOf = (nonce: number) => sent().find((m) => m.nonce === nonce)!.requestId;
+    // Answered out of order.
+    fake.send({ command: "MINING_SUBMIT_FAILURE", requestId: idOf(3), reason: "third" });
+    fake.send({ command: "MINING_SUBMIT_SUCCESS", requestId: idOf(2) });
+    fake.send({ command: "MINING_SUBMIT_FAILURE", requestId: idOf(1), reason: "first" });
+    const results = await Promise.all(pending);
+    assert.deepEqual(results, [
+      { accepted: false, reason: "first", endpoint: fake.endpoint },
+      { accepted: true, endpoint: fake.endpoint },
+      { accepted: false, reason: "third", endpoint: fake.endpoint },
+    ]);
+    assert.deepEqual(sent().map((m) => m.extraNonce), [-1n, -2n, -3n]);
+  } finally {
+    await h.upstream.stop();
+    await fake.server.close();
+  }
+});
+
+Deno.test("Upstream answers MINING_RESET with MINING_RESET_ACK and reports the reset", async () => {
+  const fake = fakeNodeCore({});
+  const h = harness([fake.endpoint]);
+  try {
+    h.upstream.start();
+    await h.until(() => h.templates.length === 1, "first template");
+    const before = h.resets();
+    assert.ok(fake.send({ command: "MINING_RESET", requestId: 4242 }));
+    await h.until(
+      () => fake.received.some((m) => m.command === "MINING_RESET_ACK") && h.resets() > before,
+      "the reset acknowledged and reported",
+    );
+    const ack = fake.received.find((m) => m.command === "MINING_RESET_ACK")!;
+    assert.equal(ack.requestId, 4242);
+    assert.equal(h.resets(), before + 1);
+  } finally {
+    await h.upstream.stop();
+    await fake.server.close();
   }
 });
 
