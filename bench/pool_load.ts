@@ -15,6 +15,8 @@
  *   measured. Each submit is a unique (extranonce, ntime, nonce) on the miner's newest job,
  *   built without hashing; the pool hashes and stores every one. Latency runs from the moment a
  *   submit was due to the moment its reply was read. Waits up to 10 s for outstanding replies.
+ * - `{"cmd":"trim","total":N}`: close miners until N are left.
+ * - `{"cmd":"totals"}`: `true` replies, submit replies and submits over the whole run.
  * - `{"cmd":"close"}`: close every connection and exit.
  *
  * ```sh
@@ -429,6 +431,16 @@ async function handle(command: Record<string, unknown>): Promise<boolean> {
         ),
       );
       return true;
+    case "trim": {
+      // Close miners beyond the first `total` (the pool sees them leave).
+      const keep = command.total as number;
+      const live = miners.filter((m) => !m.closed);
+      for (const m of live.slice(keep)) m.close();
+      miners.length = 0;
+      miners.push(...live.slice(0, keep));
+      reply({ connected: miners.length });
+      return true;
+    }
     case "totals":
       reply({
         accepted: acceptedTotal,

@@ -18,18 +18,20 @@
  *   every miner; measured from the moment the devnet was told (wall clock, shared by the
  *   processes) to the moment each miner read its notify. Reported: the time to the last miner
  *   (median and p99 over the rounds) and the per-miner p50/p99 over all rounds.
- * - shares: every connected miner submits; the aggregate rate steps through `--rates` (open
- *   loop, paced every 2 ms) until the p99 submit latency passes `--p99-limit-ms` or the pool
- *   answers fewer than 98 % of the due submits `true` within the step; the highest passing
- *   rate is the result. Shares need no hashing at difficulty 1, so the generator never hashes;
- *   the pool validates every share (vBlake) and answers `true` only after the group commit.
- *   A new template every `--job-interval` seconds (as NodeCore's mempool updates) keeps each
- *   job's duplicate set bounded.
+ * - shares: for each count of `--share-miners` (10,000, then 1,000 after the others left),
+ *   that many miners submit; the aggregate rate steps through `--rates` (open loop, paced every
+ *   2 ms, each submit timed from the moment it was due) until the p99 submit latency passes
+ *   `--p99-limit-ms` or fewer than 98 % of the due submits are answered `true` within the step;
+ *   the highest passing rate is the result. Shares need no hashing at difficulty 1, so the
+ *   generator never hashes; the pool validates every share (vBlake) and answers `true` only
+ *   after the group commit. The devnet makes a new template every `--job-interval` seconds (5,
+ *   the `update_frequency_ms` the pool asks NodeCore for), which also keeps each job's
+ *   duplicate set under its cap, and the pool sends it to every connected miner.
  * - durability: the pool is killed with SIGKILL and the rows of the SQLite file are counted:
  *   every `true` reply must be a row.
  *
  * ```sh
- * deno task bench:pool                                   # 10,000 miners, full ramp (~3 min)
+ * deno task bench:pool                                   # 10,000 miners, two ramps (~4 min)
  * deno task bench:pool --quick                           # 1,000 miners, short ramp (~40 s)
  * deno run -A bench/pool_speed.ts --miners 2000 --rates 5000,10000 --step-seconds 3
  * deno run -A bench/pool_speed.ts --profile /tmp/prof    # pool under --cpu-prof (SIGTERM end)
@@ -50,6 +52,7 @@ const ROOT = new URL("../", import.meta.url).pathname;
 interface Options {
   miners: number;
   fanoutMiners: number[];
+  shareMiners: number[];
   rounds: number;
   rates: number[];
   stepSeconds: number;
@@ -69,12 +72,13 @@ function parseOptions(args: string[]): Options {
       quick: { type: "boolean", default: false },
       miners: { type: "string" },
       "fanout-miners": { type: "string" },
+      "share-miners": { type: "string" },
       rounds: { type: "string" },
       rates: { type: "string" },
       "step-seconds": { type: "string" },
       "warmup-seconds": { type: "string" },
       "p99-limit-ms": { type: "string", default: "50" },
-      "job-interval": { type: "string", default: "4" },
+      "job-interval": { type: "string", default: "5" },
       "network-difficulty": { type: "string", default: "4000000" },
       json: { type: "string", default: new URL("./results/pool.json", import.meta.url).pathname },
       profile: { type: "string" },
@@ -97,6 +101,8 @@ function parseOptions(args: string[]): Options {
     miners,
     fanoutMiners: list(values["fanout-miners"], quick ? [100, 1000] : [1000, 10_000], "fanout")
       .map(Math.round).filter((m) => m <= miners),
+    shareMiners: list(values["share-miners"], quick ? [1000] : [10_000, 1000], "share-miners")
+      .map(Math.round).filter((m) => m <= miners).sort((a, b) => b - a),
     rounds: Math.round(num(values.rounds, quick ? 5 : 15, "rounds")),
     rates: list(
       values.rates,
@@ -106,7 +112,7 @@ function parseOptions(args: string[]): Options {
     stepSeconds: num(values["step-seconds"], quick ? 2 : 5, "step-seconds"),
     warmupSeconds: num(values["warmup-seconds"], 1, "warmup-seconds"),
     p99LimitMs: num(values["p99-limit-ms"], 50, "p99-limit-ms"),
-    jobInterval: num(values["job-interval"], 4, "job-interval"),
+    jobInterval: num(values["job-interval"], 5, "job-interval"),
     networkDifficulty: BigInt(values["network-difficulty"]!),
     json: values.json!,
     profile: values.profile,
@@ -281,8 +287,112 @@ function median(values: number[]): number {
 const fmt = (x: unknown, digits = 1): string =>
   typeof x !== "number" || !Number.isFinite(x) ? "-" : x.toFixed(digits);
 
-function row(cells: string[], widths: number[]): string {
-  return cells.map((c, i) => i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)).join("  ");
+/** A Markdown table, columns padded (the first left-aligned, the others right-aligned). */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    "| " + cells.map((c, i) => i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))
+      .join(" | ") +
+    " |";
+  const rule = "| " + widths.map((w, i) => i === 0 ? "-".repeat(w) : "-".repeat(w - 1) + ":")
+    .join(" | ") +
+    " |";
+  return [line(header), rule, ...rows.map(line)].join("\n");
+}
+
+/** What {@linkcode printReport} prints. */
+interface Report {
+  options: Options;
+  machine: Record<string, unknown>;
+  loadBefore: number[];
+  loadAfter: number[];
+  connections: Record<string, number>[];
+  fanouts: Record<string, unknown>[];
+  ramps: Ramp[];
+  durability: { trueReplies: number; rows: number; stopped: string; ok: boolean };
+}
+
+/** The summary as Markdown (as pasted into bench/RESULTS.md). */
+function printReport(r: Report): void {
+  const { options, machine: m } = r;
+  console.log("\n## bench:pool\n");
+  console.log(
+    `${m.cpu}, ${m.logicalCpus} CPUs, ${m.memoryGiB} GiB; ${m.os}; Deno ${m.deno}; load ` +
+      `average ${r.loadBefore.join(" ")} before, ${r.loadAfter.join(" ")} after.`,
+  );
+  console.log("\nConnections (idle: subscribed and authorized, one job each):\n");
+  console.log(table(
+    ["miners", "connect s", "pool RSS MiB", "KiB per connection"],
+    r.connections.map((c) => [
+      String(c.miners),
+      fmt(c.connectSeconds),
+      fmt(c.poolRssMiB),
+      fmt(c.kibPerConnection),
+    ]),
+  ));
+  console.log(
+    `\nFan-out: new template at the devnet → \`mining.notify\` read by every miner, ms ` +
+      `(${options.rounds} templates):\n`,
+  );
+  console.log(table(
+    ["miners", "last p50", "last p99", "per-miner p50", "per-miner p99", "pool CPU ms", "missing"],
+    r.fanouts.map((f) => [
+      String(f.miners),
+      fmt(f.lastP50Ms),
+      fmt(f.lastP99Ms),
+      fmt(f.minerP50Ms),
+      fmt(f.minerP99Ms),
+      fmt(f.poolCpuMs, 0),
+      String(f.missing),
+    ]),
+  ));
+  for (const ramp of r.ramps) {
+    console.log(
+      `\nShares from ${ramp.miners} miners (${options.stepSeconds} s per step after ` +
+        `${options.warmupSeconds} s of warm-up, a template every ${options.jobInterval} s; ` +
+        "latency from when a submit was due to its reply, ms):\n",
+    );
+    console.log(table(
+      [
+        "target/s",
+        "accepted/s",
+        "p50",
+        "p99",
+        "max",
+        "errors",
+        "pool CPU %",
+        "µs/share",
+        "gen. CPU %",
+        "gen. stall",
+        "load",
+        "pass",
+      ],
+      ramp.steps.map((s) => [
+        String(s.rate),
+        fmt(s.acceptedPerSecond, 0),
+        fmt(s.p50, 1),
+        fmt(s.p99, 1),
+        fmt(s.max, 1),
+        String(s.errorCount),
+        fmt(s.poolCpuPercent, 0),
+        fmt(s.poolCpuUsPerShare, 0),
+        fmt(s.generatorCpuPercent, 0),
+        fmt(s.maxTickGapMs, 0),
+        fmt(s.loadAverage, 1),
+        s.pass ? "yes" : "no",
+      ]),
+    ));
+    console.log(
+      `\nHighest sustained rate from ${ramp.miners} miners: ${
+        ramp.highestSustainedRate === null ? "none" : `${ramp.highestSustainedRate} shares/s`
+      } (p99 ≤ ${options.p99LimitMs} ms, ≥ 98 % of the due submits answered true).`,
+    );
+  }
+  const d = r.durability;
+  console.log(
+    `\nDurability: ${d.trueReplies} \`true\` replies, ${d.rows} rows in the SQLite file after ` +
+      `${d.stopped} → ${d.ok ? "every accepted share was stored" : "SHARES LOST"}.`,
+  );
 }
 
 function config(dir: string, devnetPort: number): string {
@@ -346,6 +456,64 @@ async function fanout(
     });
   }
   return result;
+}
+
+/** One share ramp: the steps run and the highest passing rate. */
+interface Ramp {
+  miners: number;
+  steps: Record<string, unknown>[];
+  highestSustainedRate: number | null;
+}
+
+async function ramp(
+  gen: Generator,
+  { poolPid, miners, options }: { poolPid: number; miners: number; options: Options },
+): Promise<Ramp> {
+  const steps: Record<string, unknown>[] = [];
+  let best: number | null = null;
+  for (const rate of options.rates) {
+    const poolCpu = cpuSeconds(poolPid);
+    const genCpu = cpuSeconds(gen.pid);
+    const poolThreads = threadCpu(poolPid);
+    const t = performance.now();
+    const s = await gen.call({
+      cmd: "shares",
+      rate,
+      seconds: options.stepSeconds,
+      warmupSeconds: options.warmupSeconds,
+      miners,
+    });
+    const wall = (performance.now() - t) / 1000;
+    const poolCpuSeconds = cpuSeconds(poolPid) - poolCpu;
+    s.poolCpuPercent = poolCpuSeconds / wall * 100;
+    // CPU per share over the whole step (warm-up and drain included): steadier than latency
+    // on a shared machine.
+    s.poolCpuUsPerShare = poolCpuSeconds * 1e6 / Math.max(1, s.acceptedSinceStart as number);
+    s.poolThreadsPercent = threadPercent(poolThreads, threadCpu(poolPid), wall);
+    s.generatorCpuPercent = (cpuSeconds(gen.pid) - genCpu) / wall * 100;
+    s.poolRssMiB = rssKiB(poolPid) / 1024;
+    s.loadAverage = loadAverage()[0];
+    const errors = Object.values(s.errors as Record<string, number>).reduce((a, b) => a + b, 0);
+    const pass = (s.p99 as number) <= options.p99LimitMs &&
+      (s.accepted as number) >= 0.98 * (s.sent as number) && (s.missing as number) === 0;
+    s.pass = pass;
+    s.errorCount = errors;
+    steps.push(s);
+    console.log(
+      `shares at ${rate}/s from ${s.miners} miners: ${fmt(s.acceptedPerSecond, 0)} accepted/s, ` +
+        `p50 ${fmt(s.p50, 2)} ms, p99 ${fmt(s.p99, 2)} ms, max ${fmt(s.max, 1)} ms, ` +
+        `${errors} errors ${JSON.stringify(s.errors)}, pool CPU ${fmt(s.poolCpuPercent, 0)} % ` +
+        `(${fmt(s.poolCpuUsPerShare, 0)} µs/share; threads ${
+          JSON.stringify(s.poolThreadsPercent)
+        }` +
+        `), generator CPU ${fmt(s.generatorCpuPercent, 0)} %, generator stall ` +
+        `${fmt(s.maxTickGapMs, 0)} ms → ${pass ? "pass" : "FAIL"}`,
+    );
+    if (!pass) break;
+    best = rate;
+    await sleep(500);
+  }
+  return { miners, steps, highestSustainedRate: best };
 }
 
 async function main(): Promise<number> {
@@ -449,47 +617,14 @@ async function main(): Promise<number> {
     }
   }
 
-  const steps: Record<string, unknown>[] = [];
-  let best: Record<string, unknown> | undefined;
+  const ramps: Ramp[] = [];
   const jobTimer = setInterval(() => devnet.mempoolUpdate(), options.jobInterval * 1000);
-  for (const rate of options.rates) {
-    const poolCpu = cpuSeconds(pool.pid);
-    const genCpu = cpuSeconds(gen.pid);
-    const poolThreads = threadCpu(pool.pid);
-    const t = performance.now();
-    const s = await gen.call({
-      cmd: "shares",
-      rate,
-      seconds: options.stepSeconds,
-      warmupSeconds: options.warmupSeconds,
-    });
-    const wall = (performance.now() - t) / 1000;
-    s.poolCpuPercent = (cpuSeconds(pool.pid) - poolCpu) / wall * 100;
-    // CPU per share over the whole step (warm-up and drain included): steadier than latency
-    // on a shared machine.
-    s.poolCpuUsPerShare = (cpuSeconds(pool.pid) - poolCpu) * 1e6 /
-      Math.max(1, s.acceptedSinceStart as number);
-    s.poolThreadsPercent = threadPercent(poolThreads, threadCpu(pool.pid), wall);
-    s.generatorCpuPercent = (cpuSeconds(gen.pid) - genCpu) / wall * 100;
-    s.poolRssMiB = rssKiB(pool.pid) / 1024;
-    s.loadAverage = loadAverage()[0];
-    const errors = Object.values(s.errors as Record<string, number>).reduce((a, b) => a + b, 0);
-    const pass = (s.p99 as number) <= options.p99LimitMs &&
-      (s.accepted as number) >= 0.98 * (s.sent as number) && (s.missing as number) === 0;
-    s.pass = pass;
-    s.errorCount = errors;
-    steps.push(s);
-    console.log(
-      `shares at ${rate}/s: ${fmt(s.acceptedPerSecond, 0)} accepted/s, p50 ${fmt(s.p50, 2)} ms, ` +
-        `p99 ${fmt(s.p99, 2)} ms, max ${fmt(s.max, 1)} ms, ${errors} errors ` +
-        `${JSON.stringify(s.errors)}, pool CPU ${fmt(s.poolCpuPercent, 0)} % ` +
-        `(${fmt(s.poolCpuUsPerShare, 0)} µs/share), generator CPU ` +
-        `${fmt(s.generatorCpuPercent, 0)} % → ${pass ? "pass" : "FAIL"} (pool threads, % of a ` +
-        `core: ${JSON.stringify(s.poolThreadsPercent)})`,
-    );
-    if (!pass) break;
-    best = s;
-    await sleep(500);
+  for (const miners of options.shareMiners) {
+    if (miners < (connections.at(-1)?.miners ?? 0)) {
+      await gen.call({ cmd: "trim", total: miners });
+      await sleep(1000);
+    }
+    ramps.push(await ramp(gen, { poolPid: pool.pid, miners, options }));
   }
   clearInterval(jobTimer);
 
@@ -518,112 +653,29 @@ async function main(): Promise<number> {
   };
   if (!options.keep) await Deno.remove(dir, { recursive: true });
 
-  // The table.
-  console.log("\n## bench:pool");
   const m = machine();
-  console.log(
-    `${m.cpu}, ${m.logicalCpus} CPUs, ${m.memoryGiB} GiB; Deno ${m.deno}; load average ` +
-      `${loadBefore.join(" ")} before, ${loadAverage().join(" ")} after`,
-  );
-  console.log("\nconnections (idle: subscribed + authorized, one job each)");
-  const cw = [8, 10, 12, 10];
-  console.log(row(["miners", "connect s", "pool RSS MiB", "KiB/conn"], cw));
-  for (const c of connections) {
-    console.log(
-      row(
-        [
-          String(c.miners),
-          fmt(c.connectSeconds),
-          fmt(c.poolRssMiB),
-          fmt(c.kibPerConnection),
-        ],
-        cw,
-      ),
-    );
-  }
-  console.log(
-    `\nfan-out: new template at the devnet → mining.notify read by the miners (ms, ` +
-      `${options.rounds} rounds)`,
-  );
-  const fw = [8, 12, 12, 12, 12, 8];
-  console.log(row(["miners", "last p50", "last p99", "miner p50", "miner p99", "missing"], fw));
-  for (const f of fanouts) {
-    console.log(
-      row(
-        [
-          String(f.miners),
-          fmt(f.lastP50Ms),
-          fmt(f.lastP99Ms),
-          fmt(f.minerP50Ms),
-          fmt(f.minerP99Ms),
-          String(f.missing),
-        ],
-        fw,
-      ),
-    );
-  }
-  console.log(
-    `\nshares (${options.stepSeconds} s per step after ${options.warmupSeconds} s warm-up, ` +
-      `${counts[counts.length - 1]} miners; latency from due to reply, ms)`,
-  );
-  const sw = [8, 10, 7, 7, 8, 7, 7, 10, 6, 5, 5];
-  console.log(
-    row(
-      [
-        "target/s",
-        "accepted/s",
-        "p50",
-        "p99",
-        "max",
-        "errors",
-        "pool %",
-        "µs/share",
-        "gen %",
-        "load",
-        "ok",
-      ],
-      sw,
-    ),
-  );
-  for (const s of steps) {
-    console.log(
-      row(
-        [
-          String(s.rate),
-          fmt(s.acceptedPerSecond, 0),
-          fmt(s.p50, 2),
-          fmt(s.p99, 2),
-          fmt(s.max, 1),
-          String(s.errorCount),
-          fmt(s.poolCpuPercent, 0),
-          fmt(s.poolCpuUsPerShare, 0),
-          fmt(s.generatorCpuPercent, 0),
-          fmt(s.loadAverage, 1),
-          s.pass ? "yes" : "no",
-        ],
-        sw,
-      ),
-    );
-  }
-  console.log(
-    `\nhighest sustained rate: ${best === undefined ? "none" : `${best.rate} shares/s`} ` +
-      `(p99 ≤ ${options.p99LimitMs} ms, ≥ 98 % answered true)`,
-  );
-  console.log(
-    `durability: ${accepted} true replies, ${rows} rows in SQLite after ${durability.stopped} → ` +
-      `${durability.ok ? "every accepted share stored" : "SHARES LOST"}`,
-  );
+  const loadAfter = loadAverage();
+  printReport({
+    options,
+    machine: m,
+    loadBefore,
+    loadAfter,
+    connections,
+    fanouts,
+    ramps,
+    durability,
+  });
 
   const report = {
     bench: "pool",
     date: started.toISOString(),
     command: `deno task bench:pool ${Deno.args.join(" ")}`.trim(),
     machine: m,
-    loadAverage: { before: loadBefore, after: loadAverage() },
+    loadAverage: { before: loadBefore, after: loadAfter },
     options: { ...options, networkDifficulty: options.networkDifficulty.toString() },
     connections,
     fanout: fanouts,
-    shares: { steps, highestSustainedRate: best?.rate ?? null },
+    shares: ramps,
     durability,
   };
   await Deno.mkdir(new URL(".", `file://${options.json}`).pathname, { recursive: true });
