@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { COMMANDS, runCli } from "../../cli/mod.ts";
 import { poolOptions, stratumPorts } from "../../cli/server.ts";
 import { loadConfig } from "../../cli/config.ts";
+import { ucpOptions } from "../../cli/_ucp_schema.ts";
 import { SCHEMA } from "../../cli/config_schema.ts";
 import { ADDRESSES, hex16, hex8, mine } from "../server/_pool.ts";
 import { subscribeAndAuthorize, TestClient } from "../server/_stratum_client.ts";
@@ -31,6 +32,96 @@ Deno.test("stratumPorts() applies the section's defaults and each port's words",
   assert.equal(options.extranonce?.rangeSize, 1_000_000n);
   assert.equal(options.connections?.maxLineBytes, 16384);
   assert.equal(options.vardiffTickMs, 5000);
+});
+
+Deno.test("poolOptions() and ucpOptions() carry every hardening key from the configuration", () => {
+  const s = stratumConfig({
+    VBKPOOL_STRATUM_INSTANCE_ID: "5",
+    VBKPOOL_STRATUM_EXTRANONCE_RANGE: "4096",
+    VBKPOOL_STRATUM_MAX_LINE_BYTES: "2048",
+    VBKPOOL_STRATUM_MAX_SEND_QUEUE_BYTES: "8192",
+    VBKPOOL_STRATUM_MAX_CONNECTIONS: "50",
+    VBKPOOL_STRATUM_MAX_CONNECTIONS_PER_IP: "7",
+    VBKPOOL_STRATUM_EXEMPT_LOOPBACK: "false",
+    VBKPOOL_STRATUM_SUBSCRIBE_TIMEOUT_SECONDS: "1.5",
+    VBKPOOL_STRATUM_AUTHORIZE_TIMEOUT_SECONDS: "2",
+    VBKPOOL_STRATUM_IDLE_TIMEOUT_SECONDS: "30",
+    VBKPOOL_STRATUM_MAX_PROTOCOL_ERRORS: "9",
+    VBKPOOL_STRATUM_REQUESTS_PER_SECOND: "12.5",
+    VBKPOOL_STRATUM_REQUEST_BURST: "25",
+    VBKPOOL_STRATUM_NTIME_FUTURE_SECONDS: "120",
+    VBKPOOL_STRATUM_BAN_ENABLED: "false",
+    VBKPOOL_STRATUM_BAN_CHECK_THRESHOLD: "11",
+    VBKPOOL_STRATUM_BAN_INVALID_PERCENT: "75",
+    VBKPOOL_STRATUM_BAN_WINDOW_SECONDS: "90",
+    VBKPOOL_STRATUM_BAN_SECONDS: "45",
+    VBKPOOL_STRATUM_VARDIFF_TICK_SECONDS: "0",
+  });
+  const o = poolOptions(s);
+  assert.deepEqual(o.connections, {
+    maxLineBytes: 2048,
+    maxSendQueueBytes: 8192,
+    maxConnections: 50,
+    maxConnectionsPerIp: 7,
+    exemptLoopback: false,
+  });
+  assert.deepEqual(o.limits, {
+    subscribeTimeoutMs: 1500,
+    authorizeTimeoutMs: 2000,
+    idleTimeoutMs: 30000,
+    maxProtocolErrors: 9,
+    requestsPerSecond: 12.5,
+    requestBurst: 25,
+    ntimeFutureSeconds: 120,
+  });
+  assert.deepEqual(o.extranonce, { instanceId: 5, rangeSize: 4096n });
+  assert.deepEqual(o.bans, {
+    enabled: false,
+    checkThreshold: 11,
+    invalidPercent: 75,
+    windowSeconds: 90,
+    banSeconds: 45,
+    exemptLoopback: false,
+  });
+  assert.equal(o.vardiffTickMs, 0);
+  const u = loadConfig(SCHEMA, {
+    env: {
+      VBKPOOL_UCP_LISTEN: "127.0.0.1:0",
+      VBKPOOL_UCP_DIFFICULTY: "65536",
+      VBKPOOL_UCP_WRITE_GAP_MS: "0",
+      VBKPOOL_UCP_MAX_LINE_BYTES: "1024",
+      VBKPOOL_UCP_MAX_SEND_QUEUE_BYTES: "4096",
+      VBKPOOL_UCP_MAX_CONNECTIONS: "20",
+      VBKPOOL_UCP_MAX_CONNECTIONS_PER_IP: "3",
+      VBKPOOL_UCP_EXEMPT_LOOPBACK: "false",
+      VBKPOOL_UCP_AUTHORIZE_TIMEOUT_SECONDS: "4",
+      VBKPOOL_UCP_SUBSCRIBE_TIMEOUT_SECONDS: "5",
+      VBKPOOL_UCP_IDLE_TIMEOUT_SECONDS: "60",
+      VBKPOOL_UCP_MAX_PROTOCOL_ERRORS: "2",
+      VBKPOOL_UCP_REQUESTS_PER_SECOND: "3",
+      VBKPOOL_UCP_REQUEST_BURST: "6",
+    },
+    defaultPath: "/nonexistent",
+    sections: ["ucp"],
+  }).values.ucp!;
+  const ucp = ucpOptions(u)!;
+  assert.equal(ucp.ports[0]!.difficulty, 65536n);
+  assert.deepEqual(ucp.connections, {
+    maxLineBytes: 1024,
+    maxSendQueueBytes: 4096,
+    maxConnections: 20,
+    maxConnectionsPerIp: 3,
+    exemptLoopback: false,
+  });
+  assert.deepEqual(ucp.limits, {
+    writeGapMs: 0,
+    authorizeTimeoutMs: 4000,
+    subscribeTimeoutMs: 5000,
+    idleTimeoutMs: 60000,
+    maxProtocolErrors: 2,
+    requestsPerSecond: 3,
+    requestBurst: 6,
+  });
 });
 
 Deno.test("vbkpool server refuses bad configuration with status 2", async () => {

@@ -328,6 +328,87 @@ Deno.test("a duplicate is refused, a mempool update keeps jobs, a new block make
   });
 });
 
+Deno.test("every other submit rejection gets its table row over TCP, and mining goes on", async () => {
+  await withPool(LOW, async ({ pool, port, events }) => {
+    const client = await TestClient.connect(port());
+    try {
+      const { extranonce } = await subscribeAndAuthorize(client, ADDRESS);
+      pool.addTemplate(freshTemplate(11));
+      const notify = await client.notification("mining.notify");
+      const jobId = notify.json.params[0];
+      const ntime = Math.floor(Date.now() / 1000);
+      const [nonce] = mine(notify.json.params, extranonce, { ntime, difficulty: 1n });
+      const good = [ADDRESS, jobId, hex16(extranonce), hex8(ntime), hex8(nonce!)];
+      const cases: [string, unknown[], [number, string, null]][] = [
+        ["short ntime", [ADDRESS, jobId, hex16(extranonce), "5cfbb6", hex8(0)], [
+          -2,
+          "Incorrect size of ntime. Expected 8 chars",
+          null,
+        ]],
+        ["long nonce", [ADDRESS, jobId, hex16(extranonce), hex8(ntime), "0000430b0"], [
+          -2,
+          "Incorrect size of nonce. Expected 8 chars",
+          null,
+        ]],
+        ["non-hex nonce", [ADDRESS, jobId, hex16(extranonce), hex8(ntime), "0000430g"], [
+          -2,
+          "Non-hexadecimal digit found",
+          null,
+        ]],
+        ["non-hex extranonce", [ADDRESS, jobId, "7c00000000zz4240", hex8(ntime), hex8(0)], [
+          -2,
+          "Non-hexadecimal digit found",
+          null,
+        ]],
+        ["a number for the nonce", [ADDRESS, jobId, hex16(extranonce), hex8(ntime), 17163], [
+          -2,
+          "Invalid parameters",
+          null,
+        ]],
+        [
+          "ntime past now + 300 s",
+          [ADDRESS, jobId, hex16(extranonce), hex8(ntime + 400), hex8(0)],
+          [
+            -2,
+            "Ntime out of range",
+            null,
+          ],
+        ],
+        ["a job never sent", [ADDRESS, "999999", hex16(extranonce), hex8(ntime), hex8(0)], [
+          21,
+          "Job '999999' not found",
+          null,
+        ]],
+      ];
+      for (const [name, params, error] of cases) {
+        const reply = await client.call("mining.submit", params);
+        assert.deepEqual(reply.json.error, error, name);
+        assert.equal(reply.json.result, null, name);
+      }
+      // Params that are not an array: answered, not fatal.
+      client.sendRaw('{"id":"p","method":"mining.submit","params":{"worker":"x"}}');
+      const notArray = await client.waitFor((l) => l.json?.id === "p");
+      assert.deepEqual(notArray.json.error, [-2, "Invalid parameters", null]);
+      // None of them was recorded; the connection still mines.
+      assert.equal((pool.recorder as MemoryShareRecorder).shares, 0);
+      const ok = await client.call("mining.submit", good);
+      assert.equal(ok.raw.endsWith(',"result":true,"error":null}'), true, ok.raw);
+      const reasons = events.flatMap((e) => e.type === "share_rejected" ? [e.reason] : []);
+      assert.deepEqual(reasons, [
+        "bad_ntime_size",
+        "bad_nonce_size",
+        "bad_hex",
+        "bad_hex",
+        "bad_params",
+        "ntime_out_of_range",
+        "stale_job",
+      ]);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 Deno.test("d=N in the password fixes the difficulty; older jobs keep their difficulty", async () => {
   await withPool({ ports: [testPort({ difficulty: 1n, minDifficulty: 1n })] }, async (ctx) => {
     const { pool, port } = ctx;

@@ -516,3 +516,42 @@ Deno.test("UCP port: an idle miner is closed; the per-IP cap refuses extra conne
     await pool.stop();
   }
 });
+
+Deno.test("UCP port: a line longer than the limit closes the connection, others keep mining", async () => {
+  const { pool, ucpPort, events } = ucpPool({ ucpConnections: { maxLineBytes: 1024 } });
+  pool.addTemplate(freshTemplate(1));
+  const long = await CudaLikeMiner.connect(ucpPort);
+  const miner = await CudaLikeMiner.connect(ucpPort);
+  try {
+    await miner.setup(ADDRESS);
+    long.startReading();
+    await long.sendRaw(
+      encodeUcp({ command: "MINING_AUTH", requestId: 1, username: ADDRESS, password: "" }),
+    );
+    await long.next("MINING_AUTH_SUCCESS");
+    await long.sendRaw(
+      encodeUcp({
+        command: "MINING_AUTH",
+        requestId: 2,
+        username: ADDRESS,
+        password: "x".repeat(2000),
+      }),
+    );
+    assert.equal(await long.closedByServer(5_000), "closed by server");
+    await long.waitFor(() => events.some((e) => e.type === "connection_close"));
+    const closed = events.find((e) => e.type === "connection_close");
+    assert.ok(closed?.type === "connection_close" && closed.reason === "line too long");
+    // The other miner is untouched: its share is still answered.
+    const nTime = Math.floor(Date.now() / 1000);
+    const s = await miner.submit({
+      jobId: miner.work!.jobId,
+      nTime,
+      nonce: nonceWhere(miner, nTime, true),
+    });
+    assert.equal((await miner.reply(s)).command, "MINING_SUBMIT_SUCCESS");
+  } finally {
+    await long.close();
+    await miner.close();
+    await pool.stop();
+  }
+});
