@@ -92,7 +92,7 @@ export const PAYOUTS_SCHEMA: SectionSpec = {
     min: 1,
     max: 100000,
     doc: "A found block is credited once its hash is still NodeCore's main-chain block at its " +
-      "height with this many confirmations (1 = the tip); another hash that deep orphans it.",
+      "height and the tip is this many blocks past it; another hash that deep orphans it.",
   },
   pplns_window: {
     kind: "number",

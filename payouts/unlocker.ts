@@ -1,9 +1,10 @@
 /**
  * The unlocker: follows each block the pool found until it is final. A block is confirmed when
  * NodeCore's main-chain block at its height (`getblocks` by index) still has its hash and the
- * tip is N−1 blocks past it (N confirmations); it is then credited by PPLNS in one store
- * transaction. It is orphaned when another hash holds its height and that block itself has N
- * confirmations (a shallower competitor may still be reorganised away, so the block waits).
+ * tip is N blocks past it (N = `confirmations`; the stored confirmation count is NodeCore's,
+ * 1 for the tip itself); it is then credited by PPLNS in one store transaction. It is orphaned
+ * when another hash holds its height and the tip is N blocks past that one too (a shallower
+ * competitor may still be reorganised away, so the block waits).
  * Orphans credit nothing, and their shares stay in the PPLNS window of later blocks.
  *
  * @module
@@ -167,8 +168,10 @@ export class Unlocker {
         report.waiting++;
         continue;
       }
+      // Final once the tip is N blocks past the height (depth counts the block itself).
+      const final = depth > n;
       if (onChain.hash !== hexOf(block.hash)) {
-        if (depth >= n) {
+        if (final) {
           const updated = await this.#store.updateBlock(block.hash, {
             status: "orphaned",
             confirmations: 0,
@@ -186,7 +189,7 @@ export class Unlocker {
         }
         continue;
       }
-      if (depth < n) {
+      if (!final) {
         if (block.confirmations !== depth) {
           await this.#store.updateBlock(block.hash, { confirmations: depth });
         }

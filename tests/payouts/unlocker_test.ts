@@ -16,50 +16,53 @@ function stackTest(name: string, fn: (s: PayoutStack) => Promise<void>): void {
 
 const R = DEVNET_BLOCK_REWARD; // 50 VBK
 
-stackTest("Unlocker credits a block by PPLNS after N confirmations, not before", async (s) => {
-  const [block] = await s.minePool();
-  // Window X = 1 at network difficulty 1000: A 600, B 400 (+ an older share outside it).
-  await s.share(C, 500n, 1000n, 1000);
-  await s.share(A, 600n, 1000n, 2000);
-  await s.share(B, 400n, 1000n, 3000);
-  await s.share(C, 999n, 1000n, 9000); // after the block: not in its window
-  await s.recordFound(block!, 5000);
-  const unlocker = new Unlocker(s.store, s.rpc, {
-    poolAddress: POOL,
-    confirmations: 3,
-    window: 1,
-    fees: [{ address: FEE, percent: "1" }],
-  });
-  let report = await unlocker.run();
-  assert.equal(report.confirmed.length, 0);
-  assert.equal(report.waiting, 1);
-  assert.equal((await s.store.getBlock(block!.hash))!.confirmations, 1);
-  await s.devnet.rival.mineBlock();
-  report = await unlocker.run();
-  assert.equal(report.waiting, 1);
-  assert.equal((await s.store.getBlock(block!.hash))!.confirmations, 2);
-  await s.devnet.rival.mineBlock();
-  report = await unlocker.run();
-  assert.equal(report.confirmed.length, 1);
-  assert.equal(report.tip, 3);
-  const credited = report.confirmed[0]!;
-  assert.equal(credited.reward, R);
-  assert.equal(credited.shares, 2);
-  assert.equal(credited.filled, true);
-  // Fee 1 % = 0.5 VBK; net 49.5 VBK: A 60 %, B 40 %.
-  assert.equal(await s.store.payouts.balance(FEE), R / 100n);
-  assert.equal(await s.store.payouts.balance(A), (R - R / 100n) * 6n / 10n);
-  assert.equal(await s.store.payouts.balance(B), (R - R / 100n) * 4n / 10n);
-  assert.equal(await s.store.payouts.balance(C), 0n);
-  const row = (await s.store.getBlock(block!.hash))!;
-  assert.equal(row.status, "confirmed");
-  assert.equal(row.reward, R);
-  assert.equal(row.confirmations, 3);
-  const audit = await s.store.payouts.listBalanceChanges({ blockHash: block!.hash });
-  assert.equal(audit.reduce((sum, c) => sum + c.amount, 0n), R);
-  assert.ok(audit.every((c) => c.blockHeight === block!.height));
-  assert.equal((await unlocker.run()).confirmed.length, 0, "nothing credited twice");
-});
+stackTest(
+  "Unlocker credits a block by PPLNS once the tip is N blocks past it, not before",
+  async (s) => {
+    const [block] = await s.minePool();
+    // Window X = 1 at network difficulty 1000: A 600, B 400 (+ an older share outside it).
+    await s.share(C, 500n, 1000n, 1000);
+    await s.share(A, 600n, 1000n, 2000);
+    await s.share(B, 400n, 1000n, 3000);
+    await s.share(C, 999n, 1000n, 9000); // after the block: not in its window
+    await s.recordFound(block!, 5000);
+    const unlocker = new Unlocker(s.store, s.rpc, {
+      poolAddress: POOL,
+      confirmations: 2,
+      window: 1,
+      fees: [{ address: FEE, percent: "1" }],
+    });
+    let report = await unlocker.run();
+    assert.equal(report.confirmed.length, 0);
+    assert.equal(report.waiting, 1);
+    assert.equal((await s.store.getBlock(block!.hash))!.confirmations, 1);
+    await s.devnet.rival.mineBlock();
+    report = await unlocker.run();
+    assert.equal(report.waiting, 1);
+    assert.equal((await s.store.getBlock(block!.hash))!.confirmations, 2);
+    await s.devnet.rival.mineBlock();
+    report = await unlocker.run();
+    assert.equal(report.confirmed.length, 1);
+    assert.equal(report.tip, 3);
+    const credited = report.confirmed[0]!;
+    assert.equal(credited.reward, R);
+    assert.equal(credited.shares, 2);
+    assert.equal(credited.filled, true);
+    // Fee 1 % = 0.5 VBK; net 49.5 VBK: A 60 %, B 40 %.
+    assert.equal(await s.store.payouts.balance(FEE), R / 100n);
+    assert.equal(await s.store.payouts.balance(A), (R - R / 100n) * 6n / 10n);
+    assert.equal(await s.store.payouts.balance(B), (R - R / 100n) * 4n / 10n);
+    assert.equal(await s.store.payouts.balance(C), 0n);
+    const row = (await s.store.getBlock(block!.hash))!;
+    assert.equal(row.status, "confirmed");
+    assert.equal(row.reward, R);
+    assert.equal(row.confirmations, 3);
+    const audit = await s.store.payouts.listBalanceChanges({ blockHash: block!.hash });
+    assert.equal(audit.reduce((sum, c) => sum + c.amount, 0n), R);
+    assert.ok(audit.every((c) => c.blockHeight === block!.height));
+    assert.equal((await unlocker.run()).confirmed.length, 0, "nothing credited twice");
+  },
+);
 
 stackTest(
   "Unlocker orphans a replaced block once the replacement is N deep; its shares pay the next block",
@@ -71,11 +74,11 @@ stackTest(
     await s.devnet.rival.reorg(1); // heights 1 and 2 are the rival's now
     const unlocker = new Unlocker(s.store, s.rpc, {
       poolAddress: POOL,
-      confirmations: 3,
+      confirmations: 2,
       window: 1,
     });
     let report = await unlocker.run();
-    assert.equal(report.orphaned.length, 0, "the replacement has 2 confirmations, not 3");
+    assert.equal(report.orphaned.length, 0, "the tip is 1 block past the replacement, not 2");
     assert.equal(report.waiting, 1);
     await s.devnet.rival.mineBlock();
     report = await unlocker.run();
@@ -107,7 +110,7 @@ stackTest(
     await s.devnet.rival.mineBlock();
     const unlocker = new Unlocker(s.store, s.rpc, {
       poolAddress: POOL,
-      confirmations: 3,
+      confirmations: 2,
       window: 1,
     });
     assert.equal((await unlocker.run()).orphaned.length, 1);
@@ -131,6 +134,7 @@ stackTest(
     const [block] = await s.minePool();
     await s.share(A, 1n, 1n, 1000);
     await s.recordFound(block!, 2000);
+    await s.devnet.rival.mineBlock(); // the tip is 1 block past it
     class Behind extends NodeCoreRpc {
       override async getStateInfo(): Promise<StateInfo> {
         return { ...await super.getStateInfo(), networkHeight: 99, synced: false };
