@@ -72,7 +72,7 @@ export class UcpTestClient {
     return this.#nextId++;
   }
 
-  async until(pred: () => boolean, what: string, ms = 10000): Promise<void> {
+  async until(pred: () => boolean, what: string, ms = 60_000): Promise<void> {
     const end = Date.now() + ms;
     while (!pred()) {
       if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

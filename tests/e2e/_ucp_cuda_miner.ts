@@ -252,7 +252,7 @@ export class CudaLikeMiner {
    * @param timeoutMs How long.
    * @param what Named in the timeout error.
    */
-  async waitFor(check: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
+  async waitFor(check: () => boolean, timeoutMs = 60_000, what = "condition"): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!check()) {
       const left = deadline - Date.now();
@@ -280,7 +280,7 @@ export class CudaLikeMiner {
         found = this.messages.slice(from).find((m) => m.command === command);
         return found !== undefined;
       },
-      10_000,
+      60_000,
       command,
     );
     return found!;
@@ -293,7 +293,7 @@ export class CudaLikeMiner {
    * @returns MINING_SUBMIT_SUCCESS or _FAILURE.
    */
   async reply(submit: CudaSubmit): Promise<UcpMessage> {
-    await this.waitFor(() => submit.reply !== undefined, 10_000, `reply ${submit.requestId}`);
+    await this.waitFor(() => submit.reply !== undefined, 60_000, `reply ${submit.requestId}`);
     return submit.reply!;
   }
 
@@ -313,7 +313,7 @@ export class CudaLikeMiner {
   }
 
   /** Wait until the server closes the connection (read returns null). */
-  async closedByServer(timeoutMs = 10_000): Promise<string> {
+  async closedByServer(timeoutMs = 60_000): Promise<string> {
     this.startReading();
     await this.waitFor(() => this.closed !== undefined, timeoutMs, "close");
     return this.closed!;

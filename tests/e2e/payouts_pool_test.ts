@@ -46,8 +46,19 @@ Deno.test("payouts end to end: pool blocks confirm or orphan, miners are credite
       `4 main-chain pool blocks; miner log:\n${miners[0]!.log()}`,
     );
     await stopMiners();
-    await stack.persisted.store.flush();
-    await new Promise((r) => setTimeout(r, 300)); // the block recorder's last writes
+    // The block recorder's last writes: every block of the pool's that the devnet accepted (on
+    // its main chain or orphaned since) is in the store.
+    const poolBlocks = () =>
+      [...devnet.chain.mainChain(), ...devnet.chain.orphans()].filter((b) => b.source === "pool");
+    await until(
+      async () => {
+        await stack.persisted.store.flush();
+        const have = new Set((await store.listBlocks({ limit: 100 })).map((b) => hex(b.hash)));
+        return poolBlocks().every((b) => have.has(hex(b.hash)));
+      },
+      60_000,
+      "every accepted pool block in the store",
+    );
     // The rival orphans the pool's newest main-chain block (and anything above it).
     const stored = await store.listBlocks({ limit: 100 });
     const newest = Math.max(

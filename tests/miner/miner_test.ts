@@ -79,7 +79,7 @@ Deno.test("Miner announces blocks: shares below the network target", async () =>
   try {
     await miner.start();
     await waitFor(() => miner.stats().blocks >= 1, 60000, "a block");
-    await waitFor(() => pool!.submits.some((s) => s.block), 10000, "the block at the pool");
+    await waitFor(() => pool!.submits.some((s) => s.block), 60_000, "the block at the pool");
   } finally {
     await miner.stop();
     await pool!.close();
@@ -93,11 +93,11 @@ Deno.test("Miner moves every thread to a new job and records the switch latency"
   const { miner } = newMiner([pool!.url], { threads: 2 });
   try {
     await miner.start();
-    await waitFor(() => miner.stats().job?.id === "1", 10000, "the first job");
+    await waitFor(() => miner.stats().job?.id === "1", 60_000, "the first job");
     for (let i = 0; i < 5; i++) {
       const job = pool!.newJob(i % 2 === 0);
-      await waitFor(() => miner.stats().job?.id === job.jobId, 10000, "the new job");
-      await waitFor(() => miner.stats().jobSwitchMs.length >= i + 2, 10000, "switch recorded");
+      await waitFor(() => miner.stats().job?.id === job.jobId, 60_000, "the new job");
+      await waitFor(() => miner.stats().jobSwitchMs.length >= i + 2, 60_000, "switch recorded");
     }
     await waitFor(() => miner.stats().accepted >= 1, 60000, "an accepted share");
     const latencies = miner.stats().jobSwitchMs;
@@ -132,7 +132,7 @@ Deno.test("Miner survives bad server input and keeps mining", async () => {
   const { miner } = newMiner([pool!.url]);
   try {
     await miner.start();
-    await waitFor(() => miner.stats().job !== undefined, 10000, "a job");
+    await waitFor(() => miner.stats().job !== undefined, 60_000, "a job");
     pool!.broadcast("{malformed");
     pool!.broadcast('{"id":null,"method":"mining.set_difficulty","params":["0"]}');
     pool!.broadcast('{"id":null,"method":"mining.set_difficulty","params":["1e99"]}');
@@ -175,7 +175,7 @@ Deno.test("Miner reconnects after a pool restart and keeps mining", async () => 
     await miner.start();
     await waitFor(() => miner.stats().accepted >= 1, 60000, "an accepted share");
     await pool.close();
-    await waitFor(() => miner.stats().pool === undefined, 10000, "the disconnect");
+    await waitFor(() => miner.stats().pool === undefined, 60_000, "the disconnect");
     pool = new FakePool({ port, difficulty: "262144", extranonceBase: 0x100n });
     await waitFor(() => pool.accepted >= 1, 60000, "a share at the restarted pool");
     assert.equal(miner.stats().pool, pool.url);
@@ -195,12 +195,12 @@ Deno.test("Miner fails over to the next pool and back to the preferred one", asy
   let preferred: FakePool | undefined;
   try {
     await miner.start();
-    await waitFor(() => miner.stats().poolIndex === 1, 20000, "fail-over to the backup");
+    await waitFor(() => miner.stats().poolIndex === 1, 60_000, "fail-over to the backup");
     await waitFor(() => backup.accepted >= 1, 60000, "a share at the backup");
     preferred = new FakePool({ port, difficulty: "262144" });
-    await waitFor(() => miner.stats().poolIndex === 0, 20000, "fail-back to the preferred pool");
+    await waitFor(() => miner.stats().poolIndex === 0, 60_000, "fail-back to the preferred pool");
     await waitFor(() => preferred!.accepted >= 1, 60000, "a share at the preferred pool");
-    await waitFor(() => backup.clientCount === 0, 10000, "the backup connection closed");
+    await waitFor(() => backup.clientCount === 0, 60_000, "the backup connection closed");
   } finally {
     await miner.stop();
     await backup.close();

@@ -48,12 +48,12 @@ Deno.test("MiningThreads hash on every thread and deliver new work to all of the
     assert.deepEqual(threads.kernels, [best, best]);
     const { build } = builder(0n);
     const g1 = threads.setWork(build);
-    await waitFor(() => threads.hashes().every((h) => h > 0), 10000, "hashes on both threads");
+    await waitFor(() => threads.hashes().every((h) => h > 0), 60_000, "hashes on both threads");
     const g2 = threads.setWork(build);
     assert.equal(g2, g1 + 1);
     await waitFor(
       () => started.filter(([, g]) => g === g2).length === 2,
-      10000,
+      60_000,
       "both threads on the new work",
     );
     assert.deepEqual(started.filter(([, g]) => g === g1).map(([i]) => i).sort(), [0, 1]);
@@ -66,7 +66,7 @@ Deno.test("MiningThreads.pause() stops all hashing until new work", async () => 
   const threads = await MiningThreads.start({ threads: 2 });
   try {
     threads.setWork(builder(0n).build);
-    await waitFor(() => threads.hashes().every((h) => h > 0), 10000, "hashing");
+    await waitFor(() => threads.hashes().every((h) => h > 0), 60_000, "hashing");
     threads.pause();
     // Counts settle (a slice in flight may still finish) and then stay put.
     let a = threads.hashes();
@@ -79,7 +79,7 @@ Deno.test("MiningThreads.pause() stops all hashing until new work", async () => 
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(threads.hashes(), a);
     threads.setWork(builder(0n).build);
-    await waitFor(() => threads.hashes()[0]! > a[0]!, 10000, "hashing again");
+    await waitFor(() => threads.hashes()[0]! > a[0]!, 60_000, "hashing again");
   } finally {
     threads.terminate();
   }
@@ -96,7 +96,7 @@ Deno.test("MiningThreads report shares that verify, from distinct search spaces"
     threads.setWork(b.build);
     await waitFor(
       () => new Set(shares.map((s) => s.index)).size === 2 && shares.length >= 4,
-      20000,
+      60_000,
       "shares from both threads",
     );
   } finally {
@@ -123,7 +123,7 @@ Deno.test("MiningThreads run the kernel they are asked for", async (t) => {
       try {
         assert.deepEqual(threads.kernels, [kernel]);
         threads.setWork(builder(0n).build);
-        await waitFor(() => threads.hashes()[0]! > 0, 10000, "hashing");
+        await waitFor(() => threads.hashes()[0]! > 0, 60_000, "hashing");
       } finally {
         await threads.terminate();
       }

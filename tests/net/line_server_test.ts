@@ -18,7 +18,7 @@ async function client(port: number, maxLineBytes = 16384) {
       waiters.splice(0).forEach((w) => w());
     },
   });
-  async function until(pred: () => boolean, ms = 5000) {
+  async function until(pred: () => boolean, ms = 60_000) {
     const end = Date.now() + ms;
     while (!pred()) {
       if (Date.now() > end) throw new Error("timed out waiting");

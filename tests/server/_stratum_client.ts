@@ -82,7 +82,7 @@ export class TestClient {
    * passes over stay available to later waits). Rejects when the connection closes first or
    * after `timeoutMs`.
    */
-  async waitFor(match: (line: ServerLine) => boolean, timeoutMs = 10_000): Promise<ServerLine> {
+  async waitFor(match: (line: ServerLine) => boolean, timeoutMs = 60_000): Promise<ServerLine> {
     const deadline = Date.now() + timeoutMs;
     while (true) {
       for (let i = this.#cursor; i < this.lines.length; i++) {

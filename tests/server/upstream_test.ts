@@ -48,7 +48,7 @@ function harness(endpoints: string[], options: Partial<UpstreamOptions> = {}) {
     },
     ...options,
   });
-  async function until(pred: () => boolean, what: string, ms = 10000) {
+  async function until(pred: () => boolean, what: string, ms = 60_000) {
     const end = Date.now() + ms;
     while (!pred()) {
       if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
