@@ -4,8 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { Miner, type MinerEvent } from "../../miner/mod.ts";
-import { ADDRESS, startPool, startTestDevnet } from "../miner/_stack.ts";
+import { ADDRESS, type PoolStack, startPool, startTestDevnet } from "../miner/_stack.ts";
 import { waitFor } from "../miner/_fake_pool.ts";
+import { TcpProxy } from "../store/_tcp_proxy.ts";
 
 const FAST = {
   user: `${ADDRESS}.failover`,
@@ -14,6 +15,41 @@ const FAST = {
   backoffMaxMs: 400,
   failbackMs: 300,
 };
+
+/**
+ * A pool's fixed address across restarts: a proxy that holds its own port (bound to port 0) and
+ * forwards to the current pool, closing every connection while the pool is down. Restarting a
+ * pool on the port it gave up would race with any other socket that takes it meanwhile.
+ */
+class Gate {
+  #proxy: TcpProxy;
+
+  constructor(stack: PoolStack) {
+    this.#proxy = new TcpProxy({ hostname: "127.0.0.1", port: stack.port });
+  }
+
+  /** `stratum+tcp://127.0.0.1:PORT` of the gate. */
+  get url(): string {
+    return `stratum+tcp://127.0.0.1:${this.#proxy.port}`;
+  }
+
+  /** The pool goes away: connections are closed, new ones closed at once. */
+  async down(stack: PoolStack): Promise<void> {
+    this.#proxy.cut();
+    await stack.stop();
+  }
+
+  /** A (new) pool is behind the gate. */
+  up(stack: PoolStack): PoolStack {
+    this.#proxy.retarget({ hostname: "127.0.0.1", port: stack.port });
+    this.#proxy.restore();
+    return stack;
+  }
+
+  close(): Promise<void> {
+    return this.#proxy.close();
+  }
+}
 
 function acceptedAt(events: MinerEvent[], pool: string): number {
   return events.filter((e) =>
@@ -24,18 +60,18 @@ function acceptedAt(events: MinerEvent[], pool: string): number {
 Deno.test("Miner survives a pool restart and keeps mining", async () => {
   const devnet = await startTestDevnet({ minDifficulty: 2_000_000n });
   let stack = startPool(devnet, { difficulty: 200_000n });
-  const port = stack.port;
+  const gate = new Gate(stack);
   const events: MinerEvent[] = [];
-  const miner = new Miner({ ...FAST, pools: [stack.url], onEvent: (e) => events.push(e) });
+  const miner = new Miner({ ...FAST, pools: [gate.url], onEvent: (e) => events.push(e) });
   try {
     await miner.start();
-    await waitFor(() => acceptedAt(events, stack.url) >= 1, 60_000, "a share before the restart");
-    await stack.stop();
+    await waitFor(() => acceptedAt(events, gate.url) >= 1, 60_000, "a share before the restart");
+    await gate.down(stack);
     await waitFor(() => miner.stats().pool === undefined, 60_000, "the disconnect");
-    const before = acceptedAt(events, stack.url);
-    stack = startPool(devnet, { port, difficulty: 200_000n });
+    const before = acceptedAt(events, gate.url);
+    stack = gate.up(startPool(devnet, { difficulty: 200_000n }));
     await waitFor(
-      () => acceptedAt(events, stack.url) > before,
+      () => acceptedAt(events, gate.url) > before,
       60_000,
       "a share after the restart",
     );
@@ -44,6 +80,7 @@ Deno.test("Miner survives a pool restart and keeps mining", async () => {
   } finally {
     await miner.stop();
     await stack.stop();
+    await gate.close();
     await devnet.stop();
   }
   assert.ok(events.some((e) => e.type === "disconnected"));
@@ -53,29 +90,30 @@ Deno.test("Miner fails over to a second pool and back to the first", async () =>
   const devnet = await startTestDevnet({ minDifficulty: 2_000_000n });
   let first = startPool(devnet, { difficulty: 200_000n });
   const second = startPool(devnet, { difficulty: 200_000n });
-  const port = first.port;
+  const gate = new Gate(first);
   const events: MinerEvent[] = [];
   const miner = new Miner({
     ...FAST,
-    pools: [first.url, second.url],
+    pools: [gate.url, second.url],
     onEvent: (e) => events.push(e),
   });
   try {
     await miner.start();
-    await waitFor(() => acceptedAt(events, first.url) >= 1, 60_000, "a share at the first pool");
+    await waitFor(() => acceptedAt(events, gate.url) >= 1, 60_000, "a share at the first pool");
     assert.equal(miner.stats().poolIndex, 0);
-    await first.stop();
+    await gate.down(first);
     await waitFor(() => miner.stats().poolIndex === 1, 60_000, "fail-over");
     await waitFor(() => acceptedAt(events, second.url) >= 1, 60_000, "a share at the second pool");
-    const before = acceptedAt(events, first.url);
-    first = startPool(devnet, { port, difficulty: 200_000n });
+    const before = acceptedAt(events, gate.url);
+    first = gate.up(startPool(devnet, { difficulty: 200_000n }));
     await waitFor(() => miner.stats().poolIndex === 0, 60_000, "fail-back");
-    await waitFor(() => acceptedAt(events, first.url) > before, 60_000, "a share after fail-back");
+    await waitFor(() => acceptedAt(events, gate.url) > before, 60_000, "a share after fail-back");
     await waitFor(() => second.pool.sessionCount === 0, 60_000, "the second pool released");
   } finally {
     await miner.stop();
     await first.stop();
     await second.stop();
+    await gate.close();
     await devnet.stop();
   }
   const connected = events.flatMap((e) => e.type === "connected" ? [e.index] : []);

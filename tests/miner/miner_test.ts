@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Miner, type MinerEvent, type MinerOptions } from "../../miner/miner.ts";
 import { FakePool, type FakePoolOptions, waitFor } from "./_fake_pool.ts";
 import { createBestKernel } from "../../hash/mod.ts";
+import { TcpProxy } from "../store/_tcp_proxy.ts";
 
 const FAST: Partial<MinerOptions> = {
   threads: 1,
@@ -22,14 +23,6 @@ function newMiner(pools: string[], over: Partial<MinerOptions> = {}) {
     onEvent: (e) => events.push(e),
   });
   return { miner, events };
-}
-
-/** A port with nothing listening on it (until a pool is started there). */
-async function freePort(): Promise<number> {
-  const pool = new FakePool();
-  const port = pool.port;
-  await pool.close();
-  return port;
 }
 
 async function pools(...options: FakePoolOptions[]): Promise<FakePool[]> {
@@ -169,35 +162,46 @@ Deno.test("Miner survives bad server input and keeps mining", async () => {
 
 Deno.test("Miner reconnects after a pool restart and keeps mining", async () => {
   let pool = new FakePool({ difficulty: "262144" });
-  const port = pool.port;
-  const { miner, events } = newMiner([pool.url]);
+  // The pool's address across the restart: a proxy that keeps its port bound.
+  const gate = new TcpProxy({ hostname: "127.0.0.1", port: pool.port });
+  const url = `stratum+tcp://127.0.0.1:${gate.port}`;
+  const { miner, events } = newMiner([url]);
   try {
     await miner.start();
     await waitFor(() => miner.stats().accepted >= 1, 60000, "an accepted share");
+    gate.cut();
     await pool.close();
     await waitFor(() => miner.stats().pool === undefined, 60_000, "the disconnect");
-    pool = new FakePool({ port, difficulty: "262144", extranonceBase: 0x100n });
+    pool = new FakePool({ difficulty: "262144", extranonceBase: 0x100n });
+    gate.retarget({ hostname: "127.0.0.1", port: pool.port });
+    gate.restore();
     await waitFor(() => pool.accepted >= 1, 60000, "a share at the restarted pool");
-    assert.equal(miner.stats().pool, pool.url);
+    assert.equal(miner.stats().pool, url);
     assert.ok(miner.stats().connections >= 2);
     assert.ok(pool.submits.every((s) => String(s.params[2]).startsWith("00000000000001")));
   } finally {
     await miner.stop();
     await pool.close();
+    await gate.close();
   }
   assert.ok(events.some((e) => e.type === "disconnected"));
 });
 
 Deno.test("Miner fails over to the next pool and back to the preferred one", async () => {
-  const port = await freePort();
+  // The preferred pool's address: a proxy that closes every connection until the pool is up
+  // (it keeps its port bound meanwhile, so no other socket can take it).
+  const gate = new TcpProxy({ hostname: "127.0.0.1", port: 1 });
+  gate.cut();
   const backup = new FakePool({ difficulty: "262144" });
-  const { miner, events } = newMiner([`stratum+tcp://127.0.0.1:${port}`, backup.url]);
+  const { miner, events } = newMiner([`stratum+tcp://127.0.0.1:${gate.port}`, backup.url]);
   let preferred: FakePool | undefined;
   try {
     await miner.start();
     await waitFor(() => miner.stats().poolIndex === 1, 60_000, "fail-over to the backup");
     await waitFor(() => backup.accepted >= 1, 60000, "a share at the backup");
-    preferred = new FakePool({ port, difficulty: "262144" });
+    preferred = new FakePool({ difficulty: "262144" });
+    gate.retarget({ hostname: "127.0.0.1", port: preferred.port });
+    gate.restore();
     await waitFor(() => miner.stats().poolIndex === 0, 60_000, "fail-back to the preferred pool");
     await waitFor(() => preferred!.accepted >= 1, 60000, "a share at the preferred pool");
     await waitFor(() => backup.clientCount === 0, 60_000, "the backup connection closed");
@@ -205,6 +209,7 @@ Deno.test("Miner fails over to the next pool and back to the preferred one", asy
     await miner.stop();
     await backup.close();
     await preferred?.close();
+    await gate.close();
   }
   assert.ok(events.some((e) => e.type === "connect_failed"));
   const connected = events.flatMap((e) => e.type === "connected" ? [e.index] : []);
@@ -231,7 +236,7 @@ Deno.test("Miner abandons a dead pool that stops answering submits", async () =>
 });
 
 Deno.test("Miner.stop() works while no pool is reachable", async () => {
-  const port = await freePort();
+  const port = 1; // tcpmux: nothing listens there, connections are refused
   const { miner } = newMiner([`127.0.0.1:${port}`]);
   await miner.start();
   await new Promise((r) => setTimeout(r, 200));

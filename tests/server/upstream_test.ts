@@ -15,6 +15,7 @@ import {
   type UpstreamStatus,
 } from "../../server/upstream.ts";
 import { ADDRESS, solve } from "../devnet/_ucp_client.ts";
+import { TcpProxy } from "../store/_tcp_proxy.ts";
 
 const DEVNET: DevnetOptions = { port: 0, minDifficulty: 20_000n, mempoolIntervalMs: 0 };
 
@@ -166,13 +167,15 @@ Deno.test("Upstream reconnects when its devnet is stopped and restarted", async 
   const dir = await Deno.makeTempDir();
   const chainFile = `${dir}/chain.jsonl`;
   let devnet = await startDevnet({ ...DEVNET, chainFile });
-  const port = devnet.addr.port;
-  const h = harness([`127.0.0.1:${port}`]);
+  // The upstream's one endpoint: a proxy whose port stays bound while the devnet is away.
+  const proxy = new TcpProxy({ hostname: "127.0.0.1", port: devnet.addr.port });
+  const h = harness([`127.0.0.1:${proxy.port}`]);
   try {
     h.upstream.start();
     await h.until(() => h.templates.length === 1, "first template");
     await devnet.rival.mineBlock();
     await h.until(() => h.last().height === 2, "height 2");
+    proxy.cut();
     await devnet.stop();
     await h.until(() => h.upstream.status.state !== "ready", "loss noticed");
     assert.equal(h.resets(), 1);
@@ -183,8 +186,10 @@ Deno.test("Upstream reconnects when its devnet is stopped and restarted", async 
       extraNonce: 0n,
     });
     assert.equal(lost.accepted, false);
-    await new Promise((r) => setTimeout(r, 300)); // a few failed attempts with backoff
-    devnet = await startDevnet({ ...DEVNET, chainFile, port });
+    await h.until(() => h.statuses.some((s) => s.state === "backoff"), "a failed attempt");
+    devnet = await startDevnet({ ...DEVNET, chainFile });
+    proxy.retarget({ hostname: "127.0.0.1", port: devnet.addr.port });
+    proxy.restore();
     await h.until(() => h.templates.length >= 3 && h.upstream.status.state === "ready", "resume");
     assert.equal(h.last().height, 2);
     assert.ok(h.upstream.status.reconnects >= 2);
@@ -192,6 +197,7 @@ Deno.test("Upstream reconnects when its devnet is stopped and restarted", async 
   } finally {
     await h.upstream.stop();
     await devnet.stop();
+    await proxy.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -199,12 +205,15 @@ Deno.test("Upstream reconnects when its devnet is stopped and restarted", async 
 Deno.test("Upstream fails over to the next NodeCore and fails back", async () => {
   let a = await startDevnet(DEVNET);
   const b = await startDevnet(DEVNET);
-  const portA = a.addr.port;
-  const h = harness([endpointOf(a), endpointOf(b)]);
+  // a's endpoint: a proxy whose port stays bound while a is away.
+  const proxyA = new TcpProxy({ hostname: "127.0.0.1", port: a.addr.port });
+  const endpointA = `127.0.0.1:${proxyA.port}`;
+  const h = harness([endpointA, endpointOf(b)]);
   try {
     h.upstream.start();
     await h.until(() => h.templates.length === 1, "first template");
-    assert.equal(h.last().endpoint, endpointOf(a));
+    assert.equal(h.last().endpoint, endpointA);
+    proxyA.cut();
     await a.stop();
     await h.until(() => h.last().endpoint === endpointOf(b), "failover to b");
     assert.equal(h.upstream.status.endpoint, endpointOf(b));
@@ -217,8 +226,10 @@ Deno.test("Upstream fails over to the next NodeCore and fails back", async () =>
       ...solveTemplate(t, 5n),
     });
     assert.deepEqual(r, { accepted: true, endpoint: endpointOf(b) });
-    a = await startDevnet({ ...DEVNET, port: portA });
-    await h.until(() => h.last().endpoint === `127.0.0.1:${portA}`, "failback to a");
+    a = await startDevnet(DEVNET);
+    proxyA.retarget({ hostname: "127.0.0.1", port: a.addr.port });
+    proxyA.restore();
+    await h.until(() => h.last().endpoint === endpointA, "failback to a");
     assert.ok(h.resets() > resetsOnB);
     assert.equal(h.upstream.status.state, "ready");
     await h.until(() => b.connections === 0, "fallback connection closed");
@@ -226,6 +237,7 @@ Deno.test("Upstream fails over to the next NodeCore and fails back", async () =>
     await h.upstream.stop();
     await a.stop();
     await b.stop();
+    await proxyA.close();
   }
 });
 

@@ -1,7 +1,9 @@
 /**
  * A loopback TCP proxy for failure tests: forwards to a target until told to cut every
- * connection (the database "goes away") or to hang (packets stop, connections stay open, as in a
- * network partition), and back.
+ * connection (the database "goes away": connections are accepted and closed at once) or to hang
+ * (packets stop, connections stay open, as in a network partition), and back. It holds its own
+ * port (bound to port 0) the whole time, so a server can go away and come back at the same
+ * address without a test giving up a port that another process could take.
  *
  * @module
  */
@@ -123,6 +125,16 @@ export class TcpProxy {
   /** Stop forwarding bytes (connections stay open) until {@linkcode restore}. */
   hang(): void {
     this.#mode = "hang";
+  }
+
+  /**
+   * Forward new connections to another target from now on (e.g. a server restarted on another
+   * port: the proxy's port stays the clients' one address, and is never given up).
+   *
+   * @param target Where to forward.
+   */
+  retarget(target: { hostname: string; port: number }): void {
+    this.#target = target;
   }
 
   /** Forward again. */
