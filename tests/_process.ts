@@ -1,6 +1,6 @@
 /**
- * Test helper: run `vbkpool` (`main.ts`, or a bundle) as a subprocess, collect its output, wait
- * for what it logs, and read the addresses it bound from its log.
+ * Test helper: run `vbkpool` (`main.ts`) as a subprocess, collect its output, wait for what it
+ * logs, and read the addresses it bound from its log.
  *
  * Tests give every listener of a child port 0 (`--listen "127.0.0.1:0 …"`, `--ucp-listen
  * 127.0.0.1:0`, `--api-listen 127.0.0.1:0`, or the API off) and read the real ports back with
@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 /** `main.ts` of the project. */
 export const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 
-/** How long a child may take to start (a cold `deno run` type-checks nothing but still loads). */
+/** How long a child may take to start (a first run compiles every module; CI machines are slow). */
 export const START_TIMEOUT_MS = 120_000;
 
 /** Options for {@linkcode spawnVbkpool}. */
@@ -27,10 +27,6 @@ export interface SpawnOptions {
   cwd?: string;
   /** Environment on top of `NO_COLOR=1`. */
   env?: Record<string, string>;
-  /** The script to run instead of `main.ts` (e.g. a bundle). */
-  script?: string;
-  /** Arguments for `deno run` before the script (default `-A`). */
-  denoArgs?: string[];
 }
 
 /** The bound addresses a `vbkpool server` logs at start. */
@@ -81,11 +77,11 @@ export class VbkpoolProcess {
    * Start a child.
    *
    * @param args `vbkpool` arguments, e.g. `["server", "--listen", "127.0.0.1:0"]`.
-   * @param options Directory, environment, script.
+   * @param options Directory and environment.
    */
   constructor(args: string[], options: SpawnOptions = {}) {
     this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...(options.denoArgs ?? ["-A"]), options.script ?? MAIN, ...args],
+      args: ["run", "-A", MAIN, ...args],
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       env: { NO_COLOR: "1", ...options.env },
       stdin: "null",
@@ -268,7 +264,7 @@ export class VbkpoolProcess {
  * Start `vbkpool` as a subprocess.
  *
  * @param args `vbkpool` arguments.
- * @param options Directory, environment, script.
+ * @param options Directory and environment.
  * @returns The running child.
  */
 export function spawnVbkpool(args: string[], options: SpawnOptions = {}): VbkpoolProcess {
