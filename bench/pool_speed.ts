@@ -35,6 +35,7 @@
  * deno task bench:pool --quick                           # 1,000 miners, short ramp (~40 s)
  * deno run -A bench/pool_speed.ts --miners 2000 --rates 5000,10000 --step-seconds 3
  * deno run -A bench/pool_speed.ts --profile /tmp/prof    # pool under --cpu-prof (SIGTERM end)
+ * deno run -A bench/pool_speed.ts --pool-flags=--v8-flags=--trace-gc --pool-log /tmp/pool.log
  * ```
  *
  * Writes the table to stdout and the data to `--json` (default `bench/results/pool.json`).
@@ -62,6 +63,8 @@ interface Options {
   networkDifficulty: bigint;
   json: string;
   profile: string | undefined;
+  poolFlags: string[];
+  poolLog: string | undefined;
   keep: boolean;
 }
 
@@ -82,6 +85,8 @@ function parseOptions(args: string[]): Options {
       "network-difficulty": { type: "string", default: "4000000" },
       json: { type: "string", default: new URL("./results/pool.json", import.meta.url).pathname },
       profile: { type: "string" },
+      "pool-flags": { type: "string" },
+      "pool-log": { type: "string" },
       keep: { type: "boolean", default: false },
     },
   });
@@ -116,6 +121,8 @@ function parseOptions(args: string[]): Options {
     networkDifficulty: BigInt(values["network-difficulty"]!),
     json: values.json!,
     profile: values.profile,
+    poolFlags: values["pool-flags"]?.split(/\s+/).filter((f) => f !== "") ?? [],
+    poolLog: values["pool-log"],
     keep: values.keep!,
   };
 }
@@ -543,15 +550,33 @@ async function main(): Promise<number> {
     ? []
     : ["--cpu-prof", `--cpu-prof-dir=${options.profile}`];
   const pool = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...denoFlags, `${ROOT}main.ts`, "server", "--config", configPath],
+    args: [
+      "run",
+      "-A",
+      ...denoFlags,
+      ...options.poolFlags,
+      `${ROOT}main.ts`,
+      "server",
+      "--config",
+      configPath,
+    ],
     stdin: "null",
-    stdout: "null",
+    stdout: options.poolLog === undefined ? "null" : "piped",
     stderr: "piped",
   }).spawn();
   const poolLog: string[] = [];
   let stratumPort: (p: number) => void;
   const portKnown = new Promise<number>((r) => stratumPort = r);
+  const logFile = options.poolLog === undefined ? undefined : await Deno.open(options.poolLog, {
+    write: true,
+    create: true,
+    truncate: true,
+  });
+  const poolStdout = options.poolLog === undefined
+    ? Promise.resolve()
+    : lines(pool.stdout, (line) => logFile?.writeSync(new TextEncoder().encode(line + "\n")));
   const poolLines = lines(pool.stderr, (line) => {
+    logFile?.writeSync(new TextEncoder().encode(line + "\n"));
     poolLog.push(line);
     if (poolLog.length > 50) poolLog.shift();
     const m = /Stratum on "?127\.0\.0\.1"?:(\d+)/.exec(line);
@@ -635,6 +660,8 @@ async function main(): Promise<number> {
   else pool.kill("SIGTERM");
   const status = await pool.status;
   await poolLines;
+  await poolStdout;
+  logFile?.close();
   await devnet.stop();
   const db = new DatabaseSync(`${dir}/pool.sqlite`);
   const rows = Number(
