@@ -64,7 +64,10 @@ export interface DevnetOptions {
   mempoolIntervalMs?: number;
   /** Fraction of blocks a simulated rival miner finds (0 = no rival). @default 0 */
   rivalShare?: number;
-  /** Fraction of rival finds that are 2-block reorganisations. @default 0.2 */
+  /**
+   * Probability that the rival withholds a block it finds (or races a fresh pool block) to
+   * orphan pool blocks. @default 0.2
+   */
   rivalReorgShare?: number;
   /** JSON-lines file the chain is loaded from and appended to. */
   chainFile?: string;
@@ -276,6 +279,9 @@ class DevnetNode implements Devnet {
       share: options.rivalShare ?? 0,
       reorgShare: options.rivalReorgShare ?? 0.2,
       random: this.#random,
+    });
+    this.on((event) => {
+      if (event.type === "block") this.rival.notify(event.result.block);
     });
     this.rival.start();
     const interval = options.mempoolIntervalMs ?? 20000;
