@@ -47,8 +47,9 @@ Deno.test("the bundle runs bench and mine with worker threads from another direc
       }).output();
       const out = new TextDecoder().decode(result.stdout);
       assert.equal(result.code, 0, new TextDecoder().decode(result.stderr));
-      assert.match(out, /^wasm\s+1\s+\d+\.\d+ MH\/s/m);
-      assert.match(out, /^wasm\s+2\s+\d+\.\d+ MH\/s/m);
+      // The unit follows the speed (kH/s on a slow or loaded machine).
+      assert.match(out, /^wasm\s+1\s+\d+(\.\d+)? [kMG]?H\/s/m);
+      assert.match(out, /^wasm\s+2\s+\d+(\.\d+)? [kMG]?H\/s/m);
     });
 
     await t.step("mine --threads 2", async () => {

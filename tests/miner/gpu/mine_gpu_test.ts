@@ -151,7 +151,7 @@ gpuTest(
         "65536",
         "--json",
         // A status line with an accepted share and hashes on the GPU slot (thread 2).
-      ], /MH\/s \[[\d.]+\|(?!0\.00\])[\d.]+\] \| A [1-9]/);
+      ], / [kMG]?H\/s \[[\d.]+\|(?!0\.00\])[\d.]+\] \| A [1-9]/);
       assert.equal(code, 0, err);
       const summary = JSON.parse(out.trim().split("\n").at(-1)!);
       assert.equal(summary.kernels.length, 2);
@@ -176,7 +176,7 @@ Deno.test("vbkpool mine --gpu without any adapter says so and mines on the CPU",
     const { code, out, err } = await runMine(
       stack.url,
       ["--gpu", "--threads", "1", "--json"],
-      /MH\/s \[[\d.]+\] \| A [1-9]/,
+      / [kMG]?H\/s \[[\d.]+\] \| A [1-9]/,
       { DENO_WEBGPU_BACKEND: Deno.build.os === "windows" ? "metal" : "dx12" },
     );
     assert.equal(code, 0, err);
