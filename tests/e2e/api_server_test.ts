@@ -230,20 +230,32 @@ Deno.test("vbkpool server's HTTP API against a live pool on the devnet", async (
     });
 
     await t.step("a client over the rate limit gets 429 with Retry-After", async () => {
-      const codes = await Promise.all(
-        Array.from(
-          { length: 100 },
-          () =>
-            stack.get("/api/health", { headers: { "x-forwarded-for": "198.51.100.7" } })
-              .then(async (r) => {
-                const retry = r.headers.get("retry-after");
-                await r.body?.cancel();
-                return r.status === 429 ? `429 ${retry}` : String(r.status);
-              }),
-        ),
-      );
+      // The default limit: a burst of 60, then 20 per second. Bursts of 100 requests from one
+      // client until it is refused; however slow the machine, it is never let through more
+      // than the burst plus what refilled meanwhile.
+      const burst = () =>
+        Promise.all(
+          Array.from(
+            { length: 100 },
+            () =>
+              stack.get("/api/health", { headers: { "x-forwarded-for": "198.51.100.7" } })
+                .then(async (r) => {
+                  const retry = r.headers.get("retry-after");
+                  await r.body?.cancel();
+                  return r.status === 429 ? `429 ${retry}` : String(r.status);
+                }),
+          ),
+        );
+      const started = performance.now();
+      const codes: string[] = [];
+      while (!codes.some((c) => c.startsWith("429")) && codes.length < 1000) {
+        codes.push(...await burst());
+      }
+      const seconds = (performance.now() - started) / 1000;
       const limited = codes.filter((c) => c.startsWith("429"));
-      assert.ok(limited.length >= 30, codes.join(","));
+      assert.ok(limited.length > 0, codes.join(","));
+      const allowed = codes.length - limited.length;
+      assert.ok(allowed <= 60 + Math.ceil(20 * seconds) + 1, `${allowed} allowed in ${seconds} s`);
       assert.ok(limited.every((c) => c === "429 1"), limited.join(","));
       // Other clients are not affected.
       assert.equal((await stack.json<Json>("/api/health")).status, "ok");
