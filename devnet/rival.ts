@@ -442,22 +442,26 @@ export class RivalMiner {
       rate: Math.round(next.hashRate),
       have: Math.round(this.#thread?.hashesPerSecond ?? 0),
     });
-    let thread: RivalThread;
+    const fail = (err: unknown) => {
+      log.error("Rival miner stopped: {error}", {
+        error: err instanceof Error ? err.message : String(err),
+      });
+      this.#auto = false;
+      clearInterval(this.#paceTimer);
+    };
+    let search: Promise<Uint8Array | undefined>;
     try {
-      thread = this.#ensureThread();
-    } catch {
-      return;
+      const header = this.#candidate(child);
+      search = this.#ensureThread().grind(header, {
+        target: child.target,
+        hashRate: next.hashRate,
+      });
+    } catch (err) {
+      return fail(err);
     }
-    thread.grind(this.#candidate(child), { target: child.target, hashRate: next.hashRate }).then(
-      (found) => {
-        if (found !== undefined) this.#found(next, found);
-      },
-      (err) => {
-        log.error("Rival miner stopped: {error}", { error: String(err?.message ?? err) });
-        this.#auto = false;
-        clearInterval(this.#paceTimer);
-      },
-    );
+    search.then((found) => {
+      if (found !== undefined) this.#found(next, found);
+    }, fail);
   }
 
   #found(job: AutoJob, header: Uint8Array): void {
