@@ -80,14 +80,15 @@ export const DEVNET_SCHEMA: SectionSpec = {
     default: 0,
     min: 0,
     max: 0.95,
-    doc: "Fraction of blocks found by a simulated rival miner (orphans pool blocks); 0 = off.",
+    doc:
+      "Share of the main chain mined by a simulated rival (real PoW on its own thread); 0 = off.",
   },
   rival_reorg_share: {
     kind: "number",
     default: 0.2,
     min: 0,
     max: 1,
-    doc: "Fraction of rival finds that are 2-block branches replacing the pool's newest block.",
+    doc: "Chance the rival withholds a find (selfish mining) to orphan pool blocks with it later.",
   },
   chain_file: {
     kind: "string",
