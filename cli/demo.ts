@@ -11,8 +11,7 @@ import type { Command, CommandContext } from "./command.ts";
 import type { LoadedConfig } from "./config.ts";
 import { logger } from "./log.ts";
 import { mineCommand } from "./mine.ts";
-import { serverCommand } from "./server.ts";
-import { parseHostPort } from "../net/mod.ts";
+import { serverCommand, startServer } from "./server.ts";
 
 /** The devnet pool address (also the payout wallet); its 1 % fee pays transaction fees. */
 const POOL_ADDRESS = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
@@ -41,45 +40,23 @@ function withDefaults(config: LoadedConfig, extra: Record<string, unknown>): Loa
   return { ...config, values };
 }
 
-async function waitForPort(hostname: string, port: number, stop: AbortSignal): Promise<boolean> {
-  const deadline = Date.now() + 60_000;
-  while (!stop.aborted && Date.now() < deadline) {
-    try {
-      const conn = await Deno.connect({ hostname, port });
-      conn.close();
-      return true;
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  return false;
-}
-
 async function run(ctx: CommandContext): Promise<number> {
   if (ctx.args.positionals.length > 0) throw new UsageError("demo takes no arguments");
   const config = withDefaults(ctx.config, DEMO_DEFAULTS);
-  const listen = (config.values.stratum!.listen as string[])[0];
-  if (listen === undefined) throw new UsageError("stratum.listen is empty");
-  const { hostname, port } = parseHostPort(listen.split(/\s+/)[0]!);
-  const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
-  config.values.mine!.pools = [`stratum+tcp://${host}:${port}`];
-  const log = logger("demo");
-  log.info("demo: pool on {host}:{port} with in-process payouts, one miner thread; Ctrl-C stops", {
-    host,
-    port,
-  });
-  const noArgs = { options: {}, positionals: [] };
-  const server = serverCommand.run({ ...ctx, config, args: noArgs });
-  let serverDone = false;
-  server.finally(() => serverDone = true);
-  const ready = await Promise.race([
-    waitForPort(host, port, ctx.stopSignal),
-    server.then(() => false),
-  ]);
-  if (!ready || serverDone) return await server;
-  const mine = mineCommand.run({ ...ctx, config, args: noArgs });
-  const [serverCode, mineCode] = await Promise.all([server, mine]);
-  return Math.max(serverCode, mineCode);
+  const server = await startServer(config.values);
+  try {
+    const port = server.pool.servers[0]?.port;
+    if (port === undefined) throw new UsageError("stratum.listen is empty");
+    const host = port.hostname === "0.0.0.0" ? "127.0.0.1" : port.hostname;
+    config.values.mine!.pools = [`stratum+tcp://${host}:${port.port}`];
+    logger("demo").info(
+      "demo: pool on {host}:{port} with in-process payouts, one miner thread; Ctrl-C stops",
+      { host, port: port.port },
+    );
+    return await mineCommand.run({ ...ctx, config, args: { options: {}, positionals: [] } });
+  } finally {
+    await server.stop();
+  }
 }
 
 /** The `demo` command. */

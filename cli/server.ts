@@ -8,7 +8,7 @@
  */
 import { UsageError } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
-import { ConfigError } from "./config.ts";
+import { ConfigError, type ConfigValues } from "./config.ts";
 import { logger } from "./log.ts";
 import { type Devnet, startDevnet } from "../devnet/mod.ts";
 import { Pool, type PoolOptions } from "../server/pool.ts";
@@ -172,13 +172,27 @@ function statsLogger(pool: Pool, intervalMs: number): () => void {
   };
 }
 
-async function run(ctx: CommandContext): Promise<number> {
-  if (ctx.args.positionals.length > 0) throw new UsageError("server takes no arguments");
-  const s = ctx.config.values.stratum!;
-  const n = ctx.config.values.nodecore!;
+/** A running pool with everything it started (store, devnet, upstream, API, payouts). */
+export interface RunningServer {
+  /** The pool (its `servers` carry the bound Stratum ports). */
+  pool: Pool;
+  /** Stop accepting, answer in-flight shares, then stop everything in reverse order. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Start the pool from loaded configuration values (the `server` command without the wait).
+ *
+ * @param values Configuration values of the server's sections.
+ * @returns The running pool and its stop function.
+ * @throws {ConfigError} On inconsistent settings; other errors when a store or port fails.
+ */
+export async function startServer(values: ConfigValues): Promise<RunningServer> {
+  const s = values.stratum!;
+  const n = values.nodecore!;
   const log = logger("server");
   const options = poolOptions(s);
-  const ucp = ucpOptions(ctx.config.values.ucp!);
+  const ucp = ucpOptions(values.ucp!);
   let endpoints = n.endpoints as string[];
   let address = n.address as string;
   if (endpoints.length > 0 && address === "") {
@@ -189,15 +203,15 @@ async function run(ctx: CommandContext): Promise<number> {
     );
   }
   // The store next: a database that cannot be opened stops the server before anything starts.
-  const persisted = await openServerStore(ctx.config.values.store!, {
+  const persisted = await openServerStore(values.store!, {
     instance: s.instance_id as number,
     rangeSize: BigInt(s.extranonce_range as number),
   });
   let devnet: Devnet | undefined;
   if (endpoints.length === 0) {
     devnet = await startEmbeddedDevnet(
-      ctx.config.values.devnet!,
-      ctx.config.values.payouts!.enabled === true,
+      values.devnet!,
+      values.payouts!.enabled === true,
     ).catch(async (err) => {
       await persisted.close();
       throw err;
@@ -257,13 +271,13 @@ async function run(ctx: CommandContext): Promise<number> {
   }
   ref.pool = pool;
   persisted.watch(pool.events);
-  const api = startServerApi(ctx.config.values.api!, {
+  const api = startServerApi(values.api!, {
     pool,
     store: persisted.store,
     upstream: () => upstream.status,
   });
   upstream.start();
-  const payouts = startInProcessPayouts(ctx.config.values, {
+  const payouts = startInProcessPayouts(values, {
     store: persisted.store,
     poolAddress: address,
     devnetApi: devnet?.rpcAddr,
@@ -295,20 +309,29 @@ async function run(ctx: CommandContext): Promise<number> {
       "{range} extranonces per connection",
     { endpoints: endpoints.join(", "), id: s.instance_id, range: s.extranonce_range },
   );
+  async function stop(): Promise<void> {
+    log.info("stopping: no new connections, answering in-flight shares");
+    stopStats();
+    await payouts?.stop();
+    await api?.close();
+    await pool.stop();
+    await upstream.stop();
+    await devnet?.stop();
+    await persisted.close();
+    log.info("stopped");
+  }
+  return { pool, stop };
+}
+
+async function run(ctx: CommandContext): Promise<number> {
+  if (ctx.args.positionals.length > 0) throw new UsageError("server takes no arguments");
+  const server = await startServer(ctx.config.values);
   if (!ctx.stopSignal.aborted) {
     await new Promise<void>((resolve) =>
       ctx.stopSignal.addEventListener("abort", () => resolve(), { once: true })
     );
   }
-  log.info("stopping: no new connections, answering in-flight shares");
-  stopStats();
-  await payouts?.stop();
-  await api?.close();
-  await pool.stop();
-  await upstream.stop();
-  await devnet?.stop();
-  await persisted.close();
-  log.info("stopped");
+  await server.stop();
   return 0;
 }
 
