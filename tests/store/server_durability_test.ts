@@ -190,6 +190,8 @@ Deno.test("vbkpool server (SQLite) never answers true while its database is lock
       await waitUntil(() => m.acked.size > 0, "a share committed before the lock");
       const lock = new DatabaseSync(path);
       try {
+        // The pool commits all the time: wait for its current transaction, then hold the lock.
+        lock.exec("PRAGMA busy_timeout = 30000");
         lock.exec("BEGIN EXCLUSIVE");
         await waitUntil(() => m.errors > 0, "an error reply while the database is locked");
         lock.exec("ROLLBACK");
