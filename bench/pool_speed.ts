@@ -175,6 +175,15 @@ class Generator {
     return this.#child.pid;
   }
 
+  /** End the process at once (Ctrl-C of the bench). */
+  kill(): void {
+    try {
+      this.#child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+
   async call(command: Record<string, unknown>): Promise<Record<string, unknown>> {
     const answer = new Promise<Record<string, unknown>>((r) => this.#waiting.push(r));
     await this.#writer.write(new TextEncoder().encode(JSON.stringify(command) + "\n"));
@@ -590,6 +599,24 @@ async function main(): Promise<number> {
   ]);
   console.log(`pool pid ${pool.pid} on 127.0.0.1:${port}; devnet UCP on ${devnet.addr.port}`);
   const gen = new Generator(denoFlags);
+  // Ctrl-C (or a timeout's SIGTERM) must not leave a pool or a generator behind.
+  const abort = () => {
+    gen.kill();
+    try {
+      pool.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+    if (!options.keep) {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch {
+        // Nothing to remove.
+      }
+    }
+    Deno.exit(130);
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, abort);
   // One miner first: the pool has its first job and has loaded everything it needs.
   await gen.call({ cmd: "connect", port, total: 1 });
   await sleep(2000);
