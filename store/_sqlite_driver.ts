@@ -7,6 +7,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { MinuteScore, StoreDriver } from "./_driver.ts";
 import { minuteOf, type OpOutcome, type WriteOp } from "./_ops.ts";
+import { packBatch, unpackOutcomes } from "./_packed_batch.ts";
 import {
   blockFromSqlite,
   prepareBig,
@@ -57,7 +58,7 @@ function later<T>(fn: () => T): Promise<T> {
 function inlineWriter(path: string, options: SqliteWriterOptions): Writer {
   const writer = new SqliteWriter(path, options);
   return {
-    commit: (ops) => later(() => writer.commit(ops)),
+    commit: (ops) => later(() => unpackOutcomes(ops, writer.commit(packBatch(ops)))),
     probe: () => later(() => writer.probe()),
     close: () => Promise.resolve().then(() => writer.close()),
   };

@@ -7,13 +7,20 @@
  * @module
  */
 import type { OpOutcome, WriteOp } from "./_ops.ts";
+import {
+  batchTransfer,
+  packBatch,
+  type PackedBatch,
+  type PackedOutcomes,
+  unpackOutcomes,
+} from "./_packed_batch.ts";
 import { SqliteWriter, type SqliteWriterOptions } from "./_sqlite_writer.ts";
 
 const WORKER_NAME = "vbkpool-sqlite-writer";
 
 type RequestBody =
   | { type: "open"; path: string; options: SqliteWriterOptions }
-  | { type: "commit"; ops: WriteOp[] }
+  | { type: "commit"; batch: PackedBatch }
   | { type: "probe" }
   | { type: "close" };
 
@@ -62,12 +69,12 @@ export class SqliteWorkerClient {
     this.#pending.clear();
   }
 
-  #call(request: RequestBody): Promise<unknown> {
+  #call(request: RequestBody, transfer: Transferable[] = []): Promise<unknown> {
     if (this.#closed) return Promise.reject(new Error("SQLite writer thread is closed"));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ ...request, id });
+      this.#worker.postMessage({ ...request, id }, transfer);
     });
   }
 
@@ -88,7 +95,9 @@ export class SqliteWorkerClient {
    * @returns One outcome per operation.
    */
   async commit(ops: WriteOp[]): Promise<OpOutcome[]> {
-    return await this.#call({ type: "commit", ops }) as OpOutcome[];
+    const batch = packBatch(ops);
+    const outcomes = await this.#call({ type: "commit", batch }, batchTransfer(batch));
+    return unpackOutcomes(ops, outcomes as PackedOutcomes);
   }
 
   /** Check that the database takes a write transaction. */
@@ -111,13 +120,14 @@ export class SqliteWorkerClient {
 
 function serve(scope: {
   onmessage: ((event: MessageEvent<Request>) => void) | null;
-  postMessage: (reply: Reply) => void;
+  postMessage: (reply: Reply, transfer?: Transferable[]) => void;
 }): void {
   let writer: SqliteWriter | undefined;
   scope.onmessage = (event: MessageEvent<Request>) => {
     const req = event.data;
     try {
       let value: unknown;
+      let transfer: Transferable[] = [];
       switch (req.type) {
         case "open":
           writer?.close();
@@ -125,7 +135,8 @@ function serve(scope: {
           break;
         case "commit":
           if (writer === undefined) throw new Error("database is not open");
-          value = writer.commit(req.ops);
+          value = writer.commit(req.batch);
+          transfer = [(value as PackedOutcomes).inserted.buffer];
           break;
         case "probe":
           if (writer === undefined) throw new Error("database is not open");
@@ -136,7 +147,7 @@ function serve(scope: {
           writer = undefined;
           break;
       }
-      scope.postMessage({ id: req.id, ok: true, value });
+      scope.postMessage({ id: req.id, ok: true, value }, transfer);
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       scope.postMessage({ id: req.id, ok: false, error: { name: e.name, message: e.message } });

@@ -7,12 +7,23 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { checkNotNewer } from "./_migration.ts";
-import type { OpOutcome, WriteOp } from "./_ops.ts";
+import type { OpOutcome } from "./_ops.ts";
+import {
+  type OtherOp,
+  type PackedBatch,
+  type PackedOutcomes,
+  readShare,
+  scratchShare,
+} from "./_packed_batch.ts";
 import { runPayoutWriteSqlite } from "./_payouts_sqlite.ts";
 import { RollupAccumulator } from "./_rollup.ts";
 import { blockFromSqlite, prepareBig, toBigInt } from "./_sqlite_rows.ts";
 import { SQLITE_MIGRATIONS } from "./_sqlite_schema.ts";
+import { ShareInserter } from "./_sqlite_share_insert.ts";
 import type { Block, BlockResult, BlockUpdate, NewBlock } from "./store_types.ts";
+
+/** Σ difficulty and shares added to an instance's round by a batch. */
+type RoundWork = Map<number, { work: bigint; shares: number }>;
 
 /** Settings of the SQLite writer. */
 export interface SqliteWriterOptions {
@@ -71,7 +82,7 @@ function migrate(db: DatabaseSync, where: string): void {
 /** Executes write batches on one connection. */
 export class SqliteWriter {
   #db: DatabaseSync;
-  #insertShare: StatementSync;
+  #shares: ShareInserter;
   #upsertRollup: StatementSync;
   #addRoundWork: StatementSync;
   #roundWork: StatementSync;
@@ -91,11 +102,7 @@ export class SqliteWriter {
    */
   constructor(path: string, options: SqliteWriterOptions) {
     const db = this.#db = openSqliteDatabase(path, options);
-    this.#insertShare = prepareBig(
-      db,
-      `INSERT INTO shares (instance, address, worker, job_id, difficulty, network_difficulty,
-        height, time, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`,
-    );
+    this.#shares = new ShareInserter(db);
     this.#upsertRollup = prepareBig(
       db,
       `INSERT INTO rollups (minute, instance, address, worker, shares, difficulty, score)
@@ -148,21 +155,28 @@ export class SqliteWriter {
   }
 
   /**
-   * Run `ops` in one transaction.
+   * Run a batch in one transaction.
    *
-   * @param ops Write operations, in order.
-   * @returns One outcome per operation.
+   * @param batch Write operations and share runs, in order.
+   * @returns Whether each share was inserted, and the outcomes of the other operations.
    * @throws When the transaction fails (nothing of the batch is committed).
    */
-  commit(ops: readonly WriteOp[]): OpOutcome[] {
+  commit(batch: PackedBatch): PackedOutcomes {
     const db = this.#db;
-    const outcomes: OpOutcome[] = [];
+    const inserted = new Uint8Array(batch.shares.count);
+    const others: OpOutcome[] = [];
     const rollups = new RollupAccumulator();
-    const round = new Map<number, { work: bigint; shares: number }>();
+    const round: RoundWork = new Map();
+    let next = 0;
     db.exec("BEGIN IMMEDIATE");
     try {
-      for (const op of ops) {
-        outcomes.push(this.#run(op, rollups, round));
+      for (const step of batch.steps) {
+        if (typeof step === "number") {
+          this.#insertShares(batch, { start: next, count: step, inserted }, rollups, round);
+          next += step;
+        } else {
+          others.push(this.#run(step, round));
+        }
       }
       this.#flushRound(round);
       for (const r of rollups.rows()) {
@@ -181,38 +195,34 @@ export class SqliteWriter {
       if (db.isTransaction) db.exec("ROLLBACK");
       throw err;
     }
-    return outcomes;
+    return { inserted, others };
   }
 
-  #run(
-    op: WriteOp,
+  /** Insert a run of shares and add the inserted ones to the rollups and the round. */
+  #insertShares(
+    batch: PackedBatch,
+    range: { start: number; count: number; inserted: Uint8Array },
     rollups: RollupAccumulator,
-    round: Map<number, { work: bigint; shares: number }>,
-  ): OpOutcome {
-    switch (op.kind) {
-      case "share": {
-        const s = op.share;
-        const r = this.#insertShare.run(
-          s.instance,
-          s.address,
-          s.worker,
-          s.jobId,
-          s.difficulty,
-          s.networkDifficulty,
-          s.height,
-          s.time,
-          s.hash,
-        );
-        const inserted = Number(r.changes) === 1;
-        if (inserted) {
-          rollups.add(s);
-          const w = round.get(s.instance) ?? { work: 0n, shares: 0 };
-          w.work += s.difficulty;
-          w.shares += 1;
-          round.set(s.instance, w);
-        }
-        return { ok: true, value: inserted };
+    round: RoundWork,
+  ): void {
+    this.#shares.insert(batch.shares, range);
+    const share = scratchShare();
+    for (let i = range.start; i < range.start + range.count; i++) {
+      if (range.inserted[i] !== 1) continue;
+      readShare(batch.shares, i, share);
+      rollups.add(share);
+      let w = round.get(share.instance);
+      if (w === undefined) {
+        w = { work: 0n, shares: 0 };
+        round.set(share.instance, w);
       }
+      w.work += share.difficulty;
+      w.shares += 1;
+    }
+  }
+
+  #run(op: OtherOp, round: RoundWork): OpOutcome {
+    switch (op.kind) {
       case "block":
         this.#flushRound(round);
         return { ok: true, value: this.#recordBlock(op.block) };
@@ -247,7 +257,7 @@ export class SqliteWriter {
     }
   }
 
-  #flushRound(round: Map<number, { work: bigint; shares: number }>): void {
+  #flushRound(round: RoundWork): void {
     for (const [instance, w] of [...round].sort((a, b) => a[0] - b[0])) {
       this.#addRoundWork.run(instance, w.work, w.shares);
     }

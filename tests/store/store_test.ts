@@ -97,6 +97,29 @@ contract("never stores a replayed share twice", async (_f, store) => {
   assert.equal(point!.shares, 2);
 });
 
+contract(
+  "answers each share of a large mixed batch in order, replays included",
+  async (_f, store) => {
+    const stored = sampleShare({ time: T0 });
+    assert.equal(await store.recordShare(stored), true);
+    // 150 shares in one batch (several multi-row chunks), a worker difficulty in the middle, a
+    // replay of a stored share at 70 and of a share of this batch at 140.
+    const shares = Array.from({ length: 150 }, (_, i) => sampleShare({ time: T0 + i }));
+    shares[70] = { ...stored, jobId: "replayed" };
+    shares[140] = { ...shares[3]!, time: T0 + 140 };
+    const writes: Promise<unknown>[] = shares.map((s) => store.recordShare(s));
+    writes.splice(100, 0, store.setWorkerDifficulty("V5Ujv72h4jEBcKnALGc4fKqs6CDAPX", "rig1", 77n));
+    const results = await Promise.all(writes);
+    const expected: unknown[] = shares.map((_, i) => i !== 70 && i !== 140);
+    expected.splice(100, 0, undefined);
+    assert.deepEqual(results, expected);
+    assert.equal(await store.countShares(), 149);
+    assert.equal(await store.getWorkerDifficulty("V5Ujv72h4jEBcKnALGc4fKqs6CDAPX", "rig1"), 77n);
+    const points = await store.rollups({ since: T0 });
+    assert.equal(points.reduce((n, p) => n + p.shares, 0), 149);
+  },
+);
+
 contract("rejects malformed shares without touching the batch", async (_f, store) => {
   const good = store.recordShare(sampleShare());
   const bad: [Record<string, unknown>, ErrorConstructor][] = [
