@@ -1,6 +1,6 @@
 /**
  * A write batch in the compact form the SQLite writer takes: the shares of the batch in columns
- * (typed arrays and one table of distinct strings) instead of one object per share, and the other
+ * (typed arrays and one array of strings) instead of one object per share, and the other
  * operations as they are. Posting it to the writer thread moves a few buffers (transferred, not
  * copied) instead of structured-cloning ~100 objects with bigints and byte arrays per commit, which
  * the profile of `bench:pool` showed at ~3 µs per share on the event loop's thread. The writer
@@ -18,10 +18,9 @@ export type OtherOp = Exclude<WriteOp, { kind: "share" }>;
 export interface ShareColumns {
   /** Number of shares. */
   count: number;
-  /** The distinct address, worker and job id strings of the batch. */
+  /** Three per share: address, worker and job id (cloned as they are: deduplicating them
+   * through a map cost more than the copies it saved). */
   strings: string[];
-  /** Three per share: indexes into `strings` of the address, the worker and the job id. */
-  names: Uint32Array<ArrayBuffer>;
   /** Three per share: instance, height and time (all safe integers, exact in a double). */
   numbers: Float64Array<ArrayBuffer>;
   /** Two per share: difficulty and network difficulty (checked to fit a signed 64-bit column). */
@@ -62,21 +61,10 @@ export function packBatch(ops: readonly WriteOp[]): PackedBatch {
   for (const op of ops) if (op.kind === "share") count++;
   const shares: ShareColumns = {
     count,
-    strings: [],
-    names: new Uint32Array(3 * count),
+    strings: new Array(3 * count),
     numbers: new Float64Array(3 * count),
     difficulties: new BigInt64Array(2 * count),
     hashes: new Uint8Array(HASH_BYTES * count),
-  };
-  const indexOf = new Map<string, number>();
-  const name = (text: string): number => {
-    let i = indexOf.get(text);
-    if (i === undefined) {
-      i = shares.strings.length;
-      shares.strings.push(text);
-      indexOf.set(text, i);
-    }
-    return i;
   };
   const steps: (number | OtherOp)[] = [];
   let run = 0;
@@ -89,9 +77,9 @@ export function packBatch(ops: readonly WriteOp[]): PackedBatch {
       continue;
     }
     const s = op.share;
-    shares.names[3 * i] = name(s.address);
-    shares.names[3 * i + 1] = name(s.worker);
-    shares.names[3 * i + 2] = name(s.jobId);
+    shares.strings[3 * i] = s.address;
+    shares.strings[3 * i + 1] = s.worker;
+    shares.strings[3 * i + 2] = s.jobId;
     shares.numbers[3 * i] = s.instance;
     shares.numbers[3 * i + 1] = s.height;
     shares.numbers[3 * i + 2] = s.time;
@@ -113,7 +101,7 @@ export function packBatch(ops: readonly WriteOp[]): PackedBatch {
  */
 export function batchTransfer(batch: PackedBatch): ArrayBuffer[] {
   const s = batch.shares;
-  return [s.names.buffer, s.numbers.buffer, s.difficulties.buffer, s.hashes.buffer];
+  return [s.numbers.buffer, s.difficulties.buffer, s.hashes.buffer];
 }
 
 /**
@@ -126,10 +114,10 @@ export function batchTransfer(batch: PackedBatch): ArrayBuffer[] {
  * @returns `into`.
  */
 export function readShare(columns: ShareColumns, index: number, into: Share): Share {
-  const { names, numbers, difficulties, strings } = columns;
-  into.address = strings[names[3 * index]!]!;
-  into.worker = strings[names[3 * index + 1]!]!;
-  into.jobId = strings[names[3 * index + 2]!]!;
+  const { numbers, difficulties, strings } = columns;
+  into.address = strings[3 * index]!;
+  into.worker = strings[3 * index + 1]!;
+  into.jobId = strings[3 * index + 2]!;
   into.instance = numbers[3 * index]!;
   into.height = numbers[3 * index + 1]!;
   into.time = numbers[3 * index + 2]!;

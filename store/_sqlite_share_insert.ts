@@ -40,14 +40,14 @@ export class ShareInserter {
     columns: ShareColumns,
     range: { start: number; count: number; inserted: Uint8Array },
   ): void {
-    const { names, numbers, difficulties, strings, hashes } = columns;
+    const { numbers, difficulties, strings, hashes } = columns;
     const end = range.start + range.count;
     for (let i = range.start; i < end; i++) {
       const r = this.#insert.run(
         numbers[3 * i]!,
-        strings[names[3 * i]!]!,
-        strings[names[3 * i + 1]!]!,
-        strings[names[3 * i + 2]!]!,
+        strings[3 * i]!,
+        strings[3 * i + 1]!,
+        strings[3 * i + 2]!,
         difficulties[2 * i]!,
         difficulties[2 * i + 1]!,
         numbers[3 * i + 1]!,
