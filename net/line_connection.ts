@@ -7,8 +7,7 @@
  * @module
  */
 import { LineFramer, LineTooLongError } from "../protocol/line_framer.ts";
-
-const ENCODER = new TextEncoder();
+import { lineBytes } from "./_line_bytes.ts";
 
 /** Why a connection closed. */
 export type CloseReason = string;
@@ -159,7 +158,7 @@ export class LineConnection {
    */
   send(line: string): boolean {
     if (this.#closed) return false;
-    return this.sendBytes(ENCODER.encode(line + "\n"));
+    return this.sendBytes(lineBytes(line));
   }
 
   /**

@@ -251,7 +251,8 @@ export class JobManager {
 
 /**
  * The 64-byte header a share claims: the job's header with the merkle root of the extranonce,
- * the ntime and the nonce written in.
+ * the ntime and the nonce written in. With `into`, the header is written there instead of into a
+ * new array (the share check reuses one buffer: a new Uint8Array costs ~0.7 µs in V8).
  *
  * @example Usage
  * ```ts
@@ -274,18 +275,30 @@ export class JobManager {
  *
  * @param job The job.
  * @param extranonce The extranonce (0..2^63 − 1).
- * @param options The header's time and nonce (uint32 each).
- * @returns A new 64-byte header.
- * @throws {RangeError} When the extranonce is out of the signed 64-bit range.
+ * @param options The header's time and nonce (uint32 each), and optionally a 64-byte array to
+ *   write the header into.
+ * @returns The header: `into`, or a new 64-byte array.
+ * @throws {RangeError} When the extranonce is out of the signed 64-bit range, or `into` is not
+ *   64 bytes.
  */
 export function buildShareHeader(
   job: Job,
   extranonce: bigint,
-  options: { ntime: number; nonce: number },
+  options: { ntime: number; nonce: number; into?: Uint8Array },
 ): Uint8Array {
-  const header = job.header.slice();
+  let header: Uint8Array;
+  if (options.into === undefined) header = job.header.slice();
+  else {
+    header = options.into;
+    if (header.length !== 64) {
+      throw new RangeError(
+        `Cannot build share header: into must be 64 bytes, got ${header.length}`,
+      );
+    }
+    header.set(job.header);
+  }
   header.set(extranonceWork(job, extranonce).merkle16, 36);
-  const view = new DataView(header.buffer);
+  const view = new DataView(header.buffer, header.byteOffset, 64);
   view.setUint32(52, options.ntime);
   view.setUint32(60, options.nonce);
   return header;

@@ -55,7 +55,7 @@ export interface SessionContext {
   readonly events: PoolEvents;
   /** Invalid-share bans. */
   readonly bans: BanList;
-  /** vBlake of a 64-byte header. */
+  /** vBlake of a 64-byte header (must not keep `header`: the share check reuses it). */
   hash(header: Uint8Array): Uint8Array;
   /** Current time, ms since epoch. */
   now(): number;

@@ -31,6 +31,9 @@ import type { SubmitParams } from "../protocol/stratum_types.ts";
 import { type ExtranonceRange, ownsExtranonce } from "./extranonce.ts";
 import { buildShareHeader, extranonceWork, type Job } from "./jobs.ts";
 
+/** The header of the share being checked: only used until it is hashed (no await between). */
+const HEADER_SCRATCH = new Uint8Array(64);
+
 /** A job as one connection received it: the difficulty in force when it was sent. */
 export interface SentJob {
   /** The job. */
@@ -49,7 +52,7 @@ export interface ShareFacts {
   extranonce: ExtranonceRange | undefined;
   /** Jobs sent to the connection, by the id the miner was given. */
   jobs: ReadonlyMap<string, SentJob>;
-  /** vBlake of a 64-byte header (a kernel's `hash`). */
+  /** vBlake of a 64-byte header (a kernel's `hash`); must not keep `header` (it is reused). */
   hash: (header: Uint8Array) => Uint8Array;
   /** Current time, ms since epoch. */
   now: number;
@@ -164,7 +167,11 @@ export function validateShare(params: readonly unknown[], facts: ShareFacts): Sh
   if (job.seen.size >= (facts.maxSharesPerJob ?? 262144)) {
     return { ok: false, reason: "stale_job", worker, jobId };
   }
-  const header = buildShareHeader(job, submit.extranonce, submit);
+  const header = buildShareHeader(job, submit.extranonce, {
+    ntime: submit.ntime,
+    nonce: submit.nonce,
+    into: HEADER_SCRATCH,
+  });
   const hash = facts.hash(header);
   const value = hashToBigInt(hash);
   const block = value < job.networkTarget;

@@ -120,6 +120,27 @@ function checkObject(value: unknown, what: string, action: string): Record<strin
   return value as Record<string, unknown>;
 }
 
+const HASH_SLAB_BYTES = 64 * 1024;
+let hashSlab = new Uint8Array(HASH_SLAB_BYTES);
+let hashSlabUsed = 0;
+
+/**
+ * A copy of a 24-byte hash as a view on a shared slab. A share's hash is copied once per share,
+ * and in V8 a new Uint8Array (a new ArrayBuffer) costs ~0.7 µs however small, a view ~0.04 µs.
+ * A region of the slab is never written again once handed out (a full slab is replaced), and the
+ * slab is freed when no view on it is left.
+ */
+function copyHash(hash: Uint8Array): Uint8Array {
+  if (hashSlabUsed + HASH_BYTES > HASH_SLAB_BYTES) {
+    hashSlab = new Uint8Array(HASH_SLAB_BYTES);
+    hashSlabUsed = 0;
+  }
+  const copy = hashSlab.subarray(hashSlabUsed, hashSlabUsed + HASH_BYTES);
+  copy.set(hash);
+  hashSlabUsed += HASH_BYTES;
+  return copy;
+}
+
 /** Validates a share and returns a plain copy (so later mutation by the caller cannot race). */
 export function checkShare(value: unknown): Share {
   const action = "record share";
@@ -133,7 +154,7 @@ export function checkShare(value: unknown): Share {
     networkDifficulty: checkBig(s.networkDifficulty, "networkDifficulty", action),
     height: checkInt(s.height, "height", action),
     time: checkTime(s.time, "time", action),
-    hash: checkHash(s.hash, "hash", action).slice(),
+    hash: copyHash(checkHash(s.hash, "hash", action)),
   };
 }
 

@@ -51,7 +51,8 @@ export interface Store {
   /**
    * Record an accepted share; the pool answers the miner `true` only after this resolves.
    *
-   * @param share The share (validated here: a bad field throws TypeError/RangeError).
+   * @param share The share (validated here: a bad field throws TypeError/RangeError). It is
+   *   copied before this returns, so the caller may reuse the object and its hash at once.
    * @returns True when stored now, false when a share with the same hash was already stored.
    */
   recordShare(share: Share): Promise<boolean>;

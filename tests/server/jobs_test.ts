@@ -27,6 +27,21 @@ Deno.test("JobManager.add() builds the vector's notify and header", () => {
   }
 });
 
+Deno.test("buildShareHeader() writes into a given 64-byte array and checks its size", () => {
+  const job = new JobManager().add(vectorTemplate());
+  const into = new Uint8Array(80).subarray(8, 72).fill(0xee);
+  for (const work of SHARE_VECTOR.work) {
+    const options = { ntime: parseInt(work.ntime, 16), nonce: parseInt(work.nonce, 16) };
+    const header = buildShareHeader(job, 0x7c000000000f4240n, { ...options, into });
+    assert.equal(header, into);
+    assert.equal(bytesToHex(header), work.header);
+  }
+  assert.throws(
+    () => buildShareHeader(job, 1n, { ntime: 0, nonce: 0, into: new Uint8Array(63) }),
+    { name: "RangeError", message: "Cannot build share header: into must be 64 bytes, got 63" },
+  );
+});
+
 Deno.test("JobManager sets clean_jobs only on a new previous block", () => {
   const jobs = new JobManager();
   const a = jobs.add(vectorTemplate());

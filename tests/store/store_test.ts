@@ -81,6 +81,21 @@ contract("stores every share field exactly and lists newest first", async (_f, s
   assert.equal((await store.listShares({ address: "Vnobody" })).length, 0);
 });
 
+contract(
+  "copies a share before recordShare returns (the caller may reuse it)",
+  async (_f, store) => {
+    const share = sampleShare({ time: T0 });
+    const hash = share.hash.slice();
+    const stored = store.recordShare(share);
+    share.hash.fill(0xee);
+    share.address = "Vchanged";
+    assert.equal(await stored, true);
+    const [listed] = await store.listShares();
+    assert.deepEqual(listed!.hash, hash);
+    assert.equal(listed!.address, "V5Ujv72h4jEBcKnALGc4fKqs6CDAPX");
+  },
+);
+
 contract("never stores a replayed share twice", async (_f, store) => {
   const share = sampleShare({ time: T0 });
   assert.equal(await store.recordShare(share), true);
