@@ -38,10 +38,16 @@ interface StepStats {
   sent: number;
   accepted: number;
   latencies: number[];
+  /** Worst latency per 100 ms of due time (to tell one stall from a slow pool). */
+  worstByWindow: Map<number, number>;
+  /** When the first miner got each new job (ms into the window). */
+  notifies: number[];
   errors: Map<string, number>;
 }
 
 let step: StepStats | undefined;
+/** The job id the generator saw last (to note when a new one arrives). */
+let lastJobId = "";
 /** `true` replies over the whole run (compared with the stored rows at the end). */
 let acceptedTotal = 0;
 /** Submit replies over the whole run. */
@@ -199,6 +205,9 @@ class Miner {
       const s = step;
       if (s !== undefined && due >= s.windowStart && due < s.windowEnd) {
         s.latencies.push(now - due);
+        const bucket = Math.floor((due - s.windowStart) / 100);
+        const worst = s.worstByWindow.get(bucket) ?? 0;
+        if (now - due > worst) s.worstByWindow.set(bucket, now - due);
         if (ok) s.accepted++;
         else {
           const m = /"error":\[(-?\d+),"([^"]*)"/.exec(line);
@@ -211,6 +220,10 @@ class Miner {
     if (line.startsWith('{"id":null,"method":"mining.notify"')) {
       const q = line.indexOf('"', 47);
       this.jobId = line.slice(47, q);
+      if (step !== undefined && this.jobId !== lastJobId) {
+        lastJobId = this.jobId;
+        step.notifies.push(Math.round(now - step.windowStart));
+      }
       this.#notifyTail = line.slice(line.lastIndexOf("],") + 2);
       this.ntime = "";
       if (armed !== 0 && this.#armedSeen !== armed) {
@@ -339,6 +352,8 @@ async function shares(
     sent: 0,
     accepted: 0,
     latencies: [],
+    worstByWindow: new Map(),
+    notifies: [],
     errors: new Map(),
   };
   step = s;
@@ -399,6 +414,10 @@ async function shares(
     p99: quantile(lat, 0.99),
     max: lat[lat.length - 1] ?? NaN,
     maxTickGapMs: maxLagMs,
+    // [ms into the window, worst latency ms] of the five worst 100 ms windows.
+    worstWindows: [...s.worstByWindow].sort((a, b) => b[1] - a[1]).slice(0, 5)
+      .map(([b, ms]) => [b * 100, Math.round(ms)]),
+    notifiesAt: s.notifies,
     acceptedSinceStart: acceptedTotal - acceptedBefore,
     closed: active.filter((m) => m.closed).length,
   };

@@ -45,7 +45,11 @@ export interface Job {
   readonly previousHashKey: string;
   /** When the job was made (ms since epoch). */
   readonly createdAt: number;
-  /** Keys (`extranonceHex:ntime:nonce`) of shares accepted on this job. */
+  /**
+   * Keys (`extranonceHex:ntime:nonce`) of shares accepted on this job's work: shared by every job
+   * whose header differs only in merkle root, time and nonce (same previous block, tx root,
+   * metapackage, bits…), so one header is credited once however many job ids it came under.
+   */
   readonly seen: Set<string>;
   /** Per-extranonce parts, cached (see {@linkcode extranonceWork}). */
   readonly extranonces: Map<bigint, ExtranonceWork>;
@@ -69,6 +73,18 @@ const ENCODER = new TextEncoder();
  * the current one drops its cache (late shares on it recompute their root).
  */
 const MAX_CACHED_EXTRANONCES = 32768;
+
+/**
+ * Rounds (previous block hashes) whose duplicate keys are kept: the current one and the one
+ * before, so a chain that flips back to a tip it just left cannot be paid twice for its shares.
+ */
+const KEPT_ROUNDS = 2;
+
+/** The header fields a share cannot change, with the tx root and metapackage behind its merkle. */
+function workIdentity(header: Uint8Array, tx: Uint8Array, metapackageHash: Uint8Array): string {
+  return `${bytesToHex(header.subarray(0, 36))}${bytesToHex(header.subarray(56, 60))}` +
+    `${bytesToHex(tx)}${bytesToHex(metapackageHash)}`;
+}
 
 /** Options for {@linkcode JobManager}. */
 export interface JobManagerOptions {
@@ -113,6 +129,10 @@ export class JobManager {
   #current: Job | undefined;
   #maxJobs: number;
   #now: () => number;
+  /** Duplicate-key sets by work identity, with the round they belong to. */
+  #seen = new Map<string, { round: string; keys: Set<string> }>();
+  /** The rounds whose sets are kept, oldest first. */
+  #keptRounds: string[] = [];
 
   /**
    * Make an empty manager.
@@ -186,6 +206,7 @@ export class JobManager {
     }
     const previousHashKey = bytesToHex(template.previousBlockHash);
     const cleanJobs = previousHashKey !== this.#round;
+    if (cleanJobs) this.#enterRound(previousHashKey);
     const id = this.nextId();
     const notify: NotifyJob = {
       jobId: id,
@@ -218,7 +239,7 @@ export class JobManager {
       networkTarget: difficultyToTarget(networkDifficulty),
       previousHashKey,
       createdAt: this.#now(),
-      seen: new Set(),
+      seen: this.#seenFor(workIdentity(header, tx, template.metapackageHash), previousHashKey),
       extranonces: new Map(),
       stale: false,
     };
@@ -236,7 +257,31 @@ export class JobManager {
     return job;
   }
 
-  /** Drop every job (upstream reset or failover); the next job is a clean one. */
+  /** The duplicate-key set of a work identity in the current round. */
+  #seenFor(identity: string, round: string): Set<string> {
+    const found = this.#seen.get(identity);
+    if (found !== undefined) return found.keys;
+    const keys = new Set<string>();
+    this.#seen.set(identity, { round, keys });
+    return keys;
+  }
+
+  /** Make `round` the newest kept round; forget the sets of a round no longer kept. */
+  #enterRound(round: string): void {
+    const at = this.#keptRounds.indexOf(round);
+    if (at !== -1) this.#keptRounds.splice(at, 1);
+    this.#keptRounds.push(round);
+    if (this.#keptRounds.length <= KEPT_ROUNDS) return;
+    const forgotten = this.#keptRounds.shift();
+    for (const [identity, entry] of this.#seen) {
+      if (entry.round === forgotten) this.#seen.delete(identity);
+    }
+  }
+
+  /**
+   * Drop every job (upstream reset or failover); the next job is a clean one. Duplicate keys are
+   * kept: the same work may come back under new job ids.
+   */
   reset(): void {
     this.#dropAll();
     this.#round = undefined;

@@ -81,12 +81,11 @@ export class StoreShareRecorder implements ShareRecorder {
    * @param share The accepted share.
    * @returns Resolves after the commit.
    * @throws {Error} (as a rejection) when the store refuses or fails the commit
-   *   (`StoreUnavailableError`), or when a share with the same hash is already stored (a replay).
+   *   (`StoreUnavailableError`).
    */
   record(share: AcceptedShare): Promise<void> {
-    let stored: Promise<boolean>;
     try {
-      stored = this.#store.recordShare({
+      return this.#store.recordShare({
         instance: this.#instance,
         address: share.address,
         worker: share.workerName,
@@ -100,12 +99,5 @@ export class StoreShareRecorder implements ShareRecorder {
     } catch (err) {
       return Promise.reject(err);
     }
-    return stored.then((inserted) => {
-      if (!inserted) {
-        throw new Error(
-          `Cannot record share ${share.hash}: a share with this hash is already stored`,
-        );
-      }
-    });
   }
 }

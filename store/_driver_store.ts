@@ -137,14 +137,14 @@ export class DriverStore implements Store {
     }
   }
 
-  recordShare(share: Share): Promise<boolean> {
+  recordShare(share: Share): Promise<void> {
     let op: WriteOp;
     try {
       op = { kind: "share", share: checkShare(share) };
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#write(op) as Promise<boolean>;
+    return this.#write(op) as Promise<void>;
   }
 
   async recordBlock(block: NewBlock): Promise<BlockResult> {

@@ -4,7 +4,7 @@
  * operations as they are. Posting it to the writer thread moves a few buffers (transferred, not
  * copied) instead of structured-cloning ~100 objects with bigints and byte arrays per commit, which
  * the profile of `bench:pool` showed at ~3 µs per share on the event loop's thread. The writer
- * answers with one byte per share (inserted or not) and the outcomes of the other operations.
+ * answers with the number of shares it stored and the outcomes of the other operations.
  *
  * @module
  */
@@ -39,16 +39,14 @@ export interface PackedBatch {
 
 /** What the writer answers for a {@linkcode PackedBatch}. */
 export interface PackedOutcomes {
-  /** One byte per share: 1 when stored now, 0 when its hash was already stored. */
-  inserted: Uint8Array<ArrayBuffer>;
+  /** Shares stored (all of the batch's, or the transaction failed and nothing was). */
+  shares: number;
   /** The outcome of each other operation, in order. */
   others: OpOutcome[];
 }
 
-/** The outcome of a share stored now; shared by every such share (never mutated). */
-const INSERTED: OpOutcome = Object.freeze({ ok: true, value: true }) as OpOutcome;
-/** The outcome of a share whose hash was already stored. */
-const DUPLICATE: OpOutcome = Object.freeze({ ok: true, value: false }) as OpOutcome;
+/** The outcome of a stored share; shared by every share (never mutated). */
+const STORED: OpOutcome = Object.freeze({ ok: true, value: undefined }) as OpOutcome;
 
 /**
  * Put a batch into columns.
@@ -151,7 +149,7 @@ export function scratchShare(): Share {
  *
  * @param ops The operations as packed, in order.
  * @param outcomes The writer's answer.
- * @returns One outcome per operation (shares share two frozen outcome objects).
+ * @returns One outcome per operation (shares share one frozen outcome object).
  * @throws {RangeError} When the answer does not match the batch.
  */
 export function unpackOutcomes(ops: readonly WriteOp[], outcomes: PackedOutcomes): OpOutcome[] {
@@ -160,16 +158,17 @@ export function unpackOutcomes(ops: readonly WriteOp[], outcomes: PackedOutcomes
   let other = 0;
   for (let i = 0; i < ops.length; i++) {
     if (ops[i]!.kind === "share") {
-      out[i] = outcomes.inserted[share++] === 1 ? INSERTED : DUPLICATE;
+      out[i] = STORED;
+      share++;
     } else {
       const o = outcomes.others[other++];
       if (o === undefined) break;
       out[i] = o;
     }
   }
-  if (share !== outcomes.inserted.length || other !== outcomes.others.length) {
+  if (share !== outcomes.shares || other !== outcomes.others.length) {
     throw new RangeError(
-      `Cannot read commit outcomes: ${outcomes.inserted.length} shares and ` +
+      `Cannot read commit outcomes: ${outcomes.shares} shares and ` +
         `${outcomes.others.length} other outcomes for ${share} and ${other} operations`,
     );
   }

@@ -198,7 +198,7 @@ async function runBatch(tx: Tx, ops: WriteOp[]): Promise<OpOutcome[]> {
   const flushShares = async () => {
     if (run.length === 0) return;
     const s = run.map((r) => r.share);
-    const inserted = await tx`INSERT INTO shares (instance, address, worker, job_id, difficulty,
+    await tx`INSERT INTO shares (instance, address, worker, job_id, difficulty,
         network_difficulty, height, time, hash)
       SELECT i, a, w, j, d, n, h, t, decode(x, 'hex') FROM unnest(
         ${s.map((v) => v.instance)}::int[], ${s.map((v) => v.address)}::text[],
@@ -207,13 +207,9 @@ async function runBatch(tx: Tx, ops: WriteOp[]): Promise<OpOutcome[]> {
         ${s.map((v) => v.networkDifficulty.toString())}::bigint[],
         ${s.map((v) => v.height)}::int[], ${s.map((v) => v.time)}::bigint[],
         ${s.map((v) => hex(v.hash))}::text[]) AS u (i, a, w, j, d, n, h, t, x)
-      ON CONFLICT (hash) DO NOTHING RETURNING encode(hash, 'hex') AS x`;
-    const fresh = new Set(inserted.map((r) => r.x as string));
+`;
     for (const { index, share } of run) {
-      const key = hex(share.hash);
-      const isNew = fresh.delete(key);
-      outcomes[index] = { ok: true, value: isNew };
-      if (!isNew) continue;
+      outcomes[index] = { ok: true, value: undefined };
       rollups.add(share);
       const w = round.get(share.instance) ?? { work: 0n, shares: 0 };
       w.work += share.difficulty;

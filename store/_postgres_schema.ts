@@ -73,4 +73,11 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     ],
   },
   POSTGRES_PAYOUTS_MIGRATION,
+  {
+    version: 3,
+    // As in SQLite: the pool rejects duplicate headers itself (server/jobs.ts), and instances
+    // cannot collide (each has its own extranonce prefix).
+    name: "shares without a unique index on the hash",
+    statements: [`ALTER TABLE shares DROP CONSTRAINT IF EXISTS shares_hash_key`],
+  },
 ];

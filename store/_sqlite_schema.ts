@@ -72,4 +72,29 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     ],
   },
   SQLITE_PAYOUTS_MIGRATION,
+  {
+    version: 3,
+    // The pool rejects a duplicate header before it reaches the store (server/jobs.ts); a
+    // unique index on a random hash cost the writer one dirty page per share per commit.
+    name: "shares without a unique index on the hash",
+    statements: [
+      `CREATE TABLE shares_v3 (
+        id INTEGER PRIMARY KEY,
+        instance INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        worker TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        difficulty INTEGER NOT NULL,
+        network_difficulty INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        time INTEGER NOT NULL,
+        hash BLOB NOT NULL
+      )`,
+      `INSERT INTO shares_v3 SELECT id, instance, address, worker, job_id, difficulty,
+        network_difficulty, height, time, hash FROM shares`,
+      `DROP TABLE shares`,
+      `ALTER TABLE shares_v3 RENAME TO shares`,
+      `CREATE INDEX shares_time ON shares (time)`,
+    ],
+  },
 ];

@@ -1,11 +1,14 @@
 /**
  * Inserting a run of shares from a batch's columns into SQLite, one prepared single-row `INSERT`
- * per share. A share whose hash is already stored is skipped (`ON CONFLICT (hash) DO NOTHING`).
+ * per share. Shares are stored as given: the pool rejects a duplicate header before it gets here
+ * (server/jobs.ts). A unique index on the random hash (schema versions 1–2) made every share
+ * dirty its own index page in each commit and tripled the writer's time per share as the table
+ * grew; `bench:pool` measured the writer thread at 26–35 % of a core with it and 11–12 %
+ * without, at 20,000 shares/s.
  *
- * Multi-row statements (64 rows each, a savepoint per statement to learn which rows were
- * duplicates) were measured and dropped: a statement that writes several rows needs a statement
- * journal, whose copies of the pages it touches cost more than the saved statement steps (with
- * the random `hash` index every share touches its own index page anyway).
+ * Multi-row statements (64 rows each) were measured and dropped: a statement that writes several
+ * rows needs a statement journal, whose copies of the pages it touches cost more than the saved
+ * statement steps.
  *
  * @module
  */
@@ -25,7 +28,7 @@ export class ShareInserter {
     this.#insert = prepareBig(
       db,
       `INSERT INTO shares (instance, address, worker, job_id, difficulty, network_difficulty,
-        height, time, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`,
+        height, time, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
   }
 
@@ -33,17 +36,13 @@ export class ShareInserter {
    * Insert shares `start` to `start + count - 1` of `columns`; must run inside a transaction.
    *
    * @param columns The batch's shares.
-   * @param range Which shares, and where to note for each whether it was inserted (1) or its
-   *   hash was already stored (0), at the share's index.
+   * @param range Which shares.
    */
-  insert(
-    columns: ShareColumns,
-    range: { start: number; count: number; inserted: Uint8Array },
-  ): void {
+  insert(columns: ShareColumns, range: { start: number; count: number }): void {
     const { numbers, difficulties, strings, hashes } = columns;
     const end = range.start + range.count;
     for (let i = range.start; i < end; i++) {
-      const r = this.#insert.run(
+      this.#insert.run(
         numbers[3 * i]!,
         strings[3 * i]!,
         strings[3 * i + 1]!,
@@ -54,7 +53,6 @@ export class ShareInserter {
         numbers[3 * i + 2]!,
         hashes.subarray(HASH_BYTES * i, HASH_BYTES * (i + 1)),
       );
-      range.inserted[i] = Number(r.changes) === 1 ? 1 : 0;
     }
   }
 }

@@ -120,14 +120,13 @@ export class SqliteWorkerClient {
 
 function serve(scope: {
   onmessage: ((event: MessageEvent<Request>) => void) | null;
-  postMessage: (reply: Reply, transfer?: Transferable[]) => void;
+  postMessage: (reply: Reply) => void;
 }): void {
   let writer: SqliteWriter | undefined;
   scope.onmessage = (event: MessageEvent<Request>) => {
     const req = event.data;
     try {
       let value: unknown;
-      let transfer: Transferable[] = [];
       switch (req.type) {
         case "open":
           writer?.close();
@@ -136,7 +135,6 @@ function serve(scope: {
         case "commit":
           if (writer === undefined) throw new Error("database is not open");
           value = writer.commit(req.batch);
-          transfer = [(value as PackedOutcomes).inserted.buffer];
           break;
         case "probe":
           if (writer === undefined) throw new Error("database is not open");
@@ -147,7 +145,7 @@ function serve(scope: {
           writer = undefined;
           break;
       }
-      scope.postMessage({ id: req.id, ok: true, value }, transfer);
+      scope.postMessage({ id: req.id, ok: true, value });
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       scope.postMessage({ id: req.id, ok: false, error: { name: e.name, message: e.message } });

@@ -158,12 +158,11 @@ export class SqliteWriter {
    * Run a batch in one transaction.
    *
    * @param batch Write operations and share runs, in order.
-   * @returns Whether each share was inserted, and the outcomes of the other operations.
+   * @returns The number of shares stored, and the outcomes of the other operations.
    * @throws When the transaction fails (nothing of the batch is committed).
    */
   commit(batch: PackedBatch): PackedOutcomes {
     const db = this.#db;
-    const inserted = new Uint8Array(batch.shares.count);
     const others: OpOutcome[] = [];
     const rollups = new RollupAccumulator();
     const round: RoundWork = new Map();
@@ -172,7 +171,7 @@ export class SqliteWriter {
     try {
       for (const step of batch.steps) {
         if (typeof step === "number") {
-          this.#insertShares(batch, { start: next, count: step, inserted }, rollups, round);
+          this.#insertShares(batch, { start: next, count: step }, rollups, round);
           next += step;
         } else {
           others.push(this.#run(step, round));
@@ -195,20 +194,19 @@ export class SqliteWriter {
       if (db.isTransaction) db.exec("ROLLBACK");
       throw err;
     }
-    return { inserted, others };
+    return { shares: batch.shares.count, others };
   }
 
-  /** Insert a run of shares and add the inserted ones to the rollups and the round. */
+  /** Insert a run of shares and add them to the rollups and the round. */
   #insertShares(
     batch: PackedBatch,
-    range: { start: number; count: number; inserted: Uint8Array },
+    range: { start: number; count: number },
     rollups: RollupAccumulator,
     round: RoundWork,
   ): void {
     this.#shares.insert(batch.shares, range);
     const share = scratchShare();
     for (let i = range.start; i < range.start + range.count; i++) {
-      if (range.inserted[i] !== 1) continue;
       readShare(batch.shares, i, share);
       rollups.add(share);
       let w = round.get(share.instance);

@@ -50,12 +50,14 @@ export interface Store {
 
   /**
    * Record an accepted share; the pool answers the miner `true` only after this resolves.
+   * Shares are stored as given: rejecting a duplicate header is the pool's check, before this
+   * (server/jobs.ts keeps one duplicate set per header's work).
    *
    * @param share The share (validated here: a bad field throws TypeError/RangeError). It is
    *   copied before this returns, so the caller may reuse the object and its hash at once.
-   * @returns True when stored now, false when a share with the same hash was already stored.
+   * @returns Resolves once the transaction holding the share committed.
    */
-  recordShare(share: Share): Promise<boolean>;
+  recordShare(share: Share): Promise<void>;
 
   /**
    * Record a found block. Its effort is the round's Σ share difficulty (all instances, since

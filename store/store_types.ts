@@ -24,7 +24,7 @@ export interface Share {
   height: number;
   /** When the share was accepted (ms since the epoch). */
   time: number;
-  /** The header's vBlake hash (24 bytes); unique, so a replayed share never lands twice. */
+  /** The header's vBlake hash (24 bytes). */
   hash: Uint8Array;
 }
 

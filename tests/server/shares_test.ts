@@ -113,6 +113,60 @@ Deno.test("validateShare() refuses a duplicate, and a job that is stale", () => 
   assert.deepEqual(stale, { ok: false, reason: "stale_job", worker: W, jobId: job.id });
 });
 
+Deno.test("validateShare() refuses the same header submitted under another job id", async (t) => {
+  // Every job carries the same work (an upstream that sends one template twice, a reset on the
+  // same block, a chain that flips back): one header, one credit.
+  const sent = (jobs: Job[]) => ({
+    jobs: new Map(
+      jobs.map((j) => [j.id, { job: j, difficulty: 65536n, target: difficultyToTarget(65536n) }]),
+    ),
+  });
+  await t.step("a repeated template on the same block", () => {
+    const manager = new JobManager();
+    const first = manager.add(vectorTemplate());
+    const again = manager.add(vectorTemplate({ upstreamJobId: 99, kind: "mempool_update" }));
+    assert.notEqual(first.id, again.id);
+    const f = facts(first, sent([first, again]));
+    assert.ok(validateShare(submit(first), f).ok);
+    const dup = validateShare(submit(again), f);
+    assert.equal(!dup.ok && dup.reason, "duplicate_share");
+  });
+  await t.step("after an upstream reset on the same block", () => {
+    const manager = new JobManager();
+    const first = manager.add(vectorTemplate());
+    assert.ok(validateShare(submit(first), facts(first)).ok);
+    manager.reset();
+    const after = manager.add(vectorTemplate());
+    const dup = validateShare(submit(after), facts(after));
+    assert.equal(!dup.ok && dup.reason, "duplicate_share");
+  });
+  await t.step("when the chain flips to another block and back", () => {
+    const manager = new JobManager();
+    const first = manager.add(vectorTemplate());
+    assert.ok(validateShare(submit(first), facts(first)).ok);
+    manager.add(vectorTemplate({ previousBlockHash: new Uint8Array(24).fill(9) }));
+    const back = manager.add(vectorTemplate());
+    assert.equal(back.notify.cleanJobs, true);
+    const dup = validateShare(submit(back), facts(back));
+    assert.equal(!dup.ok && dup.reason, "duplicate_share");
+  });
+  await t.step("but not once the round is two blocks back (its keys are forgotten)", () => {
+    const manager = new JobManager();
+    const first = manager.add(vectorTemplate());
+    assert.ok(validateShare(submit(first), facts(first)).ok);
+    manager.add(vectorTemplate({ previousBlockHash: new Uint8Array(24).fill(9) }));
+    manager.add(vectorTemplate({ previousBlockHash: new Uint8Array(24).fill(8) }));
+    const back = manager.add(vectorTemplate());
+    assert.ok(validateShare(submit(back), facts(back)).ok);
+  });
+  await t.step("a different template on the same block is different work", () => {
+    const manager = new JobManager();
+    const first = manager.add(vectorTemplate());
+    const other = manager.add(vectorTemplate({ normalRoot: new Uint8Array(32).fill(5) }));
+    assert.notEqual(first.seen, other.seen);
+  });
+});
+
 Deno.test("validateShare() refuses submits once a job's duplicate set is full", () => {
   const job = new JobManager().add(vectorTemplate());
   const f = facts(job, { maxSharesPerJob: 1 }, 1n);

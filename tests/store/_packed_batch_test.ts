@@ -52,33 +52,26 @@ Deno.test("unpackOutcomes() gives one outcome per operation, in order", () => {
   const share: WriteOp = { kind: "share", share: sampleShare() };
   const other: WriteOp = { kind: "pruneRollups", before: 1, limit: 2 };
   const ops = [share, other, share, share];
-  const outcomes = unpackOutcomes(ops, {
-    inserted: new Uint8Array([1, 0, 1]),
-    others: [{ ok: true, value: 3 }],
-  });
+  const outcomes = unpackOutcomes(ops, { shares: 3, others: [{ ok: true, value: 3 }] });
   assert.deepEqual(outcomes, [
-    { ok: true, value: true },
+    { ok: true, value: undefined },
     { ok: true, value: 3 },
-    { ok: true, value: false },
-    { ok: true, value: true },
+    { ok: true, value: undefined },
+    { ok: true, value: undefined },
   ]);
 });
 
 Deno.test("unpackOutcomes() rejects an answer that does not match the batch", () => {
   const share: WriteOp = { kind: "share", share: sampleShare() };
   assert.throws(
-    () => unpackOutcomes([share, share], { inserted: new Uint8Array([1]), others: [] }),
+    () => unpackOutcomes([share, share], { shares: 1, others: [] }),
     {
       name: "RangeError",
       message: "Cannot read commit outcomes: 1 shares and 0 other outcomes for 2 and 0 operations",
     },
   );
   assert.throws(
-    () =>
-      unpackOutcomes([share], {
-        inserted: new Uint8Array([1]),
-        others: [{ ok: true, value: 1 }],
-      }),
+    () => unpackOutcomes([share], { shares: 1, others: [{ ok: true, value: 1 }] }),
     RangeError,
   );
 });

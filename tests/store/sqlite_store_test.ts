@@ -3,6 +3,7 @@ import { DatabaseSync } from "node:sqlite";
 import { openSqliteStore, type Store, StoreUnavailableError } from "../../store/mod.ts";
 import { crashAndCount } from "./_crash.ts";
 import { sampleShare } from "./_samples.ts";
+import { SQLITE_MIGRATIONS } from "../../store/_sqlite_schema.ts";
 import { waitUntil } from "../_process.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -29,7 +30,7 @@ for (const thread of [true, false]) {
         probeIntervalMs: 20,
       });
       try {
-        assert.equal(await store.recordShare(sampleShare()), true);
+        await store.recordShare(sampleShare());
         const other = new DatabaseSync(path);
         other.exec("BEGIN EXCLUSIVE");
         try {
@@ -53,7 +54,7 @@ for (const thread of [true, false]) {
           other.close();
         }
         await until(() => store.stats().healthy);
-        assert.equal(await store.recordShare(sampleShare()), true);
+        await store.recordShare(sampleShare());
         assert.equal(await store.countShares(), 2);
       } finally {
         await store.close();
@@ -104,10 +105,9 @@ Deno.test("openSqliteStore() lets two stores (server and payouts) share one file
     const path = `${dir}/pool.sqlite`;
     const stores: Store[] = await Promise.all([openSqliteStore(path), openSqliteStore(path)]);
     try {
-      const results = await Promise.all(
+      await Promise.all(
         Array.from({ length: 400 }, (_, i) => stores[i % 2]!.recordShare(sampleShare())),
       );
-      assert.ok(results.every((r) => r));
       assert.equal(await stores[0]!.countShares(), 400);
       const reserved = await Promise.all(
         Array.from(
@@ -129,4 +129,42 @@ Deno.test("openSqliteStore() keeps every acknowledged share when the process is 
     const { acked, stored } = await crashAndCount(path);
     assert.ok(stored >= acked);
   });
+});
+
+Deno.test("openSqliteStore() migrates a version-2 database and keeps its shares", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/pool.sqlite`;
+    // A database as version 2 left it: migrations 1–2, hash UNIQUE, one share stored.
+    const db = new DatabaseSync(path);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(`CREATE TABLE schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    for (const m of SQLITE_MIGRATIONS.filter((m) => m.version <= 2)) {
+      for (const statement of m.statements) db.exec(statement);
+      db.prepare("INSERT INTO schema_migrations VALUES (?, ?, 0)").run(m.version, m.name);
+    }
+    const share = sampleShare({ time: 1_700_000_000_000 });
+    db.prepare(
+      `INSERT INTO shares (instance, address, worker, job_id, difficulty, network_difficulty,
+        height, time, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(0, share.address, share.worker, share.jobId, 64, 1000, 5, share.time, share.hash);
+    db.close();
+
+    const store = await openSqliteStore(path, { thread: false });
+    try {
+      assert.equal(await store.countShares(), 1);
+      await store.recordShare(share); // the unique index is gone
+      assert.equal(await store.countShares(), 2);
+    } finally {
+      await store.close();
+    }
+    const check = new DatabaseSync(path);
+    const indexes = check.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'shares'")
+      .all().map((r) => r.name);
+    check.close();
+    assert.deepEqual(indexes.sort(), ["shares", "shares_time"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
