@@ -418,6 +418,7 @@ async function shares(
     worstWindows: [...s.worstByWindow].sort((a, b) => b[1] - a[1]).slice(0, 5)
       .map(([b, ms]) => [b * 100, Math.round(ms)]),
     notifiesAt: s.notifies,
+    windowStartEpochMs: Math.round(performance.timeOrigin + windowStart),
     acceptedSinceStart: acceptedTotal - acceptedBefore,
     closed: active.filter((m) => m.closed).length,
   };
