@@ -10,12 +10,12 @@
  * Functions here return the FULL 32-byte root. Callers truncate: the header keeps the first
  * 16 bytes ({@linkcode merkle16}), UCP's `merkle_root` carries the first 24. Miners compute
  * {@linkcode txRoot} once per job, then {@linkcode merkleRootFromTxRoot} costs two SHA-256
- * calls per extranonce.
+ * calls per extranonce (by the WebAssembly SHA-256 of `sha256.ts`) and one allocation.
  *
  * @module
  */
 
-import { sha256 } from "@noble/hashes/sha2.js";
+import { sha256Concat } from "./sha256.ts";
 
 /** Smallest extranonce, −2^63. */
 export const EXTRANONCE_MIN: bigint = -(1n << 63n);
@@ -42,13 +42,6 @@ function check32Bytes(value: unknown, name: string, action: string): Uint8Array 
   return value;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
 /**
  * Encode an extranonce as 8 big-endian bytes of a signed int64 (Java `long`).
  *
@@ -68,16 +61,29 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  * @throws {RangeError} When `extranonce` is out of the int64 range.
  */
 export function encodeExtranonce(extranonce: bigint): Uint8Array {
+  checkExtranonce(extranonce);
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigInt64(0, extranonce);
+  return out;
+}
+
+function checkExtranonce(extranonce: bigint): void {
   if (typeof extranonce !== "bigint") {
     throw new TypeError(`Cannot encode extranonce: expected a bigint, got ${typeof extranonce}`);
   }
   if (extranonce < EXTRANONCE_MIN || extranonce > EXTRANONCE_MAX) {
     throw new RangeError(`Cannot encode extranonce: ${extranonce} is not a signed 64-bit integer`);
   }
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigInt64(0, extranonce);
-  return out;
 }
+
+/*
+ * Scratch for the extranonce bytes and the metapackage hash inside merkleRootFromTxRoot():
+ * both are hashed at once and never escape, so a root allocates only itself (allocating a
+ * small `ArrayBuffer` costs more than the SHA-256 of a short message).
+ */
+const extranonceScratch = new Uint8Array(8);
+const extranonceView = new DataView(extranonceScratch.buffer);
+const metapackageScratch = new Uint8Array(32);
 
 /**
  * Decode 8 big-endian bytes as a signed int64 extranonce.
@@ -129,11 +135,9 @@ export function decodeExtranonce(bytes: Uint8Array): bigint {
  */
 export function txRoot(popRoot: Uint8Array, normalRoot: Uint8Array): Uint8Array {
   const action = "compute tx root";
-  return sha256(
-    concat(
-      check32Bytes(popRoot, "popRoot", action),
-      check32Bytes(normalRoot, "normalRoot", action),
-    ),
+  return sha256Concat(
+    check32Bytes(popRoot, "popRoot", action),
+    check32Bytes(normalRoot, "normalRoot", action),
   );
 }
 
@@ -159,8 +163,18 @@ export function txRoot(popRoot: Uint8Array, normalRoot: Uint8Array): Uint8Array 
  * @throws {RangeError} When `intermediate` is not 32 bytes or `extranonce` is out of range.
  */
 export function metapackageHash(intermediate: Uint8Array, extranonce: bigint): Uint8Array {
+  return hashMetapackage(intermediate, extranonce, undefined);
+}
+
+function hashMetapackage(
+  intermediate: Uint8Array,
+  extranonce: bigint,
+  out: Uint8Array | undefined,
+): Uint8Array {
   const meta = check32Bytes(intermediate, "metapackageHash", "compute metapackage hash");
-  return sha256(concat(meta, encodeExtranonce(extranonce)));
+  checkExtranonce(extranonce);
+  extranonceView.setBigInt64(0, extranonce);
+  return sha256Concat(meta, extranonceScratch, { out });
 }
 
 /** A job's precomputed halves for {@linkcode merkleRootFromTxRoot}. */
@@ -201,7 +215,8 @@ export function merkleRootFromTxRoot(parts: TxRootParts, extranonce: bigint): Ui
     throw new TypeError(`Cannot ${action}: parts must be an object`);
   }
   const tx = check32Bytes(parts.txRoot, "txRoot", action);
-  return sha256(concat(metapackageHash(parts.metapackageHash, extranonce), tx));
+  const meta = hashMetapackage(parts.metapackageHash, extranonce, metapackageScratch);
+  return sha256Concat(meta, tx);
 }
 
 /**

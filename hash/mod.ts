@@ -1,7 +1,8 @@
 /**
  * vBlake-era VeriBlock hashing: the vBlake hash (TypeScript reference and a generated
  * WebAssembly kernel) and its constants, the 64-byte header, the merkle root with its
- * extranonce, compact difficulty and targets, addresses, and chain-file verification.
+ * extranonce and its SHA-256 (a generated WebAssembly module), compact difficulty and targets,
+ * addresses, and chain-file verification.
  *
  * Import rule: pure. No I/O, no timers, no `Deno.*`; imports nothing of ours (only
  * `@noble/hashes`). `protocol/` may import it. The build tool `_wasm_gen/build.ts` is not
@@ -30,5 +31,6 @@ export * from "./header.ts";
 export * from "./hex.ts";
 export * from "./kernel.ts";
 export * from "./merkle.ts";
+export * from "./sha256.ts";
 export * from "./vblake.ts";
 export * from "./vblake_constants.ts";

@@ -1,8 +1,9 @@
 /**
  * Build tool: writes the generated WebAssembly modules as committed base64 string constants
  * (so `deno bundle` includes them): `hash/_vblake_wasm.ts` (the scalar kernel emitted by
- * `vblake_emitter.ts`) and `hash/_vblake_wasm_simd.ts` (the SIMD kernel emitted by
- * `vblake_simd_emitter.ts`).
+ * `vblake_emitter.ts`), `hash/_vblake_wasm_simd.ts` (the SIMD kernel emitted by
+ * `vblake_simd_emitter.ts`) and `hash/_sha256_wasm.ts` (the SHA-256 module emitted by
+ * `sha256_emitter.ts`, with its memory layout constants).
  *
  * ```sh
  * deno task gen:wasm     # deno run -A hash/_wasm_gen/build.ts          (write the files)
@@ -14,6 +15,7 @@
  * @module
  */
 
+import { emitSha256Module, type LayoutConstant, SHA256_LAYOUT } from "./sha256_emitter.ts";
 import { emitVblakeModule } from "./vblake_emitter.ts";
 import { emitVblakeSimdModule } from "./vblake_simd_emitter.ts";
 
@@ -40,6 +42,11 @@ export interface WasmSourceOptions {
   constName?: string;
   /** Module description (first words of the doc comment). @default "The vBlake WebAssembly module" */
   title?: string;
+  /**
+   * Layout constants to export after the bytes (`export const NAME = value;` with its doc);
+   * when given, the doc comment points to them instead of `_wasm_layout.ts`.
+   */
+  constants?: Readonly<Record<string, LayoutConstant>>;
 }
 
 /**
@@ -54,6 +61,7 @@ export function renderWasmSource(bytes: Uint8Array, options: WasmSourceOptions =
     emitter = "vblake_emitter.ts",
     constName = "VBLAKE_WASM_BASE64",
     title = "The vBlake WebAssembly module",
+    constants,
   } = options;
   const base64 = toBase64(bytes);
   const lines: string[] = [];
@@ -64,7 +72,9 @@ export function renderWasmSource(bytes: Uint8Array, options: WasmSourceOptions =
     "",
     "/**",
     ` * ${title} (see \`_wasm_gen/${emitter}\` for its exports and`,
-    " * `_wasm_layout.ts` for its memory layout), base64-encoded.",
+    constants === undefined
+      ? " * `_wasm_layout.ts` for its memory layout), base64-encoded."
+      : " * the constants below for its memory layout), base64-encoded.",
     " *",
     " * @module",
     " */",
@@ -73,6 +83,11 @@ export function renderWasmSource(bytes: Uint8Array, options: WasmSourceOptions =
     `export const ${constName}: string = [`,
     ...lines,
     '].join("");',
+    ...Object.entries(constants ?? {}).flatMap(([name, c]) => [
+      "",
+      `/** ${c.doc} */`,
+      `export const ${name} = ${c.value};`,
+    ]),
     "",
   ].join("\n");
 }
@@ -93,6 +108,16 @@ const GENERATED: readonly GeneratedFile[] = [
         emitter: "vblake_simd_emitter.ts",
         constName: "VBLAKE_WASM_SIMD_BASE64",
         title: "The vBlake WebAssembly SIMD module",
+      }),
+  },
+  {
+    path: "_sha256_wasm.ts",
+    render: () =>
+      renderWasmSource(emitSha256Module(), {
+        emitter: "sha256_emitter.ts",
+        constName: "SHA256_WASM_BASE64",
+        title: "The SHA-256 WebAssembly module",
+        constants: SHA256_LAYOUT,
       }),
   },
 ];
