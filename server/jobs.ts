@@ -16,6 +16,7 @@ import { merkleRootFromTxRoot, txRoot } from "../hash/merkle.ts";
 import { encodeNotify } from "../protocol/stratum_encode.ts";
 import type { NotifyJob } from "../protocol/stratum_types.ts";
 import type { Template } from "./upstream.ts";
+import { WorkSeen } from "./_work_seen.ts";
 
 /** A Stratum job. Shared by every session; treat as read-only except through the manager. */
 export interface Job {
@@ -46,11 +47,11 @@ export interface Job {
   /** When the job was made (ms since epoch). */
   readonly createdAt: number;
   /**
-   * Keys (`extranonceHex:ntime:nonce`) of shares accepted on this job's work: shared by every job
-   * whose header differs only in merkle root, time and nonce (same previous block, tx root,
-   * metapackage, bits…), so one header is credited once however many job ids it came under.
+   * The duplicate state of this job's work: shared by every job whose header differs only in
+   * merkle root, time and nonce (same previous block, tx root, metapackage, bits…), so one header
+   * is credited once however many job ids it came under.
    */
-  readonly seen: Set<string>;
+  readonly seen: WorkSeen;
   /** Per-extranonce parts, cached (see {@linkcode extranonceWork}). */
   readonly extranonces: Map<bigint, ExtranonceWork>;
   /** True once the job has been dropped (new block, reset, or evicted). */
@@ -74,12 +75,6 @@ const ENCODER = new TextEncoder();
  */
 const MAX_CACHED_EXTRANONCES = 32768;
 
-/**
- * Rounds (previous block hashes) whose duplicate keys are kept: the current one and the one
- * before, so a chain that flips back to a tip it just left cannot be paid twice for its shares.
- */
-const KEPT_ROUNDS = 2;
-
 /** The header fields a share cannot change, with the tx root and metapackage behind its merkle. */
 function workIdentity(header: Uint8Array, tx: Uint8Array, metapackageHash: Uint8Array): string {
   return `${bytesToHex(header.subarray(0, 36))}${bytesToHex(header.subarray(56, 60))}` +
@@ -90,6 +85,14 @@ function workIdentity(header: Uint8Array, tx: Uint8Array, metapackageHash: Uint8
 export interface JobManagerOptions {
   /** Most live jobs per round; the oldest is dropped beyond it. @default 64 */
   maxJobs?: number;
+  /**
+   * Share keys kept for work no live job uses (~77 bytes each): the work of a reset, of a block
+   * the chain may flip back to, of a template that may come again. Beyond it the oldest such work
+   * keeps only its ntime floor (see `_work_seen.ts`). @default 1000000
+   */
+  maxIdleKeys?: number;
+  /** Works remembered at most (a floor is a few hundred bytes); the oldest idle go. @default 10000 */
+  maxWorks?: number;
   /** Clock (ms since epoch). @default Date.now */
   now?: () => number;
 }
@@ -128,11 +131,15 @@ export class JobManager {
   #round: string | undefined;
   #current: Job | undefined;
   #maxJobs: number;
+  #maxIdleKeys: number;
+  #maxWorks: number;
   #now: () => number;
-  /** Duplicate-key sets by work identity, with the round they belong to. */
-  #seen = new Map<string, { round: string; keys: Set<string> }>();
-  /** The rounds whose sets are kept, oldest first. */
-  #keptRounds: string[] = [];
+  /** Duplicate state by work identity, oldest first. */
+  #seen = new Map<string, WorkSeen>();
+  /** Works without a live job that still hold keys, in the order they became idle. */
+  #idle = new Set<WorkSeen>();
+  /** Keys held by works without a live job. */
+  #idleKeys = 0;
 
   /**
    * Make an empty manager.
@@ -141,6 +148,8 @@ export class JobManager {
    */
   constructor(options: JobManagerOptions = {}) {
     this.#maxJobs = Math.max(1, options.maxJobs ?? 64);
+    this.#maxIdleKeys = Math.max(0, options.maxIdleKeys ?? 1_000_000);
+    this.#maxWorks = Math.max(1, options.maxWorks ?? 10_000);
     this.#now = options.now ?? Date.now;
   }
 
@@ -206,7 +215,6 @@ export class JobManager {
     }
     const previousHashKey = bytesToHex(template.previousBlockHash);
     const cleanJobs = previousHashKey !== this.#round;
-    if (cleanJobs) this.#enterRound(previousHashKey);
     const id = this.nextId();
     const notify: NotifyJob = {
       jobId: id,
@@ -251,45 +259,70 @@ export class JobManager {
     while (this.#jobs.size > this.#maxJobs) {
       const oldest = this.#jobs.values().next().value;
       if (oldest === undefined) break;
-      oldest.stale = true;
+      this.#drop(oldest);
       this.#jobs.delete(oldest.id);
     }
+    this.#trim();
     return job;
   }
 
-  /** The duplicate-key set of a work identity in the current round. */
-  #seenFor(identity: string, round: string): Set<string> {
-    const found = this.#seen.get(identity);
-    if (found !== undefined) return found.keys;
-    const keys = new Set<string>();
-    this.#seen.set(identity, { round, keys });
-    return keys;
+  /** The duplicate state of a work identity (remembered, or new), with one more live job. */
+  #seenFor(identity: string, round: string): WorkSeen {
+    let seen = this.#seen.get(identity);
+    if (seen === undefined) {
+      seen = new WorkSeen(round);
+      this.#seen.set(identity, seen);
+    } else if (seen.live === 0) {
+      this.#idleKeys -= seen.keys.size;
+      this.#idle.delete(seen);
+    }
+    seen.round = round;
+    seen.live++;
+    return seen;
   }
 
-  /** Make `round` the newest kept round; forget the sets of a round no longer kept. */
-  #enterRound(round: string): void {
-    const at = this.#keptRounds.indexOf(round);
-    if (at !== -1) this.#keptRounds.splice(at, 1);
-    this.#keptRounds.push(round);
-    if (this.#keptRounds.length <= KEPT_ROUNDS) return;
-    const forgotten = this.#keptRounds.shift();
-    for (const [identity, entry] of this.#seen) {
-      if (entry.round === forgotten) this.#seen.delete(identity);
+  /** Mark a job stale; its work becomes idle when no other live job uses it. */
+  #drop(job: Job): void {
+    job.stale = true;
+    const seen = job.seen;
+    if (--seen.live > 0 || seen.keys.size === 0) return;
+    this.#idleKeys += seen.keys.size;
+    this.#idle.add(seen);
+  }
+
+  /** Keep idle keys and remembered works within their bounds, oldest first. */
+  #trim(): void {
+    for (const seen of this.#idle) {
+      if (this.#idleKeys <= this.#maxIdleKeys) break;
+      this.#idleKeys -= seen.forget();
+      this.#idle.delete(seen);
+    }
+    for (const [identity, seen] of this.#seen) {
+      if (this.#seen.size <= this.#maxWorks) break;
+      if (seen.live > 0) continue;
+      if (this.#idle.delete(seen)) this.#idleKeys -= seen.keys.size;
+      this.#seen.delete(identity);
     }
   }
 
+  /** Work identities remembered, and the share keys held (for tests and metrics). */
+  get seenStats(): { works: number; idleKeys: number } {
+    return { works: this.#seen.size, idleKeys: this.#idleKeys };
+  }
+
   /**
-   * Drop every job (upstream reset or failover); the next job is a clean one. Duplicate keys are
+   * Drop every job (upstream reset or failover); the next job is a clean one. Duplicate state is
    * kept: the same work may come back under new job ids.
    */
   reset(): void {
     this.#dropAll();
+    this.#trim();
     this.#round = undefined;
     this.#current = undefined;
   }
 
   #dropAll(): void {
-    for (const job of this.#jobs.values()) job.stale = true;
+    for (const job of this.#jobs.values()) this.#drop(job);
     this.#jobs.clear();
   }
 }

@@ -30,7 +30,7 @@ export interface SessionLimits {
   requestBurst: number;
   /** How far ntime may be ahead of now, seconds. @default 300 */
   ntimeFutureSeconds: number;
-  /** Accepted shares remembered per job for duplicate checks. @default 262144 */
+  /** Accepted share keys held per work for duplicate checks (see `ShareFacts`). @default 262144 */
   maxSharesPerJob: number;
   /** Jobs (with their difficulty) remembered per connection. @default 64 */
   maxJobsPerSession: number;

@@ -12,7 +12,8 @@
  * 5. the job was sent to this connection and is still live (`stale_job`);
  * 6. ntime in [job time, now + future limit] (`ntime_out_of_range`);
  * 7. the extranonce lies in the connection's range (`extranonce_not_owned`);
- * 8. not a duplicate on this job (`duplicate_share`);
+ * 8. not a duplicate of a share on the same work, under any job id (`duplicate_share`), and not
+ *    at or below the ntime floor of work whose keys were forgotten (`stale_job`);
  * 9. the header is rebuilt from the job and hashed with vBlake;
  * 10. the BLOCK check first: a hash below the network target is a block candidate even when it
  *     misses the share target (then it is credited at the network difficulty);
@@ -58,8 +59,8 @@ export interface ShareFacts {
   now: number;
   /** How far ntime may be ahead of now, in seconds. @default 300 */
   ntimeFutureSeconds?: number;
-  /** Most accepted shares kept per job for duplicate checks; beyond it, submits on that job
-   * are refused as stale. @default 262144 */
+  /** Most accepted share keys held per work for duplicate checks; beyond it they are forgotten
+   * and shares at or below the highest ntime accepted are refused as stale. @default 262144 */
   maxSharesPerJob?: number;
 }
 
@@ -163,10 +164,8 @@ export function validateShare(params: readonly unknown[], facts: ShareFacts): Sh
     return { ok: false, reason: "extranonce_not_owned", worker, jobId };
   }
   const key = `${extranonceWork(job, submit.extranonce).key}:${submit.ntime}:${submit.nonce}`;
-  if (job.seen.has(key)) return { ok: false, reason: "duplicate_share", worker, jobId };
-  if (job.seen.size >= (facts.maxSharesPerJob ?? 262144)) {
-    return { ok: false, reason: "stale_job", worker, jobId };
-  }
+  const seen = job.seen.check(key, submit.ntime, facts.maxSharesPerJob ?? 262144);
+  if (seen !== "new") return { ok: false, reason: seen, worker, jobId };
   const header = buildShareHeader(job, submit.extranonce, {
     ntime: submit.ntime,
     nonce: submit.nonce,
@@ -177,7 +176,7 @@ export function validateShare(params: readonly unknown[], facts: ShareFacts): Sh
   const block = value < job.networkTarget;
   const meetsShare = value < sent.target;
   if (!block && !meetsShare) return { ok: false, reason: "low_difficulty", worker, jobId };
-  job.seen.add(key);
+  job.seen.add(key, submit.ntime);
   return {
     ok: true,
     worker,

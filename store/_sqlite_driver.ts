@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { getLogger } from "@logtape/logtape";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { MinuteScore, StoreDriver } from "./_driver.ts";
 import { minuteOf, type OpOutcome, type WriteOp } from "./_ops.ts";
@@ -18,6 +19,7 @@ import {
 import type { PayoutRead } from "./_payouts_ops.ts";
 import { runPayoutReadSqlite } from "./_payouts_sqlite.ts";
 import { SqliteWorkerClient } from "./_sqlite_worker.ts";
+import { SQLITE_MIGRATIONS } from "./_sqlite_schema.ts";
 import { SqliteWriter, type SqliteWriterOptions } from "./_sqlite_writer.ts";
 import type {
   Block,
@@ -81,6 +83,33 @@ function byMinute(rows: Record<string, unknown>[]): RollupPoint[] {
   return [...points.values()].sort((a, b) => a.minute - b.minute);
 }
 
+/**
+ * Say so before an upgrade of an existing file: a migration that rebuilds a table (version 3
+ * rebuilds `shares`) runs before the pool starts and takes minutes on a large file.
+ */
+function announceUpgrade(path: string): void {
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(path, { readOnly: true });
+    const row = db.prepare("SELECT MAX(version) AS v FROM schema_migrations").get() as {
+      v: number | null;
+    };
+    const from = Number(row.v ?? 0);
+    const to = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1]!.version;
+    if (from > 0 && from < to) {
+      const slow = from < 3 ? "; this rewrites the shares table (minutes on a large file)" : "";
+      getLogger(["vbkpool", "store"]).info(
+        `Upgrading the schema of {path} from version {from} to {to}${slow}`,
+        { path, from, to },
+      );
+    }
+  } catch {
+    // A new file, or one without a schema yet: nothing to announce.
+  } finally {
+    db?.close();
+  }
+}
+
 /** The SQLite {@linkcode StoreDriver}. */
 export class SqliteDriver implements StoreDriver {
   readonly backend = "sqlite" as const;
@@ -108,6 +137,7 @@ export class SqliteDriver implements StoreDriver {
    * @returns The driver.
    */
   static async open(path: string, options: SqliteDriverOptions): Promise<SqliteDriver> {
+    announceUpgrade(path);
     let writer: Writer;
     if (options.thread) {
       const client = new SqliteWorkerClient();

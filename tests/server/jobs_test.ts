@@ -131,3 +131,32 @@ Deno.test("JobManager.add() drops the extranonce cache of the job it supersedes"
   // A late share on the older job still gets the same root.
   assert.deepEqual(extranonceWork(a, 0x7c000000000f4240n).merkle16, first.merkle16);
 });
+
+Deno.test("JobManager bounds the duplicate state of work no live job uses", () => {
+  const manager = new JobManager({ maxJobs: 4, maxIdleKeys: 100, maxWorks: 50 });
+  for (let i = 0; i < 1000; i++) {
+    const job = manager.add(
+      vectorTemplate({
+        normalRoot: new Uint8Array(32).fill(i % 251),
+        upstreamJobId: i,
+        timestamp: 1000 + i,
+      }),
+    );
+    for (let n = 0; n < 50; n++) job.seen.add(`k:${1000 + i}:${n}`, 1000 + i);
+  }
+  const stats = manager.seenStats;
+  assert.ok(stats.idleKeys <= 100, `idle keys ${stats.idleKeys}`);
+  assert.ok(stats.works <= 50, `works ${stats.works}`);
+  assert.equal(manager.size, 4);
+});
+
+Deno.test("JobManager keeps the duplicate state of a reset for the same work", () => {
+  const manager = new JobManager();
+  const first = manager.add(vectorTemplate());
+  first.seen.add("k:1:1", 1);
+  manager.reset();
+  const again = manager.add(vectorTemplate());
+  assert.equal(again.seen, first.seen);
+  assert.ok(again.seen.keys.has("k:1:1"));
+  assert.equal(manager.seenStats.idleKeys, 0);
+});

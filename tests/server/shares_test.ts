@@ -42,7 +42,7 @@ Deno.test("validateShare() accepts the vector share and computes its hash", () =
   assert.equal(verdict.block, false);
   assert.ok(verdict.achievedDifficulty >= 65536n);
   assert.equal(verdict.submit.nonce, 0x430b);
-  assert.ok(job.seen.has(`${START.toString(16)}:${0x5cfbb600}:${0x430b}`));
+  assert.ok(job.seen.keys.has(`${START.toString(16)}:${0x5cfbb600}:${0x430b}`));
 });
 
 Deno.test("validateShare() refuses in the documented order", async (t) => {
@@ -85,7 +85,7 @@ Deno.test("validateShare() refuses in the documented order", async (t) => {
       const verdict = validateShare(params, facts(job, extra));
       assert.equal(verdict.ok, false);
       assert.equal(!verdict.ok && verdict.reason, reason);
-      assert.equal(job.seen.size, 0);
+      assert.equal(job.seen.keys.size, 0);
     });
   }
 });
@@ -150,14 +150,28 @@ Deno.test("validateShare() refuses the same header submitted under another job i
     const dup = validateShare(submit(back), facts(back));
     assert.equal(!dup.ok && dup.reason, "duplicate_share");
   });
-  await t.step("but not once the round is two blocks back (its keys are forgotten)", () => {
+  await t.step("when the chain comes back after two other blocks", () => {
     const manager = new JobManager();
     const first = manager.add(vectorTemplate());
     assert.ok(validateShare(submit(first), facts(first)).ok);
     manager.add(vectorTemplate({ previousBlockHash: new Uint8Array(24).fill(9) }));
     manager.add(vectorTemplate({ previousBlockHash: new Uint8Array(24).fill(8) }));
     const back = manager.add(vectorTemplate());
-    assert.ok(validateShare(submit(back), facts(back)).ok);
+    const dup = validateShare(submit(back), facts(back));
+    assert.equal(!dup.ok && dup.reason, "duplicate_share");
+  });
+  await t.step("when the keys were forgotten: refused below the ntime floor", () => {
+    const manager = new JobManager({ maxIdleKeys: 0 });
+    const first = manager.add(vectorTemplate());
+    assert.ok(validateShare(submit(first, { 4: "00000001" }), facts(first, {}, 1n)).ok);
+    manager.add(vectorTemplate({ previousBlockHash: new Uint8Array(24).fill(9) }));
+    assert.equal(first.seen.keys.size, 0); // idle work beyond the budget keeps only its floor
+    const back = manager.add(vectorTemplate());
+    assert.equal(back.seen, first.seen);
+    const replay = validateShare(submit(back, { 4: "00000001" }), facts(back, {}, 1n));
+    assert.equal(!replay.ok && replay.reason, "stale_job");
+    const later = validateShare(submit(back, { 3: "5cfbb601" }), facts(back, {}, 1n));
+    assert.ok(later.ok);
   });
   await t.step("a different template on the same block is different work", () => {
     const manager = new JobManager();
@@ -167,12 +181,14 @@ Deno.test("validateShare() refuses the same header submitted under another job i
   });
 });
 
-Deno.test("validateShare() refuses submits once a job's duplicate set is full", () => {
+Deno.test("validateShare() forgets a full duplicate set and refuses at or below its floor", () => {
   const job = new JobManager().add(vectorTemplate());
   const f = facts(job, { maxSharesPerJob: 1 }, 1n);
   assert.ok(validateShare(submit(job, { 4: "00000001" }), f).ok);
   const full = validateShare(submit(job, { 4: "00000002" }), f);
   assert.equal(!full.ok && full.reason, "stale_job");
+  // Not stuck: a later ntime is new work (and a re-sent template shares the fresh set).
+  assert.ok(validateShare(submit(job, { 3: "5cfbb601", 4: "00000002" }), f).ok);
 });
 
 Deno.test("validateShare() checks the block target before the share target", () => {
