@@ -103,7 +103,7 @@ export class ExtranonceReservations {
     }
     const limit = (1n << 58n) / rangeSize;
     const count = blockSize < limit ? blockSize : limit;
-    const first = await store.reserveExtranonces(options.instance, { count, limit });
+    const first = await store.reserveExtranonces(options.instance, { count, limit, rangeSize });
     const reservations = new ExtranonceReservations(
       store,
       { instance: options.instance, rangeSize, blockSize: count },
@@ -160,6 +160,7 @@ export class ExtranonceReservations {
     this.#prefetch = this.#store.reserveExtranonces(this.#instance, {
       count: this.#block,
       limit: this.#limit,
+      rangeSize: this.#rangeSize,
     }).then((range) => {
       this.#ranges.push(range);
     }, (err) => {

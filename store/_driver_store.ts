@@ -207,6 +207,9 @@ export class DriverStore implements Store {
       count: checkBig(options?.count, "count", action, 1n, limit),
       limit,
     };
+    if (options?.rangeSize !== undefined) {
+      op.rangeSize = checkBig(options.rangeSize, "rangeSize", action, 1n, 1n << 64n);
+    }
     return await this.#write(op) as CounterRange;
   }
 

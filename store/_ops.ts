@@ -21,7 +21,7 @@ export type WriteOp =
   | { kind: "block"; block: NewBlock }
   | { kind: "updateBlock"; hash: Uint8Array; update: BlockUpdate; time: number }
   | { kind: "difficulty"; address: string; worker: string; difficulty: bigint; time: number }
-  | { kind: "reserve"; instance: number; count: bigint; limit: bigint }
+  | { kind: "reserve"; instance: number; count: bigint; limit: bigint; rangeSize?: bigint }
   | { kind: "pruneShares"; before: number; limit: number }
   | { kind: "pruneRollups"; before: number; limit: number }
   | { kind: "payout"; op: PayoutWriteOp };
@@ -254,4 +254,27 @@ export function checkBlockQuery(value: unknown = {}): BlockQuery & { limit: numb
 /** Start of the minute holding `time`. */
 export function minuteOf(time: number): number {
   return time - (time % 60_000);
+}
+
+/**
+ * Where a counter of `oldSize`-value ranges continues in `newSize`-value ranges: the first range
+ * that starts at or after every value handed out before (ranges of one instance are laid out from
+ * 0 in counter order).
+ *
+ * @example Usage
+ * ```ts
+ * import { convertCounter } from "./_ops.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(convertCounter(10n, 1_000_000n, 1_000n), 10_000n);
+ * assert.equal(convertCounter(10_005n, 1_000n, 1_000_000n), 11n);
+ * ```
+ *
+ * @param next The stored counter (ranges of `oldSize` used so far).
+ * @param oldSize Values per range before.
+ * @param newSize Values per range now.
+ * @returns The first counter of `newSize` ranges past every value used.
+ */
+export function convertCounter(next: bigint, oldSize: bigint, newSize: bigint): bigint {
+  return (next * oldSize + newSize - 1n) / newSize;
 }

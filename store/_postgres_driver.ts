@@ -10,7 +10,7 @@ import { getLogger } from "@logtape/logtape";
 import postgres from "postgres";
 import type { MinuteScore, StoreDriver } from "./_driver.ts";
 import { checkNotNewer } from "./_migration.ts";
-import { minuteOf, type OpOutcome, type WriteOp } from "./_ops.ts";
+import { convertCounter, minuteOf, type OpOutcome, type WriteOp } from "./_ops.ts";
 import { POSTGRES_MIGRATIONS } from "./_postgres_schema.ts";
 import { runPayoutReadPostgres, runPayoutWritePostgres } from "./_payouts_postgres.ts";
 import type { PayoutRead } from "./_payouts_ops.ts";
@@ -323,9 +323,12 @@ async function reserve(
 ): Promise<OpOutcome> {
   await tx`INSERT INTO extranonce_counters (instance, next) VALUES (${op.instance}, 0)
     ON CONFLICT (instance) DO NOTHING`;
-  const [row] = await tx`SELECT next::text AS next FROM extranonce_counters
-    WHERE instance = ${op.instance} FOR UPDATE`;
-  const start = BigInt(row!.next as string);
+  const [row] = await tx`SELECT next::text AS next, range_size::text AS range_size
+    FROM extranonce_counters WHERE instance = ${op.instance} FOR UPDATE`;
+  let start = BigInt(row!.next as string);
+  if (op.rangeSize !== undefined && row!.range_size !== null) {
+    start = convertCounter(start, BigInt(row!.range_size as string), op.rangeSize);
+  }
   const end = start + op.count;
   if (end > op.limit) {
     return {
@@ -337,8 +340,9 @@ async function reserve(
       },
     };
   }
-  await tx`UPDATE extranonce_counters SET next = ${end.toString()}::numeric
-    WHERE instance = ${op.instance}`;
+  const size = op.rangeSize?.toString() ?? null;
+  await tx`UPDATE extranonce_counters SET next = ${end.toString()}::numeric,
+    range_size = COALESCE(${size}::numeric, range_size) WHERE instance = ${op.instance}`;
   return { ok: true, value: { start, end } };
 }
 

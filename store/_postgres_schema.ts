@@ -80,4 +80,10 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     name: "shares without a unique index on the hash",
     statements: [`ALTER TABLE shares DROP CONSTRAINT IF EXISTS shares_hash_key`],
   },
+  {
+    version: 4,
+    // As in SQLite: the range size beside the counter (store/_ops.ts convertCounter).
+    name: "range size beside the extranonce counter",
+    statements: [`ALTER TABLE extranonce_counters ADD COLUMN range_size NUMERIC(20, 0)`],
+  },
 ];

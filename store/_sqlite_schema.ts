@@ -97,4 +97,11 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX shares_time ON shares (time)`,
     ],
   },
+  {
+    version: 4,
+    // Counters count ranges; with the range size beside them a smaller range after a restart
+    // continues past every value handed out before (store/_ops.ts convertCounter).
+    name: "range size beside the extranonce counter",
+    statements: [`ALTER TABLE extranonce_counters ADD COLUMN range_size TEXT`],
+  },
 ];

@@ -7,7 +7,7 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { checkNotNewer } from "./_migration.ts";
-import type { OpOutcome } from "./_ops.ts";
+import { convertCounter, type OpOutcome } from "./_ops.ts";
 import {
   type OtherOp,
   type PackedBatch,
@@ -137,11 +137,15 @@ export class SqliteWriter {
        ON CONFLICT (address, worker) DO UPDATE SET
          difficulty = excluded.difficulty, updated_at = excluded.updated_at`,
     );
-    this.#counter = prepareBig(db, "SELECT next FROM extranonce_counters WHERE instance = ?");
+    this.#counter = prepareBig(
+      db,
+      "SELECT next, range_size FROM extranonce_counters WHERE instance = ?",
+    );
     this.#setCounter = prepareBig(
       db,
-      `INSERT INTO extranonce_counters (instance, next) VALUES (?, ?)
-       ON CONFLICT (instance) DO UPDATE SET next = excluded.next`,
+      `INSERT INTO extranonce_counters (instance, next, range_size) VALUES (?, ?, ?)
+       ON CONFLICT (instance) DO UPDATE SET next = excluded.next,
+         range_size = COALESCE(excluded.range_size, extranonce_counters.range_size)`,
     );
     this.#pruneShares = prepareBig(
       db,
@@ -230,8 +234,13 @@ export class SqliteWriter {
         this.#upsertWorker.run(op.address, op.worker, op.difficulty, op.time);
         return { ok: true, value: undefined };
       case "reserve": {
-        const row = this.#counter.get(op.instance) as { next: string } | undefined;
-        const start = BigInt(row?.next ?? "0");
+        const row = this.#counter.get(op.instance) as
+          | { next: string; range_size: string | null }
+          | undefined;
+        let start = BigInt(row?.next ?? "0");
+        if (op.rangeSize !== undefined && row?.range_size != null) {
+          start = convertCounter(start, BigInt(row.range_size), op.rangeSize);
+        }
         const end = start + op.count;
         if (end > op.limit) {
           return {
@@ -243,7 +252,7 @@ export class SqliteWriter {
             },
           };
         }
-        this.#setCounter.run(op.instance, end.toString());
+        this.#setCounter.run(op.instance, end.toString(), op.rangeSize?.toString() ?? null);
         return { ok: true, value: { start, end } };
       }
       case "pruneShares":

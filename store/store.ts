@@ -30,6 +30,12 @@ export interface ReserveOptions {
   count: bigint;
   /** The instance's counter space: reservations never go past it (exclusive). */
   limit: bigint;
+  /**
+   * Extranonce values per counter (the pool's range size). It is stored with the counter; when
+   * it differs from the stored one, the counter first moves to where the values handed out
+   * before end, so that a smaller range after a restart never hands out a value again.
+   */
+  rangeSize?: bigint;
 }
 
 /**

@@ -30,6 +30,37 @@ Deno.test("ExtranonceReservations never hands out a range twice, across restarts
   }, { thread: false });
 });
 
+Deno.test("ExtranonceReservations never reuses a value when the range size shrinks or grows", async () => {
+  await withStore(async (store) => {
+    const used: { start: bigint; end: bigint }[] = [];
+    // 1,000,000 values per connection, then 1,000 (the reviewer's case), then 1,000,000 again.
+    for (const rangeSize of [1_000_000n, 1_000n, 1_000_000n]) {
+      const r = await ExtranonceReservations.open(store, { instance: 3, blockSize: 4n, rangeSize });
+      const allocator = new ExtranonceAllocator(r.allocatorOptions());
+      for (let i = 0; i < 6; i++) {
+        let range;
+        for (;;) {
+          try {
+            range = allocator.allocate();
+            break;
+          } catch {
+            await new Promise((r) => setTimeout(r, 5)); // next block still being reserved
+          }
+        }
+        for (const u of used) {
+          assert.ok(
+            range.end <= u.start || range.start >= u.end,
+            `[${range.start}, ${range.end}) overlaps [${u.start}, ${u.end})`,
+          );
+        }
+        used.push({ start: range.start, end: range.end });
+      }
+      await r.close();
+    }
+    assert.equal(used.length, 18);
+  }, { thread: false });
+});
+
 Deno.test("ExtranonceReservations refuses counters it does not hold, then recovers", async () => {
   let fail = false;
   let next = 0n;

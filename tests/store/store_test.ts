@@ -38,7 +38,7 @@ contract("applies migrations once, also when reopened", async (f, store) => {
   const again = await f.open();
   await again.close();
   const rows = await f.query("SELECT version, name FROM schema_migrations ORDER BY version");
-  assert.deepEqual(rows.map((r) => Number(r.version)), [1, 2, 3]);
+  assert.deepEqual(rows.map((r) => Number(r.version)), [1, 2, 3, 4]);
 });
 
 contract("refuses a database migrated by a newer vbkpool", async (f) => {
@@ -47,7 +47,7 @@ contract("refuses a database migrated by a newer vbkpool", async (f) => {
   );
   await assert.rejects(f.open(), (err: Error) => {
     assert.ok(err instanceof RangeError);
-    assert.match(err.message, /schema version 999 is newer than this vbkpool supports \(3\)/);
+    assert.match(err.message, /schema version 999 is newer than this vbkpool supports \(4\)/);
     return true;
   });
 });
@@ -220,6 +220,28 @@ contract("remembers worker difficulty across reopening", async (f, store) => {
     await reopened.close();
   }
 });
+
+contract(
+  "moves a counter past every value handed out when the range size changes",
+  async (_f, store) => {
+    const limit = 1n << 40n;
+    const reserve = (count: bigint, rangeSize?: bigint) =>
+      store.reserveExtranonces(9, {
+        count,
+        limit,
+        ...(rangeSize === undefined ? {} : { rangeSize }),
+      });
+    assert.deepEqual(await reserve(10n, 1_000_000n), { start: 0n, end: 10n });
+    // Ten ranges of 10^6 values used 10^7 values: ranges of 1,000 continue at 10,000.
+    assert.deepEqual(await reserve(5n, 1_000n), { start: 10_000n, end: 10_005n });
+    // 10,005 ranges of 1,000 end at 10,005,000: ranges of 10^6 continue at 11.
+    assert.deepEqual(await reserve(1n, 1_000_000n), { start: 11n, end: 12n });
+    // Without a range size the counter just continues.
+    assert.deepEqual(await reserve(1n), { start: 12n, end: 13n });
+    assert.deepEqual(await reserve(1n, 1_000_000n), { start: 13n, end: 14n });
+    await assert.rejects(reserve(1n, 0n), RangeError);
+  },
+);
 
 contract(
   "reserves extranonce ranges that never overlap, also after reopening",
