@@ -4,9 +4,9 @@
  * levels (connections, miners, network, upstream state, the store's commit stage) are read
  * from the pool, the upstream and the store when `/metrics` is rendered.
  *
- * Store batch durations are sampled: every `storeSampleMs` the commit stage's last batch
- * duration is observed if at least one batch committed since the previous sample (the exact
- * batch count is `vbkpool_store_batches_total`).
+ * Store batch durations are observed at every commit when the store reports them
+ * (`Store.onCommit`); for a store that does not, every `storeSampleMs` the last batch duration is
+ * observed if at least one batch committed since the previous sample.
  *
  * @module
  */
@@ -31,7 +31,8 @@ export interface PoolMetricsOptions {
   stats?: LiveStats;
   /** Registry to add to. @default a new one */
   registry?: MetricsRegistry;
-  /** How often the store's last batch duration is sampled (ms; 0 = never). @default 250 */
+  /** For a store without `onCommit`: how often its last batch duration is sampled (ms; 0 =
+   * never). @default 250 */
   storeSampleMs?: number;
   /** Clock (ms), for submit latency. @default Date.now */
   now?: () => number;
@@ -91,6 +92,7 @@ export class PoolMetrics {
   readonly registry: MetricsRegistry;
   #unsubscribe: () => void;
   #stopCollect: () => void;
+  #stopStore: () => void = () => {};
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /**
@@ -297,7 +299,7 @@ export class PoolMetrics {
         help: "Duration of the last store commit.",
       });
       const batchLatency = r.histogram("vbkpool_store_batch_duration_seconds", {
-        help: "Store commit durations (sampled: the last batch, at most once per sample period).",
+        help: "Store commit durations, one observation per committed batch.",
         buckets: LATENCY_BUCKETS,
       });
       collectors.push(() => {
@@ -310,7 +312,14 @@ export class PoolMetrics {
         last.set({}, s.lastCommitMs / 1000);
       });
       const sampleMs = options.storeSampleMs ?? 250;
-      if (sampleMs > 0) {
+      if (store.onCommit !== undefined) {
+        const stop = store.onCommit((ms) => batchLatency.observe({}, ms / 1000));
+        const previous = this.#stopStore;
+        this.#stopStore = () => {
+          previous();
+          stop();
+        };
+      } else if (sampleMs > 0) {
         let seen = store.stats().batches;
         this.#timer = setInterval(() => {
           const s = store.stats();
@@ -339,6 +348,7 @@ export class PoolMetrics {
   close(): void {
     this.#unsubscribe();
     this.#stopCollect();
+    this.#stopStore();
     clearInterval(this.#timer);
     this.#timer = undefined;
   }

@@ -83,6 +83,7 @@ export class DriverStore implements Store {
   readonly payouts: PayoutStore;
   #driver: StoreDriver;
   #commit: GroupCommit<WriteOp, OpOutcome>;
+  #commitListeners = new Set<(durationMs: number, operations: number) => void>();
   #closed = false;
 
   /**
@@ -108,6 +109,15 @@ export class DriverStore implements Store {
       timeoutMs: checkInt(options.commitTimeoutMs ?? 10_000, "commitTimeoutMs", "open store", 1),
       probeMs: checkInt(options.probeIntervalMs ?? 1000, "probeIntervalMs", "open store", 1),
       where: driver.where,
+      onCommit: (ms, operations) => {
+        for (const listener of this.#commitListeners) {
+          try {
+            listener(ms, operations);
+          } catch (err) {
+            log.warn("A commit listener failed: {error}", { error: String(err) });
+          }
+        }
+      },
       onHealth: (healthy, error) => {
         if (healthy) log.info("Store {where} is accepting writes again", { where: driver.where });
         else {
@@ -118,6 +128,11 @@ export class DriverStore implements Store {
         }
       },
     });
+  }
+
+  onCommit(listener: (durationMs: number, operations: number) => void): () => void {
+    this.#commitListeners.add(listener);
+    return () => this.#commitListeners.delete(listener);
   }
 
   #write(op: WriteOp): Promise<unknown> {

@@ -38,6 +38,8 @@ export interface GroupCommitOptions {
   where?: string;
   /** Told when the stage turns unhealthy (with the error) or healthy again. */
   onHealth?: (healthy: boolean, error?: unknown) => void;
+  /** Told after each successful commit: its duration (ms) and its operations. */
+  onCommit?: (durationMs: number, operations: number) => void;
 }
 
 /** Counters of a {@linkcode GroupCommit}. */
@@ -105,6 +107,7 @@ export class GroupCommit<Op, R> {
   #probeTimeoutMs: number;
   #where: string;
   #onHealth: ((healthy: boolean, error?: unknown) => void) | undefined;
+  #onCommit: ((durationMs: number, operations: number) => void) | undefined;
   #queue: Waiter<Op, R>[] = [];
   #firstQueuedAt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -135,6 +138,7 @@ export class GroupCommit<Op, R> {
     this.#probeTimeoutMs = Math.min(this.#timeoutMs, Math.max(1000, this.#probeMs * 5));
     this.#where = options.where ?? "database";
     this.#onHealth = options.onHealth;
+    this.#onCommit = options.onCommit;
   }
 
   /** False while the database is failing (new operations are refused). */
@@ -276,6 +280,7 @@ export class GroupCommit<Op, R> {
     this.#batches += 1;
     this.#committed += batch.length;
     for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
+    this.#onCommit?.(this.#lastCommitMs, batch.length);
   }
 
   #rejectQueued(error: StoreUnavailableError): void {

@@ -168,6 +168,15 @@ export interface Store {
   prune(options: PruneOptions): Promise<PruneResult>;
 
   /**
+   * Be told of every commit (for a latency histogram). The listener runs on the committing
+   * thread's event loop right after the batch's callers were settled; it must not throw or block.
+   *
+   * @param listener Called with the commit's duration (ms) and its number of operations.
+   * @returns A function that stops the calls.
+   */
+  onCommit?(listener: (durationMs: number, operations: number) => void): () => void;
+
+  /**
    * The commit stage's counters.
    *
    * @returns A snapshot.
