@@ -427,6 +427,10 @@ difficulty = 1
 min_difficulty = 1
 # The bench connects ten thousand miners from 127.0.0.1.
 max_connections_per_ip = 0
+# The generator paces itself; the per-connection flood limit (200/s) would close a miner that
+# submits thousands of shares per second (a step with few miners and a high rate).
+requests_per_second = 1000000
+request_burst = 1000000
 stats_interval_seconds = 0
 
 [store]
@@ -492,13 +496,20 @@ async function ramp(
     const genCpu = cpuSeconds(gen.pid);
     const poolThreads = threadCpu(poolPid);
     const t = performance.now();
-    const s = await gen.call({
-      cmd: "shares",
-      rate,
-      seconds: options.stepSeconds,
-      warmupSeconds: options.warmupSeconds,
-      miners,
-    });
+    let s: Record<string, unknown>;
+    try {
+      s = await gen.call({
+        cmd: "shares",
+        rate,
+        seconds: options.stepSeconds,
+        warmupSeconds: options.warmupSeconds,
+        miners,
+      });
+    } catch (err) {
+      // E.g. every miner was closed by the previous step: report it and end this ramp.
+      console.log(`shares at ${rate}/s from ${miners} miners: ${(err as Error).message}`);
+      break;
+    }
     const wall = (performance.now() - t) / 1000;
     const poolCpuSeconds = cpuSeconds(poolPid) - poolCpu;
     s.poolCpuPercent = poolCpuSeconds / wall * 100;
@@ -523,7 +534,9 @@ async function ramp(
           JSON.stringify(s.poolThreadsPercent)
         }` +
         `), generator CPU ${fmt(s.generatorCpuPercent, 0)} %, generator stall ` +
-        `${fmt(s.maxTickGapMs, 0)} ms → ${pass ? "pass" : "FAIL"}`,
+        `${fmt(s.maxTickGapMs, 0)} ms` +
+        `${(s.closed as number) > 0 ? `, ${s.closed} miners closed by the pool` : ""}` +
+        ` → ${pass ? "pass" : "FAIL"}`,
     );
     if (!pass) break;
     best = rate;
