@@ -6,6 +6,7 @@
  * @module
  */
 import { logger } from "./log.ts";
+import { storeOptions } from "./_store_schema.ts";
 import type { ExtranonceAllocatorOptions } from "../server/extranonce.ts";
 import { BlockRecorder } from "../server/block_recorder.ts";
 import { ExtranonceReservations } from "../server/extranonce_reservations.ts";
@@ -61,16 +62,8 @@ export async function openServerStore(
   options: { instance: number; rangeSize: bigint },
 ): Promise<ServerStore> {
   const log = logger("store");
-  const url = (s.url as string).trim();
-  const store = await openStore(url, {
-    batchDelayMs: s.batch_delay_ms as number,
-    batchMaxRows: s.batch_max_rows as number,
-    maxQueue: s.max_queue as number,
-    commitTimeoutMs: Math.round((s.commit_timeout_seconds as number) * 1000),
-    synchronous: s.sqlite_synchronous as "full" | "normal",
-    busyTimeoutMs: s.sqlite_busy_timeout_ms as number,
-    connectTimeoutS: s.postgres_connect_timeout_seconds as number,
-  });
+  const { url, options: openOptions } = storeOptions(s);
+  const store = await openStore(url, openOptions);
   let reservations: ExtranonceReservations;
   try {
     reservations = await ExtranonceReservations.open(store, {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { SectionSpec } from "./config.ts";
+import type { OpenStoreOptions } from "../store/mod.ts";
 
 /** Keys of `[store]`. */
 export const STORE_SCHEMA: SectionSpec = {
@@ -95,3 +96,41 @@ export const STORE_SCHEMA: SectionSpec = {
     doc: "Minutes between pruning runs; 0 never prunes.",
   },
 };
+
+/**
+ * The store location and open options of a loaded `[store]` section (the server and the payout
+ * service open the same store the same way).
+ *
+ * @example Usage
+ * ```ts
+ * import { storeOptions } from "./_store_schema.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const { url, options } = storeOptions({
+ *   url: " pool.sqlite ", batch_delay_ms: 5, batch_max_rows: 1000, max_queue: 100000,
+ *   commit_timeout_seconds: 10, sqlite_synchronous: "full", sqlite_busy_timeout_ms: 5000,
+ *   postgres_connect_timeout_seconds: 10,
+ * });
+ * assert.equal(url, "pool.sqlite");
+ * assert.equal(options.commitTimeoutMs, 10_000);
+ * ```
+ *
+ * @param s The section's values.
+ * @returns The trimmed URL and the options for `openStore`.
+ */
+export function storeOptions(
+  s: Record<string, unknown>,
+): { url: string; options: OpenStoreOptions } {
+  return {
+    url: (s.url as string).trim(),
+    options: {
+      batchDelayMs: s.batch_delay_ms as number,
+      batchMaxRows: s.batch_max_rows as number,
+      maxQueue: s.max_queue as number,
+      commitTimeoutMs: Math.round((s.commit_timeout_seconds as number) * 1000),
+      synchronous: s.sqlite_synchronous as "full" | "normal",
+      busyTimeoutMs: s.sqlite_busy_timeout_ms as number,
+      connectTimeoutS: s.postgres_connect_timeout_seconds as number,
+    },
+  };
+}

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { FieldSpec, SectionSpec } from "./config.ts";
+import type { SectionSpec } from "./config.ts";
+import { CONNECTION_FIELDS, integer, number } from "./_port_section.ts";
 import { DEFAULT_PORT_DIFFICULTY, parsePortSpec } from "../server/stratum_port.ts";
 
 function checkPorts(value: unknown): string | undefined {
@@ -20,16 +21,6 @@ function checkPorts(value: unknown): string | undefined {
     }
   }
   return undefined;
-}
-
-function integer(def: number, doc: string, min = 0, max?: number): FieldSpec {
-  return max === undefined
-    ? { kind: "integer", default: def, min, doc }
-    : { kind: "integer", default: def, min, max, doc };
-}
-
-function number(def: number, doc: string, min = 0): FieldSpec {
-  return { kind: "number", default: def, min, doc };
 }
 
 /** Keys of `[stratum]`. */
@@ -68,19 +59,7 @@ export const STRATUM_SCHEMA: SectionSpec = {
   ),
   instance_id: integer(31, "Pool instance id, the top bits of every extranonce (0..31).", 0, 31),
   extranonce_range: integer(1_000_000, "Extranonce values owned by each connection.", 1),
-  max_line_bytes: integer(16384, "Longest request line in bytes.", 64),
-  max_send_queue_bytes: integer(
-    262144,
-    "Bytes queued for a slow reader before it is disconnected.",
-    1024,
-  ),
-  max_connections: integer(0, "Most connections per port (0 = unlimited)."),
-  max_connections_per_ip: integer(256, "Most connections per IP and port (0 = unlimited)."),
-  exempt_loopback: {
-    kind: "boolean",
-    default: true,
-    doc: "Loopback peers skip the per-IP cap and bans.",
-  },
+  ...CONNECTION_FIELDS,
   subscribe_timeout_seconds: number(15, "Time from connecting to mining.subscribe.", 0.001),
   authorize_timeout_seconds: number(60, "Time from connecting to mining.authorize.", 0.001),
   idle_timeout_seconds: number(600, "Time without any request once mining.", 0.001),

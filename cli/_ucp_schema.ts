@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { ConfigError, type FieldSpec, type SectionSpec } from "./config.ts";
+import { ConfigError, type SectionSpec } from "./config.ts";
+import { CONNECTION_FIELDS, connectionLimits, integer, number } from "./_port_section.ts";
 import {
   DEFAULT_UCP_DIFFICULTY,
   DEFAULT_UCP_LIMITS,
@@ -26,16 +27,6 @@ function checkPorts(value: unknown): string | undefined {
     }
   }
   return undefined;
-}
-
-function integer(def: number, doc: string, min = 0, max?: number): FieldSpec {
-  return max === undefined
-    ? { kind: "integer", default: def, min, doc }
-    : { kind: "integer", default: def, min, max, doc };
-}
-
-function number(def: number, doc: string, min = 0): FieldSpec {
-  return { kind: "number", default: def, min, doc };
 }
 
 /** Keys of `[ucp]`. */
@@ -60,19 +51,7 @@ export const UCP_SCHEMA: SectionSpec = {
     0,
     10_000,
   ),
-  max_line_bytes: integer(16384, "Longest request line in bytes.", 64),
-  max_send_queue_bytes: integer(
-    262144,
-    "Bytes queued for a slow reader before it is disconnected.",
-    1024,
-  ),
-  max_connections: integer(0, "Most connections per port (0 = unlimited)."),
-  max_connections_per_ip: integer(256, "Most connections per IP and port (0 = unlimited)."),
-  exempt_loopback: {
-    kind: "boolean",
-    default: true,
-    doc: "Loopback peers skip the per-IP cap.",
-  },
+  ...CONNECTION_FIELDS,
   authorize_timeout_seconds: number(
     DEFAULT_UCP_LIMITS.authorizeTimeoutMs / 1000,
     "Time from connecting to a successful MINING_AUTH.",
@@ -144,13 +123,7 @@ export function ucpOptions(u: Values): PoolUcpOptions | undefined {
   const ms = (key: string) => Math.round((u[key] as number) * 1000);
   return {
     ports,
-    connections: {
-      maxLineBytes: u.max_line_bytes as number,
-      maxSendQueueBytes: u.max_send_queue_bytes as number,
-      maxConnections: u.max_connections as number,
-      maxConnectionsPerIp: u.max_connections_per_ip as number,
-      exemptLoopback: u.exempt_loopback as boolean,
-    },
+    connections: connectionLimits(u),
     limits: {
       writeGapMs: u.write_gap_ms as number,
       authorizeTimeoutMs: ms("authorize_timeout_seconds"),

@@ -33,3 +33,34 @@ export interface Command {
   /** Run; resolves to the process exit status. */
   run(ctx: CommandContext): Promise<number>;
 }
+
+/**
+ * Wait until the user asks to stop, or until `seconds` have passed.
+ *
+ * @example Usage
+ * ```ts
+ * import { waitForStop } from "./command.ts";
+ *
+ * const stop = new AbortController();
+ * const waiting = waitForStop(stop.signal);
+ * stop.abort();
+ * await waiting;
+ * await waitForStop(new AbortController().signal, 0.01);
+ * ```
+ *
+ * @param signal The command's stop signal.
+ * @param seconds Longest wait (none: until the signal).
+ * @returns Resolves on the signal or the timeout, whichever comes first.
+ */
+export function waitForStop(signal: AbortSignal, seconds?: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = seconds === undefined ? undefined : setTimeout(done, seconds * 1000);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done);
+  });
+}

@@ -6,7 +6,7 @@
  */
 
 import { UsageError } from "./args.ts";
-import type { Command, CommandContext } from "./command.ts";
+import { type Command, type CommandContext, waitForStop } from "./command.ts";
 import { logger } from "./log.ts";
 import { loadChainFile, startDevnet } from "../devnet/mod.ts";
 import { createBestKernel } from "../hash/mod.ts";
@@ -90,11 +90,7 @@ async function run(ctx: CommandContext): Promise<number> {
       { url: `http://${devnet.rpcAddr.hostname}:${devnet.rpcAddr.port}/api` },
     );
   }
-  if (!ctx.stopSignal.aborted) {
-    await new Promise<void>((resolve) =>
-      ctx.stopSignal.addEventListener("abort", () => resolve(), { once: true })
-    );
-  }
+  await waitForStop(ctx.stopSignal);
   await devnet.stop();
   return 0;
 }

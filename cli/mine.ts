@@ -5,7 +5,7 @@
  * @module
  */
 import { UsageError } from "./args.ts";
-import type { Command, CommandContext } from "./command.ts";
+import { type Command, type CommandContext, waitForStop } from "./command.ts";
 import { type LogFormat, logger, setupLogging } from "./log.ts";
 import type { LogLevel } from "@logtape/logtape";
 import { isValidAddress } from "../hash/mod.ts";
@@ -52,19 +52,6 @@ function checkPools(pools: string[]): void {
       throw new UsageError(`--pool ${JSON.stringify(pool)} is not stratum+tcp://HOST:PORT`);
     }
   }
-}
-
-function waitForStop(signal: AbortSignal, seconds: number | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = seconds === undefined ? undefined : setTimeout(done, seconds * 1000);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done);
-  });
 }
 
 function summaryJson(stats: MinerStats): string {

@@ -8,7 +8,7 @@
  * @module
  */
 import { UsageError } from "./args.ts";
-import type { Command, CommandContext } from "./command.ts";
+import { type Command, type CommandContext, waitForStop } from "./command.ts";
 import { ConfigError } from "./config.ts";
 import { logger } from "./log.ts";
 import { isValidAddress } from "../hash/address.ts";
@@ -25,6 +25,7 @@ import {
 import type { DevnetOptions } from "../devnet/mod.ts";
 import { isPostgresLocation, openStore, type Store } from "../store/mod.ts";
 import { parseFees } from "./_payouts_schema.ts";
+import { storeOptions } from "./_store_schema.ts";
 
 type Values = Record<string, unknown>;
 
@@ -224,15 +225,8 @@ export function describePass(pass: PayoutPass): string {
 }
 
 async function openPayoutStore(s: Values): Promise<Store> {
-  return await openStore((s.url as string).trim(), {
-    batchDelayMs: s.batch_delay_ms as number,
-    batchMaxRows: s.batch_max_rows as number,
-    maxQueue: s.max_queue as number,
-    commitTimeoutMs: Math.round((s.commit_timeout_seconds as number) * 1000),
-    synchronous: s.sqlite_synchronous as "full" | "normal",
-    busyTimeoutMs: s.sqlite_busy_timeout_ms as number,
-    connectTimeoutS: s.postgres_connect_timeout_seconds as number,
-  });
+  const { url, options } = storeOptions(s);
+  return await openStore(url, options);
 }
 
 async function printStatus(store: Store): Promise<void> {
@@ -343,11 +337,7 @@ async function run(ctx: CommandContext): Promise<number> {
       return pass.error === undefined ? 0 : 1;
     }
     service.start();
-    if (!ctx.stopSignal.aborted) {
-      await new Promise<void>((resolve) =>
-        ctx.stopSignal.addEventListener("abort", () => resolve(), { once: true })
-      );
-    }
+    await waitForStop(ctx.stopSignal);
     log.info("payouts: stopping after the pass in progress");
     await service.stop();
     return 0;

@@ -7,7 +7,7 @@
  * @module
  */
 import { UsageError } from "./args.ts";
-import type { Command, CommandContext } from "./command.ts";
+import { type Command, type CommandContext, waitForStop } from "./command.ts";
 import { ConfigError, type ConfigValues } from "./config.ts";
 import { logger } from "./log.ts";
 import { type Devnet, startDevnet } from "../devnet/mod.ts";
@@ -23,6 +23,7 @@ import { openServerStore } from "./_server_store.ts";
 import { devnetWalletOptions, startInProcessPayouts } from "./payouts.ts";
 import { startServerApi } from "./_server_api.ts";
 import { ucpOptions } from "./_ucp_schema.ts";
+import { connectionLimits } from "./_port_section.ts";
 
 /** The MINING_AUTH username used with the embedded devnet when `nodecore.address` is empty. */
 const DEVNET_POOL_ADDRESS = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
@@ -74,13 +75,7 @@ export function poolOptions(s: Values): Omit<PoolOptions, "upstream"> {
   const seconds = (key: string) => Math.round((s[key] as number) * 1000);
   return {
     ports: stratumPorts(s),
-    connections: {
-      maxLineBytes: s.max_line_bytes as number,
-      maxSendQueueBytes: s.max_send_queue_bytes as number,
-      maxConnections: s.max_connections as number,
-      maxConnectionsPerIp: s.max_connections_per_ip as number,
-      exemptLoopback: s.exempt_loopback as boolean,
-    },
+    connections: connectionLimits(s),
     limits: {
       subscribeTimeoutMs: seconds("subscribe_timeout_seconds"),
       authorizeTimeoutMs: seconds("authorize_timeout_seconds"),
@@ -326,11 +321,7 @@ export async function startServer(values: ConfigValues): Promise<RunningServer> 
 async function run(ctx: CommandContext): Promise<number> {
   if (ctx.args.positionals.length > 0) throw new UsageError("server takes no arguments");
   const server = await startServer(ctx.config.values);
-  if (!ctx.stopSignal.aborted) {
-    await new Promise<void>((resolve) =>
-      ctx.stopSignal.addEventListener("abort", () => resolve(), { once: true })
-    );
-  }
+  await waitForStop(ctx.stopSignal);
   await server.stop();
   return 0;
 }
