@@ -6,106 +6,37 @@
  * @module
  */
 import type postgres from "postgres";
+import { bytesToHex } from "../hash/hex.ts";
 import type { OpOutcome } from "./_ops.ts";
 import { PAYER_LOCK, type PayoutRead, type PayoutWriteOp, refused } from "./_payouts_ops.ts";
-import type {
-  Balance,
-  BalanceChange,
-  BalanceReason,
-  Payment,
-  PaymentItem,
-  PaymentStatus,
-} from "./payout_types.ts";
-import type { StoredShare } from "./store_types.ts";
+import {
+  balanceFromRow,
+  changeFromRow,
+  paymentFromRow,
+  paymentItemFromRow,
+  shareFromRow,
+  toBigInt,
+  toNumber,
+} from "./_rows.ts";
+import type { BalanceReason, Payment, PaymentStatus } from "./payout_types.ts";
 
 // deno-lint-ignore no-explicit-any
 type Sql = postgres.Sql<any>;
 // deno-lint-ignore no-explicit-any
 type Tx = postgres.TransactionSql<any>;
-type Row = Record<string, unknown>;
-
-function hex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
-}
-
-function bytes(value: unknown): Uint8Array {
-  const b = value as Uint8Array;
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice();
-}
-
-function big(value: unknown): bigint {
-  if (typeof value === "bigint") return value;
-  if (typeof value === "string" || typeof value === "number") return BigInt(value);
-  return 0n;
-}
-
-function num(value: unknown): number {
-  return typeof value === "number" ? value : Number(value);
-}
-
-function paymentFrom(r: Row, items: PaymentItem[]): Payment {
-  const txIds = r.tx_ids as string;
-  return {
-    id: big(r.id),
-    status: r.status as PaymentStatus,
-    items,
-    total: big(r.total),
-    txIds: txIds === "" ? [] : txIds.split(","),
-    startHeight: num(r.start_height),
-    confirmations: num(r.confirmations),
-    error: r.error === null ? undefined : r.error as string,
-    owner: r.owner as string,
-    createdAt: num(r.created_at),
-    updatedAt: num(r.updated_at),
-  };
-}
 
 async function loadPayment(sql: Sql | Tx, id: bigint): Promise<Payment | undefined> {
   const [row] = await sql`SELECT * FROM payments WHERE id = ${id.toString()}::bigint`;
   if (row === undefined) return undefined;
   const items = await sql`SELECT address, amount FROM payment_items
     WHERE payment_id = ${id.toString()}::bigint ORDER BY address COLLATE "C"`;
-  return paymentFrom(
-    row,
-    items.map((i) => ({ address: i.address as string, amount: big(i.amount) })),
-  );
-}
-
-function changeFrom(r: Row): BalanceChange {
-  return {
-    id: big(r.id),
-    address: r.address as string,
-    amount: big(r.amount),
-    reason: r.reason as BalanceReason,
-    blockHash: r.block_hash === null ? undefined : bytes(r.block_hash),
-    blockHeight: r.block_height === null ? undefined : num(r.block_height),
-    paymentId: r.payment_id === null ? undefined : big(r.payment_id),
-    details: r.details as string,
-    time: num(r.time),
-  };
-}
-
-function shareFrom(r: Row): StoredShare {
-  return {
-    id: big(r.id),
-    instance: num(r.instance),
-    address: r.address as string,
-    worker: r.worker as string,
-    jobId: r.job_id as string,
-    difficulty: big(r.difficulty),
-    networkDifficulty: big(r.network_difficulty),
-    height: num(r.height),
-    time: num(r.time),
-    hash: bytes(r.hash),
-  };
+  return paymentFromRow(row, items.map(paymentItemFromRow));
 }
 
 async function checkLock(tx: Tx, owner: string, time: number, action: string): Promise<void> {
   const [row] = await tx`SELECT owner, expires_at FROM payout_lock WHERE name = ${PAYER_LOCK}
     FOR UPDATE`;
-  if (row === undefined || row.owner !== owner || num(row.expires_at) <= time) {
+  if (row === undefined || row.owner !== owner || toNumber(row.expires_at) <= time) {
     throw new Error(`Cannot ${action}: the payout lock is not held by ${owner}`);
   }
 }
@@ -133,7 +64,7 @@ async function audit(
   await tx`INSERT INTO balance_changes (address, amount, reason, block_hash, block_height,
       payment_id, details, time)
     VALUES (${c.address}, ${c.amount.toString()}::bigint, ${c.reason},
-      decode(${c.blockHash === undefined ? null : hex(c.blockHash)}::text, 'hex'),
+      decode(${c.blockHash === undefined ? null : bytesToHex(c.blockHash)}::text, 'hex'),
       ${c.blockHeight ?? null}::int, ${c.paymentId?.toString() ?? null}::bigint,
       ${c.details}, ${c.time})`;
 }
@@ -156,7 +87,7 @@ async function openPayment(
 async function write(tx: Tx, op: PayoutWriteOp): Promise<unknown> {
   switch (op.kind) {
     case "creditBlock": {
-      const h = hex(op.hash);
+      const h = bytesToHex(op.hash);
       const [block] = await tx`SELECT height, status FROM blocks WHERE hash = decode(${h}, 'hex')
         FOR UPDATE`;
       if (block === undefined || block.status !== "pending") return false;
@@ -171,7 +102,7 @@ async function write(tx: Tx, op: PayoutWriteOp): Promise<unknown> {
           amount: c.amount,
           reason: c.reason,
           blockHash: op.hash,
-          blockHeight: num(block.height),
+          blockHeight: toNumber(block.height),
           details: c.details ?? "",
           time: op.time,
         });
@@ -190,7 +121,7 @@ async function write(tx: Tx, op: PayoutWriteOp): Promise<unknown> {
       const addresses = op.items.map((i) => i.address).sort();
       const rows = await tx`SELECT address, amount FROM balances
         WHERE address = ANY(${addresses}::text[]) ORDER BY address COLLATE "C" FOR UPDATE`;
-      const have = new Map(rows.map((r) => [r.address as string, big(r.amount)]));
+      const have = new Map(rows.map((r) => [r.address as string, toBigInt(r.amount)]));
       for (const item of op.items) {
         const balance = have.get(item.address) ?? 0n;
         if (balance < item.amount) {
@@ -204,7 +135,7 @@ async function write(tx: Tx, op: PayoutWriteOp): Promise<unknown> {
           confirmations, error, owner, created_at, updated_at)
         VALUES ('pending', ${total.toString()}::bigint, '', ${op.startHeight}, 0, NULL,
           ${op.owner}, ${op.time}, ${op.time}) RETURNING id`;
-      const id = big(row!.id);
+      const id = toBigInt(row!.id);
       for (const item of [...op.items].sort((a, b) => a.address < b.address ? -1 : 1)) {
         await tx`UPDATE balances SET amount = amount - ${item.amount.toString()}::bigint,
           updated_at = ${op.time} WHERE address = ${item.address}`;
@@ -312,35 +243,32 @@ export async function runPayoutReadPostgres(sql: Sql, q: PayoutRead): Promise<un
   switch (q.kind) {
     case "balance": {
       const [row] = await sql`SELECT amount FROM balances WHERE address = ${q.address}`;
-      return row === undefined ? 0n : big(row.amount);
+      return row === undefined ? 0n : toBigInt(row.amount);
     }
     case "balances": {
       const rows = await sql`SELECT * FROM balances WHERE amount >= ${q.minimum.toString()}::bigint
         ORDER BY amount DESC, address COLLATE "C" LIMIT ${q.limit}`;
-      return rows.map((r): Balance => ({
-        address: r.address as string,
-        amount: big(r.amount),
-        threshold: r.threshold === null ? undefined : big(r.threshold),
-        updatedAt: num(r.updated_at),
-      }));
+      return rows.map(balanceFromRow);
     }
     case "changes": {
       const rows = await sql`SELECT * FROM balance_changes WHERE TRUE
         ${q.address === undefined ? sql`` : sql`AND address = ${q.address}`}
         ${
-        q.blockHash === undefined ? sql`` : sql`AND block_hash = decode(${hex(q.blockHash)}, 'hex')`
+        q.blockHash === undefined
+          ? sql``
+          : sql`AND block_hash = decode(${bytesToHex(q.blockHash)}, 'hex')`
       }
         ${
         q.paymentId === undefined ? sql`` : sql`AND payment_id = ${q.paymentId.toString()}::bigint`
       }
         ORDER BY id DESC LIMIT ${q.limit}`;
-      return rows.map(changeFrom);
+      return rows.map(changeFromRow);
     }
     case "payable": {
       const rows = await sql`SELECT address, amount FROM balances
         WHERE amount > 0 AND amount >= COALESCE(threshold, ${q.minimum.toString()}::bigint)
         ORDER BY address COLLATE "C" LIMIT ${q.limit}`;
-      return rows.map((r) => ({ address: r.address as string, amount: big(r.amount) }));
+      return rows.map(paymentItemFromRow);
     }
     case "payment":
       return await loadPayment(sql, q.id);
@@ -354,7 +282,7 @@ export async function runPayoutReadPostgres(sql: Sql, q: PayoutRead): Promise<un
       }
         ORDER BY id DESC LIMIT ${q.limit}`;
       const out: Payment[] = [];
-      for (const r of rows) out.push((await loadPayment(sql, big(r.id)))!);
+      for (const r of rows) out.push((await loadPayment(sql, toBigInt(r.id)))!);
       return out;
     }
     case "windowShares": {
@@ -365,7 +293,7 @@ export async function runPayoutReadPostgres(sql: Sql, q: PayoutRead): Promise<un
             AND (time < ${q.cursor.time} OR (time = ${q.cursor.time}
               AND id < ${q.cursor.id.toString()}::bigint))
             ORDER BY time DESC, id DESC LIMIT ${q.limit}`;
-      return rows.map(shareFrom);
+      return rows.map(shareFromRow);
     }
   }
 }

@@ -7,15 +7,17 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { OpOutcome } from "./_ops.ts";
 import { PAYER_LOCK, type PayoutRead, type PayoutWriteOp, refused } from "./_payouts_ops.ts";
-import { prepareBig, shareFromSqlite, toBigInt, toNumber } from "./_sqlite_rows.ts";
-import type {
-  Balance,
-  BalanceChange,
-  BalanceReason,
-  Payment,
-  PaymentItem,
-  PaymentStatus,
-} from "./payout_types.ts";
+import {
+  balanceFromRow,
+  changeFromRow,
+  paymentFromRow,
+  paymentItemFromRow,
+  shareFromRow,
+  toBigInt,
+  toNumber,
+} from "./_rows.ts";
+import { prepareBig } from "./_sqlite_rows.ts";
+import type { BalanceChange, Payment, PaymentStatus } from "./payout_types.ts";
 
 type Row = Record<string, unknown>;
 
@@ -29,44 +31,12 @@ function st(db: DatabaseSync, sql: string): StatementSync {
   return s;
 }
 
-function paymentFrom(r: Row, items: PaymentItem[]): Payment {
-  const txIds = r.tx_ids as string;
-  return {
-    id: toBigInt(r.id),
-    status: r.status as PaymentStatus,
-    items,
-    total: toBigInt(r.total),
-    txIds: txIds === "" ? [] : txIds.split(","),
-    startHeight: toNumber(r.start_height),
-    confirmations: toNumber(r.confirmations),
-    error: r.error === null || r.error === undefined ? undefined : r.error as string,
-    owner: r.owner as string,
-    createdAt: toNumber(r.created_at),
-    updatedAt: toNumber(r.updated_at),
-  };
-}
-
 function loadPayment(db: DatabaseSync, id: bigint): Payment | undefined {
   const row = st(db, "SELECT * FROM payments WHERE id = ?").get(id) as Row | undefined;
   if (row === undefined) return undefined;
-  const items =
-    (st(db, "SELECT address, amount FROM payment_items WHERE payment_id = ? ORDER BY address")
-      .all(id) as Row[]).map((i) => ({ address: i.address as string, amount: toBigInt(i.amount) }));
-  return paymentFrom(row, items);
-}
-
-function changeFrom(r: Row): BalanceChange {
-  return {
-    id: toBigInt(r.id),
-    address: r.address as string,
-    amount: toBigInt(r.amount),
-    reason: r.reason as BalanceReason,
-    blockHash: r.block_hash === null ? undefined : r.block_hash as Uint8Array,
-    blockHeight: r.block_height === null ? undefined : toNumber(r.block_height),
-    paymentId: r.payment_id === null ? undefined : toBigInt(r.payment_id),
-    details: r.details as string,
-    time: toNumber(r.time),
-  };
+  const sql = "SELECT address, amount FROM payment_items WHERE payment_id = ? ORDER BY address";
+  const items = st(db, sql).all(id).map(paymentItemFromRow);
+  return paymentFromRow(row, items);
 }
 
 /** Throws unless `owner` holds the payer lock at `time`. */
@@ -320,15 +290,11 @@ export function runPayoutReadSqlite(db: DatabaseSync, q: PayoutRead): unknown {
       return row === undefined ? 0n : toBigInt(row.amount);
     }
     case "balances":
-      return (st(
+      return st(
         db,
-        `SELECT * FROM balances WHERE amount >= ? ORDER BY amount DESC, address LIMIT ?`,
-      ).all(q.minimum, q.limit) as Row[]).map((r): Balance => ({
-        address: r.address as string,
-        amount: toBigInt(r.amount),
-        threshold: r.threshold === null ? undefined : toBigInt(r.threshold),
-        updatedAt: toNumber(r.updated_at),
-      }));
+        "SELECT * FROM balances WHERE amount >= ? ORDER BY amount DESC, address LIMIT ?",
+      )
+        .all(q.minimum, q.limit).map(balanceFromRow);
     case "changes": {
       const where: string[] = [];
       const args: (string | bigint | Uint8Array)[] = [];
@@ -347,17 +313,14 @@ export function runPayoutReadSqlite(db: DatabaseSync, q: PayoutRead): unknown {
       const sql = `SELECT * FROM balance_changes ${
         where.length ? "WHERE " + where.join(" AND ") : ""
       } ORDER BY id DESC LIMIT ?`;
-      return (st(db, sql).all(...args, q.limit) as Row[]).map(changeFrom);
+      return st(db, sql).all(...args, q.limit).map(changeFromRow);
     }
     case "payable":
-      return (st(
+      return st(
         db,
         `SELECT address, amount FROM balances WHERE amount > 0 AND amount >= COALESCE(threshold, ?)
          ORDER BY address LIMIT ?`,
-      ).all(q.minimum, q.limit) as Row[]).map((r) => ({
-        address: r.address as string,
-        amount: toBigInt(r.amount),
-      }));
+      ).all(q.minimum, q.limit).map(paymentItemFromRow);
     case "payment":
       return loadPayment(db, q.id);
     case "payments": {
@@ -387,7 +350,7 @@ export function runPayoutReadSqlite(db: DatabaseSync, q: PayoutRead): unknown {
           `SELECT * FROM shares WHERE time <= ? AND (time < ? OR (time = ? AND id < ?))
            ORDER BY time DESC, id DESC LIMIT ?`,
         ).all(q.until, q.cursor.time, q.cursor.time, q.cursor.id, q.limit);
-      return rows.map(shareFromSqlite);
+      return rows.map(shareFromRow);
     }
   }
 }

@@ -8,18 +8,19 @@
  */
 import { getLogger } from "@logtape/logtape";
 import postgres from "postgres";
+import { bytesToHex } from "../hash/hex.ts";
 import type { MinuteScore, StoreDriver } from "./_driver.ts";
 import { checkNotNewer } from "./_migration.ts";
 import { convertCounter, minuteOf, type OpOutcome, type WriteOp } from "./_ops.ts";
 import { POSTGRES_MIGRATIONS } from "./_postgres_schema.ts";
 import { runPayoutReadPostgres, runPayoutWritePostgres } from "./_payouts_postgres.ts";
+import { blockFromRow, minuteScoreFromRow, shareFromRow, toBigInt, toNumber } from "./_rows.ts";
 import type { PayoutRead } from "./_payouts_ops.ts";
 import { RollupAccumulator } from "./_rollup.ts";
 import type {
   Block,
   BlockQuery,
   BlockResult,
-  BlockStatus,
   BlockUpdate,
   NewBlock,
   RollupPoint,
@@ -85,60 +86,6 @@ export function redactUrl(url: string): string {
   }
 }
 
-function hex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
-}
-
-function bytes(value: unknown): Uint8Array {
-  const b = value as Uint8Array;
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice();
-}
-
-function big(value: unknown): bigint {
-  if (typeof value === "bigint") return value;
-  if (typeof value === "string" || typeof value === "number") return BigInt(value);
-  return 0n;
-}
-
-function num(value: unknown): number {
-  return typeof value === "number" ? value : Number(value);
-}
-
-function blockFrom(r: Row): Block {
-  return {
-    id: big(r.id),
-    instance: num(r.instance),
-    height: num(r.height),
-    hash: bytes(r.hash),
-    address: r.address as string,
-    worker: r.worker as string,
-    networkDifficulty: big(r.network_difficulty),
-    reward: r.reward === null ? undefined : big(r.reward),
-    status: r.status as BlockStatus,
-    confirmations: num(r.confirmations),
-    effort: num(r.effort),
-    time: num(r.time),
-    updatedAt: num(r.updated_at),
-  };
-}
-
-function shareFrom(r: Row): StoredShare {
-  return {
-    id: big(r.id),
-    instance: num(r.instance),
-    address: r.address as string,
-    worker: r.worker as string,
-    jobId: r.job_id as string,
-    difficulty: big(r.difficulty),
-    networkDifficulty: big(r.network_difficulty),
-    height: num(r.height),
-    time: num(r.time),
-    hash: bytes(r.hash),
-  };
-}
-
 function client(url: string, max: number, options: PostgresDriverOptions): Sql {
   return postgres(url, {
     max,
@@ -156,7 +103,7 @@ async function migrate(sql: Sql, where: string): Promise<void> {
       await tx`CREATE TABLE IF NOT EXISTS schema_migrations (
         version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`;
       const [latest] = await tx`SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations`;
-      checkNotNewer(num(latest!.v), POSTGRES_MIGRATIONS, where);
+      checkNotNewer(toNumber(latest!.v), POSTGRES_MIGRATIONS, where);
       const done = await tx`SELECT 1 FROM schema_migrations WHERE version = ${m.version}`;
       if (done.length > 0) return;
       for (const statement of m.statements) await tx.unsafe(statement);
@@ -206,7 +153,7 @@ async function runBatch(tx: Tx, ops: WriteOp[]): Promise<OpOutcome[]> {
         ${s.map((v) => v.difficulty.toString())}::bigint[],
         ${s.map((v) => v.networkDifficulty.toString())}::bigint[],
         ${s.map((v) => v.height)}::int[], ${s.map((v) => v.time)}::bigint[],
-        ${s.map((v) => hex(v.hash))}::text[]) AS u (i, a, w, j, d, n, h, t, x)
+        ${s.map((v) => bytesToHex(v.hash))}::text[]) AS u (i, a, w, j, d, n, h, t, x)
 `;
     for (const { index, share } of run) {
       outcomes[index] = { ok: true, value: undefined };
@@ -290,16 +237,20 @@ async function recordBlock(tx: Tx, b: NewBlock): Promise<BlockResult> {
   const effort = Number(BigInt(sum!.work as string)) / Number(b.networkDifficulty);
   const inserted = await tx`INSERT INTO blocks (hash, height, instance, address, worker,
       network_difficulty, reward, status, confirmations, effort, time, updated_at)
-    VALUES (decode(${hex(b.hash)}, 'hex'), ${b.height}, ${b.instance}, ${b.address}, ${b.worker},
+    VALUES (decode(${
+    bytesToHex(b.hash)
+  }, 'hex'), ${b.height}, ${b.instance}, ${b.address}, ${b.worker},
       ${b.networkDifficulty.toString()}::bigint, ${b.reward?.toString() ?? null}::bigint,
       'pending', 0, ${effort}, ${b.time}, ${Date.now()})
     ON CONFLICT (hash) DO NOTHING RETURNING *`;
   if (inserted.length === 1) {
     await tx`UPDATE round_work SET work = 0, shares = 0`;
-    return { block: blockFrom(inserted[0]!), inserted: true };
+    return { block: blockFromRow(inserted[0]!), inserted: true };
   }
-  const [existing] = await tx`SELECT * FROM blocks WHERE hash = decode(${hex(b.hash)}, 'hex')`;
-  return { block: blockFrom(existing!), inserted: false };
+  const [existing] = await tx`SELECT * FROM blocks WHERE hash = decode(${
+    bytesToHex(b.hash)
+  }, 'hex')`;
+  return { block: blockFromRow(existing!), inserted: false };
 }
 
 async function updateBlock(
@@ -313,8 +264,8 @@ async function updateBlock(
       reward = COALESCE(${u.reward?.toString() ?? null}::bigint, reward),
       confirmations = COALESCE(${u.confirmations ?? null}::int, confirmations),
       updated_at = ${time}
-    WHERE hash = decode(${hex(hash)}, 'hex') RETURNING *`;
-  return row === undefined ? undefined : blockFrom(row);
+    WHERE hash = decode(${bytesToHex(hash)}, 'hex') RETURNING *`;
+  return row === undefined ? undefined : blockFromRow(row);
 }
 
 async function reserve(
@@ -348,10 +299,10 @@ async function reserve(
 
 function sumByMinute(rows: readonly Row[]): RollupPoint[] {
   return rows.map((r) => ({
-    minute: num(r.minute),
-    shares: num(r.shares),
-    difficulty: big(r.difficulty),
-    score: num(r.score),
+    minute: toNumber(r.minute),
+    shares: toNumber(r.shares),
+    difficulty: toBigInt(r.difficulty),
+    score: toNumber(r.score),
   }));
 }
 
@@ -426,12 +377,14 @@ export class PostgresDriver implements StoreDriver {
   async workerDifficulty(address: string, worker: string): Promise<bigint | undefined> {
     const [row] = await this.#reader`SELECT difficulty FROM workers
       WHERE address = ${address} AND worker = ${worker}`;
-    return row === undefined ? undefined : big(row.difficulty);
+    return row === undefined ? undefined : toBigInt(row.difficulty);
   }
 
   async block(hash: Uint8Array): Promise<Block | undefined> {
-    const [row] = await this.#reader`SELECT * FROM blocks WHERE hash = decode(${hex(hash)}, 'hex')`;
-    return row === undefined ? undefined : blockFrom(row);
+    const [row] = await this.#reader`SELECT * FROM blocks WHERE hash = decode(${
+      bytesToHex(hash)
+    }, 'hex')`;
+    return row === undefined ? undefined : blockFromRow(row);
   }
 
   async blocks(query: BlockQuery & { limit: number }): Promise<Block[]> {
@@ -440,7 +393,7 @@ export class PostgresDriver implements StoreDriver {
       ? await sql`SELECT * FROM blocks ORDER BY time DESC, id DESC LIMIT ${query.limit}`
       : await sql`SELECT * FROM blocks WHERE status = ${query.status}
           ORDER BY time DESC, id DESC LIMIT ${query.limit}`;
-    return rows.map(blockFrom);
+    return rows.map(blockFromRow);
   }
 
   async shares(query: ShareQuery & { limit: number }): Promise<StoredShare[]> {
@@ -450,12 +403,12 @@ export class PostgresDriver implements StoreDriver {
       ${query.since === undefined ? sql`` : sql`AND time >= ${query.since}`}
       ${query.address === undefined ? sql`` : sql`AND address = ${query.address}`}
       ORDER BY time DESC, id DESC LIMIT ${query.limit}`;
-    return rows.map(shareFrom);
+    return rows.map(shareFromRow);
   }
 
   async shareCount(): Promise<number> {
     const [row] = await this.#reader`SELECT COUNT(*) AS n FROM shares`;
-    return num(row!.n);
+    return toNumber(row!.n);
   }
 
   async rollups(query: RollupQuery & { since: number; until: number }): Promise<RollupPoint[]> {
@@ -491,22 +444,22 @@ export class PostgresDriver implements StoreDriver {
     return rows.map((r) => ({
       address: r.address as string,
       worker: r.worker as string,
-      shares: num(r.shares),
-      difficulty: big(r.difficulty),
-      lastMinute: num(r.last),
+      shares: toNumber(r.shares),
+      difficulty: toBigInt(r.difficulty),
+      lastMinute: toNumber(r.last),
     }));
   }
 
   async oldestPendingTime(): Promise<number | undefined> {
     const [row] = await this.#reader`SELECT MIN(time) AS t FROM blocks WHERE status = 'pending'`;
-    return row!.t === null ? undefined : num(row!.t);
+    return row!.t === null ? undefined : toNumber(row!.t);
   }
 
   async minuteScores(beforeMinute: number, limit: number): Promise<MinuteScore[]> {
     const rows = await this.#reader`SELECT minute, SUM(score) AS score FROM rollups
       WHERE address = '' AND worker = '' AND minute < ${beforeMinute}
       GROUP BY minute ORDER BY minute DESC LIMIT ${limit}`;
-    return rows.map((r) => ({ minute: num(r.minute), score: num(r.score) }));
+    return rows.map(minuteScoreFromRow);
   }
 
   payoutRead(query: PayoutRead): Promise<unknown> {

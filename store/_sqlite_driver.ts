@@ -9,15 +9,10 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { MinuteScore, StoreDriver } from "./_driver.ts";
 import { minuteOf, type OpOutcome, type WriteOp } from "./_ops.ts";
 import { packBatch, unpackOutcomes } from "./_packed_batch.ts";
-import {
-  blockFromSqlite,
-  prepareBig,
-  shareFromSqlite,
-  toBigInt,
-  toNumber,
-} from "./_sqlite_rows.ts";
+import { prepareBig } from "./_sqlite_rows.ts";
 import type { PayoutRead } from "./_payouts_ops.ts";
 import { runPayoutReadSqlite } from "./_payouts_sqlite.ts";
+import { blockFromRow, minuteScoreFromRow, shareFromRow, toBigInt, toNumber } from "./_rows.ts";
 import { SqliteWorkerClient } from "./_sqlite_worker.ts";
 import { SQLITE_MIGRATIONS } from "./_sqlite_schema.ts";
 import { SqliteWriter, type SqliteWriterOptions } from "./_sqlite_writer.ts";
@@ -199,7 +194,7 @@ export class SqliteDriver implements StoreDriver {
 
   block(hash: Uint8Array): Promise<Block | undefined> {
     const row = this.#prepare("SELECT * FROM blocks WHERE hash = ?").get(hash);
-    return Promise.resolve(row === undefined ? undefined : blockFromSqlite(row));
+    return Promise.resolve(row === undefined ? undefined : blockFromRow(row));
   }
 
   blocks(query: BlockQuery & { limit: number }): Promise<Block[]> {
@@ -207,7 +202,7 @@ export class SqliteDriver implements StoreDriver {
       ? this.#prepare("SELECT * FROM blocks ORDER BY time DESC, id DESC LIMIT ?").all(query.limit)
       : this.#prepare("SELECT * FROM blocks WHERE status = ? ORDER BY time DESC, id DESC LIMIT ?")
         .all(query.status, query.limit);
-    return Promise.resolve(rows.map(blockFromSqlite));
+    return Promise.resolve(rows.map(blockFromRow));
   }
 
   shares(query: ShareQuery & { limit: number }): Promise<StoredShare[]> {
@@ -228,7 +223,7 @@ export class SqliteDriver implements StoreDriver {
     const sql = `SELECT * FROM shares ${where.length ? "WHERE " + where.join(" AND ") : ""}
       ORDER BY time DESC, id DESC LIMIT ?`;
     const rows = this.#prepare(sql).all(...args, query.limit);
-    return Promise.resolve(rows.map(shareFromSqlite));
+    return Promise.resolve(rows.map(shareFromRow));
   }
 
   shareCount(): Promise<number> {
@@ -303,9 +298,7 @@ export class SqliteDriver implements StoreDriver {
        WHERE address = '' AND worker = '' AND minute < ?
        GROUP BY minute ORDER BY minute DESC LIMIT ?`,
     ).all(beforeMinute, limit);
-    return Promise.resolve(
-      rows.map((r) => ({ minute: toNumber(r.minute), score: toNumber(r.score) })),
-    );
+    return Promise.resolve(rows.map(minuteScoreFromRow));
   }
 
   payoutRead(query: PayoutRead): Promise<unknown> {

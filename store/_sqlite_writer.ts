@@ -17,7 +17,8 @@ import {
 } from "./_packed_batch.ts";
 import { runPayoutWriteSqlite } from "./_payouts_sqlite.ts";
 import { RollupAccumulator } from "./_rollup.ts";
-import { blockFromSqlite, prepareBig, toBigInt } from "./_sqlite_rows.ts";
+import { blockFromRow, toBigInt } from "./_rows.ts";
+import { prepareBig } from "./_sqlite_rows.ts";
 import { SQLITE_MIGRATIONS } from "./_sqlite_schema.ts";
 import { ShareInserter } from "./_sqlite_share_insert.ts";
 import type { Block, BlockResult, BlockUpdate, NewBlock } from "./store_types.ts";
@@ -273,7 +274,7 @@ export class SqliteWriter {
 
   #recordBlock(b: NewBlock): BlockResult {
     const existing = this.#blockByHash.get(b.hash);
-    if (existing !== undefined) return { block: blockFromSqlite(existing), inserted: false };
+    if (existing !== undefined) return { block: blockFromRow(existing), inserted: false };
     let work = 0n;
     for (const row of this.#roundWork.all() as { work: unknown }[]) work += toBigInt(row.work);
     this.#resetRound.run();
@@ -290,13 +291,13 @@ export class SqliteWriter {
       b.time,
       Date.now(),
     );
-    return { block: blockFromSqlite(row), inserted: true };
+    return { block: blockFromRow(row), inserted: true };
   }
 
   #applyUpdate(hash: Uint8Array, u: BlockUpdate, time: number): Block | undefined {
     const row = this.#blockByHash.get(hash);
     if (row === undefined) return undefined;
-    const b = blockFromSqlite(row);
+    const b = blockFromRow(row);
     const updated = this.#updateBlock.get(
       u.status ?? b.status,
       u.reward ?? b.reward ?? null,
@@ -304,7 +305,7 @@ export class SqliteWriter {
       time,
       hash,
     );
-    return blockFromSqlite(updated);
+    return blockFromRow(updated);
   }
 
   /**
