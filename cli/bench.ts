@@ -13,8 +13,9 @@ import type { NotifyJob } from "../protocol/mod.ts";
 
 const KERNELS = ["wasm-simd", "wasm", "ts"] as const;
 
-/** A fixed job with the mainnet header #5000 fields (only its shape matters). */
-const BENCH_JOB: NotifyJob = {
+/** A fixed job with the mainnet header #5000's shape (only the shape matters for the hash
+ * rate); the miner benchmarks in bench/ mine on it too. */
+export const BENCH_JOB: NotifyJob = {
   jobId: "bench",
   height: 5000,
   version: 2,

@@ -12,7 +12,7 @@
 import { decodeBits, difficultyToTarget, encodeBits } from "../hash/difficulty.ts";
 import { decodeHeader, keystoneHeights } from "../hash/header.ts";
 import type { VblakeKernel } from "../hash/kernel.ts";
-import type { DevnetBlock, DevnetChain } from "./chain.ts";
+import type { ChildTemplate, DevnetBlock, DevnetChain } from "./chain.ts";
 import { type LwmaBlock, lwmaNextDifficulty } from "./difficulty.ts";
 
 /** A block the rival holds back. */
@@ -33,25 +33,14 @@ export interface PrivateBranch {
   blocks: PrivateBlock[];
 }
 
-/** What a child of some block must carry (everything but merkle root, time and nonce). */
-export interface BranchChild {
-  /** Child height. */
-  height: number;
-  /** Full hash of the parent. */
-  previousBlockHash: Uint8Array;
-  /** Full hash of the previous keystone (zeros when none). */
-  previousKeystoneHash: Uint8Array;
-  /** Full hash of the second previous keystone (zeros when none). */
-  secondKeystoneHash: Uint8Array;
-  /** Required bits. */
-  bits: number;
-  /** Decoded difficulty. */
-  difficulty: bigint;
-  /** Network target. */
-  target: bigint;
+/**
+ * What a child of some block must carry (everything but merkle root, time and nonce), without
+ * the parent block itself (a withheld parent is not a chain block) but with its timestamp.
+ */
+export type BranchChild = Omit<ChildTemplate, "parent"> & {
   /** The parent's timestamp (the child's is never earlier). */
   parentTimestamp: number;
-}
+};
 
 const ZERO24 = new Uint8Array(24);
 
