@@ -8,7 +8,7 @@
 import { createWasmKernel } from "../hash/mod.ts";
 import { buildThreadWork, WorkLoop } from "../miner/mod.ts";
 import { createControl } from "../miner/_control.ts";
-import { BENCH_JOB } from "../cli/bench.ts";
+import { BENCH_JOB } from "../miner/mod.ts";
 
 const SLICE = 10_000; // about 2.5 ms of hashing (the default slice is 3 ms)
 

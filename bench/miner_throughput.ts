@@ -13,7 +13,7 @@
 import { parseArgs } from "node:util";
 import { buildThreadWork, Miner, MiningThreads } from "../miner/mod.ts";
 import { ADDRESS, startPool, startTestDevnet } from "../tests/miner/_stack.ts";
-import { BENCH_JOB } from "../cli/bench.ts";
+import { BENCH_JOB } from "../miner/mod.ts";
 
 const { values } = parseArgs({
   options: {

@@ -7,28 +7,10 @@
  */
 import { UsageError } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
-import { buildThreadWork, MiningThreads, type ThreadWork } from "../miner/mod.ts";
+import { BENCH_JOB, buildThreadWork, MiningThreads, type ThreadWork } from "../miner/mod.ts";
 import { createCheckedGpuKernel } from "../miner/gpu/mod.ts";
-import type { NotifyJob } from "../protocol/mod.ts";
 
 const KERNELS = ["wasm-simd", "wasm", "ts"] as const;
-
-/** A fixed job with the mainnet header #5000's shape (only the shape matters for the hash
- * rate); the miner benchmarks in bench/ mine on it too. */
-export const BENCH_JOB: NotifyJob = {
-  jobId: "bench",
-  height: 5000,
-  version: 2,
-  previousHash: new Uint8Array(12).fill(0x11),
-  previousKeystone: new Uint8Array(9).fill(0x22),
-  secondKeystone: new Uint8Array(9).fill(0x33),
-  popRoot: new Uint8Array(32).fill(0x44),
-  normalRoot: new Uint8Array(32).fill(0x55),
-  metapackageHash: new Uint8Array(32).fill(0x66),
-  timestamp: 1_553_000_000,
-  bits: 0x0600e8d4,
-  cleanJobs: true,
-};
 
 function benchWork(thread: number, generation: number, threads: number): ThreadWork {
   return buildThreadWork(BENCH_JOB, {

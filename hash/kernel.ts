@@ -13,6 +13,7 @@
  * @module
  */
 
+import { decodeBase64 } from "./_base64.ts";
 import { MAX_TARGET, targetToBytes } from "./difficulty.ts";
 import { bytesToHex, hexToBytes } from "./hex.ts";
 import { vblake, VBLAKE_BLOCK_SIZE, VBLAKE_SIZE } from "./vblake.ts";
@@ -296,13 +297,6 @@ class SimdKernel extends WasmKernel implements WasmSimdKernel {
 
 let wasmModule: WebAssembly.Module | undefined;
 let wasmSimdModule: WebAssembly.Module | undefined;
-
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
-}
 
 /**
  * Create the WebAssembly kernel (synchronous: the ~20 KB module is compiled once per thread

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { decodeBase64 } from "./_base64.ts";
 import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
 import {
   CHUNK_BYTES,
@@ -38,13 +39,6 @@ interface Sha256Wasm {
 
 /** The instance, `null` once it failed (then noble hashes), `undefined` before the first use. */
 let wasm: Sha256Wasm | null | undefined;
-
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
-}
 
 function load(): Sha256Wasm | null {
   try {

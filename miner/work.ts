@@ -298,3 +298,22 @@ export function shareHeader(template: Uint8Array, ntime: number, nonce: number):
 export function hashHex(hash: Uint8Array): string {
   return bytesToHex(hash, { upper: true });
 }
+
+/**
+ * A fixed job with the mainnet header #5000's shape, for hash-rate benchmarks (`vbkpool bench`
+ * and bench/): only the shape matters for the hash rate.
+ */
+export const BENCH_JOB: NotifyJob = {
+  jobId: "bench",
+  height: 5000,
+  version: 2,
+  previousHash: new Uint8Array(12).fill(0x11),
+  previousKeystone: new Uint8Array(9).fill(0x22),
+  secondKeystone: new Uint8Array(9).fill(0x33),
+  popRoot: new Uint8Array(32).fill(0x44),
+  normalRoot: new Uint8Array(32).fill(0x55),
+  metapackageHash: new Uint8Array(32).fill(0x66),
+  timestamp: 1_553_000_000,
+  bits: 0x0600e8d4,
+  cleanJobs: true,
+};
