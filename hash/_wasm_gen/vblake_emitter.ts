@@ -286,6 +286,58 @@ export function buildHash(ops: LaneOps): FuncDef {
 /** Round-0 G calls that read only m[0..5] and can run once per scan. */
 export const HOISTED_STEPS = 3;
 
+/** The locals {@linkcode emitRecordBelowTarget} reads. */
+export interface FoundLocals {
+  /** The hash's three 64-bit words, most significant first. */
+  h: readonly number[];
+  /** The target's three 64-bit words, most significant first. */
+  t: readonly number[];
+  /** Nonces found so far (i32). */
+  found: number;
+  /** The nonce just hashed (i32). */
+  nonce: number;
+  /** Most nonces to find before the scan stops (i32). */
+  max: number;
+}
+
+/**
+ * Emit: if hash < target, store the nonce in the results and count it; leave the scan loop
+ * (three blocks out) once `max` are found. Shared by the scalar and the SIMD scan.
+ */
+export function emitRecordBelowTarget(code: CodeBuilder, l: FoundLocals): void {
+  const { h, t, found, nonce, max } = l;
+  // hash < target: h0 < t0 | (h0 == t0 & (h1 < t1 | (h1 == t1 & h2 < t2)))
+  code.get(h[0]!).get(t[0]!).emit(Op.i64_lt_u);
+  code.get(h[0]!).get(t[0]!).emit(Op.i64_eq);
+  code.get(h[1]!).get(t[1]!).emit(Op.i64_lt_u);
+  code.get(h[1]!).get(t[1]!).emit(Op.i64_eq);
+  code.get(h[2]!).get(t[2]!).emit(Op.i64_lt_u);
+  code.emit(Op.i32_and, Op.i32_or, Op.i32_and, Op.i32_or);
+  code.emit(Op.if, BLOCK_VOID);
+  code.get(found).i32Const(4).emit(Op.i32_mul).get(nonce).mem(Op.i32_store, 2, RESULTS_OFFSET);
+  code.get(found).i32Const(1).emit(Op.i32_add).tee(found).get(max).emit(Op.i32_ge_u).brIf(3);
+  code.emit(Op.end); // if found
+}
+
+/**
+ * Emit the end of a scan loop (branch back, close loop and block, store the count tried,
+ * return the count found) and return the function. Shared by the scalar and the SIMD scan.
+ */
+export function endScan(
+  code: CodeBuilder,
+  l: { i: number; found: number; locals: Locals },
+): FuncDef {
+  code.br(0);
+  code.emit(Op.end, Op.end); // loop, block
+  code.i32Const(0).get(l.i).mem(Op.i32_store, 2, TRIED_OFFSET);
+  code.get(l.found);
+  return {
+    type: { params: [ValType.i32, ValType.i32, ValType.i32], results: [ValType.i32] },
+    locals: l.locals.types,
+    body: code,
+  };
+}
+
 /** Function 2: scan(startNonce, count, maxResults) -> found. */
 function buildScan(ops: LaneOps): FuncDef {
   const code = new CodeBuilder();
@@ -358,27 +410,9 @@ function buildScan(ops: LaneOps): FuncDef {
     emitOutputWord(ctx, w);
     code.call(FN_BSWAP64).set(h[w]!);
   }
-  // hash < target: h0 < t0 | (h0 == t0 & (h1 < t1 | (h1 == t1 & h2 < t2)))
-  code.get(h[0]!).get(t[0]!).emit(Op.i64_lt_u);
-  code.get(h[0]!).get(t[0]!).emit(Op.i64_eq);
-  code.get(h[1]!).get(t[1]!).emit(Op.i64_lt_u);
-  code.get(h[1]!).get(t[1]!).emit(Op.i64_eq);
-  code.get(h[2]!).get(t[2]!).emit(Op.i64_lt_u);
-  code.emit(Op.i32_and, Op.i32_or, Op.i32_and, Op.i32_or);
-  code.emit(Op.if, BLOCK_VOID);
-  code.get(found).i32Const(4).emit(Op.i32_mul).get(nonce).mem(Op.i32_store, 2, RESULTS_OFFSET);
-  code.get(found).i32Const(1).emit(Op.i32_add).tee(found).get(max).emit(Op.i32_ge_u).brIf(3);
-  code.emit(Op.end); // if found
+  emitRecordBelowTarget(code, { h, t, found, nonce, max });
   code.emit(Op.end); // if pre-check
-  code.br(0);
-  code.emit(Op.end, Op.end); // loop, block
-  code.i32Const(0).get(i).mem(Op.i32_store, 2, TRIED_OFFSET);
-  code.get(found);
-  return {
-    type: { params: [ValType.i32, ValType.i32, ValType.i32], results: [ValType.i32] },
-    locals: locals.types,
-    body: code,
-  };
+  return endScan(code, { i, found, locals });
 }
 
 /**

@@ -54,16 +54,16 @@ import {
   BATCH_HASHES_OFFSET,
   BATCH_HEADERS_OFFSET,
   HEADER_OFFSET,
-  RESULTS_OFFSET,
   SIMD_MAX_LANES,
   SIMD_MEMORY_PAGES,
   TARGET_OFFSET,
-  TRIED_OFFSET,
 } from "../_wasm_layout.ts";
 import {
   buildBswap64,
   buildHash,
   emitBswap32,
+  emitRecordBelowTarget,
+  endScan,
   FN_BSWAP64,
   HOISTED_STEPS,
   type LaneOps,
@@ -572,30 +572,11 @@ function buildScan(options: Required<SimdModuleOptions>): FuncDef {
         emitExtract(code, stream, lane);
         code.call(FN_BSWAP64).set(h[w]!);
       }
-      // hash < target: h0 < t0 | (h0 == t0 & (h1 < t1 | (h1 == t1 & h2 < t2)))
-      code.get(h[0]!).get(t[0]!).emit(Op.i64_lt_u);
-      code.get(h[0]!).get(t[0]!).emit(Op.i64_eq);
-      code.get(h[1]!).get(t[1]!).emit(Op.i64_lt_u);
-      code.get(h[1]!).get(t[1]!).emit(Op.i64_eq);
-      code.get(h[2]!).get(t[2]!).emit(Op.i64_lt_u);
-      code.emit(Op.i32_and, Op.i32_or, Op.i32_and, Op.i32_or);
-      code.emit(Op.if, BLOCK_VOID);
-      code.get(found).i32Const(4).emit(Op.i32_mul).get(nonce);
-      code.mem(Op.i32_store, 2, RESULTS_OFFSET);
-      code.get(found).i32Const(1).emit(Op.i32_add).tee(found).get(max).emit(Op.i32_ge_u).brIf(3);
-      code.emit(Op.end); // if found
+      emitRecordBelowTarget(code, { h, t, found, nonce, max });
       code.emit(Op.end); // if pre-check
     }
   }
-  code.br(0);
-  code.emit(Op.end, Op.end); // loop, block
-  code.i32Const(0).get(i).mem(Op.i32_store, 2, TRIED_OFFSET);
-  code.get(found);
-  return {
-    type: { params: [ValType.i32, ValType.i32, ValType.i32], results: [ValType.i32] },
-    locals: locals.types,
-    body: code,
-  };
+  return endScan(code, { i, found, locals });
 }
 
 /**
