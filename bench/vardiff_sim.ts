@@ -16,6 +16,7 @@ import {
   settleTime,
   type SimResult,
   simulate,
+  timeInBand,
 } from "../tests/server/_sim.ts";
 
 const seeds = Number(Deno.args[0] ?? 500);
@@ -45,22 +46,6 @@ function reachTime(result: SimResult, ideal: number, hold: number): number {
     i = j - 1;
   }
   return Infinity;
-}
-
-/** Fraction of `[from, until]` during which the difficulty is within ±30 % of `ideal`. */
-function timeInBand(result: SimResult, ideal: number, from: number, until: number): number {
-  let inside = 0;
-  let t = from;
-  let difficulty = difficultyAt(result, from);
-  for (const change of result.changes) {
-    if (change.at <= from) continue;
-    if (change.at > until) break;
-    if (inBand(difficulty, ideal, 0.3)) inside += change.at - t;
-    t = change.at;
-    difficulty = change.difficulty;
-  }
-  if (inBand(difficulty, ideal, 0.3)) inside += until - t;
-  return inside / (until - from);
 }
 
 console.log(`vardiff simulation, ${seeds} seeds per row, config ${JSON.stringify(extra)}`);

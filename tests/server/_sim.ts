@@ -181,3 +181,19 @@ export function settleTime(
 export function changesBetween(result: SimResult, from: number, until: number): number {
   return result.changes.filter((c) => c.at > from && c.at <= until).length;
 }
+
+/** Fraction of `[from, until]` during which the difficulty is within ±30 % of `ideal`. */
+export function timeInBand(result: SimResult, ideal: number, from: number, until: number): number {
+  let inside = 0;
+  let t = from;
+  let difficulty = difficultyAt(result, from);
+  for (const change of result.changes) {
+    if (change.at <= from) continue;
+    if (change.at > until) break;
+    if (inBand(difficulty, ideal, 0.3)) inside += change.at - t;
+    t = change.at;
+    difficulty = change.difficulty;
+  }
+  if (inBand(difficulty, ideal, 0.3)) inside += until - t;
+  return inside / (until - from);
+}

@@ -16,6 +16,7 @@ import {
   type SimOptions,
   type SimResult,
   simulate,
+  timeInBand,
 } from "./_sim.ts";
 
 const MINUTE = 60;
@@ -26,22 +27,6 @@ const CONFIG: VardiffConfig = { minDifficulty: 1n, maxDifficulty: 1n << 50n };
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-/** Fraction of `[from, until]` during which the difficulty is within ±`band` of `ideal`. */
-function timeInBand(result: SimResult, ideal: number, from: number, until: number): number {
-  let inside = 0;
-  let t = from;
-  let difficulty = difficultyAt(result, from);
-  for (const change of result.changes) {
-    if (change.at <= from) continue;
-    if (change.at > until) break;
-    if (inBand(difficulty, ideal, 0.3)) inside += change.at - t;
-    t = change.at;
-    difficulty = change.difficulty;
-  }
-  if (inBand(difficulty, ideal, 0.3)) inside += until - t;
-  return inside / (until - from);
 }
 
 function options(now: number, extra: Partial<VardiffOptions> = {}): VardiffOptions {
