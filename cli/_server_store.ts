@@ -15,7 +15,7 @@ import type { ShareRecorder } from "../server/share_recorder.ts";
 import { StoreShareRecorder } from "../server/store_share_recorder.ts";
 import { StoreWorkerDifficulty } from "../server/store_worker_difficulty.ts";
 import type { WorkerDifficultyStore } from "../server/worker_difficulty.ts";
-import { isPostgresLocation, openStore, type Store } from "../store/mod.ts";
+import { isPostgresLocation, openStore, redactUrl, type Store } from "../store/mod.ts";
 
 type Values = Record<string, unknown>;
 
@@ -39,14 +39,7 @@ export interface ServerStore {
 
 /** Where the store is, without a password (for logs). */
 function shown(url: string): string {
-  if (!isPostgresLocation(url)) return url;
-  try {
-    const u = new URL(url);
-    if (u.password !== "") u.password = "***";
-    return u.toString();
-  } catch {
-    return "postgres://…";
-  }
+  return isPostgresLocation(url) ? redactUrl(url) : url;
 }
 
 /**

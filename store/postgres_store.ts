@@ -5,6 +5,8 @@
  */
 import { type CommitOptions, DriverStore } from "./_driver_store.ts";
 import { PostgresDriver, redactUrl } from "./_postgres_driver.ts";
+
+export { redactUrl };
 import type { Store } from "./store.ts";
 import { StoreUnavailableError } from "./store_unavailable_error.ts";
 
