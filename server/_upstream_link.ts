@@ -9,6 +9,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { bytesToHex } from "../hash/hex.ts";
 import { connectLines, type LineConnection } from "../net/mod.ts";
 import { decodeUcp } from "../protocol/ucp_decode.ts";
 import { encodeUcp } from "../protocol/ucp_encode.ts";
@@ -58,12 +59,6 @@ export interface LinkOptions {
 interface Pending {
   resolve(result: BlockSubmitResult): void;
   timer: ReturnType<typeof setTimeout>;
-}
-
-function hex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
 }
 
 /** One connection to one NodeCore endpoint. */
@@ -361,7 +356,7 @@ export class UpstreamLink {
 
   #onJob(job: UcpMiningJob): void {
     const expected = ucpMerkleRoot(job, job.extraNonceStart);
-    if (hex(expected) !== hex(job.merkleRoot) && this.#job === undefined) {
+    if (bytesToHex(expected) !== bytesToHex(job.merkleRoot) && this.#job === undefined) {
       log.warn(
         "NodeCore's merkle_root for job {job} does not match the one computed from its " +
           "intermediate roots and extra_nonce_start; blocks may be rejected",
