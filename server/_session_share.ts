@@ -1,14 +1,18 @@
 /**
- * Small pure helpers of the Stratum session: the accepted-share record, the `d=N` password
- * option, clamping.
+ * Small pure helpers of the Stratum and UCP sessions: which rejections count towards a ban,
+ * the accepted-share record, the `d=N` password option, clamping.
  *
  * @module
  */
 
+import type { StratumErrorCode } from "../protocol/stratum_errors.ts";
 import type { AcceptedShare } from "./share_recorder.ts";
 import type { ShareAccepted } from "./shares.ts";
 
 const PASSWORD_DIFF_RE = /(?:^|[\s,;])d=(\d{1,58})(?:$|[\s,;])/;
+
+/** Rejections that do not count against an IP's invalid-share ratio (both session kinds). */
+export const NOT_COUNTED: ReadonlySet<StratumErrorCode> = new Set(["stale_job", "rate_limited"]);
 
 /** Where a share came from. */
 export interface ShareOrigin {

@@ -36,16 +36,13 @@ import type { ExtranonceRange } from "./extranonce.ts";
 import type { Job } from "./jobs.ts";
 import type { SessionLink } from "./session_context.ts";
 import { type SentJob, validateShare } from "./shares.ts";
-import { acceptedShare } from "./_session_share.ts";
+import { acceptedShare, NOT_COUNTED } from "./_session_share.ts";
 import { TokenBucket } from "./_token_bucket.ts";
 import type { UcpSessionContext } from "./_ucp_config.ts";
 import { isMempoolFollowUp, ucpJobId, ucpJobTemplate } from "./_ucp_job.ts";
 import { PacedLink } from "./_ucp_paced_link.ts";
 
 const log = getLogger(["vbkpool", "server", "ucp"]);
-
-/** Rejections that do not count against an IP's invalid-share ratio. */
-const NOT_COUNTED: ReadonlySet<StratumErrorCode> = new Set(["stale_job", "rate_limited"]);
 
 /** The connection a UCP session talks through (a `LineConnection` fits). */
 export interface UcpLink extends SessionLink {

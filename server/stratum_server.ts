@@ -7,28 +7,17 @@
 
 import { getLogger } from "@logtape/logtape";
 import type { LineConnection, LineHandler } from "../net/line_connection.ts";
-import { LineServer } from "../net/line_server.ts";
+import type { LineServer } from "../net/line_server.ts";
 import type { Job } from "./jobs.ts";
 import { ChunkedBroadcast } from "./_chunked_broadcast.ts";
+import { attachSession, type ConnectionLimits, listenLines, waitClosed } from "./_port_plumbing.ts";
 import type { SessionContext } from "./session_context.ts";
 import { StratumSession } from "./stratum_session.ts";
 import type { StratumPortOptions } from "./stratum_port.ts";
 
-const log = getLogger(["vbkpool", "server", "stratum"]);
+export type { ConnectionLimits };
 
-/** Byte-level limits of a port (enforced by `net/`). */
-export interface ConnectionLimits {
-  /** Longest line in bytes. @default 16384 */
-  maxLineBytes?: number;
-  /** Bytes queued for a slow reader before it is disconnected. @default 262144 */
-  maxSendQueueBytes?: number;
-  /** Simultaneous connections per IP (0 = unlimited). @default 0 */
-  maxConnectionsPerIp?: number;
-  /** Simultaneous connections in all (0 = unlimited). @default 0 */
-  maxConnections?: number;
-  /** Loopback peers skip the per-IP cap and bans. @default false */
-  exemptLoopback?: boolean;
-}
+const log = getLogger(["vbkpool", "server", "stratum"]);
 
 /** The pool parts every session of every port shares. */
 export type SharedSessionContext = Omit<SessionContext, "port" | "vardiff">;
@@ -76,21 +65,13 @@ export class StratumServer {
    * @returns The running server.
    */
   static listen(options: StratumServerOptions): StratumServer {
-    const limits = options.connections ?? {};
-    const ctx = options.context;
     return new StratumServer(options, (server) =>
-      LineServer.listen({
-        hostname: options.port.hostname,
-        port: options.port.port,
-        maxLineBytes: limits.maxLineBytes ?? 16384,
-        maxSendQueueBytes: limits.maxSendQueueBytes ?? 262144,
-        maxConnectionsPerIp: limits.maxConnectionsPerIp ?? 0,
-        maxConnections: limits.maxConnections ?? 0,
-        exemptLoopback: limits.exemptLoopback ?? false,
+      listenLines(options.port, {
+        connections: options.connections,
+        context: options.context,
         // Stratum is a line protocol: replies queued together go out in one write.
         coalesceWrites: true,
-        isBanned: (ip) => ctx.bans.isBanned(ip, ctx.now()),
-        onRefused: (ip, reason) => log.debug("refused {ip}: {reason}", { ip, reason }),
+        log,
         onConnection: (conn) => server.#accept(conn),
       }));
   }
@@ -156,12 +137,7 @@ export class StratumServer {
     this.#broadcast.finish();
     const conns = [...this.#lines.connections.values()];
     for (const conn of conns) conn.closeAfterFlush("server shutting down");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<void>((r) =>
-      timer = setTimeout(r, Math.max(0, deadline - Date.now()))
-    );
-    await Promise.race([Promise.allSettled(conns.map((c) => c.done)), timeout]);
-    clearTimeout(timer);
+    await waitClosed(conns, deadline);
   }
 
   /**
@@ -177,33 +153,10 @@ export class StratumServer {
   #accept(conn: LineConnection): LineHandler {
     const ctx = this.#ctx;
     const session = new StratumSession(conn, ctx);
-    this.sessions.set(conn.id, session);
-    const port = ctx.port.port;
-    if (ctx.events.active) {
-      ctx.events.emit({
-        type: "connection_open",
-        at: ctx.now(),
-        connectionId: conn.id,
-        ip: conn.remoteIp,
-        port,
-      });
-    }
-    return {
-      onLine: (line: string) => session.onLine(line),
-      onClose: (reason: string) => {
-        this.sessions.delete(conn.id);
-        session.onClose(reason);
-        if (ctx.events.active) {
-          ctx.events.emit({
-            type: "connection_close",
-            at: ctx.now(),
-            connectionId: conn.id,
-            ip: conn.remoteIp,
-            port,
-            reason,
-          });
-        }
-      },
-    };
+    return attachSession(conn, session, {
+      sessions: this.sessions,
+      context: ctx,
+      port: ctx.port.port,
+    });
   }
 }

@@ -46,16 +46,13 @@ import type { StratumId, StratumRequest } from "../protocol/stratum_types.ts";
 import type { ExtranonceRange } from "./extranonce.ts";
 import type { Job } from "./jobs.ts";
 import { OrderedReplies } from "./_ordered_replies.ts";
-import { acceptedShare, clamp, passwordDifficulty } from "./_session_share.ts";
+import { acceptedShare, clamp, NOT_COUNTED, passwordDifficulty } from "./_session_share.ts";
 import { TokenBucket } from "./_token_bucket.ts";
 import type { SessionContext, SessionLink } from "./session_context.ts";
 import { type SentJob, validateShare } from "./shares.ts";
 import { checkVardiff, createVardiff, recordShare, type VardiffState } from "./vardiff.ts";
 
 const log = getLogger(["vbkpool", "server", "session"]);
-
-/** Rejections that do not count against an IP's invalid-share ratio. */
-const NOT_COUNTED: ReadonlySet<StratumErrorCode> = new Set(["stale_job", "rate_limited"]);
 
 /** One miner connection's Stratum state machine. */
 export class StratumSession {

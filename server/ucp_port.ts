@@ -30,9 +30,10 @@
 import { getLogger } from "@logtape/logtape";
 import { difficultyToTarget, targetToBytes } from "../hash/difficulty.ts";
 import type { LineConnection, LineHandler } from "../net/line_connection.ts";
-import { LineServer } from "../net/line_server.ts";
+import type { LineServer } from "../net/line_server.ts";
 import type { Job } from "./jobs.ts";
-import type { ConnectionLimits, SharedSessionContext } from "./stratum_server.ts";
+import type { SharedSessionContext } from "./stratum_server.ts";
+import { attachSession, type ConnectionLimits, listenLines, waitClosed } from "./_port_plumbing.ts";
 import {
   DEFAULT_UCP_LIMITS,
   type UcpLimits,
@@ -136,19 +137,12 @@ export class UcpPort {
    * @throws {Error} When the address cannot be bound.
    */
   static listen(options: UcpPortListenOptions): UcpPort {
-    const limits = options.connections ?? {};
-    const ctx = options.context;
+    // No coalesced writes: these miners read one message per recv() (see _ucp_paced_link.ts).
     return new UcpPort(options, (port) =>
-      LineServer.listen({
-        hostname: options.port.hostname,
-        port: options.port.port,
-        maxLineBytes: limits.maxLineBytes ?? 16384,
-        maxSendQueueBytes: limits.maxSendQueueBytes ?? 262144,
-        maxConnectionsPerIp: limits.maxConnectionsPerIp ?? 0,
-        maxConnections: limits.maxConnections ?? 0,
-        exemptLoopback: limits.exemptLoopback ?? false,
-        isBanned: (ip) => ctx.bans.isBanned(ip, ctx.now()),
-        onRefused: (ip, reason) => log.debug("refused {ip}: {reason}", { ip, reason }),
+      listenLines(options.port, {
+        connections: options.connections,
+        context: options.context,
+        log,
         onConnection: (conn) => port.#accept(conn),
       }));
   }
@@ -212,12 +206,7 @@ export class UcpPort {
       if (session === undefined) conn.closeAfterFlush("server shutting down");
       else session.closeAfterFlush("server shutting down");
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<void>((r) =>
-      timer = setTimeout(r, Math.max(0, deadline - Date.now()))
-    );
-    await Promise.race([Promise.allSettled(conns.map((c) => c.done)), timeout]);
-    clearTimeout(timer);
+    await waitClosed(conns, deadline);
   }
 
   /**
@@ -231,34 +220,11 @@ export class UcpPort {
 
   #accept(conn: LineConnection): LineHandler {
     const ctx = this.#ctx;
-    const port = ctx.ucpPort.port;
-    if (ctx.events.active) {
-      ctx.events.emit({
-        type: "connection_open",
-        at: ctx.now(),
-        connectionId: conn.id,
-        ip: conn.remoteIp,
-        port,
-      });
-    }
     const session = new UcpMinerSession(conn, ctx);
-    this.sessions.set(conn.id, session);
-    return {
-      onLine: (line: string) => session.onLine(line),
-      onClose: (reason: string) => {
-        this.sessions.delete(conn.id);
-        session.onClose(reason);
-        if (ctx.events.active) {
-          ctx.events.emit({
-            type: "connection_close",
-            at: ctx.now(),
-            connectionId: conn.id,
-            ip: conn.remoteIp,
-            port,
-            reason,
-          });
-        }
-      },
-    };
+    return attachSession(conn, session, {
+      sessions: this.sessions,
+      context: ctx,
+      port: ctx.ucpPort.port,
+    });
   }
 }

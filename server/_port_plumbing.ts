@@ -1,0 +1,161 @@
+/**
+ * The plumbing the Stratum and UCP ports share: binding the line server with the port's
+ * connection limits and the pool's bans, wrapping each session in a line handler that keeps
+ * the port's session map and reports `connection_open` / `connection_close`, and waiting for
+ * connections to close by a deadline.
+ *
+ * @module
+ */
+
+import type { Logger } from "@logtape/logtape";
+import type { LineConnection, LineHandler } from "../net/line_connection.ts";
+import { LineServer } from "../net/line_server.ts";
+import type { SessionContext } from "./session_context.ts";
+
+/** Byte-level limits of a port (enforced by `net/`). */
+export interface ConnectionLimits {
+  /** Longest line in bytes. @default 16384 */
+  maxLineBytes?: number;
+  /** Bytes queued for a slow reader before it is disconnected. @default 262144 */
+  maxSendQueueBytes?: number;
+  /** Simultaneous connections per IP (0 = unlimited). @default 0 */
+  maxConnectionsPerIp?: number;
+  /** Simultaneous connections in all (0 = unlimited). @default 0 */
+  maxConnections?: number;
+  /** Loopback peers skip the per-IP cap and bans. @default false */
+  exemptLoopback?: boolean;
+}
+
+/** The pool parts the plumbing uses: bans, events and the clock. */
+export type PortContext = Pick<SessionContext, "bans" | "events" | "now">;
+
+/** A session as the plumbing sees it. */
+export interface PortSession {
+  /** Handle one received line. */
+  onLine(line: string): void;
+  /** The connection closed. */
+  onClose(reason: string): void;
+}
+
+/** Where a port listens. */
+export interface PortAddress {
+  /** Address to bind. */
+  hostname: string;
+  /** Port to bind; 0 picks a free one. */
+  port: number;
+}
+
+/** Options for {@linkcode listenLines}. */
+export interface ListenLinesOptions {
+  /** Connection limits; missing keys take the documented defaults. */
+  connections?: ConnectionLimits | undefined;
+  /** The pool parts (bans and the clock are used). */
+  context: PortContext;
+  /** Write replies queued together in one write. @default false */
+  coalesceWrites?: boolean;
+  /** The port's logger (refused connections are logged at debug). */
+  log: Logger;
+  /** Called for each accepted connection; returns its handler. */
+  onConnection(conn: LineConnection): LineHandler;
+}
+
+/**
+ * Bind a port's line server.
+ *
+ * @param address Where to listen.
+ * @param options Limits, the pool parts, the logger and the connection handler.
+ * @returns The listening line server.
+ * @throws {Error} When the address cannot be bound.
+ */
+export function listenLines(address: PortAddress, options: ListenLinesOptions): LineServer {
+  const limits = options.connections ?? {};
+  const ctx = options.context;
+  const log = options.log;
+  return LineServer.listen({
+    hostname: address.hostname,
+    port: address.port,
+    maxLineBytes: limits.maxLineBytes ?? 16384,
+    maxSendQueueBytes: limits.maxSendQueueBytes ?? 262144,
+    maxConnectionsPerIp: limits.maxConnectionsPerIp ?? 0,
+    maxConnections: limits.maxConnections ?? 0,
+    exemptLoopback: limits.exemptLoopback ?? false,
+    coalesceWrites: options.coalesceWrites ?? false,
+    isBanned: (ip) => ctx.bans.isBanned(ip, ctx.now()),
+    onRefused: (ip, reason) => log.debug("refused {ip}: {reason}", { ip, reason }),
+    onConnection: options.onConnection,
+  });
+}
+
+/** Options for {@linkcode attachSession}. */
+export interface AttachSessionOptions<S> {
+  /** The port's sessions by connection id (the session is kept there while open). */
+  sessions: Map<number, S>;
+  /** The pool parts (events and the clock are used). */
+  context: PortContext;
+  /** The local port reported in the events. */
+  port: number;
+}
+
+/**
+ * Register a new connection's session and report `connection_open`; the returned handler
+ * passes lines to the session and, on close, forgets it, tells it, and reports
+ * `connection_close`.
+ *
+ * @param conn The accepted connection.
+ * @param session The session created for it.
+ * @param options The session map, the pool parts and the local port.
+ * @returns The connection's handler.
+ */
+export function attachSession<S extends PortSession>(
+  conn: LineConnection,
+  session: S,
+  options: AttachSessionOptions<S>,
+): LineHandler {
+  const { sessions, context: ctx, port } = options;
+  sessions.set(conn.id, session);
+  if (ctx.events.active) {
+    ctx.events.emit({
+      type: "connection_open",
+      at: ctx.now(),
+      connectionId: conn.id,
+      ip: conn.remoteIp,
+      port,
+    });
+  }
+  return {
+    onLine: (line: string) => session.onLine(line),
+    onClose: (reason: string) => {
+      sessions.delete(conn.id);
+      session.onClose(reason);
+      if (ctx.events.active) {
+        ctx.events.emit({
+          type: "connection_close",
+          at: ctx.now(),
+          connectionId: conn.id,
+          ip: conn.remoteIp,
+          port,
+          reason,
+        });
+      }
+    },
+  };
+}
+
+/**
+ * Wait until every connection has closed or the deadline has passed, whichever is first.
+ *
+ * @param conns The connections (already told to close).
+ * @param deadline Time, ms since epoch, after which waiting stops.
+ * @returns Once they are all closed or the deadline has passed.
+ */
+export async function waitClosed(
+  conns: readonly LineConnection[],
+  deadline: number,
+): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((r) =>
+    timer = setTimeout(r, Math.max(0, deadline - Date.now()))
+  );
+  await Promise.race([Promise.allSettled(conns.map((c) => c.done)), timeout]);
+  clearTimeout(timer);
+}
