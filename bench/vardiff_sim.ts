@@ -11,7 +11,6 @@
 import type { VardiffConfig } from "../server/vardiff.ts";
 import {
   changesBetween,
-  difficultyAt,
   inBand,
   settleTime,
   type SimResult,
