@@ -4,11 +4,10 @@
  *
  * @module
  */
-import type { OpOutcome, WriteOp } from "./_ops.ts";
+import type { CheckedBlockQuery, OpOutcome, WriteOp } from "./_ops.ts";
 import type { PayoutRead } from "./_payouts_ops.ts";
 import type {
   Block,
-  BlockQuery,
   RollupPoint,
   RollupQuery,
   ShareQuery,
@@ -43,7 +42,7 @@ export interface StoreDriver {
   /** One block by hash. */
   block(hash: Uint8Array): Promise<Block | undefined>;
   /** Blocks, newest first. */
-  blocks(query: BlockQuery & { limit: number }): Promise<Block[]>;
+  blocks(query: CheckedBlockQuery): Promise<Block[]>;
   /** Shares, newest first. */
   shares(query: ShareQuery & { limit: number }): Promise<StoredShare[]>;
   /** Number of stored shares. */

@@ -6,6 +6,8 @@
  */
 import type {
   BlockQuery,
+  BlockSource,
+  BlockStatus,
   BlockUpdate,
   NewBlock,
   RollupQuery,
@@ -155,7 +157,53 @@ export function checkShare(value: unknown): Share {
     height: checkInt(s.height, "height", action),
     time: checkTime(s.time, "time", action),
     hash: copyHash(checkHash(s.hash, "hash", action)),
+    solo: checkFlag(s.solo, "solo", action),
   };
+}
+
+/** Throws unless `value` is a boolean or undefined (false). */
+function checkFlag(value: unknown, what: string, action: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") {
+    throw new TypeError(`Cannot ${action}: ${what} must be a boolean, got ${describe(value)}`);
+  }
+  return value;
+}
+
+const NOTE_RE = /^[a-z0-9_]{0,64}$/;
+
+/** Throws unless `value` is a reason code: "" or up to 64 of `a-z`, `0-9` and `_`. */
+export function checkNote(value: unknown, what: string, action: string): string {
+  if (typeof value !== "string" || !NOTE_RE.test(value)) {
+    throw new RangeError(
+      `Cannot ${action}: ${what} must be a reason code (a-z, 0-9, _), got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function checkStatus(value: unknown, what: string, action: string): BlockStatus {
+  if (!BLOCK_STATUSES.includes(value as never)) {
+    throw new RangeError(
+      `Cannot ${action}: ${what} must be one of ${BLOCK_STATUSES.join(", ")}, got ${
+        describe(value)
+      }`,
+    );
+  }
+  return value as BlockStatus;
+}
+
+function checkStatuses(value: unknown, what: string, action: string): BlockStatus[] {
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0) throw new RangeError(`Cannot ${action}: ${what} must not be empty`);
+  return list.map((v) => checkStatus(v, what, action));
+}
+
+function newStatus(value: unknown, action: string): "submitted" | "pending" {
+  if (value !== "submitted" && value !== "pending") {
+    throw new RangeError(`Cannot ${action}: a new block is submitted or pending`);
+  }
+  return value;
 }
 
 /** Validates a found block and returns a plain copy. */
@@ -170,7 +218,14 @@ export function checkNewBlock(value: unknown): NewBlock {
     worker: checkName(b.worker, "worker", action),
     networkDifficulty: checkBig(b.networkDifficulty, "networkDifficulty", action),
     time: checkTime(b.time, "time", action),
+    status: b.status === undefined ? "pending" : newStatus(b.status, action),
+    solo: checkFlag(b.solo, "solo", action),
+    source: b.source === undefined ? "share" : b.source as BlockSource,
+    note: b.note === undefined ? "" : checkNote(b.note, "note", action),
   };
+  if (block.source !== "share" && block.source !== "chain") {
+    throw new RangeError(`Cannot ${action}: source must be share or chain`);
+  }
   if (b.reward !== undefined) block.reward = checkBig(b.reward, "reward", action, 0n);
   return block;
 }
@@ -180,16 +235,9 @@ export function checkBlockUpdate(value: unknown): BlockUpdate {
   const action = "update block";
   const u = checkObject(value, "update", action);
   const update: BlockUpdate = {};
-  if (u.status !== undefined) {
-    if (!BLOCK_STATUSES.includes(u.status as never)) {
-      throw new RangeError(
-        `Cannot ${action}: status must be one of ${BLOCK_STATUSES.join(", ")}, got ${
-          describe(u.status)
-        }`,
-      );
-    }
-    update.status = u.status as BlockUpdate["status"];
-  }
+  if (u.status !== undefined) update.status = checkStatus(u.status, "status", action);
+  if (u.ifStatus !== undefined) update.ifStatus = checkStatuses(u.ifStatus, "ifStatus", action);
+  if (u.note !== undefined) update.note = checkNote(u.note, "note", action);
   if (u.reward !== undefined) update.reward = checkBig(u.reward, "reward", action, 0n);
   if (u.confirmations !== undefined) {
     update.confirmations = checkInt(u.confirmations, "confirmations", action);
@@ -231,23 +279,21 @@ export function checkShareQuery(value: unknown = {}): ShareQuery & { limit: numb
   return out;
 }
 
+/** Block query options after {@linkcode checkBlockQuery}: statuses as a list. */
+export type CheckedBlockQuery = Omit<BlockQuery, "status"> & {
+  limit: number;
+  status?: BlockStatus[];
+};
+
 /** Validates block query options, filling defaults. */
-export function checkBlockQuery(value: unknown = {}): BlockQuery & { limit: number } {
+export function checkBlockQuery(value: unknown = {}): CheckedBlockQuery {
   const action = "list blocks";
   const q = checkObject(value, "query", action);
-  const out: BlockQuery & { limit: number } = {
+  const out: CheckedBlockQuery = {
     limit: q.limit === undefined ? 100 : checkInt(q.limit, "limit", action, 1, 1_000_000),
   };
-  if (q.status !== undefined) {
-    if (!BLOCK_STATUSES.includes(q.status as never)) {
-      throw new RangeError(
-        `Cannot ${action}: status must be one of ${BLOCK_STATUSES.join(", ")}, got ${
-          describe(q.status)
-        }`,
-      );
-    }
-    out.status = q.status as BlockQuery["status"];
-  }
+  if (q.status !== undefined) out.status = checkStatuses(q.status, "status", action);
+  if (q.height !== undefined) out.height = checkInt(q.height, "height", action);
   return out;
 }
 

@@ -21,7 +21,8 @@ export interface ShareColumns {
   /** Three per share: address, worker and job id (cloned as they are: deduplicating them
    * through a map cost more than the copies it saved). */
   strings: string[];
-  /** Three per share: instance, height and time (all safe integers, exact in a double). */
+  /** Four per share: instance, height, time (all safe integers, exact in a double) and solo
+   * (1 or 0). */
   numbers: Float64Array<ArrayBuffer>;
   /** Two per share: difficulty and network difficulty (checked to fit a signed 64-bit column). */
   difficulties: BigInt64Array<ArrayBuffer>;
@@ -45,6 +46,9 @@ export interface PackedOutcomes {
   others: OpOutcome[];
 }
 
+/** Entries of {@linkcode ShareColumns.numbers} per share. */
+export const NUMBERS = 4;
+
 /** The outcome of a stored share; shared by every share (never mutated). */
 const STORED: OpOutcome = Object.freeze({ ok: true, value: undefined }) as OpOutcome;
 
@@ -60,7 +64,7 @@ export function packBatch(ops: readonly WriteOp[]): PackedBatch {
   const shares: ShareColumns = {
     count,
     strings: new Array(3 * count),
-    numbers: new Float64Array(3 * count),
+    numbers: new Float64Array(NUMBERS * count),
     difficulties: new BigInt64Array(2 * count),
     hashes: new Uint8Array(HASH_BYTES * count),
   };
@@ -78,9 +82,10 @@ export function packBatch(ops: readonly WriteOp[]): PackedBatch {
     shares.strings[3 * i] = s.address;
     shares.strings[3 * i + 1] = s.worker;
     shares.strings[3 * i + 2] = s.jobId;
-    shares.numbers[3 * i] = s.instance;
-    shares.numbers[3 * i + 1] = s.height;
-    shares.numbers[3 * i + 2] = s.time;
+    shares.numbers[NUMBERS * i] = s.instance;
+    shares.numbers[NUMBERS * i + 1] = s.height;
+    shares.numbers[NUMBERS * i + 2] = s.time;
+    shares.numbers[NUMBERS * i + 3] = s.solo === true ? 1 : 0;
     shares.difficulties[2 * i] = s.difficulty;
     shares.difficulties[2 * i + 1] = s.networkDifficulty;
     shares.hashes.set(s.hash, HASH_BYTES * i);
@@ -116,9 +121,10 @@ export function readShare(columns: ShareColumns, index: number, into: Share): Sh
   into.address = strings[3 * index]!;
   into.worker = strings[3 * index + 1]!;
   into.jobId = strings[3 * index + 2]!;
-  into.instance = numbers[3 * index]!;
-  into.height = numbers[3 * index + 1]!;
-  into.time = numbers[3 * index + 2]!;
+  into.instance = numbers[NUMBERS * index]!;
+  into.height = numbers[NUMBERS * index + 1]!;
+  into.time = numbers[NUMBERS * index + 2]!;
+  into.solo = numbers[NUMBERS * index + 3] === 1;
   into.difficulty = difficulties[2 * index]!;
   into.networkDifficulty = difficulties[2 * index + 1]!;
   into.hash = columns.hashes.subarray(HASH_BYTES * index, HASH_BYTES * (index + 1));
@@ -141,6 +147,7 @@ export function scratchShare(): Share {
     height: 0,
     time: 0,
     hash: new Uint8Array(0),
+    solo: false,
   };
 }
 

@@ -77,7 +77,14 @@ export function checkBlockCredit(value: unknown): BlockCredit {
       `Cannot ${action}: the credits add up to ${sum}, not the reward ${reward}`,
     );
   }
-  return { reward, confirmations, credits };
+  const out: BlockCredit = { reward, confirmations, credits };
+  if (c.basis !== undefined) {
+    if (typeof c.basis !== "string" || c.basis.length > 100_000) {
+      throw new TypeError(`Cannot ${action}: basis must be a string of at most 100000 characters`);
+    }
+    out.basis = c.basis;
+  }
+  return out;
 }
 
 /** Validates a new payment: distinct recipients, amounts > 0. */

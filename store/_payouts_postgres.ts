@@ -92,8 +92,8 @@ async function write(tx: Tx, op: PayoutWriteOp): Promise<unknown> {
         FOR UPDATE`;
       if (block === undefined || block.status !== "pending") return false;
       await tx`UPDATE blocks SET status = 'confirmed', reward = ${op.credit.reward.toString()}::bigint,
-        confirmations = ${op.credit.confirmations}, updated_at = ${op.time}
-        WHERE hash = decode(${h}, 'hex')`;
+        confirmations = ${op.credit.confirmations}, updated_at = ${op.time},
+        credit_basis = ${op.credit.basis ?? null} WHERE hash = decode(${h}, 'hex')`;
       const credits = [...op.credit.credits].sort((a, b) => a.address < b.address ? -1 : 1);
       for (const c of credits) {
         await addBalance(tx, c.address, c.amount, op.time);
@@ -287,11 +287,11 @@ export async function runPayoutReadPostgres(sql: Sql, q: PayoutRead): Promise<un
     }
     case "windowShares": {
       const rows = q.cursor === undefined
-        ? await sql`SELECT * FROM shares WHERE time <= ${q.until}
+        ? await sql`SELECT * FROM shares WHERE time <= ${q.until} AND NOT solo
             ORDER BY time DESC, id DESC LIMIT ${q.limit}`
         : await sql`SELECT * FROM shares WHERE time <= ${q.until}
             AND (time < ${q.cursor.time} OR (time = ${q.cursor.time}
-              AND id < ${q.cursor.id.toString()}::bigint))
+              AND id < ${q.cursor.id.toString()}::bigint)) AND NOT solo
             ORDER BY time DESC, id DESC LIMIT ${q.limit}`;
       return rows.map(shareFromRow);
     }

@@ -132,9 +132,9 @@ function write(db: DatabaseSync, op: PayoutWriteOp): unknown {
       const height = toNumber(block.height);
       st(
         db,
-        `UPDATE blocks SET status = 'confirmed', reward = ?, confirmations = ?, updated_at = ?
-         WHERE hash = ?`,
-      ).run(op.credit.reward, op.credit.confirmations, op.time, op.hash);
+        `UPDATE blocks SET status = 'confirmed', reward = ?, confirmations = ?, updated_at = ?,
+         credit_basis = ? WHERE hash = ?`,
+      ).run(op.credit.reward, op.credit.confirmations, op.time, op.credit.basis ?? null, op.hash);
       const credits = [...op.credit.credits].sort((a, b) => a.address < b.address ? -1 : 1);
       for (const c of credits) {
         addBalance(db, c.address, c.amount, op.time);
@@ -343,12 +343,14 @@ export function runPayoutReadSqlite(db: DatabaseSync, q: PayoutRead): unknown {
     }
     case "windowShares": {
       const rows = q.cursor === undefined
-        ? st(db, "SELECT * FROM shares WHERE time <= ? ORDER BY time DESC, id DESC LIMIT ?")
-          .all(q.until, q.limit)
+        ? st(
+          db,
+          "SELECT * FROM shares WHERE time <= ? AND solo = 0 ORDER BY time DESC, id DESC LIMIT ?",
+        ).all(q.until, q.limit)
         : st(
           db,
           `SELECT * FROM shares WHERE time <= ? AND (time < ? OR (time = ? AND id < ?))
-           ORDER BY time DESC, id DESC LIMIT ?`,
+           AND solo = 0 ORDER BY time DESC, id DESC LIMIT ?`,
         ).all(q.until, q.cursor.time, q.cursor.time, q.cursor.id, q.limit);
       return rows.map(shareFromRow);
     }

@@ -11,7 +11,13 @@ import postgres from "postgres";
 import { bytesToHex } from "../hash/hex.ts";
 import type { MinuteScore, StoreDriver } from "./_driver.ts";
 import { checkNotNewer } from "./_migration.ts";
-import { convertCounter, minuteOf, type OpOutcome, type WriteOp } from "./_ops.ts";
+import {
+  type CheckedBlockQuery,
+  convertCounter,
+  minuteOf,
+  type OpOutcome,
+  type WriteOp,
+} from "./_ops.ts";
 import { POSTGRES_MIGRATIONS } from "./_postgres_schema.ts";
 import { runPayoutReadPostgres, runPayoutWritePostgres } from "./_payouts_postgres.ts";
 import { blockFromRow, minuteScoreFromRow, shareFromRow, toBigInt, toNumber } from "./_rows.ts";
@@ -19,7 +25,6 @@ import type { PayoutRead } from "./_payouts_ops.ts";
 import { RollupAccumulator } from "./_rollup.ts";
 import type {
   Block,
-  BlockQuery,
   BlockResult,
   BlockUpdate,
   NewBlock,
@@ -146,14 +151,16 @@ async function runBatch(tx: Tx, ops: WriteOp[]): Promise<OpOutcome[]> {
     if (run.length === 0) return;
     const s = run.map((r) => r.share);
     await tx`INSERT INTO shares (instance, address, worker, job_id, difficulty,
-        network_difficulty, height, time, hash)
-      SELECT i, a, w, j, d, n, h, t, decode(x, 'hex') FROM unnest(
+        network_difficulty, height, time, hash, solo)
+      SELECT i, a, w, j, d, n, h, t, decode(x, 'hex'), o <> 0 FROM unnest(
         ${s.map((v) => v.instance)}::int[], ${s.map((v) => v.address)}::text[],
         ${s.map((v) => v.worker)}::text[], ${s.map((v) => v.jobId)}::text[],
         ${s.map((v) => v.difficulty.toString())}::bigint[],
         ${s.map((v) => v.networkDifficulty.toString())}::bigint[],
         ${s.map((v) => v.height)}::int[], ${s.map((v) => v.time)}::bigint[],
-        ${s.map((v) => bytesToHex(v.hash))}::text[]) AS u (i, a, w, j, d, n, h, t, x)
+        ${s.map((v) => bytesToHex(v.hash))}::text[], ${
+      s.map((v) => v.solo === true ? 1 : 0)
+    }::int[]) AS u (i, a, w, j, d, n, h, t, x, o)
 `;
     for (const { index, share } of run) {
       outcomes[index] = { ok: true, value: undefined };
@@ -236,12 +243,14 @@ async function recordBlock(tx: Tx, b: NewBlock): Promise<BlockResult> {
   const [sum] = await tx`SELECT COALESCE(SUM(work), 0)::text AS work FROM round_work`;
   const effort = Number(BigInt(sum!.work as string)) / Number(b.networkDifficulty);
   const inserted = await tx`INSERT INTO blocks (hash, height, instance, address, worker,
-      network_difficulty, reward, status, confirmations, effort, time, updated_at)
+      network_difficulty, reward, status, confirmations, effort, time, updated_at, solo, source,
+      note)
     VALUES (decode(${
     bytesToHex(b.hash)
   }, 'hex'), ${b.height}, ${b.instance}, ${b.address}, ${b.worker},
       ${b.networkDifficulty.toString()}::bigint, ${b.reward?.toString() ?? null}::bigint,
-      'pending', 0, ${effort}, ${b.time}, ${Date.now()})
+      ${b.status ?? "pending"}, 0, ${effort}, ${b.time}, ${Date.now()}, ${b.solo === true},
+      ${b.source ?? "share"}, ${b.note ?? ""})
     ON CONFLICT (hash) DO NOTHING RETURNING *`;
   if (inserted.length === 1) {
     await tx`UPDATE round_work SET work = 0, shares = 0`;
@@ -259,13 +268,19 @@ async function updateBlock(
   u: BlockUpdate,
   time: number,
 ): Promise<Block | undefined> {
+  const h = bytesToHex(hash);
+  const only = u.ifStatus === undefined ? null : [...u.ifStatus];
   const [row] = await tx`UPDATE blocks SET
       status = COALESCE(${u.status ?? null}::text, status),
       reward = COALESCE(${u.reward?.toString() ?? null}::bigint, reward),
       confirmations = COALESCE(${u.confirmations ?? null}::int, confirmations),
+      note = COALESCE(${u.note ?? null}::text, note),
       updated_at = ${time}
-    WHERE hash = decode(${bytesToHex(hash)}, 'hex') RETURNING *`;
-  return row === undefined ? undefined : blockFromRow(row);
+    WHERE hash = decode(${h}, 'hex')
+      AND (${only}::text[] IS NULL OR status = ANY(${only}::text[])) RETURNING *`;
+  if (row !== undefined) return blockFromRow(row);
+  const [existing] = await tx`SELECT * FROM blocks WHERE hash = decode(${h}, 'hex')`;
+  return existing === undefined ? undefined : blockFromRow(existing);
 }
 
 async function reserve(
@@ -387,12 +402,14 @@ export class PostgresDriver implements StoreDriver {
     return row === undefined ? undefined : blockFromRow(row);
   }
 
-  async blocks(query: BlockQuery & { limit: number }): Promise<Block[]> {
+  async blocks(query: CheckedBlockQuery): Promise<Block[]> {
     const sql = this.#reader;
-    const rows = query.status === undefined
-      ? await sql`SELECT * FROM blocks ORDER BY time DESC, id DESC LIMIT ${query.limit}`
-      : await sql`SELECT * FROM blocks WHERE status = ${query.status}
-          ORDER BY time DESC, id DESC LIMIT ${query.limit}`;
+    const statuses = query.status ?? null;
+    const height = query.height ?? null;
+    const rows = await sql`SELECT * FROM blocks
+      WHERE (${statuses}::text[] IS NULL OR status = ANY(${statuses}::text[]))
+        AND (${height}::int IS NULL OR height = ${height}::int)
+      ORDER BY time DESC, id DESC LIMIT ${query.limit}`;
     return rows.map(blockFromRow);
   }
 
@@ -451,7 +468,8 @@ export class PostgresDriver implements StoreDriver {
   }
 
   async oldestPendingTime(): Promise<number | undefined> {
-    const [row] = await this.#reader`SELECT MIN(time) AS t FROM blocks WHERE status = 'pending'`;
+    const [row] = await this.#reader`SELECT MIN(time) AS t FROM blocks
+      WHERE status IN ('submitted', 'pending')`;
     return row!.t === null ? undefined : toNumber(row!.t);
   }
 

@@ -86,4 +86,22 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     name: "range size beside the extranonce counter",
     statements: [`ALTER TABLE extranonce_counters ADD COLUMN range_size NUMERIC(20, 0)`],
   },
+  {
+    version: 5,
+    // As in SQLite: block candidates and their reconciliation, SOLO ports, the credit basis,
+    // the payment's signature index.
+    name: "block candidates, solo, credit basis, payment signature index",
+    statements: [
+      `ALTER TABLE shares ADD COLUMN solo BOOLEAN NOT NULL DEFAULT false`,
+      `ALTER TABLE blocks DROP CONSTRAINT IF EXISTS blocks_status_check`,
+      `ALTER TABLE blocks ADD CONSTRAINT blocks_status_check
+        CHECK (status IN ('submitted', 'pending', 'confirmed', 'orphaned', 'rejected'))`,
+      `ALTER TABLE blocks ADD COLUMN solo BOOLEAN NOT NULL DEFAULT false,
+        ADD COLUMN source TEXT NOT NULL DEFAULT 'share' CHECK (source IN ('share', 'chain')),
+        ADD COLUMN note TEXT NOT NULL DEFAULT '',
+        ADD COLUMN credit_basis TEXT`,
+      `CREATE INDEX blocks_height ON blocks (height)`,
+      `ALTER TABLE payments ADD COLUMN signature_index TEXT`,
+    ],
+  },
 ];

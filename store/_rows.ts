@@ -123,7 +123,31 @@ export function blockFromRow(value: unknown): Block {
     effort: toNumber(r.effort),
     time: toNumber(r.time),
     updatedAt: toNumber(r.updated_at),
+    solo: toFlag(r.solo),
+    source: r.source === "chain" ? "chain" : "share",
+    note: typeof r.note === "string" ? r.note : "",
+    creditBasis: typeof r.credit_basis === "string" ? r.credit_basis : undefined,
   };
+}
+
+/**
+ * A boolean column (SQLite: 0/1 as a number or bigint; PostgreSQL: a boolean); NULL is false.
+ *
+ * @example Usage
+ * ```ts
+ * import { toFlag } from "./_rows.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(toFlag(1n), true);
+ * assert.equal(toFlag(false), false);
+ * assert.equal(toFlag(null), false);
+ * ```
+ *
+ * @param value The column value.
+ * @returns The value as a boolean.
+ */
+export function toFlag(value: unknown): boolean {
+  if (typeof value === "boolean") return value;
+  return value !== null && value !== undefined && toNumber(value) !== 0;
 }
 
 /**
@@ -157,6 +181,7 @@ export function shareFromRow(value: unknown): StoredShare {
     height: toNumber(r.height),
     time: toNumber(r.time),
     hash: toBytes(r.hash),
+    solo: toFlag(r.solo),
   };
 }
 

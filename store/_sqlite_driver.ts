@@ -7,7 +7,7 @@
 import { getLogger } from "@logtape/logtape";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { MinuteScore, StoreDriver } from "./_driver.ts";
-import { minuteOf, type OpOutcome, type WriteOp } from "./_ops.ts";
+import { type CheckedBlockQuery, minuteOf, type OpOutcome, type WriteOp } from "./_ops.ts";
 import { packBatch, unpackOutcomes } from "./_packed_batch.ts";
 import { prepareBig } from "./_sqlite_rows.ts";
 import type { PayoutRead } from "./_payouts_ops.ts";
@@ -18,7 +18,6 @@ import { SQLITE_MIGRATIONS } from "./_sqlite_schema.ts";
 import { SqliteWriter, type SqliteWriterOptions } from "./_sqlite_writer.ts";
 import type {
   Block,
-  BlockQuery,
   RollupPoint,
   RollupQuery,
   ShareQuery,
@@ -197,11 +196,20 @@ export class SqliteDriver implements StoreDriver {
     return Promise.resolve(row === undefined ? undefined : blockFromRow(row));
   }
 
-  blocks(query: BlockQuery & { limit: number }): Promise<Block[]> {
-    const rows = query.status === undefined
-      ? this.#prepare("SELECT * FROM blocks ORDER BY time DESC, id DESC LIMIT ?").all(query.limit)
-      : this.#prepare("SELECT * FROM blocks WHERE status = ? ORDER BY time DESC, id DESC LIMIT ?")
-        .all(query.status, query.limit);
+  blocks(query: CheckedBlockQuery): Promise<Block[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (query.status !== undefined) {
+      where.push(`status IN (${query.status.map(() => "?").join(", ")})`);
+      args.push(...query.status);
+    }
+    if (query.height !== undefined) {
+      where.push("height = ?");
+      args.push(query.height);
+    }
+    const sql = `SELECT * FROM blocks ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`}
+      ORDER BY time DESC, id DESC LIMIT ?`;
+    const rows = this.#prepare(sql).all(...args, query.limit);
     return Promise.resolve(rows.map(blockFromRow));
   }
 
@@ -287,7 +295,9 @@ export class SqliteDriver implements StoreDriver {
   }
 
   oldestPendingTime(): Promise<number | undefined> {
-    const row = this.#prepare("SELECT MIN(time) AS t FROM blocks WHERE status = 'pending'")
+    const row = this.#prepare(
+      "SELECT MIN(time) AS t FROM blocks WHERE status IN ('submitted', 'pending')",
+    )
       .get() as { t: unknown };
     return Promise.resolve(row.t === null ? undefined : toNumber(row.t));
   }

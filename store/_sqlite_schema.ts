@@ -6,6 +6,9 @@
 import type { Migration } from "./_migration.ts";
 import { SQLITE_PAYOUTS_MIGRATION } from "./_payouts_schema.ts";
 
+/** The block statuses as an SQL list (migration 5). */
+const BLOCK_STATUS_LIST = "'submitted', 'pending', 'confirmed', 'orphaned', 'rejected'";
+
 /** Every SQLite migration, in order. */
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   {
@@ -103,5 +106,44 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     // continues past every value handed out before (store/_ops.ts convertCounter).
     name: "range size beside the extranonce counter",
     statements: [`ALTER TABLE extranonce_counters ADD COLUMN range_size TEXT`],
+  },
+  {
+    version: 5,
+    // Block candidates are stored before they are submitted and reconciled with the chain
+    // (submitted, rejected); SOLO ports; how each block was credited, for the audit; the pool
+    // address's signature index before a payment, to prove later whether it was executed.
+    name: "block candidates, solo, credit basis, payment signature index",
+    statements: [
+      `ALTER TABLE shares ADD COLUMN solo INTEGER NOT NULL DEFAULT 0`,
+      `CREATE TABLE blocks_v5 (
+        id INTEGER PRIMARY KEY,
+        hash BLOB NOT NULL UNIQUE,
+        height INTEGER NOT NULL,
+        instance INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        worker TEXT NOT NULL,
+        network_difficulty INTEGER NOT NULL,
+        reward INTEGER,
+        status TEXT NOT NULL CHECK (status IN (${BLOCK_STATUS_LIST})),
+        confirmations INTEGER NOT NULL,
+        effort REAL NOT NULL,
+        time INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        solo INTEGER NOT NULL DEFAULT 0,
+        source TEXT NOT NULL DEFAULT 'share' CHECK (source IN ('share', 'chain')),
+        note TEXT NOT NULL DEFAULT '',
+        credit_basis TEXT
+      )`,
+      `INSERT INTO blocks_v5 (id, hash, height, instance, address, worker, network_difficulty,
+        reward, status, confirmations, effort, time, updated_at)
+        SELECT id, hash, height, instance, address, worker, network_difficulty, reward, status,
+        confirmations, effort, time, updated_at FROM blocks`,
+      `DROP TABLE blocks`,
+      `ALTER TABLE blocks_v5 RENAME TO blocks`,
+      `CREATE INDEX blocks_time ON blocks (time)`,
+      `CREATE INDEX blocks_status_time ON blocks (status, time)`,
+      `CREATE INDEX blocks_height ON blocks (height)`,
+      `ALTER TABLE payments ADD COLUMN signature_index TEXT`,
+    ],
   },
 ];

@@ -13,7 +13,7 @@
  * @module
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import type { ShareColumns } from "./_packed_batch.ts";
+import { NUMBERS, type ShareColumns } from "./_packed_batch.ts";
 import { HASH_BYTES } from "./_ops.ts";
 import { prepareBig } from "./_sqlite_rows.ts";
 
@@ -28,7 +28,7 @@ export class ShareInserter {
     this.#insert = prepareBig(
       db,
       `INSERT INTO shares (instance, address, worker, job_id, difficulty, network_difficulty,
-        height, time, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        height, time, hash, solo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
   }
 
@@ -43,15 +43,16 @@ export class ShareInserter {
     const end = range.start + range.count;
     for (let i = range.start; i < end; i++) {
       this.#insert.run(
-        numbers[3 * i]!,
+        numbers[NUMBERS * i]!,
         strings[3 * i]!,
         strings[3 * i + 1]!,
         strings[3 * i + 2]!,
         difficulties[2 * i]!,
         difficulties[2 * i + 1]!,
-        numbers[3 * i + 1]!,
-        numbers[3 * i + 2]!,
+        numbers[NUMBERS * i + 1]!,
+        numbers[NUMBERS * i + 2]!,
         hashes.subarray(HASH_BYTES * i, HASH_BYTES * (i + 1)),
+        numbers[NUMBERS * i + 3]!,
       );
     }
   }

@@ -124,12 +124,12 @@ export class SqliteWriter {
     this.#insertBlock = prepareBig(
       db,
       `INSERT INTO blocks (hash, height, instance, address, worker, network_difficulty, reward,
-        status, confirmations, effort, time, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) RETURNING *`,
+        status, confirmations, effort, time, updated_at, solo, source, note)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?) RETURNING *`,
     );
     this.#updateBlock = prepareBig(
       db,
-      `UPDATE blocks SET status = ?, reward = ?, confirmations = ?, updated_at = ?
+      `UPDATE blocks SET status = ?, reward = ?, confirmations = ?, note = ?, updated_at = ?
        WHERE hash = ? RETURNING *`,
     );
     this.#upsertWorker = prepareBig(
@@ -287,9 +287,13 @@ export class SqliteWriter {
       b.worker,
       b.networkDifficulty,
       b.reward ?? null,
+      b.status ?? "pending",
       effort,
       b.time,
       Date.now(),
+      b.solo === true ? 1 : 0,
+      b.source ?? "share",
+      b.note ?? "",
     );
     return { block: blockFromRow(row), inserted: true };
   }
@@ -298,10 +302,12 @@ export class SqliteWriter {
     const row = this.#blockByHash.get(hash);
     if (row === undefined) return undefined;
     const b = blockFromRow(row);
+    if (u.ifStatus !== undefined && !u.ifStatus.includes(b.status)) return b;
     const updated = this.#updateBlock.get(
       u.status ?? b.status,
       u.reward ?? b.reward ?? null,
       u.confirmations ?? b.confirmations,
+      u.note ?? b.note,
       time,
       hash,
     );

@@ -37,6 +37,11 @@ export interface BlockCredit {
   confirmations: number;
   /** Credits, at most one per (address, reason). */
   credits: readonly BlockCreditItem[];
+  /**
+   * How the credits were computed (JSON text of a `CreditBasis`, kept on the block so that the
+   * audit can recompute them). @default none
+   */
+  basis?: string;
 }
 
 /** A miner's balance. */

@@ -26,6 +26,11 @@ export interface Share {
   time: number;
   /** The header's vBlake hash (24 bytes). */
   hash: Uint8Array;
+  /**
+   * Accepted on a SOLO port: it counts for hash rate but never enters a PPLNS window (its
+   * finder's blocks are credited to the finder alone). @default false
+   */
+  solo?: boolean;
 }
 
 /** A stored share with its row id. */
@@ -34,13 +39,32 @@ export interface StoredShare extends Share {
   id: bigint;
 }
 
-/** Where a found block stands. */
-export type BlockStatus = "pending" | "confirmed" | "orphaned";
+/**
+ * Where a found block stands:
+ * - `submitted`: a candidate, stored before it was sent to NodeCore; whether the chain took it
+ *   is not known yet (the payout service's reconciliation finds out);
+ * - `pending`: NodeCore accepted it, or the chain holds it; waiting for confirmations;
+ * - `confirmed`: final on the main chain and credited;
+ * - `orphaned`: it was accepted, then another block took its height for good;
+ * - `rejected`: it never made the main chain (NodeCore refused it and another block holds its
+ *   height for good).
+ */
+export type BlockStatus = "submitted" | "pending" | "confirmed" | "orphaned" | "rejected";
 
 /** The block statuses, in lifecycle order. */
-export const BLOCK_STATUSES: readonly BlockStatus[] = ["pending", "confirmed", "orphaned"];
+export const BLOCK_STATUSES: readonly BlockStatus[] = [
+  "submitted",
+  "pending",
+  "confirmed",
+  "orphaned",
+  "rejected",
+];
 
-/** A block the pool found and NodeCore accepted. */
+/** How the store learnt of a block: a miner's share, or a scan of the chain for blocks paying the
+ * pool address that the store did not know (a candidate lost before it was written). */
+export type BlockSource = "share" | "chain";
+
+/** A block the pool found (a candidate, or one NodeCore accepted). */
 export interface NewBlock {
   /** Pool instance whose miner found it. */
   instance: number;
@@ -58,6 +82,14 @@ export interface NewBlock {
   reward?: bigint;
   /** When it was found (ms since the epoch). */
   time: number;
+  /** `submitted` for a candidate written before it is sent, else `pending`. @default "pending" */
+  status?: "submitted" | "pending";
+  /** Found on a SOLO port: credited to its finder alone. @default false */
+  solo?: boolean;
+  /** How the store learnt of it. @default "share" */
+  source?: BlockSource;
+  /** A reason code (see {@linkcode Block.note}). @default "" */
+  note?: string;
 }
 
 /** A stored block. */
@@ -88,6 +120,18 @@ export interface Block {
   time: number;
   /** When the row last changed (ms since the epoch). */
   updatedAt: number;
+  /** Found on a SOLO port: credited to its finder alone. */
+  solo: boolean;
+  /** How the store learnt of it. */
+  source: BlockSource;
+  /**
+   * A fixed reason code about its state, "" when there is nothing to say (e.g.
+   * `submit_unknown`: NodeCore did not answer the submit; `coinbase_not_pool`: the chain shows no
+   * payment to the pool address, so nothing is credited). Details are in the log.
+   */
+  note: string;
+  /** How it was credited (set with the credits; see `payout_types.ts`), else undefined. */
+  creditBasis: string | undefined;
 }
 
 /** Result of recording a block. */
@@ -98,10 +142,14 @@ export interface BlockResult {
   inserted: boolean;
 }
 
-/** Changes to a stored block (the payout service's view of the chain). */
+/** Changes to a stored block (the pool's and the payout service's view of the chain). */
 export interface BlockUpdate {
   /** New status. */
   status?: BlockStatus;
+  /** Only apply the update when the block's status is one of these. */
+  ifStatus?: readonly BlockStatus[];
+  /** New reason code ("" clears it). */
+  note?: string;
   /** Reward in atomic units. */
   reward?: bigint;
   /** Confirmations seen. */
@@ -168,8 +216,10 @@ export interface ShareQuery {
 
 /** Options for listing blocks, newest first. */
 export interface BlockQuery {
-  /** Only blocks with this status. */
-  status?: BlockStatus;
+  /** Only blocks with this status (or one of these). */
+  status?: BlockStatus | readonly BlockStatus[];
+  /** Only blocks at this height. */
+  height?: number;
   /** Most rows returned. @default 100 */
   limit?: number;
 }

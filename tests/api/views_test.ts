@@ -30,6 +30,10 @@ Deno.test("blockView() writes exact quantities as decimal strings", () => {
     effort: 1.25,
     time: 7,
     updatedAt: 9,
+    solo: false,
+    source: "share",
+    note: "",
+    creditBasis: undefined,
   });
   assert.deepEqual(view, {
     height: 10,

@@ -26,6 +26,7 @@ export function sampleShare(overrides: Partial<Share> = {}): Share {
     height: 100,
     time: 1_700_000_000_000,
     hash: uniqueHash(),
+    solo: false,
     ...overrides,
   };
 }
