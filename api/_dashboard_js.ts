@@ -3,7 +3,8 @@
  * and no dependencies. It loads `/api/pool`, `/api/pool/hashrate`, `/api/blocks` and
  * `/api/payments`, listens to `/api/events` (server-sent events; polling when they fail), draws
  * the hash-rate charts as SVG, and looks miners up (`#miner=ADDRESS` in the URL). Untrusted
- * text (worker names, errors) is only ever set with `textContent`.
+ * text (worker names, errors) is only ever set with `textContent`. The API shows no endpoint
+ * addresses or error text (only the NodeCore state and fixed codes), so neither does the page.
  *
  * Hooks for tests: `body[data-updates]` counts pool updates; each chart's `data-points` and
  * `data-max` give its point count and highest hash rate.
@@ -175,8 +176,8 @@ export const DASHBOARD_JS = String.raw`"use strict";
     var up = $("upstream");
     var u = p.upstream;
     up.textContent = u.connected
-      ? "NodeCore " + u.endpoint + " since " + new Date(u.since).toLocaleTimeString()
-      : "NodeCore " + u.state + (u.endpoint ? " (" + u.endpoint + ")" : "");
+      ? "NodeCore ready since " + new Date(u.since).toLocaleTimeString()
+      : "NodeCore " + u.state + " since " + new Date(u.since).toLocaleTimeString();
     up.className = "pill " + (u.connected ? "good" : "bad");
     var now = Date.now();
     var key = p.lastBlock ? p.lastBlock.hash + p.lastBlock.status + p.lastBlock.confirmations : null;

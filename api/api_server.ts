@@ -14,6 +14,7 @@ import { EventStream } from "./event_stream.ts";
 import { LiveStats } from "./live_stats.ts";
 import { PoolData } from "./pool_data.ts";
 import { PoolMetrics } from "./pool_metrics.ts";
+import { blockEventView } from "./views.ts";
 
 const log = getLogger(["vbkpool", "api"]);
 
@@ -72,9 +73,7 @@ export interface ApiServerOptions {
  * });
  * const response = await fetch(`${api.url}/api/health`);
  * assert.equal(response.status, 503);
- * assert.deepEqual((await response.json()).reasons, [
- *   "upstream NodeCore is connecting (127.0.0.1:8501)",
- * ]);
+ * assert.deepEqual((await response.json()).reasons, ["upstream_unavailable"]);
  * await api.close();
  * await pool.stop();
  * await store.close();
@@ -121,15 +120,9 @@ export class ApiServer {
       events: this.#events,
     });
     const trustProxy = options.trustProxy ?? false;
+    // NodeCore's reason and endpoint stay out of the stream (the pool logs them).
     this.#unsubscribe = pool.events.subscribe((event) => {
-      if (event.type !== "block_result") return;
-      this.#events.send("block", {
-        hash: event.hash,
-        height: event.height,
-        accepted: event.accepted,
-        reason: event.reason ?? null,
-        time: event.at,
-      });
+      if (event.type === "block_result") this.#events.send("block", blockEventView(event));
     });
     try {
       this.#server = Deno.serve({

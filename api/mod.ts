@@ -27,5 +27,6 @@ export * from "./live_stats.ts";
 export * from "./metrics_registry.ts";
 export * from "./pool_data.ts";
 export * from "./pool_metrics.ts";
+export * from "./public_codes.ts";
 export * from "./rate_limiter.ts";
 export * from "./views.ts";

@@ -10,6 +10,7 @@ import type { Pool } from "../server/pool.ts";
 import type { UpstreamStatus } from "../server/upstream.ts";
 import type { Block, BlockStatus, PaymentStatus, Store } from "../store/mod.ts";
 import type { LiveStats } from "./live_stats.ts";
+import type { HealthReason } from "./public_codes.ts";
 import { addressOf, poolSessions } from "./_sessions.ts";
 import {
   type BlockView,
@@ -20,6 +21,7 @@ import {
   type PaymentView,
   paymentView,
   type PoolView,
+  storeHealthView,
   upstreamView,
   type WorkerView,
 } from "./views.ts";
@@ -334,33 +336,18 @@ export class PoolData {
 
   /**
    * Whether the pool can take shares: the upstream is connected and the store's commit stage
-   * is healthy (as its last commit or probe found it).
+   * is healthy (as its last commit or probe found it). The reasons are fixed codes; the
+   * upstream's and the store's error text stays in the log.
    *
    * @returns The view (`status` decides 200 or 503).
    */
   health(): HealthView {
     const upstream = upstreamView(this.#s.upstream());
-    const stats = this.#s.store.stats();
-    const reasons: string[] = [];
-    if (!upstream.connected) {
-      const where = upstream.endpoint === null ? "" : ` (${upstream.endpoint})`;
-      const why = upstream.lastError === null ? "" : `: ${upstream.lastError}`;
-      reasons.push(`upstream NodeCore is ${upstream.state}${where}${why}`);
-    }
-    if (!stats.healthy) {
-      reasons.push(`store (${stats.backend}) is not writable: ${stats.lastError ?? "failing"}`);
-    }
-    return {
-      status: reasons.length === 0 ? "ok" : "unavailable",
-      reasons,
-      upstream,
-      store: {
-        backend: stats.backend,
-        healthy: stats.healthy,
-        queueDepth: stats.queueDepth,
-        lastError: stats.lastError ?? null,
-      },
-    };
+    const store = storeHealthView(this.#s.store.stats());
+    const reasons: HealthReason[] = [];
+    if (!upstream.connected) reasons.push("upstream_unavailable");
+    if (!store.healthy) reasons.push("store_failing");
+    return { status: reasons.length === 0 ? "ok" : "unavailable", reasons, upstream, store };
   }
 
   #roundCached(): Promise<Round> {

@@ -4,26 +4,38 @@
  * strings, since JSON numbers cannot hold them exactly; rates and ratios are numbers; times are
  * milliseconds since the Unix epoch; hashes are lower-case hex.
  *
+ * Nothing here carries free text from exceptions, NodeCore or the configuration (error messages,
+ * endpoint addresses): where such text exists, the view shows a fixed code of `PUBLIC_CODES`
+ * (`public_codes.ts`) instead, and the text goes to the log where it happens.
+ *
  * @module
  */
 import { bytesToHex } from "../hash/hex.ts";
+import type { BlockResultEvent } from "../server/events.ts";
 import type { UpstreamStatus } from "../server/upstream.ts";
-import type { Block, BlockStatus, Payment, PaymentStatus } from "../store/mod.ts";
+import type { Block, BlockStatus, Payment, PaymentStatus, StoreStats } from "../store/mod.ts";
+import type { BlockResultCode, HealthReason, PaymentErrorCode } from "./public_codes.ts";
 
-/** The NodeCore connection. */
+/** The NodeCore connection (no endpoint address, no error text). */
 export interface UpstreamView {
   /** `idle`, `connecting`, `ready` (jobs flowing), `backoff` or `stopped`. */
   state: UpstreamStatus["state"];
   /** Whether jobs are flowing (`state` is `ready`). */
   connected: boolean;
-  /** The NodeCore in use or being tried ("host:port"). */
-  endpoint: string | null;
   /** When the state began (ms): the connection time while `ready`. */
   since: number;
   /** Connections lost or failed since start. */
   reconnects: number;
-  /** The last failure. */
-  lastError: string | null;
+}
+
+/** The store's commit stage (no error text). */
+export interface StoreHealthView {
+  /** `sqlite` or `postgres`. */
+  backend: StoreStats["backend"];
+  /** False while the database is failing (writes are refused until it is back). */
+  healthy: boolean;
+  /** Writes waiting for a commit. */
+  queueDepth: number;
 }
 
 /** The chain as the current job sees it. */
@@ -76,8 +88,8 @@ export interface PaymentView {
   txIds: string[];
   /** Confirmations last seen. */
   confirmations: number;
-  /** Why it failed, or the last problem seen. */
-  error: string | null;
+  /** `payment_failed`, `payment_problem` (an open problem), or null. */
+  error: PaymentErrorCode | null;
   /** When the intent was written (ms). */
   createdAt: number;
   /** Last change (ms). */
@@ -187,12 +199,26 @@ export interface HashratePoint {
 export interface HealthView {
   /** `ok` (HTTP 200) or `unavailable` (HTTP 503). */
   status: "ok" | "unavailable";
-  /** Why not ok (empty when ok). */
-  reasons: string[];
+  /** Why not ok, as codes of `PUBLIC_CODES` (empty when ok). */
+  reasons: HealthReason[];
   /** The NodeCore connection. */
   upstream: UpstreamView;
   /** The store's commit stage. */
-  store: { backend: string; healthy: boolean; queueDepth: number; lastError: string | null };
+  store: StoreHealthView;
+}
+
+/** The `block` server-sent event: NodeCore's verdict on a block submission. */
+export interface BlockEventView {
+  /** Block hash (48 hex chars). */
+  hash: string;
+  /** Block height. */
+  height: number;
+  /** Whether NodeCore accepted it. */
+  accepted: boolean;
+  /** `accepted` or `rejected` (NodeCore's reason is in the pool's log only). */
+  code: BlockResultCode;
+  /** When the verdict came (ms). */
+  time: number;
 }
 
 /**
@@ -203,22 +229,73 @@ export interface HealthView {
  * import { upstreamView } from "./views.ts";
  * import assert from "node:assert/strict";
  *
- * const view = upstreamView({ state: "ready", endpoint: "127.0.0.1:8501", since: 5, reconnects: 1 });
- * assert.equal(view.connected, true);
- * assert.equal(view.lastError, null);
+ * const view = upstreamView({
+ *   state: "backoff", endpoint: "127.0.0.1:8501", since: 5, reconnects: 1, lastError: "refused",
+ * });
+ * assert.deepEqual(view, { state: "backoff", connected: false, since: 5, reconnects: 1 });
  * ```
  *
  * @param status The upstream's status.
- * @returns The view.
+ * @returns The view, without the endpoint and the last error.
  */
 export function upstreamView(status: UpstreamStatus): UpstreamView {
   return {
     state: status.state,
     connected: status.state === "ready",
-    endpoint: status.endpoint ?? null,
     since: status.since,
     reconnects: status.reconnects,
-    lastError: status.lastError ?? null,
+  };
+}
+
+/**
+ * The API view of the store's commit stage.
+ *
+ * @example Usage
+ * ```ts
+ * import { storeHealthView } from "./views.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const view = storeHealthView({
+ *   backend: "sqlite", healthy: false, queueDepth: 2, batches: 1, committed: 1, failed: 1,
+ *   lastCommitMs: 3, lastError: "disk I/O error",
+ * });
+ * assert.deepEqual(view, { backend: "sqlite", healthy: false, queueDepth: 2 });
+ * ```
+ *
+ * @param stats The store's counters.
+ * @returns The view, without the last error.
+ */
+export function storeHealthView(stats: StoreStats): StoreHealthView {
+  return { backend: stats.backend, healthy: stats.healthy, queueDepth: stats.queueDepth };
+}
+
+/**
+ * The `block` server-sent event for NodeCore's verdict on a block submission.
+ *
+ * @example Usage
+ * ```ts
+ * import { blockEventView } from "./views.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const view = blockEventView({
+ *   type: "block_result", at: 5, hash: "ab".repeat(24), height: 9, accepted: false,
+ *   reason: "Error: connect ECONNREFUSED 10.0.0.1:8501", endpoint: "10.0.0.1:8501",
+ * });
+ * assert.deepEqual(view, {
+ *   hash: "ab".repeat(24), height: 9, accepted: false, code: "rejected", time: 5,
+ * });
+ * ```
+ *
+ * @param event The pool's event.
+ * @returns The view, without NodeCore's reason and the endpoint.
+ */
+export function blockEventView(event: BlockResultEvent): BlockEventView {
+  return {
+    hash: event.hash,
+    height: event.height,
+    accepted: event.accepted,
+    code: event.accepted ? "accepted" : "rejected",
+    time: event.at,
   };
 }
 
@@ -272,11 +349,13 @@ export function blockView(block: Block): BlockView {
  * };
  * assert.equal(paymentView(payment, { address: "V2" }).amount, "7");
  * assert.equal(paymentView(payment).items?.length, 2);
+ * const failed = { ...payment, status: "failed" as const, error: "sendcoins: insufficient funds" };
+ * assert.equal(paymentView(failed).error, "payment_failed");
  * ```
  *
  * @param payment The stored payment.
  * @param options `address`: show that recipient's amount instead of every item.
- * @returns The view.
+ * @returns The view; the payment's error text becomes a code.
  */
 export function paymentView(payment: Payment, options: { address?: string } = {}): PaymentView {
   const view: PaymentView = {
@@ -286,7 +365,7 @@ export function paymentView(payment: Payment, options: { address?: string } = {}
     recipients: payment.items.length,
     txIds: [...payment.txIds],
     confirmations: payment.confirmations,
-    error: payment.error ?? null,
+    error: paymentErrorCode(payment),
     createdAt: payment.createdAt,
     updatedAt: payment.updatedAt,
   };
@@ -298,4 +377,9 @@ export function paymentView(payment: Payment, options: { address?: string } = {}
     view.items = payment.items.map((i) => ({ address: i.address, amount: i.amount.toString() }));
   }
   return view;
+}
+
+function paymentErrorCode(payment: Payment): PaymentErrorCode | null {
+  if (payment.status === "failed") return "payment_failed";
+  return payment.error === undefined ? null : "payment_problem";
 }

@@ -127,6 +127,12 @@ export class DriverStore implements Store {
           });
         }
       },
+      onProbeError: (message) => {
+        log.warn("Store {where} is still failing: {error}", {
+          where: driver.where,
+          error: message,
+        });
+      },
     });
   }
 

@@ -38,6 +38,11 @@ export interface GroupCommitOptions {
   where?: string;
   /** Told when the stage turns unhealthy (with the error) or healthy again. */
   onHealth?: (healthy: boolean, error?: unknown) => void;
+  /**
+   * Told when a probe fails with another message than the last failure's (the first failure is
+   * told through `onHealth`), so each distinct cause can be logged once.
+   */
+  onProbeError?: (message: string) => void;
   /** Told after each successful commit: its duration (ms) and its operations. */
   onCommit?: (durationMs: number, operations: number) => void;
 }
@@ -107,6 +112,7 @@ export class GroupCommit<Op, R> {
   #probeTimeoutMs: number;
   #where: string;
   #onHealth: ((healthy: boolean, error?: unknown) => void) | undefined;
+  #onProbeError: ((message: string) => void) | undefined;
   #onCommit: ((durationMs: number, operations: number) => void) | undefined;
   #queue: Waiter<Op, R>[] = [];
   #firstQueuedAt = 0;
@@ -138,6 +144,7 @@ export class GroupCommit<Op, R> {
     this.#probeTimeoutMs = Math.min(this.#timeoutMs, Math.max(1000, this.#probeMs * 5));
     this.#where = options.where ?? "database";
     this.#onHealth = options.onHealth;
+    this.#onProbeError = options.onProbeError;
     this.#onCommit = options.onCommit;
   }
 
@@ -331,7 +338,7 @@ export class GroupCommit<Op, R> {
         }),
       ]);
       if (outcome === TIMED_OUT) {
-        this.#lastError = `probe took longer than ${this.#probeTimeoutMs} ms`;
+        this.#probeFailed(`probe took longer than ${this.#probeTimeoutMs} ms`);
         this.#backend.reset?.().catch(() => {});
         return;
       }
@@ -340,9 +347,20 @@ export class GroupCommit<Op, R> {
       this.#lastError = undefined;
       this.#onHealth?.(true);
     } catch (err) {
-      this.#lastError = messageOf(err);
+      this.#probeFailed(messageOf(err));
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  #probeFailed(message: string): void {
+    const changed = message !== this.#lastError;
+    this.#lastError = message;
+    if (!changed || this.#closed) return;
+    try {
+      this.#onProbeError?.(message);
+    } catch {
+      // An observer's failure is its own problem.
     }
   }
 }

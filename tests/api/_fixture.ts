@@ -5,12 +5,13 @@
  *
  * @module
  */
+import { DatabaseSync } from "node:sqlite";
 import { LiveStats } from "../../api/live_stats.ts";
 import { PoolData } from "../../api/pool_data.ts";
-import type { Pool } from "../../server/pool.ts";
+import type { BlockSubmitter, Pool } from "../../server/pool.ts";
 import { StoreShareRecorder } from "../../server/store_share_recorder.ts";
 import type { UpstreamStatus } from "../../server/upstream.ts";
-import { openStore, type Store } from "../../store/mod.ts";
+import { openStore, type OpenStoreOptions, type Store } from "../../store/mod.ts";
 import {
   ADDRESSES,
   freshTemplate,
@@ -35,16 +36,28 @@ export interface ApiFixture {
   /** Change what the upstream reports. */
   upstream: UpstreamStatus;
   port: number;
+  /** The SQLite file behind `store`. */
+  storePath: string;
   close(): Promise<void>;
 }
 
+/** Options for {@linkcode startFixture}. */
+export interface FixtureOptions {
+  /** Where the pool submits blocks. @default accept every block */
+  upstream?: BlockSubmitter;
+  /** Store settings (the store is always SQLite with an inline writer). */
+  store?: OpenStoreOptions;
+}
+
 /** Start the fixture (port difficulty 16, vardiff off, one job). */
-export async function startFixture(): Promise<ApiFixture> {
+export async function startFixture(options: FixtureOptions = {}): Promise<ApiFixture> {
   const dir = await Deno.makeTempDir({ prefix: "vbkpool-api-" });
-  const store = await openStore(`${dir}/pool.sqlite`, { thread: false });
+  const storePath = `${dir}/pool.sqlite`;
+  const store = await openStore(storePath, { ...options.store, thread: false });
   const { pool, port } = startPool({
     ports: [testPort({ difficulty: 16n, minDifficulty: 1n, vardiff: false })],
     recorder: new StoreShareRecorder(store, { instance: 0 }),
+    ...(options.upstream === undefined ? {} : { upstream: options.upstream }),
   });
   pool.addTemplate(freshTemplate(1));
   const stats = new LiveStats(pool.events);
@@ -55,6 +68,7 @@ export async function startFixture(): Promise<ApiFixture> {
     upstream: { state: "ready", endpoint: "127.0.0.1:8501", since: 1000, reconnects: 2 },
     data: undefined as unknown as PoolData,
     port: port(),
+    storePath,
     async close() {
       stats.close();
       await pool.stop();
@@ -64,6 +78,37 @@ export async function startFixture(): Promise<ApiFixture> {
   };
   fixture.data = new PoolData({ pool, store, upstream: () => fixture.upstream, stats });
   return fixture;
+}
+
+/**
+ * Make the store's commits fail with `message`, a real SQLite error raised by a trigger on the
+ * shares table, and fail one: the store turns unhealthy with that message as its last error.
+ * Open the fixture with a long `probeIntervalMs` so it stays unhealthy (its probe succeeds).
+ */
+export async function breakStore(f: ApiFixture, message: string): Promise<void> {
+  const db = new DatabaseSync(f.storePath);
+  try {
+    const text = message.replaceAll("'", "''");
+    db.exec(`CREATE TRIGGER fail_shares BEFORE INSERT ON shares BEGIN
+      SELECT RAISE(ABORT, '${text}'); END`);
+  } finally {
+    db.close();
+  }
+  const stored = await f.store.recordShare({
+    instance: 0,
+    address: ADDRESS,
+    worker: "",
+    jobId: "x",
+    difficulty: 1n,
+    networkDifficulty: 1000n,
+    height: 1,
+    time: Date.now(),
+    hash: new Uint8Array(24).fill(7),
+  }).then(() => true, () => false);
+  const stats = f.store.stats();
+  if (stored || stats.healthy || stats.lastError !== message) {
+    throw new Error(`Cannot break the store: ${JSON.stringify(stats)}`);
+  }
 }
 
 /** A connected, authorized miner. */

@@ -1,12 +1,25 @@
 import assert from "node:assert/strict";
+import { configureSync, type LogRecord, resetSync } from "@logtape/logtape";
 import { ApiServer, type ApiServerOptions } from "../../api/api_server.ts";
-import { type ApiFixture, startFixture } from "./_fixture.ts";
+import { PUBLIC_CODES } from "../../api/public_codes.ts";
+import { encodeBits } from "../../hash/difficulty.ts";
+import { hexToBytes } from "../../hash/hex.ts";
+import { freshTemplate } from "../server/_pool.ts";
+import {
+  ADDRESS,
+  type ApiFixture,
+  breakStore,
+  connectMiner,
+  type FixtureOptions,
+  startFixture,
+} from "./_fixture.ts";
 
 async function withServer(
   options: Partial<ApiServerOptions>,
   fn: (api: ApiServer, f: ApiFixture) => Promise<void>,
+  fixture: FixtureOptions = {},
 ): Promise<void> {
-  const f = await startFixture();
+  const f = await startFixture(fixture);
   const api = ApiServer.start({
     port: 0,
     pool: f.pool,
@@ -46,7 +59,7 @@ Deno.test("ApiServer streams pool snapshots and block results as server-sent eve
       hash: "ab".repeat(24),
       height: 9,
       accepted: true,
-      reason: null,
+      code: "accepted",
       time: 5,
     });
     // A client that goes away is forgotten.
@@ -111,3 +124,238 @@ Deno.test("ApiServer.start() throws AddrInUse for a taken port", async () => {
     return Promise.resolve();
   });
 });
+
+/** Text an attacker must never see: error messages and the NodeCore and database addresses. */
+const SECRETS = ["SECRET-TEXT", "10.9.8.7", "hunter2", "ECONNREFUSED"];
+
+function assertNoSecrets(text: string, where: string): void {
+  for (const secret of SECRETS) {
+    assert.ok(!text.includes(secret), `${where} shows "${secret}": ${text.slice(0, 2000)}`);
+  }
+}
+
+/** Read a server-sent-event stream until `done(text)`; fails after 10 s. */
+async function readEvents(
+  reader: ReadableStreamDefaultReader<string>,
+  text: string,
+  done: (text: string) => boolean,
+): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  while (!done(text)) {
+    assert.ok(Date.now() < deadline, `no such events yet: ${text.slice(-2000)}`);
+    const { value, done: ended } = await reader.read();
+    assert.ok(!ended, "the event stream ended");
+    text += value;
+  }
+  return text;
+}
+
+function eventsOf(text: string, name: string): unknown[] {
+  return [...text.matchAll(new RegExp(`event: ${name}\ndata: (.*)\n`, "g"))]
+    .map((m) => JSON.parse(m[1]!));
+}
+
+Deno.test("ApiServer never shows store, upstream or payment error text, nor NodeCore addresses, on any endpoint or event", async () => {
+  const logged: LogRecord[] = [];
+  configureSync({
+    reset: true,
+    sinks: { memory: (record) => logged.push(record) },
+    loggers: [
+      { category: ["vbkpool"], sinks: ["memory"], lowestLevel: "debug" },
+      { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
+    ],
+  });
+  try {
+    await withServer({ eventIntervalMs: 20, corsOrigins: ["*"] }, async (api, f) => {
+      // Blocks and payments whose stored text carries secrets.
+      const hash = hexToBytes("ef".repeat(24));
+      await f.store.recordBlock({
+        instance: 0,
+        height: 12,
+        hash,
+        address: ADDRESS,
+        worker: "rig",
+        networkDifficulty: 1000n,
+        time: Date.now(),
+      });
+      await f.store.payouts.creditBlock(hash, {
+        reward: 1000n,
+        confirmations: 10,
+        credits: [{ address: ADDRESS, amount: 1000n, reason: "share" }],
+      });
+      assert.ok(await f.store.payouts.acquireLock("test", { ttlMs: 60_000 }));
+      const items = [{ address: ADDRESS, amount: 300n }];
+      const failed = await f.store.payouts.createPayment("test", { items, startHeight: 12 });
+      await f.store.payouts.failPayment(
+        "test",
+        failed.id,
+        "SECRET-TEXT NodeCore 10.9.8.7:10600 refused sendcoins: wallet locked",
+      );
+      const open = await f.store.payouts.createPayment("test", { items, startHeight: 12 });
+      await f.store.payouts.markPaymentSent("test", open.id, ["AA".repeat(32)]);
+      await f.store.payouts.notePayment(open.id, "outcome unknown: SECRET-TEXT 10.9.8.7:10600");
+
+      const stream = await fetch(`${api.url}/api/events`);
+      const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = await readEvents(reader, "", (t) => /event: pool\n/.test(t));
+
+      // Now the upstream and the store fail, each with distinctive text.
+      f.upstream = {
+        state: "backoff",
+        endpoint: "10.9.8.7:8501",
+        since: Date.now(),
+        reconnects: 4,
+        lastError: "SECRET-TEXT Error: connect ECONNREFUSED 10.9.8.7:8501",
+      };
+      await breakStore(f, "SECRET-TEXT password=hunter2 for postgres://pool@10.9.8.7:5432/pool");
+      // Events with free text inside the pool; only block results are public.
+      f.pool.events.emit({
+        type: "block_result",
+        at: 7,
+        hash: "ab".repeat(24),
+        height: 11,
+        accepted: false,
+        reason: "Error: connect ECONNREFUSED 10.9.8.7:8501 (SECRET-TEXT)",
+        endpoint: "10.9.8.7:8501",
+      });
+      f.pool.events.emit({
+        type: "banned",
+        at: 8,
+        ip: "10.9.8.7",
+        until: 9,
+        reason: "SECRET-TEXT invalid share ratio",
+      });
+      f.pool.events.emit({
+        type: "connection_close",
+        at: 8,
+        connectionId: 99,
+        ip: "10.9.8.7",
+        port: 3333,
+        reason: "SECRET-TEXT read ECONNRESET",
+      });
+
+      const paths = [
+        "/",
+        "/dashboard.js",
+        "/dashboard.css",
+        "/api",
+        "/api/pool",
+        "/api/pool/hashrate?minutes=5",
+        `/api/miners/${ADDRESS}`,
+        `/api/miners/${ADDRESS}/hashrate?minutes=5&worker=rig`,
+        "/api/blocks",
+        "/api/payments",
+        `/api/payments?address=${ADDRESS}`,
+        "/api/payments?status=failed",
+        "/api/health",
+        "/metrics",
+        "/api/nothing",
+      ];
+      for (const path of paths) {
+        const response = await fetch(`${api.url}${path}`);
+        const body = await response.text();
+        const expected = path === "/api/health" ? 503 : path === "/api/nothing" ? 404 : 200;
+        assert.equal(response.status, expected, `${path}: ${body.slice(0, 500)}`);
+        assertNoSecrets(body, path);
+        assertNoSecrets(JSON.stringify([...response.headers]), `${path} headers`);
+      }
+      const health = await (await fetch(`${api.url}/api/health`)).json();
+      assert.deepEqual(health, {
+        status: "unavailable",
+        reasons: ["upstream_unavailable", "store_failing"],
+        upstream: { state: "backoff", connected: false, since: f.upstream.since, reconnects: 4 },
+        store: { backend: "sqlite", healthy: false, queueDepth: 0 },
+      });
+      for (const code of health.reasons) assert.ok(code in PUBLIC_CODES, code);
+      const payments = await (await fetch(`${api.url}/api/payments`)).json();
+      assert.deepEqual(
+        payments.payments.map((p: { status: string; error: string | null }) => [p.status, p.error]),
+        [["sent", "payment_problem"], ["failed", "payment_failed"]],
+      );
+
+      // The stream: the refused block as a code, then a pool snapshot of the failing state.
+      text = await readEvents(
+        reader,
+        text,
+        (t) => /event: block\n/.test(t) && /"state":"backoff"/.test(t),
+      );
+      await reader.cancel();
+      assertNoSecrets(text, "/api/events");
+      assert.deepEqual(eventsOf(text, "block"), [
+        { hash: "ab".repeat(24), height: 11, accepted: false, code: "rejected", time: 7 },
+      ]);
+      const pool = eventsOf(text, "pool").at(-1) as { upstream: unknown };
+      assert.deepEqual(pool.upstream, {
+        state: "backoff",
+        connected: false,
+        since: f.upstream.since,
+        reconnects: 4,
+      });
+    }, { store: { probeIntervalMs: 600_000 } });
+    // Nothing is lost: the operator's log has the store's error text.
+    const log = logged.map((r) => `${r.category.join(".")} ${JSON.stringify(r.properties)}`);
+    assert.ok(
+      log.some((line) => line.startsWith("vbkpool.store ") && line.includes("hunter2")),
+      log.join("\n"),
+    );
+  } finally {
+    resetSync();
+  }
+});
+
+for (const refusal of ["answer", "exception"] as const) {
+  Deno.test(`ApiServer sends a block refused with ${refusal === "answer" ? "NodeCore's reason" : "a submit exception"} to event clients as a code only`, async () => {
+    const logged: LogRecord[] = [];
+    configureSync({
+      reset: true,
+      sinks: { memory: (record) => logged.push(record) },
+      loggers: [
+        { category: ["vbkpool"], sinks: ["memory"], lowestLevel: "debug" },
+        { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
+      ],
+    });
+    const upstream = {
+      submitBlock: () =>
+        refusal === "answer"
+          ? Promise.resolve({
+            accepted: false,
+            reason: "SECRET-TEXT bad block from 10.9.8.7:8501",
+            endpoint: "10.9.8.7:8501",
+          })
+          : Promise.reject(new Error("connect ECONNREFUSED 10.9.8.7:8501")),
+    };
+    try {
+      await withServer({}, async (api, f) => {
+        const stream = await fetch(`${api.url}/api/events`);
+        const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+        await readEvents(reader, "", (t) => t.startsWith("retry:"));
+        // A job whose network difficulty is the share difficulty: every share is a block.
+        f.pool.addTemplate(freshTemplate(2, { bits: encodeBits(16n) }));
+        const miner = await connectMiner(f.port, `${ADDRESS}.rig`);
+        try {
+          assert.deepEqual(await miner.submit(1), [true]);
+          const text = await readEvents(reader, "", (t) => /event: block\n/.test(t));
+          await reader.cancel();
+          assertNoSecrets(text, "/api/events");
+          const [block] = eventsOf(text, "block") as Record<string, unknown>[];
+          assert.deepEqual(Object.keys(block!).sort(), [
+            "accepted",
+            "code",
+            "hash",
+            "height",
+            "time",
+          ]);
+          assert.deepEqual([block!.accepted, block!.code], [false, "rejected"]);
+          assert.match(block!.hash as string, /^[0-9a-f]{48}$/);
+        } finally {
+          await miner.close();
+        }
+      }, { upstream });
+    } finally {
+      resetSync();
+    }
+    // The reason is in the log.
+    const log = logged.map((r) => JSON.stringify(r.properties));
+    assert.ok(log.some((line) => line.includes("10.9.8.7:8501")), log.join("\n"));
+  });
+}

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { hexToBytes } from "../../hash/hex.ts";
-import { ADDRESS, connectMiner, OTHER_ADDRESS, startFixture } from "./_fixture.ts";
+import { ADDRESS, breakStore, connectMiner, OTHER_ADDRESS, startFixture } from "./_fixture.ts";
 import { ADDRESSES, freshTemplate, startPool } from "../server/_pool.ts";
 import { CudaLikeMiner } from "../e2e/_ucp_cuda_miner.ts";
 import { LiveStats } from "../../api/live_stats.ts";
 import { PoolData } from "../../api/pool_data.ts";
 import { PoolMetrics } from "../../api/pool_metrics.ts";
+import { PUBLIC_CODES } from "../../api/public_codes.ts";
 import { openStore } from "../../store/mod.ts";
 import { parsePrometheus, sampleValue } from "./_prometheus.ts";
 
@@ -32,10 +33,8 @@ Deno.test("PoolData.pool() counts miners and shares, and shows the network and u
     assert.deepEqual(view.upstream, {
       state: "ready",
       connected: true,
-      endpoint: "127.0.0.1:8501",
       since: 1000,
       reconnects: 2,
-      lastError: null,
     });
     assert.equal(view.lastBlock, null);
     assert.equal(view.roundWork, "64");
@@ -173,25 +172,38 @@ Deno.test("PoolData.hashrate() gives one point per minute, zero-filled", async (
   }
 });
 
-Deno.test("PoolData.health() is ok only with the upstream ready and the store healthy", async () => {
-  const f = await startFixture();
+Deno.test("PoolData.health() is ok only with the upstream ready and the store healthy, and says why in codes", async () => {
+  const f = await startFixture({ store: { probeIntervalMs: 600_000 } });
   try {
-    assert.deepEqual(f.data.health().reasons, []);
-    assert.equal(f.data.health().status, "ok");
+    assert.deepEqual(f.data.health(), {
+      status: "ok",
+      reasons: [],
+      upstream: { state: "ready", connected: true, since: 1000, reconnects: 2 },
+      store: { backend: "sqlite", healthy: true, queueDepth: 0 },
+    });
     f.upstream = {
       state: "backoff",
-      endpoint: "127.0.0.1:8501",
+      endpoint: "10.9.8.7:8501",
       since: 5,
       reconnects: 3,
-      lastError: "connection refused",
+      lastError: "SECRET-TEXT connect ECONNREFUSED 10.9.8.7:8501",
     };
+    assert.deepEqual(f.data.health(), {
+      status: "unavailable",
+      reasons: ["upstream_unavailable"],
+      upstream: { state: "backoff", connected: false, since: 5, reconnects: 3 },
+      store: { backend: "sqlite", healthy: true, queueDepth: 0 },
+    });
+    await breakStore(f, "SECRET-TEXT password=hunter2 at 10.9.8.7:5432");
     const health = f.data.health();
-    assert.equal(health.status, "unavailable");
-    assert.deepEqual(health.reasons, [
-      "upstream NodeCore is backoff (127.0.0.1:8501): connection refused",
+    assert.deepEqual([health.status, health.reasons], [
+      "unavailable",
+      ["upstream_unavailable", "store_failing"],
     ]);
-    assert.equal(health.store.healthy, true);
-    assert.equal(health.store.backend, "sqlite");
+    assert.deepEqual(health.store, { backend: "sqlite", healthy: false, queueDepth: 0 });
+    f.upstream = { state: "ready", endpoint: "10.9.8.7:8501", since: 6, reconnects: 3 };
+    assert.deepEqual(f.data.health().reasons, ["store_failing"]);
+    for (const code of f.data.health().reasons) assert.ok(code in PUBLIC_CODES, code);
   } finally {
     await f.close();
   }
@@ -246,6 +258,52 @@ Deno.test("PoolData.payments() and miner balances come from the payout store", a
     const miner = await f.data.miner(ADDRESS);
     assert.equal(miner.balance, "200");
     assert.equal(miner.payments[0]!.amount, "500");
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("PoolData.payments() and miner() show a payment's error as a code, never its text", async () => {
+  const f = await startFixture();
+  try {
+    const hash = hexToBytes("cd".repeat(24));
+    await f.store.recordBlock({
+      instance: 0,
+      height: 8,
+      hash,
+      address: ADDRESS,
+      worker: "",
+      networkDifficulty: 1000n,
+      time: Date.now(),
+    });
+    await f.store.payouts.creditBlock(hash, {
+      reward: 1000n,
+      confirmations: 10,
+      credits: [{ address: ADDRESS, amount: 1000n, reason: "share" }],
+    });
+    assert.ok(await f.store.payouts.acquireLock("test", { ttlMs: 60_000 }));
+    const items = [{ address: ADDRESS, amount: 400n }];
+    const failed = await f.store.payouts.createPayment("test", { items, startHeight: 8 });
+    await f.store.payouts.failPayment("test", failed.id, "SECRET-TEXT wallet locked at 10.9.8.7");
+    const noted = await f.store.payouts.createPayment("test", { items, startHeight: 8 });
+    await f.store.payouts.markPaymentSent("test", noted.id, ["BB".repeat(32)]);
+    await f.store.payouts.notePayment(noted.id, "outcome unknown: SECRET-TEXT 10.9.8.7:10600");
+    const fine = await f.store.payouts.createPayment("test", { items, startHeight: 8 });
+    await f.store.payouts.markPaymentSent("test", fine.id, ["CC".repeat(32)]);
+    const page = await f.data.payments({ page: 0, pageSize: 10 });
+    assert.deepEqual(page.payments.map((p) => [p.id, p.status, p.error]), [
+      [fine.id.toString(), "sent", null],
+      [noted.id.toString(), "sent", "payment_problem"],
+      [failed.id.toString(), "failed", "payment_failed"],
+    ]);
+    const miner = await f.data.miner(ADDRESS);
+    assert.deepEqual(miner.payments.map((p) => p.error), [
+      null,
+      "payment_problem",
+      "payment_failed",
+    ]);
+    const text = JSON.stringify([page, miner]);
+    assert.ok(!text.includes("SECRET-TEXT") && !text.includes("10.9.8.7"), text);
   } finally {
     await f.close();
   }

@@ -43,6 +43,7 @@ Deno.test({
         difficulty: document.getElementById("network-difficulty").textContent,
         height: document.getElementById("network-height").textContent,
         upstream: document.getElementById("upstream").className,
+        upstreamText: document.getElementById("upstream").textContent,
       })`);
       assert.match(cards.hashrate!, /^\d+(\.\d+)? (H|kH)\/s$/);
       assert.notEqual(cards.hashrate, "0 H/s");
@@ -50,6 +51,9 @@ Deno.test({
       assert.match(cards.difficulty!, /^\d/);
       assert.equal(cards.height, `height ${stack.devnet.chain.height}`);
       assert.equal(cards.upstream, "pill good");
+      // The NodeCore address is not public (the API does not give it).
+      assert.match(cards.upstreamText!, /^NodeCore ready since /);
+      assert.ok(!cards.upstreamText!.includes(String(stack.devnet.addr.port)));
       await browser.waitFor(
         `Number(document.getElementById("pool-chart").dataset.max) > 0 &&
           document.querySelector("#pool-chart path.line") !== null`,

@@ -87,11 +87,13 @@ Deno.test("GroupCommit fills the next batch while one commits", async () => {
 Deno.test("GroupCommit rejects a failed batch and what is queued, refuses until a probe succeeds", async () => {
   const f = fake();
   const health: boolean[] = [];
+  const probeErrors: string[] = [];
   const stage = new GroupCommit(f, {
     delayMs: 0,
     probeMs: 5,
     where: "testdb",
     onHealth: (h) => health.push(h),
+    onProbeError: (message) => probeErrors.push(message),
   });
   f.fail = new Error("disk I/O error");
   f.probeFails = true;
@@ -108,7 +110,10 @@ Deno.test("GroupCommit rejects a failed batch and what is queued, refuses until 
     /^StoreUnavailableError: Cannot commit: testdb is failing \(disk I\/O error\)$/,
   );
   assert.equal(f.batches.length, 1);
-  await until(() => f.probes >= 2);
+  await until(() => f.probes >= 3);
+  // Each distinct probe failure is told once (the commit's own failure went to onHealth).
+  assert.deepEqual(probeErrors, ["still down"]);
+  assert.equal(stage.stats().lastError, "still down");
   f.fail = undefined;
   f.probeFails = false;
   await until(() => stage.healthy);
