@@ -19,6 +19,7 @@
  * @module
  */
 export * from "./amount.ts";
+export * from "./credit_basis.ts";
 export * from "./nodecore_rpc.ts";
 export * from "./nodecore_rpc_error.ts";
 export * from "./nodecore_types.ts";

@@ -15,6 +15,7 @@ import type { Block, Store } from "../store/mod.ts";
 import { formatVbk } from "./amount.ts";
 import type { NodeCoreRpc } from "./nodecore_rpc.ts";
 import type { ChainBlock } from "./nodecore_types.ts";
+import { computeCredits } from "./credit_basis.ts";
 import { type PoolFee, PplnsWindow, type RewardCredit } from "./pplns.ts";
 
 const log = getLogger(["vbkpool", "payouts", "unlocker"]);
@@ -29,6 +30,8 @@ export interface UnlockerOptions {
   window?: number | string;
   /** Pool fees. @default [] */
   fees?: readonly PoolFee[];
+  /** Fees of blocks found on SOLO ports. @default [] */
+  soloFees?: readonly PoolFee[];
   /** Where rounding remainders go. @default the first fee address, else the largest miner */
   remainderAddress?: string;
   /**
@@ -120,6 +123,7 @@ export class Unlocker {
       confirmations: 20,
       window: 2,
       fees: [],
+      soloFees: [],
       requireSynced: true,
       pageSize: 5000,
       maxBlocks: 1000,
@@ -132,6 +136,10 @@ export class Unlocker {
     // Validate the window and the fees now, not at the first block.
     new PplnsWindow(this.#o.window).split(1n, {
       fees: this.#o.fees,
+      remainderAddress: this.#o.remainderAddress ?? "V",
+    });
+    new PplnsWindow(1).split(1n, {
+      fees: this.#o.soloFees,
       remainderAddress: this.#o.remainderAddress ?? "V",
     });
   }
@@ -235,26 +243,12 @@ export class Unlocker {
   ): Promise<CreditedBlock | undefined> {
     const reward = this.#reward(block, onChain);
     if (reward === undefined) return undefined;
-    const window = new PplnsWindow(this.#o.window);
-    let cursor: { time: number; id: bigint } | undefined;
-    for (;;) {
-      const page = await this.#store.payouts.windowShares(block.time, {
-        ...(cursor === undefined ? {} : { cursor }),
-        limit: this.#o.pageSize,
-      });
-      let more = true;
-      for (const share of page) {
-        if (!window.add(share)) {
-          more = false;
-          break;
-        }
-      }
-      const last = page.at(-1);
-      if (!more || last === undefined || page.length < this.#o.pageSize) break;
-      cursor = { time: last.time, id: last.id };
-    }
-    const split = window.split(reward, {
+    const { split, basis } = await computeCredits(this.#store, block, {
+      reward,
+      window: this.#o.window,
       fees: this.#o.fees,
+      soloFees: this.#o.soloFees,
+      pageSize: this.#o.pageSize,
       ...(this.#o.remainderAddress === undefined
         ? {}
         : { remainderAddress: this.#o.remainderAddress }),
@@ -272,6 +266,7 @@ export class Unlocker {
       reward,
       confirmations: depth,
       credits: split.credits.map((c) => ({ ...c })),
+      basis: JSON.stringify(basis),
     });
     if (!credited) return undefined;
     if (!split.filled) {
