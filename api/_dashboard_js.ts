@@ -215,6 +215,15 @@ export const DASHBOARD_JS = String.raw`"use strict";
         a.title = b.finder;
         td.appendChild(a);
         badge(tr, b.status);
+        if (b.solo) {
+          var solo = document.createElement("span");
+          solo.className = "status solo";
+          solo.textContent = "solo";
+          solo.title = "found on a SOLO port: credited to its finder alone";
+          tr.lastChild.appendChild(document.createTextNode(" "));
+          tr.lastChild.appendChild(solo);
+        }
+        if (b.note) tr.lastChild.title = b.note;
         cell(tr, String(b.confirmations));
         cell(tr, pct(b.effort));
         cell(tr, ago(b.time), "", when(b.time));

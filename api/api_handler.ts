@@ -46,7 +46,7 @@ export const API_ROUTES: readonly string[] = [
   "GET /api/pool/hashrate?minutes=60",
   "GET /api/miners/{address}",
   "GET /api/miners/{address}/hashrate?minutes=60&worker=NAME",
-  "GET /api/blocks?page=0&pageSize=20&status=pending|confirmed|orphaned",
+  "GET /api/blocks?page=0&pageSize=20&status=submitted|pending|confirmed|orphaned|rejected",
   "GET /api/payments?page=0&pageSize=20&status=pending|sent|confirmed|failed&address=ADDRESS",
   "GET /api/health",
   "GET /api/events (text/event-stream: pool, block)",

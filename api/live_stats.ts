@@ -53,7 +53,7 @@ export interface RateStats {
  *   at: now, connectionId: 1, ip: "127.0.0.1", port: 3333, worker: "V1.rig", address: "V1",
  *   workerName: "rig", jobId: "1", upstreamJobId: 7, height: 10, extranonce: 1n, ntime: 0,
  *   nonce: 0, hash: "00", difficulty: 3000n, achievedDifficulty: 3000n,
- *   networkDifficulty: 1000000n, block: false,
+ *   networkDifficulty: 1000000n, block: false, solo: false,
  * };
  * events.emit({ type: "share_accepted", at: now, share });
  * now += 30_000;

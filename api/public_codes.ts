@@ -21,7 +21,9 @@ export const PUBLIC_CODES = {
   upstream_unavailable: "no NodeCore connection is ready (see upstream.state): no new jobs",
   store_failing: "the store refuses writes until it answers again: shares cannot be recorded",
   accepted: "NodeCore accepted the block",
-  rejected: "NodeCore refused the block, or the submission got no answer in time",
+  rejected: "NodeCore refused the block",
+  unknown: "the submission got no answer (or could not be sent): the chain decides, and a block " +
+    "the chain holds is still credited",
   payment_failed: "the payment was not made; its amounts are back in the balances",
   payment_problem: "the payment needs the operator's attention (details in the pool's log)",
 } as const;
@@ -33,7 +35,7 @@ export type PublicCode = keyof typeof PUBLIC_CODES;
 export type HealthReason = Extract<PublicCode, "upstream_unavailable" | "store_failing">;
 
 /** NodeCore's verdict on a block submission, as the `block` event shows it. */
-export type BlockResultCode = Extract<PublicCode, "accepted" | "rejected">;
+export type BlockResultCode = Extract<PublicCode, "accepted" | "rejected" | "unknown">;
 
 /** What went wrong with a payment, as its `error` shows it. */
 export type PaymentErrorCode = Extract<PublicCode, "payment_failed" | "payment_problem">;

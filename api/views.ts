@@ -56,8 +56,12 @@ export interface BlockView {
   finder: string;
   /** Worker name of the finder ("" when none). */
   worker: string;
-  /** `pending`, `confirmed` or `orphaned`. */
+  /** `submitted` (outcome not known yet), `pending`, `confirmed`, `orphaned` or `rejected`. */
   status: BlockStatus;
+  /** Found on a SOLO port: credited to its finder alone. */
+  solo: boolean;
+  /** A fixed reason code about its state ("" when none), e.g. `submit_unknown`. */
+  note: string;
   /** Confirmations last seen by the payout service. */
   confirmations: number;
   /** Σ share difficulty of its round ÷ its network difficulty (1 = expected work). */
@@ -279,10 +283,11 @@ export function storeHealthView(stats: StoreStats): StoreHealthView {
  *
  * const view = blockEventView({
  *   type: "block_result", at: 5, hash: "ab".repeat(24), height: 9, accepted: false,
- *   reason: "Error: connect ECONNREFUSED 10.0.0.1:8501", endpoint: "10.0.0.1:8501",
+ *   outcome: "unknown", reason: "Error: connect ECONNREFUSED 10.0.0.1:8501",
+ *   endpoint: "10.0.0.1:8501",
  * });
  * assert.deepEqual(view, {
- *   hash: "ab".repeat(24), height: 9, accepted: false, code: "rejected", time: 5,
+ *   hash: "ab".repeat(24), height: 9, accepted: false, code: "unknown", time: 5,
  * });
  * ```
  *
@@ -294,7 +299,7 @@ export function blockEventView(event: BlockResultEvent): BlockEventView {
     hash: event.hash,
     height: event.height,
     accepted: event.accepted,
-    code: event.accepted ? "accepted" : "rejected",
+    code: event.accepted ? "accepted" : event.outcome === "refused" ? "rejected" : "unknown",
     time: event.at,
   };
 }
@@ -310,7 +315,8 @@ export function blockEventView(event: BlockResultEvent): BlockEventView {
  * const view = blockView({
  *   id: 1n, instance: 0, height: 10, hash: new Uint8Array(24).fill(0xab), address: "V1",
  *   worker: "rig", networkDifficulty: 1000n, reward: undefined, status: "pending",
- *   confirmations: 0, effort: 0.5, time: 7, updatedAt: 7,
+ *   confirmations: 0, effort: 0.5, time: 7, updatedAt: 7, solo: false, source: "share",
+ *   note: "", creditBasis: undefined,
  * });
  * assert.equal(view.hash, "ab".repeat(24));
  * assert.equal(view.reward, null);
@@ -326,6 +332,8 @@ export function blockView(block: Block): BlockView {
     finder: block.address,
     worker: block.worker,
     status: block.status,
+    solo: block.solo,
+    note: block.note,
     confirmations: block.confirmations,
     effort: block.effort,
     reward: block.reward === undefined ? null : block.reward.toString(),

@@ -10,7 +10,6 @@ import { storeOptions } from "./_store_schema.ts";
 import type { ExtranonceAllocatorOptions } from "../server/extranonce.ts";
 import { BlockRecorder } from "../server/block_recorder.ts";
 import { ExtranonceReservations } from "../server/extranonce_reservations.ts";
-import type { PoolEvents } from "../server/events.ts";
 import type { ShareRecorder } from "../server/share_recorder.ts";
 import { StoreShareRecorder } from "../server/store_share_recorder.ts";
 import { StoreWorkerDifficulty } from "../server/store_worker_difficulty.ts";
@@ -31,8 +30,8 @@ export interface ServerStore {
   difficulties: WorkerDifficultyStore;
   /** Extranonce allocator options with persistent reservations (the pool's `extranonce`). */
   extranonce: ExtranonceAllocatorOptions;
-  /** Start recording found blocks from the pool's events. */
-  watch(events: PoolEvents): void;
+  /** Keeps block candidates and NodeCore's answers (the pool's `blocks`). */
+  blocks: BlockRecorder;
   /** Stop pruning, finish block writes and close the store (after the pool stopped). */
   close(): Promise<void>;
 }
@@ -73,7 +72,7 @@ export async function openServerStore(
     instance: options.instance,
     first: reservations.firstCounter.toString(),
   });
-  let blocks: BlockRecorder | undefined;
+  const blocks = new BlockRecorder(store, { instance: options.instance });
   let pruneTimer: ReturnType<typeof setInterval> | undefined;
   let pruning: Promise<unknown> | undefined;
   const intervalMs = Math.round((s.prune_interval_minutes as number) * 60_000);
@@ -96,13 +95,11 @@ export async function openServerStore(
     recorder: new StoreShareRecorder(store, { instance: options.instance }),
     difficulties: new StoreWorkerDifficulty(store),
     extranonce: reservations.allocatorOptions(),
-    watch(events: PoolEvents) {
-      blocks ??= new BlockRecorder(store, events, { instance: options.instance });
-    },
+    blocks,
     async close() {
       clearInterval(pruneTimer);
       await pruning;
-      await blocks?.close();
+      await blocks.close();
       await reservations.close();
       await store.close();
       log.info("store closed");

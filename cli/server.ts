@@ -252,6 +252,7 @@ export async function startServer(values: ConfigValues): Promise<RunningServer> 
       recorder: persisted.recorder,
       difficulties: persisted.difficulties,
       extranonce: persisted.extranonce,
+      blocks: persisted.blocks,
       ...(ucp === undefined ? {} : { ucp }),
     });
   } catch (err) {
@@ -265,7 +266,6 @@ export async function startServer(values: ConfigValues): Promise<RunningServer> 
     throw err;
   }
   ref.pool = pool;
-  persisted.watch(pool.events);
   const api = startServerApi(values.api!, {
     pool,
     store: persisted.store,

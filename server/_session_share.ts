@@ -22,8 +22,10 @@ export interface ShareOrigin {
   connectionId: number;
   /** Peer address. */
   ip: string;
-  /** Local Stratum port. */
+  /** Local port. */
   port: number;
+  /** Whether the port is a SOLO port. */
+  solo: boolean;
 }
 
 /**

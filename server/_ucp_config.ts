@@ -21,6 +21,8 @@ export interface UcpPortOptions {
    * report (they ignore `mining_target`); 2^24 is the CPU-pool target the Java miner requires.
    */
   difficulty: bigint;
+  /** A SOLO port: blocks found here are credited to their finder alone. @default false */
+  solo?: boolean;
 }
 
 /** The share difficulty of a UCP port unless configured: 2^32, a GPU miner's share. */
@@ -31,7 +33,7 @@ const MAX_DIFFICULTY = (1n << 192n) - 1n;
 
 /**
  * Parse a UCP port specification: `HOST:PORT` (port 0 picks a free one), optionally followed
- * by `diff=N`, the port's share difficulty.
+ * by `diff=N`, the port's share difficulty, and `solo` (or `solo=on|off`: a SOLO port).
  *
  * @example Usage
  * ```ts
@@ -44,6 +46,7 @@ const MAX_DIFFICULTY = (1n << 192n) - 1n;
  *   difficulty: 4294967296n,
  * });
  * assert.equal(parseUcpPortSpec("127.0.0.1:8502 diff=16777216", 1n << 32n).difficulty, 1n << 24n);
+ * assert.equal(parseUcpPortSpec("127.0.0.1:8503 solo", 1n << 32n).solo, true);
  * assert.throws(() => parseUcpPortSpec("127.0.0.1:8501 diff=0", 1n), SyntaxError);
  * ```
  *
@@ -73,14 +76,19 @@ export function parseUcpPortSpec(text: string, difficulty: bigint): UcpPortOptio
     }
   }
   let diff = difficulty;
+  let solo: boolean | undefined;
   for (const word of words.slice(1)) {
+    if (word === "solo" || word === "solo=on" || word === "solo=off") {
+      solo = word !== "solo=off";
+      continue;
+    }
     if (!word.startsWith("diff=")) fail(`unknown word ${JSON.stringify(word)}`);
     const value = word.slice(5);
     if (!DIFF_RE.test(value)) fail("diff must be a positive integer");
     diff = BigInt(value);
   }
   if (diff < 1n || diff > MAX_DIFFICULTY) fail("the difficulty must be in 1..2^192-1");
-  return { hostname, port, difficulty: diff };
+  return { hostname, port, difficulty: diff, ...(solo === undefined ? {} : { solo }) };
 }
 
 /** Per-connection protocol limits of a UCP session. */

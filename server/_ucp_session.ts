@@ -7,10 +7,12 @@
  * - MINING_SUBSCRIBE: an extranonce range from the pool's allocator (the one Stratum
  *   connections use) and the port's share target; every MINING_JOB and MINING_MEMPOOL_UPDATE
  *   carries the merkle root of the connection's `extra_nonce_start`;
- * - MINING_SUBMIT: turned into the Stratum submit it stands for and checked by
- *   {@linkcode validateShare} (same duplicate, stale, ntime and extranonce rules); an accepted
- *   share is answered only after the recorder made it durable, a block candidate goes upstream
- *   at once, and every refusal is answered with a reason.
+ * - MINING_SUBMIT: turned into the Stratum submit it stands for and admitted by
+ *   {@linkcode admitShare} (the path every port shares: the same duplicate, stale, ntime,
+ *   extranonce and credit rules); an accepted share is answered only after the recorder made it
+ *   durable, a block candidate goes upstream at once, and every refusal is answered with a
+ *   reason. A submit over the pending cap or the request rate, or on a closing connection, is
+ *   still checked: a block is never refused unhashed.
  *
  * Messages are written one per write and paced ({@linkcode PacedLink}); deadlines, flood
  * control, offence counts and invalid-share bans mirror the Stratum session.
@@ -35,8 +37,8 @@ import type { UcpMessage, UcpMiningSubmit } from "../protocol/ucp_types.ts";
 import type { ExtranonceRange } from "./extranonce.ts";
 import type { Job } from "./jobs.ts";
 import type { SessionLink } from "./session_context.ts";
-import { type SentJob, validateShare } from "./shares.ts";
-import { acceptedShare, NOT_COUNTED } from "./_session_share.ts";
+import type { SentJob } from "./shares.ts";
+import { admitShare } from "./share_admission.ts";
 import { TokenBucket } from "./_token_bucket.ts";
 import type { UcpSessionContext } from "./_ucp_config.ts";
 import { isMempoolFollowUp, ucpJobId, ucpJobTemplate } from "./_ucp_job.ts";
@@ -79,6 +81,8 @@ export class UcpMinerSession implements UcpServerSessionHost {
   #rejected = 0;
   #closeAfter: string | undefined;
   #closing: string | undefined;
+  /** Set while a submit over a limit is handled: only a block is admitted. */
+  #limited: "rate_limited" | undefined;
 
   /**
    * Start a session on a new connection: sends CAPABILITIES and arms the login deadline.
@@ -145,7 +149,7 @@ export class UcpMinerSession implements UcpServerSessionHost {
     if (this.link.closed) return;
     const decoded = decodeUcp(line);
     if (this.#closing !== undefined) {
-      // Closing: a submit still gets its answer (if the connection lasts that long).
+      // Condemned: a submit still gets its answer (if the connection lasts that long), unhashed.
       if (decoded.ok && decoded.message.command === "MINING_SUBMIT") {
         const m = decoded.message;
         this.#send({
@@ -157,11 +161,10 @@ export class UcpMinerSession implements UcpServerSessionHost {
       return;
     }
     if (!this.#flood.take(this.#ctx.now())) {
-      if (decoded.ok && decoded.message.command === "MINING_SUBMIT") {
-        this.#refuse(decoded.message, "rate_limited");
-      }
+      // Over the rate, a submit is still checked (a block must reach NodeCore).
+      if (decoded.ok && decoded.message.command === "MINING_SUBMIT") this.#limitedSubmit(decoded);
       if (++this.#floods >= this.#ctx.ucpLimits.maxProtocolErrors) {
-        this.#paced.closeAfterFlush("too many requests (flood)");
+        this.closeAfterFlush("too many requests (flood)");
       }
       return;
     }
@@ -289,7 +292,8 @@ export class UcpMinerSession implements UcpServerSessionHost {
   submit(m: UcpMiningSubmit): UcpVerdict | "deferred" {
     const ctx = this.#ctx;
     const now = ctx.now();
-    if (this.#pending >= ctx.ucpLimits.maxPendingSubmits) return this.#reject(m, "rate_limited");
+    const limited = this.#limited ??
+      (this.#pending >= ctx.ucpLimits.maxPendingSubmits ? "rate_limited" : undefined);
     const params = [
       this.#worker ?? "",
       String(m.jobId),
@@ -297,80 +301,51 @@ export class UcpMinerSession implements UcpServerSessionHost {
       hex8(m.nTime),
       hex8(m.nonce),
     ];
-    const verdict = validateShare(params, {
-      authorized: this.#authorized,
-      extranonce: this.#range,
-      jobs: this.#sent,
-      hash: ctx.hash,
+    const admitted = admitShare(params, {
+      ctx,
+      from: {
+        connectionId: this.link.id,
+        ip: this.link.remoteIp,
+        port: ctx.ucpPort.port,
+        solo: ctx.ucpPort.solo === true,
+        authorized: this.#authorized,
+        extranonce: this.#range,
+        jobs: this.#sent,
+      },
       now,
-      ntimeFutureSeconds: ctx.limits.ntimeFutureSeconds,
-      maxSharesPerJob: ctx.limits.maxSharesPerJob,
+      ...(limited === undefined ? {} : { limited }),
     });
-    if (!verdict.ok) {
-      if (!NOT_COUNTED.has(verdict.reason) && ctx.bans.record(this.link.remoteIp, false, now)) {
-        ctx.onBanned(this.link.remoteIp);
-      }
-      return this.#reject(m, verdict.reason);
-    }
-    const share = acceptedShare(verdict, {
-      at: now,
-      connectionId: this.link.id,
-      ip: this.link.remoteIp,
-      port: ctx.ucpPort.port,
-    });
-    if (share.block) ctx.onBlock(share, verdict.job);
-    ctx.bans.record(this.link.remoteIp, true, now);
-    this.#pending++;
-    const recorded = ctx.recorder.record(share).then((): UcpVerdict => {
-      this.#accepted++;
-      if (ctx.events.active) ctx.events.emit({ type: "share_accepted", at: share.at, share });
-      return { ok: true };
-    }, (err): UcpVerdict => {
+    if (!admitted.ok) {
       this.#rejected++;
-      log.warn("cannot record a UCP share of {worker}: {error}", {
-        worker: share.worker,
-        error: String(err),
-      });
-      this.#rejectedEvent("internal", share.jobId, ctx.now());
-      return { ok: false, reason: `${STRATUM_ERRORS.internal.message}: share not recorded` };
-    }).then((answer) => {
+      return { ok: false, reason: ucpReason(admitted.reason, m) };
+    }
+    this.#pending++;
+    const answered = admitted.recorded.then((stored) => {
       this.#pending--;
+      let answer: UcpVerdict;
+      if (stored) {
+        this.#accepted++;
+        answer = { ok: true };
+      } else {
+        this.#rejected++;
+        answer = { ok: false, reason: `${STRATUM_ERRORS.internal.message}: share not recorded` };
+      }
       this.#emit(this.#ucp.resolveSubmit(m.requestId, answer));
     });
-    ctx.track(recorded);
+    ctx.track(answered);
     return "deferred";
   }
 
   // ---- internals ----
 
-  #reject(m: UcpMiningSubmit, reason: StratumErrorCode): UcpVerdict {
-    this.#rejected++;
-    this.#rejectedEvent(reason, String(m.jobId), this.#ctx.now());
-    return { ok: false, reason: ucpReason(reason, m) };
-  }
-
-  /** Refuse a submit outside the session (flood): the miner still gets its answer. */
-  #refuse(m: UcpMiningSubmit, reason: StratumErrorCode): void {
-    const verdict = this.#reject(m, reason) as { ok: false; reason: string };
-    this.#send({
-      command: "MINING_SUBMIT_FAILURE",
-      requestId: m.requestId,
-      reason: verdict.reason,
-    });
-  }
-
-  #rejectedEvent(reason: StratumErrorCode, jobId: string, now: number): void {
-    const ctx = this.#ctx;
-    if (!ctx.events.active) return;
-    ctx.events.emit({
-      type: "share_rejected",
-      at: now,
-      connectionId: this.link.id,
-      ip: this.link.remoteIp,
-      ...(this.#worker === undefined ? {} : { worker: this.#worker.slice(0, 128) }),
-      jobId,
-      reason,
-    });
+  /** Handle a submit over the request rate: only a block is admitted. */
+  #limitedSubmit(decoded: ReturnType<typeof decodeUcp>): void {
+    this.#limited = "rate_limited";
+    try {
+      this.#emit(this.#ucp.handle(decoded));
+    } finally {
+      this.#limited = undefined;
+    }
   }
 
   #remember(job: Job): UcpJobTemplate {

@@ -160,7 +160,12 @@ export class UpstreamLink {
   submit(submission: BlockSubmission, timeoutMs: number): Promise<BlockSubmitResult> {
     const endpoint = this.endpoint;
     if (this.#state !== "ready" || this.#retiring) {
-      return Promise.resolve({ accepted: false, reason: "upstream link not ready", endpoint });
+      return Promise.resolve({
+        accepted: false,
+        outcome: "not_sent",
+        reason: "upstream link not ready",
+        endpoint,
+      });
     }
     const requestId = this.#requestId();
     return new Promise((resolve) => {
@@ -171,7 +176,12 @@ export class UpstreamLink {
           endpoint,
           ms: timeoutMs,
         });
-        resolve({ accepted: false, reason: `no answer within ${timeoutMs} ms`, endpoint });
+        resolve({
+          accepted: false,
+          outcome: "unknown",
+          reason: `no answer within ${timeoutMs} ms`,
+          endpoint,
+        });
         this.#maybeRetire();
       }, timeoutMs);
       this.#pending.set(requestId, { resolve, timer });
@@ -183,7 +193,14 @@ export class UpstreamLink {
         nonce: submission.nonce,
         extraNonce: submission.extraNonce,
       });
-      if (!sent) this.#settle(requestId, { accepted: false, reason: "send failed", endpoint });
+      if (!sent) {
+        this.#settle(requestId, {
+          accepted: false,
+          outcome: "not_sent",
+          reason: "send failed",
+          endpoint,
+        });
+      }
     });
   }
 
@@ -251,6 +268,7 @@ export class UpstreamLink {
     for (const id of [...this.#pending.keys()]) {
       this.#settle(id, {
         accepted: false,
+        outcome: "unknown",
         reason: `upstream lost (${reason})`,
         endpoint: this.endpoint,
       });
@@ -317,7 +335,13 @@ export class UpstreamLink {
         if (this.#state === "ready" && !this.#retiring) this.#o.onReset(this);
         return;
       case "MINING_SUBMIT_SUCCESS":
-        if (!this.#settle(m.requestId, { accepted: true, endpoint: this.endpoint })) {
+        if (
+          !this.#settle(m.requestId, {
+            accepted: true,
+            outcome: "accepted",
+            endpoint: this.endpoint,
+          })
+        ) {
           log.info("Late MINING_SUBMIT_SUCCESS {id} from {endpoint}", {
             id: m.requestId,
             endpoint: this.endpoint,
@@ -326,7 +350,12 @@ export class UpstreamLink {
         return;
       case "MINING_SUBMIT_FAILURE":
         if (
-          !this.#settle(m.requestId, { accepted: false, reason: m.reason, endpoint: this.endpoint })
+          !this.#settle(m.requestId, {
+            accepted: false,
+            outcome: "refused",
+            reason: m.reason,
+            endpoint: this.endpoint,
+          })
         ) {
           log.info("Late MINING_SUBMIT_FAILURE {id} from {endpoint}: {reason}", {
             id: m.requestId,
@@ -338,6 +367,7 @@ export class UpstreamLink {
       case "ERROR_UNKNOWN_COMMAND":
         this.#settle(m.requestId, {
           accepted: false,
+          outcome: "refused",
           reason: "NodeCore answered ERROR_UNKNOWN_COMMAND",
           endpoint: this.endpoint,
         });

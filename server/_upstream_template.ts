@@ -64,6 +64,13 @@ export interface BlockSubmission {
 export interface BlockSubmitResult {
   /** MINING_SUBMIT_SUCCESS. */
   accepted: boolean;
+  /**
+   * `accepted`; `refused` (NodeCore answered that it does not take it); `not_sent` (it never
+   * left the pool: no connection, the job's NodeCore is gone); `unknown` (sent, but no answer:
+   * a timeout or a lost connection; NodeCore may have taken it). @default accepted when
+   * `accepted`, else unknown
+   */
+  outcome?: "accepted" | "refused" | "not_sent" | "unknown";
   /** Why not (NodeCore's reason, a timeout or a lost connection). */
   reason?: string;
   /** The NodeCore that answered. */

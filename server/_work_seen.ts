@@ -5,6 +5,13 @@
  * that still refuses every share they could match (ntime is part of the key), so forgetting never
  * lets a duplicate through, it only refuses shares at or below the floor as stale.
  *
+ * Floors are kept per owner (the extranonce range of the connection that submitted the shares),
+ * so one connection's ntime choice only ever makes its own shares stale: a miner that sends one
+ * share timed minutes ahead and then floods the work cannot make anybody else's shares (or block
+ * candidates) stale. Only when the floors themselves reach half the key budget (that many
+ * connections submitting to one work) do they collapse into one floor for the work, and an idle
+ * work whose state the job manager trims keeps just that one floor.
+ *
  * @module
  */
 
@@ -12,7 +19,7 @@
 export type SeenVerdict = "new" | "duplicate_share" | "stale_job";
 
 /**
- * Accepted share keys of one header's work, and the floor left by forgotten ones.
+ * Accepted share keys of one header's work, and the floors left by forgotten ones.
  *
  * @example Usage
  * ```ts
@@ -20,12 +27,13 @@ export type SeenVerdict = "new" | "duplicate_share" | "stale_job";
  * import assert from "node:assert/strict";
  *
  * const seen = new WorkSeen("round");
- * assert.equal(seen.check("a:100:1", 100, 10), "new");
- * seen.add("a:100:1", 100);
- * assert.equal(seen.check("a:100:1", 100, 10), "duplicate_share");
- * seen.forget();
- * assert.equal(seen.check("a:100:2", 100, 10), "stale_job"); // at or below the floor
- * assert.equal(seen.check("a:101:1", 101, 10), "new");
+ * assert.equal(seen.check("a:100:1", 100, { owner: 1n, cap: 10 }), "new");
+ * seen.add("a:100:1", 100, 1n);
+ * assert.equal(seen.check("a:100:1", 100, { owner: 1n, cap: 10 }), "duplicate_share");
+ * seen.forget({ collapseAt: 10 }); // keeps a floor per owner
+ * assert.equal(seen.check("a:100:2", 100, { owner: 1n, cap: 10 }), "stale_job"); // its floor
+ * assert.equal(seen.check("a:101:1", 101, { owner: 1n, cap: 10 }), "new");
+ * assert.equal(seen.check("b:100:1", 100, { owner: 2n, cap: 10 }), "new"); // another owner
  * ```
  */
 export class WorkSeen {
@@ -33,8 +41,10 @@ export class WorkSeen {
   keys: Set<string> = new Set();
   /** Shares with an ntime at or below this may repeat forgotten ones (−1: nothing forgotten). */
   floor = -1;
-  /** Highest ntime among the accepted shares. */
-  maxNtime = -1;
+  /** Per owner: shares of that owner at or below it may repeat its forgotten ones. */
+  floors: Map<bigint, number> = new Map();
+  /** Per owner, the highest ntime among its held keys. */
+  #highest = new Map<bigint, number>();
   /** Live jobs using this work (kept by the job manager). */
   live = 0;
   /** The previous block hash (hex) of the work's round. */
@@ -47,20 +57,26 @@ export class WorkSeen {
     this.round = round;
   }
 
+  /** Entries held: keys plus per-owner floors (what the job manager budgets). */
+  get size(): number {
+    return this.keys.size + this.floors.size;
+  }
+
   /**
-   * Whether a share is new; with `cap` keys held, the keys are forgotten first.
+   * Whether a share is new; with `cap` entries held, the keys are forgotten first.
    *
    * @param key The share's key.
    * @param ntime The share's ntime (uint32).
-   * @param cap Most keys held.
-   * @returns "new", "duplicate_share", or "stale_job" (at or below the floor).
+   * @param options The owner (start of the submitting connection's extranonce range) and the
+   *   most entries held.
+   * @returns "new", "duplicate_share", or "stale_job" (at or below a floor).
    */
-  check(key: string, ntime: number, cap: number): SeenVerdict {
-    if (ntime <= this.floor) return "stale_job";
+  check(key: string, ntime: number, options: { owner: bigint; cap: number }): SeenVerdict {
+    if (this.#belowFloor(ntime, options.owner)) return "stale_job";
     if (this.keys.has(key)) return "duplicate_share";
-    if (this.keys.size >= cap) {
-      this.forget();
-      if (ntime <= this.floor) return "stale_job";
+    if (this.size >= options.cap) {
+      this.forget({ collapseAt: Math.max(1, options.cap >> 1) });
+      if (this.#belowFloor(ntime, options.owner)) return "stale_job";
     }
     return "new";
   }
@@ -70,23 +86,39 @@ export class WorkSeen {
    *
    * @param key The share's key.
    * @param ntime The share's ntime.
+   * @param owner The submitting connection's extranonce range start.
    */
-  add(key: string, ntime: number): void {
+  add(key: string, ntime: number, owner: bigint): void {
     this.keys.add(key);
-    if (ntime > this.maxNtime) this.maxNtime = ntime;
+    const highest = this.#highest.get(owner);
+    if (highest === undefined || ntime > highest) this.#highest.set(owner, ntime);
   }
 
   /**
-   * Drop the keys, raising the floor to the highest ntime accepted.
+   * Drop the keys, raising each owner's floor to the highest ntime it had accepted. With
+   * `collapseAt` floors or more (by default: any), the floors collapse into one for the work.
    *
-   * @returns How many keys were dropped.
+   * @param options When to collapse the floors. @default { collapseAt: 0 }
+   * @returns How many entries (keys and floors) were dropped.
    */
-  forget(): number {
-    const dropped = this.keys.size;
-    if (dropped > 0) {
-      if (this.maxNtime > this.floor) this.floor = this.maxNtime;
-      this.keys = new Set();
+  forget(options: { collapseAt?: number } = {}): number {
+    const before = this.size;
+    for (const [owner, ntime] of this.#highest) {
+      const floor = this.floors.get(owner);
+      if (floor === undefined || ntime > floor) this.floors.set(owner, ntime);
     }
-    return dropped;
+    this.#highest.clear();
+    if (this.keys.size > 0) this.keys = new Set();
+    if (this.floors.size >= (options.collapseAt ?? 0)) {
+      for (const ntime of this.floors.values()) if (ntime > this.floor) this.floor = ntime;
+      this.floors.clear();
+    }
+    return before - this.size;
+  }
+
+  #belowFloor(ntime: number, owner: bigint): boolean {
+    if (ntime <= this.floor) return true;
+    const floor = this.floors.size === 0 ? undefined : this.floors.get(owner);
+    return floor !== undefined && ntime <= floor;
   }
 }

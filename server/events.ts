@@ -94,6 +94,8 @@ export interface BlockResultEvent {
   height: number;
   /** Whether NodeCore accepted it. */
   accepted: boolean;
+  /** accepted, refused, not_sent, or unknown (no answer: the chain decides later). */
+  outcome: "accepted" | "refused" | "not_sent" | "unknown";
   /** NodeCore's reason (or the pool's, on a timeout) when refused. */
   reason?: string;
   /** The NodeCore endpoint that answered. */

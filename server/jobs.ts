@@ -273,7 +273,7 @@ export class JobManager {
       seen = new WorkSeen(round);
       this.#seen.set(identity, seen);
     } else if (seen.live === 0) {
-      this.#idleKeys -= seen.keys.size;
+      this.#idleKeys -= seen.size;
       this.#idle.delete(seen);
     }
     seen.round = round;
@@ -285,8 +285,8 @@ export class JobManager {
   #drop(job: Job): void {
     job.stale = true;
     const seen = job.seen;
-    if (--seen.live > 0 || seen.keys.size === 0) return;
-    this.#idleKeys += seen.keys.size;
+    if (--seen.live > 0 || seen.size === 0) return;
+    this.#idleKeys += seen.size;
     this.#idle.add(seen);
   }
 
@@ -300,7 +300,7 @@ export class JobManager {
     for (const [identity, seen] of this.#seen) {
       if (this.#seen.size <= this.#maxWorks) break;
       if (seen.live > 0) continue;
-      if (this.#idle.delete(seen)) this.#idleKeys -= seen.keys.size;
+      if (this.#idle.delete(seen)) this.#idleKeys -= seen.size;
       this.#seen.delete(identity);
     }
   }

@@ -11,6 +11,7 @@
 import { getLogger } from "@logtape/logtape";
 import { createBestKernel, type VblakeKernel } from "../hash/kernel.ts";
 import type { BlockSubmission, BlockSubmitResult, Template } from "./upstream.ts";
+import type { BlockLedger } from "./block_recorder.ts";
 import { BanList, type BanListOptions } from "./bans.ts";
 import { PoolEvents } from "./events.ts";
 import { ExtranonceAllocator, type ExtranonceAllocatorOptions } from "./extranonce.ts";
@@ -75,6 +76,15 @@ export interface PoolOptions {
   maxJobs?: number;
   /** UCP ports for legacy GPU miners. @default none */
   ucp?: PoolUcpOptions;
+  /** Where block candidates are kept before they are submitted (see `block_recorder.ts`).
+   * @default none (candidates are only logged and reported as events) */
+  blocks?: BlockLedger;
+  /**
+   * Longest wait for a candidate's write before it is submitted anyway, ms: a slow or failing
+   * store must not hold a block back (the payout service's chain scan finds a block whose
+   * candidate was never written). @default 500
+   */
+  candidateWaitMs?: number;
 }
 
 /** Options for {@linkcode Pool.stop}. */
@@ -99,6 +109,8 @@ export class Pool {
   readonly ucpServers: UcpPort[] = [];
   #extranonces: ExtranonceAllocator;
   #upstream: BlockSubmitter;
+  #blocks: BlockLedger | undefined;
+  #candidateWaitMs: number;
   #now: () => number;
   #inflight = new Set<Promise<unknown>>();
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -112,6 +124,8 @@ export class Pool {
     this.bans = new BanList(options.bans);
     this.#extranonces = new ExtranonceAllocator(options.extranonce);
     this.#upstream = options.upstream;
+    this.#blocks = options.blocks;
+    this.#candidateWaitMs = options.candidateWaitMs ?? 500;
   }
 
   /**
@@ -296,45 +310,78 @@ export class Pool {
       worker: share.worker,
     });
     if (this.events.active) this.events.emit({ type: "block_found", at: share.at, share });
-    let submitted: Promise<BlockSubmitResult>;
-    try {
-      submitted = this.#upstream.submitBlock({
-        upstreamJobId: share.upstreamJobId,
-        nTime: share.ntime,
-        nonce: share.nonce,
-        extraNonce: share.extranonce,
-        endpoint: job.template.endpoint,
-      });
-    } catch (err) {
-      submitted = Promise.resolve({ accepted: false, reason: String(err) });
-    }
-    const reported = submitted.catch((err): BlockSubmitResult => ({
-      accepted: false,
-      reason: String(err),
-    })).then((result) => {
-      if (result.accepted) {
-        log.info("block {hash} accepted by {endpoint}", {
-          hash: share.hash,
-          endpoint: result.endpoint ?? "upstream",
-        });
-      } else {
-        log.warn("block {hash} rejected: {reason}", {
-          hash: share.hash,
-          reason: result.reason ?? "no reason given",
-        });
-      }
-      if (this.events.active) {
-        this.events.emit({
-          type: "block_result",
-          at: this.#now(),
-          hash: share.hash,
-          height: share.height,
-          accepted: result.accepted,
-          ...(result.reason === undefined ? {} : { reason: result.reason }),
-          ...(result.endpoint === undefined ? {} : { endpoint: result.endpoint }),
-        });
-      }
-    });
+    const submission: BlockSubmission = {
+      upstreamJobId: share.upstreamJobId,
+      nTime: share.ntime,
+      nonce: share.nonce,
+      extraNonce: share.extranonce,
+      endpoint: job.template.endpoint,
+    };
+    const reported = this.#keepCandidate(share)
+      .then(() => this.#upstream.submitBlock(submission))
+      .catch((err): BlockSubmitResult => ({
+        accepted: false,
+        outcome: "unknown",
+        reason: String(err),
+      }))
+      .then((result) => this.#blockResult(share, result));
     this.#track(reported);
+  }
+
+  /** The candidate's write, or the wait's end, whichever comes first (never rejects). */
+  #keepCandidate(share: AcceptedShare): Promise<unknown> {
+    if (this.#blocks === undefined) return Promise.resolve();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const wait = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        log.warn("block {hash}: submitted before its candidate was stored (the store is slow)", {
+          hash: share.hash,
+        });
+        resolve();
+      }, this.#candidateWaitMs);
+    });
+    let written: Promise<unknown>;
+    try {
+      written = this.#blocks.candidate(share);
+    } catch (err) {
+      written = Promise.reject(err);
+    }
+    return Promise.race([written.catch(() => false), wait]).finally(() => clearTimeout(timer));
+  }
+
+  #blockResult(share: AcceptedShare, result: BlockSubmitResult): void {
+    const outcome = result.outcome ?? (result.accepted ? "accepted" : "unknown");
+    if (result.accepted) {
+      log.info("block {hash} accepted by {endpoint}", {
+        hash: share.hash,
+        endpoint: result.endpoint ?? "upstream",
+      });
+    } else {
+      log.warn("block {hash} not accepted ({outcome}): {reason}", {
+        hash: share.hash,
+        outcome,
+        reason: result.reason ?? "no reason given",
+      });
+    }
+    try {
+      this.#blocks?.outcome(share, { ...result, outcome });
+    } catch (err) {
+      log.error("cannot record the outcome of block {hash}: {error}", {
+        hash: share.hash,
+        error: String(err),
+      });
+    }
+    if (this.events.active) {
+      this.events.emit({
+        type: "block_result",
+        at: this.#now(),
+        hash: share.hash,
+        height: share.height,
+        accepted: result.accepted,
+        outcome,
+        ...(result.reason === undefined ? {} : { reason: result.reason }),
+        ...(result.endpoint === undefined ? {} : { endpoint: result.endpoint }),
+      });
+    }
   }
 }

@@ -37,7 +37,8 @@ export interface AcceptedShare {
   nonce: number;
   /** vBlake hash, 48 lower-case hex chars. */
   hash: string;
-  /** Difficulty credited: the difficulty in force for the job when it was sent to the miner. */
+  /** Difficulty credited: the difficulty in force for the job when it was sent to the miner,
+   * capped at the job's network difficulty. */
   difficulty: bigint;
   /** Difficulty the hash achieves, floor((2^192 − 1) / hash). */
   achievedDifficulty: bigint;
@@ -45,6 +46,8 @@ export interface AcceptedShare {
   networkDifficulty: bigint;
   /** Whether the hash met the network target (a block candidate). */
   block: boolean;
+  /** Accepted on a SOLO port (its blocks are credited to the finder alone). */
+  solo: boolean;
 }
 
 /** Makes accepted shares durable. */
@@ -83,7 +86,7 @@ export interface WorkerTotals {
  *   at: 1, connectionId: 1, ip: "127.0.0.1", port: 3333, worker: "V.rig", address: "V",
  *   workerName: "rig", jobId: "1", upstreamJobId: 7, height: 10, extranonce: 1n, ntime: 0,
  *   nonce: 0, hash: "00", difficulty: 64n, achievedDifficulty: 100n, networkDifficulty: 1000n,
- *   block: false,
+ *   block: false, solo: false,
  * };
  * await recorder.record(share);
  * await recorder.record({ ...share, block: true });

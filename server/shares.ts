@@ -13,11 +13,21 @@
  * 6. ntime in [job time, now + future limit] (`ntime_out_of_range`);
  * 7. the extranonce lies in the connection's range (`extranonce_not_owned`);
  * 8. not a duplicate of a share on the same work, under any job id (`duplicate_share`), and not
- *    at or below the ntime floor of work whose keys were forgotten (`stale_job`);
+ *    at or below the ntime floor its own connection left on work whose keys were forgotten
+ *    (`stale_job`);
  * 9. the header is rebuilt from the job and hashed with vBlake;
  * 10. the BLOCK check first: a hash below the network target is a block candidate even when it
- *     misses the share target (then it is credited at the network difficulty);
- * 11. the share target of the difficulty that applied when the job was sent (`low_difficulty`).
+ *     misses the share target;
+ * 11. the share target of the difficulty that applied when the job was sent (`low_difficulty`);
+ * 12. when the connection is over a limit (`limited`), only a block candidate is accepted: any
+ *     other share is refused with the limit's reason and its key is not kept.
+ *
+ * Credit: a share counts at the difficulty its job was sent with, but never above the job's
+ * network difficulty. A hash between the share and network targets is a block and counts at the
+ * network difficulty, so a miner whose share difficulty is set above the network's (by `d=N`, a
+ * UCP port, a stale vardiff state) earns exactly one network difficulty per block, never more:
+ * crediting the share difficulty for hashes that only just made the block would pay such a miner
+ * about 2 − N/d times its work.
  *
  * A hash meets a target when it is strictly below it (as NodeCore and the reference miner do).
  *
@@ -60,8 +70,14 @@ export interface ShareFacts {
   /** How far ntime may be ahead of now, in seconds. @default 300 */
   ntimeFutureSeconds?: number;
   /** Most accepted share keys held per work for duplicate checks; beyond it they are forgotten
-   * and shares at or below the highest ntime accepted are refused as stale. @default 262144 */
+   * and each connection's shares at or below the highest ntime it had accepted are refused as
+   * stale. @default 262144 */
   maxSharesPerJob?: number;
+  /**
+   * The connection is over a limit (pending submits, request rate): a block candidate is still
+   * accepted (a block is never refused unhashed), any other share is refused with this reason.
+   */
+  limited?: StratumErrorCode;
 }
 
 /** A refused submit. */
@@ -92,8 +108,8 @@ export interface ShareAccepted {
   hashHex: string;
   /** Difficulty the hash achieves. */
   achievedDifficulty: bigint;
-  /** Difficulty credited: the job's share difficulty, or the network difficulty for a block
-   * that misses the share target. */
+  /** Difficulty credited: the job's share difficulty, capped at the job's network difficulty
+   * (which is also what a block that misses the share target counts). */
   difficulty: bigint;
   /** Whether the hash is below the network target. */
   block: boolean;
@@ -164,7 +180,10 @@ export function validateShare(params: readonly unknown[], facts: ShareFacts): Sh
     return { ok: false, reason: "extranonce_not_owned", worker, jobId };
   }
   const key = `${extranonceWork(job, submit.extranonce).key}:${submit.ntime}:${submit.nonce}`;
-  const seen = job.seen.check(key, submit.ntime, facts.maxSharesPerJob ?? 262144);
+  const seen = job.seen.check(key, submit.ntime, {
+    owner: range.start,
+    cap: facts.maxSharesPerJob ?? 262144,
+  });
   if (seen !== "new") return { ok: false, reason: seen, worker, jobId };
   const header = buildShareHeader(job, submit.extranonce, {
     ntime: submit.ntime,
@@ -176,7 +195,11 @@ export function validateShare(params: readonly unknown[], facts: ShareFacts): Sh
   const block = value < job.networkTarget;
   const meetsShare = value < sent.target;
   if (!block && !meetsShare) return { ok: false, reason: "low_difficulty", worker, jobId };
-  job.seen.add(key, submit.ntime);
+  if (!block && facts.limited !== undefined) {
+    return { ok: false, reason: facts.limited, worker, jobId };
+  }
+  job.seen.add(key, submit.ntime, range.start);
+  const network = job.networkDifficulty;
   return {
     ok: true,
     worker,
@@ -186,7 +209,7 @@ export function validateShare(params: readonly unknown[], facts: ShareFacts): Sh
     hash,
     hashHex: bytesToHex(hash),
     achievedDifficulty: value === 0n ? MAX_TARGET : MAX_TARGET / value,
-    difficulty: meetsShare ? sent.difficulty : job.networkDifficulty,
+    difficulty: meetsShare && sent.difficulty < network ? sent.difficulty : network,
     block,
   };
 }

@@ -55,7 +55,7 @@ export interface StoreShareRecorderOptions {
  *   at: 1, connectionId: 1, ip: "127.0.0.1", port: 3333, worker: "V1.rig", address: "V1",
  *   workerName: "rig", jobId: "1", upstreamJobId: 7, height: 10, extranonce: 1n, ntime: 0,
  *   nonce: 0, hash: "ab".repeat(24), difficulty: 64n, achievedDifficulty: 100n,
- *   networkDifficulty: 1000n, block: false,
+ *   networkDifficulty: 1000n, block: false, solo: false,
  * });
  * assert.equal(await store.countShares(), 1);
  * await store.close();
@@ -95,6 +95,7 @@ export class StoreShareRecorder implements ShareRecorder {
         height: share.height,
         time: share.at,
         hash: hashBytes(share.hash),
+        solo: share.solo,
       });
     } catch (err) {
       return Promise.reject(err);

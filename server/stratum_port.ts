@@ -32,6 +32,9 @@ export interface StratumPortOptions extends PortDifficulty {
   hostname: string;
   /** Port to bind (0 picks a free one). */
   port: number;
+  /** A SOLO port: each block found here is credited to its finder alone (after the SOLO fee),
+   * and its shares never enter the PPLNS window. @default false */
+  solo?: boolean;
 }
 
 /** Defaults of {@linkcode PortDifficulty} (the original server's start and bounds). */
@@ -51,8 +54,8 @@ const DIFF_RE = /^[1-9]\d{0,57}$/;
  * Parse a port specification.
  *
  * Words after the address: `diff=N` (start), `min=N`, `max=N` (positive integers),
- * `vardiff=on|off`, `target=S` (seconds per share), `retarget=S`, `variance=P`. The start
- * difficulty is clamped into [min, max].
+ * `vardiff=on|off`, `target=S` (seconds per share), `retarget=S`, `variance=P`, and `solo`
+ * (or `solo=on|off`: a SOLO port). The start difficulty is clamped into [min, max].
  *
  * @example Usage
  * ```ts
@@ -64,6 +67,7 @@ const DIFF_RE = /^[1-9]\d{0,57}$/;
  * assert.equal(port.difficulty, 256n);
  * assert.equal(port.minDifficulty, 1n);
  * assert.equal(port.vardiff, false);
+ * assert.equal(parsePortSpec("0.0.0.0:3335 solo", DEFAULT_PORT_DIFFICULTY).solo, true);
  * assert.throws(() => parsePortSpec("127.0.0.1:3333 diff=0", DEFAULT_PORT_DIFFICULTY), SyntaxError);
  * ```
  *
@@ -100,6 +104,10 @@ export function parsePortSpec(text: string, defaults: PortDifficulty): StratumPo
         break;
       case "retarget":
         out.retargetSeconds = seconds(value, key, text, true);
+        break;
+      case "solo":
+        if (value !== "" && value !== "on" && value !== "off") fail(text, "solo must be on or off");
+        out.solo = value !== "off";
         break;
       case "variance": {
         const v = seconds(value, key, text, true);

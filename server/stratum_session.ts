@@ -8,9 +8,11 @@
  * - `mining.authorize [worker, password]`: the worker is a VeriBlock address, optionally
  *   `address.worker`; the password may carry `d=N` for a fixed difficulty (clamped to the port's
  *   bounds, vardiff off). Otherwise the worker's remembered difficulty is restored.
- * - `mining.submit`: validated by `validateShare`; an accepted share is answered `true` only
- *   after the recorder made it durable (an error if that fails). A block candidate goes
- *   upstream at once, without waiting for the miner's reply.
+ * - `mining.submit`: admitted by `admitShare` (share_admission.ts, the path every port shares);
+ *   an accepted share is answered `true` only after the recorder made it durable (an error if
+ *   that fails). A block candidate goes upstream at once, without waiting for the miner's reply,
+ *   and is never refused unhashed: over the pending-submit cap or the request rate, a submit is
+ *   still checked, and only a share that is not a block is refused (`rate_limited`).
  * - `mining.extranonce.subscribe` → `true` (the extranonce never changes);
  *   `mining.suggest_difficulty [d]` → `true`, a start hint within the port's bounds.
  * - Anything else: error -3. Notifications (id null) get no reply.
@@ -18,6 +20,9 @@
  * Difficulty changes (vardiff, `d=N`, a hint, a lower network difficulty) are sent as
  * `mining.set_difficulty` followed by a fresh job id for the current job; a job keeps the
  * difficulty in force when it was sent, so shares on older jobs count at the old difficulty.
+ * The difficulty announced never exceeds the current network difficulty, whatever asked for it
+ * (a fixed `d=N` follows the network down and back up to N), and a share never counts for more
+ * than its job's network difficulty (shares.ts).
  * Replies keep request order. Errors come from the fixed table; exception text never reaches
  * the miner.
  *
@@ -46,10 +51,11 @@ import type { StratumId, StratumRequest } from "../protocol/stratum_types.ts";
 import type { ExtranonceRange } from "./extranonce.ts";
 import type { Job } from "./jobs.ts";
 import { OrderedReplies } from "./_ordered_replies.ts";
-import { acceptedShare, clamp, NOT_COUNTED, passwordDifficulty } from "./_session_share.ts";
+import { clamp, passwordDifficulty } from "./_session_share.ts";
+import { admitShare, type SubmitterFacts } from "./share_admission.ts";
 import { TokenBucket } from "./_token_bucket.ts";
 import type { SessionContext, SessionLink } from "./session_context.ts";
-import { type SentJob, validateShare } from "./shares.ts";
+import type { SentJob } from "./shares.ts";
 import { checkVardiff, createVardiff, recordShare, type VardiffState } from "./vardiff.ts";
 
 const log = getLogger(["vbkpool", "server", "session"]);
@@ -67,11 +73,15 @@ export class StratumSession {
   #sent = new Map<string, SentJob>();
   #difficulty: bigint;
   #target: bigint;
+  /** What the miner or the port asks for without vardiff (capped at the network's when sent). */
+  #wanted: bigint;
   #fixed = false;
   #difficultyChanges = 0;
   #vardiff: VardiffState;
   #protocolErrors = 0;
   #authFailures = 0;
+  /** Set once the connection is condemned (too many errors): nothing more is read. */
+  #closing = false;
   #pending = 0;
   #flood: TokenBucket;
   #userAgent: string | undefined;
@@ -91,6 +101,7 @@ export class StratumSession {
     const now = ctx.now();
     this.#connectedAt = Date.now();
     this.#difficulty = ctx.port.difficulty;
+    this.#wanted = ctx.port.difficulty;
     this.#target = difficultyToTarget(this.#difficulty);
     this.#vardiff = createVardiff(this.#difficulty, now);
     this.#flood = new TokenBucket(ctx.limits.requestsPerSecond, ctx.limits.requestBurst, now);
@@ -143,12 +154,20 @@ export class StratumSession {
    * @param line The line, without "\n".
    */
   onLine(line: string): void {
+    if (this.#closing) return;
     const now = this.#ctx.now();
     if (this.#extranonce !== undefined && this.#authorized.size > 0) {
       this.link.setTimeout(this.#ctx.limits.idleTimeoutMs, "idle timeout");
     }
     if (!this.#flood.take(now)) {
-      this.#replies.now(encodeError(null, "rate_limited"));
+      // A submit is still checked (a block is never refused unhashed); anything else waits.
+      const flooded = parseStratumRequest(line);
+      if (flooded.ok && flooded.request.method === "mining.submit") {
+        const { id, params } = flooded.request;
+        this.#submit(id, params, now, "rate_limited");
+      } else {
+        this.#replies.now(encodeError(null, "rate_limited"));
+      }
       this.#offence("request flood");
       return;
     }
@@ -180,6 +199,11 @@ export class StratumSession {
         if (changed !== undefined) {
           this.#changeDifficulty(changed, { refreshJob: false, fromVardiff: true });
         }
+      } else {
+        // Without vardiff the difficulty follows the network down, and back up to what was
+        // asked for.
+        const next = this.#wanted < job.networkDifficulty ? this.#wanted : job.networkDifficulty;
+        this.#changeDifficulty(next, { refreshJob: false, fromVardiff: false });
       }
     }
     this.#remember(job.id, job);
@@ -255,7 +279,7 @@ export class StratumSession {
     this.#answer(id, encodeSubscribeResult(id, range.start));
     this.#armDeadline();
     const job = this.#ctx.jobs.current;
-    if (job !== undefined && this.#usesVardiff() && this.#difficulty > job.networkDifficulty) {
+    if (job !== undefined && this.#difficulty > job.networkDifficulty) {
       this.#setDifficulty(job.networkDifficulty);
     }
     this.link.send(encodeSetDifficulty(this.#difficulty));
@@ -275,7 +299,7 @@ export class StratumSession {
     if (worker.length > this.#ctx.limits.maxWorkerLength || !isValidAddress(address)) {
       this.#fail(id, "invalid_address");
       if (++this.#authFailures >= this.#ctx.limits.maxAuthFailures) {
-        this.link.closeAfterFlush("too many failed authorizations");
+        this.#condemn("too many failed authorizations");
       }
       return;
     }
@@ -298,8 +322,8 @@ export class StratumSession {
     if (fixed !== undefined) {
       const port = this.#ctx.port;
       this.#fixed = true;
-      const next = clamp(fixed, port.minDifficulty, port.maxDifficulty);
-      this.#changeDifficulty(next, { refreshJob: true, fromVardiff: false });
+      this.#wanted = clamp(fixed, port.minDifficulty, port.maxDifficulty);
+      this.#changeDifficulty(this.#wanted, { refreshJob: true, fromVardiff: false });
     } else if (this.#usesVardiff() && worker === this.#primaryWorker) {
       this.#restoreDifficulty(worker);
     }
@@ -311,10 +335,10 @@ export class StratumSession {
       if (saved === undefined || this.link.closed || this.#fixed) return;
       if (this.#difficultyChanges !== changesBefore) return; // something newer decided
       const port = this.#ctx.port;
-      let next = clamp(saved, port.minDifficulty, port.maxDifficulty);
-      const network = this.#ctx.jobs.current?.networkDifficulty;
-      if (network !== undefined && next > network) next = network;
-      this.#changeDifficulty(next, { refreshJob: true, fromVardiff: false });
+      this.#changeDifficulty(clamp(saved, port.minDifficulty, port.maxDifficulty), {
+        refreshJob: true,
+        fromVardiff: false,
+      });
     }, (err) => {
       log.warn("cannot load the difficulty of {worker}: {error}", { worker, error: String(err) });
     });
@@ -327,49 +351,30 @@ export class StratumSession {
     this.#answer(id, encodeResult(id, true));
     if (this.#fixed) return;
     const port = this.#ctx.port;
-    let next = clamp(parsed.difficulty, port.minDifficulty, port.maxDifficulty);
-    const network = this.#ctx.jobs.current?.networkDifficulty;
-    if (network !== undefined && next > network) next = network;
-    this.#changeDifficulty(next, { refreshJob: true, fromVardiff: false });
+    this.#wanted = clamp(parsed.difficulty, port.minDifficulty, port.maxDifficulty);
+    this.#changeDifficulty(this.#wanted, { refreshJob: true, fromVardiff: false });
   }
 
-  #submit(id: StratumId, params: unknown[], now: number): void {
+  #submit(id: StratumId, params: unknown[], now: number, limited?: "rate_limited"): void {
     const ctx = this.#ctx;
-    if (this.#pending >= ctx.limits.maxPendingSubmits) return this.#fail(id, "rate_limited");
-    const verdict = validateShare(params, {
-      authorized: this.#authorized,
-      extranonce: this.#extranonce,
-      jobs: this.#sent,
-      hash: ctx.hash,
+    if (this.#pending >= ctx.limits.maxPendingSubmits) limited = "rate_limited";
+    const admitted = admitShare(params, {
+      ctx,
+      from: this.#facts(),
       now,
-      ntimeFutureSeconds: ctx.limits.ntimeFutureSeconds,
-      maxSharesPerJob: ctx.limits.maxSharesPerJob,
+      ...(limited === undefined ? {} : { limited }),
     });
-    if (!verdict.ok) {
+    if (!admitted.ok) {
       this.#rejected++;
-      this.#rejectedEvent(verdict.reason, verdict.worker, verdict.jobId, now);
-      if (!NOT_COUNTED.has(verdict.reason) && ctx.bans.record(this.link.remoteIp, false, now)) {
-        ctx.onBanned(this.link.remoteIp);
-      }
-      return this.#fail(
-        id,
-        verdict.reason,
-        verdict.reason === "stale_job" ? verdict.jobId : undefined,
-      );
+      const detail = admitted.reason === "stale_job" ? admitted.jobId : undefined;
+      return this.#fail(id, admitted.reason, detail);
     }
-    const share = acceptedShare(verdict, {
-      at: now,
-      connectionId: this.link.id,
-      ip: this.link.remoteIp,
-      port: this.#ctx.port.port,
-    });
-    if (share.block) ctx.onBlock(share, verdict.job);
-    ctx.bans.record(this.link.remoteIp, true, now);
+    const share = admitted.share;
     if (this.#usesVardiff()) {
       const changed = recordShare(this.#vardiff, share.difficulty, {
         config: ctx.vardiff,
         now,
-        networkDifficulty: verdict.job.networkDifficulty,
+        networkDifficulty: admitted.verdict.job.networkDifficulty,
       });
       if (changed !== undefined) {
         this.#changeDifficulty(changed, { refreshJob: true, fromVardiff: true });
@@ -377,40 +382,29 @@ export class StratumSession {
     }
     const reply = id === null ? undefined : this.#replies.reserve();
     this.#pending++;
-    const recorded = ctx.recorder.record(share).then(() => {
+    ctx.track(admitted.recorded.then((stored) => {
       this.#pending--;
-      this.#accepted++;
-      reply?.(encodeResult(id, true));
-      if (ctx.events.active) ctx.events.emit({ type: "share_accepted", at: share.at, share });
-    }, (err) => {
-      this.#pending--;
-      this.#rejected++;
-      log.warn("cannot record a share of {worker}: {error}", {
-        worker: share.worker,
-        error: String(err),
-      });
-      reply?.(encodeError(id, "internal"));
-      this.#rejectedEvent("internal", share.worker, share.jobId, ctx.now());
-    });
-    ctx.track(recorded);
+      if (stored) {
+        this.#accepted++;
+        reply?.(encodeResult(id, true));
+      } else {
+        this.#rejected++;
+        reply?.(encodeError(id, "internal"));
+      }
+    }));
   }
 
-  #rejectedEvent(
-    reason: StratumErrorCode,
-    worker: string | undefined,
-    jobId: string | undefined,
-    now: number,
-  ): void {
-    if (!this.#ctx.events.active) return;
-    this.#ctx.events.emit({
-      type: "share_rejected",
-      at: now,
+  /** What the admission path needs to know about this connection. */
+  #facts(): SubmitterFacts {
+    return {
       connectionId: this.link.id,
       ip: this.link.remoteIp,
-      ...(worker === undefined ? {} : { worker: worker.slice(0, 128) }),
-      ...(jobId === undefined ? {} : { jobId: jobId.slice(0, 64) }),
-      reason,
-    });
+      port: this.#ctx.port.port,
+      solo: this.#ctx.port.solo === true,
+      authorized: this.#authorized,
+      extranonce: this.#extranonce,
+      jobs: this.#sent,
+    };
   }
 
   #usesVardiff(): boolean {
@@ -423,6 +417,8 @@ export class StratumSession {
    * keeps the vardiff evidence (the controller made the change); otherwise it restarts.
    */
   #changeDifficulty(next: bigint, options: { refreshJob: boolean; fromVardiff: boolean }): void {
+    const network = this.#ctx.jobs.current?.networkDifficulty;
+    if (network !== undefined && next > network) next = network;
     if (next === this.#difficulty) return;
     if (!options.fromVardiff) this.#vardiff = createVardiff(next, this.#ctx.now());
     this.#setDifficulty(next);
@@ -481,9 +477,15 @@ export class StratumSession {
     }
   }
 
+  /** Answer what was asked so far, then close; later lines are neither read nor answered. */
+  #condemn(reason: string): void {
+    this.#closing = true;
+    this.link.closeAfterFlush(reason);
+  }
+
   #offence(what: string): void {
     if (++this.#protocolErrors >= this.#ctx.limits.maxProtocolErrors) {
-      this.link.closeAfterFlush(`too many ${what}`);
+      this.#condemn(`too many ${what}`);
     }
   }
 }

@@ -190,13 +190,20 @@ export class Upstream {
    */
   submitBlock(submission: BlockSubmission): Promise<BlockSubmitResult> {
     const active = this.#active;
-    if (this.#stopped) return Promise.resolve({ accepted: false, reason: "upstream stopped" });
+    if (this.#stopped) {
+      return Promise.resolve({ accepted: false, outcome: "not_sent", reason: "upstream stopped" });
+    }
     if (active === undefined) {
-      return Promise.resolve({ accepted: false, reason: "no NodeCore connection" });
+      return Promise.resolve({
+        accepted: false,
+        outcome: "not_sent",
+        reason: "no NodeCore connection",
+      });
     }
     if (submission.endpoint !== undefined && submission.endpoint !== active.endpoint) {
       return Promise.resolve({
         accepted: false,
+        outcome: "not_sent",
         reason: `job from ${submission.endpoint}, but now connected to ${active.endpoint}`,
         endpoint: active.endpoint,
       });
@@ -216,7 +223,12 @@ export class Upstream {
         });
       }
       return result;
-    }, (err) => ({ accepted: false, reason: String(err), endpoint: active.endpoint }));
+    }, (err) => ({
+      accepted: false,
+      outcome: "unknown",
+      reason: String(err),
+      endpoint: active.endpoint,
+    }));
   }
 
   /** Close every connection and stop reconnecting; pending submits resolve as failures. */

@@ -115,7 +115,7 @@ Deno.test("ApiHandler answers 404 for unknown paths and 400 for bad parameters, 
       [
         "/api/blocks?status=lost",
         400,
-        'Cannot list blocks: "status" must be one of pending, confirmed, orphaned, got "lost"',
+        'Cannot list blocks: "status" must be one of submitted, pending, confirmed, orphaned, rejected, got "lost"',
       ],
       ["/api/blocks?sort=height", 400, 'Cannot list blocks: unknown parameter "sort"'],
       ["/api/pool?x=1", 400, 'Cannot show the pool: unknown parameter "x"'],

@@ -51,6 +51,7 @@ Deno.test("ApiServer streams pool snapshots and block results as server-sent eve
       hash: "ab".repeat(24),
       height: 9,
       accepted: true,
+      outcome: "accepted",
       endpoint: "x",
     });
     while (!/event: block\n/.test(text)) text += (await reader.read()).value ?? "";
@@ -215,6 +216,7 @@ Deno.test("ApiServer never shows store, upstream or payment error text, nor Node
         hash: "ab".repeat(24),
         height: 11,
         accepted: false,
+        outcome: "unknown",
         reason: "Error: connect ECONNREFUSED 10.9.8.7:8501 (SECRET-TEXT)",
         endpoint: "10.9.8.7:8501",
       });
@@ -282,7 +284,7 @@ Deno.test("ApiServer never shows store, upstream or payment error text, nor Node
       await reader.cancel();
       assertNoSecrets(text, "/api/events");
       assert.deepEqual(eventsOf(text, "block"), [
-        { hash: "ab".repeat(24), height: 11, accepted: false, code: "rejected", time: 7 },
+        { hash: "ab".repeat(24), height: 11, accepted: false, code: "unknown", time: 7 },
       ]);
       const pool = eventsOf(text, "pool").at(-1) as { upstream: unknown };
       assert.deepEqual(pool.upstream, {
@@ -319,6 +321,7 @@ for (const refusal of ["answer", "exception"] as const) {
         refusal === "answer"
           ? Promise.resolve({
             accepted: false,
+            outcome: "refused" as const,
             reason: "SECRET-TEXT bad block from 10.9.8.7:8501",
             endpoint: "10.9.8.7:8501",
           })
@@ -345,7 +348,10 @@ for (const refusal of ["answer", "exception"] as const) {
             "height",
             "time",
           ]);
-          assert.deepEqual([block!.accepted, block!.code], [false, "rejected"]);
+          assert.deepEqual(
+            [block!.accepted, block!.code],
+            [false, refusal === "answer" ? "rejected" : "unknown"],
+          );
           assert.match(block!.hash as string, /^[0-9a-f]{48}$/);
         } finally {
           await miner.close();

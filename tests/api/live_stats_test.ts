@@ -23,6 +23,7 @@ function share(worker: string, difficulty: bigint, at: number): AcceptedShare {
     achievedDifficulty: difficulty,
     networkDifficulty: 1_000_000n,
     block: false,
+    solo: false,
   };
 }
 

@@ -27,6 +27,7 @@ Deno.test("PoolMetrics counts shares, jobs, blocks and connections from the pool
       hash: "00",
       height: share.height,
       accepted: false,
+      outcome: "refused",
       reason: "stale",
     });
     f.pool.events.emit({ type: "banned", at: 0, ip: "10.0.0.1", until: 1, reason: "test" });

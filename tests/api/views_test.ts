@@ -47,6 +47,7 @@ Deno.test("blockEventView() turns NodeCore's verdict into a code, without reason
     hash: "ab".repeat(24),
     height: 9,
     accepted: false,
+    outcome: "unknown" as const,
     reason: "Error: connect ECONNREFUSED 10.9.8.7:8501",
     endpoint: "10.9.8.7:8501",
   };
@@ -54,12 +55,18 @@ Deno.test("blockEventView() turns NodeCore's verdict into a code, without reason
     hash: "ab".repeat(24),
     height: 9,
     accepted: false,
-    code: "rejected",
+    code: "unknown",
     time: 5,
   });
+  assert.equal(blockEventView({ ...event, outcome: "refused" }).code, "rejected");
   const accepted = { type: "block_result" as const, at: 6, hash: "cd".repeat(24), height: 10 };
   assert.equal(
-    blockEventView({ ...accepted, accepted: true, endpoint: "10.9.8.7:8501" }).code,
+    blockEventView({
+      ...accepted,
+      accepted: true,
+      outcome: "accepted",
+      endpoint: "10.9.8.7:8501",
+    }).code,
     "accepted",
   );
 });
@@ -79,9 +86,9 @@ Deno.test("blockView() writes exact quantities as decimal strings", () => {
     effort: 1.25,
     time: 7,
     updatedAt: 9,
-    solo: false,
+    solo: true,
     source: "share",
-    note: "",
+    note: "not_on_chain",
     creditBasis: undefined,
   });
   assert.deepEqual(view, {
@@ -90,6 +97,8 @@ Deno.test("blockView() writes exact quantities as decimal strings", () => {
     finder: "V1",
     worker: "",
     status: "orphaned",
+    solo: true,
+    note: "not_on_chain",
     confirmations: 3,
     effort: 1.25,
     reward: "5000000000",

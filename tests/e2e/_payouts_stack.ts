@@ -77,10 +77,10 @@ export async function startPayoutPool(
     recorder: persisted.recorder,
     difficulties: persisted.difficulties,
     extranonce: persisted.extranonce,
+    blocks: persisted.blocks,
     vardiffTickMs: 0,
   });
   ref.pool = pool;
-  persisted.watch(pool.events);
   upstream.start();
   return {
     devnet,

@@ -37,13 +37,14 @@ async function ucpStack(store: Store) {
     instance: INSTANCE,
     rangeSize: 1_000_000n,
   });
+  const blocks = new BlockRecorder(store, { instance: INSTANCE });
   const stack = await startPoolStack({
     ports: [testPort({ difficulty: 1n, minDifficulty: 1n, vardiff: false })],
     ucp: { ports: [{ hostname: "127.0.0.1", port: 0, difficulty: SHARE_DIFFICULTY }] },
     recorder: new StoreShareRecorder(store, { instance: INSTANCE }),
     extranonce: reservations.allocatorOptions(),
+    blocks,
   }, { minDifficulty: NETWORK_FLOOR });
-  const blocks = new BlockRecorder(store, stack.pool.events, { instance: INSTANCE });
   return {
     ...stack,
     ucpPort: stack.pool.ucpServers[0]!.addr.port,

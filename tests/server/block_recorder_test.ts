@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { encodeBits } from "../../hash/difficulty.ts";
 import { BlockRecorder } from "../../server/block_recorder.ts";
-import { PoolEvents } from "../../server/events.ts";
 import { StoreShareRecorder } from "../../server/store_share_recorder.ts";
 import type { NewBlock, Store } from "../../store/mod.ts";
 import { ADDRESSES, freshTemplate, hex16, hex8, mine, startPool, testPort } from "./_pool.ts";
@@ -10,16 +9,28 @@ import { until, withStore } from "./_store.ts";
 
 const ADDRESS = ADDRESSES[2]!;
 
-for (const accepted of [true, false]) {
-  Deno.test(`BlockRecorder stores a block only when NodeCore accepts it (accepted: ${accepted})`, async () => {
+const OUTCOMES = [
+  { accepted: true, outcome: "accepted", status: "pending", note: "" },
+  { accepted: false, outcome: "refused", status: "submitted", note: "submit_rejected" },
+  { accepted: false, outcome: "unknown", status: "submitted", note: "submit_unknown" },
+  { accepted: false, outcome: "not_sent", status: "submitted", note: "submit_failed" },
+] as const;
+
+for (const { accepted, outcome, status, note } of OUTCOMES) {
+  Deno.test(`BlockRecorder keeps the candidate before submitting, then NodeCore's answer (${outcome})`, async () => {
     await withStore(async (store) => {
-      const events = new PoolEvents();
-      const blocks = new BlockRecorder(store, events, { instance: 4 });
+      const blocks = new BlockRecorder(store, { instance: 4 });
+      let storedAtSubmit: string | undefined;
       const { pool, port } = startPool({
         ports: [testPort({ difficulty: 1n, minDifficulty: 1n, vardiff: false })],
         recorder: new StoreShareRecorder(store, { instance: 4 }),
-        events,
-        upstream: { submitBlock: () => Promise.resolve({ accepted }) },
+        blocks,
+        upstream: {
+          async submitBlock() {
+            storedAtSubmit = (await store.listBlocks())[0]?.status;
+            return { accepted, outcome };
+          },
+        },
       });
       const client = await TestClient.connect(port());
       try {
@@ -38,16 +49,14 @@ for (const accepted of [true, false]) {
         assert.equal(reply.json.result, true);
         await until(() => pool.inflight === 0);
         await blocks.settled();
+        // The candidate was durable before NodeCore was asked.
+        assert.equal(storedAtSubmit, "submitted");
         const stored = await store.listBlocks();
-        if (!accepted) {
-          assert.deepEqual(stored, []);
-          return;
-        }
         assert.equal(stored.length, 1);
         const b = stored[0]!;
         assert.deepEqual(
-          [b.instance, b.address, b.worker, b.status, b.networkDifficulty, b.effort],
-          [4, ADDRESS, "asic", "pending", 256n, 1 / 256],
+          [b.instance, b.address, b.worker, b.status, b.note, b.networkDifficulty, b.effort],
+          [4, ADDRESS, "asic", status, note, 256n, 1 / 256],
         );
         assert.deepEqual(b.hash, (await store.listShares())[0]!.hash);
       } finally {
@@ -59,8 +68,9 @@ for (const accepted of [true, false]) {
   });
 }
 
-Deno.test("BlockRecorder retries a failed write", async () => {
+Deno.test("BlockRecorder retries a failed write, then writes the answer", async () => {
   const written: NewBlock[] = [];
+  const updates: unknown[] = [];
   let failures = 2;
   const store = {
     recordBlock(block: NewBlock) {
@@ -68,9 +78,12 @@ Deno.test("BlockRecorder retries a failed write", async () => {
       written.push(block);
       return Promise.resolve({ block: { effort: 1 }, inserted: true });
     },
+    updateBlock(_hash: Uint8Array, update: unknown) {
+      updates.push(update);
+      return Promise.resolve({ status: "pending" });
+    },
   } as unknown as Store;
-  const events = new PoolEvents();
-  const recorder = new BlockRecorder(store, events, { instance: 0, retryMs: [5, 5, 5] });
+  const recorder = new BlockRecorder(store, { instance: 0, retryMs: [5, 5, 5] });
   const share = {
     at: 5,
     connectionId: 1,
@@ -90,13 +103,19 @@ Deno.test("BlockRecorder retries a failed write", async () => {
     achievedDifficulty: 2000n,
     networkDifficulty: 1000n,
     block: true,
+    solo: false,
   };
-  events.emit({ type: "block_found", at: 5, share });
-  events.emit({ type: "block_result", at: 6, hash: share.hash, height: 10, accepted: true });
-  await until(() => written.length === 1);
+  // The first write fails: the pool submits anyway, the write is retried.
+  assert.equal(await recorder.candidate(share), false);
+  recorder.outcome(share, { accepted: true, outcome: "accepted" });
+  await until(() => updates.length === 1);
+  assert.equal(written.length, 1);
   assert.equal(written[0]!.height, 10);
-  // A result for an unknown candidate is ignored.
-  events.emit({ type: "block_result", at: 7, hash: "00".repeat(24), height: 11, accepted: true });
+  assert.equal(written[0]!.status, "submitted");
+  assert.deepEqual(updates[0], { status: "pending", note: "", ifStatus: ["submitted"] });
+  // An answer for an unknown candidate is ignored.
+  recorder.outcome({ ...share, hash: "00".repeat(24) }, { accepted: true, outcome: "accepted" });
   await recorder.close();
   assert.equal(written.length, 1);
+  assert.equal(updates.length, 1);
 });

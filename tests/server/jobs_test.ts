@@ -142,7 +142,7 @@ Deno.test("JobManager bounds the duplicate state of work no live job uses", () =
         timestamp: 1000 + i,
       }),
     );
-    for (let n = 0; n < 50; n++) job.seen.add(`k:${1000 + i}:${n}`, 1000 + i);
+    for (let n = 0; n < 50; n++) job.seen.add(`k:${1000 + i}:${n}`, 1000 + i, 0n);
   }
   const stats = manager.seenStats;
   assert.ok(stats.idleKeys <= 100, `idle keys ${stats.idleKeys}`);
@@ -153,7 +153,7 @@ Deno.test("JobManager bounds the duplicate state of work no live job uses", () =
 Deno.test("JobManager keeps the duplicate state of a reset for the same work", () => {
   const manager = new JobManager();
   const first = manager.add(vectorTemplate());
-  first.seen.add("k:1:1", 1);
+  first.seen.add("k:1:1", 1, 0n);
   manager.reset();
   const again = manager.add(vectorTemplate());
   assert.equal(again.seen, first.seen);

@@ -20,6 +20,7 @@ const SHARE: AcceptedShare = {
   achievedDifficulty: 150n,
   networkDifficulty: 1000n,
   block: false,
+  solo: false,
 };
 
 Deno.test("MemoryShareRecorder totals shares per worker", async () => {

@@ -124,6 +124,7 @@ Deno.test("StoreShareRecorder stores a share and refuses a malformed hash", asyn
       achievedDifficulty: 100n,
       networkDifficulty: 1000n,
       block: false,
+      solo: false,
     };
     await recorder.record(share);
     await assert.rejects(recorder.record({ ...share, hash: "zz" }), SyntaxError);

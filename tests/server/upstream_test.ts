@@ -122,7 +122,11 @@ Deno.test("Upstream turns devnet jobs into templates and submits blocks", async 
       upstreamJobId: update.upstreamJobId,
       ...solution,
     });
-    assert.deepEqual(result, { accepted: true, endpoint: endpointOf(devnet) });
+    assert.deepEqual(result, {
+      accepted: true,
+      outcome: "accepted",
+      endpoint: endpointOf(devnet),
+    });
     assert.equal(devnet.chain.height, 1);
     await h.until(() => h.last().height === 2, "next template");
 
@@ -227,7 +231,7 @@ Deno.test("Upstream fails over to the next NodeCore and fails back", async () =>
       upstreamJobId: t.upstreamJobId,
       ...solveTemplate(t, 5n),
     });
-    assert.deepEqual(r, { accepted: true, endpoint: endpointOf(b) });
+    assert.deepEqual(r, { accepted: true, outcome: "accepted", endpoint: endpointOf(b) });
     a = await startDevnet(DEVNET);
     proxyA.retarget({ hostname: "127.0.0.1", port: a.addr.port });
     proxyA.restore();
@@ -359,7 +363,11 @@ Deno.test("Upstream retries with backoff after MINING_AUTH_FAILURE", async () =>
       nonce: 1,
       extraNonce: 1n,
     });
-    assert.deepEqual(r, { accepted: false, reason: "no NodeCore connection" });
+    assert.deepEqual(r, {
+      accepted: false,
+      outcome: "not_sent",
+      reason: "no NodeCore connection",
+    });
   } finally {
     await h.upstream.stop();
     await fake.server.close();
@@ -416,9 +424,9 @@ Deno.test("Upstream gives concurrent submits distinct request ids and matches ea
     fake.send({ command: "MINING_SUBMIT_FAILURE", requestId: idOf(1), reason: "first" });
     const results = await Promise.all(pending);
     assert.deepEqual(results, [
-      { accepted: false, reason: "first", endpoint: fake.endpoint },
-      { accepted: true, endpoint: fake.endpoint },
-      { accepted: false, reason: "third", endpoint: fake.endpoint },
+      { accepted: false, outcome: "refused", reason: "first", endpoint: fake.endpoint },
+      { accepted: true, outcome: "accepted", endpoint: fake.endpoint },
+      { accepted: false, outcome: "refused", reason: "third", endpoint: fake.endpoint },
     ]);
     assert.deepEqual(sent().map((m) => m.extraNonce), [-1n, -2n, -3n]);
   } finally {
