@@ -115,6 +115,20 @@ export const PAYOUTS_SCHEMA: SectionSpec = {
       }
     },
   },
+  solo_fees: {
+    kind: "string_list",
+    default: [],
+    doc: "Fees of blocks found on SOLO ports (a Stratum or UCP listen entry with the word " +
+      '"solo"), as "ADDRESS=PERCENT" items; the finder gets the rest of the block.',
+    check: (value) => {
+      try {
+        parseFees(value as string[]);
+        return undefined;
+      } catch (err) {
+        return `"ADDRESS=PERCENT" items, at most 100 % in all (${(err as Error).message})`;
+      }
+    },
+  },
   remainder_address: {
     kind: "string",
     default: "",

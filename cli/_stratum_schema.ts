@@ -15,7 +15,7 @@ function checkPorts(value: unknown): string | undefined {
     try {
       parsePortSpec(spec, DEFAULT_PORT_DIFFICULTY);
     } catch (err) {
-      return `HOST:PORT [diff=N] [min=N] [max=N] [vardiff=on|off] [target=S] (${
+      return `HOST:PORT [diff=N] [min=N] [max=N] [vardiff=on|off] [target=S] [solo] (${
         err instanceof Error ? err.message : String(err)
       })`;
     }
@@ -29,7 +29,8 @@ export const STRATUM_SCHEMA: SectionSpec = {
     kind: "string_list",
     default: ["127.0.0.1:3333"],
     doc: 'Stratum ports: "HOST:PORT", optionally with words diff=N min=N max=N vardiff=on|off ' +
-      "target=S that override the keys below for that port.",
+      "target=S that override the keys below for that port, and solo (a SOLO port: each block " +
+      "found there is credited to its finder alone, after payouts.solo_fees).",
     check: checkPorts,
   },
   difficulty: integer(Number(DEFAULT_PORT_DIFFICULTY.difficulty), "Start share difficulty.", 1),

@@ -23,7 +23,7 @@ function checkPorts(value: unknown): string | undefined {
     try {
       parseUcpPortSpec(spec, DEFAULT_UCP_DIFFICULTY);
     } catch (err) {
-      return `HOST:PORT [diff=N] (${err instanceof Error ? err.message : String(err)})`;
+      return `HOST:PORT [diff=N] [solo] (${err instanceof Error ? err.message : String(err)})`;
     }
   }
   return undefined;
@@ -35,7 +35,7 @@ export const UCP_SCHEMA: SectionSpec = {
     kind: "string_list",
     default: [],
     doc: 'UCP ports for legacy GPU miners, e.g. ["0.0.0.0:8501"] ("HOST:PORT", optionally ' +
-      "with diff=N); empty = no UCP port.",
+      "with diff=N and solo, a SOLO port); empty = no UCP port.",
     check: checkPorts,
   },
   difficulty: integer(

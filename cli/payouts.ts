@@ -97,6 +97,7 @@ export function createPayoutService(p: Values, wiring: PayoutWiring): PayoutServ
       confirmations: p.confirmations as number,
       window: p.pplns_window as number,
       fees,
+      soloFees: parseFees(p.solo_fees as string[]),
       ...(remainder === "" ? {} : { remainderAddress: remainder }),
       ...(reward === "" ? {} : { blockReward: parseVbk(reward) }),
       requireSynced: p.require_synced as boolean,
