@@ -7,9 +7,10 @@
  *
  * - `replyDelayMs`: the HTTP reply waits this long (a client with a shorter timeout gives up
  *   and cannot know what happened);
- * - `executeAfterMs`: the transaction is created only this long after the request arrived
- *   (NodeCore still executing it, or propagation): until then nothing shows it, not the mempool,
- *   `gettransactions`, `getpendingtransactions` nor `getsignatureindex`;
+ * - `executeAfterMs`, or `executeWhen` (a promise the test resolves): the transaction is created
+ *   only this long after the request arrived, or only then (NodeCore still executing it, or
+ *   propagation): until then nothing shows it, not the mempool, `gettransactions`,
+ *   `getpendingtransactions` nor `getsignatureindex`;
  * - `execute: false`: the node does nothing at all, and answers HTTP 500 (after `replyDelayMs`).
  *
  * @module
@@ -21,6 +22,8 @@ export interface SendFault {
   execute?: boolean;
   /** Create it this long after the request arrived, ms (invisible until then). @default 0 */
   executeAfterMs?: number;
+  /** Create it when this resolves (after `executeAfterMs`), so a test decides when. */
+  executeWhen?: Promise<unknown>;
   /** Answer this long after the request arrived, ms (at the earliest when it is created). @default 0 */
   replyDelayMs?: number;
 }
@@ -57,7 +60,6 @@ interface Armed {
  */
 export class DevnetFaults {
   #queue: Armed[] = [];
-  #timers = new Map<ReturnType<typeof setTimeout>, () => void>();
   #wakers = new Set<() => void>();
   #closed = false;
 
@@ -94,7 +96,7 @@ export class DevnetFaults {
   ): Promise<Record<string, unknown> | undefined> {
     const armed = this.#queue.shift();
     if (armed === undefined) return run();
-    const { execute = true, executeAfterMs = 0, replyDelayMs = 0 } = armed.fault;
+    const { execute = true, executeAfterMs = 0, replyDelayMs = 0, executeWhen } = armed.fault;
     const start = Date.now();
     let reply: Record<string, unknown> | undefined;
     const act = () => {
@@ -102,30 +104,34 @@ export class DevnetFaults {
       const ids = Array.isArray(reply?.txIds) ? reply.txIds.map(String) : [];
       armed.resolve({ txIds: ids, reply });
     };
-    if (executeAfterMs === 0) act();
-    else this.#later(executeAfterMs, act, () => armed.resolve({ txIds: [], reply: undefined }));
-    await this.#sleep(Math.max(replyDelayMs, executeAfterMs) - (Date.now() - start));
+    if (executeAfterMs === 0 && executeWhen === undefined) act();
+    else {
+      await this.#sleep(executeAfterMs);
+      if (executeWhen !== undefined) await this.#until(executeWhen);
+      act();
+    }
+    await this.#sleep(replyDelayMs - (Date.now() - start));
     return reply;
   }
 
   /** Cancel pending executions and release held replies (the devnet is stopping). */
   close(): void {
     this.#closed = true;
-    for (const [timer, cancelled] of this.#timers) {
-      clearTimeout(timer);
-      cancelled();
-    }
-    this.#timers.clear();
     for (const wake of [...this.#wakers]) wake();
     for (const armed of this.#queue.splice(0)) armed.resolve({ txIds: [], reply: undefined });
   }
 
-  #later(ms: number, fn: () => void, cancelled: () => void): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      fn();
-    }, ms);
-    this.#timers.set(timer, cancelled);
+  /** Resolves when `promise` settles, or at once when closing. */
+  #until(promise: Promise<unknown>): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.#wakers.delete(wake);
+        resolve();
+      };
+      this.#wakers.add(wake);
+      promise.then(wake, wake);
+    });
   }
 
   #sleep(ms: number): Promise<void> {

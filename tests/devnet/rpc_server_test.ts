@@ -179,14 +179,13 @@ Deno.test("devnet API (test-only faults): sendcoins answers late, executes late 
     await t.step(
       "a late execution: nothing shows the transaction until it is created",
       async () => {
-        let executed = false;
-        const outcome = devnet.faults.nextSend({ executeAfterMs: 1500 });
-        outcome.then(() => executed = true);
+        const { promise: go, resolve: release } = Promise.withResolvers<void>();
+        const outcome = devnet.faults.nextSend({ executeWhen: go });
         const err = await send(8n);
         assert.equal(err.kind, "timeout");
-        assert.equal(executed, false, "the client gave up before the node acted");
         assert.equal(devnet.ledger.pending().length, 1, "only the first transaction");
         assert.equal(poolIndex(), 0n);
+        release();
         const { txIds } = await outcome;
         assert.equal(txIds.length, 1);
         assert.equal(devnet.ledger.transaction(txIds[0]!)?.confirmations, 0, "in the mempool now");
@@ -194,14 +193,24 @@ Deno.test("devnet API (test-only faults): sendcoins answers late, executes late 
       },
     );
 
+    await t.step("executeAfterMs: created that long after the request", async () => {
+      const started = Date.now();
+      const outcome = devnet.faults.nextSend({ executeAfterMs: 200 });
+      assert.equal((await send(11n)).kind, "timeout");
+      const { txIds } = await outcome;
+      assert.ok(Date.now() - started >= 200);
+      assert.equal(devnet.ledger.transaction(txIds[0]!)?.confirmations, 0);
+      assert.equal(poolIndex(), 2n);
+    });
+
     await t.step("no execution: HTTP 500, and the node did nothing", async () => {
       const outcome = devnet.faults.nextSend({ execute: false });
       const err = await send(9n);
       assert.equal(err.kind, "http");
       assert.equal(err.status, 500);
       assert.deepEqual((await outcome).txIds, []);
-      assert.equal(devnet.ledger.pending().length, 2);
-      assert.equal(poolIndex(), 1n);
+      assert.equal(devnet.ledger.pending().length, 3);
+      assert.equal(poolIndex(), 2n);
       assert.equal(devnet.faults.armed, false, "each fault applies once");
     });
 
@@ -212,7 +221,7 @@ Deno.test("devnet API (test-only faults): sendcoins answers late, executes late 
       await devnet.stop();
       assert.ok(Date.now() - started < 30_000, "stop does not wait for the held reply");
       assert.deepEqual((await outcome).txIds, []);
-      assert.equal(devnet.ledger.pending().length, 2);
+      assert.equal(devnet.ledger.pending().length, 3);
     });
   });
 });
