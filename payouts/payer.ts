@@ -248,6 +248,9 @@ export class Payer {
         const age = Date.now() - p.createdAt;
         if (p.owner !== this.#o.owner && age < this.#o.reconcileGraceMs) {
           unresolved = true;
+          const problem = `outcome unknown: written by payer ${p.owner}, which may still be ` +
+            "sending it; reconciled once it is older than the grace period";
+          await this.#problem(report, p, problem, "warn");
           continue;
         }
         // The transactions first, then the index: a transaction created in between is either
