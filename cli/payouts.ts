@@ -269,6 +269,14 @@ export function formatAge(ms: number): string {
 /**
  * The lines `--status` prints for the payments whose outcome is unknown.
  *
+ * @example Usage
+ * ```ts
+ * import { describeUnknownOutcomes } from "./payouts.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(describeUnknownOutcomes([]), ["payments whose outcome is unknown: none"]);
+ * ```
+ *
  * @param list What {@linkcode listUnknownOutcomes} returned.
  * @returns The lines.
  */

@@ -66,6 +66,19 @@ function waitingFor(p: Payment, verdict: OutcomeVerdict | undefined): string {
 /**
  * The `pending` intents, oldest first, each with what it waits for.
  *
+ * @example Usage
+ * ```ts
+ * import { listUnknownOutcomes } from "./settle.ts";
+ * import { openStore } from "../store/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const store = await openStore(`${dir}/pool.sqlite`, { thread: false });
+ * assert.deepEqual(await listUnknownOutcomes(store, undefined, { windowMs: 600_000 }), []);
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
  * @param store The pool's store.
  * @param rpc NodeCore, when it may be asked.
  * @param options Pool address, window, clock.
@@ -124,6 +137,28 @@ export type SettleResult =
 
 /**
  * Settle an intent whose outcome is unknown, under the payer lock.
+ *
+ * @example Usage
+ * ```ts
+ * import { settlePayment } from "./settle.ts";
+ * import { NodeCoreRpc } from "./nodecore_rpc.ts";
+ * import { openStore } from "../store/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const store = await openStore(`${dir}/pool.sqlite`, { thread: false });
+ * const pool = "V5Ujv72h4jEBcKnALGc4fKqs6CDAPX";
+ * const result = await settlePayment(store, new NodeCoreRpc(), {
+ *   id: 1n,
+ *   outcome: "not-sent",
+ *   poolAddress: pool,
+ *   owner: "operator",
+ * });
+ * assert.ok(!result.ok);
+ * assert.equal(result.reason, "there is no payment 1");
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  *
  * @param store The pool's store.
  * @param rpc NodeCore.
