@@ -103,7 +103,7 @@ export function judgeUnknownOutcome(facts: OutcomeFacts): OutcomeVerdict {
       kind: "unknown",
       code: "no-index",
       problem: "outcome unknown: the intent has no stored signature index (written by an older " +
-        "vbkpool), so nothing can prove it was not sent; settle it by hand",
+        "vbkpool), so nothing can prove it was not sent",
     };
   }
   if ("error" in current) {
@@ -120,7 +120,7 @@ export function judgeUnknownOutcome(facts: OutcomeFacts): OutcomeVerdict {
       code: "advanced",
       problem: `outcome unknown: the pool address signed a transaction since the intent ` +
         `(signature index then ${formatSignatureIndex(stored)}, now ` +
-        `${formatSignatureIndex(current)}) but none has the intent's outputs; settle it by hand`,
+        `${formatSignatureIndex(current)}) but none has the intent's outputs`,
     };
   }
   if (current.poolIndex < then) {
@@ -130,7 +130,7 @@ export function judgeUnknownOutcome(facts: OutcomeFacts): OutcomeVerdict {
       problem: `outcome unknown: the pool address's signature index went back (then ` +
         `${formatSignatureIndex(stored)}, now ${formatSignatureIndex(current)}): the node ` +
         "forgot transactions (restarted, mempool lost, reorganised?) and one it forgot may " +
-        "still be mined; settle it by hand",
+        "still be mined",
     };
   }
   const until = facts.createdAt + facts.windowMs;

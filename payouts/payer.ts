@@ -297,13 +297,15 @@ export class Payer {
       now: Date.now(),
       windowMs: this.#o.unknownOutcomeWindowMs,
     });
-    if (verdict.kind !== "not-executed") {
-      await this.#problem(
-        report,
-        p,
-        verdict.problem,
-        verdict.kind === "waiting" ? "warn" : "error",
-      );
+    if (verdict.kind === "waiting") {
+      await this.#problem(report, p, verdict.problem, "warn");
+      return false;
+    }
+    if (verdict.kind === "unknown") {
+      const problem = verdict.code === "no-node"
+        ? verdict.problem
+        : `${verdict.problem}; settle it by hand (vbkpool payouts --settle ${p.id})`;
+      await this.#problem(report, p, problem, "error");
       return false;
     }
     const failed = await this.#store.payouts.failPayment(this.#o.owner, p.id, verdict.reason);

@@ -312,3 +312,55 @@ stackTest(
       await payer.unlock();
     }),
 );
+
+stackTest(
+  "Payer writes no intent without the pool address's signature index, and never fails one " +
+    "whose index it cannot read",
+  async (s) => {
+    await s.minePool(2);
+    await creditBalances(s.store, { [A]: 2n * VBK });
+    // A proxy in front of the devnet's API that can make getsignatureindex fail (HTTP 500).
+    let indexDown = true;
+    const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+      const body = await req.text();
+      if (indexDown && body.includes('"getsignatureindex"')) {
+        return new Response("internal error\n", { status: 500 });
+      }
+      const res = await fetch(s.url, { method: "POST", body, headers: req.headers });
+      return new Response(await res.text(), { status: res.status, headers: res.headers });
+    });
+    try {
+      const rpc = new NodeCoreRpc({
+        url: `http://127.0.0.1:${proxy.addr.port}/api`,
+        timeoutMs: 300,
+      });
+      const payer = new Payer(s.store, rpc, payerOptions({ unknownOutcomeWindowMs: 0 }));
+      await assert.rejects(payer.run(), /Cannot call getsignatureindex .*HTTP 500/);
+      assert.deepEqual(await s.store.payouts.listPayments(), [], "no intent without the index");
+      assert.equal(await s.store.payouts.balance(A), 2n * VBK);
+
+      indexDown = false;
+      const nothing = s.devnet.faults.nextSend({ execute: false, replyDelayMs: 1000 });
+      await payer.run();
+      await nothing;
+      const [intent] = await s.store.payouts.listPayments({ status: "pending" });
+      indexDown = true;
+      const blind = await payer.run();
+      assert.equal(blind.skipped, "a payment's outcome is still unknown");
+      assert.deepEqual(blind.failed, []);
+      assert.match(blind.problems[0]!.problem, /cannot read the pool address's signature index/);
+
+      indexDown = false;
+      const seen = await payer.run();
+      assert.deepEqual(seen.failed.map((p) => p.id), [intent!.id], "proven once it can be read");
+      assert.deepEqual(seen.sent.map((p) => p.items), [intent!.items]);
+      await mineConfirmations(s);
+      assert.equal((await payer.run()).confirmed.length, 1);
+      assert.equal(s.devnet.ledger.balance(A).confirmed, 2n * VBK);
+      await assertBooks(s.store, s.devnet.ledger, { recipients: [A] });
+      await payer.unlock();
+    } finally {
+      await proxy.shutdown();
+    }
+  },
+);
