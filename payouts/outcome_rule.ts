@@ -26,6 +26,15 @@
  * `unknown` and `waiting` keep the intent `pending` and block new payments; the operator settles
  * an `unknown` one with `vbkpool payouts --settle`. The function is pure: facts in, a verdict out.
  *
+ * A node that signed a transaction for the intent and then lost it (a restart that emptied its
+ * mempool) may show exactly the stored index again, and the rule then concludes `not-executed`
+ * once the window has passed. That stays safe because signature indexes are replay protection:
+ * having forgotten the transaction, the node signs the payment made again with the very same
+ * index, so at most one of the two can ever be mined (inferred from NodeCore's own clients, which
+ * sign with `poolIndex + 1`; to verify on a live node). Should the forgotten one be mined after
+ * all, the new payment is dropped and shows as a sent payment whose transaction NodeCore does not
+ * know, open for manual checking: nobody is paid twice.
+ *
  * @module
  */
 import type { SignatureIndex } from "../store/mod.ts";
