@@ -187,6 +187,16 @@ export const PAYOUTS_SCHEMA: SectionSpec = {
     doc: "An unfinished payment of another payer is reconciled against NodeCore only once it " +
       "is this old (keep it above wallet.timeout_seconds).",
   },
+  unknown_outcome_seconds: {
+    kind: "number",
+    default: 600,
+    min: 0,
+    max: 604800,
+    doc: "A payment whose outcome is unknown (sendcoins timed out, the payer crashed) is paid " +
+      "again only when it is this old and the pool address's signature index has not moved " +
+      "since it was written; keep it well above the time NodeCore takes to execute and " +
+      "propagate a transaction.",
+  },
   require_synced: {
     kind: "boolean",
     default: true,

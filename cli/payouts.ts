@@ -2,8 +2,10 @@
  * `vbkpool payouts`: the payout service on its own. Each pass confirms or orphans the pool's
  * found blocks against NodeCore's main chain, credits confirmed blocks by PPLNS, and pays
  * balances above their threshold from the pool address, under a global lock so that one payer
- * runs per pool. Also: `--once` (one pass, for cron), `--status` (balances, payments, blocks)
- * and `--threshold ADDRESS=VBK` (a miner's own payment threshold).
+ * runs per pool. Also: `--once` (one pass, for cron), `--status` (payments whose outcome is
+ * unknown, balances, payments, blocks), `--settle ID --sent TXID | --not-sent [--force]` (the
+ * operator settles a payment whose outcome is unknown) and `--threshold ADDRESS=VBK` (a miner's
+ * own payment threshold).
  *
  * @module
  */
@@ -14,13 +16,17 @@ import { logger } from "./log.ts";
 import { isValidAddress } from "../hash/address.ts";
 import { bytesToHex } from "../hash/hex.ts";
 import {
+  formatSignatureIndex,
   formatVbk,
+  listUnknownOutcomes,
   NodeCoreRpc,
   parseVbk,
   PAYER_STEPS,
   type PayerStep,
   type PayoutPass,
   PayoutService,
+  settlePayment,
+  type UnknownOutcome,
 } from "../payouts/mod.ts";
 import type { DevnetOptions } from "../devnet/mod.ts";
 import { isPostgresLocation, openStore, type Store } from "../store/mod.ts";
@@ -64,6 +70,14 @@ export function payoutPoolAddress(payouts: Values, nodecore: Values | undefined)
   return address;
 }
 
+/** A unique payer-lock owner id: `[prefix:]host:pid:random`. */
+function lockOwner(prefix: string): string {
+  const id = `${Deno.hostname()}:${Deno.pid}:${
+    bytesToHex(crypto.getRandomValues(new Uint8Array(4)))
+  }`;
+  return prefix === "" ? id : `${prefix}:${id}`;
+}
+
 /** Options for {@linkcode createPayoutService}. */
 export interface PayoutWiring {
   /** The pool's address. */
@@ -87,9 +101,7 @@ export function createPayoutService(p: Values, wiring: PayoutWiring): PayoutServ
   const fees = parseFees(p.fees as string[]);
   const remainder = p.remainder_address as string;
   const reward = p.block_reward as string;
-  const owner = `${Deno.hostname()}:${Deno.pid}:${
-    bytesToHex(crypto.getRandomValues(new Uint8Array(4)))
-  }`;
+  const owner = lockOwner("");
   return new PayoutService(wiring.store, wiring.rpc, {
     intervalMs: Math.round((p.interval_seconds as number) * 1000),
     unlocker: {
@@ -111,6 +123,7 @@ export function createPayoutService(p: Values, wiring: PayoutWiring): PayoutServ
       paymentConfirmations: p.payment_confirmations as number,
       lockTtlMs: Math.round((p.lock_ttl_seconds as number) * 1000),
       reconcileGraceMs: Math.round((p.reconcile_grace_seconds as number) * 1000),
+      unknownOutcomeWindowMs: Math.round((p.unknown_outcome_seconds as number) * 1000),
       requireSynced: p.require_synced as boolean,
       ...(wiring.onStep === undefined ? {} : { onStep: wiring.onStep }),
     },
@@ -230,7 +243,70 @@ async function openPayoutStore(s: Values): Promise<Store> {
   return await openStore(url, options);
 }
 
-async function printStatus(store: Store): Promise<void> {
+/**
+ * A duration as text: "45s", "12m 04s", "3h 02m", "2d 05h".
+ *
+ * @example Usage
+ * ```ts
+ * import { formatAge } from "./payouts.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatAge(724_000), "12m 04s");
+ * assert.equal(formatAge(-5), "0s");
+ * ```
+ *
+ * @param ms Milliseconds.
+ * @returns The text.
+ */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const two = (n: number) => String(n).padStart(2, "0");
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${two(s % 60)}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${two(Math.floor(s / 60) % 60)}m`;
+  return `${Math.floor(s / 86400)}d ${two(Math.floor(s / 3600) % 24)}h`;
+}
+
+/**
+ * The lines `--status` prints for the payments whose outcome is unknown.
+ *
+ * @example Usage
+ * ```ts
+ * import { describeUnknownOutcomes } from "./payouts.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(describeUnknownOutcomes([]), ["payments whose outcome is unknown: none"]);
+ * ```
+ *
+ * @param list What {@linkcode listUnknownOutcomes} returned.
+ * @returns The lines.
+ */
+export function describeUnknownOutcomes(list: readonly UnknownOutcome[]): string[] {
+  if (list.length === 0) return ["payments whose outcome is unknown: none"];
+  const lines = [`payments whose outcome is unknown (${list.length}):`];
+  for (const u of list) {
+    const p = u.payment;
+    const stored = p.signatureIndex === undefined
+      ? "none stored"
+      : formatSignatureIndex(p.signatureIndex);
+    const now = u.current === undefined
+      ? "not asked"
+      : "error" in u.current
+      ? `cannot be read (${u.current.error})`
+      : formatSignatureIndex(u.current);
+    lines.push(
+      `  #${p.id} pending for ${formatAge(u.ageMs)}: ${p.items.length} recipient(s), ` +
+        `${formatVbk(p.total)} VBK; signature index at the intent: ${stored}; now: ${now}`,
+    );
+    if (p.error !== undefined) lines.push(`     last problem: ${p.error}`);
+    lines.push(`     waiting for: ${u.waitingFor}`);
+  }
+  return lines;
+}
+
+async function printStatus(store: Store, node: StatusNode): Promise<void> {
+  const unknown = await listUnknownOutcomes(store, node.rpc, node);
+  for (const line of describeUnknownOutcomes(unknown)) console.log(line);
   const balances = await store.payouts.listBalances({ minimum: 1n, limit: 100 });
   console.log(`balances (${balances.length}):`);
   for (const b of balances) {
@@ -256,6 +332,83 @@ async function printStatus(store: Store): Promise<void> {
         }`,
     );
   }
+}
+
+/** How `--status` asks the node about unknown outcomes. */
+interface StatusNode {
+  /** NodeCore, when a pool address is configured. */
+  rpc: NodeCoreRpc | undefined;
+  /** The pool's address, when configured. */
+  poolAddress?: string;
+  /** The payer's window (ms). */
+  windowMs: number;
+}
+
+function statusNode(v: Record<string, Values>): StatusNode {
+  const p = v.payouts!;
+  const windowMs = Math.round((p.unknown_outcome_seconds as number) * 1000);
+  const address = (p.pool_address as string) || (v.nodecore?.address as string ?? "");
+  if (address === "") return { rpc: undefined, windowMs };
+  return { rpc: walletClient(v.wallet!), poolAddress: address, windowMs };
+}
+
+/** `--settle ID --sent TXID | --not-sent [--force]`, checked. */
+interface SettleRequest {
+  id: bigint;
+  outcome: { sent: string } | "not-sent";
+  force: boolean;
+}
+
+function settleRequest(options: Record<string, unknown>): SettleRequest | undefined {
+  const id = options.settle as string | undefined;
+  const sent = options.sent as string | undefined;
+  const notSent = options["not-sent"] === true;
+  const force = options.force === true;
+  if (id === undefined) {
+    if (sent !== undefined || notSent || force) {
+      throw new UsageError("--sent, --not-sent and --force go with --settle ID");
+    }
+    return undefined;
+  }
+  if (!/^\d{1,19}$/.test(id) || BigInt(id) < 1n) {
+    throw new UsageError(`--settle expects a payment id (an integer >= 1), got ${id}`);
+  }
+  if ((sent === undefined) === !notSent) {
+    throw new UsageError("--settle ID needs exactly one of --sent TXID and --not-sent");
+  }
+  return { id: BigInt(id), outcome: sent === undefined ? "not-sent" : { sent }, force };
+}
+
+async function settle(
+  store: Store,
+  v: Record<string, Values>,
+  req: SettleRequest,
+): Promise<number> {
+  const p = v.payouts!;
+  const result = await settlePayment(store, walletClient(v.wallet!), {
+    id: req.id,
+    outcome: req.outcome,
+    poolAddress: payoutPoolAddress(p, v.nodecore),
+    owner: lockOwner("settle"),
+    force: req.force,
+    lockTtlMs: Math.round((p.lock_ttl_seconds as number) * 1000),
+  });
+  const checks = result.checks.map((c) => `  checked: ${c}`);
+  if (!result.ok) {
+    console.error(`Cannot settle payment ${req.id}: ${result.reason}`);
+    for (const c of checks) console.error(c);
+    return 1;
+  }
+  const x = result.payment;
+  console.log(
+    x.status === "failed"
+      ? `payment ${x.id} settled: not sent; ${formatVbk(x.total)} VBK returned to ` +
+        `${x.items.length} balance(s), paid again by the next pass`
+      : `payment ${x.id} settled: sent in transaction ${x.txIds.join(", ")}; the payer follows ` +
+        "its confirmations",
+  );
+  for (const c of checks) console.log(c);
+  return 0;
 }
 
 async function setThresholds(store: Store, items: string[]): Promise<void> {
@@ -302,13 +455,18 @@ async function run(ctx: CommandContext): Promise<number> {
   const once = ctx.args.options.once === true;
   const status = ctx.args.options.status === true;
   const thresholds = (ctx.args.options.threshold as string[] | undefined) ?? [];
+  const settling = settleRequest(ctx.args.options);
+  if (settling !== undefined && (once || status || thresholds.length > 0)) {
+    throw new UsageError("--settle goes alone (not with --once, --status or --threshold)");
+  }
   const onStep = crashHook(Deno.env.get(CRASH_ENV));
   const store = await openPayoutStore(v.store!);
   const url = (v.store!.url as string).trim();
   try {
+    if (settling !== undefined) return await settle(store, v, settling);
     if (thresholds.length > 0 || status) {
       if (thresholds.length > 0) await setThresholds(store, thresholds);
-      if (status) await printStatus(store);
+      if (status) await printStatus(store, statusNode(v));
       return 0;
     }
     const poolAddress = payoutPoolAddress(p, v.nodecore);
@@ -354,6 +512,7 @@ export const payoutsCommand: Command = {
   usage: [
     "payouts [--once]",
     "payouts --status",
+    "payouts --settle ID --sent TXID | --not-sent [--force]",
     "payouts --threshold ADDRESS=VBK|default ...",
   ],
   description: [
@@ -362,12 +521,41 @@ export const payoutsCommand: Command = {
     "difficulty / network difficulty, window payouts.pplns_window, fees first), and orphaned when",
     "another block holds its height as deep. Then balances at or above their threshold are paid",
     "from the pool address with sendcoins. A payment intent is written before sending and",
-    "reconciled with NodeCore after a crash, so nobody is paid twice. [wallet] points at NodeCore's",
-    "HTTP API (vbkpool devnet serves the same API). Runs until Ctrl-C, or one pass with --once.",
+    "reconciled with NodeCore after a crash, so nobody is paid twice: a payment whose outcome is",
+    "unknown (timeout, crash) is paid again only once the pool address's signature index proves",
+    "it was not executed (payouts.unknown_outcome_seconds); --status lists the others and",
+    "--settle lets the operator settle one. [wallet] points at NodeCore's HTTP API (vbkpool devnet",
+    "serves the same API). Runs until Ctrl-C, or one pass with --once.",
   ],
   options: [
     { flag: "once", kind: "boolean", doc: "run one pass, print what it did and exit" },
-    { flag: "status", kind: "boolean", doc: "print balances, payments and blocks, and exit" },
+    {
+      flag: "status",
+      kind: "boolean",
+      doc: "print unknown-outcome payments (asking NodeCore), balances, payments, blocks; exit",
+    },
+    {
+      flag: "settle",
+      kind: "string",
+      valueName: "ID",
+      doc: "settle payment ID (outcome unknown) with --sent or --not-sent, under the payer lock",
+    },
+    {
+      flag: "sent",
+      kind: "string",
+      valueName: "TXID",
+      doc: "with --settle: sent in TXID (NodeCore must show it from the pool, same outputs)",
+    },
+    {
+      flag: "not-sent",
+      kind: "boolean",
+      doc: "with --settle: not sent; the amounts return to the balances and are paid again",
+    },
+    {
+      flag: "force",
+      kind: "boolean",
+      doc: "with --settle: settle even when NodeCore cannot confirm it",
+    },
     {
       flag: "threshold",
       kind: "list",

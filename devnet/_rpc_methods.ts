@@ -6,6 +6,7 @@
  * @module
  */
 
+import { isValidAddress } from "../hash/address.ts";
 import { decodeHeader } from "../hash/header.ts";
 import { bytesToHex } from "../hash/hex.ts";
 import type { DevnetBlock, DevnetChain } from "./chain.ts";
@@ -291,6 +292,21 @@ const METHODS: Record<string, Method> = {
       });
     }
     return { success: true, results: [], transactions };
+  },
+
+  getsignatureindex(ctx, params) {
+    const indexes = list(params.addresses, "addresses").map((a, i) => {
+      if (typeof a !== "string" || !isValidAddress(a)) {
+        throw new RpcParamsError(`addresses[${i}] must be a VBK address`);
+      }
+      const { blockchainIndex, poolIndex } = ctx.ledger.signatureIndex(a);
+      return {
+        address: a,
+        blockchainIndex: blockchainIndex.toString(),
+        poolIndex: poolIndex.toString(),
+      };
+    });
+    return { success: true, results: [], indexes };
   },
 
   getpendingtransactions(ctx) {

@@ -226,6 +226,29 @@ export class DevnetLedger {
   }
 
   /**
+   * An address's signature index, as NodeCore's `getsignatureindex` reports it: the index of
+   * the last transaction it signed in the main chain, and counting the mempool (-1 for none).
+   * Each transaction an address signs takes the next index, so the devnet's indexes are its
+   * transaction counts minus one. Both go back when transactions leave: a reorganisation
+   * lowers `blockchainIndex` (the transactions return to the mempool), a dropped transaction
+   * lowers `poolIndex`.
+   *
+   * @param address VBK address.
+   * @returns The two indexes.
+   */
+  signatureIndex(address: string): { blockchainIndex: bigint; poolIndex: bigint } {
+    let confirmed = 0n;
+    for (const id of this.#inBlock.keys()) {
+      if (this.#txs.get(id)!.sourceAddress === address) confirmed++;
+    }
+    let pending = 0n;
+    for (const id of this.#mempool) {
+      if (this.#txs.get(id)!.sourceAddress === address) pending++;
+    }
+    return { blockchainIndex: confirmed - 1n, poolIndex: confirmed + pending - 1n };
+  }
+
+  /**
    * Create a transaction (it waits in the mempool for the next block).
    *
    * @param request Source, outputs, fee mode.

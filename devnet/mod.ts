@@ -26,6 +26,7 @@
 export * from "./chain.ts";
 export * from "./chain_file.ts";
 export * from "./difficulty.ts";
+export * from "./fault_injection.ts";
 export * from "./jobs.ts";
 export * from "./ledger.ts";
 export * from "./ledger_file.ts";

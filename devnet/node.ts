@@ -30,6 +30,7 @@ import { ChainFileWriter, loadChainFile } from "./chain_file.ts";
 import { type DevnetJob, JobBook } from "./jobs.ts";
 import { DevnetLedger } from "./ledger.ts";
 import { DevnetRpcServer } from "./rpc_server.ts";
+import { DevnetFaults } from "./fault_injection.ts";
 import { SimulatedMempool } from "./mempool.ts";
 import { RivalMiner } from "./rival.ts";
 import { UcpServer } from "./ucp_server.ts";
@@ -120,6 +121,8 @@ export interface Devnet {
   readonly ledger: DevnetLedger;
   /** Where the NodeCore HTTP API listens, when it was started (`rpcPort`). */
   readonly rpcAddr: { hostname: string; port: number } | undefined;
+  /** Test-only: make the HTTP API's next `sendcoins` answer late, execute late or not at all. */
+  readonly faults: DevnetFaults;
   /** The current job. */
   readonly currentJob: DevnetJob;
   /** Counters. */
@@ -205,15 +208,17 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     ...(options.feePerByte === undefined ? {} : { feePerByte: options.feePerByte }),
     ...(options.chainFile === undefined ? {} : { file: `${options.chainFile}.ledger` }),
   });
+  const faults = new DevnetFaults();
   const rpc = options.rpcPort === undefined ? undefined : DevnetRpcServer.start({
     chain,
     ledger,
+    faults,
     hostname: options.rpcHostname ?? options.hostname ?? "127.0.0.1",
     port: options.rpcPort,
     ...(options.rpcPassword === undefined ? {} : { password: options.rpcPassword }),
   });
   try {
-    return new DevnetNode(chain, kernel, writer, options, { ledger, rpc });
+    return new DevnetNode(chain, kernel, writer, options, { ledger, rpc, faults });
   } catch (err) {
     await rpc?.close();
     throw err;
@@ -226,6 +231,7 @@ class DevnetNode implements Devnet {
   readonly rival: RivalMiner;
   readonly ledger: DevnetLedger;
   readonly rpcAddr: { hostname: string; port: number } | undefined;
+  readonly faults: DevnetFaults;
   #rpc: DevnetRpcServer | undefined;
   #kernel: VblakeKernel;
   #writer: ChainFileWriter | undefined;
@@ -245,10 +251,11 @@ class DevnetNode implements Devnet {
     kernel: VblakeKernel,
     writer: ChainFileWriter | undefined,
     options: DevnetOptions,
-    wallet: { ledger: DevnetLedger; rpc: DevnetRpcServer | undefined },
+    wallet: { ledger: DevnetLedger; rpc: DevnetRpcServer | undefined; faults: DevnetFaults },
   ) {
     this.chain = chain;
     this.ledger = wallet.ledger;
+    this.faults = wallet.faults;
     this.#rpc = wallet.rpc;
     this.rpcAddr = wallet.rpc?.addr;
     this.#kernel = kernel;
@@ -330,6 +337,7 @@ class DevnetNode implements Devnet {
       clearInterval(this.#mempoolTimer);
       await this.rival.stop();
       await this.#server.close();
+      this.faults.close();
       await this.#rpc?.close();
       log.info("Devnet stopped at height {height}", { height: this.chain.height });
     })();

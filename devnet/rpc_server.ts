@@ -1,9 +1,10 @@
 /**
  * The devnet's HTTP JSON-RPC API: the subset of NodeCore's Admin API the payout service uses
  * (`getinfo`, `getstateinfo`, `getlastblock`, `getblocks`, `getbalance`, `sendcoins`,
- * `gettransactions`, `getpendingtransactions`) on `POST /api`, JSON-RPC 2.0, with NodeCore's
- * optional `X-VBK-RPC-PASSWORD` header (HTTP 401 without it). The payout service talks to the
- * devnet through exactly the client it uses for NodeCore.
+ * `gettransactions`, `getpendingtransactions`, `getsignatureindex`) on `POST /api`, JSON-RPC
+ * 2.0, with NodeCore's optional `X-VBK-RPC-PASSWORD` header (HTTP 401 without it). The payout
+ * service talks to the devnet through exactly the client it uses for NodeCore. Tests can make
+ * `sendcoins` misbehave through {@linkcode DevnetFaults} (test-only).
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { getLogger } from "@logtape/logtape";
 import type { DevnetChain } from "./chain.ts";
 import type { DevnetLedger } from "./ledger.ts";
 import { callMethod, type Json, RpcParamsError } from "./_rpc_methods.ts";
+import type { DevnetFaults } from "./fault_injection.ts";
 
 const log = getLogger(["vbkpool", "devnet", "rpc"]);
 
@@ -30,6 +32,8 @@ export interface DevnetRpcServerOptions {
   port?: number;
   /** Required `X-VBK-RPC-PASSWORD`; none when empty or absent. */
   password?: string;
+  /** Test-only: faults armed for `sendcoins`. */
+  faults?: DevnetFaults;
 }
 
 function reply(id: unknown, body: Json): Response {
@@ -123,7 +127,14 @@ export class DevnetRpcServer {
         return rpcError(id, -32602, "Invalid params: params must be an object");
       }
       try {
-        const result = callMethod(ctx, method, (params ?? {}) as Json);
+        const call = () => callMethod(ctx, method, (params ?? {}) as Json);
+        const faults = options.faults;
+        if (method === "sendcoins" && faults?.armed) {
+          const result = await faults.sendcoins(() => call()!);
+          if (result === undefined) return new Response("internal error\n", { status: 500 });
+          return reply(id, { result });
+        }
+        const result = call();
         if (result === undefined) return rpcError(id, -32601, `Method not found: ${method}`);
         return reply(id, { result });
       } catch (err) {

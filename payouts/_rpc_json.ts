@@ -9,6 +9,7 @@
 import { NodeCoreRpcError } from "./nodecore_rpc_error.ts";
 import type {
   AddressBalance,
+  AddressSignatureIndex,
   BlockSummary,
   ChainBlock,
   Output,
@@ -117,6 +118,16 @@ export class ReplyReader {
       unlockedAmount: this.int64(o.unlockedAmount, `${what}.unlockedAmount`),
       lockedAmount: this.int64(o.lockedAmount, `${what}.lockedAmount`),
       totalAmount: this.int64(o.totalAmount, `${what}.totalAmount`),
+    };
+  }
+
+  /** `RpcAddressSignatureIndexes`. */
+  signatureIndex(value: unknown, what: string): AddressSignatureIndex {
+    const o = this.obj(value, what);
+    return {
+      address: this.str(o.address, `${what}.address`),
+      blockchainIndex: this.int64(o.blockchainIndex, `${what}.blockchainIndex`),
+      poolIndex: this.int64(o.poolIndex, `${what}.poolIndex`),
     };
   }
 

@@ -9,6 +9,7 @@
 import { NodeCoreRpcError } from "./nodecore_rpc_error.ts";
 import type {
   AddressBalance,
+  AddressSignatureIndex,
   ChainBlock,
   NodeInfo,
   SendCoinsRequest,
@@ -258,6 +259,20 @@ export class NodeCoreRpc {
     const r = new ReplyReader("getbalance");
     const o = await this.call("getbalance", { addresses: [...addresses] });
     return r.arr(o.confirmed, "confirmed").map((x, i) => r.balance(x, `confirmed[${i}]`));
+  }
+
+  /**
+   * `getsignatureindex` of addresses: the index of the last transaction each signed, in the main
+   * chain and counting the mempool (spec §1.8, "Variants"). Every transaction an address signs
+   * takes the next index, so the pool address's index tells whether anything was sent from it.
+   *
+   * @param addresses VBK addresses.
+   * @returns One entry per address NodeCore reports (64-bit values read exactly).
+   */
+  async getSignatureIndex(addresses: readonly string[]): Promise<AddressSignatureIndex[]> {
+    const r = new ReplyReader("getsignatureindex");
+    const o = await this.call("getsignatureindex", { addresses: [...addresses] });
+    return r.arr(o.indexes, "indexes").map((x, i) => r.signatureIndex(x, `indexes[${i}]`));
   }
 
   /**

@@ -133,6 +133,16 @@ export interface TransactionInfo {
   transaction: Transaction;
 }
 
+/** `RpcAddressSignatureIndexes` from getsignatureindex. */
+export interface AddressSignatureIndex {
+  /** The address. */
+  address: string;
+  /** Index of the last transaction it signed in the main chain (-1: none). */
+  blockchainIndex: bigint;
+  /** Index of the last transaction it signed, mempool included (-1: none). */
+  poolIndex: bigint;
+}
+
 /** What `sendcoins` pays. */
 export interface SendCoinsRequest {
   /** Paying address (set it: without it NodeCore gathers inputs across the wallet). */

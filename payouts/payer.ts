@@ -2,8 +2,9 @@
  * The payer: pays miners whose balance reached their threshold from the pool address, and never
  * pays twice. Order of a payment:
  *
- * 1. renew the payer lock, then write the intent (recipients, amounts, chain height), which
- *    debits the balances in the same transaction (`pending`);
+ * 1. renew the payer lock, read the pool address's signature index (`getsignatureindex`), then
+ *    write the intent (recipients, amounts, chain height, that index), which debits the
+ *    balances in the same transaction (`pending`);
  * 2. renew the lock again and call `sendcoins` (one transaction, many outputs);
  * 3. record the transaction id (`sent`); later passes follow its confirmations (`confirmed`).
  *
@@ -11,20 +12,32 @@
  * false): a pool fee credited to the pool address itself is never sent and covers them.
  *
  * A definite refusal by NodeCore fails the intent and returns every amount to its balance. Any
- * other failure (timeout, lost connection, crash) leaves the intent `pending`: before anything
- * new is paid, each `pending` intent older than the grace period is reconciled against the node,
- * by looking for a pool transaction with exactly its outputs in the mempool and in the blocks
- * since the intent was written. Found: it is recorded as sent. Not found: it never happened,
- * the intent fails and the amounts return to the balances (the next pass pays them again).
+ * other failure (timeout, lost connection, crash) leaves the intent `pending` with an unknown
+ * outcome, whoever wrote it, this payer included. Before anything new is paid, each `pending`
+ * intent (another payer's only once older than the grace period) is reconciled against the
+ * node: a pool transaction with exactly its outputs in the mempool or in the blocks since the
+ * intent means it was sent, and it is recorded so. Otherwise it fails and is paid again only
+ * when the ledger proves it was not executed (`outcome_rule.ts`: older than the window, and the
+ * pool address's signature index has not moved since the one stored with it); until then, or
+ * for ever when the proof cannot be had, it stays `pending`, new payments wait, and the problem
+ * is reported (logged when it changes, and at most every `problemLogIntervalMs` otherwise) for
+ * the operator to settle (`vbkpool payouts --settle`).
  *
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import type { Payment, PaymentItem, Store } from "../store/mod.ts";
+import type { Payment, PaymentItem, SignatureIndex, Store } from "../store/mod.ts";
 import { formatVbk } from "./amount.ts";
 import type { NodeCoreRpc } from "./nodecore_rpc.ts";
 import { NodeCoreRpcError } from "./nodecore_rpc_error.ts";
 import type { Transaction } from "./nodecore_types.ts";
+import { judgeUnknownOutcome, UNKNOWN_OUTCOME_WINDOW_MS } from "./outcome_rule.ts";
+import {
+  findMatch,
+  poolSignatureIndex,
+  poolTransactions,
+  tryPoolSignatureIndex,
+} from "./_reconcile.ts";
 
 const log = getLogger(["vbkpool", "payouts", "payer"]);
 
@@ -50,8 +63,18 @@ export interface PayerOptions {
   paymentConfirmations?: number;
   /** How long the lock lasts without renewal, ms. @default 120000 */
   lockTtlMs?: number;
-  /** A `pending` intent written less than this long ago is not reconciled yet, ms. @default 30000 */
+  /**
+   * Another payer's `pending` intent written less than this long ago is not reconciled yet (it
+   * may still be sending), ms. @default 30000
+   */
   reconcileGraceMs?: number;
+  /**
+   * A `pending` intent is proven not executed (failed, paid again) only once it is this old,
+   * ms: longer than NodeCore takes to execute and propagate a transaction. @default 600000
+   */
+  unknownOutcomeWindowMs?: number;
+  /** An unchanged problem of an open payment is logged again after this long, ms. @default 600000 */
+  problemLogIntervalMs?: number;
   /** Most blocks searched when reconciling one intent. @default 10000 */
   maxScanBlocks?: number;
   /** Pay only while NodeCore is synced. @default true */
@@ -74,11 +97,6 @@ export interface PayReport {
   recovered: Payment[];
   /** Payments still open with a problem (unknown outcome, unknown transaction). */
   problems: { payment: Payment; problem: string }[];
-}
-
-/** Multiset key of outputs: "address=amount" sorted. */
-function outputsKey(outputs: readonly { address: string; amount: bigint }[]): string {
-  return outputs.map((o) => `${o.address}=${o.amount}`).sort().join(",");
 }
 
 function messageOf(err: unknown): string {
@@ -118,6 +136,8 @@ export class Payer {
   #store: Store;
   #rpc: NodeCoreRpc;
   #o: Required<Omit<PayerOptions, "onStep">> & PayerOptions;
+  /** The last problem logged per open payment, and when. */
+  #logged = new Map<bigint, { problem: string; at: number }>();
 
   /**
    * @param store The pool's store.
@@ -134,6 +154,8 @@ export class Payer {
       paymentConfirmations: 3,
       lockTtlMs: 120_000,
       reconcileGraceMs: 30_000,
+      unknownOutcomeWindowMs: UNKNOWN_OUTCOME_WINDOW_MS,
+      problemLogIntervalMs: 600_000,
       maxScanBlocks: 10_000,
       requireSynced: true,
       ...options,
@@ -145,6 +167,14 @@ export class Payer {
       const v = this.#o[key];
       if (!Number.isInteger(v) || v < 1) {
         throw new RangeError(`Cannot create payer: ${key} must be an integer >= 1, got ${v}`);
+      }
+    }
+    for (
+      const key of ["reconcileGraceMs", "unknownOutcomeWindowMs", "problemLogIntervalMs"] as const
+    ) {
+      const v = this.#o[key];
+      if (!Number.isFinite(v) || v < 0) {
+        throw new RangeError(`Cannot create payer: ${key} must be a number >= 0, got ${v}`);
       }
     }
   }
@@ -208,6 +238,7 @@ export class Payer {
     })).reverse();
     let unresolved = false;
     let pool: Transaction[] | undefined;
+    let index: SignatureIndex | { error: string } | undefined;
     const known = new Set<string>();
     for (const p of await this.#store.payouts.listPayments({ limit: 10_000 })) {
       for (const id of p.txIds) known.add(id);
@@ -217,40 +248,94 @@ export class Payer {
         const age = Date.now() - p.createdAt;
         if (p.owner !== this.#o.owner && age < this.#o.reconcileGraceMs) {
           unresolved = true;
+          const problem = `outcome unknown: written by payer ${p.owner}, which may still be ` +
+            "sending it; reconciled once it is older than the grace period";
+          await this.#problem(report, p, problem, "warn");
           continue;
         }
-        pool ??= await this.#poolTransactions(Math.min(...open.map((o) => o.startHeight)), tip);
-        const key = outputsKey(p.items);
-        const match = pool.find((t) => !known.has(t.txId) && outputsKey(t.outputs) === key);
+        // The transactions first, then the index: a transaction created in between is either
+        // found or has moved the index, never missed by both.
+        pool ??= await poolTransactions(this.#rpc, {
+          from: Math.min(...open.map((o) => o.startHeight)),
+          tip,
+        }, this.#o);
+        const match = findMatch(pool, p.items, known);
         if (match === undefined) {
-          const failed = await this.#store.payouts.failPayment(
-            this.#o.owner,
-            p.id,
-            "not found on the node: it was never sent",
-          );
-          report.failed.push(failed);
-          log.warn(
-            "Payment {id} was never sent (no matching transaction on the node); " +
-              "{total} VBK returned to {n} balance(s)",
-            {
-              id: p.id.toString(),
-              total: formatVbk(p.total),
-              n: p.items.length,
-            },
-          );
+          index ??= await tryPoolSignatureIndex(this.#rpc, this.#o.poolAddress);
+          if (!await this.#judge(p, index, report)) unresolved = true;
           continue;
         }
         known.add(match.txId);
         p = await this.#store.payouts.markPaymentSent(this.#o.owner, p.id, [match.txId]);
         report.recovered.push(p);
-        log.warn("Payment {id} was sent before a crash: transaction {txId}", {
+        log.warn("Payment {id}, whose outcome was unknown, was sent: transaction {txId}", {
           id: p.id.toString(),
           txId: match.txId,
         });
       }
       await this.#follow(p, report);
     }
+    const troubled = new Set(report.problems.map((x) => x.payment.id));
+    for (const id of this.#logged.keys()) if (!troubled.has(id)) this.#logged.delete(id);
     return unresolved;
+  }
+
+  /**
+   * Apply the proof rule to a `pending` intent no transaction was found for.
+   *
+   * @returns True when it is resolved (proven not executed: failed, amounts returned).
+   */
+  async #judge(
+    p: Payment,
+    index: SignatureIndex | { error: string },
+    report: PayReport,
+  ): Promise<boolean> {
+    const verdict = judgeUnknownOutcome({
+      createdAt: p.createdAt,
+      stored: p.signatureIndex,
+      current: index,
+      now: Date.now(),
+      windowMs: this.#o.unknownOutcomeWindowMs,
+    });
+    if (verdict.kind === "waiting") {
+      await this.#problem(report, p, verdict.problem, "warn");
+      return false;
+    }
+    if (verdict.kind === "unknown") {
+      const problem = verdict.code === "no-node"
+        ? verdict.problem
+        : `${verdict.problem}; settle it by hand (vbkpool payouts --settle ${p.id})`;
+      await this.#problem(report, p, problem, "error");
+      return false;
+    }
+    const failed = await this.#store.payouts.failPayment(this.#o.owner, p.id, verdict.reason);
+    report.failed.push(failed);
+    log.warn(
+      "Payment {id} was not executed ({why}); {total} VBK returned to {n} balance(s)",
+      { id: p.id.toString(), why: verdict.reason, total: formatVbk(p.total), n: p.items.length },
+    );
+    return true;
+  }
+
+  /** Report an open payment's problem; note it on the payment and log it, rate-limited. */
+  async #problem(
+    report: PayReport,
+    p: Payment,
+    problem: string,
+    level: "warn" | "error" = "error",
+  ): Promise<void> {
+    report.problems.push({ payment: p, problem });
+    if (p.error !== problem) await this.#store.payouts.notePayment(p.id, problem);
+    const now = Date.now();
+    const last = this.#logged.get(p.id);
+    if (last?.problem === problem && now - last.at < this.#o.problemLogIntervalMs) return;
+    this.#logged.set(p.id, { problem, at: now });
+    log[level]("Payment {id} ({total} VBK to {n} miner(s)): {problem}", {
+      id: p.id.toString(),
+      total: formatVbk(p.total),
+      n: p.items.length,
+      problem,
+    });
   }
 
   /** Check a sent payment's confirmations. */
@@ -261,9 +346,7 @@ export class Payer {
     if (missing.length > 0) {
       const problem = `transaction ${missing.join(", ")} is unknown to the node ` +
         "(dropped?); the payment stays open, check it by hand";
-      if (p.error !== problem) await this.#store.payouts.notePayment(p.id, problem);
-      report.problems.push({ payment: p, problem });
-      log.error("Payment {id}: {problem}", { id: p.id.toString(), problem });
+      await this.#problem(report, p, problem);
       return;
     }
     const confirmations = Math.min(...infos.map((i) => i.confirmations));
@@ -281,28 +364,6 @@ export class Payer {
         });
       }
     }
-  }
-
-  /** Transactions from the pool address in the mempool and in blocks from..tip. */
-  async #poolTransactions(from: number, tip: number): Promise<Transaction[]> {
-    const out = (await this.#rpc.getPendingTransactions()).filter((t) =>
-      t.sourceAddress === this.#o.poolAddress
-    );
-    const start = Math.max(0, from, tip - this.#o.maxScanBlocks + 1);
-    if (start > from) {
-      log.warn("Reconciliation searches only blocks {start}..{tip} (maxScanBlocks)", {
-        start,
-        tip,
-      });
-    }
-    for (let h = start; h <= tip; h++) {
-      const block = await this.#rpc.getBlockAt(h);
-      if (block === undefined) continue;
-      for (const t of block.transactions) {
-        if (t.sourceAddress === this.#o.poolAddress) out.push(t);
-      }
-    }
-    return out;
   }
 
   async #payDue(tip: number, report: PayReport): Promise<void> {
@@ -339,7 +400,20 @@ export class Payer {
   /** Pay one batch; false when the pass must stop. */
   async #pay(items: PaymentItem[], tip: number, report: PayReport): Promise<boolean> {
     if (!await this.lock()) return false;
-    let p = await this.#store.payouts.createPayment(this.#o.owner, { items, startHeight: tip });
+    let signatureIndex: SignatureIndex;
+    try {
+      signatureIndex = await poolSignatureIndex(this.#rpc, this.#o.poolAddress);
+    } catch (err) {
+      // Nothing is written without the index: without it, a lost answer could never be settled.
+      if (report.sent.length === 0) throw err;
+      log.error("Payer stops: {why}", { why: messageOf(err) });
+      return false;
+    }
+    let p = await this.#store.payouts.createPayment(this.#o.owner, {
+      items,
+      startHeight: tip,
+      signatureIndex,
+    });
     this.#o.onStep?.("after-intent", p);
     if (!await this.lock()) {
       log.warn("Payment {id}: lost the payer lock before sending; it is reconciled later", {
@@ -386,8 +460,8 @@ export class Payer {
       await this.#store.payouts.notePayment(p.id, `outcome unknown: ${why}`).catch(() => {});
       report.problems.push({ payment: p, problem: why });
       log.error(
-        "Payment {id}: the outcome of sendcoins is unknown ({why}); it is reconciled " +
-          "against the node before anything else is paid",
+        "Payment {id}: the outcome of sendcoins is unknown ({why}); nothing else is paid " +
+          "until the node shows it sent, or proves it was not executed",
         { id: p.id.toString(), why },
       );
       return false;

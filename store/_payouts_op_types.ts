@@ -19,6 +19,8 @@ export type PayoutWriteOp =
     owner: string;
     items: PaymentItem[];
     startHeight: number;
+    /** `payments.signature_index` text (see `_rows.ts`), or null. */
+    signatureIndex: string | null;
     time: number;
   }
   | { kind: "markSent"; owner: string; id: bigint; txIds: string[]; time: number }

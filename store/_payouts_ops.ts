@@ -16,6 +16,7 @@ import {
   type PaymentItem,
   type PaymentQuery,
   type ShareCursor,
+  type SignatureIndex,
 } from "./payout_types.ts";
 
 export { PAYER_LOCK, type PayoutRead, type PayoutWriteOp } from "./_payouts_op_types.ts";
@@ -87,7 +88,23 @@ export function checkBlockCredit(value: unknown): BlockCredit {
   return out;
 }
 
-/** Validates a new payment: distinct recipients, amounts > 0. */
+/** Smallest int64. */
+const INT64_MIN = -(1n << 63n);
+
+/** Validates a signature index: two int64 values (NodeCore reports -1 for an unused address). */
+function checkSignatureIndex(value: unknown, action: string): SignatureIndex {
+  const x = checkObject(value, "signatureIndex", action);
+  const blockchainIndex = checkBig(
+    x.blockchainIndex,
+    "signatureIndex.blockchainIndex",
+    action,
+    INT64_MIN,
+  );
+  const poolIndex = checkBig(x.poolIndex, "signatureIndex.poolIndex", action, INT64_MIN);
+  return { blockchainIndex, poolIndex };
+}
+
+/** Validates a new payment: distinct recipients, amounts > 0, an optional signature index. */
 export function checkNewPayment(value: unknown): NewPayment & { items: PaymentItem[] } {
   const action = "create payment";
   const p = checkObject(value, "payment", action);
@@ -110,7 +127,14 @@ export function checkNewPayment(value: unknown): NewPayment & { items: PaymentIt
     return item;
   });
   if (total > INT64_MAX) throw new RangeError(`Cannot ${action}: the total exceeds 2^63 - 1`);
-  return { items, startHeight: checkInt(p.startHeight, "startHeight", action) };
+  const out: NewPayment & { items: PaymentItem[] } = {
+    items,
+    startHeight: checkInt(p.startHeight, "startHeight", action),
+  };
+  if (p.signatureIndex !== undefined) {
+    out.signatureIndex = checkSignatureIndex(p.signatureIndex, action);
+  }
+  return out;
 }
 
 /** Validates transaction ids (hex), returned upper case. */

@@ -132,9 +132,9 @@ async function write(tx: Tx, op: PayoutWriteOp): Promise<unknown> {
       }
       const total = op.items.reduce((s, i) => s + i.amount, 0n);
       const [row] = await tx`INSERT INTO payments (status, total, tx_ids, start_height,
-          confirmations, error, owner, created_at, updated_at)
+          confirmations, error, owner, created_at, updated_at, signature_index)
         VALUES ('pending', ${total.toString()}::bigint, '', ${op.startHeight}, 0, NULL,
-          ${op.owner}, ${op.time}, ${op.time}) RETURNING id`;
+          ${op.owner}, ${op.time}, ${op.time}, ${op.signatureIndex}::text) RETURNING id`;
       const id = toBigInt(row!.id);
       for (const item of [...op.items].sort((a, b) => a.address < b.address ? -1 : 1)) {
         await tx`UPDATE balances SET amount = amount - ${item.amount.toString()}::bigint,

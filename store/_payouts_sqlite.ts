@@ -176,8 +176,9 @@ function write(db: DatabaseSync, op: PayoutWriteOp): unknown {
       const row = st(
         db,
         `INSERT INTO payments (status, total, tx_ids, start_height, confirmations, error, owner,
-          created_at, updated_at) VALUES ('pending', ?, '', ?, 0, NULL, ?, ?, ?) RETURNING id`,
-      ).get(total, op.startHeight, op.owner, op.time, op.time) as Row;
+          created_at, updated_at, signature_index)
+          VALUES ('pending', ?, '', ?, 0, NULL, ?, ?, ?, ?) RETURNING id`,
+      ).get(total, op.startHeight, op.owner, op.time, op.time, op.signatureIndex) as Row;
       const id = toBigInt(row.id);
       for (const item of op.items) {
         st(db, "UPDATE balances SET amount = amount - ?, updated_at = ? WHERE address = ?")

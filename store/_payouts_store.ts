@@ -19,6 +19,7 @@ import {
   type PayoutRead,
   type PayoutWriteOp,
 } from "./_payouts_ops.ts";
+import { signatureIndexToText } from "./_rows.ts";
 import type { PayoutStore } from "./payout_store.ts";
 import type {
   Balance,
@@ -113,6 +114,9 @@ export class DriverPayoutStore implements PayoutStore {
       owner: checkOwner(owner, "create payment"),
       items: p.items,
       startHeight: p.startHeight,
+      signatureIndex: p.signatureIndex === undefined
+        ? null
+        : signatureIndexToText(p.signatureIndex),
       time: Date.now(),
     }) as Payment;
   }

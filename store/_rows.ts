@@ -15,6 +15,7 @@ import type {
   Payment,
   PaymentItem,
   PaymentStatus,
+  SignatureIndex,
 } from "./payout_types.ts";
 import type { Block, BlockStatus, StoredShare } from "./store_types.ts";
 
@@ -207,7 +208,7 @@ export function shareFromRow(value: unknown): StoredShare {
 export function paymentFromRow(value: unknown, items: PaymentItem[]): Payment {
   const r = value as Row;
   const txIds = r.tx_ids as string;
-  return {
+  const payment: Payment = {
     id: toBigInt(r.id),
     status: r.status as PaymentStatus,
     items,
@@ -220,6 +221,69 @@ export function paymentFromRow(value: unknown, items: PaymentItem[]): Payment {
     createdAt: toNumber(r.created_at),
     updatedAt: toNumber(r.updated_at),
   };
+  const index = signatureIndexFromText(r.signature_index);
+  if (index !== undefined) payment.signatureIndex = index;
+  return payment;
+}
+
+/**
+ * A {@linkcode SignatureIndex} as the text of the `payments.signature_index` column: JSON with
+ * the two 64-bit values as decimal strings (as NodeCore sends them).
+ *
+ * @example Usage
+ * ```ts
+ * import { signatureIndexToText } from "./_rows.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   signatureIndexToText({ blockchainIndex: 3n, poolIndex: 9007199254740993n }),
+ *   '{"blockchainIndex":"3","poolIndex":"9007199254740993"}',
+ * );
+ * ```
+ *
+ * @param index The index.
+ * @returns The column text.
+ */
+export function signatureIndexToText(index: SignatureIndex): string {
+  return JSON.stringify({
+    blockchainIndex: index.blockchainIndex.toString(),
+    poolIndex: index.poolIndex.toString(),
+  });
+}
+
+/**
+ * The `payments.signature_index` column as a {@linkcode SignatureIndex}. NULL, and text that is
+ * not what {@linkcode signatureIndexToText} writes, read as none: no proof can rest on it.
+ *
+ * @example Usage
+ * ```ts
+ * import { signatureIndexFromText } from "./_rows.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(signatureIndexFromText('{"blockchainIndex":"-1","poolIndex":"0"}'), {
+ *   blockchainIndex: -1n,
+ *   poolIndex: 0n,
+ * });
+ * assert.equal(signatureIndexFromText(null), undefined);
+ * assert.equal(signatureIndexFromText("7"), undefined);
+ * ```
+ *
+ * @param value The column value.
+ * @returns The index, or undefined.
+ */
+export function signatureIndexFromText(value: unknown): SignatureIndex | undefined {
+  if (typeof value !== "string") return undefined;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  if (typeof doc !== "object" || doc === null) return undefined;
+  const { blockchainIndex, poolIndex } = doc as Record<string, unknown>;
+  const int = (v: unknown) =>
+    typeof v === "string" && /^-?\d{1,19}$/.test(v) ? BigInt(v) : undefined;
+  const b = int(blockchainIndex);
+  const p = int(poolIndex);
+  return b === undefined || p === undefined ? undefined : { blockchainIndex: b, poolIndex: p };
 }
 
 /**

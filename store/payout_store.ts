@@ -79,10 +79,11 @@ export interface PayoutStore {
   /**
    * Write a payment intent before anything is sent: in one transaction, check that `owner`
    * holds the payer lock, debit each recipient's balance (audited) and store the intent as
-   * `pending`.
+   * `pending`, with the pool address's signature index when given (the proof, later, of whether
+   * it was executed).
    *
    * @param owner The payer (lock owner).
-   * @param payment Recipients and the chain height now.
+   * @param payment Recipients, the chain height and the pool address's signature index now.
    * @returns The stored intent.
    * @throws {Error} (as a rejection) When `owner` does not hold the lock, or a balance is short.
    */

@@ -97,6 +97,19 @@ export interface PaymentItem {
   amount: bigint;
 }
 
+/**
+ * An address's signature index as NodeCore reports it (`getsignatureindex`): the index of the
+ * last transaction it signed in the main chain (`blockchainIndex`) and counting the mempool
+ * (`poolIndex`). Every transaction an address signs takes the next index, so an index that has
+ * not moved past the one read before a payment proves no transaction was signed since.
+ */
+export interface SignatureIndex {
+  /** Last index used in the main chain. */
+  blockchainIndex: bigint;
+  /** Last index used, mempool included. */
+  poolIndex: bigint;
+}
+
 /** A payment intent and its outcome. */
 export interface Payment {
   /** Id (increasing). */
@@ -115,6 +128,11 @@ export interface Payment {
   txIds: string[];
   /** Chain height when the intent was written (reconciliation searches from here). */
   startHeight: number;
+  /**
+   * The pool address's signature index read just before the intent was written; absent for
+   * intents written by versions that did not read it (their outcome can only be settled by hand).
+   */
+  signatureIndex?: SignatureIndex;
   /** Confirmations last seen. */
   confirmations: number;
   /** Why it failed, or the last problem seen. */
@@ -133,6 +151,8 @@ export interface NewPayment {
   items: readonly PaymentItem[];
   /** Chain height now. */
   startHeight: number;
+  /** The pool address's signature index now (read before anything is sent). */
+  signatureIndex?: SignatureIndex;
 }
 
 /** Options for listing payments, newest first. */

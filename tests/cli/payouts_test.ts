@@ -36,6 +36,33 @@ Deno.test("vbkpool payouts --help describes the command and its keys", async () 
   assert.match(r.out, /--once/);
   assert.match(r.out, /--threshold ADDRESS=VBK/);
   assert.match(r.out, /--wallet URL/);
+  assert.match(r.out, /vbkpool payouts --settle ID --sent TXID \| --not-sent \[--force\]/);
+  assert.match(r.out, /--settle ID +settle payment ID/);
+  assert.match(r.out, /--not-sent +with --settle/);
+});
+
+Deno.test("vbkpool payouts --settle refuses incomplete or mixed requests before touching anything", async (t) => {
+  const cases: [string, string[], RegExp][] = [
+    [
+      "--sent alone",
+      ["--sent", "AB".repeat(32)],
+      /--sent, --not-sent and --force go with --settle ID/,
+    ],
+    ["--force alone", ["--force"], /go with --settle ID/],
+    ["a bad id", ["--settle", "x1", "--not-sent"], /--settle expects a payment id/],
+    ["id 0", ["--settle", "0", "--not-sent"], /--settle expects a payment id/],
+    ["neither outcome", ["--settle", "1"], /exactly one of --sent TXID and --not-sent/],
+    ["both outcomes", ["--settle", "1", "--sent", "AB", "--not-sent"], /exactly one of/],
+    ["with --once", ["--settle", "1", "--not-sent", "--once"], /--settle goes alone/],
+    ["with --status", ["--settle", "1", "--not-sent", "--status"], /--settle goes alone/],
+  ];
+  for (const [name, args, message] of cases) {
+    await t.step(name, async () => {
+      const r = await cli(["payouts", ...args], { VBKPOOL_STORE_URL: "/nonexistent/dir/x.sqlite" });
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, message);
+    });
+  }
 });
 
 Deno.test("vbkpool payouts reports configuration errors with the key", async (t) => {
@@ -86,6 +113,7 @@ Deno.test("vbkpool payouts --threshold and --status work on the store", async ()
     assert.equal(status.code, 0, status.err);
     assert.match(status.out, /balances \(0\):/);
     assert.match(status.out, /payments \(newest 0\):/);
+    assert.match(status.out, /payments whose outcome is unknown: none/);
     const store = await openStore(`${dir}/pool.sqlite`, { thread: false });
     try {
       const [b] = await store.payouts.listBalances({ minimum: 0n });

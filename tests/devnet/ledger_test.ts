@@ -192,6 +192,39 @@ Deno.test("DevnetLedger undoes orphaned blocks: coinbase gone, transactions back
   });
 });
 
+Deno.test("DevnetLedger.signatureIndex() is NodeCore's: last index used, in blocks and with the mempool", async () => {
+  await withPool(async (devnet, mine) => {
+    const l = devnet.ledger;
+    const index = (address: string) => l.signatureIndex(address);
+    assert.deepEqual(index(ADDRESS), { blockchainIndex: -1n, poolIndex: -1n }, "nothing signed");
+    await mine(2);
+    assert.deepEqual(
+      index(ADDRESS),
+      { blockchainIndex: -1n, poolIndex: -1n },
+      "coinbases sign nothing",
+    );
+    const first = l.send({
+      sourceAddress: ADDRESS,
+      outputs: [{ address: M1, amount: R + R / 2n }],
+    });
+    assert.ok(first.ok);
+    assert.deepEqual(index(ADDRESS), { blockchainIndex: -1n, poolIndex: 0n }, "pending: pool only");
+    assert.deepEqual(
+      index(M1),
+      { blockchainIndex: -1n, poolIndex: -1n },
+      "receiving signs nothing",
+    );
+    await mine(); // height 3 holds it
+    assert.deepEqual(index(ADDRESS), { blockchainIndex: 0n, poolIndex: 0n });
+    assert.ok(l.send({ sourceAddress: ADDRESS, outputs: [{ address: M2, amount: R / 4n }] }).ok);
+    assert.deepEqual(index(ADDRESS), { blockchainIndex: 0n, poolIndex: 1n });
+    // A deep reorg removes the pool's coinbases: both transactions leave, the indexes go back.
+    await devnet.rival.reorg(3);
+    assert.equal(l.transaction(first.tx.txId), undefined, "dropped");
+    assert.deepEqual(index(ADDRESS), { blockchainIndex: -1n, poolIndex: -1n });
+  });
+});
+
 Deno.test("DevnetLedger persists beside the chain file and replays on restart", async () => {
   const dir = await Deno.makeTempDir({ prefix: "vbkpool-ledger-" });
   const chainFile = `${dir}/chain.jsonl`;

@@ -120,6 +120,112 @@ Deno.test("devnet API: sendcoins, gettransactions and getpendingtransactions", a
   });
 });
 
+Deno.test("devnet API: getsignatureindex reports decimal strings, the mempool in poolIndex only", async () => {
+  await withApi(async (devnet, rpc, url) => {
+    await devnet.rival.mineBlock();
+    const R = DEVNET_RIVAL_ADDRESS;
+    assert.deepEqual(await rpc.getSignatureIndex([R, M1]), [
+      { address: R, blockchainIndex: -1n, poolIndex: -1n },
+      { address: M1, blockchainIndex: -1n, poolIndex: -1n },
+    ]);
+    await rpc.sendCoins({ sourceAddress: R, amounts: [{ address: M1, amount: 5n }] });
+    await rpc.sendCoins({ sourceAddress: R, amounts: [{ address: M1, amount: 6n }] });
+    assert.deepEqual(await rpc.getSignatureIndex([R]), [
+      { address: R, blockchainIndex: -1n, poolIndex: 1n },
+    ]);
+    await devnet.rival.mineBlock();
+    const raw = await post(
+      url,
+      JSON.stringify({
+        jsonrpc: "2.0",
+        method: "getsignatureindex",
+        params: { addresses: [R] },
+        id: 1,
+      }),
+    );
+    assert.deepEqual(raw.json.result.indexes, [{
+      address: R,
+      blockchainIndex: "1",
+      poolIndex: "1",
+    }]);
+    const bad = await post(
+      url,
+      '{"method":"getsignatureindex","params":{"addresses":["V1"]},"id":1}',
+    );
+    assert.equal(bad.json.error.code, -32602);
+  });
+});
+
+Deno.test("devnet API (test-only faults): sendcoins answers late, executes late or not at all", async (t) => {
+  await withApi(async (devnet, _rpc, url) => {
+    await devnet.rival.mineBlock();
+    const R = DEVNET_RIVAL_ADDRESS;
+    const impatient = new NodeCoreRpc({ url, timeoutMs: 100 });
+    const send = (amount: bigint) =>
+      impatient.sendCoins({ sourceAddress: R, amounts: [{ address: M1, amount }] }).catch((e) => e);
+    const poolIndex = () => devnet.ledger.signatureIndex(R).poolIndex;
+
+    await t.step("a late reply: the client times out, the transaction exists", async () => {
+      const outcome = devnet.faults.nextSend({ replyDelayMs: 1000 });
+      const err = await send(7n);
+      assert.ok(err instanceof NodeCoreRpcError);
+      assert.equal(err.kind, "timeout");
+      assert.equal(err.nodeDidNothing, false);
+      const { txIds } = await outcome;
+      assert.deepEqual(devnet.ledger.pending().map((x) => x.txId), txIds);
+      assert.equal(poolIndex(), 0n);
+    });
+
+    await t.step(
+      "a late execution: nothing shows the transaction until it is created",
+      async () => {
+        const { promise: go, resolve: release } = Promise.withResolvers<void>();
+        const outcome = devnet.faults.nextSend({ executeWhen: go });
+        const err = await send(8n);
+        assert.equal(err.kind, "timeout");
+        assert.equal(devnet.ledger.pending().length, 1, "only the first transaction");
+        assert.equal(poolIndex(), 0n);
+        release();
+        const { txIds } = await outcome;
+        assert.equal(txIds.length, 1);
+        assert.equal(devnet.ledger.transaction(txIds[0]!)?.confirmations, 0, "in the mempool now");
+        assert.equal(poolIndex(), 1n);
+      },
+    );
+
+    await t.step("executeAfterMs: created that long after the request", async () => {
+      const started = Date.now();
+      const outcome = devnet.faults.nextSend({ executeAfterMs: 200 });
+      assert.equal((await send(11n)).kind, "timeout");
+      const { txIds } = await outcome;
+      assert.ok(Date.now() - started >= 200);
+      assert.equal(devnet.ledger.transaction(txIds[0]!)?.confirmations, 0);
+      assert.equal(poolIndex(), 2n);
+    });
+
+    await t.step("no execution: HTTP 500, and the node did nothing", async () => {
+      const outcome = devnet.faults.nextSend({ execute: false });
+      const err = await send(9n);
+      assert.equal(err.kind, "http");
+      assert.equal(err.status, 500);
+      assert.deepEqual((await outcome).txIds, []);
+      assert.equal(devnet.ledger.pending().length, 3);
+      assert.equal(poolIndex(), 2n);
+      assert.equal(devnet.faults.armed, false, "each fault applies once");
+    });
+
+    await t.step("stopping the devnet cancels a held reply and a pending execution", async () => {
+      const outcome = devnet.faults.nextSend({ executeAfterMs: 60_000, replyDelayMs: 60_000 });
+      assert.equal((await send(10n)).kind, "timeout");
+      const started = Date.now();
+      await devnet.stop();
+      assert.ok(Date.now() - started < 30_000, "stop does not wait for the held reply");
+      assert.deepEqual((await outcome).txIds, []);
+      assert.equal(devnet.ledger.pending().length, 3);
+    });
+  });
+});
+
 Deno.test("devnet API: HTTP and JSON-RPC errors", async () => {
   await withApi(async (_devnet, _rpc, url) => {
     const auth = { "x-vbk-rpc-password": "pw" };

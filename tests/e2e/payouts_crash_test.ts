@@ -1,8 +1,10 @@
 /**
  * Crash injection: `vbkpool payouts --once` (a real subprocess) kills itself with SIGKILL at each
  * step of a payment (after the intent is written, after sendcoins returned, after the
- * transaction id is recorded); the next run reconciles with the devnet's NodeCore API, and in
- * the end every miner holds exactly what it was credited on the devnet ledger: paid once.
+ * transaction id is recorded); the next run reconciles with the devnet's NodeCore API (an intent
+ * never sent is failed by the proof rule: older than the window, the pool address's signature
+ * index unchanged), and in the end every miner holds exactly what it was credited on the devnet
+ * ledger: paid once, and the store's books agree.
  */
 import assert from "node:assert/strict";
 import { PAYER_STEPS, type PayerStep } from "../../payouts/mod.ts";
@@ -16,6 +18,7 @@ import {
   VBK,
   withStack,
 } from "../payouts/_stack.ts";
+import { assertBooks } from "../payouts/_books.ts";
 import { runPayouts } from "./_payouts_stack.ts";
 
 async function setUp(s: PayoutStack): Promise<void> {
@@ -42,6 +45,7 @@ function env(s: PayoutStack, crashAt?: PayerStep): Record<string, string> {
     VBKPOOL_PAYOUTS_PAYMENT_CONFIRMATIONS: "2",
     VBKPOOL_PAYOUTS_LOCK_TTL_SECONDS: "1",
     VBKPOOL_PAYOUTS_RECONCILE_GRACE_SECONDS: "0",
+    VBKPOOL_PAYOUTS_UNKNOWN_OUTCOME_SECONDS: "1",
     VBKPOOL_LOG_LEVEL: "warning",
     ...(crashAt === undefined ? {} : { VBKPOOL_TEST_CRASH_AT: crashAt }),
   };
@@ -67,6 +71,7 @@ async function crashAtEachStep(t: Deno.TestContext, backend: "sqlite" | "postgre
           assert.match(crashed.err, new RegExp(`killing the payout process at ${step}`));
           const [intent] = await s.store.payouts.listPayments();
           assert.ok(intent !== undefined, "the intent was written before anything was sent");
+          assert.deepEqual(intent.signatureIndex, { blockchainIndex: -1n, poolIndex: -1n });
           assert.equal(intent.status, step === "after-record" ? "sent" : "pending");
           assert.equal(s.devnet.ledger.pending().length, step === "after-intent" ? 0 : 1);
           const credited = new Map<string, bigint>();
@@ -104,14 +109,60 @@ async function crashAtEachStep(t: Deno.TestContext, backend: "sqlite" | "postgre
           }
           const payments = await s.store.payouts.listPayments();
           assert.equal(payments.filter((p) => p.status === "confirmed").length, 1);
-          assert.equal(
-            payments.filter((p) => p.status === "failed").length,
-            step === "after-intent" ? 1 : 0,
-          );
+          const failed = payments.filter((p) => p.status === "failed");
+          assert.equal(failed.length, step === "after-intent" ? 1 : 0);
+          for (const f of failed) {
+            assert.match(
+              f.error!,
+              /^not executed: \d+ s after the intent, the pool address's signature index has not moved/,
+            );
+          }
+          await assertBooks(s.store, s.devnet.ledger, { recipients: [A, B, C] });
         },
         {},
         backend,
       );
     });
+  }
+}
+
+for (const backend of STACK_BACKENDS) {
+  Deno.test({
+    name: `vbkpool payouts (${backend.name}) run again before NodeCore executed a timed-out ` +
+      "sendcoins does not pay again; the next run finds the transaction",
+    ignore: backend.ignore,
+    fn: () => withStack(lateExecution, {}, backend.name),
+  });
+}
+
+async function lateExecution(s: PayoutStack): Promise<void> {
+  await setUp(s);
+  const e = {
+    ...env(s),
+    VBKPOOL_WALLET_TIMEOUT_SECONDS: "0.3",
+    VBKPOOL_PAYOUTS_UNKNOWN_OUTCOME_SECONDS: "600",
+  };
+  const { promise: go, resolve: execute } = Promise.withResolvers<void>();
+  const late = s.devnet.faults.nextSend({ executeWhen: go });
+  const first = await runPayouts(e);
+  assert.equal(first.code, 0, first.err + first.out);
+  assert.match(first.out, /0 payment\(s\) sent.*no answer within 300 ms/);
+  const again = await runPayouts(e);
+  assert.equal(again.code, 0, again.err + again.out);
+  assert.match(again.out, /0 payment\(s\) sent, 0 confirmed, 0 failed, 0 recovered/);
+  assert.match(again.out, /payer: a payment's outcome is still unknown/);
+  assert.deepEqual(s.devnet.ledger.pending(), []);
+  execute(); // NodeCore creates the transaction only now
+  await late;
+  const found = await runPayouts(e);
+  assert.match(found.out, /0 payment\(s\) sent, 0 confirmed, 0 failed, 1 recovered/);
+  await s.devnet.rival.mineBlock();
+  await s.devnet.rival.mineBlock();
+  assert.match((await runPayouts(e)).out, /0 payment\(s\) sent, 1 confirmed/);
+  await assertBooks(s.store, s.devnet.ledger, { recipients: [A, B, C] });
+  for (const m of [A, B, C]) {
+    const credited = (await s.store.payouts.listBalanceChanges({ address: m }))
+      .filter((c) => c.reason === "share").reduce((x, c) => x + c.amount, 0n);
+    assert.equal(s.devnet.ledger.balance(m).confirmed, credited, `${m} paid exactly once`);
   }
 }

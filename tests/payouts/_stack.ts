@@ -53,6 +53,46 @@ export interface PayoutStack {
 
 let hashCounter = 0;
 
+/**
+ * Credit balances through a (made-up) confirmed block, as the unlocker would.
+ *
+ * @param store The pool's store.
+ * @param amounts Atomic units per address.
+ */
+export async function creditBalances(
+  store: Store,
+  amounts: Record<string, bigint>,
+): Promise<void> {
+  const hash = crypto.getRandomValues(new Uint8Array(24));
+  await store.recordBlock({
+    instance: 0,
+    height: 1,
+    hash,
+    address: A,
+    worker: "",
+    networkDifficulty: 1n,
+    time: Date.now(),
+  });
+  const credits = Object.entries(amounts).map(([address, amount]) => ({
+    address,
+    amount,
+    reason: "share" as const,
+  }));
+  const reward = credits.reduce((s, c) => s + c.amount, 0n);
+  assert.ok(await store.payouts.creditBlock(hash, { reward, confirmations: 1, credits }));
+}
+
+/** Run `fn` once per store backend, each with a fresh stack (PostgreSQL when configured). */
+export function stackTest(name: string, fn: (s: PayoutStack) => Promise<void>): void {
+  for (const backend of STACK_BACKENDS) {
+    Deno.test({
+      name: `${name} (${backend.name})`,
+      ignore: backend.ignore,
+      fn: () => withStack(fn, {}, backend.name),
+    });
+  }
+}
+
 /** The store backends the payout tests run on: SQLite always, PostgreSQL when configured. */
 export const STACK_BACKENDS: readonly { name: "sqlite" | "postgres"; ignore: boolean }[] = [
   { name: "sqlite", ignore: false },

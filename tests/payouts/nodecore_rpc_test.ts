@@ -249,6 +249,65 @@ Deno.test("NodeCoreRpc.getBalance() reads confirmed balances as bigints", async 
   });
 });
 
+Deno.test("NodeCoreRpc.getSignatureIndex() reads §1.8 indexes exactly from decimal strings", async (t) => {
+  await t.step("64-bit strings, -1 for an unused address, a proto3-omitted zero", async () => {
+    const reply = {
+      success: true,
+      results: [],
+      indexes: [
+        { address: POOL, blockchainIndex: "9007199254740993", poolIndex: "9007199254740995" },
+        { address: MINER1, blockchainIndex: "-1", poolIndex: "-1" },
+        { address: MINER2, poolIndex: "0" },
+      ],
+    };
+    await withReplay(result(reply), async ({ rpc, requests }) => {
+      assert.deepEqual(await rpc.getSignatureIndex([POOL, MINER1, MINER2]), [
+        {
+          address: POOL,
+          blockchainIndex: 9_007_199_254_740_993n,
+          poolIndex: 9_007_199_254_740_995n,
+        },
+        { address: MINER1, blockchainIndex: -1n, poolIndex: -1n },
+        { address: MINER2, blockchainIndex: 0n, poolIndex: 0n },
+      ]);
+      assert.equal(requests[0]!.body.method, "getsignatureindex");
+      assert.deepEqual(requests[0]!.body.params, { addresses: [POOL, MINER1, MINER2] });
+    });
+  });
+  await t.step("an empty reply is an empty list", async () => {
+    await withReplay(result({ success: true }), async ({ rpc }) => {
+      assert.deepEqual(await rpc.getSignatureIndex([POOL]), []);
+    });
+  });
+  const bad: [string, unknown][] = [
+    ["a float", 1.5],
+    ["a number past 2^53", 2 ** 60],
+    ["hex", "0x10"],
+    ["a decimal fraction", "1.0"],
+    ["text", "seven"],
+  ];
+  for (const [name, value] of bad) {
+    await t.step(`${name} is malformed`, async () => {
+      const reply = {
+        success: true,
+        indexes: [{ address: POOL, blockchainIndex: "1", poolIndex: value }],
+      };
+      await withReplay(result(reply), async ({ rpc }) => {
+        await rejects(rpc.getSignatureIndex([POOL]), "malformed", /indexes\[0\]\.poolIndex/);
+      });
+    });
+  }
+  await t.step("a refusal is a rejected call", async () => {
+    const reply = {
+      success: false,
+      results: [{ error: true, code: "V004", message: "Invalid address", details: "nope" }],
+    };
+    await withReplay(result(reply), async ({ rpc }) => {
+      await rejects(rpc.getSignatureIndex(["nope"]), "rejected", /\[V004\] Invalid address/);
+    });
+  });
+});
+
 Deno.test("NodeCoreRpc.sendCoins() sends amounts as decimal strings and returns the txids", async () => {
   await withReplay(
     result({ success: true, txIds: [TXID.toLowerCase()] }),

@@ -1,40 +1,11 @@
 import assert from "node:assert/strict";
 import { transactionSize } from "../../devnet/mod.ts";
 import { NodeCoreRpc, Payer, type PayerOptions } from "../../payouts/mod.ts";
-import type { Store } from "../../store/mod.ts";
-import { A, B, C, type PayoutStack, POOL, STACK_BACKENDS, VBK, withStack } from "./_stack.ts";
-
-/** One test per store backend (PostgreSQL when VBKPOOL_TEST_POSTGRES_URL is set). */
-function stackTest(name: string, fn: (s: PayoutStack) => Promise<void>): void {
-  for (const backend of STACK_BACKENDS) {
-    Deno.test({
-      name: `${name} (${backend.name})`,
-      ignore: backend.ignore,
-      fn: () => withStack(fn, {}, backend.name),
-    });
-  }
-}
+import type { SignatureIndex } from "../../store/mod.ts";
+import { A, B, C, creditBalances, type PayoutStack, POOL, stackTest, VBK } from "./_stack.ts";
 
 /** Credit balances through a (fake) confirmed block, as the unlocker would. */
-async function credit(store: Store, amounts: Record<string, bigint>): Promise<void> {
-  const hash = crypto.getRandomValues(new Uint8Array(24));
-  await store.recordBlock({
-    instance: 0,
-    height: 1,
-    hash,
-    address: A,
-    worker: "",
-    networkDifficulty: 1n,
-    time: Date.now(),
-  });
-  const credits = Object.entries(amounts).map(([address, amount]) => ({
-    address,
-    amount,
-    reason: "share" as const,
-  }));
-  const reward = credits.reduce((s, c) => s + c.amount, 0n);
-  assert.ok(await store.payouts.creditBlock(hash, { reward, confirmations: 1, credits }));
-}
+const credit = creditBalances;
 
 function payer(s: PayoutStack, options: Partial<PayerOptions> = {}): Payer {
   return new Payer(s.store, s.rpc, {
@@ -47,6 +18,12 @@ function payer(s: PayoutStack, options: Partial<PayerOptions> = {}): Payer {
 }
 
 const fee = (outputs: number) => 1000n * BigInt(transactionSize(outputs));
+
+/** The pool address's signature index, as the payer reads it before an intent. */
+async function poolIndex(s: PayoutStack): Promise<SignatureIndex> {
+  const [x] = await s.rpc.getSignatureIndex([POOL]);
+  return { blockchainIndex: x!.blockchainIndex, poolIndex: x!.poolIndex };
+}
 
 stackTest(
   "Payer pays every miner above the threshold in one transaction, then confirms it",
@@ -131,22 +108,24 @@ stackTest(
   async (s) => {
     await s.minePool(2);
     await credit(s.store, { [A]: 2n * VBK, [B]: 3n * VBK, [C]: 4n * VBK });
-    // A payer that died: it wrote two intents, sent only the first (as sendcoins does).
+    // A payer that died, as the payer works: index, intent, send; index, intent, and no send.
     const dead = s.store.payouts;
     assert.ok(await dead.acquireLock("dead", { ttlMs: 60_000 }));
     const tip = s.devnet.chain.height;
     const sentOne = await dead.createPayment("dead", {
       items: [{ address: A, amount: 2n * VBK }, { address: B, amount: 3n * VBK }],
       startHeight: tip,
+      signatureIndex: await poolIndex(s),
     });
+    await s.rpc.sendCoins({ sourceAddress: POOL, amounts: sentOne.items });
     const lost = await dead.createPayment("dead", {
       items: [{ address: C, amount: 4n * VBK }],
       startHeight: tip,
+      signatureIndex: await poolIndex(s),
     });
-    await s.rpc.sendCoins({ sourceAddress: POOL, amounts: sentOne.items });
     await s.devnet.rival.mineBlock(); // the sent one is now in a block, not in the mempool
     await dead.releaseLock("dead"); // as if its lock had expired
-    const report = await payer(s, { reconcileGraceMs: 0 }).run();
+    const report = await payer(s, { reconcileGraceMs: 0, unknownOutcomeWindowMs: 0 }).run();
     assert.deepEqual(report.recovered.map((p) => p.id), [sentOne.id]);
     assert.deepEqual(report.failed.map((p) => p.id), [lost.id]);
     assert.equal(report.sent.length, 1, "the unsent amount is paid again");

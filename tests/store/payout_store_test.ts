@@ -199,6 +199,49 @@ contract(
   },
 );
 
+contract(
+  "a payment intent keeps the pool address's signature index exactly, through every status",
+  async (_f, store) => {
+    const p = store.payouts;
+    await credited(store, { [A]: 700n, [B]: 300n });
+    await p.acquireLock("payer", { ttlMs: 60_000 });
+    const big = (1n << 62n) + 1n; // not representable as a JS number
+    const payment = await p.createPayment("payer", {
+      items: [{ address: A, amount: 700n }],
+      startHeight: 4,
+      signatureIndex: { blockchainIndex: -1n, poolIndex: big },
+    });
+    assert.deepEqual(payment.signatureIndex, { blockchainIndex: -1n, poolIndex: big });
+    const sent = await p.markPaymentSent("payer", payment.id, ["AB".repeat(32)]);
+    assert.deepEqual(sent.signatureIndex, { blockchainIndex: -1n, poolIndex: big });
+    const [listed] = await p.listPayments({ status: "sent" });
+    assert.deepEqual(listed, sent);
+    const old = await p.createPayment("payer", {
+      items: [{ address: B, amount: 1n }],
+      startHeight: 4,
+    });
+    assert.equal(old.signatureIndex, undefined, "none given: none stored");
+    assert.equal("signatureIndex" in old, false);
+    await assert.rejects(
+      p.createPayment("payer", {
+        items: [{ address: B, amount: 1n }],
+        startHeight: 4,
+        signatureIndex: { blockchainIndex: 1n, poolIndex: 2 as never },
+      }),
+      (e: Error) => e instanceof TypeError && /signatureIndex\.poolIndex/.test(e.message),
+    );
+    await assert.rejects(
+      p.createPayment("payer", {
+        items: [{ address: B, amount: 1n }],
+        startHeight: 4,
+        signatureIndex: { blockchainIndex: 1n << 63n, poolIndex: 2n },
+      }),
+      RangeError,
+    );
+    assert.equal(await p.balance(B), 299n, "the refused intents debited nothing");
+  },
+);
+
 contract("a failed payment returns every amount to its balance, audited", async (_f, store) => {
   const p = store.payouts;
   await credited(store, { [A]: 500n, [B]: 250n });
