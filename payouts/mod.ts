@@ -20,6 +20,7 @@
  * @module
  */
 export * from "./amount.ts";
+export * from "./chain_scan.ts";
 export * from "./coinbase.ts";
 export * from "./credit_basis.ts";
 export * from "./nodecore_rpc.ts";
