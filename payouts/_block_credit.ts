@@ -132,8 +132,8 @@ export class BlockCreditor {
 
   /**
    * The block's credits, or undefined (noted `no_shares`) when the reward has nowhere to go: no
-   * share in the window, no fee and no remainder address (the fees were checked at start, so
-   * that is the only way the split can fail).
+   * share in the window, no fee and no remainder address (PplnsWindow.split's "no shares"
+   * RangeError; anything else is thrown on).
    */
   async #computeCredits(block: Block, reward: bigint): Promise<ComputedCredits | undefined> {
     try {
@@ -150,7 +150,7 @@ export class BlockCreditor {
       if (block.note === "no_shares") await this.#setNote(block, "");
       return computed;
     } catch (err) {
-      if (!(err instanceof RangeError)) throw err;
+      if (!(err instanceof RangeError) || !/no shares/.test(err.message)) throw err;
       if (await this.#setNote(block, "no_shares")) {
         log.error(
           "Block {height} {hash} is not credited (no_shares): {error}; set payouts." +
