@@ -139,9 +139,26 @@ export const PAYOUTS_SCHEMA: SectionSpec = {
   block_reward: {
     kind: "string",
     default: "",
-    doc: "VBK to distribute per block instead of what its coinbase paid the pool address " +
-      "(empty = read it from NodeCore).",
+    doc: "VBK to credit per block instead of what its coinbase paid the pool address " +
+      "(empty = only what the chain shows paid to pool_address). Credits WITHOUT PROOF, also " +
+      "blocks whose coinbase pays the pool nothing: set it only knowingly.",
     check: checkVbk(true),
+  },
+  recover_from_chain: {
+    kind: "boolean",
+    default: true,
+    doc: "Scan the recent main chain each pass for blocks whose coinbase pays pool_address " +
+      "that the store does not know (a candidate lost in a crash), record and credit them; " +
+      "turn off if pool_address also receives coinbases from outside this pool.",
+  },
+  scan_blocks: {
+    kind: "integer",
+    default: 0,
+    min: 0,
+    max: 1000000,
+    doc: "Most heights below the tip that one pass reads for recover_from_chain (each pass " +
+      "re-reads the last `confirmations` of the previous one, then the new ones); 0 = " +
+      "confirmations + 10. A larger value for one run looks further back after a long outage.",
   },
   minimum_payment: {
     kind: "string",

@@ -112,6 +112,7 @@ export function createPayoutService(p: Values, wiring: PayoutWiring): PayoutServ
       soloFees: parseFees(p.solo_fees as string[]),
       ...(remainder === "" ? {} : { remainderAddress: remainder }),
       ...(reward === "" ? {} : { blockReward: parseVbk(reward) }),
+      ...scanOption(p),
       requireSynced: p.require_synced as boolean,
     },
     payer: {
@@ -128,6 +129,13 @@ export function createPayoutService(p: Values, wiring: PayoutWiring): PayoutServ
       ...(wiring.onStep === undefined ? {} : { onStep: wiring.onStep }),
     },
   });
+}
+
+/** The unlocker's `scanBlocks` from `recover_from_chain` and `scan_blocks` (0 = its default). */
+function scanOption(p: Values): { scanBlocks?: number } {
+  if (p.recover_from_chain === false) return { scanBlocks: 0 };
+  const blocks = (p.scan_blocks as number | undefined) ?? 0;
+  return blocks > 0 ? { scanBlocks: blocks } : {};
 }
 
 /**
@@ -226,6 +234,8 @@ export function describePass(pass: PayoutPass): string {
   const parts = [
     `${u?.confirmed.length ?? 0} block(s) credited`,
     `${u?.orphaned.length ?? 0} orphaned`,
+    `${u?.rejected.length ?? 0} rejected`,
+    `${(u?.recovered.length ?? 0) + (u?.restored.length ?? 0)} recovered from the chain`,
     `${u?.waiting ?? 0} waiting`,
     `${p?.sent.length ?? 0} payment(s) sent`,
     `${p?.confirmed.length ?? 0} confirmed`,
@@ -329,6 +339,8 @@ async function printStatus(store: Store, node: StatusNode): Promise<void> {
       `  ${b.height} ${bytesToHex(b.hash, { upper: true })} ${b.status}` +
         ` ${b.confirmations} conf${
           b.reward === undefined ? "" : " " + formatVbk(b.reward) + " VBK"
+        }${b.solo ? " solo" : ""}${b.source === "chain" ? " (from the chain)" : ""}${
+          b.note === "" ? "" : " [" + b.note + "]"
         }`,
     );
   }
@@ -516,10 +528,13 @@ export const payoutsCommand: Command = {
     "payouts --threshold ADDRESS=VBK|default ...",
   ],
   description: [
-    "Each pass: every pending block the pool found is checked against NodeCore's main chain",
-    "(getblocks by height); with payouts.confirmations it is credited by PPLNS (score = share",
-    "difficulty / network difficulty, window payouts.pplns_window, fees first), and orphaned when",
-    "another block holds its height as deep. Then balances at or above their threshold are paid",
+    "Each pass: every block candidate and pending block the pool found is checked against",
+    "NodeCore's main chain (getblocks by height): a candidate the chain holds is pending whatever",
+    "NodeCore answered its submit; with payouts.confirmations a pending block is credited what its",
+    "coinbase paid the pool address, by PPLNS (score = share difficulty / network difficulty,",
+    "window payouts.pplns_window, fees first), and orphaned (a candidate: rejected) when another",
+    "block holds its height as deep. The recent chain is scanned for blocks paying the pool that",
+    "the store lost (payouts.recover_from_chain). Then balances at or above their threshold are paid",
     "from the pool address with sendcoins. A payment intent is written before sending and",
     "reconciled with NodeCore after a crash, so nobody is paid twice: a payment whose outcome is",
     "unknown (timeout, crash) is paid again only once the pool address's signature index proves",

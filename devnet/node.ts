@@ -102,6 +102,22 @@ export interface DevnetStats {
   rejected: number;
   /** Reorganisations. */
   reorgs: number;
+  /** Accepted blocks whose submitter was not told (test-only fault, see `loseSubmitReplies`). */
+  lostReplies: number;
+}
+
+/**
+ * How the devnet hides from the submitter that a block was accepted (test-only):
+ * - `silent`: no reply at all (the submitter times out);
+ * - `close`: the submitter's connection is closed instead of replying (a dropped link);
+ * - `refuse`: MINING_SUBMIT_FAILURE, although the block is on the chain (a lying node).
+ */
+export type LostReplyMode = "silent" | "close" | "refuse";
+
+/** Options for {@linkcode Devnet.loseSubmitReplies}. */
+export interface LoseSubmitRepliesOptions {
+  /** What the submitter gets instead of MINING_SUBMIT_SUCCESS. @default "silent" */
+  mode?: LostReplyMode;
 }
 
 /** What a running devnet announces. */
@@ -135,6 +151,18 @@ export interface Devnet {
   mempoolUpdate(): void;
   /** Listen to blocks and jobs; returns an unsubscribe function. */
   on(listener: (event: DevnetEvent) => void): () => void;
+  /**
+   * TEST-ONLY fault injection: the next `count` blocks submitted over UCP that the devnet
+   * accepts stay on its chain, but their submitter is not told so (see {@linkcode LostReplyMode}):
+   * a lost reply, a dropped link or a node that says no. Each such block counts in
+   * `stats.lostReplies`. A new call replaces the previous one; `count` 0 ends it. Rival blocks
+   * and refused submits are not affected. Never used outside tests.
+   *
+   * @param count Accepted submits to hide (an integer ≥ 0).
+   * @param options How to hide them.
+   * @throws {RangeError} When `count` is not an integer ≥ 0 or the mode is unknown.
+   */
+  loseSubmitReplies(count: number, options?: LoseSubmitRepliesOptions): void;
   /** Stop the rival and the timers, close every connection and the listener. */
   stop(): Promise<void>;
 }
@@ -240,7 +268,8 @@ class DevnetNode implements Devnet {
   #server: UcpServer;
   #shareTarget: bigint;
   #serial = 0n;
-  #stats: DevnetStats = { submits: 0, accepted: 0, rejected: 0, reorgs: 0 };
+  #stats: DevnetStats = { submits: 0, accepted: 0, rejected: 0, reorgs: 0, lostReplies: 0 };
+  #lost: { count: number; mode: LostReplyMode } = { count: 0, mode: "silent" };
   #listeners = new Set<(event: DevnetEvent) => void>();
   #mempoolTimer: ReturnType<typeof setInterval> | undefined;
   #random: () => number;
@@ -401,15 +430,51 @@ class DevnetNode implements Devnet {
           },
         };
       },
-      submit: (submit, session) => this.#submit(submit, session),
+      submit: (submit, session) => this.#submit(submit, session, conn),
     };
   }
 
-  #submit(submit: UcpMiningSubmit, session: UcpServerSession): UcpVerdict {
+  loseSubmitReplies(count: number, options: LoseSubmitRepliesOptions = {}): void {
+    const mode = options.mode ?? "silent";
+    if (!Number.isSafeInteger(count) || count < 0) {
+      throw new RangeError(
+        `Cannot lose submit replies: count must be an integer >= 0, got ${count}`,
+      );
+    }
+    if (mode !== "silent" && mode !== "close" && mode !== "refuse") {
+      throw new RangeError(`Cannot lose submit replies: unknown mode "${String(mode)}"`);
+    }
+    this.#lost = { count, mode };
+  }
+
+  #submit(
+    submit: UcpMiningSubmit,
+    session: UcpServerSession,
+    conn: LineConnection,
+  ): UcpVerdict | "deferred" {
     this.#stats.submits++;
     const verdict = this.#check(submit, session);
-    if (!verdict.ok) this.#stats.rejected++;
-    return verdict;
+    if (!verdict.ok) {
+      this.#stats.rejected++;
+      return verdict;
+    }
+    return this.#hideAcceptance(conn) ?? verdict;
+  }
+
+  /** The test-only fault of {@linkcode Devnet.loseSubmitReplies}, when armed. */
+  #hideAcceptance(conn: LineConnection): UcpVerdict | "deferred" | undefined {
+    if (this.#lost.count === 0) return undefined;
+    this.#lost.count--;
+    this.#stats.lostReplies++;
+    const mode = this.#lost.mode;
+    log.warn("Devnet test fault: block {height} accepted, its submitter is not told ({mode})", {
+      height: this.chain.height,
+      mode,
+    });
+    if (mode === "refuse") return { ok: false, reason: "block refused (devnet test fault)" };
+    // "deferred" without a later answer: the session sends nothing.
+    if (mode === "close") conn.close("devnet test fault: link dropped after accepting a block");
+    return "deferred";
   }
 
   #check(submit: UcpMiningSubmit, session: UcpServerSession): UcpVerdict {

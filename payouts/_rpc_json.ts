@@ -179,17 +179,21 @@ export class ReplyReader {
   /** `RpcBlock`. */
   block(value: unknown, what: string): ChainBlock {
     const o = this.obj(value, what);
-    const meta = this.obj(o.blockContentMetapackage, `${what}.blockContentMetapackage`);
-    const coinbase = this.obj(meta.coinbaseTransaction, `${what}.coinbaseTransaction`);
+    const metaWhat = `${what}.blockContentMetapackage`;
+    const meta = this.obj(o.blockContentMetapackage, metaWhat);
+    const coinbaseWhat = `${metaWhat}.coinbaseTransaction`;
+    const coinbase = this.obj(meta.coinbaseTransaction, coinbaseWhat);
     return {
       number: this.int32(o.number, `${what}.number`),
       timestamp: this.int32(o.timestamp, `${what}.timestamp`),
       hash: this.hex(o.hash, `${what}.hash`),
       previousHash: this.hex(o.previousHash, `${what}.previousHash`),
+      encodedDifficulty: this.int32(o.encodedDifficulty, `${what}.encodedDifficulty`),
       powCoinbaseReward: this.int64(o.powCoinbaseReward, `${what}.powCoinbaseReward`),
       totalFees: this.int64(o.totalFees, `${what}.totalFees`),
-      coinbaseOutputs: this.arr(coinbase.powOutputs, `${what}.powOutputs`).map((x, i) =>
-        this.output(x, `${what}.powOutputs[${i}]`)
+      // RpcBlock.block_content_metapackage.coinbase_transaction.pow_outputs (spec §1.4).
+      coinbaseOutputs: this.arr(coinbase.powOutputs, `${coinbaseWhat}.powOutputs`).map((x, i) =>
+        this.output(x, `${coinbaseWhat}.powOutputs[${i}]`)
       ),
       transactions: this.arr(o.regularTransactions, `${what}.regularTransactions`).map((x, i) =>
         this.transactionUnion(x, `${what}.regularTransactions[${i}]`)

@@ -1,6 +1,7 @@
 /**
- * The payout service: block confirmation and orphan tracking (the unlocker), exact PPLNS
- * accounting with pool fees, and crash-safe threshold payments (the payer), under a global
+ * The payout service: block confirmation, orphan tracking and reconciliation with the chain
+ * (the unlocker: candidates whose submit outcome is unknown, blocks the store lost, credits only
+ * for what the coinbase paid the pool), exact PPLNS accounting with pool fees, and crash-safe threshold payments (the payer), under a global
  * payer lock; plus the client for NodeCore's HTTP JSON-RPC API it runs through (NodeCore's or
  * the devnet's). Import rule: payouts → store, net, protocol, hash.
  *
@@ -19,12 +20,15 @@
  * @module
  */
 export * from "./amount.ts";
+export * from "./chain_scan.ts";
+export * from "./coinbase.ts";
 export * from "./credit_basis.ts";
 export * from "./nodecore_rpc.ts";
 export * from "./nodecore_rpc_error.ts";
 export * from "./nodecore_types.ts";
 export * from "./outcome_rule.ts";
 export * from "./pplns.ts";
+export * from "./reconcile.ts";
 export * from "./unlocker.ts";
 export * from "./payer.ts";
 export * from "./payout_service.ts";

@@ -111,6 +111,8 @@ export interface ChainBlock {
   hash: string;
   /** Parent hash. */
   previousHash: string;
+  /** The header's difficulty in compact form (`encodedDifficulty`; 0 when absent). */
+  encodedDifficulty: number;
   /** PoW coinbase reward (atomic units, fees included). */
   powCoinbaseReward: bigint;
   /** Fees of the block's transactions. */

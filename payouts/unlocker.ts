@@ -1,24 +1,41 @@
 /**
- * The unlocker: follows each block the pool found until it is final. A block is confirmed when
- * NodeCore's main-chain block at its height (`getblocks` by index) still has its hash and the
- * tip is N blocks past it (N = `confirmations`; the stored confirmation count is NodeCore's,
- * 1 for the tip itself); it is then credited by PPLNS in one store transaction. It is orphaned
- * when another hash holds its height and the tip is N blocks past that one too (a shallower
- * competitor may still be reorganised away, so the block waits).
- * Orphans credit nothing, and their shares stay in the PPLNS window of later blocks.
+ * The unlocker: follows each block the pool found until the chain has settled it, and credits
+ * it then. One pass:
+ *
+ * 1. waits while NodeCore is not synced (`requireSynced`);
+ * 2. scans the recent main chain for blocks paying the pool address that the store lost track
+ *    of ({@linkcode ChainScan}: recorded from the chain, or back from `rejected`/`orphaned`);
+ * 3. judges every `submitted` candidate and `pending` block, oldest first, by NodeCore's
+ *    main-chain block at its height ({@linkcode judgeBlock}): a candidate whose hash the chain
+ *    holds becomes `pending` (note cleared), whatever NodeCore answered its submit; a
+ *    candidate whose height another block holds N deep is `rejected` (its note kept, else
+ *    `not_on_chain`); a pending block N deep is credited, or `orphaned` when another block
+ *    holds its height that deep;
+ * 4. credits a settled block (`_block_credit.ts`) with exactly what its coinbase paid the pool
+ *    address (`poolPayment`), by PPLNS or SOLO (`computeCredits`), in one store transaction
+ *    that only a `pending` block passes, so a block is credited once. A block whose coinbase
+ *    shows no payment to the pool stays `pending`, uncredited, with note `coinbase_missing` or
+ *    `coinbase_not_pool` (written and logged when it changes). The operator's `blockReward`
+ *    override credits without that proof (noted `reward_override`).
+ *
+ * Orphaned and rejected blocks credit nothing; their shares stay in the PPLNS window of later
+ * blocks. Notes are fixed codes; NodeCore's words go to the log only.
  *
  * @module
  */
 import { getLogger } from "@logtape/logtape";
 import { bytesToHex } from "../hash/hex.ts";
-import type { Block, Store } from "../store/mod.ts";
-import { formatVbk } from "./amount.ts";
+import type { Block, BlockStatus, Store } from "../store/mod.ts";
+import { BlockCreditor, type CreditedBlock } from "./_block_credit.ts";
+import { ChainScan } from "./chain_scan.ts";
 import type { NodeCoreRpc } from "./nodecore_rpc.ts";
 import type { ChainBlock } from "./nodecore_types.ts";
-import { computeCredits } from "./credit_basis.ts";
-import { type PoolFee, PplnsWindow, type RewardCredit } from "./pplns.ts";
+import { type PoolFee, PplnsWindow } from "./pplns.ts";
+import { type BlockVerdict, judgeBlock } from "./reconcile.ts";
 
 const log = getLogger(["vbkpool", "payouts", "unlocker"]);
+
+export type { CreditedBlock };
 
 /** Options for {@linkcode Unlocker}. */
 export interface UnlockerOptions {
@@ -36,29 +53,24 @@ export interface UnlockerOptions {
   remainderAddress?: string;
   /**
    * Reward to distribute per block (atomic units) instead of what the block's coinbase paid the
-   * pool address.
+   * pool address. It credits WITHOUT PROOF: also a block whose coinbase pays the pool nothing
+   * (noted `reward_override`). Only for an operator who knows why the chain's outputs are
+   * wrong. @default none (credit what the chain shows paid to the pool address)
    */
   blockReward?: bigint;
+  /**
+   * Heights of the recent main chain read per pass for blocks paying the pool address that
+   * the store does not know ({@linkcode ChainScan}); 0 turns the scan off. Each pass reads
+   * again the last `confirmations` heights (at most `scanBlocks` − 1) of the previous one.
+   * @default confirmations + 10
+   */
+  scanBlocks?: number;
   /** Skip the pass while NodeCore is not synced. @default true */
   requireSynced?: boolean;
   /** Shares read per store page. @default 5000 */
   pageSize?: number;
-  /** Pending blocks looked at per pass. @default 1000 */
+  /** Open (submitted and pending) blocks looked at per pass. @default 1000 */
   maxBlocks?: number;
-}
-
-/** One block credited by a pass. */
-export interface CreditedBlock {
-  /** The block. */
-  block: Block;
-  /** Atomic units distributed. */
-  reward: bigint;
-  /** The credits. */
-  credits: RewardCredit[];
-  /** Shares in its PPLNS window. */
-  shares: number;
-  /** False when the stored shares did not fill the window. */
-  filled: boolean;
 }
 
 /** What one pass did. */
@@ -71,7 +83,15 @@ export interface UnlockReport {
   confirmed: CreditedBlock[];
   /** Blocks orphaned now. */
   orphaned: Block[];
-  /** Blocks still waiting. */
+  /** Candidates rejected now (another block holds their height N deep). */
+  rejected: Block[];
+  /** Candidates found on the main chain now (submitted → pending). */
+  onChain: Block[];
+  /** Blocks paying the pool that the store did not know, recorded from the chain now. */
+  recovered: Block[];
+  /** Rejected or orphaned blocks back on the main chain now (pending again). */
+  restored: Block[];
+  /** Open blocks still waiting (for confirmations, or for proof of the pool's reward). */
   waiting: number;
 }
 
@@ -80,7 +100,7 @@ function hexOf(hash: Uint8Array): string {
 }
 
 /**
- * Confirms, credits or orphans the pool's pending blocks.
+ * Reconciles the pool's found blocks with the chain; confirms, credits, orphans or rejects them.
  *
  * @example Usage
  * ```ts
@@ -109,21 +129,25 @@ export class Unlocker {
   #store: Store;
   #rpc: NodeCoreRpc;
   #o: Required<Omit<UnlockerOptions, "remainderAddress" | "blockReward">> & UnlockerOptions;
+  #scan: ChainScan | undefined;
+  #creditor: BlockCreditor;
 
   /**
    * @param store The pool's store.
    * @param rpc NodeCore's HTTP API.
-   * @param options Pool address, confirmations, PPLNS window, fees.
+   * @param options Pool address, confirmations, PPLNS window, fees, chain scan.
    * @throws {RangeError} When an option is out of range.
    */
   constructor(store: Store, rpc: NodeCoreRpc, options: UnlockerOptions) {
     this.#store = store;
     this.#rpc = rpc;
+    const confirmations = options.confirmations ?? 20;
     this.#o = {
-      confirmations: 20,
+      confirmations,
       window: 2,
       fees: [],
       soloFees: [],
+      scanBlocks: confirmations + 10,
       requireSynced: true,
       pageSize: 5000,
       maxBlocks: 1000,
@@ -133,6 +157,18 @@ export class Unlocker {
     if (!Number.isInteger(n) || n < 1 || n > 100_000) {
       throw new RangeError(`Cannot create unlocker: confirmations must be 1..100000, got ${n}`);
     }
+    const k = this.#o.scanBlocks;
+    if (!Number.isInteger(k) || k < 0 || k > 1_000_000) {
+      throw new RangeError(`Cannot create unlocker: scanBlocks must be 0..1000000, got ${k}`);
+    }
+    if (k > 0) {
+      this.#scan = new ChainScan(store, rpc, {
+        poolAddress: this.#o.poolAddress,
+        blocks: k,
+        margin: Math.min(n, k - 1),
+      });
+    }
+    this.#creditor = new BlockCreditor(store, rpc, this.#o);
     // Validate the window and the fees now, not at the first block.
     new PplnsWindow(this.#o.window).split(1n, {
       fees: this.#o.fees,
@@ -145,156 +181,157 @@ export class Unlocker {
   }
 
   /**
-   * One pass over the pending blocks, oldest first.
+   * One pass: the chain scan, then the open blocks, oldest first.
    *
    * @returns What changed.
-   * @throws {NodeCoreRpcError} When NodeCore cannot be asked (nothing is changed then).
+   * @throws {NodeCoreRpcError} When NodeCore cannot be asked (what was done so far stays done;
+   *   the next pass goes on from there).
    * @throws {StoreUnavailableError} When the store fails.
    */
   async run(): Promise<UnlockReport> {
-    const report: UnlockReport = { tip: -1, confirmed: [], orphaned: [], waiting: 0 };
-    const pending = (await this.#store.listBlocks({ status: "pending", limit: this.#o.maxBlocks }))
-      .reverse();
-    if (pending.length === 0) return report;
+    const report: UnlockReport = {
+      tip: -1,
+      confirmed: [],
+      orphaned: [],
+      rejected: [],
+      onChain: [],
+      recovered: [],
+      restored: [],
+      waiting: 0,
+    };
+    if (this.#scan === undefined && (await this.#openBlocks()).length === 0) return report;
     if (this.#o.requireSynced) {
       const state = await this.#rpc.getStateInfo();
       if (!state.synced) {
         report.skipped = `NodeCore is not synced (local ${state.localBlockchainHeight}, ` +
           `network ${state.networkHeight})`;
-        report.waiting = pending.length;
+        report.waiting = (await this.#openBlocks()).length;
         log.warn("Unlocker waits: {why}", { why: report.skipped });
         return report;
       }
     }
     const tip = (await this.#rpc.getInfo()).lastBlock.number;
     report.tip = tip;
-    const n = this.#o.confirmations;
-    for (const block of pending) {
-      const depth = tip - block.height + 1;
-      const onChain = depth >= 1 ? await this.#rpc.getBlockAt(block.height) : undefined;
-      if (onChain === undefined) {
-        report.waiting++;
-        continue;
-      }
-      // Final once the tip is N blocks past the height (depth counts the block itself).
-      const final = depth > n;
-      if (onChain.hash !== hexOf(block.hash)) {
-        if (final) {
-          const updated = await this.#store.updateBlock(block.hash, {
-            status: "orphaned",
-            confirmations: 0,
-          });
-          if (updated?.status === "orphaned") report.orphaned.push(updated);
-          log.warn(
-            "Block {height} {hash} is orphaned: {other} holds its height with {depth} confirmations",
-            { height: block.height, hash: hexOf(block.hash), other: onChain.hash, depth },
-          );
-        } else {
-          if (block.confirmations !== 0) {
-            await this.#store.updateBlock(block.hash, { confirmations: 0 });
-          }
-          report.waiting++;
-        }
-        continue;
-      }
-      if (!final) {
-        if (block.confirmations !== depth) {
-          await this.#store.updateBlock(block.hash, { confirmations: depth });
-        }
-        report.waiting++;
-        continue;
-      }
-      const credited = await this.#credit(block, onChain, depth);
-      if (credited === undefined) report.waiting++;
-      else report.confirmed.push(credited);
+    if (this.#scan !== undefined) {
+      const scanned = await this.#scan.run(tip);
+      report.recovered = scanned.recovered;
+      report.restored = scanned.restored;
     }
+    for (const block of await this.#openBlocks()) await this.#follow(block, tip, report);
     return report;
   }
 
-  /** The reward the block paid the pool, or undefined when it paid the pool nothing. */
-  #reward(block: Block, onChain: ChainBlock): bigint | undefined {
-    if (this.#o.blockReward !== undefined) return this.#o.blockReward;
-    if (onChain.coinbaseOutputs.length === 0) {
-      return onChain.powCoinbaseReward > 0n ? onChain.powCoinbaseReward : undefined;
-    }
-    const paid = onChain.coinbaseOutputs
-      .filter((o) => o.address === this.#o.poolAddress)
-      .reduce((s, o) => s + o.amount, 0n);
-    if (paid === 0n) {
-      log.error(
-        "Block {height} {hash} is the pool's but its coinbase pays {outputs}, not the pool " +
-          "address {pool}: it is not credited (check payouts.pool_address)",
-        {
-          height: block.height,
-          hash: hexOf(block.hash),
-          outputs: onChain.coinbaseOutputs.map((o) => o.address).join(", "),
-          pool: this.#o.poolAddress,
-        },
-      );
-      return undefined;
-    }
-    return paid;
+  /** Submitted and pending blocks, oldest first. */
+  async #openBlocks(): Promise<Block[]> {
+    const open = await this.#store.listBlocks({
+      status: ["submitted", "pending"],
+      limit: this.#o.maxBlocks,
+    });
+    return open.reverse();
   }
 
-  async #credit(
+  /** Judge one open block by the main chain at its height, and act on the verdict. */
+  async #follow(block: Block, tip: number, report: UnlockReport): Promise<void> {
+    const depth = tip - block.height + 1;
+    const onChain = depth >= 1 ? await this.#rpc.getBlockAt(block.height) : undefined;
+    const facts = {
+      hash: hexOf(block.hash),
+      height: block.height,
+      tip,
+      chainHash: onChain?.hash,
+      confirmations: this.#o.confirmations,
+    };
+    let verdict = judgeBlock({ ...facts, status: block.status as "submitted" | "pending" });
+    if (verdict.action === "on_chain") {
+      const pending = await this.#toPending(block, verdict.confirmations);
+      if (pending === undefined) {
+        report.waiting++;
+        return;
+      }
+      report.onChain.push(pending);
+      block = pending;
+      verdict = judgeBlock({ ...facts, status: "pending" });
+    }
+    await this.#act(block, verdict, { onChain, report });
+  }
+
+  async #act(
     block: Block,
-    onChain: ChainBlock,
-    depth: number,
-  ): Promise<CreditedBlock | undefined> {
-    const reward = this.#reward(block, onChain);
-    if (reward === undefined) return undefined;
-    const { split, basis } = await computeCredits(this.#store, block, {
-      reward,
-      window: this.#o.window,
-      fees: this.#o.fees,
-      soloFees: this.#o.soloFees,
-      pageSize: this.#o.pageSize,
-      ...(this.#o.remainderAddress === undefined
-        ? {}
-        : { remainderAddress: this.#o.remainderAddress }),
-    });
-    // The main-chain check again, right before crediting (the share walk took time).
-    const again = await this.#rpc.getBlockAt(block.height);
-    if (again?.hash !== hexOf(block.hash)) {
-      log.warn("Block {height} {hash} left the main chain while being credited; it waits", {
-        height: block.height,
-        hash: hexOf(block.hash),
-      });
-      return undefined;
+    verdict: BlockVerdict,
+    at: { onChain: ChainBlock | undefined; report: UnlockReport },
+  ): Promise<void> {
+    const { onChain, report } = at;
+    switch (verdict.action) {
+      case "credit": {
+        const credited = await this.#creditor.credit(block, onChain!, verdict.confirmations);
+        if (credited === undefined) report.waiting++;
+        else report.confirmed.push(credited);
+        return;
+      }
+      case "reject": {
+        const rejected = await this.#close(block, "rejected", onChain!);
+        if (rejected !== undefined) report.rejected.push(rejected);
+        return;
+      }
+      case "orphan": {
+        const orphaned = await this.#close(block, "orphaned", onChain!);
+        if (orphaned !== undefined) report.orphaned.push(orphaned);
+        return;
+      }
+      default:
+        // "wait" (and an "on_chain" that could not move on).
+        if (verdict.action === "wait" && block.confirmations !== verdict.confirmations) {
+          await this.#store.updateBlock(block.hash, {
+            confirmations: verdict.confirmations,
+            ifStatus: [block.status],
+          });
+        }
+        report.waiting++;
     }
-    const credited = await this.#store.payouts.creditBlock(block.hash, {
-      reward,
+  }
+
+  /** A candidate the chain holds: submitted → pending (note cleared). */
+  async #toPending(block: Block, depth: number): Promise<Block | undefined> {
+    const updated = await this.#store.updateBlock(block.hash, {
+      status: "pending",
+      note: "",
       confirmations: depth,
-      credits: split.credits.map((c) => ({ ...c })),
-      basis: JSON.stringify(basis),
+      ifStatus: ["submitted"],
     });
-    if (!credited) return undefined;
-    if (!split.filled) {
-      log.info(
-        "Block {height}: the stored shares fill only {score} of the PPLNS window; the whole " +
-          "reward goes to them",
-        {
-          height: block.height,
-          score: (Number(split.score.num) / Number(split.score.den)).toFixed(4),
-        },
-      );
-    }
+    if (updated?.status !== "pending") return undefined;
     log.info(
-      "Block {height} {hash} confirmed ({depth} confirmations): {reward} VBK to {n} credits",
+      "Block candidate {height} {hash} is NodeCore's main-chain block at its height " +
+        "({depth} confirmations); pending (it was noted {note})",
+      { height: block.height, hash: hexOf(block.hash), depth, note: block.note || "-" },
+    );
+    return updated;
+  }
+
+  /** Another block holds the height for good: a candidate is rejected, a pending block orphaned. */
+  async #close(
+    block: Block,
+    status: "rejected" | "orphaned",
+    other: ChainBlock,
+  ): Promise<Block | undefined> {
+    const from: BlockStatus = status === "rejected" ? "submitted" : "pending";
+    const note = status === "rejected" && block.note === "" ? "not_on_chain" : block.note;
+    const updated = await this.#store.updateBlock(block.hash, {
+      status,
+      note,
+      confirmations: 0,
+      ifStatus: [from],
+    });
+    if (updated?.status !== status) return undefined;
+    log.warn(
+      "Block {height} {hash} is {status} ({note}): {other} holds its height for good",
       {
         height: block.height,
         hash: hexOf(block.hash),
-        depth,
-        reward: formatVbk(reward),
-        n: split.credits.length,
+        status,
+        note: note || "-",
+        other: other.hash,
       },
     );
-    return {
-      block: { ...block, status: "confirmed", reward, confirmations: depth },
-      reward,
-      credits: split.credits,
-      shares: split.shares,
-      filled: split.filled,
-    };
+    return updated;
   }
 }

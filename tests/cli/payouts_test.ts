@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { COMMANDS, runCli } from "../../cli/mod.ts";
-import { startDevnet } from "../../devnet/mod.ts";
+import { DEVNET_RIVAL_ADDRESS, startDevnet } from "../../devnet/mod.ts";
 import { openStore } from "../../store/mod.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -144,7 +144,10 @@ Deno.test("vbkpool payouts --once runs one pass against the devnet's API", async
     assert.match(missing.err, /payouts\.pool_address \(or nodecore\.address\)/);
     const ok = await run(["payouts", "--once"], { ...env, VBKPOOL_NODECORE_ADDRESS: POOL });
     assert.equal(ok.code, 0, ok.err);
-    assert.match(ok.out, /0 block\(s\) credited, 0 orphaned, 0 waiting, 0 payment\(s\) sent/);
+    assert.match(
+      ok.out,
+      /0 block\(s\) credited, 0 orphaned, 0 rejected, 0 recovered from the chain, 0 waiting, 0 payment\(s\) sent/,
+    );
     const crash = await run(["payouts", "--once"], {
       ...env,
       VBKPOOL_NODECORE_ADDRESS: POOL,
@@ -170,6 +173,49 @@ Deno.test("vbkpool payouts --once runs one pass against the devnet's API", async
     });
     assert.equal(down.code, 1);
     assert.match(down.out, /pass failed: Cannot call getstateinfo at http:\/\/127\.0\.0\.1:1\/api/);
+  } finally {
+    await devnet.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("vbkpool payouts recovers blocks paying the pool from the chain as configured", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "vbkpool-cli-payouts-scan-" });
+  const devnet = await startDevnet({
+    port: 0,
+    rpcPort: 0,
+    minDifficulty: 2000n,
+    mempoolIntervalMs: 0,
+  });
+  // The rival's address stands for the pool's here: its blocks are "the pool's" (tip 3).
+  for (let i = 0; i < 3; i++) await devnet.rival.mineBlock();
+  const env = {
+    VBKPOOL_STORE_URL: `${dir}/pool.sqlite`,
+    VBKPOOL_WALLET_URL: `http://127.0.0.1:${devnet.rpcAddr!.port}/api`,
+    VBKPOOL_PAYOUTS_POOL_ADDRESS: DEVNET_RIVAL_ADDRESS,
+    VBKPOOL_PAYOUTS_CONFIRMATIONS: "5",
+  };
+  const recovered = (out: string) => /(\d+) recovered from the chain/.exec(out)?.[1];
+  try {
+    const off = await run(["payouts", "--once"], {
+      ...env,
+      VBKPOOL_PAYOUTS_RECOVER_FROM_CHAIN: "false",
+    });
+    assert.equal(off.code, 0, off.err);
+    assert.equal(recovered(off.out), "0");
+    const one = await run(["payouts", "--once"], { ...env, VBKPOOL_PAYOUTS_SCAN_BLOCKS: "1" });
+    assert.equal(recovered(one.out), "1", one.out + one.err); // height 2 (the tip is left)
+    const all = await run(["payouts", "--once"], env);
+    assert.equal(recovered(all.out), "1", all.out + all.err); // height 1
+    const status = await run(["payouts", "--status"], env);
+    assert.match(
+      status.out,
+      / 2 [0-9A-F]{48} pending 2 conf \(from the chain\) \[recovered_from_chain\]/,
+    );
+    assert.match(
+      status.out,
+      / 1 [0-9A-F]{48} pending 3 conf \(from the chain\) \[recovered_from_chain\]/,
+    );
   } finally {
     await devnet.stop();
     await Deno.remove(dir, { recursive: true });

@@ -13,7 +13,7 @@ import {
   verifyChain,
 } from "../../hash/mod.ts";
 import { ucpMerkleRoot } from "../../protocol/mod.ts";
-import { ADDRESS, ADDRESS2, UcpTestClient } from "./_ucp_client.ts";
+import { ADDRESS, ADDRESS2, solve, UcpTestClient } from "./_ucp_client.ts";
 
 const TEST_OPTIONS: DevnetOptions = { port: 0, minDifficulty: 20_000n, mempoolIntervalMs: 0 };
 
@@ -410,4 +410,64 @@ Deno.test("devnet: the automatic rival finds blocks and reorganises pool blocks"
       await client.close();
     }
   }, { blockTime: 1, rivalShare: 0.9, rivalReorgShare: 1, random: () => 0.5 });
+});
+
+Deno.test("devnet: loseSubmitReplies keeps accepted blocks but hides them from the submitter (refuse, silent, close)", async () => {
+  await withDevnet(async (devnet) => {
+    assert.throws(() => devnet.loseSubmitReplies(-1), RangeError);
+    assert.throws(() => devnet.loseSubmitReplies(1, { mode: "lie" as never }), RangeError);
+    const client = await UcpTestClient.connect(devnet.addr.port);
+    try {
+      let job = await client.login();
+      devnet.loseSubmitReplies(1, { mode: "refuse" });
+      const refused = await client.mine(job);
+      assert.equal(refused.command, "MINING_SUBMIT_FAILURE", JSON.stringify(refused));
+      assert.equal(devnet.chain.height, 1, "the refused block is on the chain");
+      assert.equal(devnet.chain.tip.finder, ADDRESS);
+      job = await client.next("MINING_JOB");
+      assert.equal(job.blockIndex, 2);
+
+      devnet.loseSubmitReplies(1); // silent
+      const requestId = client.requestId();
+      client.send({ command: "MINING_SUBMIT", requestId, jobId: job.jobId, ...solve(job) });
+      // The next job goes out after the submit's reply would have: proof that none was sent.
+      job = await client.next("MINING_JOB");
+      assert.equal(job.blockIndex, 3);
+      assert.equal(devnet.chain.height, 2);
+      assert.equal(client.messages.some((m) => m.command.startsWith("MINING_SUBMIT")), true);
+      assert.equal(
+        client.messages.some((m) =>
+          m.command.startsWith("MINING_SUBMIT") && m.requestId === requestId
+        ),
+        false,
+      );
+
+      const normal = await client.mine(job); // the fault is used up
+      assert.equal(normal.command, "MINING_SUBMIT_SUCCESS");
+      job = await client.next("MINING_JOB");
+
+      devnet.loseSubmitReplies(1, { mode: "close" });
+      const closedId = client.requestId();
+      client.send({
+        command: "MINING_SUBMIT",
+        requestId: closedId,
+        jobId: job.jobId,
+        ...solve(job),
+      });
+      await client.until(() => client.closedReason !== undefined, "the devnet closing the link");
+      assert.equal(devnet.chain.height, 4);
+      assert.equal(devnet.chain.tip.finder, ADDRESS);
+      assert.equal(
+        client.messages.some((m) =>
+          m.command.startsWith("MINING_SUBMIT") && m.requestId === closedId
+        ),
+        false,
+      );
+      assert.equal(devnet.stats.lostReplies, 3);
+      assert.equal(devnet.stats.accepted, 4);
+      assert.equal(devnet.stats.rejected, 0);
+    } finally {
+      await client.close();
+    }
+  });
 });

@@ -27,7 +27,7 @@ export interface PayoutPoolStack {
   upstream: Upstream;
   /** `stratum+tcp://127.0.0.1:PORT`. */
   url: string;
-  /** The store file. */
+  /** The store file (or URL). */
   storePath: string;
   /** The devnet's NodeCore HTTP API. */
   walletUrl: string;
@@ -36,18 +36,20 @@ export interface PayoutPoolStack {
 }
 
 /**
- * Start the devnet and a pool whose shares and blocks go to a SQLite store.
+ * Start the devnet and a pool whose shares and blocks go to a SQLite store (or `storeUrl`).
  *
  * @param devnetOptions Devnet settings (API on a free port).
  * @param difficulty Fixed share difficulty.
+ * @param options Another store (a PostgreSQL URL) instead of a fresh SQLite file.
  * @returns The stack.
  */
 export async function startPayoutPool(
   devnetOptions: DevnetOptions,
   difficulty: bigint,
+  options: { storeUrl?: string } = {},
 ): Promise<PayoutPoolStack> {
   const dir = await Deno.makeTempDir({ prefix: "vbkpool-e2e-payouts-" });
-  const storePath = `${dir}/pool.sqlite`;
+  const storePath = options.storeUrl ?? `${dir}/pool.sqlite`;
   const devnet = await startDevnet({ port: 0, rpcPort: 0, mempoolIntervalMs: 0, ...devnetOptions });
   const values: Record<string, unknown> = Object.fromEntries(
     Object.entries(STORE_SCHEMA).map(([k, spec]) => [k, spec.default]),

@@ -1,14 +1,19 @@
 /**
- * The books check money-path tests end with (until `vbkpool audit` exists): every balance is the
- * sum of its audited changes, and what the store says was paid (items of `sent` and `confirmed`
- * payments) is exactly what the devnet ledger shows: each payment's transaction is mined with
- * exactly its outputs, and each miner received exactly the sum of its items.
+ * The books check money-path tests end with, beside `vbkpool audit`: every confirmed block's
+ * credits add up to its reward; open, rejected and orphaned blocks have no credits; each
+ * address's balance is the sum of its audited changes; and, given the devnet's ledger, what the
+ * store says was paid (items of `sent` and `confirmed` payments) is exactly what the ledger shows:
+ * each payment's transaction is mined with exactly its outputs, and each miner received exactly
+ * the sum of its items.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import type { DevnetLedger } from "../../devnet/mod.ts";
+import { bytesToHex } from "../../hash/hex.ts";
 import type { Store } from "../../store/mod.ts";
+
+const ALL = 1_000_000;
 
 /** Options for {@linkcode assertBooks}. */
 export interface BooksOptions {
@@ -21,28 +26,56 @@ function key(outputs: readonly { address: string; amount: bigint }[]): string {
 }
 
 /**
- * Check the books against the store's audit trail and the devnet ledger.
+ * Check the books against the store's audit trail (and the devnet ledger, when given).
  *
  * @param store The pool's store.
- * @param ledger The devnet's ledger.
- * @param options The miners.
+ * @param ledger The devnet's ledger, to check payments against.
+ * @param options The miners (with a ledger).
+ * @returns Σ block credits per address.
  */
 export async function assertBooks(
   store: Store,
-  ledger: DevnetLedger,
-  options: BooksOptions,
-): Promise<void> {
-  const changes = await store.payouts.listBalanceChanges({ limit: 1_000_000 });
+  ledger?: DevnetLedger,
+  options: BooksOptions = { recipients: [] },
+): Promise<Map<string, bigint>> {
+  const credited = await assertBlockCredits(store);
+  const changes = await store.payouts.listBalanceChanges({ limit: ALL });
   const sums = new Map<string, bigint>();
   for (const c of changes) sums.set(c.address, (sums.get(c.address) ?? 0n) + c.amount);
   for (const [address, sum] of sums) {
     assert.equal(await store.payouts.balance(address), sum, `${address}: balance = Σ changes`);
     assert.ok(sum >= 0n, `${address}: balance ${sum} >= 0`);
   }
+  for (const b of await store.payouts.listBalances({ limit: ALL })) {
+    assert.equal(b.amount, sums.get(b.address) ?? 0n, `balance row of ${b.address}`);
+  }
+  if (ledger !== undefined) await assertPaid(store, ledger, options);
+  return credited;
+}
+
+/** Confirmed blocks' credits add up to their rewards; other blocks have none. */
+async function assertBlockCredits(store: Store): Promise<Map<string, bigint>> {
+  const credited = new Map<string, bigint>();
+  for (const block of await store.listBlocks({ limit: ALL })) {
+    const what = `block ${block.height} ${bytesToHex(block.hash)} (${block.status})`;
+    const changes = await store.payouts.listBalanceChanges({ blockHash: block.hash, limit: ALL });
+    if (block.status !== "confirmed") {
+      assert.deepEqual(changes, [], `${what} has no credits`);
+      continue;
+    }
+    assert.ok(block.reward !== undefined && block.reward > 0n, `${what} has a reward`);
+    assert.equal(changes.reduce((sum, c) => sum + c.amount, 0n), block.reward, `${what} credits`);
+    for (const c of changes) credited.set(c.address, (credited.get(c.address) ?? 0n) + c.amount);
+  }
+  return credited;
+}
+
+/** Sent and confirmed payments are on the ledger, exactly. */
+async function assertPaid(store: Store, ledger: DevnetLedger, options: BooksOptions) {
   const paid = new Map<string, bigint>();
   const payments = await store.payouts.listPayments({
     status: ["sent", "confirmed"],
-    limit: 1_000_000,
+    limit: ALL,
   });
   for (const p of payments) {
     assert.equal(p.txIds.length, 1, `payment ${p.id}: one transaction`);

@@ -14,7 +14,7 @@ import {
 } from "../../devnet/mod.ts";
 import { NodeCoreRpc } from "../../payouts/mod.ts";
 import type { UcpMiningJob } from "../../protocol/ucp_types.ts";
-import { openStore, type Share, type Store } from "../../store/mod.ts";
+import { type NewBlock, openStore, type Share, type Store } from "../../store/mod.ts";
 import { UcpTestClient } from "../devnet/_ucp_client.ts";
 import { freshPostgresDatabase, POSTGRES_URL } from "../store/_backends.ts";
 
@@ -40,15 +40,56 @@ export interface PayoutStack {
   storeLocation: string;
   /** Mine `n` blocks for the pool over UCP; returns them. */
   minePool(n?: number): Promise<DevnetBlock[]>;
-  /** Record a devnet block as found by the pool (at `time`). */
-  recordFound(block: DevnetBlock, time: number): Promise<void>;
-  /** Record a share. */
+  /** Mine `n` blocks over UCP logged in as `address` (their coinbase pays it); returns them. */
+  mineAs(address: string, n?: number): Promise<DevnetBlock[]>;
+  /**
+   * Record a devnet block as found by the pool (at `time`): `pending`, found by A, unless
+   * `fields` say otherwise (e.g. a `submitted` candidate with a note, a SOLO block).
+   */
+  recordFound(block: FoundBlock, time: number, fields?: Partial<NewBlock>): Promise<void>;
+  /** Record a share (`solo`: accepted on a SOLO port). */
   share(
     address: string,
     difficulty: bigint,
     networkDifficulty: bigint,
     time: number,
+    options?: { solo?: boolean },
   ): Promise<void>;
+}
+
+/** What {@linkcode PayoutStack.recordFound} needs of a block. */
+export type FoundBlock = Pick<DevnetBlock, "height" | "hash" | "difficulty">;
+
+/**
+ * A block candidate that no chain holds: a random hash at `height` (as if the pool had written
+ * a candidate NodeCore never took).
+ *
+ * @param height Its height.
+ * @returns The block.
+ */
+export function phantomBlock(height: number): FoundBlock {
+  return { height, hash: crypto.getRandomValues(new Uint8Array(24)), difficulty: 2000n };
+}
+
+/**
+ * One test per store backend (PostgreSQL when VBKPOOL_TEST_POSTGRES_URL is set).
+ *
+ * @param name Test name (the backend is appended).
+ * @param fn The test.
+ * @param options Devnet settings.
+ */
+export function stackTest(
+  name: string,
+  fn: (s: PayoutStack) => Promise<void>,
+  options: DevnetOptions = {},
+): void {
+  for (const backend of STACK_BACKENDS) {
+    Deno.test({
+      name: `${name} (${backend.name})`,
+      ignore: backend.ignore,
+      fn: () => withStack(fn, options, backend.name),
+    });
+  }
 }
 
 let hashCounter = 0;
@@ -82,17 +123,6 @@ export async function creditBalances(
   assert.ok(await store.payouts.creditBlock(hash, { reward, confirmations: 1, credits }));
 }
 
-/** Run `fn` once per store backend, each with a fresh stack (PostgreSQL when configured). */
-export function stackTest(name: string, fn: (s: PayoutStack) => Promise<void>): void {
-  for (const backend of STACK_BACKENDS) {
-    Deno.test({
-      name: `${name} (${backend.name})`,
-      ignore: backend.ignore,
-      fn: () => withStack(fn, {}, backend.name),
-    });
-  }
-}
-
 /** The store backends the payout tests run on: SQLite always, PostgreSQL when configured. */
 export const STACK_BACKENDS: readonly { name: "sqlite" | "postgres"; ignore: boolean }[] = [
   { name: "sqlite", ignore: false },
@@ -117,16 +147,36 @@ export async function withStack(
   });
   const store = await openStore(storeLocation, { thread: false, synchronous: "normal" });
   const url = `http://127.0.0.1:${devnet.rpcAddr!.port}/api`;
-  const client = await UcpTestClient.connect(devnet.addr.port);
-  let loggedIn = false;
-  const latest = async (): Promise<UcpMiningJob> => {
+  const clients = new Map<string, UcpTestClient>();
+  const clientFor = async (address: string): Promise<UcpTestClient> => {
+    let client = clients.get(address);
+    if (client === undefined) {
+      client = await UcpTestClient.connect(devnet.addr.port);
+      clients.set(address, client);
+      await client.login(address);
+    }
+    return client;
+  };
+  const latest = async (client: UcpTestClient): Promise<UcpMiningJob> => {
     let job: UcpMiningJob | undefined;
     await client.until(() => {
       const jobs = client.messages.filter((m) => m.command === "MINING_JOB") as UcpMiningJob[];
       job = jobs.at(-1);
-      return job !== undefined && job.blockIndex === devnet.chain.height + 1;
+      const tip = devnet.chain.tip.hash;
+      return job !== undefined && job.blockIndex === devnet.chain.height + 1 &&
+        job.previousBlockHash.every((b, i) => b === tip[i]);
     }, "a job on the tip");
     return job!;
+  };
+  const mineAs = async (address: string, n = 1): Promise<DevnetBlock[]> => {
+    const client = await clientFor(address);
+    const out: DevnetBlock[] = [];
+    for (let i = 0; i < n; i++) {
+      const reply = await client.mine(await latest(client));
+      assert.equal(reply.command, "MINING_SUBMIT_SUCCESS", JSON.stringify(reply));
+      out.push(devnet.chain.tip);
+    }
+    return out;
   };
   const stack: PayoutStack = {
     devnet,
@@ -135,20 +185,9 @@ export async function withStack(
     dir,
     storeLocation,
     rpc: new NodeCoreRpc({ url, timeoutMs: 5000 }),
-    async minePool(n = 1) {
-      if (!loggedIn) {
-        await client.login(POOL);
-        loggedIn = true;
-      }
-      const out: DevnetBlock[] = [];
-      for (let i = 0; i < n; i++) {
-        const reply = await client.mine(await latest());
-        assert.equal(reply.command, "MINING_SUBMIT_SUCCESS", JSON.stringify(reply));
-        out.push(devnet.chain.tip);
-      }
-      return out;
-    },
-    async recordFound(block, time) {
+    minePool: (n) => mineAs(POOL, n),
+    mineAs,
+    async recordFound(block, time, fields = {}) {
       const result = await store.recordBlock({
         instance: 0,
         height: block.height,
@@ -157,10 +196,11 @@ export async function withStack(
         worker: "rig",
         networkDifficulty: block.difficulty,
         time,
+        ...fields,
       });
       assert.equal(result.inserted, true);
     },
-    async share(address, difficulty, networkDifficulty, time) {
+    async share(address, difficulty, networkDifficulty, time, options = {}) {
       const hash = crypto.getRandomValues(new Uint8Array(24));
       new DataView(hash.buffer).setUint32(0, hashCounter++);
       const s: Share = {
@@ -173,6 +213,7 @@ export async function withStack(
         height: 1,
         time,
         hash,
+        solo: options.solo === true,
       };
       await store.recordShare(s);
     },
@@ -180,7 +221,7 @@ export async function withStack(
   try {
     await fn(stack);
   } finally {
-    await client.close();
+    for (const client of clients.values()) await client.close();
     await devnet.stop();
     await store.close();
     await pg?.drop();

@@ -194,6 +194,7 @@ Deno.test("NodeCoreRpc.getBlockAt() sends the index filter and reads the §2.5 b
     assert.equal(requests[0]!.body.method, "getblocks");
     assert.equal(b.hash, "000000181E25345C75A5176696FF5E989F1E86786A51EC42", "hex is upper-cased");
     assert.equal(b.powCoinbaseReward, 4_375_250_000n);
+    assert.equal(b.encodedDifficulty, 123456789);
     assert.equal(b.totalFees, 250_000n);
     assert.deepEqual(b.coinbaseOutputs, [{ address: POOL, amount: 4_375_250_000n }]);
     assert.equal(b.transactions.length, 2);
@@ -218,6 +219,30 @@ Deno.test("NodeCoreRpc.getBlockAt() returns undefined above the tip, either way 
     result({ success: true, blocks: [{ number: 9, hash: "AA" }] }),
     async ({ rpc }) => {
       await rejects(rpc.getBlockAt(10), "malformed", /blocks\[0\]\.number/);
+    },
+  );
+  await withReplay(
+    result({
+      success: true,
+      blocks: [{
+        number: 10,
+        blockContentMetapackage: { coinbaseTransaction: { powOutputs: [{ amount: 1.5 }] } },
+      }],
+    }),
+    async ({ rpc }) => {
+      await rejects(
+        rpc.getBlockAt(10),
+        "malformed",
+        /blocks\[0\]\.blockContentMetapackage\.coinbaseTransaction\.powOutputs\[0\]\.amount/,
+      );
+    },
+  );
+  await withReplay(
+    result({ success: true, blocks: [{ number: 10, powCoinbaseReward: "5" }] }),
+    async ({ rpc }) => {
+      const b = (await rpc.getBlockAt(10))!;
+      assert.deepEqual(b.coinbaseOutputs, [], "no metapackage: no outputs (proto3 default)");
+      assert.equal(b.encodedDifficulty, 0);
     },
   );
   await withReplay(result({}), async ({ rpc }) => {

@@ -1,18 +1,7 @@
 import assert from "node:assert/strict";
 import { DEVNET_BLOCK_REWARD } from "../../devnet/mod.ts";
 import { NodeCoreRpc, type StateInfo, Unlocker } from "../../payouts/mod.ts";
-import { A, B, C, FEE, type PayoutStack, POOL, STACK_BACKENDS, withStack } from "./_stack.ts";
-
-/** One test per store backend (PostgreSQL when VBKPOOL_TEST_POSTGRES_URL is set). */
-function stackTest(name: string, fn: (s: PayoutStack) => Promise<void>): void {
-  for (const backend of STACK_BACKENDS) {
-    Deno.test({
-      name: `${name} (${backend.name})`,
-      ignore: backend.ignore,
-      fn: () => withStack(fn, {}, backend.name),
-    });
-  }
-}
+import { A, B, C, FEE, POOL, stackTest } from "./_stack.ts";
 
 const R = DEVNET_BLOCK_REWARD; // 50 VBK
 
