@@ -27,6 +27,8 @@ export interface PayoutPoolStack {
   upstream: Upstream;
   /** `stratum+tcp://127.0.0.1:PORT`. */
   url: string;
+  /** The SOLO port's URL, when one was asked for. */
+  soloUrl?: string;
   /** The store file (or URL). */
   storePath: string;
   /** The devnet's NodeCore HTTP API. */
@@ -46,7 +48,7 @@ export interface PayoutPoolStack {
 export async function startPayoutPool(
   devnetOptions: DevnetOptions,
   difficulty: bigint,
-  options: { storeUrl?: string } = {},
+  options: { storeUrl?: string; soloPort?: boolean } = {},
 ): Promise<PayoutPoolStack> {
   const dir = await Deno.makeTempDir({ prefix: "vbkpool-e2e-payouts-" });
   const storePath = options.storeUrl ?? `${dir}/pool.sqlite`;
@@ -66,15 +68,16 @@ export async function startPayoutPool(
     onTemplate: (t) => ref.pool?.addTemplate(t),
     onReset: () => ref.pool?.reset(),
   });
+  const port = {
+    ...DEFAULT_PORT_DIFFICULTY,
+    hostname: "127.0.0.1",
+    port: 0,
+    difficulty,
+    minDifficulty: 1n,
+    vardiff: false,
+  };
   const pool = Pool.start({
-    ports: [{
-      ...DEFAULT_PORT_DIFFICULTY,
-      hostname: "127.0.0.1",
-      port: 0,
-      difficulty,
-      minDifficulty: 1n,
-      vardiff: false,
-    }],
+    ports: options.soloPort === true ? [port, { ...port, solo: true }] : [port],
     upstream,
     recorder: persisted.recorder,
     difficulties: persisted.difficulties,
@@ -90,6 +93,9 @@ export async function startPayoutPool(
     pool,
     upstream,
     url: `stratum+tcp://127.0.0.1:${pool.servers[0]!.addr.port}`,
+    ...(options.soloPort === true
+      ? { soloUrl: `stratum+tcp://127.0.0.1:${pool.servers[1]!.addr.port}` }
+      : {}),
     storePath,
     walletUrl: `http://127.0.0.1:${devnet.rpcAddr!.port}/api`,
     dir,
