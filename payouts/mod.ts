@@ -1,8 +1,9 @@
 /**
  * The payout service: block confirmation and orphan tracking (the unlocker), exact PPLNS
  * accounting with pool fees, and crash-safe threshold payments (the payer), under a global
- * payer lock; plus the client for NodeCore's HTTP JSON-RPC API it runs through (NodeCore's or
- * the devnet's). Import rule: payouts → store, net, protocol, hash.
+ * payer lock; the audit of the books (`auditStore`, for `vbkpool audit`); plus the client for
+ * NodeCore's HTTP JSON-RPC API it runs through (NodeCore's or the devnet's). Import rule:
+ * payouts → store, net, protocol, hash.
  *
  * @example Usage
  * ```ts
@@ -19,6 +20,7 @@
  * @module
  */
 export * from "./amount.ts";
+export * from "./audit.ts";
 export * from "./credit_basis.ts";
 export * from "./nodecore_rpc.ts";
 export * from "./nodecore_rpc_error.ts";
