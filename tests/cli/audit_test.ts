@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { formatAuditText, parseSince } from "../../cli/audit.ts";
 import { COMMANDS, runCli } from "../../cli/mod.ts";
 import type { AuditReport } from "../../payouts/mod.ts";
@@ -97,6 +98,34 @@ Deno.test("vbkpool audit reads a store without writing, and fails on a store tha
       "chain",
     ]);
     assert.deepEqual(await Deno.readFile(path), before, "the file is unchanged");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("vbkpool audit exits with 1 and names the violation when the books are wrong", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "vbkpool-cli-audit-" });
+  const path = `${dir}/pool.sqlite`;
+  try {
+    const store = await openStore(path, { thread: false });
+    const { block } = await store.recordBlock(sampleBlock({ height: 7 }));
+    await store.payouts.creditBlock(block.hash, {
+      reward: 40n,
+      confirmations: 3,
+      credits: [{ address: "V5Ujv72h4jEBcKnALGc4fKqs6CDAPX", amount: 40n, reason: "share" }],
+    });
+    await store.close();
+    const db = new DatabaseSync(path);
+    db.exec("UPDATE balances SET amount = amount + 1");
+    db.close();
+    const r = await run(["audit", "--store", path]);
+    assert.equal(r.code, 1, r.err);
+    assert.match(
+      r.out,
+      /^FAIL {2}balances .*\n.*\n {6}balance_mismatch: The balance of V5Ujv72h4jEBcKnALGc4fKqs6CDAPX is 41 atomic units, but its balance changes add up to 40 atomic units \(off by 1\)$/m,
+    );
+    assert.match(r.out, /^PASS {2}block_credits /m);
+    assert.match(r.out, /^Result: FAIL \(2 violation\(s\) in 1 of 6 checks\)$/m);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
