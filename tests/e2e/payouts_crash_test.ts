@@ -2,7 +2,8 @@
  * Crash injection: `vbkpool payouts --once` (a real subprocess) kills itself with SIGKILL at each
  * step of a payment (after the intent is written, after sendcoins returned, after the
  * transaction id is recorded); the next run reconciles with the devnet's NodeCore API, and in
- * the end every miner holds exactly what it was credited on the devnet ledger: paid once.
+ * the end every miner holds exactly what it was credited on the devnet ledger: paid once; and
+ * `vbkpool audit --nodecore` finds the books in order.
  */
 import assert from "node:assert/strict";
 import { PAYER_STEPS, type PayerStep } from "../../payouts/mod.ts";
@@ -16,7 +17,7 @@ import {
   VBK,
   withStack,
 } from "../payouts/_stack.ts";
-import { runPayouts } from "./_payouts_stack.ts";
+import { runAudit, runPayouts } from "./_payouts_stack.ts";
 
 async function setUp(s: PayoutStack): Promise<void> {
   const blocks = await s.minePool(3); // 150 VBK in the pool wallet
@@ -108,6 +109,9 @@ async function crashAtEachStep(t: Deno.TestContext, backend: "sqlite" | "postgre
             payments.filter((p) => p.status === "failed").length,
             step === "after-intent" ? 1 : 0,
           );
+          const audit = await runAudit(env(s), ["--nodecore", s.url]);
+          assert.equal(audit.code, 0, audit.out + audit.err);
+          assert.match(audit.out, /^Result: PASS \(6 checks\)$/m);
         },
         {},
         backend,
