@@ -3,11 +3,17 @@
  * PostgreSQL: a history made by the real store, unlocker and payer against the real devnet
  * passes; each tampering made directly in the database (a copy of it) fails with exactly that
  * violation and exit status 1; and seeded random histories (shares, blocks, reorgs, unlocker
- * and payer passes, payer crashes) pass the audit after every step.
+ * and payer passes, payer crashes) pass the audit after every step. Also: how `since` and `limit`
+ * bound the work.
  */
 import assert from "node:assert/strict";
 import { bytesToHex } from "../../hash/hex.ts";
-import { auditStore } from "../../payouts/mod.ts";
+import {
+  type AuditOptions,
+  type AuditReport,
+  auditStore,
+  computeCredits,
+} from "../../payouts/mod.ts";
 import { openStore } from "../../store/mod.ts";
 import {
   cliAudit,
@@ -20,6 +26,8 @@ import {
   unlocker,
 } from "./_audit_history.ts";
 import { A, B, C, type PayoutStack, STACK_BACKENDS, withStack } from "./_stack.ts";
+import { BACKENDS } from "../store/_backends.ts";
+import { sampleBlock, sampleShare } from "../store/_samples.ts";
 
 const hex = (hash: Uint8Array) => bytesToHex(hash, { upper: true });
 
@@ -261,6 +269,82 @@ for (const backend of STACK_BACKENDS) {
         ]
       ) {
         assert.ok((seen.get(key) ?? 0) > 0, `the histories hold no ${key}: ${[...seen]}`);
+      }
+    },
+  });
+}
+
+for (const backend of BACKENDS.filter((b) => b.name !== "sqlite-inline")) {
+  Deno.test({
+    name: `auditStore() (${backend.name}) bounds its work by since and limit, and says so`,
+    ignore: backend.ignore,
+    async fn() {
+      const f = await backend.fresh();
+      const store = await f.open();
+      const T0 = 1_700_000_000_000;
+      try {
+        for (let i = 0; i < 8; i++) {
+          await store.recordShare(sampleShare({ address: i % 2 ? A : B, time: T0 + i * 5 }));
+        }
+        const hashes: Uint8Array[] = [];
+        for (const [i, reward] of [1000n, 2000n, 3000n, 0n].entries()) {
+          const { block } = await store.recordBlock(
+            sampleBlock({ height: 10 + i, time: T0 + 10 * (i + 1) }),
+          );
+          const { split, basis } = await computeCredits(store, block, {
+            reward,
+            window: "0.002",
+            fees: [{ address: C, percent: "1.5" }],
+          });
+          assert.ok(
+            await store.payouts.creditBlock(block.hash, {
+              reward,
+              confirmations: 3,
+              credits: split.credits,
+              basis: JSON.stringify(basis),
+            }),
+          );
+          hashes.push(block.hash);
+        }
+        await store.close();
+        const audit = async (options: AuditOptions) => {
+          const snapshot = await f.open({ readOnly: true });
+          try {
+            return await auditStore(snapshot, options);
+          } finally {
+            await snapshot.close();
+          }
+        };
+        const check = (r: AuditReport, name: string) => r.checks.find((c) => c.name === name)!;
+
+        const all = await audit({});
+        assert.deepEqual(failures(all), {}, "a zero reward needs no credit rows");
+        assert.equal(check(all, "pplns_windows").examined.recomputed, 4);
+        const limited = await audit({ limit: 1 });
+        assert.equal(check(limited, "pplns_windows").examined.recomputed, 1);
+        assert.deepEqual(check(limited, "pplns_windows").notes, [
+          "3 older block(s) not recomputed (limit 1)",
+        ]);
+        const recent = await audit({ since: T0 + 25 });
+        assert.equal(recent.since, T0 + 25);
+        assert.equal(check(recent, "block_credits").examined.detailed, 2);
+        assert.equal(check(recent, "pplns_windows").examined.recomputed, 2);
+        assert.equal(check(recent, "share_keys").examined.shares, 3);
+
+        // An old block's credits are still summed (and balances checked) in full.
+        await f.query(`UPDATE balance_changes SET amount = amount + 1 WHERE block_height = 10
+          AND reason = 'share' AND address = '${A}'`);
+        await f.query(`UPDATE balances SET amount = amount + 1 WHERE address = '${A}'`);
+        const tampered = await audit({ since: T0 + 25 });
+        assert.deepEqual(failures(tampered), { block_credits: ["credits_sum"] });
+        assert.equal(check(tampered, "block_credits").violations[0]!.block, hex(hashes[0]!));
+        assert.deepEqual(failures(await audit({})), {
+          block_credits: ["credits_sum"],
+        }, "not recomputed: its rows already failed");
+        await assert.rejects(audit({ limit: -1 }), /limit must be an integer >= 0/);
+      } finally {
+        await store.close();
+        await f.cleanup();
       }
     },
   });
