@@ -5,6 +5,7 @@
  * @module
  */
 import type { Command } from "./command.ts";
+import { auditCommand } from "./audit.ts";
 import { benchCommand } from "./bench.ts";
 import { demoCommand } from "./demo.ts";
 import { devnetCommand } from "./devnet.ts";
@@ -24,5 +25,6 @@ export const COMMANDS: readonly Command[] = [
   benchCommand,
   devnetCommand,
   payoutsCommand,
+  auditCommand,
   demoCommand,
 ];

@@ -1,9 +1,10 @@
 /**
  * The payout service: block confirmation, orphan tracking and reconciliation with the chain
  * (the unlocker: candidates whose submit outcome is unknown, blocks the store lost, credits only
- * for what the coinbase paid the pool), exact PPLNS accounting with pool fees, and crash-safe threshold payments (the payer), under a global
- * payer lock; plus the client for NodeCore's HTTP JSON-RPC API it runs through (NodeCore's or
- * the devnet's). Import rule: payouts → store, net, protocol, hash.
+ * for what the coinbase paid the pool), exact PPLNS and SOLO accounting with pool fees, and
+ * crash-safe threshold payments (the payer), under a global payer lock; the audit of the books
+ * (`auditStore`, for `vbkpool audit`); plus the client for NodeCore's HTTP JSON-RPC API it runs
+ * through (NodeCore's or the devnet's). Import rule: payouts → store, net, protocol, hash.
  *
  * @example Usage
  * ```ts
@@ -20,6 +21,7 @@
  * @module
  */
 export * from "./amount.ts";
+export * from "./audit.ts";
 export * from "./chain_scan.ts";
 export * from "./coinbase.ts";
 export * from "./credit_basis.ts";

@@ -6,6 +6,7 @@
  */
 import type { CheckedBlockQuery, OpOutcome, WriteOp } from "./_ops.ts";
 import type { PayoutRead } from "./_payouts_ops.ts";
+import type { ScanRead } from "./_scan_read.ts";
 import type {
   Block,
   RollupPoint,
@@ -29,6 +30,8 @@ export interface StoreDriver {
   readonly backend: "sqlite" | "postgres";
   /** Where the database is, for messages (no password). */
   readonly where: string;
+  /** Opened read-only: writes are refused, reads see one snapshot. */
+  readonly readOnly: boolean;
   /** Commit `ops` in one transaction. */
   commit(ops: WriteOp[]): Promise<OpOutcome[]>;
   /** Resolve when the database takes writes. */
@@ -57,4 +60,6 @@ export interface StoreDriver {
   minuteScores(beforeMinute: number, limit: number): Promise<MinuteScore[]>;
   /** A payout read (balances, payments, window shares). */
   payoutRead(query: PayoutRead): Promise<unknown>;
+  /** A page of a whole-table walk (the audit). */
+  scanRead(query: ScanRead): Promise<unknown>;
 }

@@ -25,7 +25,9 @@ import {
 } from "./_ops.ts";
 import { GroupCommit } from "./group_commit.ts";
 import { DriverPayoutStore } from "./_payouts_store.ts";
+import { DriverStoreScan } from "./_store_scan.ts";
 import type { PayoutStore } from "./payout_store.ts";
+import type { StoreScan } from "./store_scan.ts";
 import type { ReserveOptions, Store } from "./store.ts";
 import type {
   Block,
@@ -81,6 +83,8 @@ function outcomeValue(outcome: OpOutcome): unknown {
 export class DriverStore implements Store {
   readonly backend: "sqlite" | "postgres";
   readonly payouts: PayoutStore;
+  readonly scan: StoreScan;
+  readonly readOnly: boolean;
   #driver: StoreDriver;
   #commit: GroupCommit<WriteOp, OpOutcome>;
   #commitListeners = new Set<(durationMs: number, operations: number) => void>();
@@ -92,12 +96,14 @@ export class DriverStore implements Store {
    */
   constructor(driver: StoreDriver, options: CommitOptions = {}) {
     this.backend = driver.backend;
+    this.readOnly = driver.readOnly;
     this.#driver = driver;
     this.payouts = new DriverPayoutStore({
       write: (op) => this.#write(op),
       read: (action, fn) => this.#read(action, fn),
       driver,
     });
+    this.scan = new DriverStoreScan({ read: (action, fn) => this.#read(action, fn), driver });
     this.#commit = new GroupCommit<WriteOp, OpOutcome>({
       commit: (ops) => driver.commit(ops),
       probe: () => driver.probe(),
@@ -142,6 +148,11 @@ export class DriverStore implements Store {
   }
 
   #write(op: WriteOp): Promise<unknown> {
+    if (this.readOnly) {
+      return Promise.reject(
+        new Error(`Cannot write to store ${this.#driver.where}: it is open read-only`),
+      );
+    }
     // A plain `then` rather than an async function: one promise fewer per share.
     return this.#commit.submit(op).then(outcomeValue);
   }

@@ -23,3 +23,20 @@ export function checkNotNewer(found: number, known: readonly Migration[], where:
     );
   }
 }
+
+/**
+ * Throws unless the database is at exactly the newest schema version this vbkpool knows (a
+ * store opened read-only never migrates, so an older or missing schema cannot be read).
+ */
+export function checkCurrent(found: number, known: readonly Migration[], where: string): void {
+  checkNotNewer(found, known, where);
+  const latest = known.at(-1)?.version ?? 0;
+  if (found === 0) {
+    throw new RangeError(`Cannot open store ${where} read-only: it holds no vbkpool schema`);
+  }
+  if (found < latest) {
+    throw new RangeError(
+      `Cannot open store ${where} read-only: its schema version ${found} is older than this vbkpool's (${latest}); let vbkpool server or payouts upgrade it first`,
+    );
+  }
+}

@@ -10,7 +10,7 @@ import { getLogger } from "@logtape/logtape";
 import postgres from "postgres";
 import { bytesToHex } from "../hash/hex.ts";
 import type { MinuteScore, StoreDriver } from "./_driver.ts";
-import { checkNotNewer } from "./_migration.ts";
+import { checkCurrent, checkNotNewer } from "./_migration.ts";
 import {
   type CheckedBlockQuery,
   convertCounter,
@@ -23,6 +23,8 @@ import { runPayoutReadPostgres, runPayoutWritePostgres } from "./_payouts_postgr
 import { blockFromRow, minuteScoreFromRow, shareFromRow, toBigInt, toNumber } from "./_rows.ts";
 import type { PayoutRead } from "./_payouts_ops.ts";
 import { RollupAccumulator } from "./_rollup.ts";
+import { runScanReadPostgres } from "./_scan_postgres.ts";
+import type { ScanRead } from "./_scan_read.ts";
 import type {
   Block,
   BlockResult,
@@ -50,6 +52,12 @@ export interface PostgresDriverOptions {
   connectTimeoutS: number;
   /** Connections used for reads. */
   readers: number;
+  /**
+   * Open for reading only: one connection, no migration (the schema must be current), every
+   * read inside one REPEATABLE READ READ ONLY transaction (one snapshot, taken at open).
+   * @default false
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -97,7 +105,11 @@ function client(url: string, max: number, options: PostgresDriverOptions): Sql {
     connect_timeout: options.connectTimeoutS,
     onnotice: () => {},
     types: { bigint: postgres.BigInt },
-    connection: { application_name: "vbkpool" },
+    connection: {
+      application_name: "vbkpool",
+      // A read-only store's connection refuses writes even outside its transaction.
+      ...(options.readOnly === true ? { default_transaction_read_only: true } : {}),
+    },
   });
 }
 
@@ -325,6 +337,7 @@ function sumByMinute(rows: readonly Row[]): RollupPoint[] {
 export class PostgresDriver implements StoreDriver {
   readonly backend = "postgres" as const;
   readonly where: string;
+  readonly readOnly: boolean;
   #url: string;
   #options: PostgresDriverOptions;
   #writer: Sql;
@@ -341,6 +354,7 @@ export class PostgresDriver implements StoreDriver {
     this.where = redactUrl(url);
     this.#writer = clients.writer;
     this.#reader = clients.reader;
+    this.readOnly = options.readOnly === true;
   }
 
   /**
@@ -352,6 +366,7 @@ export class PostgresDriver implements StoreDriver {
    */
   static async open(url: string, options: PostgresDriverOptions): Promise<PostgresDriver> {
     guardPostgresWriteRace();
+    if (options.readOnly === true) return await PostgresDriver.#openSnapshot(url, options);
     const reader = client(url, options.readers, options);
     const writer = client(url, 1, options);
     try {
@@ -364,7 +379,26 @@ export class PostgresDriver implements StoreDriver {
     return new PostgresDriver(url, options, { writer, reader });
   }
 
+  /** One read-only connection inside one REPEATABLE READ transaction (the snapshot). */
+  static async #openSnapshot(url: string, options: PostgresDriverOptions): Promise<PostgresDriver> {
+    const sql = client(url, 1, options);
+    try {
+      await sql.unsafe("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      // The first query takes the snapshot.
+      const [t] = await sql`SELECT to_regclass('schema_migrations') IS NOT NULL AS present`;
+      const [v] = t!.present === true
+        ? await sql`SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations`
+        : [{ v: 0 }];
+      checkCurrent(toNumber(v!.v), POSTGRES_MIGRATIONS, redactUrl(url));
+    } catch (err) {
+      await sql.end({ timeout: 0 });
+      throw err;
+    }
+    return new PostgresDriver(url, options, { writer: sql, reader: sql });
+  }
+
   async commit(ops: WriteOp[]): Promise<OpOutcome[]> {
+    if (this.readOnly) throw new Error("Cannot write: the store is open read-only");
     for (let attempt = 1;; attempt++) {
       try {
         return await this.#writer.begin((tx) => runBatch(tx, ops)) as OpOutcome[];
@@ -386,6 +420,11 @@ export class PostgresDriver implements StoreDriver {
   }
 
   async close(): Promise<void> {
+    if (this.readOnly) {
+      await this.#reader.unsafe("ROLLBACK").catch(() => {});
+      await this.#reader.end({ timeout: 5 });
+      return;
+    }
     await Promise.all([this.#writer.end({ timeout: 5 }), this.#reader.end({ timeout: 5 })]);
   }
 
@@ -482,5 +521,9 @@ export class PostgresDriver implements StoreDriver {
 
   payoutRead(query: PayoutRead): Promise<unknown> {
     return runPayoutReadPostgres(this.#reader, query);
+  }
+
+  scanRead(query: ScanRead): Promise<unknown> {
+    return runScanReadPostgres(this.#reader, query);
   }
 }

@@ -7,11 +7,14 @@
 import { getLogger } from "@logtape/logtape";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { MinuteScore, StoreDriver } from "./_driver.ts";
+import { checkCurrent } from "./_migration.ts";
 import { type CheckedBlockQuery, minuteOf, type OpOutcome, type WriteOp } from "./_ops.ts";
 import { packBatch, unpackOutcomes } from "./_packed_batch.ts";
 import { prepareBig } from "./_sqlite_rows.ts";
 import type { PayoutRead } from "./_payouts_ops.ts";
 import { runPayoutReadSqlite } from "./_payouts_sqlite.ts";
+import { runScanReadSqlite } from "./_scan_sqlite.ts";
+import type { ScanRead } from "./_scan_read.ts";
 import { blockFromRow, minuteScoreFromRow, shareFromRow, toBigInt, toNumber } from "./_rows.ts";
 import { SqliteWorkerClient } from "./_sqlite_worker.ts";
 import { SQLITE_MIGRATIONS } from "./_sqlite_schema.ts";
@@ -29,6 +32,12 @@ import type {
 export interface SqliteDriverOptions extends SqliteWriterOptions {
   /** Run the writer in a worker thread (true) or on the calling thread. */
   thread: boolean;
+  /**
+   * Open for reading only: no writer and no migration (the schema must be current); every read
+   * sees one snapshot, taken when the store opened (one read transaction until close).
+   * @default false
+   */
+  readOnly?: boolean;
 }
 
 /** The write side: a worker thread or an inline writer. */
@@ -50,6 +59,13 @@ function later<T>(fn: () => T): Promise<T> {
     }, 0);
   });
 }
+
+/** The write side of a read-only driver: refuses every commit. */
+const NO_WRITER: Writer = {
+  commit: () => Promise.reject(new Error("Cannot write: the store is open read-only")),
+  probe: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+};
 
 function inlineWriter(path: string, options: SqliteWriterOptions): Writer {
   const writer = new SqliteWriter(path, options);
@@ -108,6 +124,7 @@ function announceUpgrade(path: string): void {
 export class SqliteDriver implements StoreDriver {
   readonly backend = "sqlite" as const;
   readonly where: string;
+  readonly readOnly: boolean;
   #writer: Writer;
   #db: DatabaseSync;
   #statements = new Map<string, StatementSync>();
@@ -115,12 +132,14 @@ export class SqliteDriver implements StoreDriver {
   /**
    * @param where The database path.
    * @param writer The write side.
-   * @param db The read connection.
+   * @param db The read connection (inside a read transaction when `readOnly`).
+   * @param readOnly Whether this is a read-only snapshot.
    */
-  constructor(where: string, writer: Writer, db: DatabaseSync) {
+  constructor(where: string, writer: Writer, db: DatabaseSync, readOnly = false) {
     this.where = where;
     this.#writer = writer;
     this.#db = db;
+    this.readOnly = readOnly;
   }
 
   /**
@@ -131,6 +150,7 @@ export class SqliteDriver implements StoreDriver {
    * @returns The driver.
    */
   static async open(path: string, options: SqliteDriverOptions): Promise<SqliteDriver> {
+    if (options.readOnly === true) return SqliteDriver.#openSnapshot(path, options);
     announceUpgrade(path);
     let writer: Writer;
     if (options.thread) {
@@ -154,6 +174,29 @@ export class SqliteDriver implements StoreDriver {
       throw err;
     }
     return new SqliteDriver(path, writer, db);
+  }
+
+  /** A read-only connection holding one read transaction (the snapshot) until close. */
+  static #openSnapshot(path: string, options: SqliteDriverOptions): SqliteDriver {
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
+      db.exec("BEGIN");
+      // The first read starts the snapshot.
+      const table = db.prepare(
+        "SELECT 1 AS present FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+      ).get();
+      const version = table === undefined ? 0 : toNumber(
+        (db.prepare("SELECT MAX(version) AS v FROM schema_migrations").get() as {
+          v: unknown;
+        }).v,
+      );
+      checkCurrent(version, SQLITE_MIGRATIONS, path);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new SqliteDriver(path, NO_WRITER, db, true);
   }
 
   #prepare(sql: string): StatementSync {
@@ -181,7 +224,10 @@ export class SqliteDriver implements StoreDriver {
     try {
       await this.#writer.close();
     } finally {
-      if (this.#db.isOpen) this.#db.close();
+      if (this.#db.isOpen) {
+        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+        this.#db.close();
+      }
     }
   }
 
@@ -313,5 +359,9 @@ export class SqliteDriver implements StoreDriver {
 
   payoutRead(query: PayoutRead): Promise<unknown> {
     return Promise.resolve(runPayoutReadSqlite(this.#db, query));
+  }
+
+  scanRead(query: ScanRead): Promise<unknown> {
+    return Promise.resolve(runScanReadSqlite(this.#db, query));
   }
 }

@@ -2,8 +2,9 @@
  * Persistence behind one domain-level interface ({@linkcode Store}): accepted shares, found
  * blocks, worker difficulty, extranonce reservations and hash-rate rollups, in SQLite (WAL, the
  * default) or PostgreSQL (several pool instances). Writes are group-committed; a write's promise
- * resolves only after its transaction committed. Imports only `hash/` of ours; used by `server/`,
- * `payouts/` and `cli/`.
+ * resolves only after its transaction committed. For the audit, a store opens `readOnly` (one
+ * snapshot, no writes) and walks whole tables in pages (`store.scan`). Imports only `hash/` of
+ * ours; used by `server/`, `payouts/` and `cli/`.
  *
  * @example Usage
  * ```ts
@@ -28,6 +29,7 @@ export * from "./store.ts";
 export * from "./store_types.ts";
 export * from "./payout_store.ts";
 export * from "./payout_types.ts";
+export * from "./store_scan.ts";
 export * from "./store_unavailable_error.ts";
 export * from "./group_commit.ts";
 export * from "./open_store.ts";

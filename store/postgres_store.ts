@@ -16,6 +16,12 @@ export interface PostgresStoreOptions extends CommitOptions {
   connectTimeoutS?: number;
   /** Connections used for reads (one more is used for commits). @default 4 */
   readers?: number;
+  /**
+   * Open for reading only (the audit): no migration (the schema must be current), one
+   * connection whose reads all run in one REPEATABLE READ READ ONLY transaction (one snapshot,
+   * taken when the store opened), every write refused. @default false
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -34,7 +40,7 @@ export interface PostgresStoreOptions extends CommitOptions {
  * @returns The store.
  * @throws {StoreUnavailableError} When the database cannot be reached or migrated.
  * @throws {RangeError} When the database was migrated by a newer vbkpool, or an option is out of
- *   range.
+ *   range; read-only, also when its schema is not the current one.
  */
 export async function openPostgresStore(
   url: string,
@@ -52,7 +58,11 @@ export async function openPostgresStore(
   }
   let driver: PostgresDriver;
   try {
-    driver = await PostgresDriver.open(url, { connectTimeoutS, readers });
+    driver = await PostgresDriver.open(url, {
+      connectTimeoutS,
+      readers,
+      readOnly: options.readOnly === true,
+    });
   } catch (err) {
     if (err instanceof RangeError) throw err;
     const why = err instanceof Error ? err.message : String(err);

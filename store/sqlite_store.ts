@@ -20,6 +20,12 @@ export interface SqliteStoreOptions extends CommitOptions {
   busyTimeoutMs?: number;
   /** Write from a worker thread, so fsyncs never block the event loop. @default true */
   thread?: boolean;
+  /**
+   * Open for reading only (the audit): the file must exist with the current schema (nothing is
+   * created or migrated), every write is refused, and every read sees one snapshot taken when
+   * the store opened (a read transaction held until close). @default false
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -42,7 +48,8 @@ export interface SqliteStoreOptions extends CommitOptions {
  * @param options Durability, thread and group-commit settings.
  * @returns The store.
  * @throws {StoreUnavailableError} When the file cannot be opened or migrated.
- * @throws {RangeError} When the file was migrated by a newer vbkpool, or an option is out of range.
+ * @throws {RangeError} When the file was migrated by a newer vbkpool, or an option is out of range;
+ *   read-only, also when its schema is not the current one.
  */
 export async function openSqliteStore(
   path: string,
@@ -65,6 +72,7 @@ export async function openSqliteStore(
       synchronous,
       busyTimeoutMs: options.busyTimeoutMs ?? 5000,
       thread: options.thread ?? true,
+      readOnly: options.readOnly === true,
     });
   } catch (err) {
     if (err instanceof RangeError) throw err;

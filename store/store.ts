@@ -23,6 +23,7 @@ import type {
   WorkerTotal,
 } from "./store_types.ts";
 import type { PayoutStore } from "./payout_store.ts";
+import type { StoreScan } from "./store_scan.ts";
 
 /** How much of an extranonce counter to reserve. */
 export interface ReserveOptions {
@@ -53,6 +54,15 @@ export interface Store {
 
   /** Balances, block credits, payment intents and the payer lock (the payout service's part). */
   readonly payouts: PayoutStore;
+
+  /** Whole-table walks in pages (the audit). */
+  readonly scan: StoreScan;
+
+  /**
+   * Opened with `readOnly`: every write is refused, and every read sees the one snapshot taken
+   * when the store opened.
+   */
+  readonly readOnly: boolean;
 
   /**
    * Record an accepted share; the pool answers the miner `true` only after this resolves.

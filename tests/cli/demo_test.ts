@@ -1,11 +1,32 @@
+/**
+ * `vbkpool demo` finds, confirms and pays blocks in one process; `vbkpool audit --nodecore` run
+ * beside it finds the books in order. On SQLite and PostgreSQL.
+ */
 import assert from "node:assert/strict";
 import { spawnVbkpool, withTempDir } from "../_process.ts";
+import { runAudit } from "../e2e/_payouts_stack.ts";
+import { STACK_BACKENDS } from "../payouts/_stack.ts";
+import { freshPostgresDatabase } from "../store/_backends.ts";
 
-Deno.test("vbkpool demo mines blocks through the pool, confirms them and pays the miner", async () => {
+const API_RE = /payouts in-process: pool "?(V\w+)"?, NodeCore API "?(http:\/\/[^\s"]+)"?/;
+
+for (const backend of STACK_BACKENDS) {
+  Deno.test({
+    name: `vbkpool demo (${backend.name}) mines blocks through the pool, confirms them and pays ` +
+      "the miner, and the audit agrees",
+    ignore: backend.ignore,
+    fn: () => demo(backend.name),
+  });
+}
+
+async function demo(backend: "sqlite" | "postgres"): Promise<void> {
   await withTempDir("vbkpool-demo-", async (dir) => {
+    const pg = backend === "postgres" ? await freshPostgresDatabase() : undefined;
+    const store = { VBKPOOL_STORE_URL: pg?.url ?? `${dir}/vbkpool.sqlite` };
     const demo = spawnVbkpool(["demo", "--log-level", "info"], {
       cwd: dir,
       env: {
+        ...store,
         VBKPOOL_STRATUM_LISTEN: "127.0.0.1:0",
         VBKPOOL_API_LISTEN: "127.0.0.1:0",
         // A low floor and one-second blocks so confirmations come quickly on a slow machine.
@@ -16,14 +37,23 @@ Deno.test("vbkpool demo mines blocks through the pool, confirms them and pays th
     });
     try {
       await demo.waitForLog(/demo: pool on "127\.0\.0\.1":\d+/);
+      const [, pool, api] = await demo.waitForLog(API_RE);
       await demo.waitForLog(/block "[0-9a-f]{48}" accepted by/);
       await demo.waitForLog(/Block \d+ "[0-9A-F]{48}" confirmed/);
       await demo.waitForLog(/Payment "\d+": "[\d.]+" VBK to 1 miner\(s\) in transaction/);
+      // The audit beside the running demo (its payout service still runs: one snapshot).
+      const audit = await runAudit({ ...store, VBKPOOL_PAYOUTS_POOL_ADDRESS: pool! }, [
+        "--nodecore",
+        api!,
+      ], dir);
+      assert.equal(audit.code, 0, audit.out + audit.err);
+      assert.match(audit.out, /^PASS {2}chain {9}/m);
       assert.equal(await demo.stop("SIGINT"), 0, demo.err);
       assert.match(demo.out, /Shares: [1-9]\d* accepted, 0 rejected/);
       assert.match(demo.err, /vbkpool·server: stopped/);
     } finally {
       await demo.kill();
+      await pg?.drop();
     }
   });
-});
+}

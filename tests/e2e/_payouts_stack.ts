@@ -1,8 +1,8 @@
 /**
  * End-to-end stack for the payout service: the devnet (real vBlake chain over UCP, its wallet
- * ledger and NodeCore HTTP API on loopback), the pool wired to a SQLite store exactly as
- * `vbkpool server` wires it (`openServerStore`), real `vbkpool mine` and `vbkpool payouts`
- * subprocesses.
+ * ledger and NodeCore HTTP API on loopback), the pool wired to a SQLite or PostgreSQL store
+ * exactly as `vbkpool server` wires it (`openServerStore`), real `vbkpool mine`, `vbkpool
+ * payouts` and `vbkpool audit` subprocesses.
  *
  * @module
  */
@@ -13,6 +13,7 @@ import { type Devnet, type DevnetOptions, startDevnet } from "../../devnet/mod.t
 import { DEFAULT_PORT_DIFFICULTY, Pool } from "../../server/mod.ts";
 import { Upstream } from "../../server/upstream.ts";
 import { spawnVbkpool } from "../_process.ts";
+import { freshPostgresDatabase } from "../store/_backends.ts";
 
 /** The pool's address (MINING_AUTH; the devnet's coinbases pay it; payments come from it). */
 export const POOL = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
@@ -29,8 +30,8 @@ export interface PayoutPoolStack {
   url: string;
   /** The SOLO port's URL, when one was asked for. */
   soloUrl?: string;
-  /** The store file (or URL). */
-  storePath: string;
+  /** The store: a SQLite file, or a fresh PostgreSQL database's URL. */
+  storeUrl: string;
   /** The devnet's NodeCore HTTP API. */
   walletUrl: string;
   dir: string;
@@ -38,25 +39,27 @@ export interface PayoutPoolStack {
 }
 
 /**
- * Start the devnet and a pool whose shares and blocks go to a SQLite store (or `storeUrl`).
+ * Start the devnet and a pool whose shares and blocks go to a SQLite or PostgreSQL store.
  *
  * @param devnetOptions Devnet settings (API on a free port).
  * @param difficulty Fixed share difficulty.
- * @param options Another store (a PostgreSQL URL) instead of a fresh SQLite file.
+ * @param options The store's backend (PostgreSQL: a fresh database on the test server), and
+ *   whether a second, SOLO, port is wanted.
  * @returns The stack.
  */
 export async function startPayoutPool(
   devnetOptions: DevnetOptions,
   difficulty: bigint,
-  options: { storeUrl?: string; soloPort?: boolean } = {},
+  options: { backend?: "sqlite" | "postgres"; soloPort?: boolean } = {},
 ): Promise<PayoutPoolStack> {
   const dir = await Deno.makeTempDir({ prefix: "vbkpool-e2e-payouts-" });
-  const storePath = options.storeUrl ?? `${dir}/pool.sqlite`;
+  const pg = options.backend === "postgres" ? await freshPostgresDatabase() : undefined;
+  const storeUrl = pg?.url ?? `${dir}/pool.sqlite`;
   const devnet = await startDevnet({ port: 0, rpcPort: 0, mempoolIntervalMs: 0, ...devnetOptions });
   const values: Record<string, unknown> = Object.fromEntries(
     Object.entries(STORE_SCHEMA).map(([k, spec]) => [k, spec.default]),
   );
-  values.url = storePath;
+  values.url = storeUrl;
   values.prune_interval_minutes = 0;
   const persisted = await openServerStore(values, { instance: 0, rangeSize: 1024n });
   const ref: { pool?: Pool } = {};
@@ -96,7 +99,7 @@ export async function startPayoutPool(
     ...(options.soloPort === true
       ? { soloUrl: `stratum+tcp://127.0.0.1:${pool.servers[1]!.addr.port}` }
       : {}),
-    storePath,
+    storeUrl,
     walletUrl: `http://127.0.0.1:${devnet.rpcAddr!.port}/api`,
     dir,
     async stop() {
@@ -104,6 +107,7 @@ export async function startPayoutPool(
       await upstream.stop();
       await persisted.close();
       await devnet.stop();
+      await pg?.drop();
       await Deno.remove(dir, { recursive: true });
     },
   };
@@ -162,6 +166,37 @@ export async function runPayouts(env: Record<string, string>): Promise<PayoutsRu
   }).output();
   const dec = new TextDecoder();
   return { code: r.code, signal: r.signal, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
+}
+
+/** The result of a `vbkpool audit` run. */
+export interface AuditRun {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/**
+ * Run `vbkpool audit` (a subprocess) to completion.
+ *
+ * @param env Configuration through environment variables (the store, the pool address).
+ * @param args More arguments, e.g. `--nodecore URL`.
+ * @param cwd Working directory.
+ * @returns Exit status and output.
+ */
+export async function runAudit(
+  env: Record<string, string>,
+  args: string[] = [],
+  cwd?: string,
+): Promise<AuditRun> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "audit", ...args],
+    env: { NO_COLOR: "1", ...env },
+    ...(cwd === undefined ? {} : { cwd }),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
 }
 
 /** Poll until `check` holds (`what` may be a function: evaluated when the time is up). */

@@ -4,7 +4,7 @@
  * transaction id is recorded); the next run reconciles with the devnet's NodeCore API (an intent
  * never sent is failed by the proof rule: older than the window, the pool address's signature
  * index unchanged), and in the end every miner holds exactly what it was credited on the devnet
- * ledger: paid once, and the store's books agree.
+ * ledger: paid once, the store's books agree, and `vbkpool audit --nodecore` finds them in order.
  */
 import assert from "node:assert/strict";
 import { PAYER_STEPS, type PayerStep } from "../../payouts/mod.ts";
@@ -19,7 +19,7 @@ import {
   withStack,
 } from "../payouts/_stack.ts";
 import { assertBooks } from "../payouts/_books.ts";
-import { runPayouts } from "./_payouts_stack.ts";
+import { runAudit, runPayouts } from "./_payouts_stack.ts";
 
 async function setUp(s: PayoutStack): Promise<void> {
   const blocks = await s.minePool(3); // 150 VBK in the pool wallet
@@ -118,6 +118,9 @@ async function crashAtEachStep(t: Deno.TestContext, backend: "sqlite" | "postgre
             );
           }
           await assertBooks(s.store, s.devnet.ledger, { recipients: [A, B, C] });
+          const audit = await runAudit(env(s), ["--nodecore", s.url]);
+          assert.equal(audit.code, 0, audit.out + audit.err);
+          assert.match(audit.out, /^Result: PASS \(6 checks\)$/m);
         },
         {},
         backend,

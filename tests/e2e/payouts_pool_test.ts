@@ -4,24 +4,46 @@
  * the devnet's NodeCore HTTP API. Blocks the pool found are confirmed or orphaned exactly as the
  * devnet's main chain says; each confirmed block credits the miners in proportion to their work
  * (an independent computation from the stored shares); every miner is paid exactly what it was
- * credited, on the devnet ledger.
+ * credited, on the devnet ledger; and `vbkpool audit --nodecore` finds the books in order. On
+ * SQLite and PostgreSQL.
  */
 import assert from "node:assert/strict";
 import { DEVNET_BLOCK_REWARD } from "../../devnet/mod.ts";
 import { bytesToHex } from "../../hash/hex.ts";
-import { POOL, runPayouts, startMiner, startPayoutPool, until } from "./_payouts_stack.ts";
+import { STACK_BACKENDS } from "../payouts/_stack.ts";
+import {
+  POOL,
+  runAudit,
+  runPayouts,
+  startMiner,
+  startPayoutPool,
+  until,
+} from "./_payouts_stack.ts";
 
 const MINER_A = "V5Ujv72h4jEBcKnALGc4fKqs6CDAPX";
 const MINER_B = "V7TMHDQC8myywuGbQs5ADTrk14fajz";
 const R = DEVNET_BLOCK_REWARD;
 const N = 3;
 
-Deno.test("payouts end to end: pool blocks confirm or orphan, miners are credited by work and paid exactly", async () => {
-  const stack = await startPayoutPool({
-    minDifficulty: 4_000_000n,
-    rivalShare: 0.3,
-    rivalReorgShare: 0.6,
-  }, 300_000n);
+for (const backend of STACK_BACKENDS) {
+  Deno.test({
+    name: `payouts end to end (${backend.name}): pool blocks confirm or orphan, miners are ` +
+      "credited by work and paid exactly, and the audit agrees",
+    ignore: backend.ignore,
+    fn: () => endToEnd(backend.name),
+  });
+}
+
+async function endToEnd(backend: "sqlite" | "postgres"): Promise<void> {
+  const stack = await startPayoutPool(
+    {
+      minDifficulty: 4_000_000n,
+      rivalShare: 0.3,
+      rivalReorgShare: 0.6,
+    },
+    300_000n,
+    { backend },
+  );
   const { devnet } = stack;
   const miners = [
     startMiner(stack.url, `${MINER_A}.rig1`),
@@ -70,7 +92,7 @@ Deno.test("payouts end to end: pool blocks confirm or orphan, miners are credite
     assert.ok(devnet.chain.height < 100, "no retarget: one network difficulty for every share");
 
     const env = {
-      VBKPOOL_STORE_URL: stack.storePath,
+      VBKPOOL_STORE_URL: stack.storeUrl,
       VBKPOOL_WALLET_URL: stack.walletUrl,
       VBKPOOL_PAYOUTS_POOL_ADDRESS: POOL,
       VBKPOOL_PAYOUTS_CONFIRMATIONS: String(N),
@@ -160,8 +182,13 @@ Deno.test("payouts end to end: pool blocks confirm or orphan, miners are credite
     assert.ok(payments.every((p) => p.items.every((i) => i.address !== POOL)));
     const third = await runPayouts(env);
     assert.match(third.out, /0 payment\(s\) sent, 0 confirmed/);
+    // The books, checked by the audit against the store and the devnet's chain and ledger.
+    const audit = await runAudit(env, ["--nodecore", stack.walletUrl]);
+    assert.equal(audit.code, 0, audit.out + audit.err);
+    assert.match(audit.out, /^PASS {2}chain {9}/m);
+    assert.match(audit.out, /^Result: PASS \(6 checks\)$/m);
   } finally {
     await stopMiners();
     await stack.stop();
   }
-});
+}

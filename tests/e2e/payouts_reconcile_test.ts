@@ -11,7 +11,6 @@ import { DEVNET_BLOCK_REWARD, type DevnetBlock } from "../../devnet/mod.ts";
 import { bytesToHex } from "../../hash/hex.ts";
 import { waitUntil } from "../_process.ts";
 import { assertBooks } from "../payouts/_books.ts";
-import { freshPostgresDatabase } from "../store/_backends.ts";
 import { STACK_BACKENDS } from "../payouts/_stack.ts";
 import { POOL, runPayouts, startMiner, startPayoutPool } from "./_payouts_stack.ts";
 
@@ -30,12 +29,7 @@ for (const backend of STACK_BACKENDS) {
 }
 
 async function lostReplies(backend: "sqlite" | "postgres"): Promise<void> {
-  const pg = backend === "postgres" ? await freshPostgresDatabase() : undefined;
-  const stack = await startPayoutPool(
-    { minDifficulty: 4_000_000n },
-    300_000n,
-    pg === undefined ? {} : { storeUrl: pg.url },
-  );
+  const stack = await startPayoutPool({ minDifficulty: 4_000_000n }, 300_000n, { backend });
   const { devnet } = stack;
   const store = stack.persisted.store;
   const hex = (h: Uint8Array) => bytesToHex(h, { upper: true });
@@ -91,7 +85,7 @@ async function lostReplies(backend: "sqlite" | "postgres"): Promise<void> {
     for (let i = 0; i < N; i++) await devnet.rival.mineBlock();
 
     const env = {
-      VBKPOOL_STORE_URL: stack.storePath,
+      VBKPOOL_STORE_URL: stack.storeUrl,
       VBKPOOL_WALLET_URL: stack.walletUrl,
       VBKPOOL_PAYOUTS_POOL_ADDRESS: POOL,
       VBKPOOL_PAYOUTS_CONFIRMATIONS: String(N),
@@ -138,6 +132,5 @@ async function lostReplies(backend: "sqlite" | "postgres"): Promise<void> {
     off();
     await stopMiners();
     await stack.stop();
-    await pg?.drop();
   }
 }

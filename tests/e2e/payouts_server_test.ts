@@ -1,25 +1,40 @@
 /**
  * End to end, one process: `vbkpool server` with the embedded devnet and `[payouts] enabled`
  * runs the payout service in-process against the devnet's NodeCore HTTP API; a `vbkpool mine`
- * process finds blocks, which are credited and paid, and the payments land on the devnet ledger.
+ * process finds blocks, which are credited and paid, and the payments land on the devnet ledger;
+ * `vbkpool audit --nodecore` run beside the live server finds the books in order. On SQLite and
+ * PostgreSQL.
  */
 import assert from "node:assert/strict";
 import { NodeCoreRpc } from "../../payouts/mod.ts";
 import { openStore } from "../../store/mod.ts";
-import { startMiner, until } from "./_payouts_stack.ts";
+import { runAudit, startMiner, until } from "./_payouts_stack.ts";
 import { spawnVbkpool } from "../_process.ts";
+import { STACK_BACKENDS } from "../payouts/_stack.ts";
+import { freshPostgresDatabase } from "../store/_backends.ts";
 
 const MINER = "V5Ujv72h4jEBcKnALGc4fKqs6CDAPX";
 const DEVNET_POOL_ADDRESS = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
 
-Deno.test("vbkpool server with [payouts] enabled credits and pays miners in-process", async () => {
+for (const backend of STACK_BACKENDS) {
+  Deno.test({
+    name: `vbkpool server (${backend.name}) with [payouts] enabled credits and pays miners ` +
+      "in-process, and the audit agrees",
+    ignore: backend.ignore,
+    fn: () => serverPayouts(backend.name),
+  });
+}
+
+async function serverPayouts(backend: "sqlite" | "postgres"): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "vbkpool-e2e-server-payouts-" });
+  const pg = backend === "postgres" ? await freshPostgresDatabase() : undefined;
+  const storeUrl = pg?.url ?? `${dir}/pool.sqlite`;
   // Every listener on port 0: Stratum, the pool's HTTP API, and (with [payouts] enabled) the
   // embedded devnet's UCP and NodeCore HTTP API.
   const server = spawnVbkpool(["server", "--listen", "127.0.0.1:0 diff=300000 vardiff=off"], {
     cwd: dir,
     env: {
-      VBKPOOL_STORE_URL: `${dir}/pool.sqlite`,
+      VBKPOOL_STORE_URL: storeUrl,
       VBKPOOL_DEVNET_MIN_DIFFICULTY: "4000000",
       VBKPOOL_DEVNET_MEMPOOL_INTERVAL: "0",
       VBKPOOL_API_LISTEN: "127.0.0.1:0",
@@ -44,7 +59,7 @@ Deno.test("vbkpool server with [payouts] enabled credits and pays miners in-proc
     assert.ok(api !== null, log());
     assert.equal(api[1], DEVNET_POOL_ADDRESS);
     miner = startMiner(`stratum+tcp://127.0.0.1:${port}`, `${MINER}.rig`);
-    const store = await openStore(`${dir}/pool.sqlite`, { thread: false });
+    const store = await openStore(storeUrl, { thread: false });
     try {
       await until(
         async () => {
@@ -81,11 +96,19 @@ Deno.test("vbkpool server with [payouts] enabled credits and pays miners in-proc
     } finally {
       await store.close();
     }
+    // The audit, beside the live server (its payout service still runs: one snapshot).
+    const audit = await runAudit({
+      VBKPOOL_STORE_URL: storeUrl,
+      VBKPOOL_PAYOUTS_POOL_ADDRESS: DEVNET_POOL_ADDRESS,
+    }, ["--nodecore", api[2]!]);
+    assert.equal(audit.code, 0, audit.out + audit.err);
+    assert.match(audit.out, /^PASS {2}chain {9}/m);
     code = await server.stop("SIGINT");
   } finally {
     await miner?.stop();
     await server.kill();
+    await pg?.drop();
     await Deno.remove(dir, { recursive: true });
   }
   assert.equal(code, 0, log().slice(-3000));
-});
+}

@@ -51,7 +51,7 @@ Deno.test("payouts end to end: a SOLO port's blocks go to their finder alone, PP
     assert.ok(pplnsShares.length > 0 && pplnsShares.every((s) => !s.solo));
 
     const run = await runPayouts({
-      VBKPOOL_STORE_URL: stack.storePath,
+      VBKPOOL_STORE_URL: stack.storeUrl,
       VBKPOOL_WALLET_URL: stack.walletUrl,
       VBKPOOL_PAYOUTS_POOL_ADDRESS: POOL,
       VBKPOOL_PAYOUTS_CONFIRMATIONS: String(N),
