@@ -191,7 +191,9 @@ export class ChainScan {
       address: this.#poolAddress,
       worker: "",
       networkDifficulty: chainDifficulty(block),
-      time: block.timestamp > 0 ? block.timestamp * 1000 : Date.now(),
+      // The block's time, but never later than now: a header time set ahead (NodeCore takes
+      // minutes) must not let shares accepted after the block into its PPLNS window.
+      time: block.timestamp > 0 ? Math.min(block.timestamp * 1000, Date.now()) : Date.now(),
       status: "pending",
       source: "chain",
       note: "recovered_from_chain",

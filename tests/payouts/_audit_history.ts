@@ -18,7 +18,7 @@ import { A, B, C, FEE, type PayoutStack, POOL, VBK } from "./_stack.ts";
 /** A fourth miner (the SOLO one). */
 export const D = "VFFDWUMLJwLRuNzH4NX8Rm32E59n6d";
 
-/** The unlocker every history uses: 2 confirmations, fees 1 % (SOLO 2 %) to FEE. */
+/** The unlocker every history uses: 2 confirmations, fees 1 % (SOLO 2 %) to FEE, no chain scan. */
 export function unlocker(s: PayoutStack, window: string | number = 1): Unlocker {
   return new Unlocker(s.store, s.rpc, {
     poolAddress: POOL,
@@ -26,6 +26,9 @@ export function unlocker(s: PayoutStack, window: string | number = 1): Unlocker 
     window,
     fees: [{ address: FEE, percent: "1" }],
     soloFees: [{ address: FEE, percent: "2" }],
+    // The histories fund the pool wallet with blocks that pay the pool address but are not the
+    // pool's to credit: no chain scan (as the README advises for such a pool address).
+    scanBlocks: 0,
   });
 }
 
@@ -40,6 +43,9 @@ export function payer(
     minimumPayment: options.minimumPayment ?? VBK,
     paymentConfirmations: 2,
     reconcileGraceMs: 0,
+    // An intent whose outcome is unknown is failed as soon as the ledger proves it was not
+    // executed (the signature index has not moved), without the production wait.
+    unknownOutcomeWindowMs: 0,
     onStep: (step) => {
       if (step === options.crashAt) throw new Error(`crash at ${step}`);
     },
