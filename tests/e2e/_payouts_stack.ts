@@ -198,18 +198,3 @@ export async function runAudit(
   const dec = new TextDecoder();
   return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
 }
-
-/** Poll until `check` holds (`what` may be a function: evaluated when the time is up). */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string | (() => string),
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!await check()) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${typeof what === "function" ? what() : what}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -8,17 +8,11 @@
  * SQLite and PostgreSQL.
  */
 import assert from "node:assert/strict";
+import { waitUntil } from "../_process.ts";
 import { DEVNET_BLOCK_REWARD } from "../../devnet/mod.ts";
 import { bytesToHex } from "../../hash/hex.ts";
 import { STACK_BACKENDS } from "../payouts/_stack.ts";
-import {
-  POOL,
-  runAudit,
-  runPayouts,
-  startMiner,
-  startPayoutPool,
-  until,
-} from "./_payouts_stack.ts";
+import { POOL, runAudit, runPayouts, startMiner, startPayoutPool } from "./_payouts_stack.ts";
 
 const MINER_A = "V5Ujv72h4jEBcKnALGc4fKqs6CDAPX";
 const MINER_B = "V7TMHDQC8myywuGbQs5ADTrk14fajz";
@@ -59,27 +53,27 @@ async function endToEnd(backend: "sqlite" | "postgres"): Promise<void> {
     const hex = (h: Uint8Array) => bytesToHex(h, { upper: true });
     const store = stack.persisted.store;
     // Mine until the pool has four blocks on the main chain (the rival may orphan some).
-    await until(
+    await waitUntil(
       async () => {
         const blocks = await store.listBlocks({ limit: 100 });
         return blocks.filter((b) => devnet.chain.isMainChain(b.hash)).length >= 4;
       },
-      150_000,
       `4 main-chain pool blocks; miner log:\n${miners[0]!.log()}`,
+      150_000,
     );
     await stopMiners();
     // The block recorder's last writes: every block of the pool's that the devnet accepted (on
     // its main chain or orphaned since) is in the store.
     const poolBlocks = () =>
       [...devnet.chain.mainChain(), ...devnet.chain.orphans()].filter((b) => b.source === "pool");
-    await until(
+    await waitUntil(
       async () => {
         await stack.persisted.store.flush();
         const have = new Set((await store.listBlocks({ limit: 100 })).map((b) => hex(b.hash)));
         return poolBlocks().every((b) => have.has(hex(b.hash)));
       },
-      60_000,
       "every accepted pool block in the store",
+      60_000,
     );
     // The rival orphans the pool's newest main-chain block (and anything above it).
     const stored = await store.listBlocks({ limit: 100 });

@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { NodeCoreRpc } from "../../payouts/mod.ts";
 import { openStore } from "../../store/mod.ts";
-import { runAudit, startMiner, until } from "./_payouts_stack.ts";
-import { spawnVbkpool } from "../_process.ts";
+import { runAudit, startMiner } from "./_payouts_stack.ts";
+import { spawnVbkpool, waitUntil } from "../_process.ts";
 import { STACK_BACKENDS } from "../payouts/_stack.ts";
 import { freshPostgresDatabase } from "../store/_backends.ts";
 
@@ -61,7 +61,7 @@ async function serverPayouts(backend: "sqlite" | "postgres"): Promise<void> {
     miner = startMiner(`stratum+tcp://127.0.0.1:${port}`, `${MINER}.rig`);
     const store = await openStore(storeUrl, { thread: false });
     try {
-      await until(
+      await waitUntil(
         async () => {
           const payments = await store.payouts.listPayments({
             address: MINER,
@@ -69,8 +69,8 @@ async function serverPayouts(backend: "sqlite" | "postgres"): Promise<void> {
           });
           return payments.length >= 1;
         },
-        150_000,
         () => `a confirmed payment; log:\n${log().slice(-3000)}`,
+        150_000,
       );
       await miner.stop();
       miner = undefined;

@@ -9,7 +9,7 @@ import { DEVNET_BLOCK_REWARD } from "../../devnet/mod.ts";
 import { parseCreditBasis } from "../../payouts/mod.ts";
 import { waitUntil } from "../_process.ts";
 import { assertBooks } from "../payouts/_books.ts";
-import { POOL, runPayouts, startMiner, startPayoutPool } from "./_payouts_stack.ts";
+import { POOL, runAudit, runPayouts, startMiner, startPayoutPool } from "./_payouts_stack.ts";
 
 const SOLO_MINER = "V5Ujv72h4jEBcKnALGc4fKqs6CDAPX";
 const PPLNS_MINER = "V7TMHDQC8myywuGbQs5ADTrk14fajz";
@@ -50,7 +50,7 @@ Deno.test("payouts end to end: a SOLO port's blocks go to their finder alone, PP
     const pplnsShares = await store.listShares({ address: PPLNS_MINER, limit: 100_000 });
     assert.ok(pplnsShares.length > 0 && pplnsShares.every((s) => !s.solo));
 
-    const run = await runPayouts({
+    const env = {
       VBKPOOL_STORE_URL: stack.storeUrl,
       VBKPOOL_WALLET_URL: stack.walletUrl,
       VBKPOOL_PAYOUTS_POOL_ADDRESS: POOL,
@@ -60,7 +60,8 @@ Deno.test("payouts end to end: a SOLO port's blocks go to their finder alone, PP
       VBKPOOL_PAYOUTS_SOLO_FEES: `${POOL}=2`,
       VBKPOOL_PAYOUTS_MINIMUM_PAYMENT: "1000000",
       VBKPOOL_LOG_LEVEL: "warning",
-    });
+    };
+    const run = await runPayouts(env);
     assert.equal(run.code, 0, run.err + run.out);
 
     const blocks = await store.listBlocks({ limit: 1000 });
@@ -91,6 +92,9 @@ Deno.test("payouts end to end: a SOLO port's blocks go to their finder alone, PP
     }
     const credited = await assertBooks(store);
     assert.equal(credited.get(SOLO_MINER), BigInt(solo.length) * (R - R * 2n / 100n));
+    const audit = await runAudit(env, ["--nodecore", stack.walletUrl]);
+    assert.equal(audit.code, 0, audit.out + audit.err);
+    assert.match(audit.out, /^Result: PASS/m);
   } finally {
     await stopMiners();
     await stack.stop();

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { waitUntil } from "../_process.ts";
 import { openStore, type OpenStoreOptions, type Store } from "../../store/mod.ts";
 
 /** Run `fn` with a fresh SQLite store (closed and deleted afterwards). */
@@ -21,11 +22,7 @@ export async function withStore(
   }
 }
 
-/** Wait until `condition` holds (or fail after ~10 s). */
-export async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (await condition()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error("condition not reached");
+/** Wait until `condition` holds (or fail after 10 s): the shared `waitUntil`, briefly. */
+export function until(condition: () => boolean | Promise<boolean>): Promise<void> {
+  return waitUntil(condition, "the condition", 10_000);
 }
