@@ -1,16 +1,17 @@
 /**
- * The books check money-path tests end with, beside `vbkpool audit`: every confirmed block's
- * credits add up to its reward; open, rejected and orphaned blocks have no credits; each
- * address's balance is the sum of its audited changes; and, given the devnet's ledger, what the
- * store says was paid (items of `sent` and `confirmed` payments) is exactly what the ledger shows:
- * each payment's transaction is mined with exactly its outputs, and each miner received exactly
- * the sum of its items.
+ * The books check money-path tests end with: the audit (`auditStore`, what `vbkpool audit` runs)
+ * finds no violation, and, independently of it, every confirmed block's credits add up to its
+ * reward; open, rejected and orphaned blocks have no credits; each address's balance is the sum
+ * of its audited changes; and, given the devnet's ledger, what the store says was paid (items of
+ * `sent` and `confirmed` payments) is exactly what the ledger shows: each payment's transaction is
+ * mined with exactly its outputs, and each miner received exactly the sum of its items.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import type { DevnetLedger } from "../../devnet/mod.ts";
 import { bytesToHex } from "../../hash/hex.ts";
+import { auditStore } from "../../payouts/mod.ts";
 import type { Store } from "../../store/mod.ts";
 
 const ALL = 1_000_000;
@@ -50,6 +51,14 @@ export async function assertBooks(
     assert.equal(b.amount, sums.get(b.address) ?? 0n, `balance row of ${b.address}`);
   }
   if (ledger !== undefined) await assertPaid(store, ledger, options);
+  const report = await auditStore(store, { limit: 0 });
+  const failed = report.checks.filter((c) => !c.ok);
+  assert.ok(
+    report.ok,
+    `the audit fails: ${
+      JSON.stringify(failed, (_k, v) => typeof v === "bigint" ? v.toString() : v)
+    }`,
+  );
   return credited;
 }
 
