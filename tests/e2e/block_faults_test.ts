@@ -75,7 +75,7 @@ Deno.test("a block NodeCore accepted is credited once though its reply timed out
       minDifficulty: 2000n,
       mempoolIntervalMs: 0,
     });
-    let server = spawnServer(dir, devnet.addr.port);
+    const server = spawnServer(dir, devnet.addr.port);
     const accepted: string[] = [];
     const off = devnet.on((e) => {
       if (e.type === "block" && e.result.block.source === "pool") {
