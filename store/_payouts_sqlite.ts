@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import type { OpOutcome } from "./_ops.ts";
 import { PAYER_LOCK, type PayoutRead, type PayoutWriteOp, refused } from "./_payouts_ops.ts";
 import {
@@ -16,20 +16,12 @@ import {
   toBigInt,
   toNumber,
 } from "./_rows.ts";
-import { prepareBig } from "./_sqlite_rows.ts";
+import { cachedStatement } from "./_sqlite_rows.ts";
 import type { BalanceChange, Payment, PaymentStatus } from "./payout_types.ts";
 
 type Row = Record<string, unknown>;
 
-const cache = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
-
-function st(db: DatabaseSync, sql: string): StatementSync {
-  let m = cache.get(db);
-  if (m === undefined) cache.set(db, m = new Map());
-  let s = m.get(sql);
-  if (s === undefined) m.set(sql, s = prepareBig(db, sql));
-  return s;
-}
+const st = cachedStatement;
 
 function loadPayment(db: DatabaseSync, id: bigint): Payment | undefined {
   const row = st(db, "SELECT * FROM payments WHERE id = ?").get(id) as Row | undefined;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import {
   balanceFromRow,
   blockFromRow,
@@ -15,22 +15,14 @@ import {
   toBytes,
   toNumber,
 } from "./_rows.ts";
-import { prepareBig } from "./_sqlite_rows.ts";
+import { cachedStatement } from "./_sqlite_rows.ts";
 import type { ScanRead } from "./_scan_read.ts";
 import type { Payment, PaymentItem } from "./payout_types.ts";
 import type { DuplicateShareHash, DuplicateShares } from "./store_scan.ts";
 
 type Row = Record<string, unknown>;
 
-const cache = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
-
-function st(db: DatabaseSync, sql: string): StatementSync {
-  let m = cache.get(db);
-  if (m === undefined) cache.set(db, m = new Map());
-  let s = m.get(sql);
-  if (s === undefined) m.set(sql, s = prepareBig(db, sql));
-  return s;
-}
+const st = cachedStatement;
 
 function payments(db: DatabaseSync, after: bigint, limit: number): Payment[] {
   const rows = st(db, "SELECT * FROM payments WHERE id > ? ORDER BY id LIMIT ?")

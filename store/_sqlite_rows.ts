@@ -12,3 +12,20 @@ export function prepareBig(db: DatabaseSync, sql: string): StatementSync {
   statement.setReadBigInts(true);
   return statement;
 }
+
+const statements = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
+
+/**
+ * A statement prepared with {@linkcode prepareBig} once per connection and SQL text, then reused.
+ *
+ * @param db The connection.
+ * @param sql The statement's text.
+ * @returns The prepared statement.
+ */
+export function cachedStatement(db: DatabaseSync, sql: string): StatementSync {
+  let byText = statements.get(db);
+  if (byText === undefined) statements.set(db, byText = new Map());
+  let statement = byText.get(sql);
+  if (statement === undefined) byText.set(sql, statement = prepareBig(db, sql));
+  return statement;
+}

@@ -143,6 +143,29 @@ export function startMiner(url: string, user: string): MinerProcess {
   };
 }
 
+/** Several `vbkpool mine` subprocesses, stopped together once. */
+export interface MinerGroup {
+  /** The miners, in the order given. */
+  miners: MinerProcess[];
+  /** Stop them all (SIGINT) and wait; later calls do nothing. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Start one `vbkpool mine` (one thread) per `[url, user]` pair.
+ *
+ * @param pairs Pool URL and `ADDRESS.worker` of each miner.
+ * @returns The group.
+ */
+export function startMiners(pairs: readonly (readonly [string, string])[]): MinerGroup {
+  const miners = pairs.map(([url, user]) => startMiner(url, user));
+  let stopped: Promise<void> | undefined;
+  return {
+    miners,
+    stop: () => stopped ??= Promise.all(miners.map((m) => m.stop())).then(() => {}),
+  };
+}
+
 /** The result of a `vbkpool payouts` run. */
 export interface PayoutsRun {
   code: number;

@@ -12,7 +12,7 @@ import { waitUntil } from "../_process.ts";
 import { DEVNET_BLOCK_REWARD } from "../../devnet/mod.ts";
 import { bytesToHex } from "../../hash/hex.ts";
 import { STACK_BACKENDS } from "../payouts/_stack.ts";
-import { POOL, runAudit, runPayouts, startMiner, startPayoutPool } from "./_payouts_stack.ts";
+import { POOL, runAudit, runPayouts, startMiners, startPayoutPool } from "./_payouts_stack.ts";
 
 const MINER_A = "V5Ujv72h4jEBcKnALGc4fKqs6CDAPX";
 const MINER_B = "V7TMHDQC8myywuGbQs5ADTrk14fajz";
@@ -39,16 +39,11 @@ async function endToEnd(backend: "sqlite" | "postgres"): Promise<void> {
     { backend },
   );
   const { devnet } = stack;
-  const miners = [
-    startMiner(stack.url, `${MINER_A}.rig1`),
-    startMiner(stack.url, `${MINER_B}.rig1`),
-  ];
-  let minersStopped = false;
-  const stopMiners = async () => {
-    if (minersStopped) return;
-    minersStopped = true;
-    await Promise.all(miners.map((m) => m.stop()));
-  };
+  const miners = startMiners([
+    [stack.url, `${MINER_A}.rig1`],
+    [stack.url, `${MINER_B}.rig1`],
+  ]);
+  const stopMiners = miners.stop;
   try {
     const hex = (h: Uint8Array) => bytesToHex(h, { upper: true });
     const store = stack.persisted.store;
@@ -58,7 +53,7 @@ async function endToEnd(backend: "sqlite" | "postgres"): Promise<void> {
         const blocks = await store.listBlocks({ limit: 100 });
         return blocks.filter((b) => devnet.chain.isMainChain(b.hash)).length >= 4;
       },
-      `4 main-chain pool blocks; miner log:\n${miners[0]!.log()}`,
+      `4 main-chain pool blocks; miner log:\n${miners.miners[0]!.log()}`,
       150_000,
     );
     await stopMiners();

@@ -12,7 +12,7 @@ import { bytesToHex } from "../../hash/hex.ts";
 import { waitUntil } from "../_process.ts";
 import { assertBooks } from "../payouts/_books.ts";
 import { STACK_BACKENDS } from "../payouts/_stack.ts";
-import { POOL, runAudit, runPayouts, startMiner, startPayoutPool } from "./_payouts_stack.ts";
+import { POOL, runAudit, runPayouts, startMiners, startPayoutPool } from "./_payouts_stack.ts";
 
 const MINER_A = "V5Ujv72h4jEBcKnALGc4fKqs6CDAPX";
 const MINER_B = "V7TMHDQC8myywuGbQs5ADTrk14fajz";
@@ -46,16 +46,11 @@ async function lostReplies(backend: "sqlite" | "postgres"): Promise<void> {
     armed = true;
     devnet.loseSubmitReplies(1, { mode });
   };
-  const miners = [
-    startMiner(stack.url, `${MINER_A}.rig1`),
-    startMiner(stack.url, `${MINER_B}.rig1`),
-  ];
-  let minersStopped = false;
-  const stopMiners = async () => {
-    if (minersStopped) return;
-    minersStopped = true;
-    await Promise.all(miners.map((m) => m.stop()));
-  };
+  const miners = startMiners([
+    [stack.url, `${MINER_A}.rig1`],
+    [stack.url, `${MINER_B}.rig1`],
+  ]);
+  const stopMiners = miners.stop;
   const poolBlocks = () => devnet.chain.mainChain().filter((b) => b.source === "pool");
   try {
     arm("close"); // the pool's UCP link drops instead of MINING_SUBMIT_SUCCESS

@@ -9,7 +9,7 @@ import { DEVNET_BLOCK_REWARD } from "../../devnet/mod.ts";
 import { parseCreditBasis } from "../../payouts/mod.ts";
 import { waitUntil } from "../_process.ts";
 import { assertBooks } from "../payouts/_books.ts";
-import { POOL, runAudit, runPayouts, startMiner, startPayoutPool } from "./_payouts_stack.ts";
+import { POOL, runAudit, runPayouts, startMiners, startPayoutPool } from "./_payouts_stack.ts";
 
 const SOLO_MINER = "V5Ujv72h4jEBcKnALGc4fKqs6CDAPX";
 const PPLNS_MINER = "V7TMHDQC8myywuGbQs5ADTrk14fajz";
@@ -19,16 +19,11 @@ const N = 3;
 Deno.test("payouts end to end: a SOLO port's blocks go to their finder alone, PPLNS blocks never to SOLO shares", async () => {
   const stack = await startPayoutPool({ minDifficulty: 4_000_000n }, 300_000n, { soloPort: true });
   const store = stack.persisted.store;
-  const miners = [
-    startMiner(stack.soloUrl!, `${SOLO_MINER}.solo`),
-    startMiner(stack.url, `${PPLNS_MINER}.rig`),
-  ];
-  let stopped = false;
-  const stopMiners = async () => {
-    if (stopped) return;
-    stopped = true;
-    await Promise.all(miners.map((m) => m.stop()));
-  };
+  const miners = startMiners([
+    [stack.soloUrl!, `${SOLO_MINER}.solo`],
+    [stack.url, `${PPLNS_MINER}.rig`],
+  ]);
+  const stopMiners = miners.stop;
   try {
     await waitUntil(
       async () => {

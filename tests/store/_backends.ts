@@ -135,3 +135,34 @@ export const BACKENDS: readonly Backend[] = [
   sqliteBackend("sqlite-inline", { thread: false }),
   postgresBackend(),
 ];
+
+/**
+ * One test per backend (PostgreSQL only when configured), each with a fresh store that is closed
+ * and deleted afterwards.
+ *
+ * @param subject What the suite tests, e.g. "Store" (the test name is `subject (backend) title`).
+ * @param title What this test shows.
+ * @param fn The test.
+ */
+export function contractTest(
+  subject: string,
+  title: string,
+  fn: (f: Fixture, store: Store) => Promise<void>,
+): void {
+  for (const backend of BACKENDS) {
+    Deno.test({
+      name: `${subject} (${backend.name}) ${title}`,
+      ignore: backend.ignore,
+      async fn() {
+        const fixture = await backend.fresh();
+        const store = await fixture.open();
+        try {
+          await fn(fixture, store);
+        } finally {
+          await store.close();
+          await fixture.cleanup();
+        }
+      },
+    });
+  }
+}

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { openSqliteStore, type Store } from "../../store/mod.ts";
 import { SQLITE_MIGRATIONS } from "../../store/_sqlite_schema.ts";
-import { BACKENDS, type Fixture, warnIfNoPostgres } from "./_backends.ts";
+import { contractTest, type Fixture, warnIfNoPostgres } from "./_backends.ts";
 import { sampleBlock, sampleShare } from "./_samples.ts";
 
 warnIfNoPostgres();
@@ -15,22 +15,7 @@ warnIfNoPostgres();
 const T0 = 1_700_000_040_000;
 
 function contract(title: string, fn: (f: Fixture, store: Store) => Promise<void>): void {
-  for (const backend of BACKENDS) {
-    Deno.test({
-      name: `Store (${backend.name}) ${title}`,
-      ignore: backend.ignore,
-      async fn() {
-        const fixture = await backend.fresh();
-        const store = await fixture.open();
-        try {
-          await fn(fixture, store);
-        } finally {
-          await store.close();
-          await fixture.cleanup();
-        }
-      },
-    });
-  }
+  contractTest("Store", title, fn);
 }
 
 contract("keeps a candidate as submitted with its flags, then moves it on", async (_f, store) => {

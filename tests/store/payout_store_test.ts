@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type { Store } from "../../store/mod.ts";
-import { BACKENDS, type Fixture, warnIfNoPostgres } from "./_backends.ts";
+import { contractTest, type Fixture, warnIfNoPostgres } from "./_backends.ts";
 import { sampleBlock, sampleShare } from "./_samples.ts";
 
 warnIfNoPostgres();
@@ -15,22 +15,7 @@ const C = "VCea32PtTGh7qDEXp9KFh1xGx9USvh";
 const T0 = 1_700_000_040_000;
 
 function contract(title: string, fn: (f: Fixture, store: Store) => Promise<void>): void {
-  for (const backend of BACKENDS) {
-    Deno.test({
-      name: `PayoutStore (${backend.name}) ${title}`,
-      ignore: backend.ignore,
-      async fn() {
-        const fixture = await backend.fresh();
-        const store = await fixture.open();
-        try {
-          await fn(fixture, store);
-        } finally {
-          await store.close();
-          await fixture.cleanup();
-        }
-      },
-    });
-  }
+  contractTest("PayoutStore", title, fn);
 }
 
 /** A confirmed block that credited `amounts` (A, B, C …) as PPLNS shares. */

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type { Balance, BalanceChange, Block, Payment, Store } from "../../store/mod.ts";
-import { BACKENDS, type Fixture, warnIfNoPostgres } from "./_backends.ts";
+import { BACKENDS, contractTest, type Fixture, warnIfNoPostgres } from "./_backends.ts";
 import { sampleBlock, sampleShare } from "./_samples.ts";
 
 warnIfNoPostgres();
@@ -16,22 +16,7 @@ const T0 = 1_700_000_040_000;
 const OWNER = "test-payer";
 
 function contract(title: string, fn: (f: Fixture, store: Store) => Promise<void>): void {
-  for (const backend of BACKENDS) {
-    Deno.test({
-      name: `StoreScan (${backend.name}) ${title}`,
-      ignore: backend.ignore,
-      async fn() {
-        const fixture = await backend.fresh();
-        const store = await fixture.open();
-        try {
-          await fn(fixture, store);
-        } finally {
-          await store.close();
-          await fixture.cleanup();
-        }
-      },
-    });
-  }
+  contractTest("StoreScan", title, fn);
 }
 
 /** Walk every page of a scan, `limit` rows at a time. */

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { type Store, StoreUnavailableError } from "../../store/mod.ts";
-import { BACKENDS, type Fixture, warnIfNoPostgres } from "./_backends.ts";
+import { contractTest, type Fixture, warnIfNoPostgres } from "./_backends.ts";
 import { sampleBlock, sampleShare } from "./_samples.ts";
 
 warnIfNoPostgres();
@@ -14,22 +14,7 @@ const MINUTE = 60_000;
 const T0 = 1_700_000_040_000; // a minute boundary
 
 function contract(title: string, fn: (f: Fixture, store: Store) => Promise<void>): void {
-  for (const backend of BACKENDS) {
-    Deno.test({
-      name: `Store (${backend.name}) ${title}`,
-      ignore: backend.ignore,
-      async fn() {
-        const fixture = await backend.fresh();
-        const store = await fixture.open();
-        try {
-          await fn(fixture, store);
-        } finally {
-          await store.close();
-          await fixture.cleanup();
-        }
-      },
-    });
-  }
+  contractTest("Store", title, fn);
 }
 
 contract("applies migrations once, also when reopened", async (f, store) => {
