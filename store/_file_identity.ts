@@ -75,6 +75,7 @@ function identityOf(path: string): Seen | undefined | "missing" {
  * ```
  */
 export class FileIdentity {
+  /** The database file. */
   readonly path: string;
   #seen = new Map<string, Seen>();
 

@@ -151,21 +151,3 @@ for (const thread of [true, false]) {
     });
   });
 }
-
-Deno.test("openSqliteStore() on a missing file announces a new, empty database; on an existing one it does not", async () => {
-  await withDir(async (dir) => {
-    const path = `${dir}/pool.sqlite`;
-    await withStoreLog(async (records) => {
-      const first = await openSqliteStore(path, { thread: false });
-      await first.close();
-      const banner = text(records).filter((l) => l.includes("NEW DATABASE"));
-      assert.equal(banner.length, 1);
-      assert.match(banner[0]!, /pool\.sqlite had no vbkpool data/);
-      assert.ok(text(records).some((l) => /extranonce counters start from zero/.test(l)));
-      records.length = 0;
-      const again = await openSqliteStore(path, { thread: false });
-      await again.close();
-      assert.ok(!text(records).some((l) => l.includes("NEW DATABASE")));
-    });
-  });
-});
