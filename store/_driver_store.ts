@@ -96,7 +96,7 @@ function announceNewDatabase(driver: StoreDriver): void {
       rule,
       `NEW DATABASE: ${driver.where} had no vbkpool data, so a NEW, EMPTY one was created.`,
       "Share history, blocks, balances, payments and worker difficulties start empty, and",
-      "the extranonce counters start from zero.",
+      "the extranonce counters start over.",
       `If you expected an existing pool database: stop the pool now, check [store] url${
         driver.backend === "sqlite" ? " (and the working directory of a relative path)" : ""
       }`,

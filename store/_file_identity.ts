@@ -129,5 +129,5 @@ function lostMessage(path: string, what: string): string {
   return `Cannot write to ${path}: ${what} while the pool ran; writes stay refused (the pool ` +
     "never goes on with another file by itself). Stop the pool, put the original files back " +
     "or restore them from a backup, then start it (without them it starts a NEW, EMPTY " +
-    "database: history, balances and extranonce counters from zero)";
+    "database: history and balances empty, extranonce counters started over)";
 }
