@@ -11,6 +11,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { EpisodeLog } from "../log/mod.ts";
 import { isValidAddress } from "../hash/address.ts";
 import { BLOCK_STATUSES, PAYMENT_STATUSES, StoreUnavailableError } from "../store/mod.ts";
 import { choiceParam, HttpError, intParam, onlyParams } from "./_query.ts";
@@ -21,6 +22,8 @@ import type { PoolData } from "./pool_data.ts";
 import { IpRateLimiter } from "./rate_limiter.ts";
 
 const log = getLogger(["vbkpool", "api"]);
+/** Lines a client or NodeCore can repeat at will: once, then counted (see log/). */
+const episodes = new EpisodeLog(log);
 
 /** Options for {@linkcode ApiHandler}. */
 export interface ApiHandlerOptions {
@@ -201,7 +204,7 @@ export class ApiHandler {
     if (err instanceof StoreUnavailableError) {
       return errorResponse(503, "Cannot answer: the store is unavailable", { "retry-after": "5" });
     }
-    log.warn("API request failed: {error}", {
+    episodes.warn("failed", "API request failed: {error}", {
       error: err instanceof Error ? err.message : String(err),
     });
     return errorResponse(500, "Cannot answer: internal error");

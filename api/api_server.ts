@@ -6,6 +6,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { EpisodeLog } from "../log/mod.ts";
 import type { Pool } from "../server/pool.ts";
 import type { UpstreamStatus } from "../server/upstream.ts";
 import type { Store } from "../store/mod.ts";
@@ -17,6 +18,8 @@ import { PoolMetrics } from "./pool_metrics.ts";
 import { blockEventView } from "./views.ts";
 
 const log = getLogger(["vbkpool", "api"]);
+/** Lines a client or NodeCore can repeat at will: once, then counted (see log/). */
+const episodes = new EpisodeLog(log);
 
 /** Options for {@linkcode ApiServer.start}. */
 export interface ApiServerOptions {
@@ -130,7 +133,7 @@ export class ApiServer {
         port: options.port ?? 8080,
         onListen: () => {},
         onError: (err) => {
-          log.warn("API request failed: {error}", { error: String(err) });
+          episodes.warn("failed", "API request failed: {error}", { error: String(err) });
           return new Response('{"error":"Cannot answer: internal error","status":500}', {
             status: 500,
             headers: { "content-type": "application/json; charset=utf-8" },
@@ -200,7 +203,9 @@ export class ApiServer {
   #publish(): void {
     if (this.#events.clients === 0) return;
     this.data.pool().then((view) => this.#events.send("pool", view), (err) => {
-      log.debug("cannot build the pool event: {error}", { error: String(err) });
+      episodes.debug("pool-event", "cannot build the pool event: {error}", {
+        error: String(err),
+      });
     });
   }
 }

@@ -46,6 +46,15 @@ export const SCHEMA: ConfigSchema = {
       choices: LOG_FORMATS,
       doc: "pretty (human-readable text) or json (one JSON object per line).",
     },
+    summary_seconds: {
+      kind: "number",
+      default: 10,
+      min: 1,
+      max: 3600,
+      doc: "A line that miners, browsers or NodeCore can repeat at will (a refused share, a " +
+        "bad request, a failed upstream attempt) is logged once, then counted: one summary " +
+        "with the count every this many seconds while it goes on, one line when it ends.",
+    },
   },
   devnet: { ...DEVNET_SCHEMA, ...DEVNET_WALLET_SCHEMA },
   nodecore: NODECORE_SCHEMA,

@@ -15,6 +15,7 @@ import {
   resetSync,
   type Sink,
 } from "@logtape/logtape";
+import { setEpisodeSummaryMs } from "../log/mod.ts";
 
 /** Log levels accepted by `--log-level`. */
 export const LOG_LEVELS: readonly LogLevel[] = [
@@ -40,6 +41,8 @@ export interface LoggingOptions {
   format?: LogFormat;
   /** Where lines go; stderr by default. Tests pass a collector. */
   write?: (line: string) => void;
+  /** Seconds between two summaries of a repeated event (see `log/`). @default 10 */
+  summarySeconds?: number;
 }
 
 const encoder = new TextEncoder();
@@ -51,12 +54,14 @@ function writeStderr(line: string): void {
 }
 
 /**
- * Configure LogTape for the whole process: one synchronous sink on stderr.
+ * Configure LogTape for the whole process: one synchronous sink on stderr, and the summary
+ * period of episode logging (`log/`).
  *
- * @param options Level, format and an optional line writer.
+ * @param options Level, format, summary period and an optional line writer.
  */
 export function setupLogging(options: LoggingOptions = {}): void {
-  const { level = "info", format = "pretty", write = writeStderr } = options;
+  const { level = "info", format = "pretty", write = writeStderr, summarySeconds = 10 } = options;
+  setEpisodeSummaryMs(Math.max(1, Math.round(summarySeconds * 1000)));
   const formatter = format === "json"
     ? jsonLinesFormatter
     : Deno.stderr.isTerminal() && write === writeStderr

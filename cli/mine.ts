@@ -93,6 +93,7 @@ async function run(ctx: CommandContext): Promise<number> {
     setupLogging({
       level: logConfig.level as LogLevel,
       format: logConfig.format as LogFormat,
+      summarySeconds: logConfig.summary_seconds as number,
       write: (line) => {
         if (drawn) write(CLEAR_LINE);
         drawn = false;

@@ -11,6 +11,7 @@ import { SCHEMA } from "./config_schema.ts";
 import { type LogFormat, logger, setupLogging } from "./log.ts";
 import type { LogLevel } from "@logtape/logtape";
 import { VERSION } from "./version.ts";
+import { endAllEpisodes } from "../log/mod.ts";
 
 /** Options every command accepts. */
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
@@ -197,7 +198,11 @@ export async function runCli(
     throw err;
   }
   const log = config.values.log!;
-  setupLogging({ level: log.level as LogLevel, format: log.format as LogFormat });
+  setupLogging({
+    level: log.level as LogLevel,
+    format: log.format as LogFormat,
+    summarySeconds: log.summary_seconds as number,
+  });
   try {
     return await command.run({
       args: parsed,
@@ -211,5 +216,8 @@ export async function runCli(
     logger("cli").fatal("{command} failed: {message}", { command: command.name, message });
     logger("cli").debug("{stack}", { stack: err instanceof Error ? err.stack : "" });
     return 1;
+  } finally {
+    // Repeated events still being counted get their end line (with their totals) before exit.
+    endAllEpisodes();
   }
 }

@@ -10,6 +10,7 @@ import { UsageError } from "./args.ts";
 import { type Command, type CommandContext, waitForStop } from "./command.ts";
 import { ConfigError, type ConfigValues } from "./config.ts";
 import { logger } from "./log.ts";
+import { EpisodeLog } from "../log/mod.ts";
 import { type Devnet, startDevnet } from "../devnet/mod.ts";
 import { Pool, type PoolOptions } from "../server/pool.ts";
 import type { PoolEvent } from "../server/events.ts";
@@ -215,6 +216,7 @@ export async function startServer(values: ConfigValues): Promise<RunningServer> 
     if (address === "") address = DEVNET_POOL_ADDRESS;
   }
   const ref: { pool?: Pool } = {};
+  const upstreamEpisodes = new EpisodeLog(log);
   const upstream = new Upstream({
     endpoints,
     address,
@@ -230,16 +232,16 @@ export async function startServer(values: ConfigValues): Promise<RunningServer> 
     onTemplate: (template) => ref.pool?.addTemplate(template),
     onReset: () => ref.pool?.reset(),
     onStatus: (status) => {
-      if (status.lastError !== undefined && status.state !== "ready") {
-        log.info("upstream {state} ({endpoint}): {error}", {
-          state: status.state,
-          endpoint: status.endpoint ?? "none",
-          error: status.lastError,
-        });
+      const endpoint = status.endpoint ?? "none";
+      if (status.state === "ready" || status.state === "stopped") {
+        log.info("upstream {state} ({endpoint})", { state: status.state, endpoint });
       } else {
-        log.info("upstream {state} ({endpoint})", {
+        // Each retry changes the state twice; the upstream's own lines (once per episode) say
+        // what failed, so these go to debug, counted.
+        upstreamEpisodes.debug("status", "upstream {state} ({endpoint}): {error}", {
           state: status.state,
-          endpoint: status.endpoint ?? "none",
+          endpoint,
+          error: status.lastError ?? "",
         });
       }
     },

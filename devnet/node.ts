@@ -7,6 +7,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { EpisodeLog } from "../log/mod.ts";
 import { difficultyToTarget, targetToBytes } from "../hash/difficulty.ts";
 import { assembleHeader } from "../hash/header.ts";
 import { createBestKernel, type VblakeKernel } from "../hash/kernel.ts";
@@ -36,6 +37,8 @@ import { RivalMiner } from "./rival.ts";
 import { UcpServer } from "./ucp_server.ts";
 
 const log = getLogger(["vbkpool", "devnet"]);
+/** Lines a client or NodeCore can repeat at will: once, then counted (see log/). */
+const episodes = new EpisodeLog(log);
 
 /** Default difficulty floor: one WebAssembly CPU thread (~2–3 MH/s) finds a block in seconds. */
 export const DEVNET_MIN_DIFFICULTY = 4_000_000n;
@@ -300,7 +303,7 @@ class DevnetNode implements Devnet {
       subscribeTimeoutMs: options.subscribeTimeoutMs,
       hostFor: (conn) => this.#hostFor(conn),
       onClose: (client, reason) => {
-        log.debug("UCP client {id} ({user}) closed: {reason}", {
+        episodes.debug("closed", "UCP client {id} ({user}) closed: {reason}", {
           id: client.conn.id,
           user: client.session.username ?? "-",
           reason,
@@ -405,7 +408,7 @@ class DevnetNode implements Devnet {
       authorize: (username) => {
         const check = validateAddress(username);
         if (check.valid) return { ok: true };
-        log.debug("UCP client {id} sent an invalid address: {reason}", {
+        episodes.debug("bad-address", "UCP client {id} sent an invalid address: {reason}", {
           id: conn.id,
           reason: check.reason,
         });
@@ -415,7 +418,7 @@ class DevnetNode implements Devnet {
         const serial = ++this.#serial;
         const start = serial << 32n;
         const job = this.currentJob;
-        log.debug("UCP client {id} ({ip}) subscribed, extranonce {start}", {
+        episodes.debug("subscribed", "UCP client {id} ({ip}) subscribed, extranonce {start}", {
           id: conn.id,
           ip: conn.remoteIp,
           start: start.toString(),
@@ -467,10 +470,14 @@ class DevnetNode implements Devnet {
     this.#lost.count--;
     this.#stats.lostReplies++;
     const mode = this.#lost.mode;
-    log.warn("Devnet test fault: block {height} accepted, its submitter is not told ({mode})", {
-      height: this.chain.height,
-      mode,
-    });
+    episodes.warn(
+      "fault",
+      "Devnet test fault: block {height} accepted, its submitter is not told ({mode})",
+      {
+        height: this.chain.height,
+        mode,
+      },
+    );
     if (mode === "refuse") return { ok: false, reason: "block refused (devnet test fault)" };
     // "deferred" without a later answer: the session sends nothing.
     if (mode === "close") conn.close("devnet test fault: link dropped after accepting a block");
@@ -531,7 +538,7 @@ class DevnetNode implements Devnet {
     try {
       this.#writer?.append(block);
     } catch (err) {
-      log.error("Cannot append block to {file}: {error}", {
+      episodes.error("append", "Cannot append block to {file}: {error}", {
         file: this.#writer?.path,
         error: (err as Error).message,
       });

@@ -10,12 +10,15 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { EpisodeLog } from "../log/mod.ts";
 import type { DevnetChain } from "./chain.ts";
 import type { DevnetLedger } from "./ledger.ts";
 import { callMethod, type Json, RpcParamsError } from "./_rpc_methods.ts";
 import type { DevnetFaults } from "./fault_injection.ts";
 
 const log = getLogger(["vbkpool", "devnet", "rpc"]);
+/** Lines a client or NodeCore can repeat at will: once, then counted (see log/). */
+const episodes = new EpisodeLog(log);
 
 /** Largest request body accepted. */
 const MAX_BODY = 1 << 20;
@@ -141,7 +144,10 @@ export class DevnetRpcServer {
         if (err instanceof RpcParamsError) {
           return rpcError(id, -32602, `Invalid params: ${err.message}`);
         }
-        log.error("Devnet API {method} failed: {error}", { method, error: String(err) });
+        episodes.error("failed", "Devnet API {method} failed: {error}", {
+          method,
+          error: String(err),
+        });
         return new Response("internal error\n", { status: 500 });
       }
     });

@@ -8,6 +8,7 @@
  */
 
 import type { Logger } from "@logtape/logtape";
+import { EpisodeLog } from "../log/mod.ts";
 import type { LineConnection, LineHandler } from "../net/line_connection.ts";
 import { LineServer } from "../net/line_server.ts";
 import type { SessionContext } from "./session_context.ts";
@@ -53,7 +54,7 @@ export interface ListenLinesOptions {
   context: PortContext;
   /** Write replies queued together in one write. @default false */
   coalesceWrites?: boolean;
-  /** The port's logger (refused connections are logged at debug). */
+  /** The port's logger (refused connections are logged at debug, once per episode). */
   log: Logger;
   /** Called for each accepted connection; returns its handler. */
   onConnection(conn: LineConnection): LineHandler;
@@ -70,7 +71,8 @@ export interface ListenLinesOptions {
 export function listenLines(address: PortAddress, options: ListenLinesOptions): LineServer {
   const limits = options.connections ?? {};
   const ctx = options.context;
-  const log = options.log;
+  // Refusals come as fast as a client can connect: one line per kind, then counted.
+  const refusals = new EpisodeLog(options.log);
   return LineServer.listen({
     hostname: address.hostname,
     port: address.port,
@@ -81,7 +83,7 @@ export function listenLines(address: PortAddress, options: ListenLinesOptions): 
     exemptLoopback: limits.exemptLoopback ?? false,
     coalesceWrites: options.coalesceWrites ?? false,
     isBanned: (ip) => ctx.bans.isBanned(ip, ctx.now()),
-    onRefused: (ip, reason) => log.debug("refused {ip}: {reason}", { ip, reason }),
+    onRefused: (ip, reason) => refusals.debug(reason, "refused {ip}: {reason}", { ip, reason }),
     onConnection: options.onConnection,
   });
 }

@@ -21,6 +21,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { EpisodeLog } from "../log/mod.ts";
 import { isValidAddress } from "../hash/address.ts";
 import { STRATUM_ERRORS, stratumError, type StratumErrorCode } from "../protocol/stratum_errors.ts";
 import { decodeUcp } from "../protocol/ucp_decode.ts";
@@ -45,6 +46,8 @@ import { isMempoolFollowUp, ucpJobId, ucpJobTemplate } from "./_ucp_job.ts";
 import { PacedLink } from "./_ucp_paced_link.ts";
 
 const log = getLogger(["vbkpool", "server", "ucp"]);
+/** Lines a client or NodeCore can repeat at will: once, then counted (see log/). */
+const episodes = new EpisodeLog(log);
 
 /** The connection a UCP session talks through (a `LineConnection` fits). */
 export interface UcpLink extends SessionLink {
@@ -211,7 +214,7 @@ export class UcpMinerSession implements UcpServerSessionHost {
   onClose(reason: string): void {
     this.#paced.dispose();
     this.#sent.clear();
-    log.debug("UCP connection {id} closed: {reason}", { id: this.link.id, reason });
+    episodes.debug("closed", "UCP connection {id} closed: {reason}", { id: this.link.id, reason });
   }
 
   // ---- UcpServerSessionHost ----
@@ -258,7 +261,9 @@ export class UcpMinerSession implements UcpServerSessionHost {
       try {
         this.#range = this.#ctx.extranonces.allocate();
       } catch (err) {
-        log.error("cannot allocate an extranonce: {error}", { error: String(err) });
+        episodes.error("extranonce", "cannot allocate an extranonce: {error}", {
+          error: String(err),
+        });
         return { ok: false, reason: STRATUM_ERRORS.internal.message };
       }
     }
@@ -378,7 +383,7 @@ export class UcpMinerSession implements UcpServerSessionHost {
     try {
       line = encodeUcp(message);
     } catch (err) {
-      log.error("cannot encode UCP {command}: {error}", {
+      episodes.error("encode", "cannot encode UCP {command}: {error}", {
         command: message.command,
         error: String(err),
       });

@@ -9,6 +9,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { EpisodeLog } from "../log/mod.ts";
 import { bytesToHex } from "../hash/hex.ts";
 import { connectLines, type LineConnection } from "../net/mod.ts";
 import { decodeUcp } from "../protocol/ucp_decode.ts";
@@ -18,6 +19,8 @@ import type { UcpMessage, UcpMiningJob, UcpMiningMempoolUpdate } from "../protoc
 import type { BlockSubmission, BlockSubmitResult, Template } from "./_upstream_template.ts";
 
 const log = getLogger(["vbkpool", "server", "upstream"]);
+/** Lines a client or NodeCore can repeat at will: once, then counted (see log/). */
+const episodes = new EpisodeLog(log);
 const INT31_MAX = 0x7fffffff;
 const FIRST_SUBMIT_ID = 3;
 
@@ -236,7 +239,7 @@ export class UpstreamLink {
     try {
       return this.#conn?.send(encodeUcp(message)) ?? false;
     } catch (err) {
-      log.error("Cannot encode {command} for {endpoint}: {error}", {
+      episodes.error("encode", "Cannot encode {command} for {endpoint}: {error}", {
         command: message.command,
         endpoint: this.endpoint,
         error: String(err),
@@ -277,14 +280,16 @@ export class UpstreamLink {
     try {
       this.#o.onClosed(this, this.#closeReason);
     } catch (err) {
-      log.error("Upstream close handler failed: {error}", { error: String(err) });
+      episodes.error("close-handler", "Upstream close handler failed: {error}", {
+        error: String(err),
+      });
     }
   }
 
   #onLine(line: string): void {
     const decoded = decodeUcp(line);
     if (!decoded.ok) {
-      log.warn("Ignoring a bad line from {endpoint}: {error}", {
+      episodes.warn("bad-line", "Ignoring a bad line from {endpoint}: {error}", {
         endpoint: this.endpoint,
         error: decoded.error,
       });
@@ -293,7 +298,9 @@ export class UpstreamLink {
     try {
       this.#onMessage(decoded.message);
     } catch (err) {
-      log.error("Upstream message handling failed: {error}", { error: String(err) });
+      episodes.error("message-handler", "Upstream message handling failed: {error}", {
+        error: String(err),
+      });
     }
   }
 
@@ -310,7 +317,8 @@ export class UpstreamLink {
         });
         return;
       case "MINING_AUTH_FAILURE":
-        log.error(
+        episodes.error(
+          "auth-refused",
           "NodeCore at {endpoint} REFUSED the pool address {address}: {reason} (check " +
             "[nodecore] address; retrying with backoff)",
           { endpoint: this.endpoint, address: this.#o.address, reason: m.reason },
@@ -320,10 +328,14 @@ export class UpstreamLink {
       case "MINING_SUBSCRIBE_SUCCESS":
         return;
       case "MINING_SUBSCRIBE_FAILURE":
-        log.error("NodeCore at {endpoint} refused the subscription: {reason}", {
-          endpoint: this.endpoint,
-          reason: m.reason,
-        });
+        episodes.error(
+          "subscribe-refused",
+          "NodeCore at {endpoint} refused the subscription: {reason}",
+          {
+            endpoint: this.endpoint,
+            reason: m.reason,
+          },
+        );
         this.#finish(`MINING_SUBSCRIBE_FAILURE: ${m.reason}`);
         return;
       case "MINING_JOB":
@@ -342,7 +354,7 @@ export class UpstreamLink {
             endpoint: this.endpoint,
           })
         ) {
-          log.info("Late MINING_SUBMIT_SUCCESS {id} from {endpoint}", {
+          episodes.info("late-submit", "Late MINING_SUBMIT_SUCCESS {id} from {endpoint}", {
             id: m.requestId,
             endpoint: this.endpoint,
           });
@@ -357,11 +369,15 @@ export class UpstreamLink {
             endpoint: this.endpoint,
           })
         ) {
-          log.info("Late MINING_SUBMIT_FAILURE {id} from {endpoint}: {reason}", {
-            id: m.requestId,
-            endpoint: this.endpoint,
-            reason: m.reason,
-          });
+          episodes.info(
+            "late-submit",
+            "Late MINING_SUBMIT_FAILURE {id} from {endpoint}: {reason}",
+            {
+              id: m.requestId,
+              endpoint: this.endpoint,
+              reason: m.reason,
+            },
+          );
         }
         return;
       case "ERROR_UNKNOWN_COMMAND":
@@ -371,13 +387,13 @@ export class UpstreamLink {
           reason: "NodeCore answered ERROR_UNKNOWN_COMMAND",
           endpoint: this.endpoint,
         });
-        log.warn("NodeCore at {endpoint} did not know request {id}", {
+        episodes.warn("unknown-request", "NodeCore at {endpoint} did not know request {id}", {
           endpoint: this.endpoint,
           id: m.requestId,
         });
         return;
       default:
-        log.debug("Ignoring {command} from {endpoint}", {
+        episodes.debug("ignored", "Ignoring {command} from {endpoint}", {
           command: m.command,
           endpoint: this.endpoint,
         });
@@ -387,7 +403,8 @@ export class UpstreamLink {
   #onJob(job: UcpMiningJob): void {
     const expected = ucpMerkleRoot(job, job.extraNonceStart);
     if (bytesToHex(expected) !== bytesToHex(job.merkleRoot) && this.#job === undefined) {
-      log.warn(
+      episodes.warn(
+        "merkle",
         "NodeCore's merkle_root for job {job} does not match the one computed from its " +
           "intermediate roots and extra_nonce_start; blocks may be rejected",
         { job: job.jobId },
@@ -419,9 +436,13 @@ export class UpstreamLink {
   #onMempoolUpdate(update: UcpMiningMempoolUpdate): void {
     const base = this.#template;
     if (base === undefined) {
-      log.warn("MINING_MEMPOOL_UPDATE before any MINING_JOB from {endpoint}: ignored", {
-        endpoint: this.endpoint,
-      });
+      episodes.warn(
+        "early-mempool",
+        "MINING_MEMPOOL_UPDATE before any MINING_JOB from {endpoint}: ignored",
+        {
+          endpoint: this.endpoint,
+        },
+      );
       return;
     }
     this.#template = {

@@ -7,10 +7,13 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { EpisodeLog } from "../log/mod.ts";
 import type { CounterRange, Store } from "../store/mod.ts";
 import type { ExtranonceAllocatorOptions } from "./extranonce.ts";
 
 const log = getLogger(["vbkpool", "server", "extranonce"]);
+/** Lines a client or NodeCore can repeat at will: once, then counted (see log/). */
+const episodes = new EpisodeLog(log);
 
 /** Options for {@linkcode ExtranonceReservations.open}. */
 export interface ExtranonceReservationsOptions {
@@ -141,7 +144,8 @@ export class ExtranonceReservations {
     if (run === undefined || run.start > from) {
       this.#fetchMore();
       if (run !== undefined) {
-        log.error(
+        episodes.error(
+          "foreign",
           "extranonce counters {from}..{start} of instance {instance} were reserved by another process: do two servers share one instance id?",
           { from: String(from), start: String(run.start), instance: this.#instance },
         );
@@ -164,7 +168,7 @@ export class ExtranonceReservations {
     }).then((range) => {
       this.#ranges.push(range);
     }, (err) => {
-      log.warn("cannot reserve extranonces ahead: {error}", {
+      episodes.warn("reserve", "cannot reserve extranonces ahead: {error}", {
         error: err instanceof Error ? err.message : String(err),
       });
     }).finally(() => {

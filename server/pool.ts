@@ -9,6 +9,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { EpisodeLog } from "../log/mod.ts";
 import { createBestKernel, type VblakeKernel } from "../hash/kernel.ts";
 import type { BlockSubmission, BlockSubmitResult, Template } from "./upstream.ts";
 import type { BlockLedger } from "./block_recorder.ts";
@@ -24,6 +25,8 @@ import { UcpPort, type UcpPortListenOptions } from "./ucp_port.ts";
 import { MemoryWorkerDifficulty, type WorkerDifficultyStore } from "./worker_difficulty.ts";
 
 const log = getLogger(["vbkpool", "server", "pool"]);
+/** Lines a client or NodeCore can repeat at will: once, then counted (see log/). */
+const episodes = new EpisodeLog(log);
 
 /** Where block candidates go (the upstream NodeCore client). */
 export interface BlockSubmitter {
@@ -203,7 +206,7 @@ export class Pool {
     try {
       job = this.jobs.add(template);
     } catch (err) {
-      log.error("ignoring an unusable template from {endpoint}: {error}", {
+      episodes.error("template", "ignoring an unusable template from {endpoint}: {error}", {
         endpoint: template?.endpoint,
         error: err instanceof Error ? err.message : String(err),
       });
@@ -213,7 +216,7 @@ export class Pool {
     for (const server of this.servers) sessions += server.broadcast(job);
     for (const server of this.ucpServers) sessions += server.broadcast(job);
     const at = this.#now();
-    log.debug("job {id} height {height} clean {clean} sent to {sessions}", {
+    episodes.debug("job", "job {id} height {height} clean {clean} sent to {sessions}", {
       id: job.id,
       height: job.template.height,
       clean: job.notify.cleanJobs,
@@ -236,7 +239,7 @@ export class Pool {
   /** Drop every job (upstream reset or failover); shares on them are stale from now on. */
   reset(): void {
     this.jobs.reset();
-    log.info("upstream reset: all jobs dropped");
+    episodes.info("reset", "upstream reset: all jobs dropped");
   }
 
   /**
@@ -288,7 +291,7 @@ export class Pool {
   }
 
   #closeIp(ip: string): void {
-    log.warn("banned {ip} for a high invalid-share ratio", { ip });
+    episodes.warn("ban", "banned {ip} for a high invalid-share ratio", { ip });
     const now = this.#now();
     if (this.events.active) {
       this.events.emit({

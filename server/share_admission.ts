@@ -19,6 +19,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { EpisodeLog } from "../log/mod.ts";
 import type { StratumErrorCode } from "../protocol/stratum_errors.ts";
 import type { ExtranonceRange } from "./extranonce.ts";
 import { acceptedShare, NOT_COUNTED } from "./_session_share.ts";
@@ -27,6 +28,8 @@ import type { AcceptedShare } from "./share_recorder.ts";
 import { type SentJob, type ShareAccepted, validateShare } from "./shares.ts";
 
 const log = getLogger(["vbkpool", "server", "shares"]);
+/** Lines a client or NodeCore can repeat at will: once, then counted (see log/). */
+const episodes = new EpisodeLog(log);
 
 /** The pool parts admission uses (a session's context has them all). */
 export type AdmissionContext = Pick<
@@ -151,10 +154,10 @@ export function admitShare(params: readonly unknown[], options: AdmitOptions): R
     if (ctx.events.active) ctx.events.emit({ type: "share_accepted", at: share.at, share });
     return true;
   }, (err) => {
-    log.warn("cannot record a share of {worker}: {error}", {
+    episodes.warn("record", "cannot record a share of {worker}: {error}", () => ({
       worker: share.worker,
       error: String(err),
-    });
+    }));
     refused(ctx, from, { reason: "internal", worker: share.worker, jobId: share.jobId }, ctx.now());
     return false;
   });

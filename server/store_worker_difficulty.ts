@@ -5,10 +5,13 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { EpisodeLog } from "../log/mod.ts";
 import type { Store } from "../store/mod.ts";
 import type { WorkerDifficultyStore } from "./worker_difficulty.ts";
 
 const log = getLogger(["vbkpool", "server", "store"]);
+/** Lines a client or NodeCore can repeat at will: once, then counted (see log/). */
+const episodes = new EpisodeLog(log);
 
 /** Split `address.worker` at the first dot. */
 function split(worker: string): [string, string] {
@@ -65,7 +68,7 @@ export class StoreWorkerDifficulty implements WorkerDifficultyStore {
   save(worker: string, difficulty: bigint): void {
     const [address, name] = split(worker);
     this.#store.setWorkerDifficulty(address, name, difficulty).catch((err) => {
-      log.warn("cannot save the difficulty of {worker}: {error}", {
+      episodes.warn("save", "cannot save the difficulty of {worker}: {error}", {
         worker,
         error: err instanceof Error ? err.message : String(err),
       });

@@ -34,6 +34,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { EpisodeLog } from "../log/mod.ts";
 import { difficultyToTarget } from "../hash/difficulty.ts";
 import { isValidAddress } from "../hash/address.ts";
 import { parseDifficulty } from "../protocol/stratum_difficulty.ts";
@@ -59,6 +60,8 @@ import type { SentJob } from "./shares.ts";
 import { checkVardiff, createVardiff, recordShare, type VardiffState } from "./vardiff.ts";
 
 const log = getLogger(["vbkpool", "server", "session"]);
+/** Lines a client or NodeCore can repeat at will: once, then counted (see log/). */
+const episodes = new EpisodeLog(log);
 
 /** One miner connection's Stratum state machine. */
 export class StratumSession {
@@ -235,7 +238,7 @@ export class StratumSession {
    */
   onClose(reason: string): void {
     this.#sent.clear();
-    log.debug("connection {id} closed: {reason}", { id: this.link.id, reason });
+    episodes.debug("closed", "connection {id} closed: {reason}", { id: this.link.id, reason });
   }
 
   #dispatch(request: StratumRequest, now: number): void {
@@ -271,7 +274,9 @@ export class StratumSession {
     try {
       range = this.#ctx.extranonces.allocate();
     } catch (err) {
-      log.error("cannot allocate an extranonce: {error}", { error: String(err) });
+      episodes.error("extranonce", "cannot allocate an extranonce: {error}", {
+        error: String(err),
+      });
       return this.#fail(id, "internal");
     }
     this.#extranonce = range;
@@ -340,7 +345,10 @@ export class StratumSession {
         fromVardiff: false,
       });
     }, (err) => {
-      log.warn("cannot load the difficulty of {worker}: {error}", { worker, error: String(err) });
+      episodes.warn("load-difficulty", "cannot load the difficulty of {worker}: {error}", {
+        worker,
+        error: String(err),
+      });
     });
     this.#ctx.track(restore);
   }

@@ -19,6 +19,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { EpisodeLog } from "../log/mod.ts";
 import { parseHostPort } from "../net/mod.ts";
 import { UpstreamLink } from "./_upstream_link.ts";
 import type { BlockSubmission, BlockSubmitResult, Template } from "./_upstream_template.ts";
@@ -26,6 +27,8 @@ import type { BlockSubmission, BlockSubmitResult, Template } from "./_upstream_t
 export type { BlockSubmission, BlockSubmitResult, Template } from "./_upstream_template.ts";
 
 const log = getLogger(["vbkpool", "server", "upstream"]);
+/** Lines a client or NodeCore can repeat at will: once, then counted (see log/). */
+const episodes = new EpisodeLog(log);
 
 /** The connection state reported by {@linkcode Upstream.status}. */
 export interface UpstreamStatus {
@@ -258,7 +261,9 @@ export class Upstream {
     try {
       this.#o.onStatus?.({ ...this.#status });
     } catch (err) {
-      log.error("Upstream status handler failed: {error}", { error: String(err) });
+      episodes.error("status-handler", "Upstream status handler failed: {error}", {
+        error: String(err),
+      });
     }
   }
 
@@ -296,7 +301,7 @@ export class Upstream {
     const link = this.#link(index);
     this.#attempt = { link, index };
     this.#setStatus("connecting", link.endpoint);
-    log.info("Connecting to NodeCore {endpoint}", { endpoint: link.endpoint });
+    episodes.info("connect", "Connecting to NodeCore {endpoint}", { endpoint: link.endpoint });
     this.#track(link);
   }
 
@@ -324,7 +329,7 @@ export class Upstream {
     this.#active = link;
     this.#activeIndex = index;
     this.#failures = 0;
-    log.info("NodeCore {endpoint} ready (height {height})", {
+    episodes.info("ready", "NodeCore {endpoint} ready (height {height})", {
       endpoint: link.endpoint,
       height: link.template?.height ?? -1,
     });
@@ -339,23 +344,25 @@ export class Upstream {
     try {
       this.#o.onTemplate(template);
     } catch (err) {
-      log.error("Template handler failed: {error}", { error: String(err) });
+      episodes.error("template-handler", "Template handler failed: {error}", {
+        error: String(err),
+      });
     }
   }
 
   #reset(why: string): void {
-    log.info("Dropping current work: {why}", { why });
+    episodes.info("drop-work", "Dropping current work: {why}", { why });
     try {
       this.#o.onReset();
     } catch (err) {
-      log.error("Reset handler failed: {error}", { error: String(err) });
+      episodes.error("reset-handler", "Reset handler failed: {error}", { error: String(err) });
     }
   }
 
   #onClosed(link: UpstreamLink, reason: string): void {
     if (this.#retired.delete(link) || this.#stopped) return;
     if (this.#probe?.link === link) {
-      log.debug("Failback probe of {endpoint} failed: {reason}", {
+      episodes.debug("failback", "Failback probe of {endpoint} failed: {reason}", {
         endpoint: link.endpoint,
         reason,
       });
@@ -372,13 +379,19 @@ export class Upstream {
       clearInterval(this.#failbackTimer);
       this.#probe?.link.close("active connection lost");
       this.#probe = undefined;
-      log.warn("Lost NodeCore {endpoint}: {reason}", { endpoint: link.endpoint, reason });
+      episodes.warn("lost", "Lost NodeCore {endpoint}: {reason}", {
+        endpoint: link.endpoint,
+        reason,
+      });
       if (this.#delivered) this.#reset(`lost ${link.endpoint}`);
     } else if (this.#attempt?.link === link) {
       index = this.#attempt.index;
       this.#attempt = undefined;
       this.#failures++;
-      log.warn("Cannot use NodeCore {endpoint}: {reason}", { endpoint: link.endpoint, reason });
+      episodes.warn("cannot-use", "Cannot use NodeCore {endpoint}: {reason}", {
+        endpoint: link.endpoint,
+        reason,
+      });
     } else {
       return;
     }
@@ -411,7 +424,7 @@ export class Upstream {
     if (this.#stopped) return;
     const link = this.#link(index);
     this.#probe = { link, index };
-    log.debug("Probing preferred NodeCore {endpoint}", { endpoint: link.endpoint });
+    episodes.debug("probe", "Probing preferred NodeCore {endpoint}", { endpoint: link.endpoint });
     this.#track(link);
   }
 }

@@ -32,10 +32,18 @@ export interface StoreDriver {
   readonly where: string;
   /** Opened read-only: writes are refused, reads see one snapshot. */
   readonly readOnly: boolean;
+  /** The database had no vbkpool schema when this driver opened it: it is new and empty. */
+  readonly fresh: boolean;
   /** Commit `ops` in one transaction. */
   commit(ops: WriteOp[]): Promise<OpOutcome[]>;
   /** Resolve when the database takes writes. */
   probe(): Promise<void>;
+  /**
+   * Throw when the database is no longer the one opened (its file removed or replaced), for
+   * good; called about once a second while the store is healthy, so that an idle store notices
+   * too. Optional: a server database has no such check.
+   */
+  watch?(): void;
   /** Drop connections after a failure. */
   reset(): Promise<void>;
   /** Close everything. */

@@ -6,6 +6,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { EpisodeLog } from "../log/mod.ts";
 import type { StoreDriver } from "./_driver.ts";
 import {
   checkBig,
@@ -23,6 +24,7 @@ import {
   type OpOutcome,
   type WriteOp,
 } from "./_ops.ts";
+import { StoreFileLostError } from "./_file_identity.ts";
 import { GroupCommit } from "./group_commit.ts";
 import { DriverPayoutStore } from "./_payouts_store.ts";
 import { DriverStoreScan } from "./_store_scan.ts";
@@ -49,6 +51,8 @@ import type {
 import { StoreUnavailableError } from "./store_unavailable_error.ts";
 
 const log = getLogger(["vbkpool", "store"]);
+/** Lines a failing database can repeat (a flapping connection): once, then counted (see log/). */
+const episodes = new EpisodeLog(log);
 
 /** Rows deleted per pruning transaction (kept small so share batches are not held up). */
 const PRUNE_CHUNK = 5000;
@@ -79,6 +83,34 @@ function outcomeValue(outcome: OpOutcome): unknown {
   return outcome.value;
 }
 
+/**
+ * Say loudly that the store starts on a new, empty database: when that is a mistake (a wrong
+ * path or working directory, a deleted file), miners' history and balances seem gone and
+ * extranonces are handed out from the start again.
+ */
+function announceNewDatabase(driver: StoreDriver): void {
+  const rule = "*".repeat(78);
+  const what = driver.backend === "sqlite" ? "file" : "database";
+  for (
+    const line of [
+      rule,
+      `NEW DATABASE: ${driver.where} had no vbkpool data, so a NEW, EMPTY one was created.`,
+      "Share history, blocks, balances, payments and worker difficulties start empty, and",
+      "the extranonce counters start over.",
+      `If you expected an existing pool database: stop the pool now, check [store] url${
+        driver.backend === "sqlite" ? " (and the working directory of a relative path)" : ""
+      }`,
+      `and restore the ${what} from a backup. On a first run this is expected.`,
+      rule,
+    ]
+  ) log.warn(line);
+}
+
+/** The database file was removed or replaced: said once (the driver never recovers from it). */
+function logLost(driver: StoreDriver, error: StoreFileLostError): void {
+  log.error("Store {where} is LOST: {error}", { where: driver.where, error: error.message });
+}
+
 /** A {@linkcode Store} over a {@linkcode StoreDriver}. */
 export class DriverStore implements Store {
   readonly backend: "sqlite" | "postgres";
@@ -104,10 +136,12 @@ export class DriverStore implements Store {
       driver,
     });
     this.scan = new DriverStoreScan({ read: (action, fn) => this.#read(action, fn), driver });
+    if (driver.fresh) announceNewDatabase(driver);
     this.#commit = new GroupCommit<WriteOp, OpOutcome>({
       commit: (ops) => driver.commit(ops),
       probe: () => driver.probe(),
       reset: () => driver.reset(),
+      ...(driver.watch === undefined ? {} : { watch: () => driver.watch!() }),
     }, {
       delayMs: checkInt(options.batchDelayMs ?? 5, "batchDelayMs", "open store", 0, 10_000),
       maxBatch: checkInt(options.batchMaxRows ?? 1000, "batchMaxRows", "open store", 1, 100_000),
@@ -120,21 +154,33 @@ export class DriverStore implements Store {
           try {
             listener(ms, operations);
           } catch (err) {
-            log.warn("A commit listener failed: {error}", { error: String(err) });
+            episodes.warn("listener", "A commit listener failed: {error}", {
+              error: String(err),
+            });
           }
         }
       },
       onHealth: (healthy, error) => {
-        if (healthy) log.info("Store {where} is accepting writes again", { where: driver.where });
-        else {
-          log.error("Store {where} is failing, writes are refused until it is back: {error}", {
+        if (healthy) {
+          episodes.info("back", "Store {where} is accepting writes again", {
             where: driver.where,
-            error: error instanceof Error ? error.message : String(error),
           });
+        } else if (error instanceof StoreFileLostError) {
+          logLost(driver, error);
+        } else {
+          episodes.error(
+            "failing",
+            "Store {where} is failing, writes are refused until it is back: {error}",
+            {
+              where: driver.where,
+              error: error instanceof Error ? error.message : String(error),
+            },
+          );
         }
       },
-      onProbeError: (message) => {
-        log.warn("Store {where} is still failing: {error}", {
+      onProbeError: (message, error) => {
+        if (error instanceof StoreFileLostError) return logLost(driver, error);
+        episodes.warn("probe", "Store {where} is still failing: {error}", {
           where: driver.where,
           error: message,
         });

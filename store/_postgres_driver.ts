@@ -8,6 +8,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import postgres from "postgres";
+import { EpisodeLog } from "../log/mod.ts";
 import { bytesToHex } from "../hash/hex.ts";
 import type { MinuteScore, StoreDriver } from "./_driver.ts";
 import { checkCurrent, checkNotNewer } from "./_migration.ts";
@@ -45,6 +46,8 @@ type Tx = postgres.TransactionSql<any>;
 type Row = Record<string, unknown>;
 
 const log = getLogger(["vbkpool", "store", "postgres"]);
+/** A line the database's connection can repeat: once, then counted (see log/). */
+const episodes = new EpisodeLog(log);
 
 /** Settings of the PostgreSQL backend. */
 export interface PostgresDriverOptions {
@@ -77,7 +80,10 @@ function guardPostgresWriteRace(): void {
       /postgres[\\/]src[\\/]connection\.js/.test(err.stack ?? "")
     ) {
       event.preventDefault();
-      log.warn("ignored a late write on a closed PostgreSQL connection (npm:postgres)");
+      episodes.warn(
+        "late-write",
+        "ignored a late write on a closed PostgreSQL connection (npm:postgres)",
+      );
     }
   });
 }
@@ -113,13 +119,16 @@ function client(url: string, max: number, options: PostgresDriverOptions): Sql {
   });
 }
 
-async function migrate(sql: Sql, where: string): Promise<void> {
+/** Bring the schema up to date; returns the version found first (0: a new, empty database). */
+async function migrate(sql: Sql, where: string): Promise<number> {
+  let found: number | undefined;
   for (const m of POSTGRES_MIGRATIONS) {
     await sql.begin(async (tx) => {
       await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK.toString()}::bigint)`;
       await tx`CREATE TABLE IF NOT EXISTS schema_migrations (
         version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`;
       const [latest] = await tx`SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations`;
+      found ??= toNumber(latest!.v);
       checkNotNewer(toNumber(latest!.v), POSTGRES_MIGRATIONS, where);
       const done = await tx`SELECT 1 FROM schema_migrations WHERE version = ${m.version}`;
       if (done.length > 0) return;
@@ -128,6 +137,7 @@ async function migrate(sql: Sql, where: string): Promise<void> {
         VALUES (${m.version}, ${m.name}, ${Date.now()})`;
     });
   }
+  return found ?? 0;
 }
 
 /** Executes one batch inside a transaction. */
@@ -338,6 +348,7 @@ export class PostgresDriver implements StoreDriver {
   readonly backend = "postgres" as const;
   readonly where: string;
   readonly readOnly: boolean;
+  readonly fresh: boolean;
   #url: string;
   #options: PostgresDriverOptions;
   #writer: Sql;
@@ -346,15 +357,20 @@ export class PostgresDriver implements StoreDriver {
   /**
    * @param url Connection URL.
    * @param options Timeouts and pool size.
-   * @param clients The writer and reader clients.
+   * @param clients The writer and reader clients, and whether the database was new.
    */
-  constructor(url: string, options: PostgresDriverOptions, clients: { writer: Sql; reader: Sql }) {
+  constructor(
+    url: string,
+    options: PostgresDriverOptions,
+    clients: { writer: Sql; reader: Sql; fresh?: boolean },
+  ) {
     this.#url = url;
     this.#options = options;
     this.where = redactUrl(url);
     this.#writer = clients.writer;
     this.#reader = clients.reader;
     this.readOnly = options.readOnly === true;
+    this.fresh = clients.fresh === true;
   }
 
   /**
@@ -369,14 +385,15 @@ export class PostgresDriver implements StoreDriver {
     if (options.readOnly === true) return await PostgresDriver.#openSnapshot(url, options);
     const reader = client(url, options.readers, options);
     const writer = client(url, 1, options);
+    let found: number;
     try {
-      await migrate(reader, redactUrl(url));
+      found = await migrate(reader, redactUrl(url));
       await writer`SELECT 1`;
     } catch (err) {
       await Promise.all([reader.end({ timeout: 0 }), writer.end({ timeout: 0 })]);
       throw err;
     }
-    return new PostgresDriver(url, options, { writer, reader });
+    return new PostgresDriver(url, options, { writer, reader, fresh: found === 0 });
   }
 
   /** One read-only connection inside one REPEATABLE READ transaction (the snapshot). */

@@ -7,6 +7,7 @@
 import { getLogger } from "@logtape/logtape";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { MinuteScore, StoreDriver } from "./_driver.ts";
+import { FileIdentity } from "./_file_identity.ts";
 import { checkCurrent } from "./_migration.ts";
 import { type CheckedBlockQuery, minuteOf, type OpOutcome, type WriteOp } from "./_ops.ts";
 import { packBatch, unpackOutcomes } from "./_packed_batch.ts";
@@ -93,30 +94,38 @@ function byMinute(rows: Record<string, unknown>[]): RollupPoint[] {
   return [...points.values()].sort((a, b) => a.minute - b.minute);
 }
 
-/**
- * Say so before an upgrade of an existing file: a migration that rebuilds a table (version 3
- * rebuilds `shares`) runs before the pool starts and takes minutes on a large file.
- */
-function announceUpgrade(path: string): void {
+/** How often, at most, a commit checks that the database file is still the one opened (ms). */
+const IDENTITY_CHECK_MS = 1000;
+
+/** The schema version of an existing file; 0 for a missing file or one without a schema. */
+function schemaVersion(path: string): number {
   let db: DatabaseSync | undefined;
   try {
     db = new DatabaseSync(path, { readOnly: true });
     const row = db.prepare("SELECT MAX(version) AS v FROM schema_migrations").get() as {
       v: number | null;
     };
-    const from = Number(row.v ?? 0);
-    const to = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1]!.version;
-    if (from > 0 && from < to) {
-      const slow = from < 3 ? "; this rewrites the shares table (minutes on a large file)" : "";
-      getLogger(["vbkpool", "store"]).info(
-        `Upgrading the schema of {path} from version {from} to {to}${slow}`,
-        { path, from, to },
-      );
-    }
+    return Number(row.v ?? 0);
   } catch {
-    // A new file, or one without a schema yet: nothing to announce.
+    // A new file, or one without a schema yet.
+    return 0;
   } finally {
     db?.close();
+  }
+}
+
+/**
+ * Say so before an upgrade of an existing file: a migration that rebuilds a table (version 3
+ * rebuilds `shares`) runs before the pool starts and takes minutes on a large file.
+ */
+function announceUpgrade(path: string, from: number): void {
+  const to = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1]!.version;
+  if (from > 0 && from < to) {
+    const slow = from < 3 ? "; this rewrites the shares table (minutes on a large file)" : "";
+    getLogger(["vbkpool", "store"]).info(
+      `Upgrading the schema of {path} from version {from} to {to}${slow}`,
+      { path, from, to },
+    );
   }
 }
 
@@ -125,21 +134,32 @@ export class SqliteDriver implements StoreDriver {
   readonly backend = "sqlite" as const;
   readonly where: string;
   readonly readOnly: boolean;
+  readonly fresh: boolean;
   #writer: Writer;
   #db: DatabaseSync;
   #statements = new Map<string, StatementSync>();
+  #identity: FileIdentity | undefined;
+  #checkedAt = 0;
+  #lost: Error | undefined;
 
   /**
    * @param where The database path.
    * @param writer The write side.
    * @param db The read connection (inside a read transaction when `readOnly`).
-   * @param readOnly Whether this is a read-only snapshot.
+   * @param options A read-only snapshot (no identity check), or whether the file is new.
    */
-  constructor(where: string, writer: Writer, db: DatabaseSync, readOnly = false) {
+  constructor(
+    where: string,
+    writer: Writer,
+    db: DatabaseSync,
+    options: { readOnly?: boolean; fresh?: boolean } = {},
+  ) {
     this.where = where;
     this.#writer = writer;
     this.#db = db;
-    this.readOnly = readOnly;
+    this.readOnly = options.readOnly === true;
+    this.fresh = options.fresh === true;
+    if (!this.readOnly) this.#identity = FileIdentity.take(where);
   }
 
   /**
@@ -151,7 +171,8 @@ export class SqliteDriver implements StoreDriver {
    */
   static async open(path: string, options: SqliteDriverOptions): Promise<SqliteDriver> {
     if (options.readOnly === true) return SqliteDriver.#openSnapshot(path, options);
-    announceUpgrade(path);
+    const version = schemaVersion(path);
+    announceUpgrade(path, version);
     let writer: Writer;
     if (options.thread) {
       const client = new SqliteWorkerClient();
@@ -173,7 +194,7 @@ export class SqliteDriver implements StoreDriver {
       await writer.close();
       throw err;
     }
-    return new SqliteDriver(path, writer, db);
+    return new SqliteDriver(path, writer, db, { fresh: version === 0 });
   }
 
   /** A read-only connection holding one read transaction (the snapshot) until close. */
@@ -196,7 +217,7 @@ export class SqliteDriver implements StoreDriver {
       db.close();
       throw err;
     }
-    return new SqliteDriver(path, NO_WRITER, db, true);
+    return new SqliteDriver(path, NO_WRITER, db, { readOnly: true });
   }
 
   #prepare(sql: string): StatementSync {
@@ -209,11 +230,44 @@ export class SqliteDriver implements StoreDriver {
   }
 
   commit(ops: WriteOp[]): Promise<OpOutcome[]> {
+    try {
+      this.#verify(false);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.#writer.commit(ops);
   }
 
   probe(): Promise<void> {
+    try {
+      this.#verify(true);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.#writer.probe();
+  }
+
+  watch(): void {
+    this.#verify(false);
+  }
+
+  /**
+   * Throw when the database file was removed or replaced since it was opened (checked at most
+   * once a second unless `always`). Once lost, always lost: a file that appears at the same
+   * path later is not this database.
+   */
+  #verify(always: boolean): void {
+    if (this.#lost !== undefined) throw this.#lost;
+    if (this.#identity === undefined) return;
+    const now = performance.now();
+    if (!always && now - this.#checkedAt < IDENTITY_CHECK_MS) return;
+    this.#checkedAt = now;
+    try {
+      this.#identity.check();
+    } catch (err) {
+      this.#lost = err as Error;
+      throw err;
+    }
   }
 
   reset(): Promise<void> {

@@ -6,7 +6,9 @@
  *
  * When a commit fails or times out, the batch and everything queued behind it are rejected with
  * {@linkcode StoreUnavailableError}, new operations are refused at once (so miners get a fast
- * error, not a hang), and the database is probed every `probeMs` until it answers again.
+ * error, not a hang), and the database is probed every `probeMs` until it answers again. A
+ * backend with a `watch` check is also watched every `probeMs` while healthy, so that a
+ * database lost while nothing is written (its file removed) fails the stage just the same.
  *
  * @module
  */
@@ -20,6 +22,11 @@ export interface GroupCommitBackend<Op, R> {
   probe(): Promise<void>;
   /** Drop connections after a failed or timed-out commit or probe (optional). */
   reset?(): Promise<void>;
+  /**
+   * Throw when the database can no longer take writes, without touching it (optional; called
+   * every `probeMs` while healthy; a throw fails the stage as a failed commit does).
+   */
+  watch?(): void;
 }
 
 /** Settings of {@linkcode GroupCommit}. */
@@ -42,7 +49,7 @@ export interface GroupCommitOptions {
    * Told when a probe fails with another message than the last failure's (the first failure is
    * told through `onHealth`), so each distinct cause can be logged once.
    */
-  onProbeError?: (message: string) => void;
+  onProbeError?: (message: string, error?: unknown) => void;
   /** Told after each successful commit: its duration (ms) and its operations. */
   onCommit?: (durationMs: number, operations: number) => void;
 }
@@ -63,6 +70,8 @@ export interface GroupCommitStats {
   lastCommitMs: number;
   /** Message of the last failure. */
   lastError: string | undefined;
+  /** Probes made while the database was failing. */
+  probes: number;
 }
 
 interface Waiter<Op, R> {
@@ -112,7 +121,7 @@ export class GroupCommit<Op, R> {
   #probeTimeoutMs: number;
   #where: string;
   #onHealth: ((healthy: boolean, error?: unknown) => void) | undefined;
-  #onProbeError: ((message: string) => void) | undefined;
+  #onProbeError: ((message: string, error?: unknown) => void) | undefined;
   #onCommit: ((durationMs: number, operations: number) => void) | undefined;
   #queue: Waiter<Op, R>[] = [];
   #firstQueuedAt = 0;
@@ -120,6 +129,7 @@ export class GroupCommit<Op, R> {
   #inFlight: Promise<void> | undefined;
   #inFlightCount = 0;
   #probeTimer: ReturnType<typeof setTimeout> | undefined;
+  #watchTimer: ReturnType<typeof setTimeout> | undefined;
   #probing: Promise<void> | undefined;
   #healthy = true;
   #closed = false;
@@ -128,6 +138,7 @@ export class GroupCommit<Op, R> {
   #failed = 0;
   #lastCommitMs = 0;
   #lastError: string | undefined;
+  #probes = 0;
   #idle: (() => void)[] = [];
 
   /**
@@ -146,6 +157,7 @@ export class GroupCommit<Op, R> {
     this.#onHealth = options.onHealth;
     this.#onProbeError = options.onProbeError;
     this.#onCommit = options.onCommit;
+    this.#scheduleWatch();
   }
 
   /** False while the database is failing (new operations are refused). */
@@ -167,6 +179,7 @@ export class GroupCommit<Op, R> {
       failed: this.#failed,
       lastCommitMs: this.#lastCommitMs,
       lastError: this.#lastError,
+      probes: this.#probes,
     };
   }
 
@@ -217,6 +230,8 @@ export class GroupCommit<Op, R> {
   async close(): Promise<void> {
     this.#closed = true;
     await this.flush();
+    clearTimeout(this.#watchTimer);
+    this.#watchTimer = undefined;
     if (this.#probeTimer !== undefined) clearTimeout(this.#probeTimer);
     this.#probeTimer = undefined;
     await this.#probing;
@@ -283,6 +298,15 @@ export class GroupCommit<Op, R> {
       this.#fail(batch, new Error(`commit returned ${results.length} results for ${batch.length}`));
       return;
     }
+    if (!this.#healthy) {
+      // The watch found the database lost while this batch committed: it went to a lost file.
+      const error = new StoreUnavailableError(
+        `Cannot commit ${batch.length} operation(s) to ${this.#where}: ${this.#lastError}`,
+      );
+      this.#failed += batch.length;
+      for (const w of batch) w.reject(error);
+      return;
+    }
     this.#lastCommitMs = performance.now() - started;
     this.#batches += 1;
     this.#committed += batch.length;
@@ -307,11 +331,38 @@ export class GroupCommit<Op, R> {
     this.#rejectQueued(error);
     // The connection may be broken in ways that make the next query hang: start afresh.
     this.#backend.reset?.().catch(() => {});
+    this.#unhealthy(err);
+  }
+
+  #unhealthy(err: unknown): void {
     if (this.#healthy) {
       this.#healthy = false;
       this.#onHealth?.(false, err);
     }
     this.#scheduleProbe();
+  }
+
+  /** Run the backend's watch every `probeMs` while healthy (never keeping the process alive). */
+  #scheduleWatch(): void {
+    const watch = this.#backend.watch;
+    if (watch === undefined || this.#closed) return;
+    this.#watchTimer = setTimeout(() => {
+      this.#watchTimer = undefined;
+      if (this.#closed) return;
+      if (this.#healthy) {
+        try {
+          watch.call(this.#backend);
+        } catch (err) {
+          this.#lastError = messageOf(err);
+          this.#rejectQueued(
+            new StoreUnavailableError(`Cannot commit: ${this.#where} is failing`, { cause: err }),
+          );
+          this.#unhealthy(err);
+        }
+      }
+      this.#scheduleWatch();
+    }, this.#probeMs);
+    Deno.unrefTimer(this.#watchTimer);
   }
 
   #scheduleProbe(): void {
@@ -327,6 +378,7 @@ export class GroupCommit<Op, R> {
   }
 
   async #probe(): Promise<void> {
+    this.#probes += 1;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const probe = this.#backend.probe();
@@ -347,18 +399,18 @@ export class GroupCommit<Op, R> {
       this.#lastError = undefined;
       this.#onHealth?.(true);
     } catch (err) {
-      this.#probeFailed(messageOf(err));
+      this.#probeFailed(messageOf(err), err);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  #probeFailed(message: string): void {
+  #probeFailed(message: string, error?: unknown): void {
     const changed = message !== this.#lastError;
     this.#lastError = message;
     if (!changed || this.#closed) return;
     try {
-      this.#onProbeError?.(message);
+      this.#onProbeError?.(message, error);
     } catch {
       // An observer's failure is its own problem.
     }

@@ -267,4 +267,6 @@ export interface StoreStats {
   lastCommitMs: number;
   /** Message of the last database error, if any. */
   lastError: string | undefined;
+  /** Probes of the database made while it was failing. @default 0 */
+  probes?: number;
 }

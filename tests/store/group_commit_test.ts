@@ -57,6 +57,7 @@ Deno.test("GroupCommit closes a batch at maxBatch and settles each caller with i
       failed: 0,
       lastCommitMs: 0,
       lastError: undefined,
+      probes: 0,
     },
   );
   await stage.close();
@@ -163,5 +164,46 @@ Deno.test("GroupCommit treats a wrong number of results as a failure", async () 
   const results = await Promise.allSettled([stage.submit(1), stage.submit(2)]);
   assert.ok(results.every((r) => r.status === "rejected"));
   assert.match(String((results[0] as PromiseRejectedResult).reason), /returned 1 results for 2/);
+  await stage.close();
+});
+
+Deno.test("GroupCommit's watch fails an idle stage, and a batch that committed meanwhile is not acknowledged", async () => {
+  const f = fake();
+  const db: { lost?: Error } = {};
+  let release!: () => void;
+  const gate = new Promise<void>((r) => release = r);
+  const health: [boolean, unknown][] = [];
+  const stage = new GroupCommit<number, number>({
+    ...f,
+    async commit(ops) {
+      f.batches.push(ops);
+      if (f.batches.length === 2) await gate;
+      return ops.map((n) => n * 10);
+    },
+    probe() {
+      f.probes++;
+      return db.lost === undefined ? Promise.resolve() : Promise.reject(db.lost);
+    },
+    watch() {
+      if (db.lost !== undefined) throw db.lost;
+    },
+  }, { delayMs: 0, probeMs: 5, where: "testdb", onHealth: (h, e) => health.push([h, e]) });
+  assert.equal(await stage.submit(1), 10);
+  // A batch is committing when the database is lost: its success does not count.
+  const inFlight = stage.submit(2);
+  await until(() => f.batches.length === 2);
+  db.lost = new Error("testdb was removed");
+  await until(() => !stage.healthy);
+  release();
+  await assert.rejects(inFlight, (err: Error) => {
+    assert.ok(err instanceof StoreUnavailableError);
+    assert.match(err.message, /testdb was removed/);
+    return true;
+  });
+  await assert.rejects(stage.submit(3), /is failing \(testdb was removed\)/);
+  await until(() => stage.stats().probes >= 3);
+  assert.equal(stage.healthy, false);
+  assert.deepEqual(health, [[false, db.lost]]);
+  assert.equal(f.batches.length, 2);
   await stage.close();
 });

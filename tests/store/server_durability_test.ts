@@ -213,6 +213,57 @@ Deno.test("vbkpool server (SQLite) never answers true while its database is lock
   });
 });
 
+Deno.test("vbkpool server (SQLite) logs 10,000 shares refused during a lock in under 4 KiB, with their count", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/pool.sqlite`;
+    const server = spawnServer(serverEnv(path, 4), dir);
+    let miner: LoadMiner | undefined;
+    let done = false;
+    try {
+      const ports = await serverPorts(server);
+      miner = await LoadMiner.connect(ports[0], `${A}.flood`);
+      const m = miner;
+      const load = m.run(() => done, 8);
+      await waitUntil(() => m.acked.size > 0, "a share committed before the lock");
+      const lock = new DatabaseSync(path);
+      let from: number;
+      try {
+        lock.exec("PRAGMA busy_timeout = 30000");
+        lock.exec("BEGIN EXCLUSIVE");
+        from = server.err.length;
+        await waitUntil(() => m.errors >= 10_000, "10,000 refused shares", 120_000);
+        lock.exec("ROLLBACK");
+      } finally {
+        lock.close();
+      }
+      const ackedAfterLock = m.acked.size;
+      await waitUntil(() => m.acked.size > ackedAfterLock, "a share committed after the lock");
+      done = true;
+      await load;
+      await m.close();
+      // The stop ends every episode still counting, with its total.
+      assert.equal(await server.stop("SIGTERM"), 0, server.err);
+      const log = server.err.slice(from);
+      const bytes = new TextEncoder().encode(log).length;
+      assert.ok(bytes < 4096, `${bytes} bytes of log for ${m.errors} refused shares:\n${log}`);
+      const refused = log.split("\n").filter((l) => l.includes("cannot record a share of"));
+      const ended = refused.map((l) => /\(ended: (\d+) in all over/.exec(l)).filter((x) => x);
+      assert.equal(ended.length, 1, log);
+      assert.equal(Number(ended[0]![1]), m.errors, "the summary's count");
+      // Summaries in between (a slow machine) add up to the same count.
+      const more = refused.map((l) => /\(\+(\d+) more in the last/.exec(l)?.[1]).filter((x) => x);
+      if (more.length > 0) {
+        assert.equal(more.reduce((n, x) => n + Number(x), 1), m.errors, log);
+      }
+      assert.equal(log.split("\n").filter((l) => /Store .* is failing, writes/.test(l)).length, 1);
+    } finally {
+      done = true;
+      await server.kill();
+      await miner?.close();
+    }
+  });
+});
+
 Deno.test({
   name: "vbkpool server (PostgreSQL) never answers true while the database is gone, and recovers",
   ignore: POSTGRES_URL === undefined,
