@@ -111,11 +111,17 @@ export function oversizedHeadStatus(bytes: Uint8Array): 414 | 431 {
   return bytes.indexOf(LF) < 0 ? 414 : 431;
 }
 
-/** Byte-exact (Latin-1) text of a slice: header values may carry obs-text bytes. */
-function latin1(bytes: Uint8Array, start: number, end: number): string {
+const ASCII = new TextDecoder();
+
+/**
+ * The head as byte-exact (Latin-1) text: header values may carry obs-text bytes. Heads are
+ * nearly always ASCII, which the built-in decoder turns into text fastest.
+ */
+function latin1(bytes: Uint8Array): string {
+  if (bytes.every((b) => b < 0x80)) return ASCII.decode(bytes);
   let text = "";
-  for (let i = start; i < end; i += 4096) {
-    text += String.fromCharCode(...bytes.subarray(i, Math.min(end, i + 4096)));
+  for (let i = 0; i < bytes.length; i += 4096) {
+    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]);
   }
   return text;
 }
@@ -123,13 +129,10 @@ function latin1(bytes: Uint8Array, start: number, end: number): string {
 /** The lines of a head, without their CR LF, up to (not including) the blank line. */
 function headLines(bytes: Uint8Array): string[] {
   const lines: string[] = [];
-  let start = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i] !== LF) continue;
-    const end = i > start && bytes[i - 1] === CR ? i - 1 : i;
-    if (end === start) break;
-    lines.push(latin1(bytes, start, end));
-    start = i + 1;
+  for (const raw of latin1(bytes).split("\n")) {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (line === "") break;
+    lines.push(line);
   }
   return lines;
 }
