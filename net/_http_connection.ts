@@ -343,7 +343,8 @@ export class HttpConnection {
   ): Promise<boolean> {
     const status = response.status;
     const bodiless = status < 200 || status === 204 || status === 304 || head?.method === "HEAD";
-    const stream = !bodiless && response.body !== null && this.#o.isStream(response);
+    // `isStream` first: reading `response.body` turns a static body into a (slower) stream.
+    const stream = !bodiless && this.#o.isStream(response) && response.body !== null;
     const headers: [string, string][] = [];
     for (const [name, value] of response.headers) {
       if (!HOP_BY_HOP.has(name)) headers.push([name, value]);
