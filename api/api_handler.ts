@@ -288,8 +288,8 @@ export class ApiHandler {
     }
     if (path === "/api/events" && this.#events !== undefined) {
       onlyParams(q, [], "stream events");
-      // A client that goes away cancels the body stream; request.signal is not used, since
-      // Deno.serve also aborts it when a response completes.
+      // A client that goes away cancels the body stream (the HTTP server watches for it);
+      // request.signal is not used.
       const stream = this.#events.open();
       return {
         route: "events",

@@ -1,18 +1,27 @@
 /**
- * The pool's HTTP server (`Deno.serve`): the JSON API, the live dashboard, server-sent events
- * and `/metrics`, over one port. It observes the pool (events, sessions, current job), the
- * upstream status and the store; nothing in the pool knows it exists.
+ * The pool's HTTP server: the JSON API, the live dashboard, server-sent events and `/metrics`,
+ * over one port. It observes the pool (events, sessions, current job), the upstream status and
+ * the store; nothing in the pool knows it exists.
+ *
+ * It is served by `net/`'s own HTTP/1.1 server ({@linkcode HttpServer}), not `Deno.serve`: the
+ * process's accept loop (accept errors survived, descriptor budget), connection caps (global
+ * and per IP), header, idle and write deadlines, bounded heads, and 4xx/5xx answers (429,
+ * refused event streams) that close their connection — so no client can crash or starve the
+ * pool through this port.
  *
  * @module
  */
 import { getLogger } from "@logtape/logtape";
 import { EpisodeLog } from "../log/mod.ts";
+import { HttpServer, type HttpServerStats } from "../net/http_server.ts";
+import type { DescriptorBudget } from "../net/descriptor_budget.ts";
 import type { Pool } from "../server/pool.ts";
 import type { UpstreamStatus } from "../server/upstream.ts";
 import type { Store } from "../store/mod.ts";
 import { ApiHandler } from "./api_handler.ts";
 import { EventStream } from "./event_stream.ts";
 import { LiveStats } from "./live_stats.ts";
+import { NetMetrics } from "./net_metrics.ts";
 import { PoolData } from "./pool_data.ts";
 import { PoolMetrics } from "./pool_metrics.ts";
 import { blockEventView } from "./views.ts";
@@ -51,6 +60,27 @@ export interface ApiServerOptions {
   eventIntervalMs?: number;
   /** Server-sent-event clients at once. @default 64 */
   maxEventClients?: number;
+  /** Connections at once (0 = unlimited). @default 256 */
+  maxConnections?: number;
+  /** Connections at once from one IP (0 = unlimited). @default 32 */
+  maxConnectionsPerIp?: number;
+  /**
+   * Loopback clients (a reverse proxy on this host) skip the per-IP cap; the global cap still
+   * counts them. @default true
+   */
+  exemptLoopback?: boolean;
+  /** Longest request line plus headers, in bytes. @default 8192 */
+  maxHeadBytes?: number;
+  /** Time for a request's head to arrive (ms). @default 10000 */
+  headerTimeoutMs?: number;
+  /** Time a kept-alive connection may wait for its next request (ms). @default 15000 */
+  idleTimeoutMs?: number;
+  /** Time every write may take before a client that stopped reading is dropped (ms). @default 30000 */
+  writeTimeoutMs?: number;
+  /** Requests served on one connection before it closes. @default 1000 */
+  maxRequestsPerConnection?: number;
+  /** The descriptor budget its connections take from; `null` = none. @default the process's */
+  descriptors?: DescriptorBudget | null;
 }
 
 /**
@@ -90,8 +120,9 @@ export class ApiServer {
   readonly data: PoolData;
   /** The metrics, when served. */
   readonly metrics: PoolMetrics | undefined;
-  #server: Deno.HttpServer<Deno.NetAddr>;
+  #server: HttpServer;
   #events: EventStream;
+  #netMetrics: NetMetrics | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #unsubscribe: () => void;
   #closed: Promise<void> | undefined;
@@ -128,29 +159,38 @@ export class ApiServer {
       if (event.type === "block_result") this.#events.send("block", blockEventView(event));
     });
     try {
-      this.#server = Deno.serve({
+      this.#server = HttpServer.listen({
         hostname: options.hostname ?? "127.0.0.1",
         port: options.port ?? 8080,
-        onListen: () => {},
-        onError: (err) => {
-          episodes.warn("failed", "API request failed: {error}", { error: String(err) });
-          return new Response('{"error":"Cannot answer: internal error","status":500}', {
-            status: 500,
-            headers: { "content-type": "application/json; charset=utf-8" },
-          });
+        name: "api",
+        maxConnections: options.maxConnections ?? 256,
+        maxConnectionsPerIp: options.maxConnectionsPerIp ?? 32,
+        exemptLoopback: options.exemptLoopback ?? true,
+        maxHeadBytes: options.maxHeadBytes ?? 8192,
+        headerTimeoutMs: options.headerTimeoutMs ?? 10_000,
+        idleTimeoutMs: options.idleTimeoutMs ?? 15_000,
+        writeTimeoutMs: options.writeTimeoutMs ?? 30_000,
+        maxRequestsPerConnection: options.maxRequestsPerConnection ?? 1000,
+        ...(options.descriptors === undefined ? {} : { descriptors: options.descriptors }),
+        handler: (request, info) => {
+          let ip = info.remoteAddr.hostname;
+          if (trustProxy) {
+            const forwarded = request.headers.get("x-forwarded-for");
+            const last = forwarded?.split(",").at(-1)?.trim();
+            if (last !== undefined && last !== "") ip = last.slice(0, 64);
+          }
+          return handler.handle(request, ip);
         },
-      }, (request, info) => {
-        let ip = info.remoteAddr.hostname;
-        if (trustProxy) {
-          const forwarded = request.headers.get("x-forwarded-for");
-          const last = forwarded?.split(",").at(-1)?.trim();
-          if (last !== undefined && last !== "") ip = last.slice(0, 64);
-        }
-        return handler.handle(request, ip);
       });
     } catch (err) {
       this.#teardown();
       throw err;
+    }
+    if (this.metrics !== undefined) {
+      this.#netMetrics = new NetMetrics(this.metrics.registry, {
+        http: () => this.#server.stats,
+        ...(options.descriptors === undefined ? {} : { descriptors: options.descriptors }),
+      });
     }
     const intervalMs = options.eventIntervalMs ?? 5000;
     this.#timer = setInterval(() => this.#publish(), intervalMs);
@@ -183,17 +223,23 @@ export class ApiServer {
     return this.#events.clients;
   }
 
+  /** The HTTP server's counters: connections, refusals, timeouts, requests it refused. */
+  get httpStats(): HttpServerStats {
+    return this.#server.stats;
+  }
+
   /** Stop serving: end the event streams, finish requests in flight and close the port. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#teardown();
-      await this.#server.shutdown();
+      await this.#server.close();
     })();
     return this.#closed;
   }
 
   #teardown(): void {
     clearInterval(this.#timer);
+    this.#netMetrics?.close();
     this.#unsubscribe();
     this.#events.close();
     this.metrics?.close();

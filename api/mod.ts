@@ -25,6 +25,7 @@ export * from "./dashboard.ts";
 export * from "./event_stream.ts";
 export * from "./live_stats.ts";
 export * from "./metrics_registry.ts";
+export * from "./net_metrics.ts";
 export * from "./pool_data.ts";
 export * from "./pool_metrics.ts";
 export * from "./public_codes.ts";

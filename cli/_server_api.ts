@@ -53,6 +53,14 @@ export function startServerApi(a: Values, sources: ServerApiSources): ApiServer 
       hashrateWindowSeconds: a.hashrate_window_seconds as number,
       eventIntervalMs: Math.round((a.event_interval_seconds as number) * 1000),
       maxEventClients: a.max_event_clients as number,
+      maxConnections: a.max_connections as number,
+      maxConnectionsPerIp: a.max_connections_per_ip as number,
+      exemptLoopback: a.exempt_loopback as boolean,
+      maxHeadBytes: a.max_header_bytes as number,
+      headerTimeoutMs: Math.round((a.header_timeout_seconds as number) * 1000),
+      idleTimeoutMs: Math.round((a.idle_timeout_seconds as number) * 1000),
+      writeTimeoutMs: Math.round((a.write_timeout_seconds as number) * 1000),
+      maxRequestsPerConnection: a.max_requests_per_connection as number,
     });
   } catch (err) {
     const why = err instanceof Deno.errors.AddrInUse ? "the address is in use" : String(err);

@@ -9,6 +9,7 @@ import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
 import { API_SCHEMA } from "./_api_schema.ts";
 import { DEVNET_SCHEMA } from "./_devnet_schema.ts";
 import { NODECORE_SCHEMA } from "./_nodecore_schema.ts";
+import { PROCESS_SCHEMA } from "./_process_schema.ts";
 import { DEVNET_WALLET_SCHEMA, PAYOUTS_SCHEMA, WALLET_SCHEMA } from "./_payouts_schema.ts";
 import { STORE_SCHEMA } from "./_store_schema.ts";
 import { STRATUM_SCHEMA } from "./_stratum_schema.ts";
@@ -21,6 +22,8 @@ export const SECTION_DOCS: Record<string, string> = {
   mine: "The miner (vbkpool mine): pools, worker name, threads, timeouts.",
   devnet: "The embedded devnet (`vbkpool devnet`, and `server` when [nodecore] has no endpoints).",
   nodecore: "The pool's NodeCore connection (UCP). No endpoints = an embedded devnet.",
+  process:
+    "Limits of the vbkpool server process as a whole: descriptors kept for the store and upstream.",
   payouts:
     "The payout service (vbkpool payouts, or in-process with enabled): confirmations, PPLNS, fees, payments.",
   wallet: "NodeCore's HTTP JSON-RPC API, used by the payout service (the devnet serves it too).",
@@ -64,6 +67,7 @@ export const SCHEMA: ConfigSchema = {
   stratum: STRATUM_SCHEMA,
   api: API_SCHEMA,
   ucp: UCP_SCHEMA,
+  process: PROCESS_SCHEMA,
   mine: {
     pools: {
       kind: "string_list",

@@ -25,6 +25,7 @@ import { devnetWalletOptions, startInProcessPayouts } from "./payouts.ts";
 import { startServerApi } from "./_server_api.ts";
 import { ucpOptions } from "./_ucp_schema.ts";
 import { connectionLimits } from "./_port_section.ts";
+import { configureDescriptors } from "./_process_schema.ts";
 
 /** The MINING_AUTH username used with the embedded devnet when `nodecore.address` is empty. */
 const DEVNET_POOL_ADDRESS = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
@@ -198,6 +199,8 @@ export async function startServer(values: ConfigValues): Promise<RunningServer> 
       "nodecore.address",
     );
   }
+  // Descriptors first: the budget counts what is open before the store and the listeners.
+  configureDescriptors(values.process!);
   // The store next: a database that cannot be opened stops the server before anything starts.
   const persisted = await openServerStore(values.store!, {
     instance: s.instance_id as number,
@@ -381,6 +384,16 @@ export const serverCommand: Command = {
       doc: "the HTTP API, dashboard and metrics address (api.listen)",
     },
   ],
-  sections: ["stratum", "ucp", "nodecore", "devnet", "store", "payouts", "wallet", "api"],
+  sections: [
+    "stratum",
+    "ucp",
+    "nodecore",
+    "devnet",
+    "store",
+    "payouts",
+    "wallet",
+    "api",
+    "process",
+  ],
   run,
 };

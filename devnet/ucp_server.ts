@@ -78,6 +78,10 @@ export class UcpServer {
       port: options.port,
       maxLineBytes: options.maxLineBytes ?? 16384,
       maxConnections: options.maxConnections ?? 1000,
+      name: "devnet ucp",
+      // The devnet stands in for NodeCore, a process of its own: it never takes from the pool's
+      // descriptor budget (in-process, the pool's upstream link must not be refused by it).
+      descriptors: null,
       onConnection: (conn) => {
         const session = new UcpServerSession(options.hostFor(conn), {
           maxOffences: options.maxOffences ?? 3,

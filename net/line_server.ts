@@ -1,9 +1,12 @@
 /**
- * A TCP listener for newline-delimited text: accepts connections, enforces a per-IP connection
- * cap and a ban hook, sweeps deadlines once a second, and stops cleanly.
+ * A TCP listener for newline-delimited text: accepts connections (through the shared
+ * {@linkcode acceptLoop}: descriptor budget, accept errors survived with back-off), enforces a
+ * per-IP connection cap and a ban hook, sweeps deadlines once a second, and stops cleanly.
  *
  * @module
  */
+import { acceptLoop } from "./accept_loop.ts";
+import { type DescriptorBudget, processDescriptors } from "./descriptor_budget.ts";
 import { LineConnection, type LineConnectionOptions, type LineHandler } from "./line_connection.ts";
 
 /** Options for {@linkcode LineServer}. */
@@ -26,6 +29,13 @@ export interface LineServerOptions extends LineConnectionOptions {
   onRefused?: (ip: string, reason: string) => void;
   /** Deadline sweep interval. @default 1000 */
   sweepMs?: number;
+  /** Names the port in the log (with its address), e.g. `"stratum"`. @default "tcp" */
+  name?: string;
+  /**
+   * The descriptor budget each connection takes from; `null` = none (the embedded devnet,
+   * which stands in for a NodeCore process of its own). @default processDescriptors()
+   */
+  descriptors?: DescriptorBudget | null;
 }
 
 /**
@@ -65,7 +75,13 @@ export class LineServer {
     this.#options = options;
     this.addr = listener.addr as Deno.NetAddr;
     this.#sweeper = setInterval(() => this.sweep(Date.now()), options.sweepMs ?? 1000);
-    this.#accepting = this.#acceptLoop();
+    this.#accepting = acceptLoop(listener, {
+      name: `${options.name ?? "tcp"} ${this.addr.hostname}:${this.addr.port}`,
+      descriptors: options.descriptors === undefined ? processDescriptors() : options.descriptors,
+      stopped: () => this.#stopped,
+      onConnection: (conn, release) => this.#admit(conn, release),
+      onRefused: (ip) => options.onRefused?.(ip, "out of descriptors"),
+    });
   }
 
   /**
@@ -118,26 +134,27 @@ export class LineServer {
     await Promise.allSettled([this.#accepting, ...done]);
   }
 
-  #refuse(conn: Deno.Conn, ip: string, reason: string): void {
+  #refuse(conn: Deno.Conn, release: () => void, ip: string, reason: string): void {
     try {
       conn.close();
     } catch {
       // Ignore.
     }
+    release();
     this.#options.onRefused?.(ip, reason);
   }
 
-  #admit(conn: Deno.Conn): void {
+  #admit(conn: Deno.Conn, release: () => void): void {
     const ip = (conn.remoteAddr as Deno.NetAddr).hostname ?? "";
     const o = this.#options;
     const exempt = o.exemptLoopback === true && isLoopback(ip);
-    if (!exempt && o.isBanned?.(ip)) return this.#refuse(conn, ip, "banned");
+    if (!exempt && o.isBanned?.(ip)) return this.#refuse(conn, release, ip, "banned");
     if (o.maxConnections && this.connections.size >= o.maxConnections) {
-      return this.#refuse(conn, ip, "server full");
+      return this.#refuse(conn, release, ip, "server full");
     }
     const count = this.#perIp.get(ip) ?? 0;
     if (!exempt && o.maxConnectionsPerIp && count >= o.maxConnectionsPerIp) {
-      return this.#refuse(conn, ip, "too many connections from this IP");
+      return this.#refuse(conn, release, ip, "too many connections from this IP");
     }
     const lc = new LineConnection(conn, o);
     this.connections.set(lc.id, lc);
@@ -152,6 +169,7 @@ export class LineServer {
     void lc.start({
       onLine: (line) => handler.onLine(line),
       onClose: (reason) => {
+        release();
         this.connections.delete(lc.id);
         const left = (this.#perIp.get(ip) ?? 1) - 1;
         if (left <= 0) this.#perIp.delete(ip);
@@ -159,20 +177,5 @@ export class LineServer {
         handler.onClose?.(reason);
       },
     });
-  }
-
-  async #acceptLoop(): Promise<void> {
-    while (!this.#stopped) {
-      let conn: Deno.Conn;
-      try {
-        conn = await this.#listener.accept();
-      } catch (err) {
-        if (this.#stopped || err instanceof Deno.errors.BadResource) break;
-        // Transient accept errors (e.g. EMFILE): back off briefly and continue.
-        await new Promise((r) => setTimeout(r, 50));
-        continue;
-      }
-      this.#admit(conn);
-    }
   }
 }

@@ -1,10 +1,15 @@
 /**
  * TCP plumbing shared by the pool, the devnet and the miner: newline-delimited text connections
- * with bounded framing and send queues, a listener with caps, bans and deadlines, and a client
- * connector. It knows bytes and lines, not Stratum or UCP. Imports only `protocol/`.
+ * with bounded framing and send queues, a listener with caps, bans and deadlines, a client
+ * connector, a small strict HTTP/1.1 server (for the API), and what every listener shares: the
+ * accept loop that survives accept errors and the process's descriptor budget. It knows bytes,
+ * lines and HTTP framing, not Stratum or UCP. Imports only `protocol/`.
  *
  * @module
  */
 export * from "./line_connection.ts";
 export * from "./line_server.ts";
 export * from "./line_client.ts";
+export * from "./accept_loop.ts";
+export * from "./descriptor_budget.ts";
+export * from "./http_server.ts";

@@ -1,6 +1,7 @@
 /**
- * Pure wire codecs: bounded line framing, NodeCore's UCP messages, and VeriBlock's Stratum
- * dialect (server and client sides). No I/O, no timers; imports only `hash/`.
+ * Pure wire codecs: bounded line framing, NodeCore's UCP messages, VeriBlock's Stratum
+ * dialect (server and client sides), and strict HTTP/1.1 request and response heads. No I/O,
+ * no timers; imports only `hash/`.
  *
  * Parsers never throw on bad input: they return a result the caller branches on (`ok`,
  * `kind`). Encoders throw `TypeError`/`RangeError` on values our own code should never
@@ -43,3 +44,5 @@ export * from "./stratum_params.ts";
 export * from "./stratum_encode.ts";
 export * from "./stratum_difficulty.ts";
 export * from "./stratum_client.ts";
+export * from "./http_request_head.ts";
+export * from "./http_response_head.ts";

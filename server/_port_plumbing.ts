@@ -85,6 +85,8 @@ export function listenLines(address: PortAddress, options: ListenLinesOptions): 
     isBanned: (ip) => ctx.bans.isBanned(ip, ctx.now()),
     onRefused: (ip, reason) => refusals.debug(reason, "refused {ip}: {reason}", { ip, reason }),
     onConnection: options.onConnection,
+    // "stratum" or "ucp": names the port in net/'s accept-error and descriptor log lines.
+    name: options.log.category.at(-1) ?? "tcp",
   });
 }
 

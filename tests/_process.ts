@@ -27,6 +27,8 @@ export interface SpawnOptions {
   cwd?: string;
   /** Environment on top of `NO_COLOR=1`. */
   env?: Record<string, string>;
+  /** Run the child under this `ulimit -n` (through `sh -c`), for descriptor-exhaustion tests. */
+  ulimit?: number;
 }
 
 /** The bound addresses a `vbkpool server` logs at start. */
@@ -80,8 +82,13 @@ export class VbkpoolProcess {
    * @param options Directory and environment.
    */
   constructor(args: string[], options: SpawnOptions = {}) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, ...args],
+    const run = ["run", "-A", MAIN, ...args];
+    // `exec` keeps the child's pid, so signals reach vbkpool itself.
+    const limited = options.ulimit === undefined
+      ? undefined
+      : ["-c", `ulimit -n ${options.ulimit} && exec "$@"`, "sh", Deno.execPath(), ...run];
+    this.child = new Deno.Command(limited === undefined ? Deno.execPath() : "sh", {
+      args: limited ?? run,
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       env: { NO_COLOR: "1", ...options.env },
       stdin: "null",

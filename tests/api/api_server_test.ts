@@ -13,6 +13,8 @@ import {
   type FixtureOptions,
   startFixture,
 } from "./_fixture.ts";
+import { RawHttpClient } from "../net/_http_client.ts";
+import { waitUntil } from "../_process.ts";
 
 async function withServer(
   options: Partial<ApiServerOptions>,
@@ -123,6 +125,84 @@ Deno.test("ApiServer.start() throws AddrInUse for a taken port", async () => {
     );
     assert.match(api.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     return Promise.resolve();
+  });
+});
+
+Deno.test("ApiServer closes the connection of a 429 and serves other clients", async () => {
+  await withServer({ rateLimitPerSecond: 0.001, rateLimitBurst: 1 }, async (api) => {
+    const client = await RawHttpClient.connect(api.addr.port);
+    try {
+      client.send("GET /api/health HTTP/1.1\r\nHost: pool\r\n\r\n");
+      const [first] = await client.responses(1);
+      assert.equal(first!.status, 200);
+      assert.equal(first!.headers.connection, undefined, "kept alive");
+      client.send("GET /api/health HTTP/1.1\r\nHost: pool\r\n\r\n");
+      const second = (await client.responses(2))[1]!;
+      assert.equal(second.status, 429);
+      assert.equal(second.headers["retry-after"], "1000");
+      assert.equal(second.headers.connection, "close");
+      await client.ended();
+      // Another client address is answered.
+      const other = await RawHttpClient.connect(api.addr.port, { localAddress: "127.0.0.5" });
+      other.send("GET /api/health HTTP/1.1\r\nHost: pool\r\n\r\n");
+      assert.equal((await other.responses(1))[0]!.status, 200);
+      await other.close();
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("ApiServer closes a refused event stream while the served one keeps streaming", async () => {
+  await withServer({ maxEventClients: 1, eventIntervalMs: 50 }, async (api) => {
+    const served = await fetch(`${api.url}/api/events`);
+    const reader = served.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const refused = await RawHttpClient.connect(api.addr.port);
+    try {
+      let text = await readEvents(reader, "", (t) => t.includes("retry:"));
+      refused.send("GET /api/events HTTP/1.1\r\nHost: pool\r\nAccept: text/event-stream\r\n\r\n");
+      const [response] = await refused.responses(1);
+      assert.equal(response!.status, 503);
+      assert.equal(response!.headers.connection, "close");
+      await refused.ended();
+      // The stream that was admitted still gets pool events after the refusal.
+      const before = eventsOf(text, "pool").length;
+      text = await readEvents(reader, text, (t) => eventsOf(t, "pool").length > before);
+      assert.equal(api.eventClients, 1);
+    } finally {
+      await reader.cancel();
+      await refused.close();
+    }
+  });
+});
+
+Deno.test("ApiServer reports its connections, refusals and the descriptor budget in /metrics", async () => {
+  await withServer({ maxConnections: 2, headerTimeoutMs: 200 }, async (api) => {
+    const held = [
+      await RawHttpClient.connect(api.addr.port),
+      await RawHttpClient.connect(api.addr.port),
+    ];
+    try {
+      await waitUntil(() => api.httpStats.connections === 2, "two connections");
+      const third = await RawHttpClient.connect(api.addr.port);
+      await third.ended();
+      await third.close();
+      held[0]!.send("GET /metrics HT");
+      await Promise.all(held.map((c) => c.ended()));
+      await waitUntil(() => api.httpStats.connections === 0, "the held ones timed out");
+      const metrics = await (await fetch(`${api.url}/metrics`)).text();
+      assert.match(metrics, /^vbkpool_api_connections_refused_total\{reason="server_full"\} 1$/m);
+      assert.match(metrics, /^vbkpool_api_timeouts_total\{phase="head"\} 2$/m);
+      assert.match(metrics, /^vbkpool_api_connections 1$/m);
+      assert.match(metrics, /^vbkpool_descriptor_sockets \d+$/m);
+      assert.match(metrics, /^vbkpool_descriptor_refusals_total \d+$/m);
+      if (Deno.build.os === "linux") {
+        assert.match(metrics, /^process_open_fds \d+$/m);
+        assert.match(metrics, /^process_max_fds \d+$/m);
+      }
+    } finally {
+      await Promise.all(held.map((c) => c.close()));
+    }
   });
 });
 

@@ -34,11 +34,20 @@ export interface ApiStack {
   stop(): Promise<void>;
 }
 
+/** Options for {@linkcode startApiStack}. */
+export interface ApiStackOptions {
+  /** Run the server under this `ulimit -n`. */
+  ulimit?: number;
+}
+
 /**
  * Start the devnet and `vbkpool server` with the API (Stratum and API on free ports, read back
  * from its log), and wait until the API is healthy.
  */
-export async function startApiStack(env: Record<string, string> = {}): Promise<ApiStack> {
+export async function startApiStack(
+  env: Record<string, string> = {},
+  options: ApiStackOptions = {},
+): Promise<ApiStack> {
   const devnet = await startDevnet({ port: 0, mempoolIntervalMs: 0, minDifficulty: 20_000n });
   const dir = await Deno.makeTempDir({ prefix: "vbkpool-api-e2e-" });
   const storePath = `${dir}/pool.sqlite`;
@@ -61,6 +70,7 @@ export async function startApiStack(env: Record<string, string> = {}): Promise<A
       VBKPOOL_API_TRUST_PROXY: "true",
       ...env,
     },
+    ...(options.ulimit === undefined ? {} : { ulimit: options.ulimit }),
   });
   let stopped = false;
   async function stop(): Promise<void> {

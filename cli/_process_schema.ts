@@ -1,0 +1,95 @@
+/**
+ * The `[process]` configuration section: limits of the `vbkpool server` process as a whole —
+ * the file-descriptor budget every listener (Stratum, UCP, HTTP API) shares, so that miners'
+ * and browsers' sockets never use the descriptors the store and the upstream need (see
+ * `net/descriptor_budget.ts`) — and {@linkcode configureDescriptors}, which applies it.
+ *
+ * @module
+ */
+import type { SectionSpec } from "./config.ts";
+import { logger } from "./log.ts";
+import {
+  countOpenDescriptors,
+  processDescriptors,
+  readDescriptorLimit,
+} from "../net/descriptor_budget.ts";
+
+/** Keys of `[process]`. */
+export const PROCESS_SCHEMA: SectionSpec = {
+  descriptor_limit: {
+    kind: "integer",
+    default: 0,
+    min: 0,
+    max: 1e9,
+    doc: "Descriptors the process may open; 0 = its soft limit (ulimit -n, systemd LimitNOFILE=; " +
+      "read from /proc/self/limits on Linux, elsewhere no budget unless set here).",
+  },
+  descriptor_reserve: {
+    kind: "integer",
+    default: 64,
+    min: 0,
+    max: 1e9,
+    doc: "Descriptors kept free for the store, the upstream and payouts: every listener closes " +
+      "new sockets at once rather than use them.",
+  },
+};
+
+/** With room for fewer connections than this, the start-up log says so as a warning. */
+const LOW_ROOM = 256;
+
+/** The process budget as applied. */
+export interface DescriptorSettings {
+  /** The limit in use; undefined = none known (no budget). */
+  limit: number | undefined;
+  /** Descriptors kept free. */
+  reserve: number;
+}
+
+/**
+ * Configure the process-wide descriptor budget from `[process]` and log what it allows. Called
+ * by `vbkpool server` before its store and listeners open.
+ *
+ * @example Usage
+ * ```ts
+ * import { configureDescriptors } from "./_process_schema.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const applied = configureDescriptors({ descriptor_limit: 100000, descriptor_reserve: 64 });
+ * assert.deepEqual(applied, { limit: 100000, reserve: 64 });
+ * configureDescriptors({ descriptor_limit: 0, descriptor_reserve: 64 });
+ * ```
+ *
+ * @param p The `[process]` values.
+ * @returns The limit and reserve in use.
+ */
+export function configureDescriptors(p: Record<string, unknown>): DescriptorSettings {
+  const log = logger("server");
+  const configured = p.descriptor_limit as number;
+  const limit = configured > 0 ? configured : readDescriptorLimit();
+  const reserve = p.descriptor_reserve as number;
+  processDescriptors().configure({ limit, reserve });
+  if (limit === undefined) {
+    log.info(
+      "No descriptor limit known (not Linux, or unlimited): listeners admit every socket; set " +
+        "[process] descriptor_limit to keep {reserve} descriptors for the store and upstream",
+      { reserve },
+    );
+    return { limit, reserve };
+  }
+  const open = countOpenDescriptors() ?? 0;
+  const room = Math.max(0, limit - reserve - open);
+  const source = configured > 0 ? "process.descriptor_limit" : "ulimit -n";
+  const message = "Descriptors: limit {limit} ({source}), {reserve} kept for the store and the " +
+    "upstream, room for about {room} miner and HTTP connections";
+  if (room < LOW_ROOM) {
+    log.warn(message + "; raise it (ulimit -n, systemd LimitNOFILE=) for a public pool", {
+      limit,
+      source,
+      reserve,
+      room,
+    });
+  } else {
+    log.info(message, { limit, source, reserve, room });
+  }
+  return { limit, reserve };
+}
