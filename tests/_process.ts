@@ -27,6 +27,14 @@ export interface SpawnOptions {
   cwd?: string;
   /** Environment on top of `NO_COLOR=1`. */
   env?: Record<string, string>;
+  /** Start with an empty environment (only `NO_COLOR=1` and `env`). @default false */
+  clearEnv?: boolean;
+  /**
+   * The program to run `vbkpool` with and its leading arguments, e.g. `["/tmp/x/vbkpool"]` for
+   * the single-file executable.
+   * @default [Deno.execPath(), "run", "-A", MAIN]
+   */
+  command?: readonly string[];
 }
 
 /** The bound addresses a `vbkpool server` logs at start. */
@@ -80,10 +88,12 @@ export class VbkpoolProcess {
    * @param options Directory and environment.
    */
   constructor(args: string[], options: SpawnOptions = {}) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, ...args],
+    const [program, ...leading] = options.command ?? [Deno.execPath(), "run", "-A", MAIN];
+    this.child = new Deno.Command(program!, {
+      args: [...leading, ...args],
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       env: { NO_COLOR: "1", ...options.env },
+      clearEnv: options.clearEnv ?? false,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
