@@ -34,7 +34,7 @@ const ALLOWED: Record<string, string[]> = {
   api: ["server", "store", "net", "protocol", "hash"],
   cli: ["server", "miner", "devnet", "payouts", "store", "net", "protocol", "hash", "api"],
   bench: SOURCE_DIRS.concat(["tests"]),
-  tests: SOURCE_DIRS.concat(["bench", "tests"]),
+  tests: SOURCE_DIRS.concat(["bench", "tests", "_tools"]),
   _tools: SOURCE_DIRS,
 };
 
