@@ -12,9 +12,10 @@
 # Exit status 126 is the launcher's own failure (damaged file, nowhere to unpack).
 #
 # Cache: $VBKPOOL_CACHE_DIR when set (and nothing else); otherwise the first of
-# ${XDG_CACHE_HOME:-$HOME/.cache}/vbkpool, .vbkpool-cache beside this file, and
-# ${TMPDIR:-/tmp}/vbkpool-cache-UID that already holds this build, else the first one where it
-# can be unpacked. Needs only sh, coreutils, gzip, tar and findutils.
+# ${XDG_CACHE_HOME:-$HOME/.cache}/vbkpool, .vbkpool-cache beside this file (where only this user
+# or root can write) and ${TMPDIR:-/tmp}/vbkpool-cache-UID (private) that already holds this
+# build, else the first one where it can be unpacked. Needs only sh, coreutils, gzip, tar and
+# findutils.
 set -u
 
 VERSION='@VBKPOOL_VERSION@'
@@ -43,6 +44,13 @@ is_unpacked() {
     [ "$(($(wc -c <"$1/vbkpool.js")))" = "$PROGRAM_SIZE" ]
 }
 
+# trusted PATH...: true when every PATH exists, is owned by this user or root and is writable
+# by no one else (so nobody else can have put a copy there, nor can swap one in).
+trusted() {
+  bad=$(find -H "$@" -maxdepth 0 \( \( ! -uid 0 ! -uid "$uid" \) -o -perm -020 -o -perm -002 \) \
+    -print 2>/dev/null) && [ -z "$bad" ]
+}
+
 # verify: stop unless the payload's SHA-256 is the one this header was built with.
 verified=
 verify() {
@@ -61,7 +69,8 @@ payload is $sum, expected $PAYLOAD_SHA256. Download it again and check it agains
 # cannot take it (with a warning when it got as far as unpacking).
 unpack_into() {
   base=$1
-  mkdir -p -- "$base" 2>/dev/null && [ -w "$base" ] || return 1
+  why=
+  (umask 022 && mkdir -p -- "$base") 2>/dev/null && [ -w "$base" ] || return 1
   verify
   tmp=$(mktemp -d "$base/.$KEY.XXXXXX" 2>/dev/null) || return 1
   trap 'rm -rf -- "$tmp"; exit 130' INT
@@ -133,17 +142,20 @@ else
   if [ -n "$user_cache" ] && is_unpacked "$user_cache/$KEY"; then
     entry=$user_cache/$KEY
   else
+    # Beside the executable only where nobody else can write (an install folder, not /tmp).
     here=$(readlink -f -- "$self" 2>/dev/null) || here=$self
     case $here in */*) here=${here%/*} ;; *) here=. ;; esac
     beside=$here/.vbkpool-cache
-    shared=${TMPDIR:-/tmp}/vbkpool-cache-$(id -u)
-    if is_unpacked "$beside/$KEY"; then
+    uid=$(id -u)
+    shared=${TMPDIR:-/tmp}/vbkpool-cache-$uid
+    if is_unpacked "$beside/$KEY" && trusted "$here" "$beside"; then
       entry=$beside/$KEY
-    elif [ -d "$shared" ] && [ -O "$shared" ] && is_unpacked "$shared/$KEY"; then
+    elif is_unpacked "$shared/$KEY" && [ -O "$shared" ] && trusted "$shared"; then
       entry=$shared/$KEY
     elif [ -n "$user_cache" ] && unpack_into "$user_cache"; then
       :
-    elif unpack_into "$beside"; then
+    elif trusted "$here" && { [ ! -e "$beside" ] || trusted "$beside"; } &&
+      unpack_into "$beside"; then
       :
     else
       # A folder of our own in a shared temporary folder: private, and refused when another
