@@ -11,7 +11,8 @@
  * (WebAssembly kernel) gets shares accepted and stops cleanly on SIGINT; the miner's status line
  * on a pseudo-terminal; `devnet` with its NodeCore HTTP API, `payouts --once` against it,
  * `audit` of the pool's store and `bench`; a PostgreSQL store (when `.ci/run` started one);
- * concurrent first runs; a damaged cache; a read-only install (as root); damaged executables.
+ * concurrent first runs; a damaged cache; a read-only install (as root); a copy planted beside
+ * an executable in a folder anyone can write; damaged executables.
  * The start-up times are printed, never asserted.
  */
 import assert from "node:assert/strict";
@@ -21,7 +22,7 @@ import { VERSION } from "../../cli/version.ts";
 import { ADDRESS } from "../miner/_stack.ts";
 import { freshPostgresDatabase, POSTGRES_URL } from "../store/_backends.ts";
 import { TestClient } from "../server/_stratum_client.ts";
-import { spawnVbkpool, type VbkpoolProcess } from "../_process.ts";
+import { spawnVbkpool, type VbkpoolProcess, waitUntil } from "../_process.ts";
 
 /** What the launcher runs besides itself (its header says so; this keeps it honest). */
 const LAUNCHER_TOOLS = [
@@ -130,6 +131,17 @@ function names(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** Wait until `/api/health` answers 200 "ok" (503 until the pool's upstream is connected). */
+async function healthy(api: string): Promise<void> {
+  let last = "";
+  await waitUntil(async () => {
+    const r = await fetch(`${api}/api/health`);
+    const body = await r.json();
+    last = `${r.status} ${JSON.stringify(body)}`;
+    return r.status === 200 && body.status === "ok";
+  }, () => `/api/health to answer 200; last: ${last}`);
 }
 
 function median(values: number[]): number {
@@ -250,9 +262,7 @@ Deno.test("the single-file executable runs every part of vbkpool with nothing in
       } finally {
         await client.close();
       }
-      const health = await fetch(`${api}/api/health`);
-      assert.equal(health.status, 200);
-      assert.equal((await health.json()).status, "ok");
+      await healthy(api);
       const page = await fetch(`${api}/`);
       assert.equal(page.status, 200);
       assert.match(await page.text(), /<html/i);
@@ -304,7 +314,7 @@ Deno.test("the single-file executable runs every part of vbkpool with nothing in
         assert.ok(redraws >= 2, `${redraws} redraws in ${JSON.stringify(r.out)}`);
         assert.match(
           r.out,
-          /H\/s \[\d+\.\d+\] \| A \d+ R \d+ S \d+ \| diff 100000 \| 127\.0\.0\.1/,
+          /H\/s \[\d+\.\d+\] \| A [1-9]\d* R \d+ S \d+ \|( blocks \d+ \|)? diff 100000 \| 127\.0\.0\.1/,
         );
       }
 
@@ -376,9 +386,7 @@ Deno.test("the single-file executable runs every part of vbkpool with nothing in
         ], { command: [exe], clearEnv: true, env: envOf({ home }), cwd: root });
         processes.push(server);
         const { api } = await server.serverAddresses();
-        const health = await fetch(`${api}/api/health`);
-        assert.equal(health.status, 200);
-        await health.body?.cancel();
+        await healthy(api!);
         assert.equal(await server.stop("SIGTERM"), 0, server.err);
       },
     });
@@ -445,6 +453,32 @@ Deno.test("the single-file executable runs every part of vbkpool with nothing in
       },
     });
     if (AS_NOBODY === undefined) console.log("SKIPPED read-only install step (needs root)");
+
+    await t.step(
+      "a copy beside an executable in a folder anyone can write is not run",
+      async () => {
+        // As in /tmp: someone else could have put it there. It is a genuine copy here, so only
+        // that rule keeps it from being used.
+        const open = join(root, "open");
+        const dropped = await copyExe(exe, open);
+        await Deno.chmod(open, 0o1777);
+        const key = names(cache).find((n) => n.startsWith(`${VERSION}-`))!;
+        await Deno.mkdir(join(open, ".vbkpool-cache"));
+        const copied = await new Deno.Command("cp", {
+          args: ["-a", unpacked(), join(open, ".vbkpool-cache", ".planted")],
+        }).output();
+        assert.ok(copied.success);
+        await Deno.symlink(".planted", join(open, ".vbkpool-cache", key));
+        const tmp = join(root, "tmp-open");
+        await Deno.mkdir(tmp);
+        const r = await runExe(dropped, ["--version"], {
+          home: "/dev/null/home",
+          env: { TMPDIR: tmp },
+        });
+        assert.equal(r.code, 0, r.err);
+        assert.equal(UNPACKING.exec(r.err)?.[1], join(tmp, `vbkpool-cache-${Deno.uid()}`));
+      },
+    );
 
     await t.step("a damaged executable refuses to run, with a clear message", async () => {
       const bytes = await Deno.readFile(exe);
