@@ -36,7 +36,7 @@ const ALLOWED: Record<string, string[]> = {
   api: ["server", "store", "net", "protocol", "hash", "log"],
   cli: ["server", "miner", "devnet", "payouts", "store", "net", "protocol", "hash", "api", "log"],
   bench: SOURCE_DIRS.concat(["tests"]),
-  tests: SOURCE_DIRS.concat(["bench", "tests"]),
+  tests: SOURCE_DIRS.concat(["bench", "tests", "_tools"]),
   _tools: SOURCE_DIRS,
 };
 

@@ -91,7 +91,7 @@ function programHelp(commands: readonly Command[]): string {
     "",
     "Options:",
     "  --help     show help (also after a command: vbkpool <command> --help)",
-    "  --version  print the version",
+    "  --version  print the version (and the Deno that runs it)",
     "",
     "Configuration: --config PATH, or vbkpool.toml in the working directory; every key can also",
     "be set with an environment variable VBKPOOL_<SECTION>_<KEY> or a flag --SECTION.KEY VALUE",
@@ -167,7 +167,7 @@ export async function runCli(
     return first === undefined ? 2 : 0;
   }
   if (first === "--version" || first === "-V") {
-    output.out(`vbkpool ${VERSION}`);
+    output.out(`vbkpool ${VERSION} (Deno ${Deno.version.deno})`);
     return 0;
   }
   if (first.startsWith("-")) return usageFailure(output, `unknown option ${first}`);

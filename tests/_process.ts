@@ -29,6 +29,14 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** Run the child under this `ulimit -n` (through `sh -c`), for descriptor-exhaustion tests. */
   ulimit?: number;
+  /** Start with an empty environment (only `NO_COLOR=1` and `env`). @default false */
+  clearEnv?: boolean;
+  /**
+   * The program to run `vbkpool` with and its leading arguments, e.g. `["/tmp/x/vbkpool"]` for
+   * the single-file executable.
+   * @default [Deno.execPath(), "run", "-A", MAIN]
+   */
+  command?: readonly string[];
 }
 
 /** The bound addresses a `vbkpool server` logs at start. */
@@ -82,15 +90,17 @@ export class VbkpoolProcess {
    * @param options Directory and environment.
    */
   constructor(args: string[], options: SpawnOptions = {}) {
-    const run = ["run", "-A", MAIN, ...args];
+    const [program, ...leading] = options.command ?? [Deno.execPath(), "run", "-A", MAIN];
+    const run = [...leading, ...args];
     // `exec` keeps the child's pid, so signals reach vbkpool itself.
     const limited = options.ulimit === undefined
       ? undefined
-      : ["-c", `ulimit -n ${options.ulimit} && exec "$@"`, "sh", Deno.execPath(), ...run];
-    this.child = new Deno.Command(limited === undefined ? Deno.execPath() : "sh", {
+      : ["-c", `ulimit -n ${options.ulimit} && exec "$@"`, "sh", program!, ...run];
+    this.child = new Deno.Command(limited === undefined ? program! : "sh", {
       args: limited ?? run,
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       env: { NO_COLOR: "1", ...options.env },
+      clearEnv: options.clearEnv ?? false,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

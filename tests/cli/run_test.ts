@@ -37,7 +37,10 @@ Deno.test("runCli() prints help and version", async () => {
   for (const c of COMMANDS) assert.match(help.out, new RegExp(`\\b${c.name}\\b`));
   assert.equal((await cli([])).code, 2);
   const version = await cli(["--version"]);
-  assert.deepEqual([version.code, version.out], [0, `vbkpool ${VERSION}`]);
+  assert.deepEqual(
+    [version.code, version.out],
+    [0, `vbkpool ${VERSION} (Deno ${Deno.version.deno})`],
+  );
 });
 
 Deno.test("runCli() shows --help for every command", async (t) => {
