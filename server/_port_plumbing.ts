@@ -135,6 +135,8 @@ export function attachSession<S extends PortSession>(
           ip: conn.remoteIp,
           port,
           reason,
+          bytesIn: conn.bytesIn,
+          bytesOut: conn.bytesOut,
         });
       }
     },

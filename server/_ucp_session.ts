@@ -11,11 +11,14 @@
  *   {@linkcode admitShare} (the path every port shares: the same duplicate, stale, ntime,
  *   extranonce and credit rules); an accepted share is answered only after the recorder made it
  *   durable, a block candidate goes upstream at once, and every refusal is answered with a
- *   reason. A submit over the pending cap or the request rate, or on a closing connection, is
- *   still checked: a block is never refused unhashed.
+ *   reason. A submit over the pending cap or the request rate is still checked: a block is
+ *   never refused unhashed.
  *
  * Messages are written one per write and paced ({@linkcode PacedLink}); deadlines, flood
- * control, offence counts and invalid-share bans mirror the Stratum session.
+ * control, offence counts and invalid-share bans mirror the Stratum session. A connection
+ * condemned (too many bad messages, floods or failed logins, a ban, shutdown) acts at once: it
+ * reads and answers nothing more, writes what was queued (paced, for at most
+ * {@linkcode CLOSE_FLUSH_MS}) and closes.
  *
  * @module
  */
@@ -45,6 +48,9 @@ import { isMempoolFollowUp, ucpJobId, ucpJobTemplate } from "./_ucp_job.ts";
 import { PacedLink } from "./_ucp_paced_link.ts";
 
 const log = getLogger(["vbkpool", "server", "ucp"]);
+
+/** Longest time a condemned connection gets to write what was queued (paced), ms. */
+export const CLOSE_FLUSH_MS = 5000;
 
 /** The connection a UCP session talks through (a `LineConnection` fits). */
 export interface UcpLink extends SessionLink {
@@ -79,7 +85,9 @@ export class UcpMinerSession implements UcpServerSessionHost {
   #pending = 0;
   #accepted = 0;
   #rejected = 0;
+  /** Close once the line being handled is answered (set by the host callbacks). */
   #closeAfter: string | undefined;
+  /** Set once the connection is condemned: nothing more is read or answered. */
   #closing: string | undefined;
   /** Set while a submit over a limit is handled: only a block is admitted. */
   #limited: "rate_limited" | undefined;
@@ -146,31 +154,19 @@ export class UcpMinerSession implements UcpServerSessionHost {
    * @param line The line, without "\n".
    */
   onLine(line: string): void {
-    if (this.link.closed) return;
+    if (this.link.closed || this.#closing !== undefined) return;
     const decoded = decodeUcp(line);
-    if (this.#closing !== undefined) {
-      // Condemned: a submit still gets its answer (if the connection lasts that long), unhashed.
-      if (decoded.ok && decoded.message.command === "MINING_SUBMIT") {
-        const m = decoded.message;
-        this.#send({
-          command: "MINING_SUBMIT_FAILURE",
-          requestId: m.requestId,
-          reason: this.#closing,
-        });
-      }
-      return;
-    }
     if (!this.#flood.take(this.#ctx.now())) {
       // Over the rate, a submit is still checked (a block must reach NodeCore).
       if (decoded.ok && decoded.message.command === "MINING_SUBMIT") this.#limitedSubmit(decoded);
       if (++this.#floods >= this.#ctx.ucpLimits.maxProtocolErrors) {
-        this.closeAfterFlush("too many requests (flood)");
+        this.#condemn("too many requests (flood)");
       }
       return;
     }
     this.#emit(this.#ucp.handle(decoded));
-    if (this.#closeAfter !== undefined) this.#paced.closeAfterFlush(this.#closeAfter);
-    this.#armDeadline();
+    if (this.#closeAfter !== undefined) this.#condemn(this.#closeAfter);
+    if (this.#closing === undefined) this.#armDeadline();
   }
 
   /**
@@ -181,7 +177,7 @@ export class UcpMinerSession implements UcpServerSessionHost {
    * @returns Whether it was sent (false before subscribe or after close).
    */
   sendJob(job: Job): boolean {
-    if (!this.subscribed || this.link.closed) return false;
+    if (!this.subscribed || this.link.closed || this.#closing !== undefined) return false;
     if (job.notify.cleanJobs) this.#sent.clear();
     const template = this.#remember(job);
     const output = isMempoolFollowUp(this.#lastJob, job)
@@ -193,13 +189,17 @@ export class UcpMinerSession implements UcpServerSessionHost {
   }
 
   /**
-   * Send queued messages (and the answer to the line being handled, if any), then close;
-   * lines that arrive meanwhile are ignored.
+   * Condemn the connection from outside (a ban, shutdown): nothing more is read or answered;
+   * the messages already queued (and the answer to the line being handled, if any) are sent,
+   * then it closes.
    *
    * @param reason Close reason.
    */
   closeAfterFlush(reason: string): void {
-    this.#closing ??= reason;
+    if (this.#closing !== undefined || this.link.closed) return;
+    this.#closing = reason;
+    this.link.stopReading?.();
+    this.link.setTimeout(CLOSE_FLUSH_MS, reason);
     queueMicrotask(() => this.#paced.closeAfterFlush(reason));
   }
 
@@ -370,7 +370,15 @@ export class UcpMinerSession implements UcpServerSessionHost {
 
   #emit(output: UcpSessionOutput): void {
     for (const message of output.send) this.#send(message);
-    if (output.close !== undefined) this.#paced.closeAfterFlush(output.close);
+    if (output.close !== undefined) this.#condemn(output.close);
+  }
+
+  /** Read and answer nothing more; write what is queued (paced), then close. */
+  #condemn(reason: string): void {
+    if (this.#closing !== undefined || this.link.closed) return;
+    this.#closing = reason;
+    this.link.setTimeout(CLOSE_FLUSH_MS, reason);
+    this.#paced.closeAfterFlush(reason);
   }
 
   #send(message: UcpMessage): void {

@@ -35,6 +35,10 @@ export interface ConnectionCloseEvent {
   port: number;
   /** Why it closed. */
   reason: string;
+  /** Bytes received from the peer. */
+  bytesIn?: number;
+  /** Bytes written to the peer. */
+  bytesOut?: number;
 }
 
 /** A worker was authorized on a connection. */

@@ -29,8 +29,10 @@ export interface SessionLink {
   sendBytes?(bytes: Uint8Array): boolean;
   /** Close at once. */
   close(reason: string): void;
-  /** Send what is queued, then close. */
+  /** Send what is queued, then close; no further line is delivered. */
   closeAfterFlush(reason: string): void;
+  /** Deliver no further line; writes go on (a `LineConnection` has it). */
+  stopReading?(): void;
   /** Set the deadline (ms from now) or clear it. */
   setTimeout(ms: number | undefined, reason?: string): void;
 }

@@ -187,7 +187,7 @@ export class StratumSession {
    * @param job The job.
    */
   sendJob(job: Job): void {
-    if (this.#extranonce === undefined || this.link.closed) return;
+    if (this.#extranonce === undefined || this.#closing || this.link.closed) return;
     if (job.notify.cleanJobs) {
       this.#sent.clear();
       if (this.#usesVardiff()) {
@@ -217,7 +217,8 @@ export class StratumSession {
    * @param now Current time, ms since epoch.
    */
   tick(now: number): void {
-    if (this.#extranonce === undefined || !this.#usesVardiff() || this.link.closed) return;
+    if (this.#extranonce === undefined || !this.#usesVardiff() || this.#closing) return;
+    if (this.link.closed) return;
     const changed = checkVardiff(this.#vardiff, {
       config: this.#ctx.vardiff,
       now,
@@ -477,7 +478,10 @@ export class StratumSession {
     }
   }
 
-  /** Answer what was asked so far, then close; later lines are neither read nor answered. */
+  /**
+   * Answer what was asked so far, then close; later lines are neither read nor answered (the
+   * connection stops reading at once, see `LineConnection.closeAfterFlush`).
+   */
   #condemn(reason: string): void {
     this.#closing = true;
     this.link.closeAfterFlush(reason);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { PoolEvent } from "../../server/events.ts";
 import { ADDRESSES, freshTemplate, hex16, hex8, startPool, testPort } from "./_pool.ts";
 import { subscribeAndAuthorize, TestClient } from "./_stratum_client.ts";
+import { floodLines } from "./_flood.ts";
 
 const ADDRESS = ADDRESSES[0]!;
 
@@ -217,6 +218,65 @@ Deno.test("a reader too slow for its send queue is disconnected", async () => {
       assert.match(closeReason(events)!, /send queue full/);
     } finally {
       await client.close();
+    }
+  });
+});
+
+/** The close event of a connection that is not one of `others`. */
+function closedOther(events: PoolEvent[], others: TestClient[]) {
+  const mine = new Set(others.map((c) => c.conn.id));
+  return events.find((e) => e.type === "connection_close" && !mine.has(e.connectionId)) as
+    | Extract<PoolEvent, { type: "connection_close" }>
+    | undefined;
+}
+
+Deno.test("past the protocol-error limit a connection is neither read nor answered; others mine on", async () => {
+  await withPool({}, async ({ pool, port, events }) => {
+    const good = await TestClient.connect(port());
+    try {
+      await subscribeAndAuthorize(good, ADDRESS);
+      // 4.5 MB of junk lines: the third is the limit (max_protocol_errors = 3).
+      const flood = await floodLines(port(), "not json", { count: 500_000 });
+      assert.deepEqual(
+        flood.lines,
+        Array(3).fill('{"id":null,"result":null,"error":[20,"Malformed request",null]}'),
+      );
+      await waitUntil(() => closedOther(events, [good]) !== undefined);
+      const closed = closedOther(events, [good])!;
+      assert.equal(closed.reason, "too many malformed requests");
+      assert.equal(closed.bytesOut, flood.received.length);
+      // Reading stopped within the chunk that held the limit (the first read is 1 KiB).
+      assert.ok(closed.bytesIn! <= 4096, `the pool read ${closed.bytesIn} bytes`);
+      // The well-behaved miner still gets jobs and answers.
+      pool.addTemplate(freshTemplate(5));
+      await good.notification("mining.notify");
+      assert.equal((await good.call("mining.extranonce.subscribe", [])).json.result, true);
+    } finally {
+      await good.close();
+    }
+  });
+});
+
+Deno.test("a request flood is answered up to its burst and the limit, then nothing more", async () => {
+  const limits = { requestsPerSecond: 0.001, requestBurst: 10, maxProtocolErrors: 3 };
+  await withPool({ limits }, async ({ pool, port, events }) => {
+    const good = await TestClient.connect(port());
+    try {
+      await subscribeAndAuthorize(good, ADDRESS);
+      const line = '{"id":7,"method":"mining.extranonce.subscribe","params":[]}';
+      const flood = await floodLines(port(), line, { count: 100_000 });
+      // 10 answered from the burst, 3 refused (the third is the limit), then nothing.
+      const answered = '{"id":7,"result":true,"error":null}';
+      const refused = '{"id":null,"result":null,"error":[20,"Too many requests",null]}';
+      assert.deepEqual(flood.lines, [...Array(10).fill(answered), ...Array(3).fill(refused)]);
+      await waitUntil(() => closedOther(events, [good]) !== undefined);
+      const closed = closedOther(events, [good])!;
+      assert.equal(closed.reason, "too many request flood");
+      assert.ok(closed.bytesIn! <= 4096, `the pool read ${closed.bytesIn} bytes`);
+      pool.addTemplate(freshTemplate(6));
+      await good.notification("mining.notify");
+    } finally {
+      await good.close();
     }
   });
 });

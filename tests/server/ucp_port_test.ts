@@ -13,6 +13,7 @@ import type { ConnectionLimits } from "../../server/stratum_server.ts";
 import type { UcpLimits } from "../../server/ucp_port.ts";
 import { CudaLikeMiner, CudaSetupError } from "../e2e/_ucp_cuda_miner.ts";
 import { ADDRESSES, BAD_ADDRESS, freshTemplate, hashHeader, startPool } from "./_pool.ts";
+import { floodLines } from "./_flood.ts";
 
 const ADDRESS = ADDRESSES[0]!;
 const SHARE_DIFFICULTY = 16n;
@@ -551,6 +552,40 @@ Deno.test("UCP port: a line longer than the limit closes the connection, others 
     assert.equal((await miner.reply(s)).command, "MINING_SUBMIT_SUCCESS");
   } finally {
     await long.close();
+    await miner.close();
+    await pool.stop();
+  }
+});
+
+Deno.test("UCP port: past the bad-message limit a connection is neither read nor answered; others mine on", async () => {
+  const { pool, ucpPort, events } = ucpPool();
+  pool.addTemplate(freshTemplate(1));
+  const miner = await CudaLikeMiner.connect(ucpPort);
+  try {
+    await miner.setup(ADDRESS);
+    // 5 MB of invalid submits: each is refused with a reason until the third (the limit).
+    const bad = '{"command":"MINING_SUBMIT","request_id":{"data":5}}';
+    const flood = await floodLines(ucpPort, bad, { count: 100_000 });
+    const commands = flood.lines.map((l) => JSON.parse(l).command);
+    assert.deepEqual(commands, ["CAPABILITIES", ...Array(3).fill("MINING_SUBMIT_FAILURE")]);
+    const isFlood = (e: PoolEvent) => e.type === "connection_close" && e.bytesOut !== undefined;
+    await miner.waitFor(() => events.some(isFlood));
+    const closed = events.find(isFlood) as Extract<PoolEvent, { type: "connection_close" }>;
+    assert.match(closed.reason, /^too many bad messages/);
+    assert.equal(closed.bytesOut, flood.received.length);
+    assert.ok(closed.bytesIn! <= 4096, `the pool read ${closed.bytesIn} bytes`);
+    // The well-behaved miner still gets answers and jobs.
+    const nTime = Math.floor(Date.now() / 1000);
+    const s = await miner.submit({
+      jobId: miner.work!.jobId,
+      nTime,
+      nonce: nonceWhere(miner, nTime, true),
+    });
+    assert.equal((await miner.reply(s)).command, "MINING_SUBMIT_SUCCESS");
+    const seen = miner.messages.length;
+    pool.addTemplate(freshTemplate(2));
+    await miner.next("MINING_JOB", seen);
+  } finally {
     await miner.close();
     await pool.stop();
   }
