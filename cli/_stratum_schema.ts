@@ -72,16 +72,27 @@ export const STRATUM_SCHEMA: SectionSpec = {
   requests_per_second: number(200, "Sustained requests per second per connection.", 0.001),
   request_burst: integer(400, "Request burst per connection.", 1),
   ntime_future_seconds: integer(300, "How far a share's ntime may be ahead of the clock."),
-  ban_enabled: { kind: "boolean", default: true, doc: "Ban IPs with a high invalid-share ratio." },
-  ban_check_threshold: integer(100, "Submits counted before the ratio is judged.", 1),
+  ban_enabled: {
+    kind: "boolean",
+    default: true,
+    doc: "Close connections with a high invalid-share ratio; ban IPs that repeat offences.",
+  },
+  ban_check_threshold: integer(100, "Submits on one connection before its ratio is judged.", 1),
   ban_invalid_percent: {
     kind: "number",
     default: 50,
     min: 0,
     max: 100,
-    doc: "Invalid share (in %) that bans an IP.",
+    doc: "Invalid share (in %) at which a connection is closed as an offending one.",
   },
-  ban_window_seconds: number(600, "Window over which submits are counted.", 1),
+  ban_window_seconds: number(600, "Window over which a connection's submits are counted.", 1),
+  ban_offences: integer(
+    3,
+    "Connections from one IP closed for offences (invalid shares, bad requests, floods, " +
+      "failed authorizations) within ban_offence_window_seconds that ban the IP.",
+    1,
+  ),
+  ban_offence_window_seconds: number(600, "Window over which an IP's offences are counted.", 1),
   ban_seconds: number(600, "Ban length.", 1),
   stats_interval_seconds: number(60, "Seconds between pool status log lines; 0 = none."),
 };

@@ -94,6 +94,8 @@ export function poolOptions(s: Values): Omit<PoolOptions, "upstream"> {
       checkThreshold: s.ban_check_threshold as number,
       invalidPercent: s.ban_invalid_percent as number,
       windowSeconds: s.ban_window_seconds as number,
+      offences: s.ban_offences as number,
+      offenceWindowSeconds: s.ban_offence_window_seconds as number,
       banSeconds: s.ban_seconds as number,
       exemptLoopback: s.exempt_loopback as boolean,
     },

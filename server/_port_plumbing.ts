@@ -53,7 +53,7 @@ export interface ListenLinesOptions {
   context: PortContext;
   /** Write replies queued together in one write. @default false */
   coalesceWrites?: boolean;
-  /** The port's logger (refused connections are logged at debug). */
+  /** The port's logger (a ban's first refusal at info, other refusals at debug). */
   log: Logger;
   /** Called for each accepted connection; returns its handler. */
   onConnection(conn: LineConnection): LineHandler;
@@ -81,7 +81,15 @@ export function listenLines(address: PortAddress, options: ListenLinesOptions): 
     exemptLoopback: limits.exemptLoopback ?? false,
     coalesceWrites: options.coalesceWrites ?? false,
     isBanned: (ip) => ctx.bans.isBanned(ip, ctx.now()),
-    onRefused: (ip, reason) => log.debug("refused {ip}: {reason}", { ip, reason }),
+    onRefused: (ip, reason) => {
+      // A ban's refusals: the first is logged, the rest counted (the pool logs the count
+      // when the ban ends).
+      if (reason === "banned" && ctx.bans.refused(ip, ctx.now()) === 1) {
+        log.info("refusing connections from banned {ip} until its ban ends", { ip });
+      } else {
+        log.debug("refused {ip}: {reason}", { ip, reason });
+      }
+    },
     onConnection: options.onConnection,
   });
 }

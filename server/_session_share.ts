@@ -1,5 +1,5 @@
 /**
- * Small pure helpers of the Stratum and UCP sessions: which rejections count towards a ban,
+ * Small pure helpers of the Stratum and UCP sessions: which rejections count towards a penalty,
  * the accepted-share record, the `d=N` password option, clamping.
  *
  * @module
@@ -11,7 +11,7 @@ import type { ShareAccepted } from "./shares.ts";
 
 const PASSWORD_DIFF_RE = /(?:^|[\s,;])d=(\d{1,58})(?:$|[\s,;])/;
 
-/** Rejections that do not count against an IP's invalid-share ratio (both session kinds). */
+/** Rejections that do not count against a connection's invalid-share ratio (both session kinds). */
 export const NOT_COUNTED: ReadonlySet<StratumErrorCode> = new Set(["stale_job", "rate_limited"]);
 
 /** Where a share came from. */

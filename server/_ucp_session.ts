@@ -37,6 +37,7 @@ import {
   type UcpVerdict,
 } from "../protocol/ucp_server_session.ts";
 import type { UcpMessage, UcpMiningSubmit } from "../protocol/ucp_types.ts";
+import type { OffenceKind, ShareCounts } from "./bans.ts";
 import type { ExtranonceRange } from "./extranonce.ts";
 import type { Job } from "./jobs.ts";
 import type { SessionLink } from "./session_context.ts";
@@ -82,6 +83,8 @@ export class UcpMinerSession implements UcpServerSessionHost {
   #flood: TokenBucket;
   #authFailures = 0;
   #floods = 0;
+  /** Submit counts for this connection's invalid-share ratio (see bans.ts). */
+  #shareCounts: ShareCounts;
   #pending = 0;
   #accepted = 0;
   #rejected = 0;
@@ -108,6 +111,7 @@ export class UcpMinerSession implements UcpServerSessionHost {
       maxQueued: limits.maxQueuedMessages,
     });
     this.#flood = new TokenBucket(limits.requestsPerSecond, limits.requestBurst, ctx.now());
+    this.#shareCounts = ctx.bans.shareCounts(link.remoteIp, ctx.now());
     this.#ucp = new UcpServerSession(this, { maxOffences: limits.maxProtocolErrors });
     this.#armDeadline();
     this.#emit(this.#ucp.start());
@@ -160,12 +164,12 @@ export class UcpMinerSession implements UcpServerSessionHost {
       // Over the rate, a submit is still checked (a block must reach NodeCore).
       if (decoded.ok && decoded.message.command === "MINING_SUBMIT") this.#limitedSubmit(decoded);
       if (++this.#floods >= this.#ctx.ucpLimits.maxProtocolErrors) {
-        this.#condemn("too many requests (flood)");
+        this.#condemn("too many requests (flood)", "flood");
       }
       return;
     }
     this.#emit(this.#ucp.handle(decoded));
-    if (this.#closeAfter !== undefined) this.#condemn(this.#closeAfter);
+    if (this.#closeAfter !== undefined) this.#condemn(this.#closeAfter, "auth_failures");
     if (this.#closing === undefined) this.#armDeadline();
   }
 
@@ -311,6 +315,7 @@ export class UcpMinerSession implements UcpServerSessionHost {
         authorized: this.#authorized,
         extranonce: this.#range,
         jobs: this.#sent,
+        shares: this.#shareCounts,
       },
       now,
       ...(limited === undefined ? {} : { limited }),
@@ -370,15 +375,21 @@ export class UcpMinerSession implements UcpServerSessionHost {
 
   #emit(output: UcpSessionOutput): void {
     for (const message of output.send) this.#send(message);
-    if (output.close !== undefined) this.#condemn(output.close);
+    if (output.close !== undefined) this.#condemn(output.close, "protocol_errors");
   }
 
-  /** Read and answer nothing more; write what is queued (paced), then close. */
-  #condemn(reason: string): void {
+  /** Read and answer nothing more; write what is queued (paced), then close; report it. */
+  #condemn(reason: string, offence: OffenceKind): void {
     if (this.#closing !== undefined || this.link.closed) return;
     this.#closing = reason;
     this.link.setTimeout(CLOSE_FLUSH_MS, reason);
     this.#paced.closeAfterFlush(reason);
+    this.#ctx.onOffence({
+      connectionId: this.link.id,
+      ip: this.link.remoteIp,
+      worker: this.#worker,
+      kind: offence,
+    });
   }
 
   #send(message: UcpMessage): void {

@@ -5,6 +5,12 @@
  * itself: the caller feeds it templates ({@linkcode Pool.addTemplate}, {@linkcode Pool.reset})
  * and gives it a {@linkcode BlockSubmitter}, so `cli/` chooses NodeCore or the devnet.
  *
+ * Offences: a connection that offends (too many invalid shares, protocol errors, floods or
+ * failed logins) is closed after the answers already due and counted against its IP; several
+ * such connections ban the IP (see `bans.ts`), which closes its connections. Each ban is logged
+ * once, with the refusals it caused when it ends; {@linkcode Pool.listBans} and
+ * {@linkcode Pool.unban} are the operator's handles.
+ *
  * @module
  */
 
@@ -12,10 +18,11 @@ import { getLogger } from "@logtape/logtape";
 import { createBestKernel, type VblakeKernel } from "../hash/kernel.ts";
 import type { BlockSubmission, BlockSubmitResult, Template } from "./upstream.ts";
 import type { BlockLedger } from "./block_recorder.ts";
-import { BanList, type BanListOptions } from "./bans.ts";
+import { type BanInfo, BanList, type BanListOptions, type OffenceKind } from "./bans.ts";
 import { PoolEvents } from "./events.ts";
 import { ExtranonceAllocator, type ExtranonceAllocatorOptions } from "./extranonce.ts";
 import { type Job, JobManager } from "./jobs.ts";
+import type { Offence } from "./session_context.ts";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session_limits.ts";
 import { type AcceptedShare, MemoryShareRecorder, type ShareRecorder } from "./share_recorder.ts";
 import type { StratumPortOptions } from "./stratum_port.ts";
@@ -24,6 +31,17 @@ import { UcpPort, type UcpPortListenOptions } from "./ucp_port.ts";
 import { MemoryWorkerDifficulty, type WorkerDifficultyStore } from "./worker_difficulty.ts";
 
 const log = getLogger(["vbkpool", "server", "pool"]);
+
+/** How often the pool looks at bans (and work), ms. */
+const HOUSEKEEPING_MS = 1000;
+
+/** The close reason of each kind of offence. */
+const OFFENCE_REASONS = {
+  invalid_shares: "too many invalid shares",
+  protocol_errors: "too many bad requests",
+  flood: "request flood",
+  auth_failures: "too many failed authorizations",
+} as const satisfies Record<OffenceKind, string>;
 
 /** Where block candidates go (the upstream NodeCore client). */
 export interface BlockSubmitter {
@@ -58,7 +76,7 @@ export interface PoolOptions {
   limits?: Partial<SessionLimits>;
   /** Extranonce allocation (instance id, range size, persistence hooks). */
   extranonce?: ExtranonceAllocatorOptions;
-  /** Invalid-share bans. */
+  /** Penalties and IP bans (see `bans.ts`). */
   bans?: BanListOptions;
   /** Where accepted shares become durable. @default a MemoryShareRecorder */
   recorder?: ShareRecorder;
@@ -114,6 +132,7 @@ export class Pool {
   #now: () => number;
   #inflight = new Set<Promise<unknown>>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  #housekeeping: ReturnType<typeof setInterval> | undefined;
   #stopped = false;
 
   private constructor(options: PoolOptions) {
@@ -150,7 +169,7 @@ export class Pool {
       hash: (header: Uint8Array) => kernel.hash(header),
       now: pool.#now,
       onBlock: (share: AcceptedShare, job: Job) => pool.#submitBlock(share, job),
-      onBanned: (ip: string) => pool.#closeIp(ip),
+      onOffence: (offence: Offence) => pool.#offence(offence),
       track: (work: Promise<unknown>) => pool.#track(work),
     };
     try {
@@ -175,6 +194,7 @@ export class Pool {
         for (const server of pool.servers) server.tick(now);
       }, tickMs);
     }
+    pool.#housekeeping = setInterval(() => pool.#sweep(), HOUSEKEEPING_MS);
     return pool;
   }
 
@@ -233,6 +253,32 @@ export class Pool {
     return job;
   }
 
+  /**
+   * The IP bans in force.
+   *
+   * @returns Each ban with its reason, the offending connections behind it and the connections
+   *   it refused so far.
+   */
+  listBans(): BanInfo[] {
+    return this.bans.list(this.#now());
+  }
+
+  /**
+   * Lift an IP ban (logged once, with the connections it refused).
+   *
+   * @param ip The address.
+   * @returns Whether a ban was lifted.
+   */
+  unban(ip: string): boolean {
+    const ban = this.bans.unban(ip);
+    if (ban === undefined) return false;
+    log.info("ban of {ip} lifted by the operator; {refused} connections were refused during it", {
+      ip,
+      refused: ban.refused,
+    });
+    return true;
+  }
+
   /** Drop every job (upstream reset or failover); shares on them are stale from now on. */
   reset(): void {
     this.jobs.reset();
@@ -249,6 +295,7 @@ export class Pool {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#timer);
+    clearInterval(this.#housekeeping);
     for (const server of this.servers) server.stopAccepting();
     for (const server of this.ucpServers) server.stopAccepting();
     const deadline = Date.now() + (options.graceMs ?? 10_000);
@@ -287,20 +334,67 @@ export class Pool {
     work.then(done, done);
   }
 
-  #closeIp(ip: string): void {
-    log.warn("banned {ip} for a high invalid-share ratio", { ip });
+  /** A connection offended: close it, count it against its IP, ban the IP at the limit. */
+  #offence(offence: Offence): void {
+    const { connectionId, ip, worker, kind } = offence;
     const now = this.#now();
+    const reason = OFFENCE_REASONS[kind];
+    for (const server of [...this.servers, ...this.ucpServers]) {
+      if (server.closeConnection(connectionId, reason)) break;
+    }
+    log.debug("connection {id} from {ip} ({worker}) closed: {reason}", {
+      id: connectionId,
+      ip,
+      worker: worker ?? "-",
+      reason,
+    });
+    if (this.events.active) {
+      this.events.emit({
+        type: "offence",
+        at: now,
+        connectionId,
+        ip,
+        ...(worker === undefined ? {} : { worker: worker.slice(0, 128) }),
+        kind,
+      });
+    }
+    const ban = this.bans.offence(ip, now, kind);
+    if (ban !== undefined) this.#banned(ban);
+  }
+
+  /** An IP was just banned: log it once, report it, close its connections. */
+  #banned(ban: BanInfo): void {
+    log.warn(
+      "banned {ip} for {seconds} s: {offences} of its connections were closed for offences " +
+        "(the last: {reason}); its connections are closed and new ones refused",
+      {
+        ip: ban.ip,
+        seconds: Math.round((ban.until - ban.since) / 1000),
+        offences: ban.offences,
+        reason: OFFENCE_REASONS[ban.reason as keyof typeof OFFENCE_REASONS] ?? ban.reason,
+      },
+    );
     if (this.events.active) {
       this.events.emit({
         type: "banned",
-        at: now,
-        ip,
-        until: now + this.bans.banMs,
-        reason: "invalid share ratio",
+        at: ban.since,
+        ip: ban.ip,
+        until: ban.until,
+        reason: ban.reason,
       });
     }
-    for (const server of this.servers) server.closeIp(ip, "banned");
-    for (const server of this.ucpServers) server.closeIp(ip, "banned");
+    for (const server of this.servers) server.closeIp(ban.ip, "banned");
+    for (const server of this.ucpServers) server.closeIp(ban.ip, "banned");
+  }
+
+  /** Once a second: forget ended bans (logging each once). */
+  #sweep(): void {
+    for (const ended of this.bans.expire(this.#now())) {
+      log.info("ban of {ip} ended; {refused} connections were refused during it", {
+        ip: ended.ip,
+        refused: ended.refused,
+      });
+    }
   }
 
   #submitBlock(share: AcceptedShare, job: Job): void {

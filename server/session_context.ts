@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { BanList } from "./bans.ts";
+import type { BanList, OffenceKind } from "./bans.ts";
 import type { PoolEvents } from "./events.ts";
 import type { ExtranonceAllocator } from "./extranonce.ts";
 import type { Job, JobManager } from "./jobs.ts";
@@ -37,6 +37,18 @@ export interface SessionLink {
   setTimeout(ms: number | undefined, reason?: string): void;
 }
 
+/** A connection the pool should penalise (see `bans.ts`). */
+export interface Offence {
+  /** Connection id. */
+  connectionId: number;
+  /** Peer address. */
+  ip: string;
+  /** The connection's worker, when it had one. */
+  worker?: string | undefined;
+  /** What it did. */
+  kind: OffenceKind;
+}
+
 /** What a session shares with the rest of the pool. */
 export interface SessionContext {
   /** The port's settings. */
@@ -55,7 +67,7 @@ export interface SessionContext {
   readonly difficulties: WorkerDifficultyStore;
   /** Event bus. */
   readonly events: PoolEvents;
-  /** Invalid-share bans. */
+  /** Penalties and IP bans. */
   readonly bans: BanList;
   /** vBlake of a 64-byte header (must not keep `header`: the share check reuses it). */
   hash(header: Uint8Array): Uint8Array;
@@ -63,8 +75,12 @@ export interface SessionContext {
   now(): number;
   /** A share met the network target: submit the block (must not throw). */
   onBlock(share: AcceptedShare, job: Job): void;
-  /** An IP was just banned: close its connections. */
-  onBanned(ip: string): void;
+  /**
+   * A connection offended (too many invalid shares, protocol errors, floods or failed
+   * authorizations): the pool closes it after the answers already due and counts it against
+   * its IP, whose connections are all closed when that bans it. Must not throw.
+   */
+  onOffence(offence: Offence): void;
   /** Keep a promise of in-flight work until it settles (for a clean stop). */
   track(work: Promise<unknown>): void;
 }

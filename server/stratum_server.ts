@@ -112,15 +112,28 @@ export class StratumServer {
   }
 
   /**
-   * Close every connection from an IP.
+   * Close every connection from an IP (after the answers already due).
    *
    * @param ip The address.
    * @param reason Close reason.
    */
   closeIp(ip: string, reason: string): void {
     for (const session of this.sessions.values()) {
-      if (session.link.remoteIp === ip) session.link.close(reason);
+      if (session.link.remoteIp === ip) session.closeAfterFlush(reason);
     }
+  }
+
+  /**
+   * Close one connection (after the answers already due).
+   *
+   * @param id The connection id.
+   * @param reason Close reason.
+   * @returns Whether the connection is on this port.
+   */
+  closeConnection(id: number, reason: string): boolean {
+    const session = this.sessions.get(id);
+    session?.closeAfterFlush(reason);
+    return session !== undefined;
   }
 
   /** Stop accepting connections; existing ones stay. */

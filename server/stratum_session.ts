@@ -48,6 +48,7 @@ import type { StratumErrorCode } from "../protocol/stratum_errors.ts";
 import { parseAuthorizeParams } from "../protocol/stratum_params.ts";
 import { parseStratumRequest } from "../protocol/stratum_request.ts";
 import type { StratumId, StratumRequest } from "../protocol/stratum_types.ts";
+import type { OffenceKind, ShareCounts } from "./bans.ts";
 import type { ExtranonceRange } from "./extranonce.ts";
 import type { Job } from "./jobs.ts";
 import { OrderedReplies } from "./_ordered_replies.ts";
@@ -80,6 +81,8 @@ export class StratumSession {
   #vardiff: VardiffState;
   #protocolErrors = 0;
   #authFailures = 0;
+  /** Submit counts for this connection's invalid-share ratio (see bans.ts). */
+  #shareCounts: ShareCounts;
   /** Set once the connection is condemned (too many errors): nothing more is read. */
   #closing = false;
   #pending = 0;
@@ -105,6 +108,7 @@ export class StratumSession {
     this.#target = difficultyToTarget(this.#difficulty);
     this.#vardiff = createVardiff(this.#difficulty, now);
     this.#flood = new TokenBucket(ctx.limits.requestsPerSecond, ctx.limits.requestBurst, now);
+    this.#shareCounts = ctx.bans.shareCounts(link.remoteIp, now);
     link.setTimeout(ctx.limits.subscribeTimeoutMs, "subscribe timeout");
   }
 
@@ -230,6 +234,20 @@ export class StratumSession {
   }
 
   /**
+   * Condemn the connection from outside (an offence, a ban, no work): nothing more is read or
+   * answered; what is queued, and the answer to the line being handled, is written, then it
+   * closes.
+   *
+   * @param reason Close reason.
+   */
+  closeAfterFlush(reason: string): void {
+    if (this.#closing || this.link.closed) return;
+    this.#closing = true;
+    this.link.stopReading?.();
+    queueMicrotask(() => this.link.closeAfterFlush(reason));
+  }
+
+  /**
    * The connection closed.
    *
    * @param reason Why.
@@ -300,7 +318,7 @@ export class StratumSession {
     if (worker.length > this.#ctx.limits.maxWorkerLength || !isValidAddress(address)) {
       this.#fail(id, "invalid_address");
       if (++this.#authFailures >= this.#ctx.limits.maxAuthFailures) {
-        this.#condemn("too many failed authorizations");
+        this.#condemn("too many failed authorizations", "auth_failures");
       }
       return;
     }
@@ -405,6 +423,7 @@ export class StratumSession {
       authorized: this.#authorized,
       extranonce: this.#extranonce,
       jobs: this.#sent,
+      shares: this.#shareCounts,
     };
   }
 
@@ -482,14 +501,21 @@ export class StratumSession {
    * Answer what was asked so far, then close; later lines are neither read nor answered (the
    * connection stops reading at once, see `LineConnection.closeAfterFlush`).
    */
-  #condemn(reason: string): void {
+  #condemn(reason: string, offence: OffenceKind): void {
+    if (this.#closing) return;
     this.#closing = true;
     this.link.closeAfterFlush(reason);
+    this.#ctx.onOffence({
+      connectionId: this.link.id,
+      ip: this.link.remoteIp,
+      worker: this.#primaryWorker,
+      kind: offence,
+    });
   }
 
   #offence(what: string): void {
     if (++this.#protocolErrors >= this.#ctx.limits.maxProtocolErrors) {
-      this.#condemn(`too many ${what}`);
+      this.#condemn(`too many ${what}`, what === "request flood" ? "flood" : "protocol_errors");
     }
   }
 }

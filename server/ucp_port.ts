@@ -94,7 +94,7 @@ export interface UcpPortListenOptions {
  *     hash: vblake,
  *     now: Date.now,
  *     onBlock: () => {},
- *     onBanned: () => {},
+ *     onOffence: () => {},
  *     track: () => {},
  *   },
  * });
@@ -187,6 +187,19 @@ export class UcpPort {
     for (const session of this.sessions.values()) {
       if (session.link.remoteIp === ip) session.closeAfterFlush(reason);
     }
+  }
+
+  /**
+   * Close one connection (after the answers already due).
+   *
+   * @param id The connection id.
+   * @param reason Close reason.
+   * @returns Whether the connection is on this port.
+   */
+  closeConnection(id: number, reason: string): boolean {
+    const session = this.sessions.get(id);
+    session?.closeAfterFlush(reason);
+    return session !== undefined;
   }
 
   /** Stop accepting connections; existing ones stay. */

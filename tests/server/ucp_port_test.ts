@@ -359,9 +359,15 @@ Deno.test("UCP port: a miner that never logs in is closed at the deadline", asyn
   }
 });
 
-Deno.test("UCP port: a high invalid-share ratio bans the IP on every port", async () => {
+Deno.test("UCP port: with ban_offences = 1 a high invalid-share ratio bans the IP on every port", async () => {
   const { pool, ucpPort } = ucpPool({
-    bans: { enabled: true, checkThreshold: 4, invalidPercent: 50, exemptLoopback: false },
+    bans: {
+      enabled: true,
+      checkThreshold: 4,
+      invalidPercent: 50,
+      offences: 1,
+      exemptLoopback: false,
+    },
   });
   pool.addTemplate(freshTemplate(1));
   const miner = await CudaLikeMiner.connect(ucpPort);
