@@ -72,6 +72,18 @@ export const STRATUM_SCHEMA: SectionSpec = {
   requests_per_second: number(200, "Sustained requests per second per connection.", 0.001),
   request_burst: integer(400, "Request burst per connection.", 1),
   ntime_future_seconds: integer(300, "How far a share's ntime may be ahead of the clock."),
+  no_work_wait_seconds: number(
+    5,
+    "With no job from NodeCore for this long, a new miner's subscribe is refused (error 20 " +
+      '"No work available"; UCP: MINING_SUBSCRIBE_FAILURE) and closed, so that it fails over.',
+    0.1,
+  ),
+  no_work_grace_seconds: number(
+    30,
+    "With no job from NodeCore for this long, miners that had work are sent client.reconnect " +
+      "and closed (UCP miners are closed), so that they fail over.",
+    0.1,
+  ),
   ban_enabled: {
     kind: "boolean",
     default: true,

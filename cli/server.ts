@@ -84,6 +84,8 @@ export function poolOptions(s: Values): Omit<PoolOptions, "upstream"> {
       requestsPerSecond: s.requests_per_second as number,
       requestBurst: s.request_burst as number,
       ntimeFutureSeconds: s.ntime_future_seconds as number,
+      noWorkWaitMs: seconds("no_work_wait_seconds"),
+      noWorkGraceMs: seconds("no_work_grace_seconds"),
     },
     extranonce: {
       instanceId: s.instance_id as number,

@@ -6,7 +6,9 @@
  * - MINING_AUTH: the username is a VeriBlock address, optionally `address.worker`;
  * - MINING_SUBSCRIBE: an extranonce range from the pool's allocator (the one Stratum
  *   connections use) and the port's share target; every MINING_JOB and MINING_MEMPOOL_UPDATE
- *   carries the merkle root of the connection's `extra_nonce_start`;
+ *   carries the merkle root of the connection's `extra_nonce_start`. While the pool has had no
+ *   job for `noWorkWaitMs`, MINING_SUBSCRIBE_FAILURE "No work available: …" and a close (the
+ *   pool closes miners it had given work once the outage outlasts `noWorkGraceMs`);
  * - MINING_SUBMIT: turned into the Stratum submit it stands for and admitted by
  *   {@linkcode admitShare} (the path every port shares: the same duplicate, stale, ntime,
  *   extranonce and credit rules); an accepted share is answered only after the recorder made it
@@ -89,7 +91,9 @@ export class UcpMinerSession implements UcpServerSessionHost {
   #accepted = 0;
   #rejected = 0;
   /** Close once the line being handled is answered (set by the host callbacks). */
-  #closeAfter: string | undefined;
+  #closeAfter: { reason: string; offence?: OffenceKind } | undefined;
+  /** Whether a job was ever sent (the pool keeps such miners through a short outage). */
+  #hadWork = false;
   /** Set once the connection is condemned: nothing more is read or answered. */
   #closing: string | undefined;
   /** Set while a submit over a limit is handled: only a block is admitted. */
@@ -152,6 +156,11 @@ export class UcpMinerSession implements UcpServerSessionHost {
     return this.#pending;
   }
 
+  /** Whether the connection was ever sent a job. */
+  get hadWork(): boolean {
+    return this.#hadWork;
+  }
+
   /**
    * Handle one line from the miner.
    *
@@ -169,7 +178,9 @@ export class UcpMinerSession implements UcpServerSessionHost {
       return;
     }
     this.#emit(this.#ucp.handle(decoded));
-    if (this.#closeAfter !== undefined) this.#condemn(this.#closeAfter, "auth_failures");
+    if (this.#closeAfter !== undefined) {
+      this.#condemn(this.#closeAfter.reason, this.#closeAfter.offence);
+    }
     if (this.#closing === undefined) this.#armDeadline();
   }
 
@@ -231,7 +242,7 @@ export class UcpMinerSession implements UcpServerSessionHost {
     const address = dot < 0 ? username : username.slice(0, dot);
     if (username.length > this.#ctx.ucpLimits.maxWorkerLength || !isValidAddress(address)) {
       if (++this.#authFailures >= this.#ctx.ucpLimits.maxAuthFailures) {
-        this.#closeAfter = "too many failed authorizations";
+        this.#closeAfter = { reason: "too many failed authorizations", offence: "auth_failures" };
       }
       return {
         ok: false,
@@ -258,6 +269,12 @@ export class UcpMinerSession implements UcpServerSessionHost {
    * @returns The subscription, or a refusal when no range can be allocated.
    */
   subscribe(): { ok: true; subscription: UcpSubscription } | { ok: false; reason: string } {
+    const ctx = this.#ctx;
+    if (ctx.jobs.current === undefined && ctx.refusesNewMiners()) {
+      // Nothing to mine for a while: a reason and a close, so that the miner fails over.
+      this.#closeAfter = { reason: "no work" };
+      return { ok: false, reason: STRATUM_ERRORS.no_work.message };
+    }
     if (this.#range === undefined) {
       try {
         this.#range = this.#ctx.extranonces.allocate();
@@ -370,6 +387,7 @@ export class UcpMinerSession implements UcpServerSessionHost {
       difficulty: this.#ctx.ucpPort.difficulty,
       target: this.#ctx.target,
     });
+    this.#hadWork = true;
     return template;
   }
 
@@ -378,12 +396,13 @@ export class UcpMinerSession implements UcpServerSessionHost {
     if (output.close !== undefined) this.#condemn(output.close, "protocol_errors");
   }
 
-  /** Read and answer nothing more; write what is queued (paced), then close; report it. */
-  #condemn(reason: string, offence: OffenceKind): void {
+  /** Read and answer nothing more; write what is queued (paced), then close; report offences. */
+  #condemn(reason: string, offence: OffenceKind | undefined): void {
     if (this.#closing !== undefined || this.link.closed) return;
     this.#closing = reason;
     this.link.setTimeout(CLOSE_FLUSH_MS, reason);
     this.#paced.closeAfterFlush(reason);
+    if (offence === undefined) return;
     this.#ctx.onOffence({
       connectionId: this.link.id,
       ip: this.link.remoteIp,

@@ -5,6 +5,12 @@
  * itself: the caller feeds it templates ({@linkcode Pool.addTemplate}, {@linkcode Pool.reset})
  * and gives it a {@linkcode BlockSubmitter}, so `cli/` chooses NodeCore or the devnet.
  *
+ * No work: while the jobs are gone (the upstream lost or reset), miners keep their connection
+ * for `noWorkGraceMs`, then Stratum miners are sent `client.reconnect` and every miner is
+ * closed, so that it fails over; a new miner is refused once the pool has been without work for
+ * `noWorkWaitMs`, and one that subscribed before that but never got a job is closed then (see
+ * `session_limits.ts`). Each stage is logged once per outage, and its end.
+ *
  * Offences: a connection that offends (too many invalid shares, protocol errors, floods or
  * failed logins) is closed after the answers already due and counted against its IP; several
  * such connections ban the IP (see `bans.ts`), which closes its connections. Each ban is logged
@@ -133,6 +139,9 @@ export class Pool {
   #inflight = new Set<Promise<unknown>>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #housekeeping: ReturnType<typeof setInterval> | undefined;
+  #limits: SessionLimits = DEFAULT_SESSION_LIMITS;
+  /** How far the current outage has gone: 0 none (or short), 1 new miners refused, 2 all sent away. */
+  #noWorkStage: 0 | 1 | 2 = 0;
   #stopped = false;
 
   private constructor(options: PoolOptions) {
@@ -158,6 +167,7 @@ export class Pool {
     const pool = new Pool(options);
     const kernel = options.kernel ?? createBestKernel();
     const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...options.limits };
+    pool.#limits = limits;
     const context = {
       limits,
       jobs: pool.jobs,
@@ -170,6 +180,7 @@ export class Pool {
       now: pool.#now,
       onBlock: (share: AcceptedShare, job: Job) => pool.#submitBlock(share, job),
       onOffence: (offence: Offence) => pool.#offence(offence),
+      refusesNewMiners: () => pool.#noWorkStage > 0,
       track: (work: Promise<unknown>) => pool.#track(work),
     };
     try {
@@ -194,7 +205,11 @@ export class Pool {
         for (const server of pool.servers) server.tick(now);
       }, tickMs);
     }
-    pool.#housekeeping = setInterval(() => pool.#sweep(), HOUSEKEEPING_MS);
+    const sweepMs = Math.max(
+      25,
+      Math.min(HOUSEKEEPING_MS, limits.noWorkWaitMs / 4, limits.noWorkGraceMs / 4),
+    );
+    pool.#housekeeping = setInterval(() => pool.#sweep(), sweepMs);
     return pool;
   }
 
@@ -229,6 +244,13 @@ export class Pool {
       });
       return undefined;
     }
+    if (this.#noWorkStage > 0) {
+      log.info("work is back (job {id} at height {height}); new miners are welcome again", {
+        id: job.id,
+        height: job.template.height,
+      });
+    }
+    this.#noWorkStage = 0;
     let sessions = 0;
     for (const server of this.servers) sessions += server.broadcast(job);
     for (const server of this.ucpServers) sessions += server.broadcast(job);
@@ -334,6 +356,37 @@ export class Pool {
     work.then(done, done);
   }
 
+  /** While there is no job: refuse newcomers after the wait, send everyone away after the grace. */
+  #checkWork(now: number): void {
+    const since = this.jobs.noJobSince;
+    if (since === undefined || this.#stopped) return;
+    const idle = now - since;
+    const { noWorkWaitMs, noWorkGraceMs } = this.#limits;
+    const ports = [...this.servers, ...this.ucpServers];
+    if (this.#noWorkStage < 1 && idle >= noWorkWaitMs) {
+      this.#noWorkStage = 1;
+      let closed = 0;
+      for (const port of ports) closed += port.closeWithoutWork(false, "no work");
+      log.warn(
+        'no job from NodeCore for {seconds} s: new miners are refused ("No work available"), ' +
+          "{closed} waiting for a first job closed; miners with work stay up to {grace} s",
+        { seconds: Math.round(idle / 1000), closed, grace: noWorkGraceMs / 1000 },
+      );
+    }
+    if (this.#noWorkStage < 2 && idle >= noWorkGraceMs) {
+      this.#noWorkStage = 2;
+      let told = 0;
+      for (const port of ports) told += port.closeWithoutWork(true, "no work");
+      log.warn(
+        "no job from NodeCore for {seconds} s: {told} miners asked to reconnect and closed",
+        {
+          seconds: Math.round(idle / 1000),
+          told,
+        },
+      );
+    }
+  }
+
   /** A connection offended: close it, count it against its IP, ban the IP at the limit. */
   #offence(offence: Offence): void {
     const { connectionId, ip, worker, kind } = offence;
@@ -387,9 +440,11 @@ export class Pool {
     for (const server of this.ucpServers) server.closeIp(ban.ip, "banned");
   }
 
-  /** Once a second: forget ended bans (logging each once). */
+  /** Once a second (or faster with short no-work limits): no-work stages, ended bans. */
   #sweep(): void {
-    for (const ended of this.bans.expire(this.#now())) {
+    const now = this.#now();
+    this.#checkWork(now);
+    for (const ended of this.bans.expire(now)) {
       log.info("ban of {ip} ended; {refused} connections were refused during it", {
         ip: ended.ip,
         refused: ended.refused,

@@ -81,6 +81,11 @@ export interface SessionContext {
    * its IP, whose connections are all closed when that bans it. Must not throw.
    */
   onOffence(offence: Offence): void;
+  /**
+   * Whether new miners are refused because the pool has had no job for `noWorkWaitMs` (a
+   * subscribe then gets "No work available" and a close, see `pool.ts`).
+   */
+  refusesNewMiners(): boolean;
   /** Keep a promise of in-flight work until it settles (for a clean stop). */
   track(work: Promise<unknown>): void;
 }

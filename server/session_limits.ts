@@ -1,7 +1,7 @@
 /**
  * Per-connection protocol limits of a Stratum session (timeouts, offence counts, flood
- * control, share-check bounds). Byte-level limits (line length, send queue, connection caps)
- * belong to `net/`.
+ * control, share-check bounds, how long miners wait when the pool has no work). Byte-level
+ * limits (line length, send queue, connection caps) belong to `net/`.
  *
  * @module
  */
@@ -34,6 +34,20 @@ export interface SessionLimits {
   maxSharesPerJob: number;
   /** Jobs (with their difficulty) remembered per connection. @default 64 */
   maxJobsPerSession: number;
+  /**
+   * While the pool has no job (its node unreachable or reset), how long a new miner may wait
+   * for one, ms: a subscribe is answered while the pool has been without work for less (a
+   * start or a short upstream restart), refused with "No work available" (Stratum error 20;
+   * UCP MINING_SUBSCRIBE_FAILURE) and closed after it, and a connection that has not had a job
+   * yet is closed when it passes. @default 5000
+   */
+  noWorkWaitMs: number;
+  /**
+   * How long miners that had work keep their connection while the pool has none, ms; then a
+   * Stratum miner is sent `client.reconnect` and closed (a UCP miner is closed), so that it
+   * fails over. @default 30000
+   */
+  noWorkGraceMs: number;
 }
 
 /**
@@ -60,4 +74,6 @@ export const DEFAULT_SESSION_LIMITS: Readonly<SessionLimits> = {
   ntimeFutureSeconds: 300,
   maxSharesPerJob: 262_144,
   maxJobsPerSession: 64,
+  noWorkWaitMs: 5_000,
+  noWorkGraceMs: 30_000,
 };

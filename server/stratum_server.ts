@@ -136,6 +136,26 @@ export class StratumServer {
     return session !== undefined;
   }
 
+  /**
+   * The pool has no work: close the subscribed connections that never had a job or, with
+   * `everyone`, ask every subscribed one to reconnect (`client.reconnect`, then a close).
+   *
+   * @param everyone Whether miners that had work go too.
+   * @param reason Close reason.
+   * @returns How many connections were told.
+   */
+  closeWithoutWork(everyone: boolean, reason: string): number {
+    let n = 0;
+    for (const session of this.sessions.values()) {
+      if (!session.subscribed || session.link.closed) continue;
+      if (everyone) session.askToReconnect(reason);
+      else if (!session.hadWork) session.closeAfterFlush(reason);
+      else continue;
+      n++;
+    }
+    return n;
+  }
+
   /** Stop accepting connections; existing ones stay. */
   stopAccepting(): void {
     this.#lines.stopAccepting();

@@ -4,7 +4,11 @@
  * - `mining.subscribe`: allocates the connection's extranonce range and answers
  *   `[["mining.notify", key], extranonce16, 8]`, then sends `mining.set_difficulty` (a decimal
  *   integer string) and, when a job exists, `mining.notify` with `clean_jobs = true`. A second
- *   subscribe is refused (-2).
+ *   subscribe is refused (-2). While the pool has had no job for `noWorkWaitMs`, a subscribe
+ *   is refused with `[20, "No work available: …"]` and the connection closed, so that the
+ *   miner fails over; the pool asks miners it had given work to reconnect
+ *   (`{"id":null,"method":"client.reconnect","params":[]}`, then a close) once the outage
+ *   outlasts `noWorkGraceMs` (see `pool.ts`).
  * - `mining.authorize [worker, password]`: the worker is a VeriBlock address, optionally
  *   `address.worker`; the password may carry `d=N` for a fixed difficulty (clamped to the port's
  *   bounds, vardiff off). Otherwise the worker's remembered difficulty is restored.
@@ -40,6 +44,7 @@ import { parseDifficulty } from "../protocol/stratum_difficulty.ts";
 import {
   encodeError,
   encodeNotify,
+  encodeReconnect,
   encodeResult,
   encodeSetDifficulty,
   encodeSubscribeResult,
@@ -90,6 +95,8 @@ export class StratumSession {
   #userAgent: string | undefined;
   #accepted = 0;
   #rejected = 0;
+  /** Whether a job was ever sent (the pool keeps such miners through a short outage). */
+  #hadWork = false;
 
   /**
    * Start a session on a new connection (arms the subscribe deadline).
@@ -150,6 +157,11 @@ export class StratumSession {
   /** Submits waiting for their durable record. */
   get pendingSubmits(): number {
     return this.#pending;
+  }
+
+  /** Whether the connection was ever sent a job. */
+  get hadWork(): boolean {
+    return this.#hadWork;
   }
 
   /**
@@ -248,6 +260,18 @@ export class StratumSession {
   }
 
   /**
+   * The pool has had no work for its grace period: send `client.reconnect` (a miner that
+   * knows it reconnects, and its next subscribe tells it whether there is work), then close.
+   *
+   * @param reason Close reason.
+   */
+  askToReconnect(reason: string): void {
+    if (this.#closing || this.link.closed) return;
+    this.link.send(encodeReconnect());
+    this.closeAfterFlush(reason);
+  }
+
+  /**
    * The connection closed.
    *
    * @param reason Why.
@@ -286,6 +310,14 @@ export class StratumSession {
 
   #subscribe(id: StratumId, params: unknown[]): void {
     if (this.#extranonce !== undefined) return this.#fail(id, "already_subscribed");
+    const ctx = this.#ctx;
+    if (ctx.jobs.current === undefined && ctx.refusesNewMiners()) {
+      // Nothing to mine for a while: a clear error and a close, so that the miner fails over.
+      this.#replies.now(encodeError(id, "no_work"));
+      this.#closing = true;
+      this.link.closeAfterFlush("no work");
+      return;
+    }
     let range: ExtranonceRange;
     try {
       range = this.#ctx.extranonces.allocate();
@@ -480,6 +512,7 @@ export class StratumSession {
       }
     }
     sent.set(id, { job, difficulty: this.#difficulty, target: this.#target });
+    this.#hadWork = true;
   }
 
   #armDeadline(): void {

@@ -95,6 +95,7 @@ export interface UcpPortListenOptions {
  *     now: Date.now,
  *     onBlock: () => {},
  *     onOffence: () => {},
+ *     refusesNewMiners: () => false,
  *     track: () => {},
  *   },
  * });
@@ -200,6 +201,25 @@ export class UcpPort {
     const session = this.sessions.get(id);
     session?.closeAfterFlush(reason);
     return session !== undefined;
+  }
+
+  /**
+   * The pool has no work: close the subscribed connections that never had a job or, with
+   * `everyone`, every subscribed one (UCP has no reconnect message; the miner reconnects).
+   *
+   * @param everyone Whether miners that had work go too.
+   * @param reason Close reason.
+   * @returns How many connections were closed.
+   */
+  closeWithoutWork(everyone: boolean, reason: string): number {
+    let n = 0;
+    for (const session of this.sessions.values()) {
+      if (!session.subscribed || session.link.closed) continue;
+      if (!everyone && session.hadWork) continue;
+      session.closeAfterFlush(reason);
+      n++;
+    }
+    return n;
   }
 
   /** Stop accepting connections; existing ones stay. */
