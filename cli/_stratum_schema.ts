@@ -64,6 +64,14 @@ export const STRATUM_SCHEMA: SectionSpec = {
   subscribe_timeout_seconds: number(15, "Time from connecting to mining.subscribe.", 0.001),
   authorize_timeout_seconds: number(60, "Time from connecting to mining.authorize.", 0.001),
   idle_timeout_seconds: number(600, "Time without any request once mining.", 0.001),
+  silent_share_times: number(
+    18,
+    "With vardiff, a miner that sends nothing (no share, no request) for this many target " +
+      "share times is closed (at least silent_min_seconds, at most idle_timeout_seconds); " +
+      "vardiff lowers a slow miner first (after ~11) and each lower difficulty restarts the " +
+      "count. 0 = idle_timeout_seconds only.",
+  ),
+  silent_min_seconds: number(60, "The least time a silent miner is given (silent_share_times)."),
   max_protocol_errors: integer(
     3,
     "Malformed requests or flood refusals before a connection is closed.",

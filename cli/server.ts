@@ -80,6 +80,8 @@ export function poolOptions(s: Values): Omit<PoolOptions, "upstream"> {
       subscribeTimeoutMs: seconds("subscribe_timeout_seconds"),
       authorizeTimeoutMs: seconds("authorize_timeout_seconds"),
       idleTimeoutMs: seconds("idle_timeout_seconds"),
+      silentShareTimes: s.silent_share_times as number,
+      silentMinMs: seconds("silent_min_seconds"),
       maxProtocolErrors: s.max_protocol_errors as number,
       requestsPerSecond: s.requests_per_second as number,
       requestBurst: s.request_burst as number,

@@ -14,6 +14,17 @@ export interface SessionLimits {
   authorizeTimeoutMs: number;
   /** Time without any line once subscribed and authorized, ms. @default 600000 */
   idleTimeoutMs: number;
+  /**
+   * With vardiff, a subscribed and authorized miner that sends no line (no share, no request)
+   * for this many target share times is closed as silent (at least `silentMinMs`, at most
+   * `idleTimeoutMs`). Vardiff's timer lowers a slow miner's difficulty after ~11 share times
+   * of silence, and every lower difficulty restarts the count, so only a miner that stays
+   * silent at the lowest difficulty vardiff can give is closed. 0 = the idle timeout only.
+   * @default 18
+   */
+  silentShareTimes: number;
+  /** The least time a silent miner is given, ms (see `silentShareTimes`). @default 60000 */
+  silentMinMs: number;
   /** Malformed or invalid requests (or flood refusals) before the connection is closed. @default 3 */
   maxProtocolErrors: number;
   /** Failed `mining.authorize` calls before the connection is closed. @default 3 */
@@ -64,6 +75,8 @@ export const DEFAULT_SESSION_LIMITS: Readonly<SessionLimits> = {
   subscribeTimeoutMs: 15_000,
   authorizeTimeoutMs: 60_000,
   idleTimeoutMs: 600_000,
+  silentShareTimes: 18,
+  silentMinMs: 60_000,
   maxProtocolErrors: 3,
   maxAuthFailures: 3,
   maxWorkers: 16,

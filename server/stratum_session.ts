@@ -97,6 +97,11 @@ export class StratumSession {
   #rejected = 0;
   /** Whether a job was ever sent (the pool keeps such miners through a short outage). */
   #hadWork = false;
+  /** A mining connection that sends no line for this long is closed (see #updateQuiet). */
+  #quietMs = 0;
+  #quietReason = "idle timeout";
+  /** When the miner last sent a line (ms since epoch, `Date.now`, as the link's deadline). */
+  #heardAt = Date.now();
 
   /**
    * Start a session on a new connection (arms the subscribe deadline).
@@ -116,6 +121,7 @@ export class StratumSession {
     this.#vardiff = createVardiff(this.#difficulty, now);
     this.#flood = new TokenBucket(ctx.limits.requestsPerSecond, ctx.limits.requestBurst, now);
     this.#shareCounts = ctx.bans.shareCounts(link.remoteIp, now);
+    this.#updateQuiet();
     link.setTimeout(ctx.limits.subscribeTimeoutMs, "subscribe timeout");
   }
 
@@ -173,7 +179,8 @@ export class StratumSession {
     if (this.#closing) return;
     const now = this.#ctx.now();
     if (this.#extranonce !== undefined && this.#authorized.size > 0) {
-      this.link.setTimeout(this.#ctx.limits.idleTimeoutMs, "idle timeout");
+      this.#heardAt = Date.now();
+      this.link.setTimeout(this.#quietMs, this.#quietReason);
     }
     if (!this.#flood.take(now)) {
       // A submit is still checked (a block is never refused unhashed); anything else waits.
@@ -373,6 +380,8 @@ export class StratumSession {
     if (fixed !== undefined) {
       const port = this.#ctx.port;
       this.#fixed = true;
+      this.#updateQuiet();
+      this.#armDeadline();
       this.#wanted = clamp(fixed, port.minDifficulty, port.maxDifficulty);
       this.#changeDifficulty(this.#wanted, { refreshJob: true, fromVardiff: false });
     } else if (this.#usesVardiff() && worker === this.#primaryWorker) {
@@ -473,7 +482,9 @@ export class StratumSession {
     if (network !== undefined && next > network) next = network;
     if (next === this.#difficulty) return;
     if (!options.fromVardiff) this.#vardiff = createVardiff(next, this.#ctx.now());
+    const lower = next < this.#difficulty;
     this.#setDifficulty(next);
+    if (lower) this.#restartSilence();
     if (!this.#fixed && this.#primaryWorker !== undefined) {
       this.#ctx.difficulties.save(this.#primaryWorker, next);
     }
@@ -518,7 +529,7 @@ export class StratumSession {
   #armDeadline(): void {
     const limits = this.#ctx.limits;
     if (this.#extranonce !== undefined && this.#authorized.size > 0) {
-      this.link.setTimeout(limits.idleTimeoutMs, "idle timeout");
+      this.link.setTimeout(this.#quietMs, this.#quietReason);
       return;
     }
     const elapsed = Date.now() - this.#connectedAt;
@@ -528,6 +539,41 @@ export class StratumSession {
     } else {
       this.link.setTimeout(Math.max(0, limits.authorizeTimeoutMs - elapsed), "authorize timeout");
     }
+  }
+
+  /**
+   * The deadline of a mining connection. With vardiff, a miner that sends no line (no share, no
+   * request) for `silentShareTimes` target share times (at least `silentMinMs`) is closed as
+   * silent, far sooner than the idle timeout; the vardiff timer lowers a merely slow miner's
+   * difficulty sooner than that (after ~11 share times), and each lower difficulty restarts
+   * the count (#restartSilence). Without vardiff (a fixed `d=N` or
+   * port) the rate of shares is unknown: the idle timeout applies.
+   */
+  #updateQuiet(): void {
+    const limits = this.#ctx.limits;
+    const silent = this.#usesVardiff() && limits.silentShareTimes > 0
+      ? Math.max(
+        limits.silentMinMs,
+        limits.silentShareTimes * this.#ctx.port.targetShareSeconds * 1000,
+      )
+      : Infinity;
+    if (silent < limits.idleTimeoutMs) {
+      this.#quietMs = silent;
+      this.#quietReason = `silent: no share or request for ${Math.round(silent / 100) / 10} s`;
+    } else {
+      this.#quietMs = limits.idleTimeoutMs;
+      this.#quietReason = "idle timeout";
+    }
+  }
+
+  /** A lower difficulty gives a silent miner a new period (never past the idle timeout). */
+  #restartSilence(): void {
+    if (this.#extranonce === undefined || this.#authorized.size === 0 || this.#closing) return;
+    const idle = this.#ctx.limits.idleTimeoutMs;
+    if (this.#quietMs >= idle) return;
+    const idleLeft = this.#heardAt + idle - Date.now();
+    if (idleLeft <= this.#quietMs) this.link.setTimeout(Math.max(0, idleLeft), "idle timeout");
+    else this.link.setTimeout(this.#quietMs, this.#quietReason);
   }
 
   /**

@@ -285,3 +285,85 @@ Deno.test("a request flood is answered up to its burst and the limit, then nothi
     }
   });
 });
+
+Deno.test("a silent authorized miner is closed at its share deadline; an active one is not", async () => {
+  // Vardiff expects a share every 50 ms: the deadline is 18 share times (0.9 s), not 600 s.
+  const ports = [testPort({ difficulty: 1n, minDifficulty: 1n, targetShareSeconds: 0.05 })];
+  const limits = { silentShareTimes: 18, silentMinMs: 100 };
+  await withPool({ ports, limits }, async ({ pool, port, events }) => {
+    const silent = await TestClient.connect(port());
+    const active = await TestClient.connect(port());
+    try {
+      const worker = `${ADDRESS}.active`;
+      const { extranonce } = await subscribeAndAuthorize(active, worker);
+      await subscribeAndAuthorize(silent, `${ADDRESS}.silent`);
+      const quietFrom = Date.now();
+      pool.addTemplate(freshTemplate(7));
+      const job = (await active.notification("mining.notify")).json.params[0];
+      // The active miner submits a share (any hash meets difficulty 1) every 150 ms.
+      let nonce = 0;
+      let stop = false;
+      const mining = (async () => {
+        while (!stop) {
+          const ntime = hex8(Math.floor(Date.now() / 1000));
+          const reply = await active.call(
+            "mining.submit",
+            [worker, job, hex16(extranonce), ntime, hex8(nonce++)],
+          );
+          assert.equal(reply.json.result, true, reply.raw);
+          await new Promise((r) => setTimeout(r, 150));
+        }
+      })();
+      // The event that proves the deadline has passed: the silent miner's close.
+      await silent.closed;
+      await waitUntil(() => firstClose(events) !== undefined);
+      const closed = firstClose(events)!;
+      assert.equal(closed.reason, "silent: no share or request for 0.9 s");
+      assert.ok(Date.now() - quietFrom >= 900);
+      // The active miner, connected as long, is still open and answered.
+      stop = true;
+      await mining;
+      assert.equal(active.closedReason, undefined);
+      assert.ok(nonce >= 5, `${nonce} shares`);
+      assert.equal(events.filter((e) => e.type === "connection_close").length, 1);
+    } finally {
+      await silent.close();
+      await active.close();
+    }
+  });
+});
+
+Deno.test("vardiff lowers a silent miner's difficulty first; each step restarts its deadline", async () => {
+  // 1 share per 50 ms wanted; vardiff's timer lowers after ~11 silent share times (0.55 s), by
+  // up to 16 per step, from 2^20 to the minimum of 256 (three steps); the deadline is 0.9 s.
+  const ports = [testPort({
+    difficulty: 1n << 20n,
+    minDifficulty: 256n,
+    targetShareSeconds: 0.05,
+    retargetSeconds: 0.05,
+  })];
+  const limits = { silentShareTimes: 18, silentMinMs: 100 };
+  await withPool({ ports, limits, vardiffTickMs: 50 }, async ({ pool, port, events }) => {
+    const silent = await TestClient.connect(port());
+    try {
+      await subscribeAndAuthorize(silent, `${ADDRESS}.slow`);
+      const quietFrom = Date.now();
+      pool.addTemplate(freshTemplate(8));
+      await silent.closed;
+      const lasted = Date.now() - quietFrom;
+      const sent = silent.lines
+        .filter((l) => l.json?.method === "mining.set_difficulty")
+        .map((l) => BigInt(l.json.params[0]));
+      // The start difficulty, then the steps down to the minimum, all before the close.
+      assert.equal(sent[0], 1n << 20n);
+      assert.equal(sent.at(-1), 256n);
+      assert.ok(sent.length >= 4, `difficulties ${sent}`);
+      // Closed only once the lowest difficulty had its full 0.9 s.
+      assert.ok(lasted >= 3 * 500 + 900, `closed after ${lasted} ms`);
+      await waitUntil(() => firstClose(events) !== undefined);
+      assert.match(firstClose(events)!.reason, /^silent: no share or request/);
+    } finally {
+      await silent.close();
+    }
+  });
+});

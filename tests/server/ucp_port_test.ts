@@ -596,3 +596,41 @@ Deno.test("UCP port: past the bad-message limit a connection is neither read nor
     await pool.stop();
   }
 });
+
+Deno.test("UCP port: a silent miner is closed at its deadline; an active one is not", async () => {
+  // UCP has a fixed share difficulty (no vardiff): its deadline is [ucp] idle_timeout_seconds.
+  const { pool, ucpPort, events } = ucpPool({ limits: { idleTimeoutMs: 500 } });
+  pool.addTemplate(freshTemplate(1));
+  const silent = await CudaLikeMiner.connect(ucpPort);
+  const active = await CudaLikeMiner.connect(ucpPort);
+  try {
+    await silent.setup(ADDRESS);
+    await active.setup(`${ADDRESS}.active`);
+    let stop = false;
+    let answered = 0;
+    const mining = (async () => {
+      for (let from = 0; !stop; from += 1000) {
+        const nTime = Math.floor(Date.now() / 1000);
+        const nonce = nonceWhere(active, nTime, true, from);
+        const s = await active.submit({ jobId: active.work!.jobId, nTime, nonce });
+        assert.equal((await active.reply(s)).command, "MINING_SUBMIT_SUCCESS");
+        answered++;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    // The event that proves the deadline has passed: the silent miner's close.
+    assert.equal(await silent.closedByServer(60_000), "closed by server");
+    await silent.waitFor(() => events.some((e) => e.type === "connection_close"));
+    const closed = events.filter((e) => e.type === "connection_close");
+    assert.equal(closed.length, 1);
+    assert.ok(closed[0]!.type === "connection_close" && closed[0]!.reason === "idle timeout");
+    stop = true;
+    await mining;
+    assert.equal(active.closed, undefined);
+    assert.ok(answered >= 3, `${answered} shares answered`);
+  } finally {
+    await silent.close();
+    await active.close();
+    await pool.stop();
+  }
+});
