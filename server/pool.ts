@@ -24,7 +24,7 @@ import { getLogger } from "@logtape/logtape";
 import { createBestKernel, type VblakeKernel } from "../hash/kernel.ts";
 import type { BlockSubmission, BlockSubmitResult, Template } from "./upstream.ts";
 import type { BlockLedger } from "./block_recorder.ts";
-import { type BanInfo, BanList, type BanListOptions, type OffenceKind } from "./bans.ts";
+import { type BanInfo, BanList, type BanListOptions } from "./bans.ts";
 import { PoolEvents } from "./events.ts";
 import { ExtranonceAllocator, type ExtranonceAllocatorOptions } from "./extranonce.ts";
 import { type Job, JobManager } from "./jobs.ts";
@@ -35,19 +35,13 @@ import type { StratumPortOptions } from "./stratum_port.ts";
 import { type ConnectionLimits, StratumServer } from "./stratum_server.ts";
 import { UcpPort, type UcpPortListenOptions } from "./ucp_port.ts";
 import { MemoryWorkerDifficulty, type WorkerDifficultyStore } from "./worker_difficulty.ts";
+import { NoWorkWatch } from "./_no_work.ts";
+import { Penalties } from "./_penalties.ts";
 
 const log = getLogger(["vbkpool", "server", "pool"]);
 
-/** How often the pool looks at bans (and work), ms. */
-const HOUSEKEEPING_MS = 1000;
-
-/** The close reason of each kind of offence. */
-const OFFENCE_REASONS = {
-  invalid_shares: "too many invalid shares",
-  protocol_errors: "too many bad requests",
-  flood: "request flood",
-  auth_failures: "too many failed authorizations",
-} as const satisfies Record<OffenceKind, string>;
+/** How often the pool looks at ended bans, ms. */
+const BAN_SWEEP_MS = 1000;
 
 /** Where block candidates go (the upstream NodeCore client). */
 export interface BlockSubmitter {
@@ -138,10 +132,10 @@ export class Pool {
   #now: () => number;
   #inflight = new Set<Promise<unknown>>();
   #timer: ReturnType<typeof setInterval> | undefined;
-  #housekeeping: ReturnType<typeof setInterval> | undefined;
-  #limits: SessionLimits = DEFAULT_SESSION_LIMITS;
-  /** How far the current outage has gone: 0 none (or short), 1 new miners refused, 2 all sent away. */
-  #noWorkStage: 0 | 1 | 2 = 0;
+  #banSweep: ReturnType<typeof setInterval> | undefined;
+  #workSweep: ReturnType<typeof setInterval> | undefined;
+  #penalties: Penalties;
+  #noWork: NoWorkWatch | undefined;
   #stopped = false;
 
   private constructor(options: PoolOptions) {
@@ -154,6 +148,11 @@ export class Pool {
     this.#upstream = options.upstream;
     this.#blocks = options.blocks;
     this.#candidateWaitMs = options.candidateWaitMs ?? 500;
+    this.#penalties = new Penalties({
+      bans: this.bans,
+      events: this.events,
+      ports: () => this.#ports(),
+    });
   }
 
   /**
@@ -167,7 +166,12 @@ export class Pool {
     const pool = new Pool(options);
     const kernel = options.kernel ?? createBestKernel();
     const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...options.limits };
-    pool.#limits = limits;
+    const noWork = pool.#noWork = new NoWorkWatch({
+      jobs: pool.jobs,
+      waitMs: limits.noWorkWaitMs,
+      graceMs: limits.noWorkGraceMs,
+      ports: () => pool.#ports(),
+    });
     const context = {
       limits,
       jobs: pool.jobs,
@@ -179,8 +183,8 @@ export class Pool {
       hash: (header: Uint8Array) => kernel.hash(header),
       now: pool.#now,
       onBlock: (share: AcceptedShare, job: Job) => pool.#submitBlock(share, job),
-      onOffence: (offence: Offence) => pool.#offence(offence),
-      refusesNewMiners: () => pool.#noWorkStage > 0,
+      onOffence: (offence: Offence) => pool.#penalties.offence(offence, pool.#now()),
+      refusesNewMiners: () => noWork.refusesNewMiners,
       track: (work: Promise<unknown>) => pool.#track(work),
     };
     try {
@@ -205,11 +209,8 @@ export class Pool {
         for (const server of pool.servers) server.tick(now);
       }, tickMs);
     }
-    const sweepMs = Math.max(
-      25,
-      Math.min(HOUSEKEEPING_MS, limits.noWorkWaitMs / 4, limits.noWorkGraceMs / 4),
-    );
-    pool.#housekeeping = setInterval(() => pool.#sweep(), sweepMs);
+    pool.#banSweep = setInterval(() => pool.#penalties.expire(pool.#now()), BAN_SWEEP_MS);
+    pool.#workSweep = setInterval(() => noWork.check(pool.#now()), noWork.checkEveryMs);
     return pool;
   }
 
@@ -244,13 +245,7 @@ export class Pool {
       });
       return undefined;
     }
-    if (this.#noWorkStage > 0) {
-      log.info("work is back (job {id} at height {height}); new miners are welcome again", {
-        id: job.id,
-        height: job.template.height,
-      });
-    }
-    this.#noWorkStage = 0;
+    this.#noWork?.workBack(job);
     let sessions = 0;
     for (const server of this.servers) sessions += server.broadcast(job);
     for (const server of this.ucpServers) sessions += server.broadcast(job);
@@ -292,13 +287,7 @@ export class Pool {
    * @returns Whether a ban was lifted.
    */
   unban(ip: string): boolean {
-    const ban = this.bans.unban(ip);
-    if (ban === undefined) return false;
-    log.info("ban of {ip} lifted by the operator; {refused} connections were refused during it", {
-      ip,
-      refused: ban.refused,
-    });
-    return true;
+    return this.#penalties.unban(ip);
   }
 
   /** Drop every job (upstream reset or failover); shares on them are stale from now on. */
@@ -317,7 +306,8 @@ export class Pool {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#timer);
-    clearInterval(this.#housekeeping);
+    clearInterval(this.#banSweep);
+    clearInterval(this.#workSweep);
     for (const server of this.servers) server.stopAccepting();
     for (const server of this.ucpServers) server.stopAccepting();
     const deadline = Date.now() + (options.graceMs ?? 10_000);
@@ -356,100 +346,9 @@ export class Pool {
     work.then(done, done);
   }
 
-  /** While there is no job: refuse newcomers after the wait, send everyone away after the grace. */
-  #checkWork(now: number): void {
-    const since = this.jobs.noJobSince;
-    if (since === undefined || this.#stopped) return;
-    const idle = now - since;
-    const { noWorkWaitMs, noWorkGraceMs } = this.#limits;
-    const ports = [...this.servers, ...this.ucpServers];
-    if (this.#noWorkStage < 1 && idle >= noWorkWaitMs) {
-      this.#noWorkStage = 1;
-      let closed = 0;
-      for (const port of ports) closed += port.closeWithoutWork(false, "no work");
-      log.warn(
-        'no job from NodeCore for {seconds} s: new miners are refused ("No work available"), ' +
-          "{closed} waiting for a first job closed; miners with work stay up to {grace} s",
-        { seconds: Math.round(idle / 1000), closed, grace: noWorkGraceMs / 1000 },
-      );
-    }
-    if (this.#noWorkStage < 2 && idle >= noWorkGraceMs) {
-      this.#noWorkStage = 2;
-      let told = 0;
-      for (const port of ports) told += port.closeWithoutWork(true, "no work");
-      log.warn(
-        "no job from NodeCore for {seconds} s: {told} miners asked to reconnect and closed",
-        {
-          seconds: Math.round(idle / 1000),
-          told,
-        },
-      );
-    }
-  }
-
-  /** A connection offended: close it, count it against its IP, ban the IP at the limit. */
-  #offence(offence: Offence): void {
-    const { connectionId, ip, worker, kind } = offence;
-    const now = this.#now();
-    const reason = OFFENCE_REASONS[kind];
-    for (const server of [...this.servers, ...this.ucpServers]) {
-      if (server.closeConnection(connectionId, reason)) break;
-    }
-    log.debug("connection {id} from {ip} ({worker}) closed: {reason}", {
-      id: connectionId,
-      ip,
-      worker: worker ?? "-",
-      reason,
-    });
-    if (this.events.active) {
-      this.events.emit({
-        type: "offence",
-        at: now,
-        connectionId,
-        ip,
-        ...(worker === undefined ? {} : { worker: worker.slice(0, 128) }),
-        kind,
-      });
-    }
-    const ban = this.bans.offence(ip, now, kind);
-    if (ban !== undefined) this.#banned(ban);
-  }
-
-  /** An IP was just banned: log it once, report it, close its connections. */
-  #banned(ban: BanInfo): void {
-    log.warn(
-      "banned {ip} for {seconds} s: {offences} of its connections were closed for offences " +
-        "(the last: {reason}); its connections are closed and new ones refused",
-      {
-        ip: ban.ip,
-        seconds: Math.round((ban.until - ban.since) / 1000),
-        offences: ban.offences,
-        reason: OFFENCE_REASONS[ban.reason as keyof typeof OFFENCE_REASONS] ?? ban.reason,
-      },
-    );
-    if (this.events.active) {
-      this.events.emit({
-        type: "banned",
-        at: ban.since,
-        ip: ban.ip,
-        until: ban.until,
-        reason: ban.reason,
-      });
-    }
-    for (const server of this.servers) server.closeIp(ban.ip, "banned");
-    for (const server of this.ucpServers) server.closeIp(ban.ip, "banned");
-  }
-
-  /** Once a second (or faster with short no-work limits): no-work stages, ended bans. */
-  #sweep(): void {
-    const now = this.#now();
-    this.#checkWork(now);
-    for (const ended of this.bans.expire(now)) {
-      log.info("ban of {ip} ended; {refused} connections were refused during it", {
-        ip: ended.ip,
-        refused: ended.refused,
-      });
-    }
+  /** Every port, Stratum and UCP. */
+  #ports(): (StratumServer | UcpPort)[] {
+    return [...this.servers, ...this.ucpServers];
   }
 
   #submitBlock(share: AcceptedShare, job: Job): void {

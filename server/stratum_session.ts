@@ -30,9 +30,11 @@
  * Replies keep request order. Errors come from the fixed table; exception text never reaches
  * the miner.
  *
- * This is the one stateful file of the share path (~480 lines: one class, one state machine);
- * the pure parts live beside it: `shares.ts` (validation), `_session_share.ts` (share record,
- * `d=N`), `_token_bucket.ts` (flood control), `_ordered_replies.ts` (reply order).
+ * This is the one stateful file of the share path (~590 lines: one class, one state machine,
+ * with its deadlines and the ways it closes); the pure parts live beside it: `shares.ts`
+ * (validation), `_session_share.ts` (share record, `d=N`, the silent deadline),
+ * `_token_bucket.ts` (flood control), `_ordered_replies.ts` (reply order), `bans.ts` (its
+ * invalid-share ratio).
  *
  * @module
  */
@@ -57,7 +59,7 @@ import type { OffenceKind, ShareCounts } from "./bans.ts";
 import type { ExtranonceRange } from "./extranonce.ts";
 import type { Job } from "./jobs.ts";
 import { OrderedReplies } from "./_ordered_replies.ts";
-import { clamp, passwordDifficulty } from "./_session_share.ts";
+import { clamp, passwordDifficulty, quietDeadline } from "./_session_share.ts";
 import { admitShare, type SubmitterFacts } from "./share_admission.ts";
 import { TokenBucket } from "./_token_bucket.ts";
 import type { SessionContext, SessionLink } from "./session_context.ts";
@@ -550,20 +552,12 @@ export class StratumSession {
    * port) the rate of shares is unknown: the idle timeout applies.
    */
   #updateQuiet(): void {
-    const limits = this.#ctx.limits;
-    const silent = this.#usesVardiff() && limits.silentShareTimes > 0
-      ? Math.max(
-        limits.silentMinMs,
-        limits.silentShareTimes * this.#ctx.port.targetShareSeconds * 1000,
-      )
-      : Infinity;
-    if (silent < limits.idleTimeoutMs) {
-      this.#quietMs = silent;
-      this.#quietReason = `silent: no share or request for ${Math.round(silent / 100) / 10} s`;
-    } else {
-      this.#quietMs = limits.idleTimeoutMs;
-      this.#quietReason = "idle timeout";
-    }
+    const quiet = quietDeadline(this.#ctx.limits, {
+      vardiff: this.#usesVardiff(),
+      targetShareSeconds: this.#ctx.port.targetShareSeconds,
+    });
+    this.#quietMs = quiet.ms;
+    this.#quietReason = quiet.reason;
   }
 
   /** A lower difficulty gives a silent miner a new period (never past the idle timeout). */
