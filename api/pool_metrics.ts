@@ -140,7 +140,17 @@ export class PoolMetrics {
     const diffChanges = r.counter("vbkpool_difficulty_changes_total", {
       help: "Share difficulty changes sent to miners (vardiff, d=N, suggest_difficulty).",
     });
-    const bans = r.counter("vbkpool_bans_total", { help: "IPs banned for invalid shares." });
+    const bans = r.counter("vbkpool_bans_total", {
+      help: "IPs banned (after repeated offences from several of their connections).",
+    });
+    const activeBans = r.gauge("vbkpool_bans_active", { help: "IP bans in force." });
+    const offences = r.counter("vbkpool_offences_total", {
+      help: "Connections closed for an offence, by kind (each counts towards an IP ban).",
+      labelNames: ["kind"],
+    });
+    for (const kind of ["invalid_shares", "protocol_errors", "flood", "auth_failures"]) {
+      offences.inc({ kind }, 0);
+    }
 
     // Jobs.
     const jobs = r.counter("vbkpool_jobs_total", {
@@ -206,6 +216,9 @@ export class PoolMetrics {
         case "banned":
           bans.inc();
           break;
+        case "offence":
+          offences.inc({ kind: event.kind });
+          break;
       }
     });
 
@@ -231,6 +244,7 @@ export class PoolMetrics {
       workers.set({}, names.size);
       addresses.set({}, owners.size);
       inflight.set({}, pool.inflight);
+      activeBans.set({}, pool.bans.active(now()));
       const job = pool.jobs.current;
       if (job !== undefined) {
         height.set({}, job.template.height - 1);

@@ -64,6 +64,14 @@ export const STRATUM_SCHEMA: SectionSpec = {
   subscribe_timeout_seconds: number(15, "Time from connecting to mining.subscribe.", 0.001),
   authorize_timeout_seconds: number(60, "Time from connecting to mining.authorize.", 0.001),
   idle_timeout_seconds: number(600, "Time without any request once mining.", 0.001),
+  silent_share_times: number(
+    18,
+    "With vardiff, a miner that sends nothing (no share, no request) for this many target " +
+      "share times is closed (at least silent_min_seconds, at most idle_timeout_seconds); " +
+      "vardiff lowers a slow miner first (after ~11) and each lower difficulty restarts the " +
+      "count. 0 = idle_timeout_seconds only.",
+  ),
+  silent_min_seconds: number(60, "The least time a silent miner is given (silent_share_times)."),
   max_protocol_errors: integer(
     3,
     "Malformed requests or flood refusals before a connection is closed.",
@@ -72,16 +80,39 @@ export const STRATUM_SCHEMA: SectionSpec = {
   requests_per_second: number(200, "Sustained requests per second per connection.", 0.001),
   request_burst: integer(400, "Request burst per connection.", 1),
   ntime_future_seconds: integer(300, "How far a share's ntime may be ahead of the clock."),
-  ban_enabled: { kind: "boolean", default: true, doc: "Ban IPs with a high invalid-share ratio." },
-  ban_check_threshold: integer(100, "Submits counted before the ratio is judged.", 1),
+  no_work_wait_seconds: number(
+    5,
+    "With no job from NodeCore for this long, a new miner's subscribe is refused (error 20 " +
+      '"No work available"; UCP: MINING_SUBSCRIBE_FAILURE) and closed, so that it fails over.',
+    0.1,
+  ),
+  no_work_grace_seconds: number(
+    30,
+    "With no job from NodeCore for this long, miners that had work are sent client.reconnect " +
+      "and closed (UCP miners are closed), so that they fail over.",
+    0.1,
+  ),
+  ban_enabled: {
+    kind: "boolean",
+    default: true,
+    doc: "Close connections with a high invalid-share ratio; ban IPs that repeat offences.",
+  },
+  ban_check_threshold: integer(100, "Submits on one connection before its ratio is judged.", 1),
   ban_invalid_percent: {
     kind: "number",
     default: 50,
     min: 0,
     max: 100,
-    doc: "Invalid share (in %) that bans an IP.",
+    doc: "Invalid share (in %) at which a connection is closed as an offending one.",
   },
-  ban_window_seconds: number(600, "Window over which submits are counted.", 1),
+  ban_window_seconds: number(600, "Window over which a connection's submits are counted.", 1),
+  ban_offences: integer(
+    3,
+    "Connections from one IP closed for offences (invalid shares, bad requests, floods, " +
+      "failed authorizations) within ban_offence_window_seconds that ban the IP.",
+    1,
+  ),
+  ban_offence_window_seconds: number(600, "Window over which an IP's offences are counted.", 1),
   ban_seconds: number(600, "Ban length.", 1),
   stats_interval_seconds: number(60, "Seconds between pool status log lines; 0 = none."),
 };

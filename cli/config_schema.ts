@@ -139,12 +139,21 @@ export const SCHEMA: ConfigSchema = {
       max: 3600,
       doc: "Seconds without a reply to a submit before the pool counts as dead.",
     },
+    first_job_timeout: {
+      kind: "number",
+      default: 30,
+      min: 0.1,
+      max: 86400,
+      doc: "Seconds after connecting without a first job before the pool counts as dead (a " +
+        "pool with no work) and the next pool is tried.",
+    },
     job_timeout: {
       kind: "number",
-      default: 300,
+      default: 180,
       min: 1,
       max: 86400,
-      doc: "Seconds without a new job before the pool counts as dead.",
+      doc: "Seconds without a new job while mining before the pool counts as dead (a block " +
+        "comes every 30 s on average; a 180 s gap about once in 400 blocks).",
     },
     failback_interval: {
       kind: "number",

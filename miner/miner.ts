@@ -58,7 +58,9 @@ export interface MinerOptions {
   handshakeTimeoutMs?: number;
   /** A submit unanswered this long marks the pool dead, ms. @default 30000 */
   submitTimeoutMs?: number;
-  /** No job for this long marks the pool dead, ms. @default 300000 */
+  /** No first job this long after connecting marks the pool dead (no work), ms. @default 30000 */
+  firstJobTimeoutMs?: number;
+  /** No new job for this long while mining marks the pool dead, ms. @default 180000 */
   jobTimeoutMs?: number;
   /** How often to probe a preferred pool while on a fallback, ms. @default 60000 */
   failbackMs?: number;
@@ -377,7 +379,8 @@ export class Miner {
       connectTimeoutMs: o.connectTimeoutMs ?? 10000,
       handshakeTimeoutMs: o.handshakeTimeoutMs ?? 10000,
       submitTimeoutMs: o.submitTimeoutMs ?? 30000,
-      jobTimeoutMs: o.jobTimeoutMs ?? 300000,
+      firstJobTimeoutMs: o.firstJobTimeoutMs ?? 30000,
+      jobTimeoutMs: o.jobTimeoutMs ?? 180000,
       agent: o.agent ?? "vbkpool",
       onJob: (job, at) => {
         if (session === this.#active) this.#onJob(session, job, at);

@@ -2,7 +2,9 @@
  * One connection from the miner to a Stratum pool (VeriBlock's dialect): subscribe, then
  * authorize, then jobs, difficulty and share submits; every server message shape is handled
  * leniently and bad input is logged and survived. A session also watches its pool: no reply
- * to the handshake, no reply to a submit, or no job for too long closes it as dead.
+ * to the handshake, no reply to a submit, no first job within `firstJobTimeoutMs` of the
+ * handshake (a pool without work), or no new job for `jobTimeoutMs` closes it as dead, so
+ * that the miner fails over.
  *
  * @module
  */
@@ -67,7 +69,13 @@ export interface StratumSessionOptions {
   handshakeTimeoutMs?: number;
   /** A submit not answered within this long means the pool is dead. @default 30000 */
   submitTimeoutMs?: number;
-  /** No job for this long (after the handshake) means the pool is dead. @default 300000 */
+  /** No first job within this long of the handshake means the pool has no work. @default 30000 */
+  firstJobTimeoutMs?: number;
+  /**
+   * No new job for this long (once one came) means the pool is dead. VeriBlock makes a block
+   * every 30 s on average and a pool sends a job for each (and for transaction changes), so a
+   * gap of 180 s happens about once in 400 blocks. @default 180000
+   */
   jobTimeoutMs?: number;
   /** Longest accepted line. @default 16384 */
   maxLineBytes?: number;
@@ -277,7 +285,8 @@ export class StratumSession {
         1000,
         (this.#options.submitTimeoutMs ?? 30000) / 4,
         (this.#options.handshakeTimeoutMs ?? 10000) / 4,
-        (this.#options.jobTimeoutMs ?? 300000) / 4,
+        (this.#options.firstJobTimeoutMs ?? 30000) / 4,
+        (this.#options.jobTimeoutMs ?? 180000) / 4,
       ),
     );
     this.#timer = setInterval(() => this.#tick(), tickMs);
@@ -363,10 +372,18 @@ export class StratumSession {
         return;
       }
     }
-    const jobLimit = o.jobTimeoutMs ?? 300000;
-    if (now - this.#lastJobAt > jobLimit) {
-      this.close(`dead: no job for ${jobLimit} ms`);
-      return;
+    if (this.#job === undefined) {
+      const firstLimit = o.firstJobTimeoutMs ?? 30000;
+      if (now - this.#lastJobAt > firstLimit) {
+        this.close(`dead: no job within ${firstLimit} ms of connecting`);
+        return;
+      }
+    } else {
+      const jobLimit = o.jobTimeoutMs ?? 180000;
+      if (now - this.#lastJobAt > jobLimit) {
+        this.close(`dead: no job for ${jobLimit} ms`);
+        return;
+      }
     }
     if (this.#handshake === undefined && this.#jobWaiters.length > 0) {
       const limit = o.handshakeTimeoutMs ?? 10000;

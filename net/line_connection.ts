@@ -4,6 +4,12 @@
  * `coalesceWrites` is on), a deadline, and a single close path. Messages may be handed over
  * already encoded ({@linkcode LineConnection.sendBytes}), so a broadcast encodes its line once.
  *
+ * A connection condemned by its owner ({@linkcode LineConnection.closeAfterFlush}, or
+ * {@linkcode LineConnection.stopReading} when the owner still writes) acts at once: no further
+ * line is delivered, not even the rest of the chunk being handled, and nothing more is read,
+ * so a peer that keeps sending gets no more answers and fills only its own socket buffers. What
+ * was queued before is still written.
+ *
  * @module
  */
 import { LineFramer, LineTooLongError } from "../protocol/line_framer.ts";
@@ -80,6 +86,8 @@ export class LineConnection {
   #handler: LineHandler | undefined;
   #done: Promise<void> | undefined;
   #afterFlush: CloseReason | undefined;
+  /** Set once the owner wants no more lines (closeAfterFlush or stopReading). */
+  #readStopped = false;
   #closedSignal: Promise<void>;
   #signalClosed!: () => void;
 
@@ -115,6 +123,11 @@ export class LineConnection {
   /** Why the connection closed, once it has. */
   get closeReason(): CloseReason {
     return this.#closeReason;
+  }
+
+  /** Whether lines are still read and delivered (false once closing or told to stop). */
+  get reading(): boolean {
+    return !this.#closed && !this.#readStopped;
   }
 
   /** Bytes waiting in the send queue. */
@@ -200,12 +213,47 @@ export class LineConnection {
   }
 
   /**
-   * Send queued lines, then close.
+   * Deliver no more lines and read nothing more; writing goes on (the owner closes later, e.g.
+   * after paced writes). Lines already received but not yet delivered are dropped.
+   *
+   * @example Usage
+   * ```ts
+   * import { LineConnection } from "./line_connection.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+   * const conn = new LineConnection(await listener.accept());
+   * const lines: string[] = [];
+   * conn.start({
+   *   onLine: (line) => {
+   *     lines.push(line);
+   *     conn.stopReading(); // the first line condemns the connection
+   *     conn.send("bye");
+   *     conn.closeAfterFlush("done");
+   *   },
+   * });
+   * await client.write(new TextEncoder().encode("one\ntwo\nthree\n"));
+   * await conn.done;
+   * assert.deepEqual(lines, ["one"]);
+   * assert.equal(conn.reading, false);
+   * client.close();
+   * listener.close();
+   * ```
+   */
+  stopReading(): void {
+    this.#readStopped = true;
+  }
+
+  /**
+   * Stop reading (as {@linkcode LineConnection.stopReading}), send the queued lines, then close.
+   * A peer that does not read them within 5 s is closed anyway.
    *
    * @param reason Close reason.
    */
   closeAfterFlush(reason: CloseReason): void {
     if (this.#closed) return;
+    this.#readStopped = true;
     if (!this.#writing && this.#queue.length === 0) return this.close(reason);
     this.#afterFlush = reason;
     // A peer that never reads must not keep the connection open.
@@ -294,9 +342,10 @@ export class LineConnection {
     this.close("write failed");
   };
 
+  /** Hand lines to the owner until it condemns the connection; false once it did. */
   #deliver(lines: string[]): boolean {
     for (const line of lines) {
-      if (this.#closed) return false;
+      if (this.#closed || this.#readStopped) return false;
       try {
         this.#handler!.onLine(line);
       } catch {
@@ -304,18 +353,20 @@ export class LineConnection {
         return false;
       }
     }
-    return !this.#closed;
+    return !this.#closed && !this.#readStopped;
   }
 
   async #readLoop(): Promise<void> {
     let buf = new Uint8Array(Math.min(this.#readSize, Math.max(512, this.#readSize >> 2)));
     try {
-      while (!this.#closed) {
+      while (!this.#closed && !this.#readStopped) {
         const n = await this.#conn.read(buf);
         if (n === null) {
           this.close("closed by peer");
           break;
         }
+        // Condemned while this read was pending: what it brought is not looked at.
+        if (this.#readStopped) break;
         this.bytesIn += n;
         // A full buffer: this peer sends more than small requests; read in full-size chunks.
         const grow = n === buf.length && buf.length < this.#readSize;
@@ -326,12 +377,13 @@ export class LineConnection {
           if (!(err instanceof LineTooLongError)) throw err;
           // Answer what came before the long line, then close.
           if (this.#deliver(err.lines)) this.closeAfterFlush("line too long");
-          await this.#closedSignal;
           break;
         }
         if (lines.length > 0 && !this.#deliver(lines)) break;
         if (grow) buf = new Uint8Array(this.#readSize);
       }
+      // Reading stopped: the queued lines are being written; the close comes after them.
+      await this.#closedSignal;
     } catch {
       this.close(this.#closed ? this.#closeReason : "read failed");
     }

@@ -174,6 +174,27 @@ export function encodeSetDifficulty(difficulty: bigint): string {
 }
 
 /**
+ * Encode `client.reconnect` without params: "reconnect to this same server" (the miner's next
+ * connection tells it whether there is work; a miner that ignores the method is closed right
+ * after it). vbkpool's miner parses the optional `[host, port, wait]` too.
+ *
+ * @example Usage
+ * ```ts
+ * import { encodeReconnect } from "./stratum_encode.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(encodeReconnect(), '{"id":null,"method":"client.reconnect","params":[]}');
+ * ```
+ *
+ * @returns One line of JSON without "\n".
+ */
+export function encodeReconnect(): string {
+  return RECONNECT_LINE;
+}
+
+const RECONNECT_LINE = '{"id":null,"method":"client.reconnect","params":[]}';
+
+/**
  * Encode `mining.notify` with VeriBlock's 10 params: job id, height (8 hex), version (4),
  * previous hash (24), two keystones (18 each), the three intermediate merkles (64 each),
  * time (8), bits (8) and clean_jobs. Hex is lower case.

@@ -3,7 +3,8 @@
  * its wire code and fixed message. Exception text never reaches a client; only these rows do.
  *
  * Codes: the original server's texts keep their -2 (bad parameters, already subscribed) and
- * -3 (unknown method); share verdicts and session states use the common Stratum codes 20–25.
+ * -3 (unknown method); share verdicts and session states use the common Stratum codes 20–25
+ * (20, "other", also for the pool's own conditions: internal error, rate limit, no work).
  *
  * @module
  */
@@ -29,7 +30,8 @@ export type StratumErrorCode =
   | "not_subscribed"
   | "invalid_address"
   | "banned"
-  | "rate_limited";
+  | "rate_limited"
+  | "no_work";
 
 /** One row of the error table. */
 export interface StratumErrorRow {
@@ -78,6 +80,9 @@ export const STRATUM_ERRORS: Readonly<Record<StratumErrorCode, StratumErrorRow>>
   invalid_address: { code: 24, message: "Worker name is not a valid VeriBlock address" },
   banned: { code: 24, message: "Banned" },
   rate_limited: { code: 20, message: "Too many requests" },
+  // The pool itself has nothing to mine (its node is unreachable): a subscribe is refused so
+  // that the miner fails over at once.
+  no_work: { code: 20, message: "No work available: the pool has no job from its node" },
 };
 
 const MAX_DETAIL = 64;

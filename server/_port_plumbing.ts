@@ -54,7 +54,8 @@ export interface ListenLinesOptions {
   context: PortContext;
   /** Write replies queued together in one write. @default false */
   coalesceWrites?: boolean;
-  /** The port's logger (refused connections are logged at debug, once per episode). */
+  /** The port's logger (a ban's first refusal at info, other refusals at debug once per
+   * episode). */
   log: Logger;
   /** Called for each accepted connection; returns its handler. */
   onConnection(conn: LineConnection): LineHandler;
@@ -83,7 +84,15 @@ export function listenLines(address: PortAddress, options: ListenLinesOptions): 
     exemptLoopback: limits.exemptLoopback ?? false,
     coalesceWrites: options.coalesceWrites ?? false,
     isBanned: (ip) => ctx.bans.isBanned(ip, ctx.now()),
-    onRefused: (ip, reason) => refusals.debug(reason, "refused {ip}: {reason}", { ip, reason }),
+    onRefused: (ip, reason) => {
+      // A ban's refusals: the first is logged, the rest counted (the pool logs the count
+      // when the ban ends).
+      if (reason === "banned" && ctx.bans.refused(ip, ctx.now()) === 1) {
+        options.log.info("refusing connections from banned {ip} until its ban ends", { ip });
+      } else {
+        refusals.debug(reason, "refused {ip}: {reason}", { ip, reason });
+      }
+    },
     onConnection: options.onConnection,
     // "stratum" or "ucp": names the port in net/'s accept-error and descriptor log lines.
     name: options.log.category.at(-1) ?? "tcp",
@@ -139,6 +148,8 @@ export function attachSession<S extends PortSession>(
           ip: conn.remoteIp,
           port,
           reason,
+          bytesIn: conn.bytesIn,
+          bytesOut: conn.bytesOut,
         });
       }
     },

@@ -16,8 +16,10 @@ export interface PacedTarget {
   send(line: string): boolean;
   /** Close at once. */
   close(reason: string): void;
-  /** Send what is queued, then close. */
+  /** Send what is queued, then close (reading stops at once). */
   closeAfterFlush(reason: string): void;
+  /** Read and deliver no more lines; writes go on. */
+  stopReading?(): void;
 }
 
 /** Options for {@linkcode PacedLink}. */
@@ -79,12 +81,13 @@ export class PacedLink {
   }
 
   /**
-   * Send every queued line (paced), then close.
+   * Send every queued line (paced), then close. The connection stops reading at once.
    *
    * @param reason Close reason.
    */
   closeAfterFlush(reason: string): void {
     if (this.#target.closed) return void this.#dispose();
+    this.#target.stopReading?.();
     if (this.#queue.length === 0) {
       this.#target.closeAfterFlush(reason);
       return;

@@ -6,16 +6,21 @@
  * - MINING_AUTH: the username is a VeriBlock address, optionally `address.worker`;
  * - MINING_SUBSCRIBE: an extranonce range from the pool's allocator (the one Stratum
  *   connections use) and the port's share target; every MINING_JOB and MINING_MEMPOOL_UPDATE
- *   carries the merkle root of the connection's `extra_nonce_start`;
+ *   carries the merkle root of the connection's `extra_nonce_start`. While the pool has had no
+ *   job for `noWorkWaitMs`, MINING_SUBSCRIBE_FAILURE "No work available: …" and a close (the
+ *   pool closes miners it had given work once the outage outlasts `noWorkGraceMs`);
  * - MINING_SUBMIT: turned into the Stratum submit it stands for and admitted by
  *   {@linkcode admitShare} (the path every port shares: the same duplicate, stale, ntime,
  *   extranonce and credit rules); an accepted share is answered only after the recorder made it
  *   durable, a block candidate goes upstream at once, and every refusal is answered with a
- *   reason. A submit over the pending cap or the request rate, or on a closing connection, is
- *   still checked: a block is never refused unhashed.
+ *   reason. A submit over the pending cap or the request rate is still checked: a block is
+ *   never refused unhashed.
  *
  * Messages are written one per write and paced ({@linkcode PacedLink}); deadlines, flood
- * control, offence counts and invalid-share bans mirror the Stratum session.
+ * control, offence counts and invalid-share bans mirror the Stratum session. A connection
+ * condemned (too many bad messages, floods or failed logins, a ban, shutdown) acts at once: it
+ * reads and answers nothing more, writes what was queued (paced, for at most
+ * {@linkcode CLOSE_FLUSH_MS}) and closes.
  *
  * @module
  */
@@ -35,6 +40,7 @@ import {
   type UcpVerdict,
 } from "../protocol/ucp_server_session.ts";
 import type { UcpMessage, UcpMiningSubmit } from "../protocol/ucp_types.ts";
+import type { OffenceKind, ShareCounts } from "./bans.ts";
 import type { ExtranonceRange } from "./extranonce.ts";
 import type { Job } from "./jobs.ts";
 import type { SessionLink } from "./session_context.ts";
@@ -48,6 +54,9 @@ import { PacedLink } from "./_ucp_paced_link.ts";
 const log = getLogger(["vbkpool", "server", "ucp"]);
 /** Lines a client or NodeCore can repeat at will: once, then counted (see log/). */
 const episodes = new EpisodeLog(log);
+
+/** Longest time a condemned connection gets to write what was queued (paced), ms. */
+export const CLOSE_FLUSH_MS = 5000;
 
 /** The connection a UCP session talks through (a `LineConnection` fits). */
 export interface UcpLink extends SessionLink {
@@ -79,10 +88,16 @@ export class UcpMinerSession implements UcpServerSessionHost {
   #flood: TokenBucket;
   #authFailures = 0;
   #floods = 0;
+  /** Submit counts for this connection's invalid-share ratio (see bans.ts). */
+  #shareCounts: ShareCounts;
   #pending = 0;
   #accepted = 0;
   #rejected = 0;
-  #closeAfter: string | undefined;
+  /** Close once the line being handled is answered (set by the host callbacks). */
+  #closeAfter: { reason: string; offence?: OffenceKind } | undefined;
+  /** Whether a job was ever sent (the pool keeps such miners through a short outage). */
+  #hadWork = false;
+  /** Set once the connection is condemned: nothing more is read or answered. */
   #closing: string | undefined;
   /** Set while a submit over a limit is handled: only a block is admitted. */
   #limited: "rate_limited" | undefined;
@@ -103,6 +118,7 @@ export class UcpMinerSession implements UcpServerSessionHost {
       maxQueued: limits.maxQueuedMessages,
     });
     this.#flood = new TokenBucket(limits.requestsPerSecond, limits.requestBurst, ctx.now());
+    this.#shareCounts = ctx.bans.shareCounts(link.remoteIp, ctx.now());
     this.#ucp = new UcpServerSession(this, { maxOffences: limits.maxProtocolErrors });
     this.#armDeadline();
     this.#emit(this.#ucp.start());
@@ -143,37 +159,32 @@ export class UcpMinerSession implements UcpServerSessionHost {
     return this.#pending;
   }
 
+  /** Whether the connection was ever sent a job. */
+  get hadWork(): boolean {
+    return this.#hadWork;
+  }
+
   /**
    * Handle one line from the miner.
    *
    * @param line The line, without "\n".
    */
   onLine(line: string): void {
-    if (this.link.closed) return;
+    if (this.link.closed || this.#closing !== undefined) return;
     const decoded = decodeUcp(line);
-    if (this.#closing !== undefined) {
-      // Condemned: a submit still gets its answer (if the connection lasts that long), unhashed.
-      if (decoded.ok && decoded.message.command === "MINING_SUBMIT") {
-        const m = decoded.message;
-        this.#send({
-          command: "MINING_SUBMIT_FAILURE",
-          requestId: m.requestId,
-          reason: this.#closing,
-        });
-      }
-      return;
-    }
     if (!this.#flood.take(this.#ctx.now())) {
       // Over the rate, a submit is still checked (a block must reach NodeCore).
       if (decoded.ok && decoded.message.command === "MINING_SUBMIT") this.#limitedSubmit(decoded);
       if (++this.#floods >= this.#ctx.ucpLimits.maxProtocolErrors) {
-        this.closeAfterFlush("too many requests (flood)");
+        this.#condemn("too many requests (flood)", "flood");
       }
       return;
     }
     this.#emit(this.#ucp.handle(decoded));
-    if (this.#closeAfter !== undefined) this.#paced.closeAfterFlush(this.#closeAfter);
-    this.#armDeadline();
+    if (this.#closeAfter !== undefined) {
+      this.#condemn(this.#closeAfter.reason, this.#closeAfter.offence);
+    }
+    if (this.#closing === undefined) this.#armDeadline();
   }
 
   /**
@@ -184,7 +195,7 @@ export class UcpMinerSession implements UcpServerSessionHost {
    * @returns Whether it was sent (false before subscribe or after close).
    */
   sendJob(job: Job): boolean {
-    if (!this.subscribed || this.link.closed) return false;
+    if (!this.subscribed || this.link.closed || this.#closing !== undefined) return false;
     if (job.notify.cleanJobs) this.#sent.clear();
     const template = this.#remember(job);
     const output = isMempoolFollowUp(this.#lastJob, job)
@@ -196,13 +207,17 @@ export class UcpMinerSession implements UcpServerSessionHost {
   }
 
   /**
-   * Send queued messages (and the answer to the line being handled, if any), then close;
-   * lines that arrive meanwhile are ignored.
+   * Condemn the connection from outside (a ban, shutdown): nothing more is read or answered;
+   * the messages already queued (and the answer to the line being handled, if any) are sent,
+   * then it closes.
    *
    * @param reason Close reason.
    */
   closeAfterFlush(reason: string): void {
-    this.#closing ??= reason;
+    if (this.#closing !== undefined || this.link.closed) return;
+    this.#closing = reason;
+    this.link.stopReading?.();
+    this.link.setTimeout(CLOSE_FLUSH_MS, reason);
     queueMicrotask(() => this.#paced.closeAfterFlush(reason));
   }
 
@@ -230,7 +245,7 @@ export class UcpMinerSession implements UcpServerSessionHost {
     const address = dot < 0 ? username : username.slice(0, dot);
     if (username.length > this.#ctx.ucpLimits.maxWorkerLength || !isValidAddress(address)) {
       if (++this.#authFailures >= this.#ctx.ucpLimits.maxAuthFailures) {
-        this.#closeAfter = "too many failed authorizations";
+        this.#closeAfter = { reason: "too many failed authorizations", offence: "auth_failures" };
       }
       return {
         ok: false,
@@ -257,6 +272,12 @@ export class UcpMinerSession implements UcpServerSessionHost {
    * @returns The subscription, or a refusal when no range can be allocated.
    */
   subscribe(): { ok: true; subscription: UcpSubscription } | { ok: false; reason: string } {
+    const ctx = this.#ctx;
+    if (ctx.jobs.current === undefined && ctx.refusesNewMiners()) {
+      // Nothing to mine for a while: a reason and a close, so that the miner fails over.
+      this.#closeAfter = { reason: "no work" };
+      return { ok: false, reason: STRATUM_ERRORS.no_work.message };
+    }
     if (this.#range === undefined) {
       try {
         this.#range = this.#ctx.extranonces.allocate();
@@ -316,6 +337,7 @@ export class UcpMinerSession implements UcpServerSessionHost {
         authorized: this.#authorized,
         extranonce: this.#range,
         jobs: this.#sent,
+        shares: this.#shareCounts,
       },
       now,
       ...(limited === undefined ? {} : { limited }),
@@ -370,12 +392,28 @@ export class UcpMinerSession implements UcpServerSessionHost {
       difficulty: this.#ctx.ucpPort.difficulty,
       target: this.#ctx.target,
     });
+    this.#hadWork = true;
     return template;
   }
 
   #emit(output: UcpSessionOutput): void {
     for (const message of output.send) this.#send(message);
-    if (output.close !== undefined) this.#paced.closeAfterFlush(output.close);
+    if (output.close !== undefined) this.#condemn(output.close, "protocol_errors");
+  }
+
+  /** Read and answer nothing more; write what is queued (paced), then close; report offences. */
+  #condemn(reason: string, offence: OffenceKind | undefined): void {
+    if (this.#closing !== undefined || this.link.closed) return;
+    this.#closing = reason;
+    this.link.setTimeout(CLOSE_FLUSH_MS, reason);
+    this.#paced.closeAfterFlush(reason);
+    if (offence === undefined) return;
+    this.#ctx.onOffence({
+      connectionId: this.link.id,
+      ip: this.link.remoteIp,
+      worker: this.#worker,
+      kind: offence,
+    });
   }
 
   #send(message: UcpMessage): void {

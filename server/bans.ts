@@ -1,7 +1,19 @@
 /**
- * IP bans for a high invalid-share ratio. Each IP's valid and invalid submits are counted over
- * a window; once a window holds `checkThreshold` submits, an invalid share of at least
- * `invalidPercent` bans the IP for `banSeconds`, and the counts restart. Time is passed in.
+ * Penalties that fit shared IPs (many miners behind one NAT or proxy), then IP bans:
+ *
+ * 1. A connection is judged on its own submits ({@linkcode ShareCounts}, kept by its session):
+ *    once `checkThreshold` of them fall within `windowSeconds`, an invalid share of at least
+ *    `invalidPercent` makes it an offending connection, which the pool closes. Other
+ *    connections from the same IP are not touched.
+ * 2. Every connection closed for an offence (that ratio, too many protocol errors, a request
+ *    flood, failed authorizations) counts against its IP. `offences` offending connections
+ *    within `offenceWindowSeconds` ban the IP for `banSeconds`; the pool then closes its
+ *    connections and refuses new ones.
+ * 3. Bans can be listed ({@linkcode BanList.list}) and lifted ({@linkcode BanList.unban}); a
+ *    connection refused while a ban lasts is counted on that ban, so its end can be logged once
+ *    with the count ({@linkcode BanList.expire}).
+ *
+ * Loopback peers are exempt from both unless `exemptLoopback` is false. Time is passed in.
  *
  * @module
  */
@@ -10,43 +22,79 @@ import { isLoopback } from "../net/line_server.ts";
 
 /** Options for {@linkcode BanList}. */
 export interface BanListOptions {
-  /** Whether bans happen at all. @default true */
+  /** Whether connections are judged and IPs banned at all. @default true */
   enabled?: boolean;
-  /** Submits in a window before the ratio is judged. @default 100 */
+  /** Submits on one connection before its invalid ratio is judged. @default 100 */
   checkThreshold?: number;
-  /** Invalid share (in %) at or above which an IP is banned. @default 50 */
+  /** Invalid share (in %) at or above which a connection is an offending one. @default 50 */
   invalidPercent?: number;
-  /** Window length in seconds; counts older than this restart. @default 600 */
+  /** A connection's submit counts older than this restart, seconds. @default 600 */
   windowSeconds?: number;
+  /** Offending connections from one IP, within the offence window, that ban it. @default 3 */
+  offences?: number;
+  /** Window over which an IP's offending connections are counted, seconds. @default 600 */
+  offenceWindowSeconds?: number;
   /** Ban length in seconds. @default 600 */
   banSeconds?: number;
-  /** Loopback addresses are never banned. @default true */
+  /** Loopback addresses are never judged nor banned. @default true */
   exemptLoopback?: boolean;
-  /** Most IPs tracked at once (the oldest are forgotten). @default 100000 */
+  /** Most IPs whose offences are tracked at once (the oldest are forgotten). @default 100000 */
   maxTracked?: number;
 }
 
-interface Counts {
+/** What a connection is closed for: the kinds of offence that count against its IP. */
+export type OffenceKind = "invalid_shares" | "protocol_errors" | "flood" | "auth_failures";
+
+/** One connection's submit counts, owned by its session (see {@linkcode BanList.countShare}). */
+export interface ShareCounts {
+  /** Start of the current window, ms. */
   since: number;
+  /** Valid submits in it. */
   valid: number;
+  /** Counted invalid submits in it. */
   invalid: number;
+  /** The connection is never judged (bans off, or an exempt loopback peer). */
+  readonly exempt: boolean;
+}
+
+/** An IP ban. */
+export interface BanInfo {
+  /** The address. */
+  ip: string;
+  /** When it began, ms since epoch. */
+  since: number;
+  /** When it ends, ms since epoch. */
+  until: number;
+  /** Why (the kind of the last offence, or "manual"). */
+  reason: string;
+  /** Offending connections that led to it. */
+  offences: number;
+  /** Connections refused while it lasted. */
+  refused: number;
 }
 
 /**
- * Invalid-share-ratio bans.
+ * Per-connection penalties and IP bans.
  *
  * @example Usage
  * ```ts
  * import { BanList } from "./bans.ts";
  * import assert from "node:assert/strict";
  *
- * const bans = new BanList({ checkThreshold: 4, invalidPercent: 50, banSeconds: 60 });
- * bans.record("10.0.0.1", true, 0);
- * bans.record("10.0.0.1", false, 1);
- * bans.record("10.0.0.1", false, 2);
- * assert.equal(bans.record("10.0.0.1", false, 3), true); // 3 of 4 invalid: banned
+ * const bans = new BanList({ checkThreshold: 4, invalidPercent: 50, offences: 2, banSeconds: 60 });
+ * // One connection with 3 invalid submits of 4 is an offending one; its IP is not banned yet.
+ * const counts = bans.shareCounts("10.0.0.1", 0);
+ * bans.countShare(counts, true, 0);
+ * bans.countShare(counts, false, 1);
+ * bans.countShare(counts, false, 2);
+ * assert.equal(bans.countShare(counts, false, 3), true);
+ * assert.equal(bans.offence("10.0.0.1", 3, "invalid_shares"), undefined);
+ * assert.equal(bans.isBanned("10.0.0.1", 3), false);
+ * // A second offending connection from that IP bans it.
+ * assert.equal(bans.offence("10.0.0.1", 10, "flood")?.until, 60_010);
  * assert.equal(bans.isBanned("10.0.0.1", 59_000), true);
- * assert.equal(bans.isBanned("10.0.0.1", 63_001), false);
+ * assert.equal(bans.unban("10.0.0.1")?.offences, 2);
+ * assert.equal(bans.isBanned("10.0.0.1", 59_000), false);
  * ```
  */
 export class BanList {
@@ -54,11 +102,14 @@ export class BanList {
   #threshold: number;
   #percent: number;
   #windowMs: number;
+  #offences: number;
+  #offenceWindowMs: number;
   #banMs: number;
   #exemptLoopback: boolean;
   #maxTracked: number;
-  #counts = new Map<string, Counts>();
-  #bans = new Map<string, number>();
+  /** Times of each IP's recent offences, oldest first (at most `offences` kept). */
+  #offenceTimes = new Map<string, number[]>();
+  #bans = new Map<string, BanInfo>();
 
   /**
    * Make a ban list.
@@ -70,6 +121,8 @@ export class BanList {
     this.#threshold = Math.max(1, options.checkThreshold ?? 100);
     this.#percent = options.invalidPercent ?? 50;
     this.#windowMs = (options.windowSeconds ?? 600) * 1000;
+    this.#offences = Math.max(1, options.offences ?? 3);
+    this.#offenceWindowMs = (options.offenceWindowSeconds ?? 600) * 1000;
     this.#banMs = (options.banSeconds ?? 600) * 1000;
     this.#exemptLoopback = options.exemptLoopback ?? true;
     this.#maxTracked = Math.max(1, options.maxTracked ?? 100_000);
@@ -81,44 +134,92 @@ export class BanList {
   }
 
   /**
-   * Count one submit.
+   * Whether an address is never judged nor banned.
    *
    * @param ip Peer address.
+   * @returns True when bans are off or the address is an exempt loopback one.
+   */
+  exempt(ip: string): boolean {
+    return !this.#enabled || (this.#exemptLoopback && isLoopback(ip));
+  }
+
+  /**
+   * Fresh submit counts for a new connection.
+   *
+   * @param ip Peer address.
+   * @param now Current time in ms.
+   * @returns The counts (the session keeps them).
+   */
+  shareCounts(ip: string, now: number): ShareCounts {
+    return { since: now, valid: 0, invalid: 0, exempt: this.exempt(ip) };
+  }
+
+  /**
+   * Count one submit of a connection (stale and rate-limited refusals are not counted) and
+   * judge its ratio once the window holds `checkThreshold` submits (the counts then restart).
+   *
+   * @param counts The connection's counts (updated in place).
    * @param valid Whether the share was accepted.
    * @param now Current time in ms.
-   * @returns True when this submit got the IP banned.
+   * @returns True when the connection has just become an offending one.
    */
-  record(ip: string, valid: boolean, now: number): boolean {
-    if (!this.#enabled || (this.#exemptLoopback && isLoopback(ip))) return false;
-    let counts = this.#counts.get(ip);
-    if (counts === undefined || now - counts.since > this.#windowMs) {
-      this.#counts.delete(ip);
-      counts = { since: now, valid: 0, invalid: 0 };
-      this.#counts.set(ip, counts);
-      if (this.#counts.size > this.#maxTracked) {
-        const oldest = this.#counts.keys().next().value;
-        if (oldest !== undefined) this.#counts.delete(oldest);
-      }
+  countShare(counts: ShareCounts, valid: boolean, now: number): boolean {
+    if (counts.exempt) return false;
+    if (now - counts.since > this.#windowMs) {
+      counts.since = now;
+      counts.valid = 0;
+      counts.invalid = 0;
     }
     if (valid) counts.valid++;
     else counts.invalid++;
     const total = counts.valid + counts.invalid;
     if (total < this.#threshold) return false;
-    this.#counts.delete(ip);
-    if (counts.invalid * 100 < this.#percent * total) return false;
-    this.ban(ip, now);
-    return true;
+    const offending = counts.invalid * 100 >= this.#percent * total;
+    counts.since = now;
+    counts.valid = 0;
+    counts.invalid = 0;
+    return offending;
   }
 
   /**
-   * Ban an IP now.
+   * Count an offending connection against its IP; bans the IP at the `offences`-th within the
+   * offence window.
    *
    * @param ip Peer address.
    * @param now Current time in ms.
+   * @param reason What the connection did.
+   * @returns The new ban when this offence banned the IP, else undefined.
    */
-  ban(ip: string, now: number): void {
-    if (this.#exemptLoopback && isLoopback(ip)) return;
-    this.#bans.set(ip, now + this.#banMs);
+  offence(ip: string, now: number, reason: OffenceKind): BanInfo | undefined {
+    if (this.exempt(ip) || this.isBanned(ip, now)) return undefined;
+    let times = this.#offenceTimes.get(ip);
+    if (times === undefined) {
+      times = [];
+      this.#offenceTimes.set(ip, times);
+      if (this.#offenceTimes.size > this.#maxTracked) {
+        const oldest = this.#offenceTimes.keys().next().value;
+        if (oldest !== undefined) this.#offenceTimes.delete(oldest);
+      }
+    }
+    while (times.length > 0 && now - times[0]! > this.#offenceWindowMs) times.shift();
+    times.push(now);
+    if (times.length < this.#offences) return undefined;
+    const count = times.length;
+    this.#offenceTimes.delete(ip);
+    return this.#ban(ip, now, { reason, offences: count });
+  }
+
+  /**
+   * Ban an IP now (an operator's decision, or a test's).
+   *
+   * @param ip Peer address.
+   * @param now Current time in ms.
+   * @param reason Why. @default "manual"
+   * @returns The ban, or undefined for an exempt address.
+   */
+  ban(ip: string, now: number, reason = "manual"): BanInfo | undefined {
+    if (this.exempt(ip)) return undefined;
+    return this.#ban(ip, now, { reason, offences: 0 });
   }
 
   /**
@@ -129,10 +230,80 @@ export class BanList {
    * @returns True while a ban lasts.
    */
   isBanned(ip: string, now: number): boolean {
-    const until = this.#bans.get(ip);
-    if (until === undefined) return false;
-    if (now < until) return true;
+    const ban = this.#bans.get(ip);
+    return ban !== undefined && now < ban.until;
+  }
+
+  /**
+   * Count a connection refused because its IP is banned.
+   *
+   * @param ip Peer address.
+   * @param now Current time in ms.
+   * @returns Refusals during this ban so far (1 for the first), or 0 when not banned.
+   */
+  refused(ip: string, now: number): number {
+    const ban = this.#bans.get(ip);
+    if (ban === undefined || now >= ban.until) return 0;
+    return ++ban.refused;
+  }
+
+  /**
+   * Lift a ban (and forget the IP's recent offences).
+   *
+   * @param ip Peer address.
+   * @returns The ban that was lifted, or undefined when there was none.
+   */
+  unban(ip: string): BanInfo | undefined {
+    this.#offenceTimes.delete(ip);
+    const ban = this.#bans.get(ip);
     this.#bans.delete(ip);
-    return false;
+    return ban === undefined ? undefined : { ...ban };
+  }
+
+  /**
+   * The bans in force.
+   *
+   * @param now Current time in ms.
+   * @returns Copies, oldest first.
+   */
+  list(now: number): BanInfo[] {
+    const out: BanInfo[] = [];
+    for (const ban of this.#bans.values()) if (now < ban.until) out.push({ ...ban });
+    return out;
+  }
+
+  /**
+   * How many bans are in force.
+   *
+   * @param now Current time in ms.
+   * @returns The count.
+   */
+  active(now: number): number {
+    let n = 0;
+    for (const ban of this.#bans.values()) if (now < ban.until) n++;
+    return n;
+  }
+
+  /**
+   * Forget the bans that have ended.
+   *
+   * @param now Current time in ms.
+   * @returns The bans that ended since the last call.
+   */
+  expire(now: number): BanInfo[] {
+    const ended: BanInfo[] = [];
+    for (const [ip, ban] of this.#bans) {
+      if (now < ban.until) continue;
+      this.#bans.delete(ip);
+      ended.push(ban);
+    }
+    return ended;
+  }
+
+  #ban(ip: string, now: number, what: { reason: string; offences: number }): BanInfo {
+    const ban: BanInfo = { ip, since: now, until: now + this.#banMs, refused: 0, ...what };
+    this.#bans.delete(ip);
+    this.#bans.set(ip, ban);
+    return { ...ban };
   }
 }

@@ -7,6 +7,7 @@
  */
 
 import type { StratumErrorCode } from "../protocol/stratum_errors.ts";
+import type { OffenceKind } from "./bans.ts";
 import type { AcceptedShare } from "./share_recorder.ts";
 
 /** A miner connection was accepted. */
@@ -35,6 +36,10 @@ export interface ConnectionCloseEvent {
   port: number;
   /** Why it closed. */
   reason: string;
+  /** Bytes received from the peer. */
+  bytesIn?: number;
+  /** Bytes written to the peer. */
+  bytesOut?: number;
 }
 
 /** A worker was authorized on a connection. */
@@ -130,6 +135,21 @@ export interface DifficultyChangedEvent {
   difficulty: bigint;
 }
 
+/** A connection was closed for an offence; it counts against its IP (see `bans.ts`). */
+export interface OffenceEvent {
+  type: "offence";
+  /** When (ms since epoch). */
+  at: number;
+  /** Connection id. */
+  connectionId: number;
+  /** Peer address. */
+  ip: string;
+  /** The connection's worker, when it had one. */
+  worker?: string;
+  /** What it did. */
+  kind: OffenceKind;
+}
+
 /** An IP was banned. */
 export interface BannedEvent {
   type: "banned";
@@ -154,6 +174,7 @@ export type PoolEvent =
   | BlockResultEvent
   | JobBroadcastEvent
   | DifficultyChangedEvent
+  | OffenceEvent
   | BannedEvent;
 
 /** A subscriber. */

@@ -130,6 +130,8 @@ export class JobManager {
   #counter = 0;
   #round: string | undefined;
   #current: Job | undefined;
+  /** Since when there has been no current job (undefined while there is one). */
+  #noJobSince: number | undefined;
   #maxJobs: number;
   #maxIdleKeys: number;
   #maxWorks: number;
@@ -151,11 +153,20 @@ export class JobManager {
     this.#maxIdleKeys = Math.max(0, options.maxIdleKeys ?? 1_000_000);
     this.#maxWorks = Math.max(1, options.maxWorks ?? 10_000);
     this.#now = options.now ?? Date.now;
+    this.#noJobSince = this.#now();
   }
 
   /** The newest live job, if any. */
   get current(): Job | undefined {
     return this.#current;
+  }
+
+  /**
+   * Since when the manager has had no current job (ms since epoch: its creation, or the reset
+   * that dropped the last one), or undefined while it has one.
+   */
+  get noJobSince(): number | undefined {
+    return this.#noJobSince;
   }
 
   /** Number of live jobs. */
@@ -256,6 +267,7 @@ export class JobManager {
     this.#round = previousHashKey;
     this.#jobs.set(id, job);
     this.#current = job;
+    this.#noJobSince = undefined;
     while (this.#jobs.size > this.#maxJobs) {
       const oldest = this.#jobs.values().next().value;
       if (oldest === undefined) break;
@@ -315,6 +327,7 @@ export class JobManager {
    * kept: the same work may come back under new job ids.
    */
   reset(): void {
+    if (this.#current !== undefined) this.#noJobSince = this.#now();
     this.#dropAll();
     this.#trim();
     this.#round = undefined;

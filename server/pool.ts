@@ -5,6 +5,18 @@
  * itself: the caller feeds it templates ({@linkcode Pool.addTemplate}, {@linkcode Pool.reset})
  * and gives it a {@linkcode BlockSubmitter}, so `cli/` chooses NodeCore or the devnet.
  *
+ * No work: while the jobs are gone (the upstream lost or reset), miners keep their connection
+ * for `noWorkGraceMs`, then Stratum miners are sent `client.reconnect` and every miner is
+ * closed, so that it fails over; a new miner is refused once the pool has been without work for
+ * `noWorkWaitMs`, and one that subscribed before that but never got a job is closed then (see
+ * `session_limits.ts`). Each stage is logged once per outage, and its end.
+ *
+ * Offences: a connection that offends (too many invalid shares, protocol errors, floods or
+ * failed logins) is closed after the answers already due and counted against its IP; several
+ * such connections ban the IP (see `bans.ts`), which closes its connections. Each ban is logged
+ * once, with the refusals it caused when it ends; {@linkcode Pool.listBans} and
+ * {@linkcode Pool.unban} are the operator's handles.
+ *
  * @module
  */
 
@@ -13,20 +25,26 @@ import { EpisodeLog } from "../log/mod.ts";
 import { createBestKernel, type VblakeKernel } from "../hash/kernel.ts";
 import type { BlockSubmission, BlockSubmitResult, Template } from "./upstream.ts";
 import type { BlockLedger } from "./block_recorder.ts";
-import { BanList, type BanListOptions } from "./bans.ts";
+import { type BanInfo, BanList, type BanListOptions } from "./bans.ts";
 import { PoolEvents } from "./events.ts";
 import { ExtranonceAllocator, type ExtranonceAllocatorOptions } from "./extranonce.ts";
 import { type Job, JobManager } from "./jobs.ts";
+import type { Offence } from "./session_context.ts";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session_limits.ts";
 import { type AcceptedShare, MemoryShareRecorder, type ShareRecorder } from "./share_recorder.ts";
 import type { StratumPortOptions } from "./stratum_port.ts";
 import { type ConnectionLimits, StratumServer } from "./stratum_server.ts";
 import { UcpPort, type UcpPortListenOptions } from "./ucp_port.ts";
 import { MemoryWorkerDifficulty, type WorkerDifficultyStore } from "./worker_difficulty.ts";
+import { NoWorkWatch } from "./_no_work.ts";
+import { Penalties } from "./_penalties.ts";
 
 const log = getLogger(["vbkpool", "server", "pool"]);
 /** Lines a client or NodeCore can repeat at will: once, then counted (see log/). */
 const episodes = new EpisodeLog(log);
+
+/** How often the pool looks at ended bans, ms. */
+const BAN_SWEEP_MS = 1000;
 
 /** Where block candidates go (the upstream NodeCore client). */
 export interface BlockSubmitter {
@@ -61,7 +79,7 @@ export interface PoolOptions {
   limits?: Partial<SessionLimits>;
   /** Extranonce allocation (instance id, range size, persistence hooks). */
   extranonce?: ExtranonceAllocatorOptions;
-  /** Invalid-share bans. */
+  /** Penalties and IP bans (see `bans.ts`). */
   bans?: BanListOptions;
   /** Where accepted shares become durable. @default a MemoryShareRecorder */
   recorder?: ShareRecorder;
@@ -117,6 +135,10 @@ export class Pool {
   #now: () => number;
   #inflight = new Set<Promise<unknown>>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  #banSweep: ReturnType<typeof setInterval> | undefined;
+  #workSweep: ReturnType<typeof setInterval> | undefined;
+  #penalties: Penalties;
+  #noWork: NoWorkWatch | undefined;
   #stopped = false;
 
   private constructor(options: PoolOptions) {
@@ -129,6 +151,11 @@ export class Pool {
     this.#upstream = options.upstream;
     this.#blocks = options.blocks;
     this.#candidateWaitMs = options.candidateWaitMs ?? 500;
+    this.#penalties = new Penalties({
+      bans: this.bans,
+      events: this.events,
+      ports: () => this.#ports(),
+    });
   }
 
   /**
@@ -142,6 +169,12 @@ export class Pool {
     const pool = new Pool(options);
     const kernel = options.kernel ?? createBestKernel();
     const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...options.limits };
+    const noWork = pool.#noWork = new NoWorkWatch({
+      jobs: pool.jobs,
+      waitMs: limits.noWorkWaitMs,
+      graceMs: limits.noWorkGraceMs,
+      ports: () => pool.#ports(),
+    });
     const context = {
       limits,
       jobs: pool.jobs,
@@ -153,7 +186,8 @@ export class Pool {
       hash: (header: Uint8Array) => kernel.hash(header),
       now: pool.#now,
       onBlock: (share: AcceptedShare, job: Job) => pool.#submitBlock(share, job),
-      onBanned: (ip: string) => pool.#closeIp(ip),
+      onOffence: (offence: Offence) => pool.#penalties.offence(offence, pool.#now()),
+      refusesNewMiners: () => noWork.refusesNewMiners,
       track: (work: Promise<unknown>) => pool.#track(work),
     };
     try {
@@ -178,6 +212,8 @@ export class Pool {
         for (const server of pool.servers) server.tick(now);
       }, tickMs);
     }
+    pool.#banSweep = setInterval(() => pool.#penalties.expire(pool.#now()), BAN_SWEEP_MS);
+    pool.#workSweep = setInterval(() => noWork.check(pool.#now()), noWork.checkEveryMs);
     return pool;
   }
 
@@ -212,6 +248,7 @@ export class Pool {
       });
       return undefined;
     }
+    this.#noWork?.workBack(job);
     let sessions = 0;
     for (const server of this.servers) sessions += server.broadcast(job);
     for (const server of this.ucpServers) sessions += server.broadcast(job);
@@ -236,6 +273,26 @@ export class Pool {
     return job;
   }
 
+  /**
+   * The IP bans in force.
+   *
+   * @returns Each ban with its reason, the offending connections behind it and the connections
+   *   it refused so far.
+   */
+  listBans(): BanInfo[] {
+    return this.bans.list(this.#now());
+  }
+
+  /**
+   * Lift an IP ban (logged once, with the connections it refused).
+   *
+   * @param ip The address.
+   * @returns Whether a ban was lifted.
+   */
+  unban(ip: string): boolean {
+    return this.#penalties.unban(ip);
+  }
+
   /** Drop every job (upstream reset or failover); shares on them are stale from now on. */
   reset(): void {
     this.jobs.reset();
@@ -252,6 +309,8 @@ export class Pool {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#timer);
+    clearInterval(this.#banSweep);
+    clearInterval(this.#workSweep);
     for (const server of this.servers) server.stopAccepting();
     for (const server of this.ucpServers) server.stopAccepting();
     const deadline = Date.now() + (options.graceMs ?? 10_000);
@@ -290,20 +349,9 @@ export class Pool {
     work.then(done, done);
   }
 
-  #closeIp(ip: string): void {
-    episodes.warn("ban", "banned {ip} for a high invalid-share ratio", { ip });
-    const now = this.#now();
-    if (this.events.active) {
-      this.events.emit({
-        type: "banned",
-        at: now,
-        ip,
-        until: now + this.bans.banMs,
-        reason: "invalid share ratio",
-      });
-    }
-    for (const server of this.servers) server.closeIp(ip, "banned");
-    for (const server of this.ucpServers) server.closeIp(ip, "banned");
+  /** Every port, Stratum and UCP. */
+  #ports(): (StratumServer | UcpPort)[] {
+    return [...this.servers, ...this.ucpServers];
   }
 
   #submitBlock(share: AcceptedShare, job: Job): void {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { BanList } from "./bans.ts";
+import type { BanList, OffenceKind } from "./bans.ts";
 import type { PoolEvents } from "./events.ts";
 import type { ExtranonceAllocator } from "./extranonce.ts";
 import type { Job, JobManager } from "./jobs.ts";
@@ -29,10 +29,24 @@ export interface SessionLink {
   sendBytes?(bytes: Uint8Array): boolean;
   /** Close at once. */
   close(reason: string): void;
-  /** Send what is queued, then close. */
+  /** Send what is queued, then close; no further line is delivered. */
   closeAfterFlush(reason: string): void;
+  /** Deliver no further line; writes go on (a `LineConnection` has it). */
+  stopReading?(): void;
   /** Set the deadline (ms from now) or clear it. */
   setTimeout(ms: number | undefined, reason?: string): void;
+}
+
+/** A connection the pool should penalise (see `bans.ts`). */
+export interface Offence {
+  /** Connection id. */
+  connectionId: number;
+  /** Peer address. */
+  ip: string;
+  /** The connection's worker, when it had one. */
+  worker?: string | undefined;
+  /** What it did. */
+  kind: OffenceKind;
 }
 
 /** What a session shares with the rest of the pool. */
@@ -53,7 +67,7 @@ export interface SessionContext {
   readonly difficulties: WorkerDifficultyStore;
   /** Event bus. */
   readonly events: PoolEvents;
-  /** Invalid-share bans. */
+  /** Penalties and IP bans. */
   readonly bans: BanList;
   /** vBlake of a 64-byte header (must not keep `header`: the share check reuses it). */
   hash(header: Uint8Array): Uint8Array;
@@ -61,8 +75,17 @@ export interface SessionContext {
   now(): number;
   /** A share met the network target: submit the block (must not throw). */
   onBlock(share: AcceptedShare, job: Job): void;
-  /** An IP was just banned: close its connections. */
-  onBanned(ip: string): void;
+  /**
+   * A connection offended (too many invalid shares, protocol errors, floods or failed
+   * authorizations): the pool closes it after the answers already due and counts it against
+   * its IP, whose connections are all closed when that bans it. Must not throw.
+   */
+  onOffence(offence: Offence): void;
+  /**
+   * Whether new miners are refused because the pool has had no job for `noWorkWaitMs` (a
+   * subscribe then gets "No work available" and a close, see `pool.ts`).
+   */
+  refusesNewMiners(): boolean;
   /** Keep a promise of in-flight work until it settles (for a clean stop). */
   track(work: Promise<unknown>): void;
 }

@@ -9,8 +9,10 @@
  * - the credited difficulty never exceeds the job's network difficulty (see shares.ts);
  * - a block candidate goes upstream at once (after its candidate row is written, see
  *   `Pool`), without waiting for the share's own record;
- * - refusals count towards the IP's invalid-share ratio (except stale and rate-limited ones) and
- *   are reported as `share_rejected`; accepted shares are reported once durable.
+ * - every submit counts towards the connection's own invalid-share ratio (except stale and
+ *   rate-limited refusals); a connection that crosses it is reported as an offence (the pool
+ *   closes it, and several such connections ban their IP, see bans.ts);
+ * - refusals are reported as `share_rejected`; accepted shares are reported once durable.
  *
  * What stays in the sessions is their protocol: how a verdict is answered, vardiff (Stratum),
  * reply order and counts.
@@ -21,6 +23,7 @@
 import { getLogger } from "@logtape/logtape";
 import { EpisodeLog } from "../log/mod.ts";
 import type { StratumErrorCode } from "../protocol/stratum_errors.ts";
+import type { ShareCounts } from "./bans.ts";
 import type { ExtranonceRange } from "./extranonce.ts";
 import { acceptedShare, NOT_COUNTED } from "./_session_share.ts";
 import type { SessionContext } from "./session_context.ts";
@@ -34,7 +37,7 @@ const episodes = new EpisodeLog(log);
 /** The pool parts admission uses (a session's context has them all). */
 export type AdmissionContext = Pick<
   SessionContext,
-  "limits" | "recorder" | "events" | "bans" | "hash" | "now" | "onBlock" | "onBanned"
+  "limits" | "recorder" | "events" | "bans" | "hash" | "now" | "onBlock" | "onOffence"
 >;
 
 /** The submitting connection and what it has been given. */
@@ -53,6 +56,8 @@ export interface SubmitterFacts {
   extranonce: ExtranonceRange | undefined;
   /** Jobs sent to the connection, by the id the miner was given. */
   jobs: ReadonlyMap<string, SentJob>;
+  /** The connection's submit counts for its invalid-share ratio (see bans.ts). */
+  shares: ShareCounts;
 }
 
 /** Options for {@linkcode admitShare}. */
@@ -105,11 +110,11 @@ export interface Admitted {
  * const ctx = {
  *   limits: DEFAULT_SESSION_LIMITS, recorder: new MemoryShareRecorder(), events: new PoolEvents(),
  *   bans: new BanList(), hash: () => new Uint8Array(24), now: () => 0,
- *   onBlock: () => {}, onBanned: () => {},
+ *   onBlock: () => {}, onOffence: () => {},
  * };
  * const from = {
  *   connectionId: 1, ip: "127.0.0.1", port: 3333, solo: false, authorized: new Set<string>(),
- *   extranonce: undefined, jobs: new Map(),
+ *   extranonce: undefined, jobs: new Map(), shares: ctx.bans.shareCounts("127.0.0.1", 0),
  * };
  * const verdict = admitShare(["w", "1", "00", "00", "00"], { ctx, from, now: 0 });
  * assert.deepEqual(verdict, { ok: false, reason: "unauthorized", worker: "w", jobId: "1" });
@@ -149,7 +154,7 @@ export function admitShare(params: readonly unknown[], options: AdmitOptions): R
   // The share is queued for its record first, so a block's round (effort) includes it.
   const recording = ctx.recorder.record(share);
   if (share.block) ctx.onBlock(share, verdict.job);
-  ctx.bans.record(from.ip, true, now);
+  if (ctx.bans.countShare(from.shares, true, now)) offended(ctx, from, share.worker);
   const recorded = recording.then(() => {
     if (ctx.events.active) ctx.events.emit({ type: "share_accepted", at: share.at, share });
     return true;
@@ -164,7 +169,12 @@ export function admitShare(params: readonly unknown[], options: AdmitOptions): R
   return { ok: true, share, verdict, recorded };
 }
 
-/** Report a refusal and count it towards the IP's invalid-share ratio. */
+/** Report a connection that crossed its invalid-share ratio. */
+function offended(ctx: AdmissionContext, from: SubmitterFacts, worker?: string): void {
+  ctx.onOffence({ connectionId: from.connectionId, ip: from.ip, worker, kind: "invalid_shares" });
+}
+
+/** Report a refusal and count it towards the connection's invalid-share ratio. */
 function refused(
   ctx: AdmissionContext,
   from: SubmitterFacts,
@@ -185,8 +195,8 @@ function refused(
   }
   if (
     verdict.reason !== "internal" && !NOT_COUNTED.has(verdict.reason) &&
-    ctx.bans.record(from.ip, false, now)
+    ctx.bans.countShare(from.shares, false, now)
   ) {
-    ctx.onBanned(from.ip);
+    offended(ctx, from, verdict.worker?.slice(0, 128));
   }
 }

@@ -112,15 +112,48 @@ export class StratumServer {
   }
 
   /**
-   * Close every connection from an IP.
+   * Close every connection from an IP (after the answers already due).
    *
    * @param ip The address.
    * @param reason Close reason.
    */
   closeIp(ip: string, reason: string): void {
     for (const session of this.sessions.values()) {
-      if (session.link.remoteIp === ip) session.link.close(reason);
+      if (session.link.remoteIp === ip) session.closeAfterFlush(reason);
     }
+  }
+
+  /**
+   * Close one connection (after the answers already due).
+   *
+   * @param id The connection id.
+   * @param reason Close reason.
+   * @returns Whether the connection is on this port.
+   */
+  closeConnection(id: number, reason: string): boolean {
+    const session = this.sessions.get(id);
+    session?.closeAfterFlush(reason);
+    return session !== undefined;
+  }
+
+  /**
+   * The pool has no work: close the subscribed connections that never had a job or, with
+   * `everyone`, ask every subscribed one to reconnect (`client.reconnect`, then a close).
+   *
+   * @param everyone Whether miners that had work go too.
+   * @param reason Close reason.
+   * @returns How many connections were told.
+   */
+  closeWithoutWork(everyone: boolean, reason: string): number {
+    let n = 0;
+    for (const session of this.sessions.values()) {
+      if (!session.subscribed || session.link.closed) continue;
+      if (everyone) session.askToReconnect(reason);
+      else if (!session.hadWork) session.closeAfterFlush(reason);
+      else continue;
+      n++;
+    }
+    return n;
   }
 
   /** Stop accepting connections; existing ones stay. */

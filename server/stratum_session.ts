@@ -4,7 +4,11 @@
  * - `mining.subscribe`: allocates the connection's extranonce range and answers
  *   `[["mining.notify", key], extranonce16, 8]`, then sends `mining.set_difficulty` (a decimal
  *   integer string) and, when a job exists, `mining.notify` with `clean_jobs = true`. A second
- *   subscribe is refused (-2).
+ *   subscribe is refused (-2). While the pool has had no job for `noWorkWaitMs`, a subscribe
+ *   is refused with `[20, "No work available: …"]` and the connection closed, so that the
+ *   miner fails over; the pool asks miners it had given work to reconnect
+ *   (`{"id":null,"method":"client.reconnect","params":[]}`, then a close) once the outage
+ *   outlasts `noWorkGraceMs` (see `pool.ts`).
  * - `mining.authorize [worker, password]`: the worker is a VeriBlock address, optionally
  *   `address.worker`; the password may carry `d=N` for a fixed difficulty (clamped to the port's
  *   bounds, vardiff off). Otherwise the worker's remembered difficulty is restored.
@@ -26,9 +30,11 @@
  * Replies keep request order. Errors come from the fixed table; exception text never reaches
  * the miner.
  *
- * This is the one stateful file of the share path (~480 lines: one class, one state machine);
- * the pure parts live beside it: `shares.ts` (validation), `_session_share.ts` (share record,
- * `d=N`), `_token_bucket.ts` (flood control), `_ordered_replies.ts` (reply order).
+ * This is the one stateful file of the share path (~590 lines: one class, one state machine,
+ * with its deadlines and the ways it closes); the pure parts live beside it: `shares.ts`
+ * (validation), `_session_share.ts` (share record, `d=N`, the silent deadline),
+ * `_token_bucket.ts` (flood control), `_ordered_replies.ts` (reply order), `bans.ts` (its
+ * invalid-share ratio).
  *
  * @module
  */
@@ -41,6 +47,7 @@ import { parseDifficulty } from "../protocol/stratum_difficulty.ts";
 import {
   encodeError,
   encodeNotify,
+  encodeReconnect,
   encodeResult,
   encodeSetDifficulty,
   encodeSubscribeResult,
@@ -49,10 +56,11 @@ import type { StratumErrorCode } from "../protocol/stratum_errors.ts";
 import { parseAuthorizeParams } from "../protocol/stratum_params.ts";
 import { parseStratumRequest } from "../protocol/stratum_request.ts";
 import type { StratumId, StratumRequest } from "../protocol/stratum_types.ts";
+import type { OffenceKind, ShareCounts } from "./bans.ts";
 import type { ExtranonceRange } from "./extranonce.ts";
 import type { Job } from "./jobs.ts";
 import { OrderedReplies } from "./_ordered_replies.ts";
-import { clamp, passwordDifficulty } from "./_session_share.ts";
+import { clamp, passwordDifficulty, quietDeadline } from "./_session_share.ts";
 import { admitShare, type SubmitterFacts } from "./share_admission.ts";
 import { TokenBucket } from "./_token_bucket.ts";
 import type { SessionContext, SessionLink } from "./session_context.ts";
@@ -83,6 +91,8 @@ export class StratumSession {
   #vardiff: VardiffState;
   #protocolErrors = 0;
   #authFailures = 0;
+  /** Submit counts for this connection's invalid-share ratio (see bans.ts). */
+  #shareCounts: ShareCounts;
   /** Set once the connection is condemned (too many errors): nothing more is read. */
   #closing = false;
   #pending = 0;
@@ -90,6 +100,13 @@ export class StratumSession {
   #userAgent: string | undefined;
   #accepted = 0;
   #rejected = 0;
+  /** Whether a job was ever sent (the pool keeps such miners through a short outage). */
+  #hadWork = false;
+  /** A mining connection that sends no line for this long is closed (see #updateQuiet). */
+  #quietMs = 0;
+  #quietReason = "idle timeout";
+  /** When the miner last sent a line (ms since epoch, `Date.now`, as the link's deadline). */
+  #heardAt = Date.now();
 
   /**
    * Start a session on a new connection (arms the subscribe deadline).
@@ -108,6 +125,8 @@ export class StratumSession {
     this.#target = difficultyToTarget(this.#difficulty);
     this.#vardiff = createVardiff(this.#difficulty, now);
     this.#flood = new TokenBucket(ctx.limits.requestsPerSecond, ctx.limits.requestBurst, now);
+    this.#shareCounts = ctx.bans.shareCounts(link.remoteIp, now);
+    this.#updateQuiet();
     link.setTimeout(ctx.limits.subscribeTimeoutMs, "subscribe timeout");
   }
 
@@ -151,6 +170,11 @@ export class StratumSession {
     return this.#pending;
   }
 
+  /** Whether the connection was ever sent a job. */
+  get hadWork(): boolean {
+    return this.#hadWork;
+  }
+
   /**
    * Handle one line from the miner.
    *
@@ -160,7 +184,8 @@ export class StratumSession {
     if (this.#closing) return;
     const now = this.#ctx.now();
     if (this.#extranonce !== undefined && this.#authorized.size > 0) {
-      this.link.setTimeout(this.#ctx.limits.idleTimeoutMs, "idle timeout");
+      this.#heardAt = Date.now();
+      this.link.setTimeout(this.#quietMs, this.#quietReason);
     }
     if (!this.#flood.take(now)) {
       // A submit is still checked (a block is never refused unhashed); anything else waits.
@@ -190,7 +215,7 @@ export class StratumSession {
    * @param job The job.
    */
   sendJob(job: Job): void {
-    if (this.#extranonce === undefined || this.link.closed) return;
+    if (this.#extranonce === undefined || this.#closing || this.link.closed) return;
     if (job.notify.cleanJobs) {
       this.#sent.clear();
       if (this.#usesVardiff()) {
@@ -220,7 +245,8 @@ export class StratumSession {
    * @param now Current time, ms since epoch.
    */
   tick(now: number): void {
-    if (this.#extranonce === undefined || !this.#usesVardiff() || this.link.closed) return;
+    if (this.#extranonce === undefined || !this.#usesVardiff() || this.#closing) return;
+    if (this.link.closed) return;
     const changed = checkVardiff(this.#vardiff, {
       config: this.#ctx.vardiff,
       now,
@@ -229,6 +255,32 @@ export class StratumSession {
     if (changed !== undefined) {
       this.#changeDifficulty(changed, { refreshJob: true, fromVardiff: true });
     }
+  }
+
+  /**
+   * Condemn the connection from outside (an offence, a ban, no work): nothing more is read or
+   * answered; what is queued, and the answer to the line being handled, is written, then it
+   * closes.
+   *
+   * @param reason Close reason.
+   */
+  closeAfterFlush(reason: string): void {
+    if (this.#closing || this.link.closed) return;
+    this.#closing = true;
+    this.link.stopReading?.();
+    queueMicrotask(() => this.link.closeAfterFlush(reason));
+  }
+
+  /**
+   * The pool has had no work for its grace period: send `client.reconnect` (a miner that
+   * knows it reconnects, and its next subscribe tells it whether there is work), then close.
+   *
+   * @param reason Close reason.
+   */
+  askToReconnect(reason: string): void {
+    if (this.#closing || this.link.closed) return;
+    this.link.send(encodeReconnect());
+    this.closeAfterFlush(reason);
   }
 
   /**
@@ -270,6 +322,14 @@ export class StratumSession {
 
   #subscribe(id: StratumId, params: unknown[]): void {
     if (this.#extranonce !== undefined) return this.#fail(id, "already_subscribed");
+    const ctx = this.#ctx;
+    if (ctx.jobs.current === undefined && ctx.refusesNewMiners()) {
+      // Nothing to mine for a while: a clear error and a close, so that the miner fails over.
+      this.#replies.now(encodeError(id, "no_work"));
+      this.#closing = true;
+      this.link.closeAfterFlush("no work");
+      return;
+    }
     let range: ExtranonceRange;
     try {
       range = this.#ctx.extranonces.allocate();
@@ -304,7 +364,7 @@ export class StratumSession {
     if (worker.length > this.#ctx.limits.maxWorkerLength || !isValidAddress(address)) {
       this.#fail(id, "invalid_address");
       if (++this.#authFailures >= this.#ctx.limits.maxAuthFailures) {
-        this.#condemn("too many failed authorizations");
+        this.#condemn("too many failed authorizations", "auth_failures");
       }
       return;
     }
@@ -327,6 +387,8 @@ export class StratumSession {
     if (fixed !== undefined) {
       const port = this.#ctx.port;
       this.#fixed = true;
+      this.#updateQuiet();
+      this.#armDeadline();
       this.#wanted = clamp(fixed, port.minDifficulty, port.maxDifficulty);
       this.#changeDifficulty(this.#wanted, { refreshJob: true, fromVardiff: false });
     } else if (this.#usesVardiff() && worker === this.#primaryWorker) {
@@ -412,6 +474,7 @@ export class StratumSession {
       authorized: this.#authorized,
       extranonce: this.#extranonce,
       jobs: this.#sent,
+      shares: this.#shareCounts,
     };
   }
 
@@ -429,7 +492,9 @@ export class StratumSession {
     if (network !== undefined && next > network) next = network;
     if (next === this.#difficulty) return;
     if (!options.fromVardiff) this.#vardiff = createVardiff(next, this.#ctx.now());
+    const lower = next < this.#difficulty;
     this.#setDifficulty(next);
+    if (lower) this.#restartSilence();
     if (!this.#fixed && this.#primaryWorker !== undefined) {
       this.#ctx.difficulties.save(this.#primaryWorker, next);
     }
@@ -468,12 +533,13 @@ export class StratumSession {
       }
     }
     sent.set(id, { job, difficulty: this.#difficulty, target: this.#target });
+    this.#hadWork = true;
   }
 
   #armDeadline(): void {
     const limits = this.#ctx.limits;
     if (this.#extranonce !== undefined && this.#authorized.size > 0) {
-      this.link.setTimeout(limits.idleTimeoutMs, "idle timeout");
+      this.link.setTimeout(this.#quietMs, this.#quietReason);
       return;
     }
     const elapsed = Date.now() - this.#connectedAt;
@@ -485,15 +551,52 @@ export class StratumSession {
     }
   }
 
-  /** Answer what was asked so far, then close; later lines are neither read nor answered. */
-  #condemn(reason: string): void {
+  /**
+   * The deadline of a mining connection. With vardiff, a miner that sends no line (no share, no
+   * request) for `silentShareTimes` target share times (at least `silentMinMs`) is closed as
+   * silent, far sooner than the idle timeout; the vardiff timer lowers a merely slow miner's
+   * difficulty sooner than that (after ~11 share times), and each lower difficulty restarts
+   * the count (#restartSilence). Without vardiff (a fixed `d=N` or
+   * port) the rate of shares is unknown: the idle timeout applies.
+   */
+  #updateQuiet(): void {
+    const quiet = quietDeadline(this.#ctx.limits, {
+      vardiff: this.#usesVardiff(),
+      targetShareSeconds: this.#ctx.port.targetShareSeconds,
+    });
+    this.#quietMs = quiet.ms;
+    this.#quietReason = quiet.reason;
+  }
+
+  /** A lower difficulty gives a silent miner a new period (never past the idle timeout). */
+  #restartSilence(): void {
+    if (this.#extranonce === undefined || this.#authorized.size === 0 || this.#closing) return;
+    const idle = this.#ctx.limits.idleTimeoutMs;
+    if (this.#quietMs >= idle) return;
+    const idleLeft = this.#heardAt + idle - Date.now();
+    if (idleLeft <= this.#quietMs) this.link.setTimeout(Math.max(0, idleLeft), "idle timeout");
+    else this.link.setTimeout(this.#quietMs, this.#quietReason);
+  }
+
+  /**
+   * Answer what was asked so far, then close; later lines are neither read nor answered (the
+   * connection stops reading at once, see `LineConnection.closeAfterFlush`).
+   */
+  #condemn(reason: string, offence: OffenceKind): void {
+    if (this.#closing) return;
     this.#closing = true;
     this.link.closeAfterFlush(reason);
+    this.#ctx.onOffence({
+      connectionId: this.link.id,
+      ip: this.link.remoteIp,
+      worker: this.#primaryWorker,
+      kind: offence,
+    });
   }
 
   #offence(what: string): void {
     if (++this.#protocolErrors >= this.#ctx.limits.maxProtocolErrors) {
-      this.#condemn(`too many ${what}`);
+      this.#condemn(`too many ${what}`, what === "request flood" ? "flood" : "protocol_errors");
     }
   }
 }

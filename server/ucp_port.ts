@@ -94,7 +94,8 @@ export interface UcpPortListenOptions {
  *     hash: vblake,
  *     now: Date.now,
  *     onBlock: () => {},
- *     onBanned: () => {},
+ *     onOffence: () => {},
+ *     refusesNewMiners: () => false,
  *     track: () => {},
  *   },
  * });
@@ -187,6 +188,38 @@ export class UcpPort {
     for (const session of this.sessions.values()) {
       if (session.link.remoteIp === ip) session.closeAfterFlush(reason);
     }
+  }
+
+  /**
+   * Close one connection (after the answers already due).
+   *
+   * @param id The connection id.
+   * @param reason Close reason.
+   * @returns Whether the connection is on this port.
+   */
+  closeConnection(id: number, reason: string): boolean {
+    const session = this.sessions.get(id);
+    session?.closeAfterFlush(reason);
+    return session !== undefined;
+  }
+
+  /**
+   * The pool has no work: close the subscribed connections that never had a job or, with
+   * `everyone`, every subscribed one (UCP has no reconnect message; the miner reconnects).
+   *
+   * @param everyone Whether miners that had work go too.
+   * @param reason Close reason.
+   * @returns How many connections were closed.
+   */
+  closeWithoutWork(everyone: boolean, reason: string): number {
+    let n = 0;
+    for (const session of this.sessions.values()) {
+      if (!session.subscribed || session.link.closed) continue;
+      if (!everyone && session.hadWork) continue;
+      session.closeAfterFlush(reason);
+      n++;
+    }
+    return n;
   }
 
   /** Stop accepting connections; existing ones stay. */

@@ -315,7 +315,7 @@ Deno.test("PoolData and PoolMetrics count legacy UCP miners too", async () => {
   const { pool } = startPool({
     ucp: {
       ports: [{ hostname: "127.0.0.1", port: 0, difficulty: 4096n }],
-      limits: { writeGapMs: 0 },
+      limits: { writeGapMs: 50 }, // the CUDA-like client reads one message at a time
     },
   });
   pool.addTemplate(freshTemplate(1));

@@ -55,6 +55,12 @@ Deno.test("poolOptions() and ucpOptions() carry every hardening key from the con
     VBKPOOL_STRATUM_BAN_INVALID_PERCENT: "75",
     VBKPOOL_STRATUM_BAN_WINDOW_SECONDS: "90",
     VBKPOOL_STRATUM_BAN_SECONDS: "45",
+    VBKPOOL_STRATUM_BAN_OFFENCES: "4",
+    VBKPOOL_STRATUM_BAN_OFFENCE_WINDOW_SECONDS: "120",
+    VBKPOOL_STRATUM_SILENT_SHARE_TIMES: "12",
+    VBKPOOL_STRATUM_SILENT_MIN_SECONDS: "20",
+    VBKPOOL_STRATUM_NO_WORK_WAIT_SECONDS: "3",
+    VBKPOOL_STRATUM_NO_WORK_GRACE_SECONDS: "45",
     VBKPOOL_STRATUM_VARDIFF_TICK_SECONDS: "0",
   });
   const o = poolOptions(s);
@@ -69,10 +75,14 @@ Deno.test("poolOptions() and ucpOptions() carry every hardening key from the con
     subscribeTimeoutMs: 1500,
     authorizeTimeoutMs: 2000,
     idleTimeoutMs: 30000,
+    silentShareTimes: 12,
+    silentMinMs: 20000,
     maxProtocolErrors: 9,
     requestsPerSecond: 12.5,
     requestBurst: 25,
     ntimeFutureSeconds: 120,
+    noWorkWaitMs: 3000,
+    noWorkGraceMs: 45000,
   });
   assert.deepEqual(o.extranonce, { instanceId: 5, rangeSize: 4096n });
   assert.deepEqual(o.bans, {
@@ -80,6 +90,8 @@ Deno.test("poolOptions() and ucpOptions() carry every hardening key from the con
     checkThreshold: 11,
     invalidPercent: 75,
     windowSeconds: 90,
+    offences: 4,
+    offenceWindowSeconds: 120,
     banSeconds: 45,
     exemptLoopback: false,
   });

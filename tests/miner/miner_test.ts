@@ -245,3 +245,28 @@ Deno.test("Miner.stop() works while no pool is reachable", async () => {
   assert.equal(summary.connections, 0);
   assert.equal(summary.hashes, 0);
 });
+
+Deno.test("Miner fails over from a pool that never sends a job within first_job_timeout", async () => {
+  const [silent, good] = await pools({ greeting: "none" }, { difficulty: "262144" });
+  const { miner, events } = newMiner([silent!.url, good!.url], {
+    firstJobTimeoutMs: 500,
+    failbackMs: 60000,
+  });
+  try {
+    await miner.start();
+    await waitFor(
+      () => miner.stats().poolIndex === 1,
+      60000,
+      "fail-over away from the silent pool",
+    );
+    await waitFor(() => good!.accepted >= 1, 60000, "a share at the good pool");
+  } finally {
+    await miner.stop();
+    await silent!.close();
+    await good!.close();
+  }
+  const left = events.find((e) => e.type === "disconnected");
+  assert.ok(
+    left?.type === "disconnected" && /no job within 500 ms of connecting/.test(left.reason),
+  );
+});

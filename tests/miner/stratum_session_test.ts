@@ -171,11 +171,20 @@ Deno.test("StratumSession declares a pool dead when submits go unanswered", asyn
   });
 });
 
-Deno.test("StratumSession declares a pool dead when no job comes", async () => {
+Deno.test("StratumSession declares a pool dead when no first job comes (a pool without work)", async () => {
   await withPool({ greeting: "none" }, async (pool) => {
-    const { s } = session(pool, { jobTimeoutMs: 200 });
+    const { s } = session(pool, { firstJobTimeoutMs: 200 });
     await s.open();
-    assert.match(await s.closed, /dead: no job for 200 ms/);
+    assert.match(await s.closed, /dead: no job within 200 ms of connecting/);
+  });
+});
+
+Deno.test("StratumSession declares a pool dead when no new job comes while mining", async () => {
+  await withPool({}, async (pool) => {
+    const { s, events } = session(pool, { firstJobTimeoutMs: 60_000, jobTimeoutMs: 300 });
+    await s.open();
+    await waitFor(() => events.includes("job 1"), 60_000, "the first job");
+    assert.match(await s.closed, /dead: no job for 300 ms/);
   });
 });
 

@@ -97,3 +97,79 @@ Deno.test("LineConnection reads lines longer than its first read buffer", async 
   client.close();
   await server.done;
 });
+
+/** Write `bytes` to `conn` until done or the peer closes; returns how much was taken. */
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<number> {
+  let off = 0;
+  try {
+    while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+  } catch {
+    // Closed by the peer.
+  }
+  return off;
+}
+
+/** Read from `conn` until the peer closes (or resets). */
+async function readAll(conn: Deno.Conn): Promise<string> {
+  const chunks: string[] = [];
+  const buf = new Uint8Array(65536);
+  const decoder = new TextDecoder();
+  try {
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      chunks.push(decoder.decode(buf.subarray(0, n), { stream: true }));
+    }
+  } catch {
+    // Reset: the peer closed with our data unread.
+  }
+  return chunks.join("");
+}
+
+Deno.test("LineConnection.closeAfterFlush() delivers no further line and stops reading", async () => {
+  const { server, client } = await pair();
+  const lines: string[] = [];
+  server.start({
+    onLine(line) {
+      lines.push(line);
+      server.send(`answer ${lines.length}`);
+      if (lines.length === 3) server.closeAfterFlush("limit");
+    },
+  });
+  const writing = writeAll(client, new TextEncoder().encode("x\n".repeat(2 * 1024 * 1024)));
+  const text = await readAll(client);
+  await server.done;
+  await writing;
+  assert.deepEqual(lines, ["x", "x", "x"]);
+  assert.equal(text, "answer 1\nanswer 2\nanswer 3\n");
+  assert.equal(server.closeReason, "limit");
+  assert.equal(server.reading, false);
+  assert.ok(server.bytesIn <= 4096, `read ${server.bytesIn} bytes of 4 MiB`);
+  client.close();
+});
+
+Deno.test("LineConnection.stopReading() ends delivery while writes go on", async () => {
+  const { server, client } = await pair();
+  const lines: string[] = [];
+  let stopped!: () => void;
+  const stop = new Promise<void>((r) => stopped = r);
+  server.start({
+    onLine(line) {
+      lines.push(line);
+      server.stopReading();
+      stopped();
+    },
+  });
+  const writing = writeAll(client, new TextEncoder().encode("y\n".repeat(1024 * 1024)));
+  await stop;
+  // Still writable: the owner sends, then closes when it is done.
+  for (let i = 0; i < 3; i++) assert.equal(server.send(`later ${i}`), true);
+  server.closeAfterFlush("done");
+  assert.equal(await readAll(client), "later 0\nlater 1\nlater 2\n");
+  await server.done;
+  await writing;
+  assert.deepEqual(lines, ["y"]);
+  assert.equal(server.closeReason, "done");
+  assert.ok(server.bytesIn <= 4096, `read ${server.bytesIn} bytes of 2 MiB`);
+  client.close();
+});

@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import {
   encodeError,
   encodeNotify,
+  encodeReconnect,
   encodeRequest,
   encodeResult,
   encodeSetDifficulty,
   encodeSubscribeResult,
 } from "../../protocol/stratum_encode.ts";
+import { parseServerMessage } from "../../protocol/stratum_client.ts";
 import { STRATUM_ERRORS, type StratumErrorCode } from "../../protocol/stratum_errors.ts";
 import type { NotifyJob, StratumId } from "../../protocol/stratum_types.ts";
 import { NOTIFY, vectorJob } from "./_stratum_samples.ts";
@@ -257,4 +259,10 @@ Deno.test("encodeRequest() writes a client request", async (t) => {
     );
     assert.throws(() => encodeRequest({ id: 1, method: "a.b", params: [1n] }), TypeError);
   });
+});
+
+Deno.test("encodeReconnect() asks to reconnect to the same server, as the miner parses it", () => {
+  const line = encodeReconnect();
+  assert.equal(line, '{"id":null,"method":"client.reconnect","params":[]}');
+  assert.deepEqual(parseServerMessage(line), { kind: "reconnect" });
 });

@@ -27,6 +27,7 @@ Deno.test("stratumError() returns every row of the table", async (t) => {
     ["invalid_address", 24, "Worker name is not a valid VeriBlock address"],
     ["banned", 24, "Banned"],
     ["rate_limited", 20, "Too many requests"],
+    ["no_work", 20, "No work available: the pool has no job from its node"],
   ];
   assert.deepEqual(rows.map(([r]) => r).sort(), Object.keys(STRATUM_ERRORS).sort());
   for (const [reason, code, message] of rows) {

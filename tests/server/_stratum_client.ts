@@ -5,8 +5,86 @@
  * @module
  */
 
+import net from "node:net";
 import { connectLines } from "../../net/line_client.ts";
-import type { LineConnection } from "../../net/line_connection.ts";
+import type { LineHandler } from "../../net/line_connection.ts";
+
+/** The client side of a connection: a `LineConnection`, or a {@linkcode NodeLineConnection}. */
+export interface ClientConnection {
+  /** Start reading lines. */
+  start(handler: LineHandler): Promise<void>;
+  /** Queue one line. */
+  send(line: string): boolean;
+  /** Close. */
+  close(reason: string): void;
+  /** Settles once closed. */
+  readonly done: Promise<void>;
+}
+
+/**
+ * A line connection over `node:net`, which can bind a local address: several loopback
+ * addresses (127.0.0.2, 127.0.0.3, …) stand for miners behind different IPs.
+ */
+export class NodeLineConnection implements ClientConnection {
+  readonly #socket: net.Socket;
+  #handler: LineHandler | undefined;
+  #buffer = "";
+  #closed = false;
+  #reason = "closed by peer";
+  readonly done: Promise<void>;
+
+  private constructor(socket: net.Socket) {
+    this.#socket = socket;
+    this.done = new Promise((resolve) => {
+      socket.on("close", () => {
+        this.#closed = true;
+        this.#handler?.onClose?.(this.#reason);
+        resolve();
+      });
+    });
+    socket.on("error", () => {});
+    socket.setEncoding("utf8");
+    socket.on("data", (text: string) => {
+      this.#buffer += text;
+      for (let nl = this.#buffer.indexOf("\n"); nl >= 0; nl = this.#buffer.indexOf("\n")) {
+        const line = this.#buffer.slice(0, nl);
+        this.#buffer = this.#buffer.slice(nl + 1);
+        this.#handler?.onLine(line);
+      }
+    });
+    socket.pause();
+  }
+
+  /** Connect to 127.0.0.1:`port` from `localAddress` (e.g. "127.0.0.2"). */
+  static connect(port: number, localAddress: string): Promise<NodeLineConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: "127.0.0.1", port, localAddress });
+      socket.once("error", reject);
+      socket.once("connect", () => {
+        socket.off("error", reject);
+        resolve(new NodeLineConnection(socket));
+      });
+    });
+  }
+
+  start(handler: LineHandler): Promise<void> {
+    this.#handler = handler;
+    this.#socket.resume();
+    return this.done;
+  }
+
+  send(line: string): boolean {
+    if (this.#closed) return false;
+    this.#socket.write(line + "\n");
+    return true;
+  }
+
+  close(reason: string): void {
+    if (this.#closed) return;
+    this.#reason = reason;
+    this.#socket.destroy();
+  }
+}
 
 /** One parsed line from the server. */
 export interface ServerLine {
@@ -18,7 +96,7 @@ export interface ServerLine {
 
 /** A scripted Stratum client. */
 export class TestClient {
-  readonly conn: LineConnection;
+  readonly conn: ClientConnection;
   readonly lines: ServerLine[] = [];
   closedReason: string | undefined;
   #cursor = 0;
@@ -27,7 +105,7 @@ export class TestClient {
   #closed: Promise<void>;
   #nextId = 1;
 
-  private constructor(conn: LineConnection) {
+  private constructor(conn: ClientConnection) {
     this.conn = conn;
     let resolveClosed!: () => void;
     this.#closed = new Promise((r) => resolveClosed = r);
@@ -53,6 +131,11 @@ export class TestClient {
   /** Connect to a port on 127.0.0.1. */
   static async connect(port: number): Promise<TestClient> {
     return new TestClient(await connectLines({ hostname: "127.0.0.1", port }));
+  }
+
+  /** Connect to a port on 127.0.0.1 from another loopback address (another miner's IP). */
+  static async connectFrom(port: number, localAddress: string): Promise<TestClient> {
+    return new TestClient(await NodeLineConnection.connect(port, localAddress));
   }
 
   /** Resolves when the server closed the connection. */

@@ -7,6 +7,7 @@ class FakeTarget implements PacedTarget {
   queuedBytes = 0;
   written: string[] = [];
   closeReason: string | undefined;
+  reading = true;
   send(line: string): boolean {
     if (this.closed) return false;
     this.written.push(line);
@@ -18,6 +19,9 @@ class FakeTarget implements PacedTarget {
   }
   closeAfterFlush(reason: string): void {
     this.close(reason);
+  }
+  stopReading(): void {
+    this.reading = false;
   }
 }
 
@@ -90,4 +94,19 @@ Deno.test("PacedLink with gap 0 writes at once", () => {
   link.send("a");
   link.send("b");
   assert.deepEqual(target.written, ["a", "b"]);
+});
+
+Deno.test("PacedLink.closeAfterFlush() stops reading at once and closes after the queue", async () => {
+  let now = 1000;
+  const target = new FakeTarget();
+  const link = new PacedLink(target, { gapMs: 10, maxQueued: 10, now: () => now });
+  link.send("a");
+  link.send("b");
+  link.closeAfterFlush("condemned");
+  assert.equal(target.reading, false);
+  assert.equal(target.closed, false);
+  now += 10;
+  await until(() => target.closed);
+  assert.deepEqual(target.written, ["a", "b"]);
+  assert.equal(target.closeReason, "condemned");
 });

@@ -1,41 +1,89 @@
 import assert from "node:assert/strict";
 import { BanList } from "../../server/bans.ts";
 
-Deno.test("BanList bans at the invalid ratio once the threshold is reached", () => {
-  const bans = new BanList({ checkThreshold: 10, invalidPercent: 50, banSeconds: 60 });
-  for (let i = 0; i < 5; i++) assert.equal(bans.record("10.0.0.1", true, i), false);
-  for (let i = 0; i < 4; i++) assert.equal(bans.record("10.0.0.1", false, 10 + i), false);
-  assert.equal(bans.record("10.0.0.1", false, 20), true); // 5 of 10 invalid
-  assert.equal(bans.isBanned("10.0.0.1", 20), true);
-  assert.equal(bans.isBanned("10.0.0.2", 20), false);
-  assert.equal(bans.isBanned("10.0.0.1", 60_020), false);
+Deno.test("BanList.countShare() judges one connection at its threshold and restarts", () => {
+  const bans = new BanList({ checkThreshold: 10, invalidPercent: 50 });
+  const counts = bans.shareCounts("10.0.0.1", 0);
+  for (let i = 0; i < 5; i++) assert.equal(bans.countShare(counts, true, i), false);
+  for (let i = 0; i < 4; i++) assert.equal(bans.countShare(counts, false, 10 + i), false);
+  assert.equal(bans.countShare(counts, false, 20), true); // 5 of 10 invalid
+  assert.deepEqual([counts.valid, counts.invalid], [0, 0]);
+  // Another connection from the same IP has its own counts, and nobody is banned.
+  const other = bans.shareCounts("10.0.0.1", 0);
+  assert.equal(bans.countShare(other, true, 21), false);
+  assert.equal(bans.isBanned("10.0.0.1", 21), false);
 });
 
-Deno.test("BanList does not ban below the ratio and restarts the counts", () => {
-  const bans = new BanList({ checkThreshold: 4, invalidPercent: 75 });
+Deno.test("BanList.countShare() spares a connection below the ratio and forgets old counts", () => {
+  const bans = new BanList({ checkThreshold: 4, invalidPercent: 75, windowSeconds: 1 });
+  const counts = bans.shareCounts("10.0.0.1", 0);
   for (let round = 0; round < 3; round++) {
-    bans.record("10.0.0.1", true, round);
-    bans.record("10.0.0.1", false, round);
-    bans.record("10.0.0.1", false, round);
-    assert.equal(bans.record("10.0.0.1", true, round), false);
+    bans.countShare(counts, true, round);
+    bans.countShare(counts, false, round);
+    bans.countShare(counts, false, round);
+    assert.equal(bans.countShare(counts, true, round), false); // 2 of 4 < 75 %
   }
-  assert.equal(bans.isBanned("10.0.0.1", 3), false);
+  const slow = new BanList({ checkThreshold: 2, invalidPercent: 100, windowSeconds: 1 });
+  const c = slow.shareCounts("10.0.0.1", 0);
+  slow.countShare(c, false, 0);
+  assert.equal(slow.countShare(c, false, 1001), false); // the first one expired
+  assert.equal(slow.countShare(c, false, 1002), true);
 });
 
-Deno.test("BanList forgets counts older than the window", () => {
-  const bans = new BanList({ checkThreshold: 2, invalidPercent: 100, windowSeconds: 1 });
-  bans.record("10.0.0.1", false, 0);
-  assert.equal(bans.record("10.0.0.1", false, 1001), false); // the first one expired
-  assert.equal(bans.record("10.0.0.1", false, 1002), true);
+Deno.test("BanList.offence() bans an IP only after several offending connections in the window", () => {
+  const bans = new BanList({ offences: 3, offenceWindowSeconds: 10, banSeconds: 60 });
+  assert.equal(bans.offence("10.0.0.1", 0, "invalid_shares"), undefined);
+  assert.equal(bans.offence("10.0.0.1", 5_000, "flood"), undefined);
+  // The first offence is out of the window by now: still two.
+  assert.equal(bans.offence("10.0.0.1", 10_001, "protocol_errors"), undefined);
+  assert.equal(bans.isBanned("10.0.0.1", 10_001), false);
+  const ban = bans.offence("10.0.0.1", 12_000, "invalid_shares");
+  assert.deepEqual(ban, {
+    ip: "10.0.0.1",
+    since: 12_000,
+    until: 72_000,
+    reason: "invalid_shares",
+    offences: 3,
+    refused: 0,
+  });
+  assert.equal(bans.isBanned("10.0.0.1", 71_999), true);
+  assert.equal(bans.isBanned("10.0.0.2", 12_000), false);
+  // Offences while banned do not extend the ban.
+  assert.equal(bans.offence("10.0.0.1", 13_000, "flood"), undefined);
+  assert.equal(bans.isBanned("10.0.0.1", 72_000), false);
+});
+
+Deno.test("BanList counts refusals, lists, lifts and expires bans", () => {
+  const bans = new BanList({ offences: 1, banSeconds: 10 });
+  bans.offence("10.0.0.1", 0, "invalid_shares");
+  bans.ban("10.0.0.2", 1_000);
+  assert.equal(bans.refused("10.0.0.1", 2_000), 1);
+  assert.equal(bans.refused("10.0.0.1", 2_001), 2);
+  assert.equal(bans.refused("10.0.0.3", 2_001), 0);
+  assert.deepEqual(bans.list(2_002).map((b) => [b.ip, b.reason, b.refused]), [
+    ["10.0.0.1", "invalid_shares", 2],
+    ["10.0.0.2", "manual", 0],
+  ]);
+  assert.equal(bans.active(2_002), 2);
+  assert.equal(bans.unban("10.0.0.2")?.ip, "10.0.0.2");
+  assert.equal(bans.unban("10.0.0.2"), undefined);
+  assert.equal(bans.isBanned("10.0.0.2", 2_003), false);
+  assert.deepEqual(bans.expire(9_999), []);
+  assert.equal(bans.active(10_000), 0);
+  assert.deepEqual(bans.expire(10_000).map((b) => [b.ip, b.refused]), [["10.0.0.1", 2]]);
+  assert.deepEqual(bans.list(10_000), []);
 });
 
 Deno.test("BanList exempts loopback unless told not to, and can be disabled", () => {
-  const exempt = new BanList({ checkThreshold: 1 });
-  assert.equal(exempt.record("127.0.0.1", false, 0), false);
-  exempt.ban("::1", 0);
+  const exempt = new BanList({ checkThreshold: 1, offences: 1 });
+  assert.equal(exempt.countShare(exempt.shareCounts("127.0.0.1", 0), false, 0), false);
+  assert.equal(exempt.offence("::1", 0, "flood"), undefined);
+  assert.equal(exempt.ban("::1", 0), undefined);
   assert.equal(exempt.isBanned("::1", 0), false);
-  const strict = new BanList({ checkThreshold: 1, exemptLoopback: false });
-  assert.equal(strict.record("127.0.0.1", false, 0), true);
-  const off = new BanList({ enabled: false, checkThreshold: 1 });
-  assert.equal(off.record("10.0.0.1", false, 0), false);
+  const strict = new BanList({ checkThreshold: 1, offences: 1, exemptLoopback: false });
+  assert.equal(strict.countShare(strict.shareCounts("127.0.0.1", 0), false, 0), true);
+  assert.equal(strict.offence("127.0.0.1", 0, "invalid_shares")?.ip, "127.0.0.1");
+  const off = new BanList({ enabled: false, checkThreshold: 1, offences: 1 });
+  assert.equal(off.countShare(off.shareCounts("10.0.0.1", 0), false, 0), false);
+  assert.equal(off.offence("10.0.0.1", 0, "flood"), undefined);
 });

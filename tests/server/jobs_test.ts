@@ -160,3 +160,20 @@ Deno.test("JobManager keeps the duplicate state of a reset for the same work", (
   assert.ok(again.seen.keys.has("k:1:1"));
   assert.equal(manager.seenStats.idleKeys, 0);
 });
+
+Deno.test("JobManager.noJobSince is when the last job went (or the manager began), until a job comes", () => {
+  let now = 1_000;
+  const jobs = new JobManager({ now: () => now });
+  assert.equal(jobs.noJobSince, 1_000);
+  now = 2_000;
+  jobs.add(vectorTemplate());
+  assert.equal(jobs.noJobSince, undefined);
+  now = 3_000;
+  jobs.reset();
+  assert.equal(jobs.noJobSince, 3_000);
+  now = 4_000;
+  jobs.reset(); // still none: the outage began at the first reset
+  assert.equal(jobs.noJobSince, 3_000);
+  jobs.add(vectorTemplate());
+  assert.equal(jobs.noJobSince, undefined);
+});

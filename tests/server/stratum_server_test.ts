@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { PoolEvent } from "../../server/events.ts";
 import { ADDRESSES, freshTemplate, hex16, hex8, startPool, testPort } from "./_pool.ts";
 import { subscribeAndAuthorize, TestClient } from "./_stratum_client.ts";
+import { floodLines } from "./_flood.ts";
 
 const ADDRESS = ADDRESSES[0]!;
 
@@ -130,9 +131,15 @@ Deno.test("connections beyond the per-IP cap are refused", async () => {
   );
 });
 
-Deno.test("a high invalid-share ratio bans the IP and closes its connections", async () => {
+Deno.test("with ban_offences = 1 one offending connection bans its IP and closes its connections", async () => {
   const options = {
-    bans: { checkThreshold: 4, invalidPercent: 50, banSeconds: 60, exemptLoopback: false },
+    bans: {
+      checkThreshold: 4,
+      invalidPercent: 50,
+      offences: 1,
+      banSeconds: 60,
+      exemptLoopback: false,
+    },
   };
   await withPool(options, async ({ pool, port, events }) => {
     const other = await TestClient.connect(port());
@@ -217,6 +224,146 @@ Deno.test("a reader too slow for its send queue is disconnected", async () => {
       assert.match(closeReason(events)!, /send queue full/);
     } finally {
       await client.close();
+    }
+  });
+});
+
+/** The first connection_close event (the well-behaved miner of these tests stays open). */
+function firstClose(events: PoolEvent[]) {
+  return events.find((e) => e.type === "connection_close") as
+    | Extract<PoolEvent, { type: "connection_close" }>
+    | undefined;
+}
+
+Deno.test("past the protocol-error limit a connection is neither read nor answered; others mine on", async () => {
+  await withPool({}, async ({ pool, port, events }) => {
+    const good = await TestClient.connect(port());
+    try {
+      await subscribeAndAuthorize(good, ADDRESS);
+      // 4.5 MB of junk lines: the third is the limit (max_protocol_errors = 3).
+      const flood = await floodLines(port(), "not json", { count: 500_000 });
+      assert.deepEqual(
+        flood.lines,
+        Array(3).fill('{"id":null,"result":null,"error":[20,"Malformed request",null]}'),
+      );
+      await waitUntil(() => firstClose(events) !== undefined);
+      const closed = firstClose(events)!;
+      assert.equal(closed.reason, "too many malformed requests");
+      assert.equal(closed.bytesOut, flood.received.length);
+      // Reading stopped within the chunk that held the limit (the first read is 1 KiB).
+      assert.ok(closed.bytesIn! <= 4096, `the pool read ${closed.bytesIn} bytes`);
+      // The well-behaved miner still gets jobs and answers.
+      pool.addTemplate(freshTemplate(5));
+      await good.notification("mining.notify");
+      assert.equal((await good.call("mining.extranonce.subscribe", [])).json.result, true);
+    } finally {
+      await good.close();
+    }
+  });
+});
+
+Deno.test("a request flood is answered up to its burst and the limit, then nothing more", async () => {
+  const limits = { requestsPerSecond: 0.001, requestBurst: 10, maxProtocolErrors: 3 };
+  await withPool({ limits }, async ({ pool, port, events }) => {
+    const good = await TestClient.connect(port());
+    try {
+      await subscribeAndAuthorize(good, ADDRESS);
+      const line = '{"id":7,"method":"mining.extranonce.subscribe","params":[]}';
+      const flood = await floodLines(port(), line, { count: 100_000 });
+      // 10 answered from the burst, 3 refused (the third is the limit), then nothing.
+      const answered = '{"id":7,"result":true,"error":null}';
+      const refused = '{"id":null,"result":null,"error":[20,"Too many requests",null]}';
+      assert.deepEqual(flood.lines, [...Array(10).fill(answered), ...Array(3).fill(refused)]);
+      await waitUntil(() => firstClose(events) !== undefined);
+      const closed = firstClose(events)!;
+      assert.equal(closed.reason, "too many request flood");
+      assert.ok(closed.bytesIn! <= 4096, `the pool read ${closed.bytesIn} bytes`);
+      pool.addTemplate(freshTemplate(6));
+      await good.notification("mining.notify");
+    } finally {
+      await good.close();
+    }
+  });
+});
+
+Deno.test("a silent authorized miner is closed at its share deadline; an active one is not", async () => {
+  // Vardiff expects a share every 50 ms: the deadline is 18 share times (0.9 s), not 600 s.
+  const ports = [testPort({ difficulty: 1n, minDifficulty: 1n, targetShareSeconds: 0.05 })];
+  const limits = { silentShareTimes: 18, silentMinMs: 100 };
+  await withPool({ ports, limits }, async ({ pool, port, events }) => {
+    const silent = await TestClient.connect(port());
+    const active = await TestClient.connect(port());
+    try {
+      const worker = `${ADDRESS}.active`;
+      const { extranonce } = await subscribeAndAuthorize(active, worker);
+      await subscribeAndAuthorize(silent, `${ADDRESS}.silent`);
+      const quietFrom = Date.now();
+      pool.addTemplate(freshTemplate(7));
+      const job = (await active.notification("mining.notify")).json.params[0];
+      // The active miner submits a share (any hash meets difficulty 1) every 150 ms.
+      let nonce = 0;
+      let stop = false;
+      const mining = (async () => {
+        while (!stop) {
+          const ntime = hex8(Math.floor(Date.now() / 1000));
+          const reply = await active.call(
+            "mining.submit",
+            [worker, job, hex16(extranonce), ntime, hex8(nonce++)],
+          );
+          assert.equal(reply.json.result, true, reply.raw);
+          await new Promise((r) => setTimeout(r, 150));
+        }
+      })();
+      // The event that proves the deadline has passed: the silent miner's close.
+      await silent.closed;
+      await waitUntil(() => firstClose(events) !== undefined);
+      const closed = firstClose(events)!;
+      assert.equal(closed.reason, "silent: no share or request for 0.9 s");
+      assert.ok(Date.now() - quietFrom >= 900);
+      // The active miner, connected as long, is still open and answered.
+      stop = true;
+      await mining;
+      assert.equal(active.closedReason, undefined);
+      assert.ok(nonce >= 5, `${nonce} shares`);
+      assert.equal(events.filter((e) => e.type === "connection_close").length, 1);
+    } finally {
+      await silent.close();
+      await active.close();
+    }
+  });
+});
+
+Deno.test("vardiff lowers a silent miner's difficulty first; each step restarts its deadline", async () => {
+  // 1 share per 50 ms wanted; vardiff's timer lowers after ~11 silent share times (0.55 s), by
+  // up to 16 per step, from 2^20 to the minimum of 256 (three steps); the deadline is 0.9 s.
+  const ports = [testPort({
+    difficulty: 1n << 20n,
+    minDifficulty: 256n,
+    targetShareSeconds: 0.05,
+    retargetSeconds: 0.05,
+  })];
+  const limits = { silentShareTimes: 18, silentMinMs: 100 };
+  await withPool({ ports, limits, vardiffTickMs: 50 }, async ({ pool, port, events }) => {
+    const silent = await TestClient.connect(port());
+    try {
+      await subscribeAndAuthorize(silent, `${ADDRESS}.slow`);
+      const quietFrom = Date.now();
+      pool.addTemplate(freshTemplate(8));
+      await silent.closed;
+      const lasted = Date.now() - quietFrom;
+      const sent = silent.lines
+        .filter((l) => l.json?.method === "mining.set_difficulty")
+        .map((l) => BigInt(l.json.params[0]));
+      // The start difficulty, then the steps down to the minimum, all before the close.
+      assert.equal(sent[0], 1n << 20n);
+      assert.equal(sent.at(-1), 256n);
+      assert.ok(sent.length >= 4, `difficulties ${sent}`);
+      // Closed only once the lowest difficulty had its full 0.9 s.
+      assert.ok(lasted >= 3 * 500 + 900, `closed after ${lasted} ms`);
+      await waitUntil(() => firstClose(events) !== undefined);
+      assert.match(firstClose(events)!.reason, /^silent: no share or request/);
+    } finally {
+      await silent.close();
     }
   });
 });

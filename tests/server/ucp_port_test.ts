@@ -13,6 +13,7 @@ import type { ConnectionLimits } from "../../server/stratum_server.ts";
 import type { UcpLimits } from "../../server/ucp_port.ts";
 import { CudaLikeMiner, CudaSetupError } from "../e2e/_ucp_cuda_miner.ts";
 import { ADDRESSES, BAD_ADDRESS, freshTemplate, hashHeader, startPool } from "./_pool.ts";
+import { floodLines } from "./_flood.ts";
 
 const ADDRESS = ADDRESSES[0]!;
 const SHARE_DIFFICULTY = 16n;
@@ -358,9 +359,15 @@ Deno.test("UCP port: a miner that never logs in is closed at the deadline", asyn
   }
 });
 
-Deno.test("UCP port: a high invalid-share ratio bans the IP on every port", async () => {
+Deno.test("UCP port: with ban_offences = 1 a high invalid-share ratio bans the IP on every port", async () => {
   const { pool, ucpPort } = ucpPool({
-    bans: { enabled: true, checkThreshold: 4, invalidPercent: 50, exemptLoopback: false },
+    bans: {
+      enabled: true,
+      checkThreshold: 4,
+      invalidPercent: 50,
+      offences: 1,
+      exemptLoopback: false,
+    },
   });
   pool.addTemplate(freshTemplate(1));
   const miner = await CudaLikeMiner.connect(ucpPort);
@@ -552,6 +559,78 @@ Deno.test("UCP port: a line longer than the limit closes the connection, others 
   } finally {
     await long.close();
     await miner.close();
+    await pool.stop();
+  }
+});
+
+Deno.test("UCP port: past the bad-message limit a connection is neither read nor answered; others mine on", async () => {
+  const { pool, ucpPort, events } = ucpPool();
+  pool.addTemplate(freshTemplate(1));
+  const miner = await CudaLikeMiner.connect(ucpPort);
+  try {
+    await miner.setup(ADDRESS);
+    // 5 MB of invalid submits: each is refused with a reason until the third (the limit).
+    const bad = '{"command":"MINING_SUBMIT","request_id":{"data":5}}';
+    const flood = await floodLines(ucpPort, bad, { count: 100_000 });
+    const commands = flood.lines.map((l) => JSON.parse(l).command);
+    assert.deepEqual(commands, ["CAPABILITIES", ...Array(3).fill("MINING_SUBMIT_FAILURE")]);
+    const isFlood = (e: PoolEvent) => e.type === "connection_close" && e.bytesOut !== undefined;
+    await miner.waitFor(() => events.some(isFlood));
+    const closed = events.find(isFlood) as Extract<PoolEvent, { type: "connection_close" }>;
+    assert.match(closed.reason, /^too many bad messages/);
+    assert.equal(closed.bytesOut, flood.received.length);
+    assert.ok(closed.bytesIn! <= 4096, `the pool read ${closed.bytesIn} bytes`);
+    // The well-behaved miner still gets answers and jobs.
+    const nTime = Math.floor(Date.now() / 1000);
+    const s = await miner.submit({
+      jobId: miner.work!.jobId,
+      nTime,
+      nonce: nonceWhere(miner, nTime, true),
+    });
+    assert.equal((await miner.reply(s)).command, "MINING_SUBMIT_SUCCESS");
+    const seen = miner.messages.length;
+    pool.addTemplate(freshTemplate(2));
+    await miner.next("MINING_JOB", seen);
+  } finally {
+    await miner.close();
+    await pool.stop();
+  }
+});
+
+Deno.test("UCP port: a silent miner is closed at its deadline; an active one is not", async () => {
+  // UCP has a fixed share difficulty (no vardiff): its deadline is [ucp] idle_timeout_seconds.
+  const { pool, ucpPort, events } = ucpPool({ limits: { idleTimeoutMs: 500 } });
+  pool.addTemplate(freshTemplate(1));
+  const silent = await CudaLikeMiner.connect(ucpPort);
+  const active = await CudaLikeMiner.connect(ucpPort);
+  try {
+    await silent.setup(ADDRESS);
+    await active.setup(`${ADDRESS}.active`);
+    let stop = false;
+    let answered = 0;
+    const mining = (async () => {
+      for (let from = 0; !stop; from += 1000) {
+        const nTime = Math.floor(Date.now() / 1000);
+        const nonce = nonceWhere(active, nTime, true, from);
+        const s = await active.submit({ jobId: active.work!.jobId, nTime, nonce });
+        assert.equal((await active.reply(s)).command, "MINING_SUBMIT_SUCCESS");
+        answered++;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    // The event that proves the deadline has passed: the silent miner's close.
+    assert.equal(await silent.closedByServer(60_000), "closed by server");
+    await silent.waitFor(() => events.some((e) => e.type === "connection_close"));
+    const closed = events.filter((e) => e.type === "connection_close");
+    assert.equal(closed.length, 1);
+    assert.ok(closed[0]!.type === "connection_close" && closed[0]!.reason === "idle timeout");
+    stop = true;
+    await mining;
+    assert.equal(active.closed, undefined);
+    assert.ok(answered >= 3, `${answered} shares answered`);
+  } finally {
+    await silent.close();
+    await active.close();
     await pool.stop();
   }
 });

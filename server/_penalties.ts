@@ -1,0 +1,141 @@
+/**
+ * What the pool does with an offence (see `bans.ts`): the offending connection is closed after
+ * the answers already due and reported; the offence counts against its IP, and the ban it may
+ * cause is logged once, reported and enforced on every port. Ended bans are logged once with
+ * the connections they refused.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import type { BanInfo, BanList, OffenceKind } from "./bans.ts";
+import type { PoolEvents } from "./events.ts";
+import type { Offence } from "./session_context.ts";
+
+const log = getLogger(["vbkpool", "server", "pool"]);
+
+/** The close reason of each kind of offence. */
+const OFFENCE_REASONS = {
+  invalid_shares: "too many invalid shares",
+  protocol_errors: "too many bad requests",
+  flood: "request flood",
+  auth_failures: "too many failed authorizations",
+} as const satisfies Record<OffenceKind, string>;
+
+/** A port as the penalties see it (Stratum and UCP ports). */
+export interface PenaltyPort {
+  /** Close one connection after its due answers; false when it is not on this port. */
+  closeConnection(id: number, reason: string): boolean;
+  /** Close every connection from an IP after their due answers. */
+  closeIp(ip: string, reason: string): void;
+}
+
+/** Options for {@linkcode Penalties}. */
+export interface PenaltiesOptions {
+  /** The ban list. */
+  bans: BanList;
+  /** Where offences and bans are reported. */
+  events: PoolEvents;
+  /** The pool's ports. */
+  ports(): Iterable<PenaltyPort>;
+}
+
+/** The pool's handling of offences and bans. */
+export class Penalties {
+  #o: PenaltiesOptions;
+
+  /**
+   * @param options The ban list, the event bus and the ports.
+   */
+  constructor(options: PenaltiesOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * A connection offended: close it, report it, count it against its IP (a ban closes the
+   * IP's connections on every port).
+   *
+   * @param offence The connection and what it did.
+   * @param now Current time, ms since epoch.
+   */
+  offence(offence: Offence, now: number): void {
+    const { connectionId, ip, worker, kind } = offence;
+    const reason = OFFENCE_REASONS[kind];
+    for (const port of this.#o.ports()) {
+      if (port.closeConnection(connectionId, reason)) break;
+    }
+    log.debug("connection {id} from {ip} ({worker}) closed: {reason}", {
+      id: connectionId,
+      ip,
+      worker: worker ?? "-",
+      reason,
+    });
+    const events = this.#o.events;
+    if (events.active) {
+      events.emit({
+        type: "offence",
+        at: now,
+        connectionId,
+        ip,
+        ...(worker === undefined ? {} : { worker: worker.slice(0, 128) }),
+        kind,
+      });
+    }
+    const ban = this.#o.bans.offence(ip, now, kind);
+    if (ban !== undefined) this.#banned(ban);
+  }
+
+  /**
+   * Lift an IP ban (logged once, with the connections it refused).
+   *
+   * @param ip The address.
+   * @returns Whether a ban was lifted.
+   */
+  unban(ip: string): boolean {
+    const ban = this.#o.bans.unban(ip);
+    if (ban === undefined) return false;
+    log.info("ban of {ip} lifted by the operator; {refused} connections were refused during it", {
+      ip,
+      refused: ban.refused,
+    });
+    return true;
+  }
+
+  /**
+   * Forget the bans that have ended, logging each once.
+   *
+   * @param now Current time, ms since epoch.
+   */
+  expire(now: number): void {
+    for (const ended of this.#o.bans.expire(now)) {
+      log.info("ban of {ip} ended; {refused} connections were refused during it", {
+        ip: ended.ip,
+        refused: ended.refused,
+      });
+    }
+  }
+
+  #banned(ban: BanInfo): void {
+    log.warn(
+      "banned {ip} for {seconds} s: {offences} of its connections were closed for offences " +
+        "(the last: {reason}); its connections are closed and new ones refused",
+      {
+        ip: ban.ip,
+        seconds: Math.round((ban.until - ban.since) / 1000),
+        offences: ban.offences,
+        reason: OFFENCE_REASONS[ban.reason as OffenceKind] ?? ban.reason,
+      },
+    );
+    const events = this.#o.events;
+    if (events.active) {
+      events.emit({
+        type: "banned",
+        at: ban.since,
+        ip: ban.ip,
+        until: ban.until,
+        reason: ban.reason,
+      });
+    }
+    for (const port of this.#o.ports()) port.closeIp(ban.ip, "banned");
+  }
+}
