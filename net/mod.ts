@@ -8,3 +8,5 @@
 export * from "./line_connection.ts";
 export * from "./line_server.ts";
 export * from "./line_client.ts";
+export * from "./host_port.ts";
+export * from "./listen_error.ts";
