@@ -31,7 +31,8 @@ import {
 import type { DevnetOptions } from "../devnet/mod.ts";
 import { isPostgresLocation, openStore, type Store } from "../store/mod.ts";
 import { parseFees } from "./_payouts_schema.ts";
-import { storeOptions } from "./_store_schema.ts";
+import { STORE_PRUNE_KEYS, storeOptions } from "./_store_schema.ts";
+import { schemaKeys } from "./config_schema.ts";
 
 type Values = Record<string, unknown>;
 
@@ -592,6 +593,13 @@ export const payoutsCommand: Command = {
       doc: "the pool's store (store.url)",
     },
   ],
-  sections: ["payouts", "wallet", "store", "nodecore"],
+  // Not payouts.enabled (the server's switch for in-process payouts), not the server's pruning,
+  // and of [nodecore] only the pool address.
+  sections: [
+    ...schemaKeys("payouts", { except: ["enabled"] }),
+    "wallet",
+    ...schemaKeys("store", { except: STORE_PRUNE_KEYS }),
+    "nodecore.address",
+  ],
   run,
 };
