@@ -155,7 +155,7 @@ Deno.test("vbkpool server with no NodeCore mines an embedded devnet and stops cl
       const { stratum: [port], devnet } = await server.serverAddresses();
       assert.ok(port !== undefined && port > 0, server.err);
       assert.ok(devnet !== undefined && devnet > 0, server.err);
-      await server.waitForLog(/upstream "ready"/);
+      await server.waitForLog(/upstream ready/);
       assert.match(server.err, /DEVNET MODE/);
       assert.match(server.err, /WORTHLESS/);
       client = await TestClient.connect(port);
