@@ -39,7 +39,8 @@ export const DEVNET_SCHEMA: SectionSpec = {
   listen: {
     kind: "string",
     default: "127.0.0.1:8501",
-    doc: "Address the devnet serves UCP on (NodeCore's pool port is 8501).",
+    doc: "Address the devnet serves UCP on (NodeCore's pool port is 8501). The server's " +
+      "embedded devnet uses a free loopback port unless this is set.",
     check: checkHostPort,
   },
   block_time: {

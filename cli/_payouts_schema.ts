@@ -257,7 +257,8 @@ export const DEVNET_WALLET_SCHEMA: SectionSpec = {
     kind: "string",
     default: "127.0.0.1:10600",
     doc: "Address of the devnet's NodeCore HTTP JSON-RPC API (wallet and chain queries for " +
-      "payouts); empty = off.",
+      "payouts); empty = off. The server's embedded devnet serves it only when this is set, " +
+      "or on a free loopback port for in-process payouts.",
     check: (value) => value === "" ? undefined : checkHostPort(value),
   },
   api_password: {

@@ -8,6 +8,8 @@
 import { logger } from "./log.ts";
 import { ApiServer } from "../api/mod.ts";
 import { parseListen } from "./_devnet_schema.ts";
+import { ListenError } from "../net/mod.ts";
+import { nameListenError } from "./_listen.ts";
 import type { Pool } from "../server/pool.ts";
 import type { UpstreamStatus } from "../server/upstream.ts";
 import type { Store } from "../store/mod.ts";
@@ -63,12 +65,12 @@ export function startServerApi(a: Values, sources: ServerApiSources): ApiServer 
       maxRequestsPerConnection: a.max_requests_per_connection as number,
     });
   } catch (err) {
-    const why = err instanceof Deno.errors.AddrInUse ? "the address is in use" : String(err);
-    log.error(
-      "Cannot listen for the HTTP API on {listen} (api.listen): {why}; the pool runs without " +
-        "its API, dashboard and metrics",
-      { listen, why },
-    );
+    const named = nameListenError(new ListenError(hostname, port, err), [
+      { key: "api.listen", hostname, port },
+    ]);
+    log.error("{why}; the pool runs without its API, dashboard and metrics", {
+      why: (named as Error).message,
+    });
     return undefined;
   }
   log.info("HTTP API on {api}, dashboard {dashboard}, metrics {metrics}", {

@@ -97,9 +97,25 @@ export const STORE_SCHEMA: SectionSpec = {
   },
 };
 
+/** The `[store]` keys only the server reads: it alone prunes. */
+export const STORE_PRUNE_KEYS: readonly string[] = [
+  "keep_shares_days",
+  "pplns_window",
+  "keep_rollups_days",
+  "prune_interval_minutes",
+];
+
+/** The `[store]` keys a read-only opening (the audit) uses: nothing about writes. */
+export const STORE_READER_KEYS: readonly string[] = [
+  "url",
+  "sqlite_busy_timeout_ms",
+  "postgres_connect_timeout_seconds",
+];
+
 /**
  * The store location and open options of a loaded `[store]` section (the server and the payout
- * service open the same store the same way).
+ * service open the same store the same way). Keys missing from the section (a command that
+ * reads only some) keep the store's defaults.
  *
  * @example Usage
  * ```ts
@@ -127,7 +143,9 @@ export function storeOptions(
       batchDelayMs: s.batch_delay_ms as number,
       batchMaxRows: s.batch_max_rows as number,
       maxQueue: s.max_queue as number,
-      commitTimeoutMs: Math.round((s.commit_timeout_seconds as number) * 1000),
+      commitTimeoutMs: s.commit_timeout_seconds === undefined
+        ? undefined
+        : Math.round((s.commit_timeout_seconds as number) * 1000),
       synchronous: s.sqlite_synchronous as "full" | "normal",
       busyTimeoutMs: s.sqlite_busy_timeout_ms as number,
       connectTimeoutS: s.postgres_connect_timeout_seconds as number,

@@ -1,9 +1,11 @@
 /**
  * Command-line parsing: `--name value`, `--name=value`, boolean switches, repeatable options and
- * positionals, with one-line errors for anything unknown, missing or malformed.
+ * positionals, with one-line errors for anything unknown (naming the closest known option),
+ * missing or malformed.
  *
  * @module
  */
+import { didYouMean } from "./_suggest.ts";
 
 /** The kinds of value an option takes. */
 export type OptionKind = "string" | "integer" | "number" | "boolean" | "list";
@@ -59,6 +61,23 @@ function typedValue(spec: OptionSpec, text: string): unknown {
   return text;
 }
 
+/** Options for {@linkcode parseArgs}. */
+export interface ParseArgsOptions {
+  /**
+   * Why an unknown option is unknown, when the caller knows better than "did you mean" (e.g. a
+   * configuration key the command does not read); undefined to suggest the closest option.
+   */
+  whyUnknown?: (name: string) => string | undefined;
+}
+
+function unknownOption(name: string, specs: readonly OptionSpec[], o: ParseArgsOptions): never {
+  const why = o.whyUnknown?.(name);
+  const hint = why === undefined
+    ? didYouMean(name, specs.map((s) => s.flag), (f) => `--${f}`)
+    : `: ${why}`;
+  throw new UsageError(`Unknown option --${name}${hint}`);
+}
+
 /**
  * Parse `argv` against the option specs of one command.
  *
@@ -74,12 +93,17 @@ function typedValue(spec: OptionSpec, text: string): unknown {
  *
  * @param argv Arguments after the command name.
  * @param specs Options the command accepts.
+ * @param options How to explain an unknown option.
  * @returns Options and positionals.
  * @throws {UsageError} On an unknown option, a missing value or a malformed number.
  */
-export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[]): ParsedArgs {
+export function parseArgs(
+  argv: readonly string[],
+  specs: readonly OptionSpec[],
+  options: ParseArgsOptions = {},
+): ParsedArgs {
   const byFlag = new Map(specs.map((s) => [s.flag, s]));
-  const options: Record<string, unknown> = {};
+  const values: Record<string, unknown> = {};
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -97,16 +121,16 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
     const eq = arg.indexOf("=");
     const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
     const spec = byFlag.get(name);
-    if (spec === undefined) throw new UsageError(`Unknown option --${name}`);
+    if (spec === undefined) unknownOption(name, specs, options);
     if (spec.kind === "boolean") {
       if (eq !== -1) {
         const v = arg.slice(eq + 1);
         if (!/^(true|false)$/.test(v)) {
           throw new UsageError(`Option --${name} expects true or false, got ${JSON.stringify(v)}`);
         }
-        options[name] = v === "true";
+        values[name] = v === "true";
       } else {
-        options[name] = true;
+        values[name] = true;
       }
       continue;
     }
@@ -122,14 +146,14 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
       i++;
     }
     if (spec.kind === "list") {
-      const list = (options[name] as string[] | undefined) ?? [];
+      const list = (values[name] as string[] | undefined) ?? [];
       list.push(text);
-      options[name] = list;
+      values[name] = list;
     } else {
-      options[name] = typedValue(spec, text);
+      values[name] = typedValue(spec, text);
     }
   }
-  return { options, positionals };
+  return { options: values, positionals };
 }
 
 /**

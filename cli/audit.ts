@@ -8,7 +8,8 @@
  */
 import { UsageError } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
-import { storeOptions } from "./_store_schema.ts";
+import { STORE_READER_KEYS, storeOptions } from "./_store_schema.ts";
+import { schemaKeys } from "./config_schema.ts";
 import { type AuditCheck, type AuditReport, auditStore, NodeCoreRpc } from "../payouts/mod.ts";
 import { isPostgresLocation, openStore, redactUrl } from "../store/mod.ts";
 
@@ -227,6 +228,12 @@ export const auditCommand: Command = {
       doc: "the pool's store (store.url)",
     },
   ],
-  sections: ["store", "payouts", "wallet", "nodecore"],
+  // A read-only store; NodeCore only through --nodecore URL (so not wallet.url).
+  sections: [
+    ...schemaKeys("store", { only: STORE_READER_KEYS }),
+    "payouts.pool_address",
+    "nodecore.address",
+    ...schemaKeys("wallet", { except: ["url"] }),
+  ],
   run,
 };

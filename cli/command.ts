@@ -28,7 +28,11 @@ export interface Command {
   description?: string[];
   /** Command-specific options (global ones are added by the runner). */
   options: OptionSpec[];
-  /** Configuration sections the command reads. */
+  /**
+   * The configuration the command reads: whole sections (`"stratum"`) or single keys
+   * (`"nodecore.address"`, see `schemaKeys`). Exactly these keys get a `--SECTION.KEY` flag and
+   * are loaded; a key the command does not read is an unknown option, never a silent no-op.
+   */
   sections: string[];
   /** Run; resolves to the process exit status. */
   run(ctx: CommandContext): Promise<number>;

@@ -2,58 +2,32 @@
  * Configuration loading: one TOML file, environment variables and command-line flags, merged with
  * the precedence flag > env > file > default, every value checked against a schema.
  *
+ * Mistakes are named where they are: a TOML syntax error or an unknown key as
+ * `vbkpool.toml:12:5: …`, a misspelt key, section or `VBKPOOL_*` variable with the closest known
+ * name (`— did you mean stratum.listen?`). An unknown variable is a warning (the environment is
+ * shared with other programs), an unknown key in the file an error.
+ *
  * @module
  */
-import { parse as parseToml } from "smol-toml";
+import { didYouMean } from "./_suggest.ts";
+import { readConfigFile } from "./_config_file.ts";
+import {
+  ConfigError,
+  type ConfigSchema,
+  type ConfigValues,
+  type FieldSpec,
+  type ValueSource,
+} from "./_config_types.ts";
 
-/** The kinds of value a configuration key can hold. */
-export type ValueKind = "string" | "integer" | "number" | "boolean" | "string_list";
-
-/** One configuration key. */
-export interface FieldSpec {
-  /** Value kind. */
-  kind: ValueKind;
-  /** Default value (already of the right kind). */
-  default: unknown;
-  /** One-line description, shown in help output and the example file. */
-  doc: string;
-  /** Allowed values for strings. */
-  choices?: readonly string[];
-  /** Inclusive bounds for numbers. */
-  min?: number;
-  /** Inclusive bounds for numbers. */
-  max?: number;
-  /** Extra check; returns what was expected when the value is wrong. */
-  check?: (value: unknown) => string | undefined;
-}
-
-/** Keys of one `[section]`. */
-export type SectionSpec = Record<string, FieldSpec>;
-
-/** The whole schema: section name to keys. */
-export type ConfigSchema = Record<string, SectionSpec>;
-
-/** A loaded configuration: section to key to value. */
-export type ConfigValues = Record<string, Record<string, unknown>>;
-
-/** Where a value came from. */
-export type ValueSource = "default" | "file" | "env" | "flag";
-
-/** A configuration error naming the key, the value and what was expected. */
-export class ConfigError extends Error {
-  /** `section.key`, when the error is about one key. */
-  readonly key: string | undefined;
-
-  /**
-   * @param message Complete message.
-   * @param key The key concerned.
-   */
-  constructor(message: string, key?: string) {
-    super(message);
-    this.name = "ConfigError";
-    this.key = key;
-  }
-}
+export {
+  ConfigError,
+  type ConfigSchema,
+  type ConfigValues,
+  type FieldSpec,
+  type SectionSpec,
+  type ValueKind,
+  type ValueSource,
+} from "./_config_types.ts";
 
 /** Options for {@linkcode loadConfig}. */
 export interface LoadConfigOptions {
@@ -65,7 +39,10 @@ export interface LoadConfigOptions {
   env?: Record<string, string>;
   /** Flag values, keyed `section.key`, as text or already-typed values. */
   flags?: Record<string, unknown>;
-  /** Sections to load; others in the file are still checked for unknown keys. */
+  /**
+   * What to load: whole sections (`"stratum"`) or single keys (`"nodecore.address"`); the rest
+   * of the file is still checked for unknown keys. @default every section
+   */
   sections?: readonly string[];
 }
 
@@ -77,7 +54,12 @@ export interface LoadedConfig {
   sources: Record<string, ValueSource>;
   /** The file that was read, if any. */
   file: string | undefined;
+  /** Problems that do not stop the program (unknown `VBKPOOL_*` variables), one line each. */
+  warnings: string[];
 }
+
+/** Environment variables that are not configuration keys: `--config` and the test hooks. */
+const OTHER_VARIABLES = /^VBKPOOL_(CONFIG$|TEST_)/;
 
 /**
  * The environment variable for a key: `VBKPOOL_<SECTION>_<KEY>`.
@@ -180,51 +162,55 @@ function coerce(
   return v;
 }
 
-function readFile(path: string, required: boolean): Record<string, unknown> | undefined {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (err) {
-    if (!required && err instanceof Deno.errors.NotFound) return undefined;
-    const why = err instanceof Error ? err.message : String(err);
-    throw new ConfigError(`Cannot read configuration file ${path}: ${why}`);
+/**
+ * One warning per `VBKPOOL_*` variable that names no configuration key, with the closest
+ * known name.
+ *
+ * @example Usage
+ * ```ts
+ * import { unknownVariables } from "./config.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const schema = { stratum: { listen: { kind: "string" as const, default: "", doc: "." } } };
+ * assert.deepEqual(unknownVariables(schema, { VBKPOOL_STRATUM_LISTN: "x", HOME: "/" }), [
+ *   "Unknown environment variable VBKPOOL_STRATUM_LISTN is ignored — did you mean " +
+ *   "VBKPOOL_STRATUM_LISTEN?",
+ * ]);
+ * ```
+ *
+ * @param schema Every known section and key.
+ * @param env The environment.
+ * @returns The warnings, in the variables' sorted order.
+ */
+export function unknownVariables(schema: ConfigSchema, env: Record<string, string>): string[] {
+  const known = new Set<string>();
+  for (const [section, spec] of Object.entries(schema)) {
+    for (const key of Object.keys(spec)) known.add(envName(section, key));
   }
-  try {
-    return parseToml(text) as Record<string, unknown>;
-  } catch (err) {
-    const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    throw new ConfigError(`Cannot parse configuration file ${path}: ${why}`);
-  }
+  return Object.keys(env)
+    .filter((name) => name.startsWith("VBKPOOL_") && !known.has(name))
+    .filter((name) => !OTHER_VARIABLES.test(name))
+    .sort()
+    .map((name) =>
+      `Unknown environment variable ${name} is ignored${
+        didYouMean(name, [...known, "VBKPOOL_CONFIG"])
+      }`
+    );
 }
 
-function checkFileShape(schema: ConfigSchema, doc: Record<string, unknown>, path: string): void {
-  for (const [section, body] of Object.entries(doc)) {
+/** Which keys of which sections to load, from `LoadConfigOptions.sections`. */
+function selection(schema: ConfigSchema, entries: readonly string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const entry of entries) {
+    const dot = entry.indexOf(".");
+    const section = dot === -1 ? entry : entry.slice(0, dot);
     const spec = schema[section];
-    if (spec === undefined) {
-      throw new ConfigError(
-        `Unknown configuration section [${section}] in ${path}: known sections are ${
-          Object.keys(schema).join(", ")
-        }`,
-        section,
-      );
-    }
-    if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      throw new ConfigError(
-        `Invalid configuration: ${section} in ${path} must be a table`,
-        section,
-      );
-    }
-    for (const key of Object.keys(body)) {
-      if (spec[key] === undefined) {
-        throw new ConfigError(
-          `Unknown configuration key ${section}.${key} in ${path}: known keys are ${
-            Object.keys(spec).join(", ")
-          }`,
-          `${section}.${key}`,
-        );
-      }
-    }
+    if (spec === undefined) continue;
+    const keys = dot === -1 ? Object.keys(spec) : [entry.slice(dot + 1)].filter((k) => k in spec);
+    const have = out.get(section) ?? [];
+    out.set(section, [...have, ...keys.filter((k) => !have.includes(k))]);
   }
+  return out;
 }
 
 /**
@@ -250,17 +236,16 @@ export function loadConfig(schema: ConfigSchema, options: LoadConfigOptions = {}
   const flags = options.flags ?? {};
   const path = options.path ?? env["VBKPOOL_CONFIG"];
   const filePath = path ?? options.defaultPath ?? "vbkpool.toml";
-  const doc = readFile(filePath, path !== undefined);
-  if (doc) checkFileShape(schema, doc, filePath);
+  const doc = readConfigFile(filePath, { required: path !== undefined, schema });
   const values: ConfigValues = {};
   const sources: Record<string, ValueSource> = {};
-  const sections = options.sections ?? Object.keys(schema);
-  for (const section of sections) {
-    const spec = schema[section];
-    if (spec === undefined) continue;
+  const selected = selection(schema, options.sections ?? Object.keys(schema));
+  for (const [section, keys] of selected) {
+    const spec = schema[section]!;
     const out: Record<string, unknown> = {};
     const fileSection = doc?.[section] as Record<string, unknown> | undefined;
-    for (const [key, field] of Object.entries(spec)) {
+    for (const key of keys) {
+      const field = spec[key]!;
       const name = `${section}.${key}`;
       const envVar = envName(section, key);
       let value: unknown = field.default;
@@ -283,7 +268,8 @@ export function loadConfig(schema: ConfigSchema, options: LoadConfigOptions = {}
     }
     values[section] = out;
   }
-  return { values, sources, file: doc ? filePath : undefined };
+  const warnings = unknownVariables(schema, env);
+  return { values, sources, file: doc ? filePath : undefined, warnings };
 }
 
 /** Options for {@linkcode renderExample}. */

@@ -185,3 +185,75 @@ export const SCHEMA: ConfigSchema = {
     },
   },
 };
+
+/** Options for {@linkcode schemaKeys}. */
+export interface SchemaKeysOptions {
+  /** Only these keys of the section. */
+  only?: readonly string[];
+  /** Every key of the section but these. */
+  except?: readonly string[];
+}
+
+/**
+ * Some keys of one section as `section.key` names, for a command that reads only part of it
+ * (`Command.sections`).
+ *
+ * @example Usage
+ * ```ts
+ * import { schemaKeys } from "./config_schema.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(schemaKeys("wallet", { except: ["url"] }), [
+ *   "wallet.password",
+ *   "wallet.timeout_seconds",
+ * ]);
+ * ```
+ *
+ * @param section The section.
+ * @param options Which keys.
+ * @returns The names, in the schema's order.
+ * @throws {RangeError} When the section or a key named in `only`/`except` does not exist.
+ */
+export function schemaKeys(section: string, options: SchemaKeysOptions = {}): string[] {
+  const spec = SCHEMA[section];
+  if (spec === undefined) throw new RangeError(`Cannot select keys: no section [${section}]`);
+  for (const key of [...options.only ?? [], ...options.except ?? []]) {
+    if (!(key in spec)) throw new RangeError(`Cannot select keys: no key ${section}.${key}`);
+  }
+  return Object.keys(spec)
+    .filter((k) => options.only === undefined || options.only.includes(k))
+    .filter((k) => !options.except?.includes(k))
+    .map((k) => `${section}.${k}`);
+}
+
+/**
+ * Every `section.key` a list of sections and keys (as in `Command.sections`) stands for, each
+ * once, in the list's order; unknown names are skipped.
+ *
+ * @example Usage
+ * ```ts
+ * import { expandKeys } from "./config_schema.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(expandKeys(["log", "nodecore.address", "log.level"]), [
+ *   "log.level",
+ *   "log.format",
+ *   "nodecore.address",
+ * ]);
+ * ```
+ *
+ * @param entries Sections (`"stratum"`) and keys (`"nodecore.address"`).
+ * @returns The keys.
+ */
+export function expandKeys(entries: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const entry of entries) {
+    const [section, key] = entry.split(".", 2) as [string, string | undefined];
+    const spec = SCHEMA[section];
+    if (spec === undefined) continue;
+    if (key === undefined) {
+      for (const k of Object.keys(spec)) out.add(`${section}.${k}`);
+    } else if (key in spec) out.add(entry);
+  }
+  return [...out];
+}

@@ -12,6 +12,8 @@ import { loadChainFile, startDevnet } from "../devnet/mod.ts";
 import { createBestKernel } from "../hash/mod.ts";
 import { devnetWalletOptions } from "./payouts.ts";
 import { parseListen } from "./_devnet_schema.ts";
+import { nameListenError } from "./_listen.ts";
+import { formatHostPort } from "../net/mod.ts";
 
 async function exportChain(
   chainFile: string,
@@ -69,25 +71,24 @@ async function run(ctx: CommandContext): Promise<number> {
       ...devnetWalletOptions(cfg, api),
     });
   } catch (err) {
-    if (err instanceof Deno.errors.AddrInUse) {
-      throw new Error(
-        `Cannot listen on ${hostname}:${port}${
-          api === undefined ? "" : ` or ${api.hostname}:${api.port}`
-        }: the address is in use`,
-      );
-    }
-    throw err;
+    const settings = [{ key: "devnet.listen", hostname, port }];
+    if (api !== undefined) settings.push({ key: "devnet.api_listen", ...api });
+    throw nameListenError(err, settings);
   }
   logger("devnet").info(
-    "DEVNET (not a real VeriBlock network): UCP on {host}:{port}; point a NodeCore UCP miner or " +
+    "DEVNET (not a real VeriBlock network): UCP on {address}; point a NodeCore UCP miner or " +
       "`vbkpool server` ([nodecore] endpoints) at it. Ctrl-C stops it.",
-    { host: devnet.addr.hostname, port: devnet.addr.port },
+    {
+      address: formatHostPort(devnet.addr.hostname, devnet.addr.port),
+      host: devnet.addr.hostname,
+      port: devnet.addr.port,
+    },
   );
   if (devnet.rpcAddr !== undefined) {
     logger("devnet").info(
       "DEVNET NodeCore HTTP API on {url} (getinfo, getblocks, getbalance, sendcoins, " +
         "gettransactions …): point `vbkpool payouts` ([wallet] url) at it.",
-      { url: `http://${devnet.rpcAddr.hostname}:${devnet.rpcAddr.port}/api` },
+      { url: `http://${formatHostPort(devnet.rpcAddr.hostname, devnet.rpcAddr.port)}/api` },
     );
   }
   await waitForStop(ctx.stopSignal);

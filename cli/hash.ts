@@ -47,13 +47,13 @@ function showHeader(text: string): number {
   const bits = describeBits(header.bits);
   const meets = bits.target !== undefined && hashToBigInt(hash) < bits.target;
   const rows: [string, string][] = [
-    ["hash", bytesToHex(hash, { upper: true })],
+    ["hash", bytesToHex(hash)],
     ["height", String(header.height)],
     ["version", String(header.version)],
-    ["previous", bytesToHex(header.previousHash, { upper: true })],
-    ["keystone1", bytesToHex(header.previousKeystone, { upper: true })],
-    ["keystone2", bytesToHex(header.secondKeystone, { upper: true })],
-    ["merkle", bytesToHex(header.merkleRoot, { upper: true })],
+    ["previous", bytesToHex(header.previousHash)],
+    ["keystone1", bytesToHex(header.previousKeystone)],
+    ["keystone2", bytesToHex(header.secondKeystone)],
+    ["merkle", bytesToHex(header.merkleRoot)],
     ["timestamp", `${header.timestamp} (${new Date(header.timestamp * 1000).toISOString()})`],
     ["bits", `0x${header.bits.toString(16).padStart(8, "0").toUpperCase()}`],
     ["difficulty", bits.text],

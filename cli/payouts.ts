@@ -31,7 +31,10 @@ import {
 import type { DevnetOptions } from "../devnet/mod.ts";
 import { isPostgresLocation, openStore, type Store } from "../store/mod.ts";
 import { parseFees } from "./_payouts_schema.ts";
-import { storeOptions } from "./_store_schema.ts";
+import { STORE_PRUNE_KEYS, storeOptions } from "./_store_schema.ts";
+import { schemaKeys } from "./config_schema.ts";
+import { reachableHost } from "./_listen.ts";
+import { formatHostPort } from "../net/mod.ts";
 
 type Values = Record<string, unknown>;
 
@@ -199,8 +202,9 @@ export function startInProcessPayouts(
   const p = values.payouts;
   if (p === undefined || p.enabled !== true) return undefined;
   const poolAddress = (p.pool_address as string) || wiring.poolAddress;
-  const rpc = wiring.devnetApi === undefined ? walletClient(values.wallet!) : new NodeCoreRpc({
-    url: `http://${wiring.devnetApi.hostname}:${wiring.devnetApi.port}/api`,
+  const devnet = wiring.devnetApi;
+  const rpc = devnet === undefined ? walletClient(values.wallet!) : new NodeCoreRpc({
+    url: `http://${formatHostPort(reachableHost(devnet.hostname), devnet.port)}/api`,
     password: values.devnet?.api_password as string ?? "",
   });
   const service = createPayoutService(p, { poolAddress, store: wiring.store, rpc });
@@ -328,7 +332,7 @@ async function printStatus(store: Store, node: StatusNode): Promise<void> {
   for (const p of payments) {
     console.log(
       `  #${p.id} ${p.status} ${formatVbk(p.total)} VBK to ${p.items.length} miner(s)` +
-        `${p.txIds.length ? " tx " + p.txIds.join(",") : ""}` +
+        `${p.txIds.length ? " tx " + p.txIds.join(",").toLowerCase() : ""}` +
         `${p.error ? " (" + p.error + ")" : ""}`,
     );
   }
@@ -336,7 +340,7 @@ async function printStatus(store: Store, node: StatusNode): Promise<void> {
   console.log(`blocks (newest ${blocks.length}):`);
   for (const b of blocks) {
     console.log(
-      `  ${b.height} ${bytesToHex(b.hash, { upper: true })} ${b.status}` +
+      `  ${b.height} ${bytesToHex(b.hash)} ${b.status}` +
         ` ${b.confirmations} conf${
           b.reward === undefined ? "" : " " + formatVbk(b.reward) + " VBK"
         }${b.solo ? " solo" : ""}${b.source === "chain" ? " (from the chain)" : ""}${
@@ -416,8 +420,8 @@ async function settle(
     x.status === "failed"
       ? `payment ${x.id} settled: not sent; ${formatVbk(x.total)} VBK returned to ` +
         `${x.items.length} balance(s), paid again by the next pass`
-      : `payment ${x.id} settled: sent in transaction ${x.txIds.join(", ")}; the payer follows ` +
-        "its confirmations",
+      : `payment ${x.id} settled: sent in transaction ${x.txIds.join(", ").toLowerCase()}; the ` +
+        "payer follows its confirmations",
   );
   for (const c of checks) console.log(c);
   return 0;
@@ -592,6 +596,13 @@ export const payoutsCommand: Command = {
       doc: "the pool's store (store.url)",
     },
   ],
-  sections: ["payouts", "wallet", "store", "nodecore"],
+  // Not payouts.enabled (the server's switch for in-process payouts), not the server's pruning,
+  // and of [nodecore] only the pool address.
+  sections: [
+    ...schemaKeys("payouts", { except: ["enabled"] }),
+    "wallet",
+    ...schemaKeys("store", { except: STORE_PRUNE_KEYS }),
+    "nodecore.address",
+  ],
   run,
 };

@@ -7,7 +7,7 @@
 import { configFlags, formatOptions, type OptionSpec, parseArgs, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import { ConfigError, loadConfig } from "./config.ts";
-import { SCHEMA } from "./config_schema.ts";
+import { expandKeys, SCHEMA } from "./config_schema.ts";
 import { type LogFormat, logger, setupLogging } from "./log.ts";
 import type { LogLevel } from "@logtape/logtape";
 import { VERSION } from "./version.ts";
@@ -41,8 +41,8 @@ const DEFAULT_OUTPUT: RunOutput = {
 };
 
 /**
- * A `--SECTION.KEY VALUE` option for every key of the given configuration sections, so that
- * every key can be set by a flag (a list key takes one item per occurrence; a boolean key
+ * A `--SECTION.KEY VALUE` option for every key of the given configuration sections and keys, so
+ * that every key can be set by a flag (a list key takes one item per occurrence; a boolean key
  * takes `true` or `false`). The value is checked by the schema, naming the key.
  *
  * @example Usage
@@ -50,33 +50,76 @@ const DEFAULT_OUTPUT: RunOutput = {
  * import { keyOptions } from "./run.ts";
  * import assert from "node:assert/strict";
  *
- * const specs = keyOptions(["mine"]);
+ * const specs = keyOptions(["mine", "nodecore.address"]);
  * const timeout = specs.find((s) => s.flag === "mine.connect_timeout");
  * assert.equal(timeout?.key, "mine.connect_timeout");
  * assert.equal(specs.find((s) => s.flag === "mine.pools")?.kind, "list");
+ * assert.ok(specs.some((s) => s.flag === "nodecore.address"));
+ * assert.ok(!specs.some((s) => s.flag === "nodecore.endpoints"));
  * ```
  *
- * @param sections Configuration sections (unknown names are skipped).
+ * @param sections Configuration sections and single keys (unknown names are skipped).
  * @returns One option per key, named `SECTION.KEY` like the key itself.
  */
 export function keyOptions(sections: readonly string[]): OptionSpec[] {
-  const out: OptionSpec[] = [];
-  for (const section of new Set(sections)) {
-    for (const [key, field] of Object.entries(SCHEMA[section] ?? {})) {
-      out.push({
-        flag: `${section}.${key}`,
-        key: `${section}.${key}`,
-        kind: field.kind === "string_list" ? "list" : "string",
-        valueName: "VALUE",
-        doc: field.doc,
-      });
-    }
-  }
-  return out;
+  return expandKeys(sections).map((name) => {
+    const [section, key] = name.split(".") as [string, string];
+    const field = SCHEMA[section]![key]!;
+    return {
+      flag: name,
+      key: name,
+      kind: field.kind === "string_list" ? "list" : "string",
+      valueName: "VALUE",
+      doc: field.doc,
+    };
+  });
 }
 
 function commandSections(command: Command): string[] {
   return ["log", ...command.sections];
+}
+
+/** `[stratum]`, `[payouts] (except enabled)` or `store.url, …`: what a command reads. */
+function describeKeys(entries: readonly string[]): string[] {
+  const keys = expandKeys(entries);
+  const out: string[] = [];
+  for (const section of new Set(keys.map((k) => k.split(".")[0]!))) {
+    const all = Object.keys(SCHEMA[section]!);
+    const read = keys.filter((k) => k.startsWith(`${section}.`)).map((k) => k.split(".")[1]!);
+    const left = all.filter((k) => !read.includes(k));
+    if (left.length === 0) out.push(`[${section}]`);
+    else if (left.length <= read.length) out.push(`[${section}] (except ${left.join(", ")})`);
+    else out.push(...read.map((k) => `${section}.${k}`));
+  }
+  return out;
+}
+
+function wrap(text: string, width = 96): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  if (line !== "") lines.push(line);
+  return lines;
+}
+
+/**
+ * Why `--NAME` is unknown when it sets a configuration key the command does not read (`NAME` is
+ * the key, or another command's option for it).
+ */
+function notRead(command: Command, name: string, commands: readonly Command[]): string | undefined {
+  if (expandKeys([name]).includes(name)) return `vbkpool ${command.name} does not read ${name}`;
+  for (const other of commands) {
+    const key = other.options.find((o) => o.flag === name)?.key;
+    if (key !== undefined) {
+      return `vbkpool ${command.name} does not read ${key} (--${name} of vbkpool ${other.name})`;
+    }
+  }
+  return undefined;
 }
 
 function programHelp(commands: readonly Command[]): string {
@@ -108,19 +151,46 @@ function commandHelp(command: Command): string {
   ];
   if (command.description) lines.push("", ...command.description);
   lines.push("", "Options:", ...formatOptions([...command.options, ...GLOBAL_OPTIONS]));
-  const sections = commandSections(command).map((s) => `[${s}]`).join(", ");
+  const keys = describeKeys(commandSections(command)).join(", ");
   lines.push(
     "",
-    `Any configuration key of ${sections} can also be set with --SECTION.KEY VALUE`,
-    "(e.g. --log.level debug; repeat the flag for a list; see vbkpool.example.toml).",
+    ...wrap(
+      `Any configuration key of ${keys} can also be set with --SECTION.KEY VALUE ` +
+        "(e.g. --log.level debug; repeat the flag for a list; see vbkpool.example.toml).",
+    ),
   );
   return lines.join("\n");
 }
 
-function usageFailure(output: RunOutput, message: string, command?: Command): number {
+/** How a usage or configuration error is shown: to whom, and whether as a JSON log line. */
+interface FailureOptions {
+  output: RunOutput;
+  command?: Command | undefined;
+  json: boolean;
+}
+
+/**
+ * Show a usage or configuration error: one line, `vbkpool: …` on the error output, or with
+ * `--log-format json` a JSON log line like every other line on stderr.
+ */
+function usageFailure(message: string, options: FailureOptions): number {
+  const { command } = options;
   const hint = command ? `vbkpool ${command.name} --help` : "vbkpool --help";
-  output.err(`vbkpool: ${message} (see '${hint}')`);
+  const text = `${message} (see '${hint}')`;
+  if (options.json) {
+    setupLogging({ format: "json" });
+    logger("cli").error("{message}", { message: text });
+  } else options.output.err(`vbkpool: ${text}`);
   return 2;
+}
+
+/** Whether JSON logs were asked for, read before the configuration is (or could be) loaded. */
+function wantsJsonLog(argv: readonly string[], env: Record<string, string>): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--log[-.]format(?:=(.*))?$/.exec(argv[i]!);
+    if (m !== null) return (m[1] ?? argv[i + 1]) === "json";
+  }
+  return env["VBKPOOL_LOG_FORMAT"] === "json";
 }
 
 /** Options for {@linkcode runCli}. */
@@ -160,6 +230,8 @@ export async function runCli(
   options: RunCliOptions = {},
 ): Promise<number> {
   const output = options.output ?? DEFAULT_OUTPUT;
+  const env = options.env ?? Deno.env.toObject();
+  const failure = { output, json: wantsJsonLog(argv, env) };
   const first = argv[0];
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
     const topic = first === "help" ? commands.find((c) => c.name === argv[1]) : undefined;
@@ -170,15 +242,17 @@ export async function runCli(
     output.out(`vbkpool ${VERSION} (Deno ${Deno.version.deno})`);
     return 0;
   }
-  if (first.startsWith("-")) return usageFailure(output, `unknown option ${first}`);
+  if (first.startsWith("-")) return usageFailure(`unknown option ${first}`, failure);
   const command = commands.find((c) => c.name === first);
-  if (command === undefined) return usageFailure(output, `unknown command '${first}'`);
+  if (command === undefined) return usageFailure(`unknown command '${first}'`, failure);
   const specs = [...command.options, ...GLOBAL_OPTIONS, ...keyOptions(commandSections(command))];
   let parsed;
   try {
-    parsed = parseArgs(argv.slice(1), specs);
+    parsed = parseArgs(argv.slice(1), specs, {
+      whyUnknown: (name) => notRead(command, name, commands),
+    });
   } catch (err) {
-    if (err instanceof UsageError) return usageFailure(output, err.message, command);
+    if (err instanceof UsageError) return usageFailure(err.message, { ...failure, command });
     throw err;
   }
   if (parsed.options.help === true) {
@@ -189,12 +263,12 @@ export async function runCli(
   try {
     config = loadConfig(SCHEMA, {
       path: parsed.options.config as string | undefined,
-      env: options.env ?? Deno.env.toObject(),
+      env,
       flags: configFlags(parsed, specs),
       sections: commandSections(command),
     });
   } catch (err) {
-    if (err instanceof ConfigError) return usageFailure(output, err.message, command);
+    if (err instanceof ConfigError) return usageFailure(err.message, { ...failure, command });
     throw err;
   }
   const log = config.values.log!;
@@ -203,6 +277,7 @@ export async function runCli(
     format: log.format as LogFormat,
     summarySeconds: log.summary_seconds as number,
   });
+  for (const warning of config.warnings) logger("config").warn("{warning}", { warning });
   try {
     return await command.run({
       args: parsed,
@@ -210,8 +285,9 @@ export async function runCli(
       stopSignal: options.stopSignal ?? signalDrivenAbort(),
     });
   } catch (err) {
-    if (err instanceof UsageError) return usageFailure(output, err.message, command);
-    if (err instanceof ConfigError) return usageFailure(output, err.message, command);
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      return usageFailure(err.message, { output, command, json: log.format === "json" });
+    }
     const message = err instanceof Error ? err.message : String(err);
     logger("cli").fatal("{command} failed: {message}", { command: command.name, message });
     logger("cli").debug("{stack}", { stack: err instanceof Error ? err.stack : "" });

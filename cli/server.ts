@@ -1,17 +1,20 @@
 /**
  * `vbkpool server`: the pool. Stratum ports from `[stratum]`, work from the NodeCore endpoints
- * of `[nodecore]`; with no endpoints, an in-process devnet (`[devnet]` settings) on an
- * ephemeral loopback port, reached over UCP like any NodeCore. SIGINT/SIGTERM stop accepting,
- * answer in-flight shares, and close cleanly.
+ * of `[nodecore]`; with no endpoints, an in-process devnet (`[devnet]` settings) reached over
+ * UCP like any NodeCore, on `devnet.listen` when set, else on an ephemeral loopback port (and
+ * its NodeCore HTTP API on `devnet.api_listen` when set, else on an ephemeral loopback port when
+ * payouts run in-process). SIGINT/SIGTERM stop accepting, answer in-flight shares, and close
+ * cleanly.
  *
  * @module
  */
 import { UsageError } from "./args.ts";
 import { type Command, type CommandContext, waitForStop } from "./command.ts";
-import { ConfigError, type ConfigValues } from "./config.ts";
+import { ConfigError, type ConfigValues, type ValueSource } from "./config.ts";
 import { logger } from "./log.ts";
 import { EpisodeLog } from "../log/mod.ts";
-import { type Devnet, startDevnet } from "../devnet/mod.ts";
+import type { Devnet } from "../devnet/mod.ts";
+import { formatHostPort } from "../net/mod.ts";
 import { Pool, type PoolOptions } from "../server/pool.ts";
 import type { PoolEvent } from "../server/events.ts";
 import {
@@ -21,11 +24,14 @@ import {
 } from "../server/stratum_port.ts";
 import { Upstream } from "../server/upstream.ts";
 import { openServerStore } from "./_server_store.ts";
-import { devnetWalletOptions, startInProcessPayouts } from "./payouts.ts";
+import { startInProcessPayouts } from "./payouts.ts";
 import { startServerApi } from "./_server_api.ts";
 import { ucpOptions } from "./_ucp_schema.ts";
 import { connectionLimits } from "./_port_section.ts";
 import { configureDescriptors } from "./_process_schema.ts";
+import { type ListenSetting, nameListenError, reachableHost } from "./_listen.ts";
+import { embeddedListen, startEmbeddedDevnet } from "./_embedded_devnet.ts";
+import { unusedSettings } from "./_server_unused.ts";
 
 /** The MINING_AUTH username used with the embedded devnet when `nodecore.address` is empty. */
 const DEVNET_POOL_ADDRESS = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
@@ -109,36 +115,6 @@ export function poolOptions(s: Values): Omit<PoolOptions, "upstream"> {
   };
 }
 
-async function startEmbeddedDevnet(d: Values, api = false): Promise<Devnet> {
-  const chainFile = d.chain_file as string;
-  const devnet = await startDevnet({
-    hostname: "127.0.0.1",
-    port: 0,
-    blockTime: d.block_time as number,
-    window: d.window as number,
-    minDifficulty: BigInt(d.min_difficulty as number),
-    shareDifficulty: BigInt(d.share_difficulty as number),
-    mempoolIntervalMs: Math.round((d.mempool_interval as number) * 1000),
-    rivalShare: d.rival_share as number,
-    rivalReorgShare: d.rival_reorg_share as number,
-    ...(chainFile === "" ? {} : { chainFile }),
-    // With in-process payouts, the devnet's NodeCore HTTP API on a free loopback port.
-    ...devnetWalletOptions(d, api ? { hostname: "127.0.0.1", port: 0 } : undefined),
-  });
-  const log = logger("server");
-  const rule = "*".repeat(78);
-  for (
-    const line of [
-      rule,
-      "DEVNET MODE: no [nodecore] endpoints are configured, so the pool mines an embedded",
-      "private devnet chain (not VeriBlock mainnet or testnet). Blocks found here are WORTHLESS.",
-      `Devnet UCP on 127.0.0.1:${devnet.addr.port}. Set [nodecore] endpoints to mine for real.`,
-      rule,
-    ]
-  ) log.warn(line);
-  return devnet;
-}
-
 function statsLogger(pool: Pool, intervalMs: number): () => void {
   const counts = { accepted: 0, rejected: 0, blocks: 0, work: 0n };
   const stop = pool.events.subscribe((e: PoolEvent) => {
@@ -183,19 +159,41 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** Options for {@linkcode startServer}. */
+export interface StartServerOptions {
+  /**
+   * Where each value came from (`LoadedConfig.sources`): the embedded devnet takes
+   * `devnet.listen` and `devnet.api_listen` only when they were set, else free loopback ports.
+   * @default every value a default
+   */
+  sources?: Record<string, ValueSource>;
+}
+
+/** Every address the pool binds itself, with its key, to name the one that is taken. */
+function poolSettings(options: Omit<PoolOptions, "upstream">): ListenSetting[] {
+  const stratum = options.ports.map((p) => ({ key: "stratum.listen", ...p }));
+  const ucp = (options.ucp?.ports ?? []).map((p) => ({ key: "ucp.listen", ...p }));
+  return [...stratum, ...ucp].map(({ key, hostname, port }) => ({ key, hostname, port }));
+}
+
 /**
  * Start the pool from loaded configuration values (the `server` command without the wait).
  *
  * @param values Configuration values of the server's sections.
+ * @param startOptions Where the values came from.
  * @returns The running pool and its stop function.
- * @throws {ConfigError} On inconsistent settings; other errors when a store or port fails.
+ * @throws {ConfigError} On inconsistent settings; other errors when a store or port fails (an
+ * address that cannot be bound is named with its key).
  */
-export async function startServer(values: ConfigValues): Promise<RunningServer> {
+export async function startServer(
+  values: ConfigValues,
+  startOptions: StartServerOptions = {},
+): Promise<RunningServer> {
   const s = values.stratum!;
   const n = values.nodecore!;
   const log = logger("server");
-  const options = poolOptions(s);
   const ucp = ucpOptions(values.ucp!);
+  const options = { ...poolOptions(s), ...(ucp === undefined ? {} : { ucp }) };
   let endpoints = n.endpoints as string[];
   let address = n.address as string;
   if (endpoints.length > 0 && address === "") {
@@ -207,21 +205,24 @@ export async function startServer(values: ConfigValues): Promise<RunningServer> 
   }
   // Descriptors first: the budget counts what is open before the store and the listeners.
   configureDescriptors(values.process!);
+  const sources = startOptions.sources ?? {};
+  const devnetListen = endpoints.length > 0 ? undefined : embeddedListen(values.devnet!, {
+    payouts: values.payouts!.enabled === true,
+    sources,
+  });
+  for (const warning of unusedSettings(values, sources)) log.warn("{warning}", { warning });
   // The store next: a database that cannot be opened stops the server before anything starts.
   const persisted = await openServerStore(values.store!, {
     instance: s.instance_id as number,
     rangeSize: BigInt(s.extranonce_range as number),
   });
   let devnet: Devnet | undefined;
-  if (endpoints.length === 0) {
-    devnet = await startEmbeddedDevnet(
-      values.devnet!,
-      values.payouts!.enabled === true,
-    ).catch(async (err) => {
+  if (devnetListen !== undefined) {
+    devnet = await startEmbeddedDevnet(values.devnet!, devnetListen).catch(async (err) => {
       await persisted.close();
       throw err;
     });
-    endpoints = [`127.0.0.1:${devnet.addr.port}`];
+    endpoints = [formatHostPort(reachableHost(devnet.addr.hostname), devnet.addr.port)];
     if (address === "") address = DEVNET_POOL_ADDRESS;
   }
   const ref: { pool?: Pool } = {};
@@ -264,17 +265,11 @@ export async function startServer(values: ConfigValues): Promise<RunningServer> 
       difficulties: persisted.difficulties,
       extranonce: persisted.extranonce,
       blocks: persisted.blocks,
-      ...(ucp === undefined ? {} : { ucp }),
     });
   } catch (err) {
     await devnet?.stop();
     await persisted.close();
-    if (err instanceof Deno.errors.AddrInUse) {
-      throw new Error(
-        "Cannot listen for miners: an address in stratum.listen or ucp.listen is in use",
-      );
-    }
-    throw err;
+    throw nameListenError(err, poolSettings(options));
   }
   ref.pool = pool;
   const api = startServerApi(values.api!, {
@@ -292,8 +287,9 @@ export async function startServer(values: ConfigValues): Promise<RunningServer> 
   for (const server of pool.servers) {
     const p = server.port;
     log.info(
-      "Stratum on {host}:{port}: difficulty {difficulty} (min {min}, max {max}), vardiff {vardiff}",
+      "Stratum on {address}: difficulty {difficulty} (min {min}, max {max}), vardiff {vardiff}",
       {
+        address: formatHostPort(p.hostname, p.port),
         host: p.hostname,
         port: p.port,
         difficulty: p.difficulty.toString(),
@@ -304,7 +300,8 @@ export async function startServer(values: ConfigValues): Promise<RunningServer> 
     );
   }
   for (const server of pool.ucpServers) {
-    log.info("UCP (legacy GPU miners) on {host}:{port}: share difficulty {difficulty}", {
+    log.info("UCP (legacy GPU miners) on {address}: share difficulty {difficulty}", {
+      address: formatHostPort(server.port.hostname, server.port.port),
       host: server.port.hostname,
       port: server.port.port,
       difficulty: server.port.difficulty.toString(),
@@ -331,7 +328,7 @@ export async function startServer(values: ConfigValues): Promise<RunningServer> 
 
 async function run(ctx: CommandContext): Promise<number> {
   if (ctx.args.positionals.length > 0) throw new UsageError("server takes no arguments");
-  const server = await startServer(ctx.config.values);
+  const server = await startServer(ctx.config.values, { sources: ctx.config.sources });
   await waitForStop(ctx.stopSignal);
   await server.stop();
   return 0;

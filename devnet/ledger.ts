@@ -328,7 +328,7 @@ export class DevnetLedger {
     this.#mempool.push(txId);
     this.#file?.transaction(tx);
     log.info("Transaction {txId} from {source}: {n} output(s), {amount} + fee {fee}", {
-      txId,
+      txId: txId.toLowerCase(),
       source,
       n: final.length,
       amount: (needed - fee).toString(),
@@ -414,7 +414,9 @@ export class DevnetLedger {
     const gone = new Set([...included, ...dropped]);
     this.#mempool = this.#mempool.filter((id) => !gone.has(id));
     for (const id of dropped) {
-      log.warn("Dropped transaction {txId}: its source can no longer pay it", { txId: id });
+      log.warn("Dropped transaction {txId}: its source can no longer pay it", {
+        txId: id.toLowerCase(),
+      });
       this.#file?.drop(id);
     }
     this.#blockTxs.set(block.hashHex, included);
@@ -442,7 +444,7 @@ export class DevnetLedger {
         "Block {height} {hash} left the main chain: {n} transaction(s) back in the mempool",
         {
           height: block.height,
-          hash: block.hashHex,
+          hash: block.hashHex.toLowerCase(),
           n: ids.length,
         },
       );

@@ -13,7 +13,7 @@ import { assembleHeader } from "../hash/header.ts";
 import { createBestKernel, type VblakeKernel } from "../hash/kernel.ts";
 import { headerMerkleRoot } from "../hash/merkle.ts";
 import { validateAddress } from "../hash/address.ts";
-import type { LineConnection } from "../net/mod.ts";
+import { formatHostPort, type LineConnection, listenOn } from "../net/mod.ts";
 import type {
   UcpServerSession,
   UcpServerSessionHost,
@@ -187,7 +187,8 @@ export interface Devnet {
  *
  * @param options Listen address, consensus parameters, simulation knobs, persistence.
  * @returns The running devnet.
- * @throws {Error} When the chain file cannot be loaded or the port cannot be bound.
+ * @throws {ListenError} When the UCP or HTTP API address cannot be bound (it names the address).
+ * @throws {Error} When the chain file cannot be loaded.
  */
 export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
   const kernel = options.kernel ?? createBestKernel();
@@ -240,14 +241,19 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     ...(options.chainFile === undefined ? {} : { file: `${options.chainFile}.ledger` }),
   });
   const faults = new DevnetFaults();
-  const rpc = options.rpcPort === undefined ? undefined : DevnetRpcServer.start({
-    chain,
-    ledger,
-    faults,
-    hostname: options.rpcHostname ?? options.hostname ?? "127.0.0.1",
-    port: options.rpcPort,
-    ...(options.rpcPassword === undefined ? {} : { password: options.rpcPassword }),
-  });
+  const rpcHostname = options.rpcHostname ?? options.hostname ?? "127.0.0.1";
+  const rpcPort = options.rpcPort;
+  const rpc = rpcPort === undefined
+    ? undefined
+    : listenOn(rpcHostname, rpcPort, () =>
+      DevnetRpcServer.start({
+        chain,
+        ledger,
+        faults,
+        hostname: rpcHostname,
+        port: rpcPort,
+        ...(options.rpcPassword === undefined ? {} : { password: options.rpcPassword }),
+      }));
   try {
     return new DevnetNode(chain, kernel, writer, options, { ledger, rpc, faults });
   } catch (err) {
@@ -325,9 +331,8 @@ class DevnetNode implements Devnet {
     this.rival.start();
     const interval = options.mempoolIntervalMs ?? 20000;
     if (interval > 0) this.#mempoolTimer = setInterval(() => this.mempoolUpdate(), interval);
-    log.info("Devnet listening for UCP on {host}:{port} (height {height}, difficulty {diff})", {
-      host: this.addr.hostname,
-      port: this.addr.port,
+    log.info("Devnet listening for UCP on {address} (height {height}, difficulty {diff})", {
+      address: formatHostPort(this.addr.hostname, this.addr.port),
       height: chain.height,
       diff: chain.childTemplate().difficulty.toString(),
     });
@@ -545,7 +550,7 @@ class DevnetNode implements Devnet {
     }
     log.info("Block {height} {hash} found by {finder} ({change}, difficulty {difficulty})", {
       height: block.height,
-      hash: block.hashHex,
+      hash: block.hashHex.toLowerCase(),
       finder: block.finder,
       change,
       difficulty: block.difficulty.toString(),
@@ -554,7 +559,8 @@ class DevnetNode implements Devnet {
       this.#stats.reorgs++;
       log.warn("Reorganisation at height {height}: orphaned {orphans}", {
         height: block.height,
-        orphans: orphaned.map((b) => `${b.height}:${b.hashHex} (${b.finder})`).join(", "),
+        orphans: orphaned.map((b) => `${b.height}:${b.hashHex.toLowerCase()} (${b.finder})`)
+          .join(", "),
       });
     }
     this.#emit({ type: "block", result });

@@ -15,6 +15,7 @@ import type { DevnetChain } from "./chain.ts";
 import type { DevnetLedger } from "./ledger.ts";
 import { callMethod, type Json, RpcParamsError } from "./_rpc_methods.ts";
 import type { DevnetFaults } from "./fault_injection.ts";
+import { formatHostPort } from "../net/mod.ts";
 
 const log = getLogger(["vbkpool", "devnet", "rpc"]);
 /** Lines a client or NodeCore can repeat at will: once, then counted (see log/). */
@@ -152,7 +153,7 @@ export class DevnetRpcServer {
       }
     });
     const api = new DevnetRpcServer(server);
-    const url = `http://${api.addr.hostname}:${api.addr.port}/api`;
+    const url = `http://${formatHostPort(api.addr.hostname, api.addr.port)}/api`;
     if (password === "") log.info("Devnet NodeCore HTTP API on {url}", { url });
     else log.info("Devnet NodeCore HTTP API on {url} (X-VBK-RPC-PASSWORD required)", { url });
     return api;

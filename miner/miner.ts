@@ -654,7 +654,7 @@ export class Miner {
     if (value < record.blockTarget) {
       this.#counts.blocks++;
       log.info("Block found! hash {hash} at height {height} (job {jobId}, pool {pool})", {
-        hash: hex,
+        hash: hex.toLowerCase(),
         height: record.job.height,
         jobId: found.jobId,
         pool,
@@ -679,7 +679,7 @@ export class Miner {
       switch (outcome.status) {
         case "accepted":
           this.#counts.accepted++;
-          log.debug("Share accepted: {hash}", { hash: hex });
+          log.debug("Share accepted: {hash}", { hash: hex.toLowerCase() });
           break;
         case "stale":
           this.#counts.stale++;

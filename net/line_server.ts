@@ -8,6 +8,7 @@
 import { acceptLoop } from "./accept_loop.ts";
 import { type DescriptorBudget, processDescriptors } from "./descriptor_budget.ts";
 import { LineConnection, type LineConnectionOptions, type LineHandler } from "./line_connection.ts";
+import { listenOn } from "./listen_error.ts";
 
 /** Options for {@linkcode LineServer}. */
 export interface LineServerOptions extends LineConnectionOptions {
@@ -89,9 +90,12 @@ export class LineServer {
    *
    * @param options Address, limits and the connection callback.
    * @returns The running server.
+   * @throws {ListenError} When the address cannot be bound (it names the address).
    */
   static listen(options: LineServerOptions): LineServer {
-    const listener = Deno.listen({ hostname: options.hostname ?? "127.0.0.1", port: options.port });
+    const hostname = options.hostname ?? "127.0.0.1";
+    const { port } = options;
+    const listener = listenOn(hostname, port, () => Deno.listen({ hostname, port }));
     return new LineServer(listener, options);
   }
 

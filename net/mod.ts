@@ -13,3 +13,5 @@ export * from "./line_client.ts";
 export * from "./accept_loop.ts";
 export * from "./descriptor_budget.ts";
 export * from "./http_server.ts";
+export * from "./host_port.ts";
+export * from "./listen_error.ts";

@@ -53,7 +53,7 @@ async function checkBlocks(
 async function checkBlock(b: BlockEntry, rpc: NodeCoreRpc, chain: CheckBuilder): Promise<void> {
   const onChain = await rpc.getBlockAt(b.height);
   const key = hex(b.hash);
-  const there = onChain?.hash.toUpperCase();
+  const there = onChain?.hash.toLowerCase();
   if (b.status === "confirmed" && there !== key) {
     chain.add({
       code: "block_not_main_chain",
@@ -91,7 +91,8 @@ async function checkPayment(
   const found = await target.rpc.getTransactions(p.txIds, { searchLength });
   const byId = new Map(found.map((t) => [t.transaction.txId.toUpperCase(), t.transaction]));
   if (p.status === "failed") {
-    for (const txId of p.txIds.filter((t) => byId.has(t.toUpperCase()))) {
+    for (const t of p.txIds.filter((t) => byId.has(t.toUpperCase()))) {
+      const txId = t.toLowerCase();
       chain.add({
         code: "failed_payment_on_chain",
         message: `Payment ${id} failed (its amounts were returned to the balances), but its ` +
@@ -103,8 +104,9 @@ async function checkPayment(
     return;
   }
   const outputs = [];
-  for (const txId of p.txIds) {
-    const tx = byId.get(txId.toUpperCase());
+  for (const t of p.txIds) {
+    const tx = byId.get(t.toUpperCase());
+    const txId = t.toLowerCase();
     if (tx === undefined) {
       chain.add({
         code: "payment_tx_missing",
@@ -132,7 +134,7 @@ async function checkPayment(
       message: `The transaction(s) of payment ${id} pay ${outputsKey(outputs) || "nothing"}, ` +
         `not its items ${outputsKey(p.items)}`,
       payment: id,
-      txId: p.txIds.join(","),
+      txId: p.txIds.join(",").toLowerCase(),
     });
   }
 }

@@ -82,9 +82,9 @@ export class CheckBuilder {
   }
 }
 
-/** A hash as upper-case hex (the form NodeCore and the logs use). */
+/** A hash as lower-case hex (the form the logs, the API and the CLI show). */
 export function hex(hash: Uint8Array): string {
-  return bytesToHex(hash, { upper: true });
+  return bytesToHex(hash);
 }
 
 /** `address/reason` key of a credit. */

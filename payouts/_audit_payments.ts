@@ -69,9 +69,9 @@ function txChecks(p: Payment, txOwners: Map<string, bigint>, payments: CheckBuil
     }
     payments.add({
       code: "payment_txid_twice",
-      message: `Transaction ${txId} is recorded for payments ${owner} and ${id}`,
+      message: `Transaction ${txId.toLowerCase()} is recorded for payments ${owner} and ${id}`,
       payment: id,
-      txId,
+      txId: txId.toLowerCase(),
     });
   }
 }

@@ -61,6 +61,7 @@ export interface BlockCreditorOptions {
   pageSize: number;
 }
 
+/** A hash in NodeCore's form, to compare with its answers (logs show lower case). */
 function hexOf(hash: Uint8Array): string {
   return bytesToHex(hash, { upper: true });
 }
@@ -96,7 +97,7 @@ export class BlockCreditor {
    */
   async #reward(block: Block, onChain: ChainBlock): Promise<bigint | undefined> {
     const paid = poolPayment(onChain, this.#o.poolAddress);
-    const where = { height: block.height, hash: hexOf(block.hash) };
+    const where = { height: block.height, hash: bytesToHex(block.hash) };
     const override = this.#o.blockReward;
     if (override !== undefined) {
       if (paid.amount === override) {
@@ -155,7 +156,7 @@ export class BlockCreditor {
         log.error(
           "Block {height} {hash} is not credited (no_shares): {error}; set payouts." +
             "remainder_address (or a fee) to give such a reward somewhere",
-          { height: block.height, hash: hexOf(block.hash), error: err.message },
+          { height: block.height, hash: bytesToHex(block.hash), error: err.message },
         );
       }
       return undefined;
@@ -185,7 +186,7 @@ export class BlockCreditor {
     if (again?.hash !== hexOf(block.hash)) {
       log.warn("Block {height} {hash} left the main chain while being credited; it waits", {
         height: block.height,
-        hash: hexOf(block.hash),
+        hash: bytesToHex(block.hash),
       });
       return undefined;
     }
@@ -211,7 +212,7 @@ export class BlockCreditor {
         "({scheme})",
       {
         height: block.height,
-        hash: hexOf(block.hash),
+        hash: bytesToHex(block.hash),
         depth,
         reward: formatVbk(reward),
         n: split.credits.length,

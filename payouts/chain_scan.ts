@@ -178,7 +178,7 @@ export class ChainScan {
       log.warn(
         "Block {height} {hash} was {status} but is back on NodeCore's main chain (a reorganisation " +
           "deeper than the confirmations); it is pending again and credited once confirmed",
-        { height: block.number, hash: block.hash, status: known.status },
+        { height: block.number, hash: block.hash.toLowerCase(), status: known.status },
       );
     }
   }
@@ -203,7 +203,7 @@ export class ChainScan {
       "RECOVERED block {height} {hash} from the chain: its coinbase pays the pool address " +
         "{paid} VBK but the store did not know it (a candidate lost before it was written); it " +
         "is pending and is credited by PPLNS at its time once confirmed",
-      { height: block.number, hash: block.hash, paid: formatVbk(paid) },
+      { height: block.number, hash: block.hash.toLowerCase(), paid: formatVbk(paid) },
     );
     return row;
   }

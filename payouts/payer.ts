@@ -270,7 +270,7 @@ export class Payer {
         report.recovered.push(p);
         log.warn("Payment {id}, whose outcome was unknown, was sent: transaction {txId}", {
           id: p.id.toString(),
-          txId: match.txId,
+          txId: match.txId.toLowerCase(),
         });
       }
       await this.#follow(p, report);
@@ -452,7 +452,7 @@ export class Payer {
         report.problems.push({ payment: p, problem: why });
         log.error("Payment {id}: NodeCore reported an error but also transaction(s) {ids}: {why}", {
           id: p.id.toString(),
-          ids: err.txIds.join(", "),
+          ids: err.txIds.join(", ").toLowerCase(),
           why,
         });
         return false;
@@ -474,7 +474,7 @@ export class Payer {
       id: p.id.toString(),
       total: formatVbk(p.total),
       n: items.length,
-      txIds: txIds.join(", "),
+      txIds: txIds.join(", ").toLowerCase(),
     });
     return true;
   }

@@ -225,40 +225,42 @@ async function settleSent(
     return refuse(`${JSON.stringify(options.txId)} is not a transaction id (64 hex digits)`);
   }
   const txId = options.txId.toUpperCase();
+  // Messages show hashes in lower case like the logs; NodeCore and the store use upper case.
+  const shown = txId.toLowerCase();
   if ((await knownTxIds(store)).has(txId)) {
-    return refuse(`transaction ${txId} is already recorded on a payment`);
+    return refuse(`transaction ${shown} is already recorded on a payment`);
   }
   let infos;
   try {
     infos = await rpc.getTransactions([txId]);
   } catch (err) {
-    const why = `cannot ask the node about ${txId} (${(err as Error).message})`;
+    const why = `cannot ask the node about ${shown} (${(err as Error).message})`;
     if (options.force !== true) return refuse(`${why}; --force records it unchecked`);
     checks.push(`${why}: recorded unchecked (--force)`);
   }
   const tx = infos?.find((i) => i.transaction.txId === txId)?.transaction;
   if (infos !== undefined && tx === undefined) {
-    const why = `NodeCore does not know transaction ${txId}`;
+    const why = `NodeCore does not know transaction ${shown}`;
     if (options.force !== true) return refuse(`${why}; --force records it anyway`);
     checks.push(`${why}: recorded anyway (--force)`);
   }
   if (tx !== undefined) {
     if (tx.sourceAddress !== options.poolAddress) {
-      return refuse(`transaction ${txId} is from ${tx.sourceAddress}, not the pool address`);
+      return refuse(`transaction ${shown} is from ${tx.sourceAddress}, not the pool address`);
     }
     if (outputsKey(tx.outputs) !== outputsKey(p.items)) {
       return refuse(
-        `transaction ${txId} pays ${describeOutputs(tx.outputs)}, not exactly the intent's ` +
+        `transaction ${shown} pays ${describeOutputs(tx.outputs)}, not exactly the intent's ` +
           `${describeOutputs(p.items)}`,
       );
     }
-    checks.push(`transaction ${txId} is from the pool address with exactly the intent's outputs`);
+    checks.push(`transaction ${shown} is from the pool address with exactly the intent's outputs`);
   }
   const sent = await store.payouts.markPaymentSent(options.owner, p.id, [txId]);
-  await store.payouts.notePayment(p.id, `settled by the operator: sent in ${txId}`);
+  await store.payouts.notePayment(p.id, `settled by the operator: sent in ${shown}`);
   return {
     ok: true,
-    payment: { ...sent, error: `settled by the operator: sent in ${txId}` },
+    payment: { ...sent, error: `settled by the operator: sent in ${shown}` },
     checks,
   };
 }
@@ -283,8 +285,9 @@ async function settleNotSent(
         `no pool transaction with its outputs in the mempool or blocks ${p.startHeight}..${tip}`,
       );
     } else {
+      const shown = match.txId.toLowerCase(); // NodeCore's upper case, shown like the logs
       objections.push(
-        `transaction ${match.txId} has exactly its outputs: it was sent (--sent ${match.txId})`,
+        `transaction ${shown} has exactly its outputs: it was sent (--sent ${shown})`,
       );
     }
   } catch (err) {

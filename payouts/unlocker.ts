@@ -95,6 +95,7 @@ export interface UnlockReport {
   waiting: number;
 }
 
+/** A hash in NodeCore's form, to compare with its answers (logs show lower case). */
 function hexOf(hash: Uint8Array): string {
   return bytesToHex(hash, { upper: true });
 }
@@ -302,7 +303,7 @@ export class Unlocker {
     log.info(
       "Block candidate {height} {hash} is NodeCore's main-chain block at its height " +
         "({depth} confirmations); pending (it was noted {note})",
-      { height: block.height, hash: hexOf(block.hash), depth, note: block.note || "-" },
+      { height: block.height, hash: bytesToHex(block.hash), depth, note: block.note || "-" },
     );
     return updated;
   }
@@ -326,10 +327,10 @@ export class Unlocker {
       "Block {height} {hash} is {status} ({note}): {other} holds its height for good",
       {
         height: block.height,
-        hash: hexOf(block.hash),
+        hash: bytesToHex(block.hash),
         status,
         note: note || "-",
-        other: other.hash,
+        other: other.hash.toLowerCase(),
       },
     );
     return updated;

@@ -49,6 +49,8 @@ export interface ServerAddresses {
   api?: string;
   /** The embedded devnet's UCP port, when there is no NodeCore. */
   devnet?: number;
+  /** `http://HOST:PORT/api` of the embedded devnet's NodeCore HTTP API, when it runs. */
+  devnetApi?: string;
 }
 
 /** The bound addresses a `vbkpool devnet` logs at start. */
@@ -59,14 +61,18 @@ export interface DevnetAddresses {
   api?: string;
 }
 
-const STRATUM_RE = /Stratum on "?[^\s"]+"?:(\d+): difficulty/g;
-const UCP_RE = /UCP \(legacy GPU miners\) on "?[^\s"]+"?:(\d+): share difficulty/g;
-const API_RE = /vbkpool·api: HTTP API on "?(http:\/\/[^\s"]+)\/api"?/;
-const EMBEDDED_DEVNET_RE = /Devnet UCP on "?[^\s"]+"?:(\d+)\./;
+// Log values are bare (`Stratum on 127.0.0.1:3333`, `[::1]:3333` for IPv6): no quotes.
+const STRATUM_RE = /Stratum on (?:[\d.]+|\[[\da-f:]+\]|[\w.-]+):(\d+): difficulty/g;
+const UCP_RE = /UCP \(legacy GPU miners\) on (?:[\d.]+|\[[\da-f:]+\]|[\w.-]+):(\d+): share /g;
+const API_RE = /vbkpool·api: HTTP API on (http:\/\/[^\s"]+)\/api, /;
+const EMBEDDED_DEVNET_RE = /Devnet UCP on (?:[\d.]+|\[[\da-f:]+\]|[\w.-]+):(\d+)\. /;
+/** The embedded devnet's NodeCore HTTP API (logged by the devnet itself). */
+const EMBEDDED_DEVNET_API_RE = /vbkpool·devnet·rpc: Devnet NodeCore HTTP API on (http:\/\/[^\s"]+)/;
 /** The server's last start-up line: every listener is bound by then. */
 const SERVER_READY_RE = /NodeCore .*; instance id /;
-const DEVNET_UCP_RE = /DEVNET \(not a real VeriBlock network\): UCP on "?[^\s"]+"?:(\d+);/;
-const DEVNET_API_RE = /DEVNET NodeCore HTTP API on "?(http:\/\/[^\s"]+)"?/;
+const DEVNET_UCP_RE =
+  /DEVNET \(not a real VeriBlock network\): UCP on (?:[\d.]+|\[[\da-f:]+\]|[\w.-]+):(\d+);/;
+const DEVNET_API_RE = /DEVNET NodeCore HTTP API on (http:\/\/[^\s"]+) \(/;
 
 interface Waiter {
   check(): boolean;
@@ -218,11 +224,13 @@ export class VbkpoolProcess {
     const ports = (re: RegExp) => [...log.matchAll(re)].map((m) => Number(m[1]));
     const api = API_RE.exec(log)?.[1];
     const devnet = EMBEDDED_DEVNET_RE.exec(log)?.[1];
+    const devnetApi = EMBEDDED_DEVNET_API_RE.exec(log)?.[1];
     return {
       stratum: ports(STRATUM_RE),
       ucp: ports(UCP_RE),
       ...(api === undefined ? {} : { api }),
       ...(devnet === undefined ? {} : { devnet: Number(devnet) }),
+      ...(devnetApi === undefined ? {} : { devnetApi }),
     };
   }
 

@@ -100,33 +100,80 @@ Deno.test("loadConfig() errors name the key, the value and what was expected", a
       );
     });
   });
-  await t.step("unknown key in file", async () => {
-    await withFile("[stratum]\nprot = 1\n", (path) => {
-      assert.throws(
-        () => loadConfig(schema, { path, env: {} }),
-        (e: unknown) =>
-          e instanceof ConfigError && /Unknown configuration key stratum\.prot/.test(e.message),
-      );
+  const fileCases: [string, string, (path: string) => RegExp][] = [
+    [
+      "misspelt key in file, with the closest key",
+      '[log]\nlevel = "info"\n\n[stratum]\n  prot = 1\n',
+      (p) => re(`${p}:5:3: Unknown configuration key stratum.prot — did you mean stratum.port?`),
+    ],
+    [
+      "unknown key in file, with the section's keys",
+      "[stratum]\nzzzzzz = 1\n",
+      (p) => re(`${p}:2:1: Unknown configuration key stratum.zzzzzz; known keys of [stratum] are`),
+    ],
+    [
+      "misspelt dotted key",
+      "stratum.enabld = true\n",
+      (p) =>
+        re(`${p}:1:1: Unknown configuration key stratum.enabld — did you mean stratum.enabled?`),
+    ],
+    [
+      "misspelt section",
+      "[log]\n[stratun]\nport = 1\n",
+      (p) => re(`${p}:2:1: Unknown configuration section [stratun] — did you mean [stratum]?`),
+    ],
+    [
+      "unknown section",
+      "[nope]\nx = 1\n",
+      (p) => re(`${p}:1:1: Unknown configuration section [nope]; known sections are log, stratum`),
+    ],
+    [
+      "malformed TOML, with line and column",
+      '[stratum]\nport = 1\npeers = ["a"\nenabled = true\n',
+      (p) => re(`${p}:4:1: Cannot parse TOML: `),
+    ],
+    ["bad value, with line and column", "[stratum]\nport = = 1\n", (p) => re(`${p}:2:8: `)],
+  ];
+  for (const [name, text, message] of fileCases) {
+    await t.step(name, async () => {
+      await withFile(text, (path) => {
+        assert.throws(
+          () => loadConfig(schema, { path, env: {} }),
+          (e: unknown) => e instanceof ConfigError && message(path).test(e.message),
+        );
+      });
     });
-  });
-  await t.step("unknown section in file", async () => {
-    await withFile("[nope]\nx = 1\n", (path) => {
-      assert.throws(
-        () => loadConfig(schema, { path, env: {} }),
-        (e: unknown) =>
-          e instanceof ConfigError && /Unknown configuration section \[nope\]/.test(e.message),
-      );
-    });
-  });
-  await t.step("malformed TOML", async () => {
-    await withFile("[stratum\nport = ", (path) => {
-      assert.throws(
-        () => loadConfig(schema, { path, env: {} }),
-        (e: unknown) =>
-          e instanceof ConfigError && /Cannot parse configuration file/.test(e.message),
-      );
-    });
-  });
+  }
+});
+
+/** A RegExp matching `text` literally at the start. */
+function re(text: string): RegExp {
+  return new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`);
+}
+
+Deno.test("loadConfig() warns about each unknown VBKPOOL_ variable, with the closest name", () => {
+  const env = {
+    VBKPOOL_STRATUM_PROT: "1",
+    VBKPOOL_LOG_LEVL: "debug",
+    VBKPOOL_NOTHING_LIKE_IT: "x",
+    VBKPOOL_TEST_POSTGRES_URL: "postgres://x",
+    VBKPOOL_STRATUM_PORT: "4000",
+    HOME: "/root",
+  };
+  const cfg = loadConfig(schema, { env, defaultPath: "/no" });
+  assert.equal(cfg.values.stratum!.port, 4000);
+  assert.deepEqual(cfg.warnings, [
+    "Unknown environment variable VBKPOOL_LOG_LEVL is ignored — did you mean VBKPOOL_LOG_LEVEL?",
+    "Unknown environment variable VBKPOOL_NOTHING_LIKE_IT is ignored",
+    "Unknown environment variable VBKPOOL_STRATUM_PROT is ignored — did you mean " +
+    "VBKPOOL_STRATUM_PORT?",
+  ]);
+});
+
+Deno.test("loadConfig() loads single keys of a section when asked to", () => {
+  const cfg = loadConfig(schema, { env: {}, defaultPath: "/no", sections: ["stratum.port"] });
+  assert.deepEqual(cfg.values, { stratum: { port: 3333 } });
+  assert.deepEqual(Object.keys(cfg.sources), ["stratum.port"]);
 });
 
 Deno.test("loadConfig() reads lists from env as comma-separated text", () => {

@@ -127,7 +127,7 @@ Deno.test("vbkpool devnet serves UCP until SIGINT and keeps its chain", async ()
       await client.close();
       client = undefined;
       assert.equal(await devnet.stop("SIGINT"), 0, devnet.err);
-      assert.match(devnet.err, /Block 1 .* found by "?VFFDWUMLJwLRuNzH4NX8Rm32E59n6d/);
+      assert.match(devnet.err, /Block 1 [0-9a-f]{48} found by VFFDWUMLJwLRuNzH4NX8Rm32E59n6d/);
       assert.match(devnet.err, /Devnet stopped at height 1/);
       const lines = (await Deno.readTextFile(chainFile)).trim().split("\n");
       assert.equal(lines.length, 3);
@@ -136,4 +136,28 @@ Deno.test("vbkpool devnet serves UCP until SIGINT and keeps its chain", async ()
       await devnet.kill();
     }
   });
+});
+
+Deno.test("vbkpool devnet names the address and the key of a port in use", async (t) => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const busy = `127.0.0.1:${(taken.addr as Deno.NetAddr).port}`;
+  try {
+    for (
+      const [key, args] of [
+        ["devnet.listen", ["--listen", busy, "--api-listen", "127.0.0.1:0"]],
+        ["devnet.api_listen", ["--listen", "127.0.0.1:0", "--api-listen", busy]],
+      ] as const
+    ) {
+      await t.step(key, async () => {
+        const r = await run(["devnet", "--min-difficulty", "20000", ...args]);
+        assert.equal(r.code, 1, r.err);
+        assert.match(
+          r.err,
+          new RegExp(`devnet failed: Cannot listen on ${busy} \\(${key}\\): address in use\\n`),
+        );
+      });
+    }
+  } finally {
+    taken.close();
+  }
 });

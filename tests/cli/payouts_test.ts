@@ -210,11 +210,11 @@ Deno.test("vbkpool payouts recovers blocks paying the pool from the chain as con
     const status = await run(["payouts", "--status"], env);
     assert.match(
       status.out,
-      / 2 [0-9A-F]{48} pending 2 conf \(from the chain\) \[recovered_from_chain\]/,
+      / 2 [0-9a-f]{48} pending 2 conf \(from the chain\) \[recovered_from_chain\]/,
     );
     assert.match(
       status.out,
-      / 1 [0-9A-F]{48} pending 3 conf \(from the chain\) \[recovered_from_chain\]/,
+      / 1 [0-9a-f]{48} pending 3 conf \(from the chain\) \[recovered_from_chain\]/,
     );
   } finally {
     await devnet.stop();

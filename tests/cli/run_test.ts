@@ -4,7 +4,7 @@ import { VERSION } from "../../cli/version.ts";
 
 const GENESIS =
   "000000000002000000000000000000000000000000000000000000000000000000000000A7E5F2B7EC94291767B4D67B4A33682D5C987E0B0600E8D4113D854D";
-const GENESIS_HASH = "0000000000F4FD66B91F0649BB3FCB137823C5CE317C105C";
+const GENESIS_HASH = "0000000000f4fd66b91f0649bb3fcb137823c5ce317c105c";
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
 
@@ -19,10 +19,11 @@ async function cli(args: string[], env: Record<string, string> = {}) {
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
-async function run(args: string[], env: Record<string, string> = {}) {
+async function run(args: string[], env: Record<string, string> = {}, cwd?: string) {
   const cmd = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, ...args],
     env: { NO_COLOR: "1", ...env },
+    ...(cwd === undefined ? {} : { cwd }),
     stdout: "piped",
     stderr: "piped",
   });
@@ -92,7 +93,7 @@ Deno.test("runCli() rejects bad command lines with one line and status 2", async
     try {
       const r = await cli(["hash", "--config", path, GENESIS]);
       assert.equal(r.code, 2);
-      assert.match(r.err, /Cannot parse configuration file/);
+      assert.match(r.err, /\.toml:1:5: Cannot parse TOML: /);
     } finally {
       await Deno.remove(path);
     }
@@ -103,6 +104,8 @@ Deno.test("runCli() sets every configuration key with a --SECTION.KEY flag", asy
   await t.step("help names the form and the command's sections", async () => {
     const r = await cli(["mine", "--help"]);
     assert.match(r.out, /key of \[log\], \[mine\] can also be set with --SECTION\.KEY VALUE/);
+    const audit = await cli(["audit", "--help"]);
+    assert.match(audit.out, /store\.url, .*payouts\.pool_address, nodecore\.address,/s);
   });
   await t.step("a key without a named flag is checked by the schema", async () => {
     const r = await cli(["mine", "--pool", "127.0.0.1:1", "--mine.connect_timeout", "soon"]);
@@ -122,7 +125,12 @@ Deno.test("runCli() sets every configuration key with a --SECTION.KEY flag", asy
   await t.step("keys of sections the command does not read are unknown options", async () => {
     const r = await cli(["hash", "--mine.threads", "1", GENESIS]);
     assert.equal(r.code, 2);
-    assert.match(r.err, /Unknown option --mine\.threads/);
+    assert.match(r.err, /Unknown option --mine\.threads: vbkpool hash does not read mine\.threads/);
+    const payouts = await cli(["payouts", "--nodecore.endpoints", "127.0.0.1:8501"]);
+    assert.equal(payouts.code, 2);
+    assert.match(payouts.err, /payouts does not read nodecore\.endpoints/);
+    const audit = await cli(["audit", "--wallet.url", "http://127.0.0.1:1/api"]);
+    assert.match(audit.err, /audit does not read wallet\.url/);
   });
   await t.step("the value takes effect (--log.format json in a real process)", async () => {
     const r = await run(["hash", "--verify", "/nonexistent-chain.txt", "--log.format", "json"]);
@@ -131,6 +139,52 @@ Deno.test("runCli() sets every configuration key with a --SECTION.KEY flag", asy
     assert.equal(record.level, "FATAL");
     assert.match(record.message, /Cannot read \/nonexistent-chain\.txt/);
   });
+});
+
+Deno.test("vbkpool names configuration mistakes where they are, with the closest name", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "vbkpool-config-" });
+  const toml = (text: string) => Deno.writeTextFile(`${dir}/vbkpool.toml`, text);
+  const oneLine = (r: { err: string }) => assert.equal(r.err.trimEnd().split("\n").length, 1);
+  try {
+    await t.step("a TOML syntax error names file:line:column", async () => {
+      await toml('[log]\nlevel = "info"\n[stratum]\nlisten = ["127.0.0.1:0"\ndifficulty = 5\n');
+      const r = await run(["server"], {}, dir);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, /^vbkpool: vbkpool\.toml:5:1: Cannot parse TOML: expected comma /);
+      oneLine(r);
+    });
+    await t.step("a misspelt key in the file gets a suggestion", async () => {
+      await toml('[log]\nlevel = "info"\n\n[stratum]\nlistn = ["127.0.0.1:0"]\n');
+      const r = await run(["server"], {}, dir);
+      assert.equal(r.code, 2, r.err);
+      assert.match(
+        r.err,
+        /^vbkpool: vbkpool\.toml:5:1: Unknown configuration key stratum\.listn — did you mean stratum\.listen\? \(see 'vbkpool server --help'\)$/m,
+      );
+      oneLine(r);
+    });
+    await Deno.remove(`${dir}/vbkpool.toml`);
+    await t.step("a misspelt flag gets a suggestion", async () => {
+      const r = await run(["server", "--stratum.listn", "127.0.0.1:0"], {}, dir);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, /Unknown option --stratum\.listn — did you mean --stratum\.listen\?/);
+      oneLine(r);
+    });
+    await t.step("a misspelt environment variable is warned about; the command runs", async () => {
+      const env = { VBKPOOL_LOG_LEVL: "debug", VBKPOOL_NO_SUCH_THING: "1" };
+      const r = await run(["hash", GENESIS], env, dir);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, new RegExp(`^hash +${GENESIS_HASH}$`, "m"));
+      const warnings = r.err.trimEnd().split("\n");
+      assert.deepEqual(warnings.map((l) => l.replace(/^.*\[WRN\] vbkpool·config: /, "")), [
+        "Unknown environment variable VBKPOOL_LOG_LEVL is ignored — did you mean " +
+        "VBKPOOL_LOG_LEVEL?",
+        "Unknown environment variable VBKPOOL_NO_SUCH_THING is ignored",
+      ]);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("vbkpool hash prints the hash, fields and the PoW verdict", async () => {

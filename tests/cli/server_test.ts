@@ -7,6 +7,7 @@ import { SCHEMA } from "../../cli/config_schema.ts";
 import { ADDRESSES, hex16, hex8, mine } from "../server/_pool.ts";
 import { subscribeAndAuthorize, TestClient } from "../server/_stratum_client.ts";
 import { spawnVbkpool, withTempDir } from "../_process.ts";
+import { NodeCoreRpc } from "../../payouts/mod.ts";
 
 function stratumConfig(env: Record<string, string> = {}) {
   return loadConfig(SCHEMA, { env, defaultPath: "/nonexistent", sections: ["stratum"] })
@@ -143,6 +144,11 @@ Deno.test("vbkpool server refuses bad configuration with status 2", async () => 
     [["server", "--nodecore", "127.0.0.1:8501"], {}, /nodecore\.address/],
     [["server"], { VBKPOOL_STRATUM_INSTANCE_ID: "32" }, /stratum\.instance_id/],
     [["server", "extra"], {}, /no arguments/],
+    [
+      ["server", "--devnet.api_listen", "", "--payouts.enabled", "true"],
+      {},
+      /devnet\.api_listen is empty, but in-process payouts/,
+    ],
   ];
   for (const [args, env, message] of cases) {
     const err: string[] = [];
@@ -167,7 +173,7 @@ Deno.test("vbkpool server with no NodeCore mines an embedded devnet and stops cl
       const { stratum: [port], devnet } = await server.serverAddresses();
       assert.ok(port !== undefined && port > 0, server.err);
       assert.ok(devnet !== undefined && devnet > 0, server.err);
-      await server.waitForLog(/upstream "ready"/);
+      await server.waitForLog(/upstream ready/);
       assert.match(server.err, /DEVNET MODE/);
       assert.match(server.err, /WORTHLESS/);
       client = await TestClient.connect(port);
@@ -187,6 +193,116 @@ Deno.test("vbkpool server with no NodeCore mines an embedded devnet and stops cl
       assert.match(server.err, /stopped/);
     } finally {
       await client?.close();
+      await server.kill();
+    }
+  });
+});
+
+Deno.test("vbkpool server names the address and the key of a port in use", async (t) => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const busy = `127.0.0.1:${(taken.addr as Deno.NetAddr).port}`;
+  const env = { VBKPOOL_API_ENABLED: "false", VBKPOOL_DEVNET_MIN_DIFFICULTY: "20000" };
+  const fatal = (key: string) =>
+    new RegExp(`server failed: Cannot listen on ${busy} \\(${key}\\): address in use\\n`);
+  try {
+    await withTempDir("vbkpool-server-busy-", async (dir) => {
+      const cases: [string, string[]][] = [
+        ["stratum.listen", ["--listen", busy]],
+        ["ucp.listen", ["--listen", "127.0.0.1:0", "--ucp-listen", busy]],
+        ["devnet.listen", ["--listen", "127.0.0.1:0", "--devnet.listen", busy]],
+        ["devnet.api_listen", ["--listen", "127.0.0.1:0", "--devnet.api_listen", busy]],
+      ];
+      for (const [key, args] of cases) {
+        await t.step(key, async () => {
+          const server = spawnVbkpool(["server", ...args], { cwd: dir, env });
+          try {
+            assert.equal((await server.exited).code, 1, server.err);
+            assert.match(server.err, fatal(key));
+          } finally {
+            await server.kill();
+          }
+        });
+      }
+      await t.step("api.listen: logged, the pool runs on without its API", async () => {
+        const server = spawnVbkpool(["server", "--listen", "127.0.0.1:0", "--api-listen", busy], {
+          cwd: dir,
+          env: { ...env, VBKPOOL_API_ENABLED: "true" },
+        });
+        try {
+          await server.serverAddresses();
+          assert.match(
+            server.err,
+            new RegExp(
+              `\\[ERR\\] vbkpool·api: Cannot listen on ${busy} \\(api\\.listen\\): address in use; ` +
+                "the pool runs without its API",
+            ),
+          );
+          assert.equal(await server.stop(), 0, server.err);
+        } finally {
+          await server.kill();
+        }
+      });
+    });
+  } finally {
+    taken.close();
+  }
+});
+
+Deno.test("vbkpool server starts its embedded devnet's NodeCore API on --devnet.api_listen", async () => {
+  await withTempDir("vbkpool-server-devnet-api-", async (dir) => {
+    // Without in-process payouts the embedded devnet serves no API unless asked to.
+    const server = spawnVbkpool([
+      "server",
+      "--listen",
+      "127.0.0.1:0",
+      "--devnet.api_listen",
+      "127.0.0.1:0",
+    ], {
+      cwd: dir,
+      env: { VBKPOOL_API_ENABLED: "false", VBKPOOL_DEVNET_MIN_DIFFICULTY: "20000" },
+    });
+    try {
+      const { devnetApi } = await server.serverAddresses();
+      assert.match(devnetApi ?? "", /^http:\/\/127\.0\.0\.1:\d+\/api$/, server.err);
+      const info = await new NodeCoreRpc({ url: devnetApi! }).getStateInfo();
+      assert.ok(info.networkHeight >= 0, JSON.stringify(info));
+      assert.equal(await server.stop(), 0, server.err);
+    } finally {
+      await server.kill();
+    }
+  });
+});
+
+Deno.test("vbkpool server warns about flags for parts that do not run", async () => {
+  await withTempDir("vbkpool-server-unused-", async (dir) => {
+    // A NodeCore that is not there: the pool starts and retries; no embedded devnet runs.
+    const unreachable = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const nodecore = `127.0.0.1:${(unreachable.addr as Deno.NetAddr).port}`;
+    unreachable.close();
+    const server = spawnVbkpool([
+      "server",
+      "--listen",
+      "127.0.0.1:0",
+      "--nodecore",
+      nodecore,
+      "--address",
+      ADDRESSES[0]!,
+      "--devnet.listen",
+      "127.0.0.1:0",
+    ], { cwd: dir, env: { VBKPOOL_API_ENABLED: "false", VBKPOOL_PAYOUTS_CONFIRMATIONS: "3" } });
+    try {
+      await server.serverAddresses();
+      assert.match(
+        server.err,
+        /\[WRN\] vbkpool·server: devnet\.listen \(flag\) is not used: nodecore\.endpoints is set, /,
+      );
+      assert.match(
+        server.err,
+        /payouts\.confirmations \(environment\) is not used: payouts\.enabled is false/,
+      );
+      assert.doesNotMatch(server.err, /DEVNET MODE/);
+      assert.equal(await server.stop(), 0, server.err);
+    } finally {
       await server.kill();
     }
   });

@@ -53,9 +53,7 @@ async function serverPayouts(backend: "sqlite" | "postgres"): Promise<void> {
   try {
     const { stratum: [port], api: poolApi } = await server.serverAddresses();
     assert.match(poolApi ?? "", /^http:\/\/127\.0\.0\.1:\d+$/, log());
-    const api = /payouts in-process: pool "?(V\w+)"?, NodeCore API "?(http:\/\/[^\s"]+)"?/.exec(
-      log(),
-    );
+    const api = /payouts in-process: pool (V\w+), NodeCore API (http:\/\/[^\s,]+),/.exec(log());
     assert.ok(api !== null, log());
     assert.equal(api[1], DEVNET_POOL_ADDRESS);
     miner = startMiner(`stratum+tcp://127.0.0.1:${port}`, `${MINER}.rig`);

@@ -90,7 +90,7 @@ async function operatorSettles(s: PayoutStack): Promise<void> {
   assert.equal(wrongTx.code, 1);
   assert.match(
     wrongTx.err,
-    /Cannot settle payment 1: transaction [0-9A-F]{64} pays 1 output\(s\), 1 VBK, not exactly the intent's 2 output\(s\), 5 VBK/,
+    /Cannot settle payment 1: transaction [0-9a-f]{64} pays 1 output\(s\), 1 VBK, not exactly the intent's 2 output\(s\), 5 VBK/,
   );
   const unforced = await payouts(s, "--settle", "1", "--not-sent");
   assert.equal(unforced.code, 1);
@@ -125,7 +125,10 @@ async function operatorSettles(s: PayoutStack): Promise<void> {
   const { txIds: [sent] } = await late;
   const pending = (await s.store.payouts.listPayments({ status: "pending" }))[0]!;
   const named = ok(await payouts(s, "--settle", String(pending.id), "--sent", sent!.toLowerCase()));
-  assert.match(named.out, new RegExp(`payment ${pending.id} settled: sent in transaction ${sent}`));
+  assert.match(
+    named.out,
+    new RegExp(`payment ${pending.id} settled: sent in transaction ${sent!.toLowerCase()}`),
+  );
   assert.match(
     named.out,
     /checked: transaction .* from the pool address with exactly the intent's outputs/,

@@ -59,7 +59,10 @@ stackTest(
     assert.ok(!forcedWrong.ok, "--force never records a transaction with other outputs");
     const notSent = await settlePayment(s.store, s.rpc, { ...base, outcome: "not-sent" });
     assert.ok(!notSent.ok);
-    assert.match(notSent.reason, new RegExp(`transaction ${txId} has exactly its outputs`));
+    assert.match(
+      notSent.reason,
+      new RegExp(`transaction ${txId.toLowerCase()} has exactly its outputs`),
+    );
     assert.equal((await s.store.payouts.getPayment(id))?.status, "pending", "nothing changed");
 
     const right = await settlePayment(s.store, s.rpc, {
@@ -69,7 +72,7 @@ stackTest(
     assert.ok(right.ok, right.ok ? "" : right.reason);
     assert.deepEqual(right.payment.txIds, [txId]);
     assert.deepEqual(right.checks, [
-      `transaction ${txId} is from the pool address with exactly the intent's outputs`,
+      `transaction ${txId.toLowerCase()} is from the pool address with exactly the intent's outputs`,
     ]);
     const twice = await settlePayment(s.store, s.rpc, { ...base, outcome: { sent: txId } });
     assert.ok(!twice.ok);
