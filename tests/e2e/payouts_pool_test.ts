@@ -99,7 +99,16 @@ async function endToEnd(backend: "sqlite" | "postgres"): Promise<void> {
     const blocks = await store.listBlocks({ limit: 100 });
     const confirmed = blocks.filter((b) => b.status === "confirmed");
     const orphaned = blocks.filter((b) => b.status === "orphaned");
-    assert.equal(confirmed.length + orphaned.length, blocks.length, "nothing left pending");
+    // A candidate NodeCore refused (the rival's block at its height came first) is rejected
+    // once its height is settled; it was never on the devnet's chain.
+    const rejected = blocks.filter((b) => b.status === "rejected");
+    const accepted = new Set(poolBlocks().map((b) => hex(b.hash)));
+    for (const b of rejected) assert.ok(!accepted.has(hex(b.hash)), `rejected ${hex(b.hash)}`);
+    assert.equal(
+      confirmed.length + orphaned.length + rejected.length,
+      blocks.length,
+      `nothing left pending: ${blocks.map((b) => `${b.height} ${b.status} ${b.note}`).join(", ")}`,
+    );
     assert.ok(
       confirmed.length >= 3 && orphaned.length >= 1,
       `${confirmed.length}/${orphaned.length}`,
