@@ -14,7 +14,7 @@ import {
   startFixture,
 } from "./_fixture.ts";
 import { RawHttpClient } from "../net/_http_client.ts";
-import { waitUntil } from "../_process.ts";
+import { waitUntil } from "../_wait.ts";
 
 async function withServer(
   options: Partial<ApiServerOptions>,
@@ -42,8 +42,7 @@ Deno.test("ApiServer streams pool snapshots and block results as server-sent eve
     const response = await fetch(`${api.url}/api/events`);
     assert.equal(response.headers.get("content-type"), "text/event-stream; charset=utf-8");
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    while (!/event: pool\ndata: .*\n\n/.test(text)) text += (await reader.read()).value ?? "";
+    let text = await readEvents(reader, "", (t) => /event: pool\ndata: .*\n\n/.test(t));
     const pool = JSON.parse(/event: pool\ndata: (.*)\n/.exec(text)![1]!);
     assert.equal(pool.upstream.state, "ready");
     assert.equal(api.eventClients, 1);
@@ -56,7 +55,7 @@ Deno.test("ApiServer streams pool snapshots and block results as server-sent eve
       outcome: "accepted",
       endpoint: "x",
     });
-    while (!/event: block\n/.test(text)) text += (await reader.read()).value ?? "";
+    text = await readEvents(reader, text, (t) => /event: block\n/.test(t));
     const block = JSON.parse(/event: block\ndata: (.*)\n/.exec(text)![1]!);
     assert.deepEqual(block, {
       hash: "ab".repeat(24),
@@ -67,17 +66,13 @@ Deno.test("ApiServer streams pool snapshots and block results as server-sent eve
     });
     // A client that goes away is forgotten.
     await reader.cancel();
-    const deadline = Date.now() + 5000;
-    while (api.eventClients > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    assert.equal(api.eventClients, 0);
+    await waitUntil(() => api.eventClients === 0, "the client forgotten", 10_000);
     // close() ends the streams still open.
     const second = await fetch(`${api.url}/api/events`);
     const reader2 = second.body!.getReader();
     await reader2.read();
     await api.close();
-    while (!(await reader2.read()).done) { /* drain */ }
+    await readEvents(reader2, "", () => false, { untilEnd: true });
   });
 });
 
@@ -215,18 +210,28 @@ function assertNoSecrets(text: string, where: string): void {
   }
 }
 
-/** Read a server-sent-event stream until `done(text)`; fails after 10 s. */
+/**
+ * Read a server-sent-event stream until `done(text)` (or, with `untilEnd`, until it ends);
+ * fails after 10 s, also when a read hangs.
+ */
 async function readEvents(
-  reader: ReadableStreamDefaultReader<string>,
+  reader: ReadableStreamDefaultReader<string> | ReadableStreamDefaultReader<Uint8Array>,
   text: string,
   done: (text: string) => boolean,
+  options: { untilEnd?: boolean } = {},
 ): Promise<string> {
   const deadline = Date.now() + 10_000;
   while (!done(text)) {
-    assert.ok(Date.now() < deadline, `no such events yet: ${text.slice(-2000)}`);
-    const { value, done: ended } = await reader.read();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      const why = `no such events in 10 s: ${text.slice(-2000)}`;
+      timer = setTimeout(() => reject(new Error(why)), Math.max(0, deadline - Date.now()));
+    });
+    const { value, done: ended } = await Promise.race([reader.read(), late])
+      .finally(() => clearTimeout(timer));
+    if (ended && options.untilEnd) return text;
     assert.ok(!ended, "the event stream ended");
-    text += value;
+    text += typeof value === "string" ? value : new TextDecoder().decode(value);
   }
   return text;
 }

@@ -25,6 +25,7 @@ import { createWasmKernel } from "../../hash/kernel.ts";
 import { bytesToTarget, decodeBits, difficultyToTarget, hashToBigInt } from "../../hash/mod.ts";
 import { decodeUcp, encodeUcp } from "../../protocol/mod.ts";
 import type { UcpMessage, UcpMiningJob } from "../../protocol/ucp_types.ts";
+import { waitUntil } from "../_wait.ts";
 
 const kernel = createWasmKernel();
 const DECODER = new TextDecoder();
@@ -106,7 +107,6 @@ export class CudaLikeMiner {
   #pending = "";
   #nextRequestId = 2_500_000;
   #nonce = 0;
-  #waiters: (() => void)[] = [];
   #loop: Promise<void> | undefined;
 
   private constructor(conn: Deno.TcpConn) {
@@ -253,17 +253,7 @@ export class CudaLikeMiner {
    * @param what Named in the timeout error.
    */
   async waitFor(check: () => boolean, timeoutMs = 60_000, what = "condition"): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!check()) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}`);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        timer = setTimeout(resolve, Math.min(left, 100));
-      });
-      clearTimeout(timer);
-    }
+    await waitUntil(check, what, { timeoutMs, intervalMs: 10 });
   }
 
   /**
@@ -365,12 +355,10 @@ export class CudaLikeMiner {
           const decoded = decodeUcp(line);
           if (decoded.ok) this.#handle(decoded.message);
         }
-        this.#wake();
       }
     } catch (err) {
       this.closed = `read failed: ${err}`;
     }
-    this.#wake();
   }
 
   #handle(m: UcpMessage): void {
@@ -412,9 +400,5 @@ export class CudaLikeMiner {
         break;
       }
     }
-  }
-
-  #wake(): void {
-    for (const w of this.#waiters.splice(0)) w();
   }
 }
