@@ -15,6 +15,7 @@ import {
 } from "./_fixture.ts";
 import { RawHttpClient } from "../net/_http_client.ts";
 import { waitUntil } from "../_wait.ts";
+import { readEvents } from "./_sse.ts";
 
 async function withServer(
   options: Partial<ApiServerOptions>,
@@ -208,32 +209,6 @@ function assertNoSecrets(text: string, where: string): void {
   for (const secret of SECRETS) {
     assert.ok(!text.includes(secret), `${where} shows "${secret}": ${text.slice(0, 2000)}`);
   }
-}
-
-/**
- * Read a server-sent-event stream until `done(text)` (or, with `untilEnd`, until it ends);
- * fails after 10 s, also when a read hangs.
- */
-async function readEvents(
-  reader: ReadableStreamDefaultReader<string> | ReadableStreamDefaultReader<Uint8Array>,
-  text: string,
-  done: (text: string) => boolean,
-  options: { untilEnd?: boolean } = {},
-): Promise<string> {
-  const deadline = Date.now() + 10_000;
-  while (!done(text)) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      const why = `no such events in 10 s: ${text.slice(-2000)}`;
-      timer = setTimeout(() => reject(new Error(why)), Math.max(0, deadline - Date.now()));
-    });
-    const { value, done: ended } = await Promise.race([reader.read(), late])
-      .finally(() => clearTimeout(timer));
-    if (ended && options.untilEnd) return text;
-    assert.ok(!ended, "the event stream ended");
-    text += typeof value === "string" ? value : new TextDecoder().decode(value);
-  }
-  return text;
 }
 
 function eventsOf(text: string, name: string): unknown[] {

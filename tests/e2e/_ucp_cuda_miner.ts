@@ -169,6 +169,34 @@ export class CudaLikeMiner {
   }
 
   /**
+   * Mine like the GPU miner until `done()`: one scan of 8192 nonces per check, at most one
+   * submit per scan and 100 ms of pacing after each (a GPU's share rate). Fails when the miner
+   * gave up, was closed, or after `timeoutMs`.
+   *
+   * @param done The goal.
+   * @param what Named in the timeout error (a function is called only then).
+   * @param timeoutMs How long.
+   */
+  async mineUntil(
+    done: () => boolean,
+    what: string | (() => string),
+    timeoutMs = 120_000,
+  ): Promise<void> {
+    await waitUntil(
+      async () => {
+        if (done()) return true;
+        if (this.gaveUp) throw new Error("more than 5 submits went unanswered");
+        if (this.closed !== undefined) throw new Error(`the miner was closed: ${this.closed}`);
+        const sent = await this.mine(1 << 13, 1);
+        if (sent.length > 0) await new Promise((r) => setTimeout(r, 100));
+        return false;
+      },
+      what,
+      { timeoutMs, intervalMs: 0 },
+    );
+  }
+
+  /**
    * Scan `count` nonces of the current work at the current time and submit every share found
    * (at most `maxShares`).
    *
