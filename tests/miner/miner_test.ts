@@ -237,9 +237,10 @@ Deno.test("Miner abandons a dead pool that stops answering submits", async () =>
 
 Deno.test("Miner.stop() works while no pool is reachable", async () => {
   const port = 1; // tcpmux: nothing listens there, connections are refused
-  const { miner } = newMiner([`127.0.0.1:${port}`]);
+  const { miner, events } = newMiner([`127.0.0.1:${port}`]);
   await miner.start();
-  await new Promise((r) => setTimeout(r, 200));
+  // Stop while it is retrying: after its first refused connection.
+  await waitFor(() => events.some((e) => e.type === "connect_failed"), 60_000, "a failed connect");
   const summary = await miner.stop();
   assert.equal(summary.accepted, 0);
   assert.equal(summary.connections, 0);

@@ -152,6 +152,7 @@ stackTest(
       const body = await req.text();
       const res = await fetch(s.url, { method: "POST", body, headers: req.headers });
       const text = await res.text();
+      // Part of the scenario: the answer comes after the payer's 300 ms timeout.
       if (slow && body.includes('"sendcoins"')) await new Promise((r) => setTimeout(r, 600));
       return new Response(text, { status: res.status, headers: res.headers });
     });

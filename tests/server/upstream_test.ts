@@ -16,6 +16,7 @@ import {
 } from "../../server/upstream.ts";
 import { ADDRESS, solve } from "../devnet/_ucp_client.ts";
 import { TcpProxy } from "../store/_tcp_proxy.ts";
+import { waitUntil } from "../_wait.ts";
 
 const DEVNET: DevnetOptions = { port: 0, minDifficulty: 20_000n, mempoolIntervalMs: 0 };
 
@@ -24,8 +25,6 @@ function harness(endpoints: string[], options: Partial<UpstreamOptions> = {}) {
   const templates: Template[] = [];
   const statuses: UpstreamStatus[] = [];
   let resets = 0;
-  let wake: (() => void)[] = [];
-  const notify = () => wake.splice(0).forEach((w) => w());
   const upstream = new Upstream({
     endpoints,
     address: ADDRESS,
@@ -37,29 +36,16 @@ function harness(endpoints: string[], options: Partial<UpstreamOptions> = {}) {
     submitTimeoutMs: 2000,
     onTemplate: (t) => {
       templates.push(t);
-      notify();
     },
     onReset: () => {
       resets++;
-      notify();
     },
     onStatus: (s) => {
       statuses.push(s);
-      notify();
     },
     ...options,
   });
-  async function until(pred: () => boolean, what: string, ms = 60_000) {
-    const end = Date.now() + ms;
-    while (!pred()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((r) => {
-        wake.push(r);
-        setTimeout(r, 50);
-      });
-    }
-    wake = [];
-  }
+  const until = (pred: () => boolean, what: string, ms = 60_000) => waitUntil(pred, what, ms);
   return {
     upstream,
     templates,

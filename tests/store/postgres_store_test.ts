@@ -87,7 +87,7 @@ Deno.test({
           const pending: Promise<void>[] = [];
           while (streaming) {
             pending.push(record());
-            await new Promise((r) => setTimeout(r, 2));
+            await new Promise((r) => setTimeout(r, 2)); // pacing: a share every 2 ms
           }
           await Promise.all(pending);
         })();
