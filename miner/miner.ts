@@ -148,6 +148,8 @@ export interface MinerStats {
   rates: HashRates;
   /** Per-thread hash rates over 10 s, 60 s and 15 min (the GPU slot, if any, last). */
   threadRates: HashRates[];
+  /** The GPU's adapter, while a GPU slot mines. */
+  gpuAdapter?: string;
   /** Whether mining is paused ({@linkcode Miner.pause}). */
   paused: boolean;
   /** Submit-to-verdict latency of the recent shares. */
@@ -401,6 +403,7 @@ export class Miner {
       threadHashrates: this.#meters.map((m) => m.rate()),
       rates: ratesOf(this.#total),
       threadRates: this.#meters.map(ratesOf),
+      ...(this.#threads?.gpuAdapter === undefined ? {} : { gpuAdapter: this.#threads.gpuAdapter }),
       paused: this.#paused,
       latency: latencyOf(this.#latencies),
       lastRejections: this.#rejections.map((r) => ({ ...r })),
