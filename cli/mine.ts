@@ -26,6 +26,7 @@ import { renderConfig } from "./config.ts";
 import { parseRigListen } from "./config_schema.ts";
 import { nameListenError, reachableHost } from "./_listen.ts";
 import { startHotkeys } from "./_hotkeys.ts";
+import { onReportSignal } from "./_report_signal.ts";
 
 const ENCODER = new TextEncoder();
 const CLEAR_LINE = "\r\x1b[2K";
@@ -241,9 +242,13 @@ async function run(ctx: CommandContext): Promise<number> {
   if (hotkeys !== undefined) {
     log.info("Keys: h hash rates, s shares, p pause, r resume");
   }
-  const onUsr1 = () =>
-    report(`${formatRateReport(miner.stats())}\n${formatShareReport(miner.stats())}`);
-  const usr1 = listenSignal("SIGUSR1", onUsr1);
+  const usr1 = onReportSignal(
+    () => report(`${formatRateReport(miner.stats())}\n${formatShareReport(miner.stats())}`),
+    {
+      onInspectorClosed: (url) =>
+        log.warning("SIGUSR1 made Deno open its inspector ({url}); closed it again", { url }),
+    },
+  );
   let timer: ReturnType<typeof setInterval> | undefined;
   if (live) {
     timer = setInterval(redraw, 1000);
@@ -265,22 +270,6 @@ async function run(ctx: CommandContext): Promise<number> {
   console.log(formatSummary(summary));
   if (ctx.args.options.json) console.log(summaryJson(summary));
   return 0;
-}
-
-/** Listen for a signal where the platform has it; returns the remover. */
-function listenSignal(signal: Deno.Signal, handler: () => void): () => void {
-  try {
-    Deno.addSignalListener(signal, handler);
-  } catch {
-    return () => {};
-  }
-  return () => {
-    try {
-      Deno.removeSignalListener(signal, handler);
-    } catch {
-      // Already removed.
-    }
-  };
 }
 
 /** The `mine` command. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { COMMANDS, runCli } from "../../cli/mod.ts";
 import { FakePool, waitFor } from "../miner/_fake_pool.ts";
 import { ADDRESS } from "../miner/_stack.ts";
+import { waitUntil } from "../_process.ts";
 
 async function cli(args: string[], env: Record<string, string> = {}, signal?: AbortSignal) {
   const out: string[] = [];
@@ -109,10 +110,95 @@ Deno.test({
       assert.match(
         out,
         // deno-lint-ignore no-control-regex
-        /\r\x1b\[2K\d+(\.\d+)? [kMG]?H\/s \[\d+\.\d+\] \| A \d+ R 0 S \d+ \| diff 262144 \| 127\.0\.0\.1:\d+ \| up \ds/,
+        /\r\x1b\[2K[\d.]+\/[\d.]+\/[\d.]+ [kMG]?H\/s \| A \d+ R 0 S \d+ \| (lat [\d.]+\/[\d.]+ ms \| )?diff 262144 \| 127\.0\.0\.1:\d+ \| up \ds/,
       );
       assert.match(out, /Mined for \ds on 1 thread\(s\) \(wasm(-simd)?\)/);
     } finally {
+      await pool.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "vbkpool mine hotkeys on a terminal: p pauses, s and h report, r resumes, Ctrl-C stops",
+  ignore: !hasScript, // util-linux `script` provides the pseudo-terminal
+  async fn() {
+    const pool = new FakePool({ difficulty: "262144" });
+    const main = new URL("../../main.ts", import.meta.url).pathname;
+    const command = [
+      Deno.execPath(),
+      "run",
+      "-A",
+      main,
+      "mine",
+      "--pool",
+      pool.url,
+      "--user",
+      ADDRESS,
+    ]
+      .concat(["--threads", "1", "--thread-rates"]).join(" ");
+    const child = new Deno.Command("script", {
+      args: ["-qefc", command, "/dev/null"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1", TERM: "xterm" },
+    }).spawn();
+    let out = "";
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of child.stdout) out += decoder.decode(chunk, { stream: true });
+    })();
+    const stderr = new Response(child.stderr).text();
+    const keys = child.stdin.getWriter();
+    const press = (key: string) => keys.write(new TextEncoder().encode(key));
+    const seen = (re: RegExp, what: string) =>
+      waitUntil(() => re.test(out), () => `${what} in ${JSON.stringify(out.slice(-3000))}`);
+    try {
+      await seen(/Keys: h hash rates, s shares, p pause, r resume/, "the hotkeys line");
+      await waitUntil(() => pool.accepted >= 1, "an accepted share");
+      // deno-lint-ignore no-control-regex
+      await seen(
+        /\r\x1b\[2K[\d.]+\/[\d.]+\/[\d.]+ [kMG]?H\/s \[\d+\.\d+\] \| A [1-9]/,
+        "a status line with a share",
+      );
+      await press("p");
+      await seen(/paused \(r resumes\)/, "the pause");
+      // deno-lint-ignore no-control-regex
+      await seen(/\r\x1b\[2KPAUSED \| /, "the status line marked paused");
+      await press("s");
+      await seen(
+        /shares \d+ accepted, 0 rejected, \d+ stale, \d+ without a verdict/,
+        "the share report",
+      );
+      await seen(
+        /latency \(submit → verdict\) p50 [\d.]+ ms, max [\d.]+ ms over \d+ shares/,
+        "latency",
+      );
+      await press("h");
+      await seen(
+        /speed 10s\/60s\/15m [\d./]+ [kMG]?H\/s on 1 thread\(s\) \(paused\)/,
+        "the rate report",
+      );
+      await seen(/  thread 0 \(wasm(-simd)?\)  [\d./]+ [kMG]?H\/s/, "the thread line");
+      const accepted = pool.accepted;
+      await press("r");
+      await seen(/resumed/, "the resume");
+      await waitUntil(() => pool.accepted > accepted, "a share after resume");
+      await press("\x03"); // Ctrl-C: the terminal still sends SIGINT in cbreak mode
+      await seen(/Mined for \d+s on 1 thread\(s\)/, "the summary");
+      const status = await child.status;
+      assert.equal(status.code, 0, out + (await stderr));
+    } finally {
+      await keys.close().catch(() => {});
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Exited.
+      }
+      await child.status;
+      await reading;
+      await stderr;
       await pool.close();
     }
   },
