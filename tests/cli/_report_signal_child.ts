@@ -6,7 +6,8 @@ import inspector from "node:inspector";
 import { onReportSignal } from "../../cli/_report_signal.ts";
 
 const say = (line: string) => console.log(line);
-let end: ReturnType<typeof setTimeout> | undefined;
+// Ends once the inspector was closed, or after 20 s.
+const end = setTimeout(() => say("timeout"), 20_000);
 const remove = onReportSignal(() => say("report"), {
   onInspectorClosed: async (url) => {
     say(`closed ${url}`);
@@ -24,5 +25,3 @@ const remove = onReportSignal(() => say("report"), {
 });
 // Deno installs its own SIGUSR1 handler 500 ms after start; be ready after that.
 setTimeout(() => say("ready"), 700);
-// Ends once the inspector was closed, or after 20 s.
-end = setTimeout(() => say("timeout"), 20_000);

@@ -88,6 +88,7 @@ Deno.test("vbkpool mine --api-listen serves a live miner's rig JSON; bad request
       const auth = { authorization: `Bearer ${TOKEN}` };
 
       // A live document: rates over the three windows, an accepted share, the pool.
+      // deno-lint-ignore no-explicit-any
       let doc: Record<string, any> = {};
       await waitUntil(
         async () => {
