@@ -314,7 +314,7 @@ Deno.test("the single-file executable runs every part of vbkpool with nothing in
         assert.ok(redraws >= 2, `${redraws} redraws in ${JSON.stringify(r.out)}`);
         assert.match(
           r.out,
-          /H\/s \[\d+\.\d+\] \| A [1-9]\d* R \d+ S \d+ \|( blocks \d+ \|)? diff 100000 \| 127\.0\.0\.1/,
+          /H\/s \| A [1-9]\d* R \d+ S \d+ \|( lat [\d.]+\/[\d.]+ ms \|)?( blocks \d+ \|)? diff 100000 \| 127\.0\.0\.1/,
         );
       }
 
