@@ -92,7 +92,7 @@ export function parseWebhookSpec(spec: string): WebhookTarget {
 }
 
 function parseEvents(value: string): AlertEventType[] {
-  const events = value.split(",").filter((e) => e !== "");
+  const events = value.split(/[,+]/).filter((e) => e !== "");
   if (events.length === 0) throw new TypeError("events= names no event");
   for (const e of events) {
     if (!(ALERT_EVENT_TYPES as readonly string[]).includes(e)) {
