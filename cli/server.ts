@@ -23,7 +23,11 @@ import {
   type StratumPortOptions,
 } from "../server/stratum_port.ts";
 import { Upstream } from "../server/upstream.ts";
-import { type MetricsRegistry, registerWebhookMetrics } from "../api/mod.ts";
+import {
+  type MetricsRegistry,
+  registerAlertMetrics,
+  registerWebhookMetrics,
+} from "../api/mod.ts";
 import { openServerStore } from "./_server_store.ts";
 import { startBlockTracker, startInProcessPayouts } from "./payouts.ts";
 import { type RunningAlerts, startAlerts } from "./_alerts_schema.ts";
@@ -166,12 +170,14 @@ function wireAlerts(
   const stop = watch === undefined ? () => {} : at.pool.events.subscribe((e: PoolEvent) => {
     if (e.type === "share_accepted") watch.add(e.share.difficulty);
   });
-  const stopMetrics = at.registry === undefined
-    ? () => {}
-    : registerWebhookMetrics(at.registry, () => alerts.webhooks.stats());
+  const registry = at.registry;
+  const stopMetrics = registry === undefined ? [] : [
+    registerAlertMetrics(registry),
+    registerWebhookMetrics(registry, () => alerts.webhooks.stats()),
+  ];
   return () => {
     stop();
-    stopMetrics();
+    for (const f of stopMetrics) f();
   };
 }
 
