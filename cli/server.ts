@@ -23,11 +23,7 @@ import {
   type StratumPortOptions,
 } from "../server/stratum_port.ts";
 import { Upstream } from "../server/upstream.ts";
-import {
-  type MetricsRegistry,
-  registerAlertMetrics,
-  registerWebhookMetrics,
-} from "../api/mod.ts";
+import { type MetricsRegistry, registerAlertMetrics, registerWebhookMetrics } from "../api/mod.ts";
 import { openServerStore } from "./_server_store.ts";
 import { startBlockTracker, startInProcessPayouts } from "./payouts.ts";
 import { type RunningAlerts, startAlerts } from "./_alerts_schema.ts";
