@@ -181,6 +181,11 @@ function wireAlerts(
 export interface RunningServer {
   /** The pool (its `servers` carry the bound Stratum ports). */
   pool: Pool;
+  /**
+   * The alerts: a configuration reload replaces the webhooks with
+   * `alerts.webhooks.setWebhooks(webhookConfig(values.alerts))` (`cli/_alerts_schema.ts`).
+   */
+  alerts: RunningAlerts;
   /** Stop accepting, answer in-flight shares, then stop everything in reverse order. */
   stop(): Promise<void>;
 }
@@ -361,7 +366,7 @@ export async function startServer(
     await alerts.stop();
     log.info("stopped");
   }
-  return { pool, stop };
+  return { pool, alerts, stop };
 }
 
 async function run(ctx: CommandContext): Promise<number> {
