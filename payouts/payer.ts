@@ -291,6 +291,7 @@ export class Payer {
         known.add(match.txId);
         p = await this.#store.payouts.markPaymentSent(this.#o.owner, p.id, [match.txId]);
         report.recovered.push(p);
+        paymentAlert("payment_sent", p, match.txId.toLowerCase());
         log.warn("Payment {id}, whose outcome was unknown, was sent: transaction {txId}", {
           id: p.id.toString(),
           txId: match.txId.toLowerCase(),

@@ -140,10 +140,19 @@ stackTest(
     });
     await s.devnet.rival.mineBlock(); // the sent one is now in a block, not in the mempool
     await dead.releaseLock("dead"); // as if its lock had expired
+    const alerts: string[] = [];
+    const unsubscribe = alertEvents.subscribe((e) => alerts.push(`${e.type} ${e.details.id}`));
     const report = await payer(s, { reconcileGraceMs: 0, unknownOutcomeWindowMs: 0 }).run();
+    unsubscribe();
     assert.deepEqual(report.recovered.map((p) => p.id), [sentOne.id]);
     assert.deepEqual(report.failed.map((p) => p.id), [lost.id]);
     assert.equal(report.sent.length, 1, "the unsent amount is paid again");
+    // The recovered payment is reported sent; the intent proven unsent is refunded and paid
+    // again at once, which is no failure to page for.
+    assert.deepEqual(alerts, [
+      `payment_sent ${sentOne.id}`,
+      `payment_sent ${report.sent[0]!.id}`,
+    ]);
     assert.deepEqual(report.sent[0]!.items, [{ address: C, amount: 4n * VBK }]);
     await s.devnet.rival.mineBlock();
     await s.devnet.rival.mineBlock();
