@@ -24,6 +24,7 @@ import { LiveStats } from "./live_stats.ts";
 import { NetMetrics } from "./net_metrics.ts";
 import { PoolData } from "./pool_data.ts";
 import { PoolMetrics } from "./pool_metrics.ts";
+import { ProcessMetrics } from "./process_metrics.ts";
 import { blockEventView } from "./views.ts";
 
 const log = getLogger(["vbkpool", "api"]);
@@ -54,6 +55,8 @@ export interface ApiServerOptions {
   dashboard?: boolean;
   /** Serve `/metrics`. @default true */
   metrics?: boolean;
+  /** The program's version, for `vbkpool_build_info`. @default "0" */
+  version?: string;
   /** Seconds the live hash rate is averaged over. @default 600 */
   hashrateWindowSeconds?: number;
   /** Interval of the `pool` server-sent event (ms). @default 5000 */
@@ -123,6 +126,7 @@ export class ApiServer {
   #server: HttpServer;
   #events: EventStream;
   #netMetrics: NetMetrics | undefined;
+  #processMetrics: ProcessMetrics | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #unsubscribe: () => void;
   #closed: Promise<void> | undefined;
@@ -191,6 +195,9 @@ export class ApiServer {
         http: () => this.#server.stats,
         ...(options.descriptors === undefined ? {} : { descriptors: options.descriptors }),
       });
+      this.#processMetrics = new ProcessMetrics(this.metrics.registry, {
+        version: options.version ?? "0",
+      });
     }
     const intervalMs = options.eventIntervalMs ?? 5000;
     this.#timer = setInterval(() => this.#publish(), intervalMs);
@@ -240,6 +247,7 @@ export class ApiServer {
   #teardown(): void {
     clearInterval(this.#timer);
     this.#netMetrics?.close();
+    this.#processMetrics?.close();
     this.#unsubscribe();
     this.#events.close();
     this.metrics?.close();

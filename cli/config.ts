@@ -58,8 +58,11 @@ export interface LoadedConfig {
   warnings: string[];
 }
 
-/** Environment variables that are not configuration keys: `--config` and the test hooks. */
-const OTHER_VARIABLES = /^VBKPOOL_(CONFIG$|TEST_)/;
+/**
+ * Environment variables that are not configuration keys: `--config`, the single-file
+ * executable's cache folder (read by its launcher; the systemd unit sets it) and the test hooks.
+ */
+const OTHER_VARIABLES = /^VBKPOOL_(CONFIG$|CACHE_DIR$|TEST_)/;
 
 /**
  * The environment variable for a key: `VBKPOOL_<SECTION>_<KEY>`.

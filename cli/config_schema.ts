@@ -6,6 +6,7 @@
  */
 import type { ConfigSchema } from "./config.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
+import { ALERTS_SCHEMA } from "./_alerts_schema.ts";
 import { API_SCHEMA } from "./_api_schema.ts";
 import { DEVNET_SCHEMA, parseListen } from "./_devnet_schema.ts";
 import { NODECORE_SCHEMA } from "./_nodecore_schema.ts";
@@ -53,6 +54,8 @@ function checkRigListen(value: unknown): string | undefined {
 
 /** Short descriptions of each section, used in the example file. */
 export const SECTION_DOCS: Record<string, string> = {
+  alerts: "Webhooks for operators (vbkpool server and payouts): blocks, payments, upstream, " +
+    "store, hash rate. See docs/operations.md for the events and how to verify signatures.",
   api: "The pool's HTTP server (vbkpool server): JSON API, live dashboard, Prometheus metrics.",
   log: "Logging (always to stderr).",
   mine: "The miner (vbkpool mine): pools, worker name, threads, timeouts.",
@@ -104,6 +107,7 @@ export const SCHEMA: ConfigSchema = {
   api: API_SCHEMA,
   ucp: UCP_SCHEMA,
   process: PROCESS_SCHEMA,
+  alerts: ALERTS_SCHEMA,
   mine: {
     pools: {
       kind: "string_list",

@@ -23,8 +23,10 @@ import {
   type StratumPortOptions,
 } from "../server/stratum_port.ts";
 import { Upstream } from "../server/upstream.ts";
+import { type MetricsRegistry, registerAlertMetrics, registerWebhookMetrics } from "../api/mod.ts";
 import { openServerStore } from "./_server_store.ts";
-import { startInProcessPayouts } from "./payouts.ts";
+import { startBlockTracker, startInProcessPayouts } from "./payouts.ts";
+import { type RunningAlerts, startAlerts } from "./_alerts_schema.ts";
 import { startServerApi } from "./_server_api.ts";
 import { ucpOptions } from "./_ucp_schema.ts";
 import { connectionLimits } from "./_port_section.ts";
@@ -151,10 +153,39 @@ function statsLogger(pool: Pool, intervalMs: number): () => void {
   };
 }
 
+/**
+ * Feed the hash-rate watch with accepted work and show the webhooks' counts on `/metrics`.
+ *
+ * @returns A function that undoes it.
+ */
+function wireAlerts(
+  alerts: RunningAlerts,
+  at: { pool: Pool; registry: MetricsRegistry | undefined },
+): () => void {
+  const watch = alerts.hashrate;
+  const stop = watch === undefined ? () => {} : at.pool.events.subscribe((e: PoolEvent) => {
+    if (e.type === "share_accepted") watch.add(e.share.difficulty);
+  });
+  const registry = at.registry;
+  const stopMetrics = registry === undefined ? [] : [
+    registerAlertMetrics(registry),
+    registerWebhookMetrics(registry, () => alerts.webhooks.stats()),
+  ];
+  return () => {
+    stop();
+    for (const f of stopMetrics) f();
+  };
+}
+
 /** A running pool with everything it started (store, devnet, upstream, API, payouts). */
 export interface RunningServer {
   /** The pool (its `servers` carry the bound Stratum ports). */
   pool: Pool;
+  /**
+   * The alerts: a configuration reload replaces the webhooks with
+   * `alerts.webhooks.setWebhooks(webhookConfig(values.alerts))` (`cli/_alerts_schema.ts`).
+   */
+  alerts: RunningAlerts;
   /** Stop accepting, answer in-flight shares, then stop everything in reverse order. */
   stop(): Promise<void>;
 }
@@ -206,20 +237,27 @@ export async function startServer(
   // Descriptors first: the budget counts what is open before the store and the listeners.
   configureDescriptors(values.process!);
   const sources = startOptions.sources ?? {};
+  const p = values.payouts!;
   const devnetListen = endpoints.length > 0 ? undefined : embeddedListen(values.devnet!, {
-    payouts: values.payouts!.enabled === true,
+    payouts: p.enabled === true || p.track_blocks === true,
     sources,
   });
   for (const warning of unusedSettings(values, sources)) log.warn("{warning}", { warning });
+  // Alerts before anything that emits (a store or upstream failing at start is reported).
+  const alerts = startAlerts(values.alerts!, { hashrate: true });
   // The store next: a database that cannot be opened stops the server before anything starts.
   const persisted = await openServerStore(values.store!, {
     instance: s.instance_id as number,
     rangeSize: BigInt(s.extranonce_range as number),
+  }).catch(async (err) => {
+    await alerts.stop();
+    throw err;
   });
   let devnet: Devnet | undefined;
   if (devnetListen !== undefined) {
     devnet = await startEmbeddedDevnet(values.devnet!, devnetListen).catch(async (err) => {
       await persisted.close();
+      await alerts.stop();
       throw err;
     });
     endpoints = [formatHostPort(reachableHost(devnet.addr.hostname), devnet.addr.port)];
@@ -269,6 +307,7 @@ export async function startServer(
   } catch (err) {
     await devnet?.stop();
     await persisted.close();
+    await alerts.stop();
     throw nameListenError(err, poolSettings(options));
   }
   ref.pool = pool;
@@ -278,12 +317,11 @@ export async function startServer(
     upstream: () => upstream.status,
   });
   upstream.start();
-  const payouts = startInProcessPayouts(values, {
-    store: persisted.store,
-    poolAddress: address,
-    devnetApi: devnet?.rpcAddr,
-  });
+  const wiring = { store: persisted.store, poolAddress: address, devnetApi: devnet?.rpcAddr };
+  const payouts = startInProcessPayouts(values, wiring);
+  const tracker = startBlockTracker(values, wiring);
   const stopStats = statsLogger(pool, Math.round((s.stats_interval_seconds as number) * 1000));
+  const stopAlertWiring = wireAlerts(alerts, { pool, registry: api?.metrics?.registry });
   for (const server of pool.servers) {
     const p = server.port;
     log.info(
@@ -315,15 +353,20 @@ export async function startServer(
   async function stop(): Promise<void> {
     log.info("stopping: no new connections, answering in-flight shares");
     stopStats();
+    stopAlertWiring();
+    await tracker?.stop();
     await payouts?.stop();
     await api?.close();
     await pool.stop();
     await upstream.stop();
     await devnet?.stop();
     await persisted.close();
+    // Alerts raised while stopping get a moment to go out.
+    await alerts.webhooks.drain(2000);
+    await alerts.stop();
     log.info("stopped");
   }
-  return { pool, stop };
+  return { pool, alerts, stop };
 }
 
 async function run(ctx: CommandContext): Promise<number> {
@@ -397,6 +440,7 @@ export const serverCommand: Command = {
     "wallet",
     "api",
     "process",
+    "alerts",
   ],
   run,
 };

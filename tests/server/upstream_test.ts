@@ -17,6 +17,7 @@ import {
 import { ADDRESS, solve } from "../devnet/_ucp_client.ts";
 import { TcpProxy } from "../store/_tcp_proxy.ts";
 import { waitUntil } from "../_wait.ts";
+import { alertEvents } from "../../log/mod.ts";
 
 const DEVNET: DevnetOptions = { port: 0, minDifficulty: 20_000n, mempoolIntervalMs: 0 };
 
@@ -160,9 +161,14 @@ Deno.test("Upstream reconnects when its devnet is stopped and restarted", async 
   // The upstream's one endpoint: a proxy whose port stays bound while the devnet is away.
   const proxy = new TcpProxy({ hostname: "127.0.0.1", port: devnet.addr.port });
   const h = harness([`127.0.0.1:${proxy.port}`]);
+  const alerts: string[] = [];
+  const unsubscribe = alertEvents.subscribe((e) => {
+    if (e.type.startsWith("upstream_")) alerts.push(`${e.type} ${e.details.endpoint}`);
+  });
   try {
     h.upstream.start();
     await h.until(() => h.templates.length === 1, "first template");
+    assert.deepEqual(alerts, [], "no alert for the first connection");
     await devnet.rival.mineBlock();
     await h.until(() => h.last().height === 2, "height 2");
     proxy.cut();
@@ -186,7 +192,13 @@ Deno.test("Upstream reconnects when its devnet is stopped and restarted", async 
     assert.equal(h.last().height, 2);
     assert.ok(h.upstream.status.reconnects >= 2);
     assert.ok(h.statuses.some((s) => s.state === "backoff"));
+    // One alert for the outage (however many attempts failed), one when it is over.
+    assert.deepEqual(alerts, [
+      `upstream_down 127.0.0.1:${proxy.port}`,
+      `upstream_up 127.0.0.1:${proxy.port}`,
+    ]);
   } finally {
+    unsubscribe();
     await h.upstream.stop();
     await devnet.stop();
     await proxy.close();
