@@ -666,7 +666,14 @@ export class Miner {
     });
     this.#emit({ type: "difficulty", pool: session.url, difficulty });
     // Applies at once, to the current job too (as the original server and miner do).
-    if (session.job !== undefined) this.#dispatch(session, session.job);
+    if (session.job === undefined) return;
+    const generation = this.#dispatch(session, session.job);
+    // A job switch still under way completes when the threads run the job's new generation
+    // (they may never start the one it replaced).
+    const sw = this.#switch;
+    if (generation !== undefined && sw !== undefined) {
+      this.#switch = { ...sw, generation, seen: new Set() };
+    }
   }
 
   #dispatch(session: StratumSession, job: NotifyJob): number | undefined {
