@@ -15,3 +15,7 @@ export * from "./descriptor_budget.ts";
 export * from "./http_server.ts";
 export * from "./host_port.ts";
 export * from "./listen_error.ts";
+export * from "./address_list.ts";
+export * from "./edge_listener.ts";
+export * from "./edge_connection.ts";
+export * from "./tls_certificate.ts";
