@@ -9,13 +9,13 @@ import { type Command, type CommandContext, waitForStop } from "./command.ts";
 import { type LogFormat, logger, setupLogging } from "./log.ts";
 import type { LogLevel } from "@logtape/logtape";
 import { isValidAddress } from "../hash/mod.ts";
-import { parseHostPort } from "../net/mod.ts";
 import {
   formatStatusLine,
   formatSummary,
   type KernelChoice,
   Miner,
   type MinerStats,
+  parsePoolUrl,
   type SearchSplit,
 } from "../miner/mod.ts";
 import { VERSION } from "./version.ts";
@@ -46,10 +46,21 @@ function checkPools(pools: string[]): void {
     );
   }
   for (const pool of pools) {
+    let url;
     try {
-      parseHostPort(pool);
-    } catch {
-      throw new UsageError(`--pool ${JSON.stringify(pool)} is not stratum+tcp://HOST:PORT`);
+      url = parsePoolUrl(pool);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (url.caFile === undefined) continue;
+    try {
+      Deno.readTextFileSync(url.caFile);
+    } catch (err) {
+      throw new UsageError(
+        `Cannot use pool ${JSON.stringify(pool)}: cannot read ca=${url.caFile} (${
+          (err as Error).message
+        })`,
+      );
     }
   }
 }
@@ -160,6 +171,7 @@ export const mineCommand: Command = {
   summary: "mine on VeriBlock Stratum pools (multi-threaded vBlake, failover)",
   usage: [
     "mine --pool stratum+tcp://HOST:PORT [--pool ...] --user ADDRESS[.WORKER] [--threads N]",
+    "mine --pool 'stratum+ssl://HOST:PORT[#sha256=HEX][&ca=FILE]' ...",
     "mine ... --gpu [--gpu-batch N] [--threads N]",
   ],
   description: [
@@ -171,6 +183,9 @@ export const mineCommand: Command = {
     "thread), accepted/rejected/stale shares, the difficulty, the pool and the uptime; otherwise",
     "a status line is logged periodically. Ctrl-C prints a summary. Until a pool sends",
     "mining.set_difficulty, mine.default_difficulty applies.",
+    "stratum+ssl:// speaks TLS, checked against the system's roots, a ca=FILE given after #",
+    "(a pool's self-signed certificate), or only a pinned sha256=HEX fingerprint (openssl x509",
+    "-noout -fingerprint -sha256). Other schemes (http://, ...) are refused.",
     "--gpu also mines on the GPU through WebGPU (one more thread slot; with --threads 0, the",
     "default, on the GPU alone). The GPU kernel is self-tested against the reference first;",
     "without a usable GPU (no adapter, failed self-test) a warning is logged and the CPU mines",

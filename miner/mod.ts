@@ -33,6 +33,7 @@ export * from "./backoff.ts";
 export * from "./miner.ts";
 export * from "./mining_worker.ts";
 export * from "./pool_list.ts";
+export * from "./pool_url.ts";
 export * from "./rate_meter.ts";
 export * from "./status.ts";
 export * from "./stratum_session.ts";

@@ -19,3 +19,4 @@ export * from "./address_list.ts";
 export * from "./edge_listener.ts";
 export * from "./edge_connection.ts";
 export * from "./tls_certificate.ts";
+export * from "./tls_client.ts";
