@@ -294,8 +294,8 @@ export async function startServer(
   for (const server of pool.servers) {
     const p = server.port;
     log.info(
-      "Stratum on {address}{edge}: difficulty {difficulty} (min {min}, max {max}), vardiff " +
-        "{vardiff}",
+      "Stratum on {address}: difficulty {difficulty} (min {min}, max {max}), vardiff " +
+        "{vardiff}{edge}",
       {
         address: formatHostPort(p.hostname, p.port),
         edge: edgeText(server),
@@ -309,7 +309,7 @@ export async function startServer(
     );
   }
   for (const server of pool.ucpServers) {
-    log.info("UCP (legacy GPU miners) on {address}{edge}: share difficulty {difficulty}", {
+    log.info("UCP (legacy GPU miners) on {address}: share difficulty {difficulty}{edge}", {
       address: formatHostPort(server.port.hostname, server.port.port),
       edge: edgeText(server),
       host: server.port.hostname,
@@ -372,14 +372,14 @@ function checkProxyProtocol(
   );
 }
 
-/** ` (TLS, certificate sha256 …, expires …)` or ` (PROXY protocol)` for the start-up lines. */
+/** `; TLS, certificate … sha256 …, expires …` or `; PROXY protocol` for the start-up lines. */
 function edgeText(server: EdgePort): string {
   const cert = server.certificate;
   if (cert !== undefined) {
-    return ` (TLS, certificate ${cert.subject} sha256 ${cert.sha256}, expires ` +
-      `${cert.notAfter.toISOString()})`;
+    return `; TLS, certificate ${cert.subject} sha256 ${cert.sha256}, expires ` +
+      cert.notAfter.toISOString();
   }
-  return server.port.proxyProtocol ? " (PROXY protocol)" : "";
+  return server.port.proxyProtocol ? "; PROXY protocol" : "";
 }
 
 /**

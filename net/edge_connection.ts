@@ -6,6 +6,9 @@
  *
  * @module
  */
+import tls from "node:tls";
+import { connDuplex, NodeTlsConn } from "./_node_tls_conn.ts";
+import type { TlsMaterial } from "./tls_certificate.ts";
 import {
   parseProxyHeader,
   PROXY_V1_MAX_BYTES,
@@ -15,8 +18,8 @@ import {
 
 /** Options for {@linkcode prepareConnection}. */
 export interface PrepareConnectionOptions {
-  /** The socket is a `Deno.TlsConn`: complete its handshake. */
-  tls: boolean;
+  /** Run a TLS server session with this certificate (after the PROXY header, if any). */
+  tls?: TlsMaterial | undefined;
   /** Read a PROXY header first (the socket comes from a trusted proxy). */
   proxyHeader: boolean;
   /** Time for the handshake and the header together (ms). */
@@ -27,7 +30,7 @@ export interface PrepareConnectionOptions {
 
 /** A connection ready for its protocol. */
 export interface PreparedConnection {
-  /** The socket (wrapped when a header was read, to replay what came after it). */
+  /** The socket (wrapped: to replay what came after a header, or to carry TLS). */
   conn: Deno.Conn;
   /** The PROXY header, when one was read. */
   header?: ProxyHeader;
@@ -64,7 +67,6 @@ export class EdgeRefusal extends Error {
  * const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
  * await client.write(new TextEncoder().encode("PROXY TCP4 192.0.2.7 10.0.0.1 51000 3333\r\nhi"));
  * const prepared = await prepareConnection(await listener.accept(), {
- *   tls: false,
  *   proxyHeader: true,
  *   timeoutMs: 3000,
  * });
@@ -86,36 +88,67 @@ export async function prepareConnection(
   conn: Deno.Conn,
   options: PrepareConnectionOptions,
 ): Promise<PreparedConnection> {
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    closeQuietly(conn);
-  }, options.timeoutMs);
-  try {
+  const cleanups: (() => void)[] = [() => closeQuietly(conn)];
+  const cleanup = () => cleanups.forEach((f) => f());
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // The deadline settles the race itself: it never waits for a stalled read to notice.
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const what = options.proxyHeader ? "PROXY header" : "TLS handshake";
+      reject(new EdgeRefusal("timeout", `${what} not complete within ${options.timeoutMs} ms`));
+    }, options.timeoutMs);
+  });
+  const work = (async () => {
     let prepared: PreparedConnection = { conn };
     if (options.proxyHeader) {
       prepared = await readProxyHeader(conn, options.maxProxyV2Bytes ?? PROXY_V2_DEFAULT_MAX_BYTES);
     }
-    if (options.tls) {
-      try {
-        await (conn as Deno.TlsConn).handshake();
-      } catch (err) {
-        throw new EdgeRefusal("tls_handshake", `TLS handshake failed: ${message(err)}`);
-      }
+    if (options.tls !== undefined) {
+      const session = serverTls(prepared.conn, options.tls);
+      cleanups.push(session.cancel);
+      prepared = { ...prepared, conn: await session.ready };
     }
-    if (timedOut) throw new EdgeRefusal("timeout", "closed");
     return prepared;
+  })();
+  try {
+    return await Promise.race([work, deadline]);
   } catch (err) {
-    closeQuietly(conn);
-    if (timedOut) {
-      const what = options.proxyHeader ? "PROXY header" : "TLS handshake";
-      throw new EdgeRefusal("timeout", `${what} not complete within ${options.timeoutMs} ms`);
-    }
+    cleanup();
+    work.catch(() => {});
     if (err instanceof EdgeRefusal) throw err;
     throw new EdgeRefusal("read_failed", message(err));
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Run the server side of a TLS handshake on a socket; `cancel` ends it where it is. */
+function serverTls(
+  conn: Deno.Conn,
+  material: TlsMaterial,
+): { ready: Promise<Deno.Conn>; cancel: () => void } {
+  const socket = new tls.TLSSocket(connDuplex(conn), {
+    isServer: true,
+    secureContext: material.context,
+  });
+  const ready = new Promise<Deno.Conn>((resolve, reject) => {
+    const fail = (err: Error) => {
+      socket.destroy();
+      reject(new EdgeRefusal("tls_handshake", `TLS handshake failed: ${err.message}`));
+    };
+    const closed = () => fail(new Error("the peer closed"));
+    socket.once("error", fail);
+    socket.once("end", closed);
+    socket.once("close", closed);
+    socket.once("secure", () => {
+      socket.off("error", fail);
+      socket.off("end", closed);
+      socket.off("close", closed);
+      // The TLSSocket, adapted to the part of Deno.Conn the line and HTTP connections use.
+      resolve(new NodeTlsConn(socket, conn.remoteAddr, conn.localAddr) as unknown as Deno.Conn);
+    });
+  });
+  return { ready, cancel: () => socket.destroy() };
 }
 
 async function readProxyHeader(conn: Deno.Conn, maxV2Bytes: number): Promise<PreparedConnection> {

@@ -325,7 +325,6 @@ export class HttpServer {
     }
     this.#pending.add(raw);
     prepareConnection(raw, {
-      tls: false,
       proxyHeader: true,
       timeoutMs: o.handshakeTimeoutMs ?? 10_000,
     }).then(

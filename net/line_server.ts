@@ -29,8 +29,6 @@ export interface EdgeOptions {
   trustedProxies?: AddressList | undefined;
   /** Time for a TLS handshake or a PROXY header (ms). @default 10000 */
   handshakeTimeoutMs?: number;
-  /** Bind with `SO_REUSEPORT` (needs `--unstable-net`). @default false */
-  reusePort?: boolean;
 }
 
 /** Options for {@linkcode LineServer}. */
@@ -102,7 +100,6 @@ export class LineServer {
       port: options.port,
       name: options.name ?? "tcp",
       tls: options.tls,
-      reusePort: options.reusePort ?? false,
       descriptors: options.descriptors === undefined ? processDescriptors() : options.descriptors,
       onConnection: (conn, release) => this.#accept(conn, release),
       onRefused: (ip) => options.onRefused?.(ip, "out of descriptors"),
@@ -204,7 +201,7 @@ export class LineServer {
     } else if (this.#full()) return this.#refuse(raw, release, socketIp, "server full");
     this.#pending.add(raw);
     prepareConnection(raw, {
-      tls: o.tls !== undefined,
+      tls: this.#edge.certificate,
       proxyHeader: viaProxy,
       timeoutMs: o.handshakeTimeoutMs ?? 10000,
     }).then(

@@ -6,6 +6,7 @@
  * @module
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
+import tls from "node:tls";
 
 /** Where a TLS port's certificate chain and private key are. */
 export interface TlsFiles {
@@ -15,8 +16,10 @@ export interface TlsFiles {
   keyFile: string;
 }
 
-/** A checked certificate and key, ready for `Deno.listenTls`. */
+/** A checked certificate and key, ready for TLS sessions. */
 export interface TlsMaterial {
+  /** The TLS context new sessions are made with. */
+  context: tls.SecureContext;
   /** PEM certificate chain. */
   cert: string;
   /** PEM private key. */
@@ -56,7 +59,14 @@ export function checkTlsMaterial(cert: string, key: string, files: TlsFiles): Tl
       `Cannot use private key ${files.keyFile}: it is not the key of ${files.certFile}`,
     );
   }
+  let context: tls.SecureContext;
+  try {
+    context = tls.createSecureContext({ cert, key });
+  } catch (err) {
+    throw new Error(`Cannot use ${files.certFile} and ${files.keyFile}: ${reason(err)}`);
+  }
   return {
+    context,
     cert,
     key,
     sha256: x509.fingerprint256.replaceAll(":", "").toLowerCase(),

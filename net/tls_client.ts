@@ -10,7 +10,7 @@
  * @module
  */
 import tls from "node:tls";
-import type { Buffer } from "node:buffer";
+import { NodeTlsConn } from "./_node_tls_conn.ts";
 
 /** How to verify the server. */
 export interface TlsClientOptions {
@@ -93,98 +93,17 @@ export function connectTlsConn(options: ConnectTlsConnOptions): Promise<Deno.Con
         }
       }
       // Node's TLSSocket, adapted to the part of Deno.Conn a LineConnection uses.
-      resolve(new NodeTlsConn(socket) as unknown as Deno.Conn);
+      const remote = {
+        transport: "tcp" as const,
+        hostname: socket.remoteAddress ?? options.hostname,
+        port: socket.remotePort ?? options.port,
+      };
+      const local = {
+        transport: "tcp" as const,
+        hostname: socket.localAddress ?? "",
+        port: socket.localPort ?? 0,
+      };
+      resolve(new NodeTlsConn(socket, remote, local) as unknown as Deno.Conn);
     });
   });
-}
-
-/** Most bytes buffered from the socket before it is paused until the reader catches up. */
-const HIGH_WATER = 1 << 20;
-
-class NodeTlsConn {
-  readonly #socket: tls.TLSSocket;
-  #chunks: Uint8Array[] = [];
-  #buffered = 0;
-  #ended = false;
-  #error: Error | undefined;
-  #waiting: (() => void) | undefined;
-  readonly remoteAddr: Deno.NetAddr;
-  readonly localAddr: Deno.NetAddr;
-
-  constructor(socket: tls.TLSSocket) {
-    this.#socket = socket;
-    this.remoteAddr = {
-      transport: "tcp",
-      hostname: socket.remoteAddress ?? "",
-      port: socket.remotePort ?? 0,
-    };
-    this.localAddr = {
-      transport: "tcp",
-      hostname: socket.localAddress ?? "",
-      port: socket.localPort ?? 0,
-    };
-    socket.on("data", (data: Buffer) => {
-      this.#chunks.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      this.#buffered += data.byteLength;
-      if (this.#buffered > HIGH_WATER) socket.pause();
-      this.#wake();
-    });
-    socket.on("end", () => {
-      this.#ended = true;
-      this.#wake();
-    });
-    socket.on("close", () => {
-      this.#ended = true;
-      this.#wake();
-    });
-    socket.on("error", (err: Error) => {
-      this.#error = err;
-      this.#wake();
-    });
-  }
-
-  #wake(): void {
-    const wake = this.#waiting;
-    this.#waiting = undefined;
-    wake?.();
-  }
-
-  async read(p: Uint8Array): Promise<number | null> {
-    while (this.#chunks.length === 0) {
-      if (this.#error !== undefined) throw this.#error;
-      if (this.#ended) return null;
-      await new Promise<void>((resolve) => this.#waiting = resolve);
-    }
-    const chunk = this.#chunks[0]!;
-    const n = Math.min(p.length, chunk.length);
-    p.set(chunk.subarray(0, n));
-    if (n === chunk.length) this.#chunks.shift();
-    else this.#chunks[0] = chunk.subarray(n);
-    this.#buffered -= n;
-    if (this.#buffered <= HIGH_WATER && this.#socket.isPaused()) this.#socket.resume();
-    return n;
-  }
-
-  write(p: Uint8Array): Promise<number> {
-    if (this.#error !== undefined) return Promise.reject(this.#error);
-    // The bytes are copied: the caller may reuse its buffer once the promise settles.
-    const copy = p.slice();
-    return new Promise((resolve, reject) => {
-      this.#socket.write(copy, (err?: Error | null) => err ? reject(err) : resolve(copy.length));
-    });
-  }
-
-  close(): void {
-    this.#socket.destroy();
-    this.#ended = true;
-    this.#wake();
-  }
-
-  setNoDelay(noDelay = true): void {
-    this.#socket.setNoDelay(noDelay);
-  }
-
-  setKeepAlive(keepAlive = true): void {
-    this.#socket.setKeepAlive(keepAlive);
-  }
 }

@@ -53,7 +53,7 @@ export class PortEdgeWords {
    *
    * @returns The settings (empty for a plain port).
    * @throws {SyntaxError} When `tls` lacks `cert=`/`key=` (or they come without `tls`), a file
-   * name is empty, or `tls` and `proxy_protocol` are combined.
+   * name is empty.
    */
   finish(): PortEdge {
     const files = this.#cert !== undefined || this.#key !== undefined;
@@ -63,14 +63,7 @@ export class PortEdgeWords {
       if (!this.#cert || !this.#key) throw new SyntaxError("tls needs cert=FILE and key=FILE");
       out.tls = { certFile: this.#cert, keyFile: this.#key };
     }
-    if (this.#proxy) {
-      if (this.#tls) {
-        throw new SyntaxError(
-          "tls and proxy_protocol cannot be combined on one port (let the proxy terminate TLS)",
-        );
-      }
-      out.proxyProtocol = true;
-    }
+    if (this.#proxy) out.proxyProtocol = true;
     return out;
   }
 }
