@@ -19,7 +19,8 @@ import type tls from "node:tls";
  * @returns The stream.
  */
 export function connDuplex(conn: Deno.Conn): Duplex {
-  const buf = new Uint8Array(16384);
+  // Small while records are small (miners' lines), a full TLS record once a read fills it.
+  let buf = new Uint8Array(2048);
   let reading = false;
   return new Duplex({
     read() {
@@ -28,8 +29,10 @@ export function connDuplex(conn: Deno.Conn): Duplex {
       conn.read(buf).then(
         (n) => {
           reading = false;
-          if (n === null) this.push(null);
-          else this.push(buf.slice(0, n));
+          if (n === null) return this.push(null);
+          const chunk = buf.slice(0, n);
+          if (n === buf.length && buf.length < 17 * 1024) buf = new Uint8Array(17 * 1024);
+          this.push(chunk);
         },
         () => {
           reading = false;
