@@ -1,7 +1,7 @@
 /**
- * What happens to an accepted socket before its protocol sees it: on a TLS port the handshake,
- * on a PROXY-protocol port the header (from a trusted proxy: required, and the address it
- * names becomes the peer's). Both run under one deadline, so a peer that never finishes (or
+ * What happens to an accepted socket before its protocol sees it: on a PROXY-protocol port the
+ * header (from a trusted proxy: required, and the address it names becomes the peer's), then on
+ * a TLS port the handshake (a `node:tls` server session over the socket). Both run under one deadline, so a peer that never finishes (or
  * sends garbage) is closed and gives its descriptor back; nothing here throws past the caller.
  *
  * @module
