@@ -357,12 +357,20 @@ function checkProxyProtocol(
   api: Values,
   edge: EdgeSettings,
 ): void {
-  if (!edge.trustedProxies.empty) return;
   const keys = [
     ...options.ports.filter((p) => p.proxyProtocol).map(() => "stratum.listen"),
     ...(options.ucp?.ports ?? []).filter((p) => p.proxyProtocol).map(() => "ucp.listen"),
     ...(api.enabled === true && api.proxy_protocol === true ? ["api.proxy_protocol"] : []),
   ];
+  if (!edge.trustedProxies.empty) {
+    if (keys.length === 0) {
+      logger("server").warn(
+        "process.trusted_proxies is set but no port has proxy_protocol (stratum.listen, " +
+          "ucp.listen, api.proxy_protocol): PROXY headers are not read anywhere",
+      );
+    }
+    return;
+  }
   if (keys.length === 0) return;
   throw new ConfigError(
     `Invalid configuration: ${keys[0]} asks for the PROXY protocol but ` +

@@ -136,7 +136,8 @@ export class NodeTlsConn {
   }
 
   /**
-   * Write bytes (all of them; they are copied, the caller may reuse its buffer).
+   * Write bytes (all of them). They are not copied: like `Deno.Conn.write`, the caller keeps
+   * them unchanged until the promise settles (by then they are encrypted and handed on).
    *
    * @param p The bytes.
    * @returns Their count, once handed to the socket.
@@ -144,9 +145,8 @@ export class NodeTlsConn {
   write(p: Uint8Array): Promise<number> {
     if (this.#error !== undefined) return Promise.reject(this.#error);
     if (this.#ended) return Promise.reject(new Deno.errors.BadResource("closed"));
-    const copy = p.slice();
     return new Promise((resolve, reject) => {
-      this.#socket.write(copy, (err?: Error | null) => err ? reject(err) : resolve(copy.length));
+      this.#socket.write(p, (err?: Error | null) => err ? reject(err) : resolve(p.length));
     });
   }
 

@@ -79,19 +79,23 @@ export class AddressList {
  * import assert from "node:assert/strict";
  *
  * assert.equal(checkAddressList(["192.0.2.0/24"]), undefined);
- * assert.match(checkAddressList(["192.0.2.0/24", "proxy.example"])!, /proxy\.example/);
+ * assert.match(checkAddressList(["192.0.2.0/24", "proxy.example"])!, /not "proxy\.example"/);
  * ```
  *
  * @param entries The entries.
- * @returns What is wrong, or `undefined`.
+ * @returns What was expected, naming the first bad entry; `undefined` when all are good.
  */
 export function checkAddressList(entries: readonly string[]): string | undefined {
-  try {
-    AddressList.parse(entries);
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
+  for (const entry of entries) {
+    try {
+      parseBlock(entry);
+    } catch {
+      return `IP addresses or CIDR blocks such as 10.0.0.0/8 or 2001:db8::/32 (not ${
+        JSON.stringify(entry)
+      })`;
+    }
   }
+  return undefined;
 }
 
 function parseBlock(entry: string): Block {
