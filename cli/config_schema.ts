@@ -240,6 +240,7 @@ export function schemaKeys(section: string, options: SchemaKeysOptions = {}): st
  * assert.deepEqual(expandKeys(["log", "nodecore.address", "log.level"]), [
  *   "log.level",
  *   "log.format",
+ *   "log.summary_seconds",
  *   "nodecore.address",
  * ]);
  * ```
