@@ -14,6 +14,7 @@
 import { getLogger } from "@logtape/logtape";
 import { EpisodeLog } from "../log/mod.ts";
 import { HttpServer, type HttpServerStats } from "../net/http_server.ts";
+import type { AddressList } from "../net/address_list.ts";
 import type { DescriptorBudget } from "../net/descriptor_budget.ts";
 import type { Pool } from "../server/pool.ts";
 import type { UpstreamStatus } from "../server/upstream.ts";
@@ -72,6 +73,16 @@ export interface ApiServerOptions {
    * counts them. @default true
    */
   exemptLoopback?: boolean;
+  /**
+   * Each connection starts with a PROXY protocol header from one of `trustedProxies` (only
+   * they may connect); the client address it names is the one rate limits, caps and bans see.
+   * @default false
+   */
+  proxyProtocol?: boolean;
+  /** Proxies allowed to send PROXY headers. */
+  trustedProxies?: AddressList | undefined;
+  /** Time for a PROXY header (ms). @default 10000 */
+  handshakeTimeoutMs?: number;
   /** Longest request line plus headers, in bytes. @default 8192 */
   maxHeadBytes?: number;
   /** Time for a request's head to arrive (ms). @default 10000 */
@@ -171,6 +182,9 @@ export class ApiServer {
         maxConnectionsPerIp: options.maxConnectionsPerIp ?? 32,
         exemptLoopback: options.exemptLoopback ?? true,
         maxHeadBytes: options.maxHeadBytes ?? 8192,
+        proxyProtocol: options.proxyProtocol ?? false,
+        trustedProxies: options.trustedProxies,
+        handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
         headerTimeoutMs: options.headerTimeoutMs ?? 10_000,
         idleTimeoutMs: options.idleTimeoutMs ?? 15_000,
         writeTimeoutMs: options.writeTimeoutMs ?? 30_000,

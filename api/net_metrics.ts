@@ -25,7 +25,7 @@ export interface NetMetricsOptions {
   descriptors?: DescriptorBudget | null;
 }
 
-const REFUSALS = ["server_full", "per_ip", "banned", "descriptors"] as const;
+const REFUSALS = ["server_full", "per_ip", "banned", "descriptors", "proxy"] as const;
 
 /**
  * Registers the socket metrics on a registry.
@@ -99,7 +99,7 @@ export class NetMetrics {
       });
       const refused = r.counter("vbkpool_api_connections_refused_total", {
         help: "HTTP API connections closed at accept, by reason (server_full, per_ip, banned, " +
-          "descriptors).",
+          "descriptors; proxy: not a trusted proxy, or no valid PROXY header in time).",
         labelNames: ["reason"],
       });
       const timeouts = r.counter("vbkpool_api_timeouts_total", {

@@ -4,7 +4,8 @@
  * answering with one JSON line per command on stdout. Loopback only.
  *
  * Commands:
- * - `{"cmd":"connect","port":P,"total":N}`: open connections until N miners are connected,
+ * - `{"cmd":"connect","port":P,"total":N,"ca":FILE?}`: open connections (over TLS trusting the
+ *   PEM certificate FILE when `ca` is given) until N miners are connected,
  *   each subscribed and authorized with the password `d=1` (difficulty 1: every hash is a share,
  *   so no mining is needed) and holding a job. Answers `{connected, failed, ms}`.
  * - `{"cmd":"arm"}` then `{"cmd":"await","timeoutMs":T}`: the wall-clock arrival time of the
@@ -61,7 +62,7 @@ let arrivals: number[] = [];
 let onArrival: (() => void) | undefined;
 
 class Miner {
-  readonly conn: Deno.TcpConn;
+  readonly conn: Deno.Conn;
   extranonce = "";
   authorized = false;
   jobId = "";
@@ -81,9 +82,9 @@ class Miner {
   readonly ready: Promise<void>;
   closed = false;
 
-  constructor(conn: Deno.TcpConn) {
+  constructor(conn: Deno.Conn) {
     this.conn = conn;
-    conn.setNoDelay(true);
+    (conn as Deno.TcpConn).setNoDelay?.(true);
     this.ready = new Promise((resolve) => this.#ready = resolve);
   }
 
@@ -256,10 +257,12 @@ class Miner {
 
 const miners: Miner[] = [];
 
-async function connectOne(port: number): Promise<boolean> {
-  let conn: Deno.TcpConn;
+async function connectOne(port: number, caCerts: string[] | undefined): Promise<boolean> {
+  let conn: Deno.Conn;
   try {
-    conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn = caCerts === undefined
+      ? await Deno.connect({ hostname: "127.0.0.1", port })
+      : await Deno.connectTls({ hostname: "127.0.0.1", port, caCerts });
   } catch {
     return false;
   }
@@ -279,14 +282,19 @@ async function connectOne(port: number): Promise<boolean> {
   return true;
 }
 
-async function connect(port: number, total: number): Promise<Record<string, number>> {
+async function connect(
+  port: number,
+  total: number,
+  ca: string | undefined,
+): Promise<Record<string, number>> {
+  const caCerts = ca === undefined ? undefined : [await Deno.readTextFile(ca)];
   const started = performance.now();
   let failed = 0;
   let next = miners.length;
   async function lane(): Promise<void> {
     while (next < total && failed < 100) {
       next++;
-      if (!await connectOne(port)) {
+      if (!await connectOne(port, caCerts)) {
         failed++;
         next--;
       }
@@ -431,7 +439,13 @@ function reply(value: unknown): void {
 async function handle(command: Record<string, unknown>): Promise<boolean> {
   switch (command.cmd) {
     case "connect":
-      reply(await connect(command.port as number, command.total as number));
+      reply(
+        await connect(
+          command.port as number,
+          command.total as number,
+          command.ca as string | undefined,
+        ),
+      );
       return true;
     case "arm":
       armed = ++generation;

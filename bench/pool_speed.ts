@@ -36,7 +36,11 @@
  * deno run -A bench/pool_speed.ts --miners 2000 --rates 5000,10000 --step-seconds 3
  * deno run -A bench/pool_speed.ts --profile /tmp/prof    # pool under --cpu-prof (SIGTERM end)
  * deno run -A bench/pool_speed.ts --pool-flags=--v8-flags=--trace-gc --pool-log /tmp/pool.log
+ * deno run -A bench/pool_speed.ts --quick --tls          # the same over TLS (stratum+ssl)
  * ```
+ *
+ * With `--tls` the Stratum port serves TLS (`tls cert= key=`, a certificate made with openssl
+ * in the temporary directory) and the generator's miners connect over TLS.
  *
  * Writes the table to stdout and the data to `--json` (default `bench/results/pool.json`).
  *
@@ -66,6 +70,7 @@ interface Options {
   poolFlags: string[];
   poolLog: string | undefined;
   keep: boolean;
+  tls: boolean;
 }
 
 function parseOptions(args: string[]): Options {
@@ -88,6 +93,7 @@ function parseOptions(args: string[]): Options {
       "pool-flags": { type: "string" },
       "pool-log": { type: "string" },
       keep: { type: "boolean", default: false },
+      tls: { type: "boolean", default: false },
     },
   });
   const quick = values.quick;
@@ -124,6 +130,7 @@ function parseOptions(args: string[]): Options {
     poolFlags: values["pool-flags"]?.split(/\s+/).filter((f) => f !== "") ?? [],
     poolLog: values["pool-log"],
     keep: values.keep!,
+    tls: values.tls!,
   };
 }
 
@@ -411,7 +418,38 @@ function printReport(r: Report): void {
   );
 }
 
-function config(dir: string, devnetPort: number): string {
+/** A self-signed certificate for 127.0.0.1 (`bench.crt`, `bench.key` in `dir`), by openssl. */
+async function makeCertificate(dir: string): Promise<void> {
+  const out = await new Deno.Command("openssl", {
+    args: [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      `${dir}/bench.key`,
+      "-out",
+      `${dir}/bench.crt`,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+      "-addext",
+      "basicConstraints=critical,CA:FALSE",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+}
+
+function config(dir: string, devnetPort: number, tls: boolean): string {
+  const edge = tls ? ` tls cert=${dir}/bench.crt key=${dir}/bench.key` : "";
   return `# bench:pool — written by bench/pool_speed.ts
 [log]
 level = "info"
@@ -421,7 +459,7 @@ endpoints = ["127.0.0.1:${devnetPort}"]
 address = "${POOL_ADDRESS}"
 
 [stratum]
-listen = ["127.0.0.1:0"]
+listen = ["127.0.0.1:0${edge}"]
 # Difficulty 1 (miners ask for it with the password d=1): every hash is a share.
 difficulty = 1
 min_difficulty = 1
@@ -567,7 +605,8 @@ async function main(): Promise<number> {
     rivalShare: 0,
   });
   const configPath = `${dir}/pool.toml`;
-  await Deno.writeTextFile(configPath, config(dir, devnet.addr.port));
+  if (options.tls) await makeCertificate(dir);
+  await Deno.writeTextFile(configPath, config(dir, devnet.addr.port, options.tls));
   const denoFlags = options.profile === undefined
     ? []
     : ["--cpu-prof", `--cpu-prof-dir=${options.profile}`];
@@ -631,7 +670,8 @@ async function main(): Promise<number> {
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, abort);
   // One miner first: the pool has its first job and has loaded everything it needs.
-  await gen.call({ cmd: "connect", port, total: 1 });
+  const ca = options.tls ? `${dir}/bench.crt` : undefined;
+  await gen.call({ cmd: "connect", port, total: 1, ca });
   await sleep(2000);
   const baseRss = rssKiB(pool.pid);
 
@@ -639,7 +679,7 @@ async function main(): Promise<number> {
   const fanouts: Record<string, unknown>[] = [];
   const counts = [...new Set([...options.fanoutMiners, options.miners])].sort((a, b) => a - b);
   for (const count of counts) {
-    const c = await gen.call({ cmd: "connect", port, total: count });
+    const c = await gen.call({ cmd: "connect", port, total: count, ca });
     await sleep(3000);
     const rss = rssKiB(pool.pid);
     const connected = c.connected as number;

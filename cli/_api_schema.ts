@@ -42,6 +42,12 @@ export const API_SCHEMA: SectionSpec = {
     doc: "HTTP address (HOST:PORT). Use 0.0.0.0:8080 to serve other machines.",
     check: checkListen,
   },
+  proxy_protocol: {
+    kind: "boolean",
+    default: false,
+    doc: "Each connection starts with a PROXY v1/v2 header from one of process.trusted_proxies " +
+      "(only they may connect); rate limits, caps and bans then apply to the client's address.",
+  },
   dashboard: { kind: "boolean", default: true, doc: "Serve the live dashboard page at /." },
   metrics: { kind: "boolean", default: true, doc: "Serve Prometheus metrics at /metrics." },
   cors_origins: {

@@ -13,6 +13,7 @@ import {
   processDescriptors,
   readDescriptorLimit,
 } from "../net/descriptor_budget.ts";
+import { AddressList, checkAddressList } from "../net/address_list.ts";
 
 /** Keys of `[process]`. */
 export const PROCESS_SCHEMA: SectionSpec = {
@@ -32,7 +33,54 @@ export const PROCESS_SCHEMA: SectionSpec = {
     doc: "Descriptors kept free for the store, the upstream and payouts: every listener closes " +
       "new sockets at once rather than use them.",
   },
+  trusted_proxies: {
+    kind: "string_list",
+    default: [],
+    doc: 'Load balancers allowed to send PROXY protocol headers, e.g. ["10.0.0.0/8", ' +
+      '"192.0.2.10"] (addresses or CIDR blocks), to the ports marked proxy_protocol ' +
+      "(stratum.listen, ucp.listen, api.proxy_protocol); only they may connect to those ports.",
+    check: (value) => checkAddressList(value as string[]),
+  },
+  handshake_timeout_seconds: {
+    kind: "number",
+    default: 10,
+    min: 0.1,
+    max: 3600,
+    doc: "Time a new connection has for its TLS handshake or its PROXY header before it is " +
+      "closed.",
+  },
 };
+
+/** The `[process]` settings every port's edge uses (PROXY protocol, handshake deadline). */
+export interface EdgeSettings {
+  /** Proxies allowed to send PROXY headers. */
+  trustedProxies: AddressList;
+  /** Time for a TLS handshake or a PROXY header (ms). */
+  handshakeTimeoutMs: number;
+}
+
+/**
+ * The edge settings of a loaded `[process]` section.
+ *
+ * @example Usage
+ * ```ts
+ * import { edgeSettings } from "./_process_schema.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const edge = edgeSettings({ trusted_proxies: ["10.0.0.0/8"], handshake_timeout_seconds: 5 });
+ * assert.equal(edge.trustedProxies.has("10.2.3.4"), true);
+ * assert.equal(edge.handshakeTimeoutMs, 5000);
+ * ```
+ *
+ * @param p The `[process]` values.
+ * @returns The settings.
+ */
+export function edgeSettings(p: Record<string, unknown>): EdgeSettings {
+  return {
+    trustedProxies: AddressList.parse((p.trusted_proxies as string[] | undefined) ?? []),
+    handshakeTimeoutMs: Math.round(((p.handshake_timeout_seconds as number) ?? 10) * 1000),
+  };
+}
 
 /** With room for fewer connections than this, the start-up log says so as a warning. */
 const LOW_ROOM = 256;

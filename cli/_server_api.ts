@@ -11,6 +11,7 @@ import { ApiServer } from "../api/mod.ts";
 import { parseListen } from "./_devnet_schema.ts";
 import { ListenError } from "../net/mod.ts";
 import { nameListenError } from "./_listen.ts";
+import type { EdgeSettings } from "./_process_schema.ts";
 import type { Pool } from "../server/pool.ts";
 import type { UpstreamStatus } from "../server/upstream.ts";
 import type { Store } from "../store/mod.ts";
@@ -34,9 +35,14 @@ export interface ServerApiSources {
  *
  * @param a The `[api]` values.
  * @param sources Pool, store and upstream status.
+ * @param edge `[process]`'s trusted proxies and header deadline (for `api.proxy_protocol`).
  * @returns The server, or undefined when `api.enabled` is false or `api.listen` cannot be bound.
  */
-export function startServerApi(a: Values, sources: ServerApiSources): ApiServer | undefined {
+export function startServerApi(
+  a: Values,
+  sources: ServerApiSources,
+  edge?: EdgeSettings,
+): ApiServer | undefined {
   if (a.enabled !== true) return undefined;
   const log = logger("api");
   const listen = a.listen as string;
@@ -60,6 +66,9 @@ export function startServerApi(a: Values, sources: ServerApiSources): ApiServer 
       maxConnections: a.max_connections as number,
       maxConnectionsPerIp: a.max_connections_per_ip as number,
       exemptLoopback: a.exempt_loopback as boolean,
+      proxyProtocol: a.proxy_protocol === true,
+      trustedProxies: edge?.trustedProxies,
+      ...(edge === undefined ? {} : { handshakeTimeoutMs: edge.handshakeTimeoutMs }),
       maxHeadBytes: a.max_header_bytes as number,
       headerTimeoutMs: Math.round((a.header_timeout_seconds as number) * 1000),
       idleTimeoutMs: Math.round((a.idle_timeout_seconds as number) * 1000),

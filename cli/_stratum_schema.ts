@@ -15,9 +15,10 @@ function checkPorts(value: unknown): string | undefined {
     try {
       parsePortSpec(spec, DEFAULT_PORT_DIFFICULTY);
     } catch (err) {
-      return `HOST:PORT [diff=N] [min=N] [max=N] [vardiff=on|off] [target=S] [solo] (${
-        err instanceof Error ? err.message : String(err)
-      })`;
+      return `HOST:PORT [diff=N] [min=N] [max=N] [vardiff=on|off] [target=S] [solo] ` +
+        `[tls cert=FILE key=FILE] [proxy_protocol] (${
+          err instanceof Error ? err.message : String(err)
+        })`;
     }
   }
   return undefined;
@@ -29,8 +30,10 @@ export const STRATUM_SCHEMA: SectionSpec = {
     kind: "string_list",
     default: ["127.0.0.1:3333"],
     doc: 'Stratum ports: "HOST:PORT", optionally with words diff=N min=N max=N vardiff=on|off ' +
-      "target=S that override the keys below for that port, and solo (a SOLO port: each block " +
-      "found there is credited to its finder alone, after payouts.solo_fees).",
+      "target=S that override the keys below for that port, solo (a SOLO port: each block " +
+      "found there is credited to its finder alone, after payouts.solo_fees), tls cert=FILE " +
+      "key=FILE (a TLS port, stratum+ssl://; SIGHUP reloads the files) and proxy_protocol (each " +
+      "connection starts with a PROXY v1/v2 header from one of process.trusted_proxies).",
     check: checkPorts,
   },
   difficulty: integer(Number(DEFAULT_PORT_DIFFICULTY.difficulty), "Start share difficulty.", 1),

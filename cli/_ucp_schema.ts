@@ -23,7 +23,9 @@ function checkPorts(value: unknown): string | undefined {
     try {
       parseUcpPortSpec(spec, DEFAULT_UCP_DIFFICULTY);
     } catch (err) {
-      return `HOST:PORT [diff=N] [solo] (${err instanceof Error ? err.message : String(err)})`;
+      return `HOST:PORT [diff=N] [solo] [tls cert=FILE key=FILE] [proxy_protocol] (${
+        err instanceof Error ? err.message : String(err)
+      })`;
     }
   }
   return undefined;
@@ -35,7 +37,8 @@ export const UCP_SCHEMA: SectionSpec = {
     kind: "string_list",
     default: [],
     doc: 'UCP ports for legacy GPU miners, e.g. ["0.0.0.0:8501"] ("HOST:PORT", optionally ' +
-      "with diff=N and solo, a SOLO port); empty = no UCP port.",
+      "with diff=N, solo (a SOLO port), tls cert=FILE key=FILE and proxy_protocol as in " +
+      "stratum.listen); empty = no UCP port.",
     check: checkPorts,
   },
   difficulty: integer(

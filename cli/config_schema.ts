@@ -61,8 +61,8 @@ export const SECTION_DOCS: Record<string, string> = {
   mine: "The miner (vbkpool mine): pools, worker name, threads, timeouts.",
   devnet: "The embedded devnet (`vbkpool devnet`, and `server` when [nodecore] has no endpoints).",
   nodecore: "The pool's NodeCore connection (UCP). No endpoints = an embedded devnet.",
-  process:
-    "Limits of the vbkpool server process as a whole: descriptors kept for the store and upstream.",
+  process: "Limits of the vbkpool server process as a whole: descriptors kept for the store and " +
+    "upstream, trusted PROXY-protocol senders, the TLS/PROXY handshake deadline.",
   payouts:
     "The payout service (vbkpool payouts, or in-process with enabled): confirmations, PPLNS, fees, payments.",
   wallet: "NodeCore's HTTP JSON-RPC API, used by the payout service (the devnet serves it too).",
@@ -112,7 +112,9 @@ export const SCHEMA: ConfigSchema = {
     pools: {
       kind: "string_list",
       default: [],
-      doc: 'Pools in order of preference, e.g. ["stratum+tcp://127.0.0.1:3333"].',
+      doc: 'Pools in order of preference, e.g. ["stratum+tcp://127.0.0.1:3333"]; TLS: ' +
+        '"stratum+ssl://HOST:PORT", optionally "#sha256=HEX" (pin the certificate\'s SHA-256 ' +
+        'fingerprint) and/or "#ca=FILE" (trust a self-signed certificate), joined by &.',
     },
     user: {
       kind: "string",

@@ -9,7 +9,7 @@ import { type Command, type CommandContext, waitForStop } from "./command.ts";
 import { type LogFormat, logger, setupLogging } from "./log.ts";
 import type { LogLevel } from "@logtape/logtape";
 import { isValidAddress } from "../hash/mod.ts";
-import { formatHostPort, isLoopback, ListenError, parseHostPort } from "../net/mod.ts";
+import { formatHostPort, isLoopback, ListenError } from "../net/mod.ts";
 import {
   formatRateReport,
   formatShareReport,
@@ -18,6 +18,7 @@ import {
   type KernelChoice,
   Miner,
   type MinerStats,
+  parsePoolUrl,
   RigApi,
   type SearchSplit,
 } from "../miner/mod.ts";
@@ -54,10 +55,21 @@ function checkPools(pools: string[]): void {
     );
   }
   for (const pool of pools) {
+    let url;
     try {
-      parseHostPort(pool);
-    } catch {
-      throw new UsageError(`--pool ${JSON.stringify(pool)} is not stratum+tcp://HOST:PORT`);
+      url = parsePoolUrl(pool);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (url.caFile === undefined) continue;
+    try {
+      Deno.readTextFileSync(url.caFile);
+    } catch (err) {
+      throw new UsageError(
+        `Cannot use pool ${JSON.stringify(pool)}: cannot read ca=${url.caFile} (${
+          (err as Error).message
+        })`,
+      );
     }
   }
 }
@@ -278,6 +290,7 @@ export const mineCommand: Command = {
   summary: "mine on VeriBlock Stratum pools (multi-threaded vBlake, failover)",
   usage: [
     "mine --pool stratum+tcp://HOST:PORT [--pool ...] --user ADDRESS[.WORKER] [--threads N]",
+    "mine --pool 'stratum+ssl://HOST:PORT[#sha256=HEX][&ca=FILE]' ...",
     "mine ... --gpu [--gpu-batch N] [--threads N]",
     "mine --config FILE [--api-listen [HOST:]PORT] [--thread-rates]",
     "mine [--config FILE] [flags] --print-config",
@@ -298,6 +311,9 @@ export const mineCommand: Command = {
     "(loopback unless a host is given; with mine.api_token_file or VBKPOOL_MINE_API_TOKEN it",
     "requires Authorization: Bearer TOKEN). --print-config writes the effective [log] and",
     "[mine] settings as TOML (a file --config reads back) and exits.",
+    "stratum+ssl:// speaks TLS, checked against the system's roots, a ca=FILE given after #",
+    "(a pool's self-signed certificate), or only a pinned sha256=HEX fingerprint (openssl x509",
+    "-noout -fingerprint -sha256). Other schemes (http://, ...) are refused.",
     "--gpu also mines on the GPU through WebGPU (one more thread slot; with --threads 0, the",
     "default, on the GPU alone). The GPU kernel is self-tested against the reference first;",
     "without a usable GPU (no adapter, failed self-test) a warning is logged and the CPU mines",

@@ -30,7 +30,7 @@ import { type RunningAlerts, startAlerts } from "./_alerts_schema.ts";
 import { startServerApi } from "./_server_api.ts";
 import { ucpOptions } from "./_ucp_schema.ts";
 import { connectionLimits } from "./_port_section.ts";
-import { configureDescriptors } from "./_process_schema.ts";
+import { configureDescriptors, type EdgeSettings, edgeSettings } from "./_process_schema.ts";
 import { type ListenSetting, nameListenError, reachableHost } from "./_listen.ts";
 import { embeddedListen, startEmbeddedDevnet } from "./_embedded_devnet.ts";
 import { unusedSettings } from "./_server_unused.ts";
@@ -223,8 +223,15 @@ export async function startServer(
   const s = values.stratum!;
   const n = values.nodecore!;
   const log = logger("server");
-  const ucp = ucpOptions(values.ucp!);
-  const options = { ...poolOptions(s), ...(ucp === undefined ? {} : { ucp }) };
+  const edge = edgeSettings(values.process!);
+  const ucp = withEdge(ucpOptions(values.ucp!), edge);
+  const stratum = poolOptions(s);
+  const options = {
+    ...stratum,
+    connections: { ...stratum.connections, ...edge },
+    ...(ucp === undefined ? {} : { ucp }),
+  };
+  checkProxyProtocol(options, values.api!, edge);
   let endpoints = n.endpoints as string[];
   let address = n.address as string;
   if (endpoints.length > 0 && address === "") {
@@ -315,7 +322,7 @@ export async function startServer(
     pool,
     store: persisted.store,
     upstream: () => upstream.status,
-  });
+  }, edge);
   upstream.start();
   const wiring = { store: persisted.store, poolAddress: address, devnetApi: devnet?.rpcAddr };
   const payouts = startInProcessPayouts(values, wiring);
@@ -325,9 +332,11 @@ export async function startServer(
   for (const server of pool.servers) {
     const p = server.port;
     log.info(
-      "Stratum on {address}: difficulty {difficulty} (min {min}, max {max}), vardiff {vardiff}",
+      "Stratum on {address}: difficulty {difficulty} (min {min}, max {max}), vardiff " +
+        "{vardiff}{edge}",
       {
         address: formatHostPort(p.hostname, p.port),
+        edge: edgeText(server),
         host: p.hostname,
         port: p.port,
         difficulty: p.difficulty.toString(),
@@ -338,8 +347,9 @@ export async function startServer(
     );
   }
   for (const server of pool.ucpServers) {
-    log.info("UCP (legacy GPU miners) on {address}: share difficulty {difficulty}", {
+    log.info("UCP (legacy GPU miners) on {address}: share difficulty {difficulty}{edge}", {
       address: formatHostPort(server.port.hostname, server.port.port),
+      edge: edgeText(server),
       host: server.port.hostname,
       port: server.port.port,
       difficulty: server.port.difficulty.toString(),
@@ -369,10 +379,125 @@ export async function startServer(
   return { pool, alerts, stop };
 }
 
+/** A port as the edge helpers see it. */
+interface EdgePort {
+  readonly certificate: Pool["servers"][number]["certificate"];
+  reloadTls: Pool["servers"][number]["reloadTls"];
+  readonly port: { hostname: string; port: number; proxyProtocol?: boolean };
+}
+
+function withEdge<T extends { connections?: object }>(
+  options: T | undefined,
+  edge: EdgeSettings,
+): T | undefined {
+  if (options === undefined) return undefined;
+  return { ...options, connections: { ...options.connections, ...edge } };
+}
+
+/** `proxy_protocol` with nobody trusted would refuse every connection: a configuration error. */
+function checkProxyProtocol(
+  options: Omit<PoolOptions, "upstream">,
+  api: Values,
+  edge: EdgeSettings,
+): void {
+  const keys = [
+    ...options.ports.filter((p) => p.proxyProtocol).map(() => "stratum.listen"),
+    ...(options.ucp?.ports ?? []).filter((p) => p.proxyProtocol).map(() => "ucp.listen"),
+    ...(api.enabled === true && api.proxy_protocol === true ? ["api.proxy_protocol"] : []),
+  ];
+  if (!edge.trustedProxies.empty) {
+    if (keys.length === 0) {
+      logger("server").warn(
+        "process.trusted_proxies is set but no port has proxy_protocol (stratum.listen, " +
+          "ucp.listen, api.proxy_protocol): PROXY headers are not read anywhere",
+      );
+    }
+    return;
+  }
+  if (keys.length === 0) return;
+  throw new ConfigError(
+    `Invalid configuration: ${keys[0]} asks for the PROXY protocol but ` +
+      "process.trusted_proxies is empty (every connection would be refused); list the load " +
+      "balancers' addresses there",
+    "process.trusted_proxies",
+  );
+}
+
+/** `; TLS, certificate … sha256 …, expires …` or `; PROXY protocol` for the start-up lines. */
+function edgeText(server: EdgePort): string {
+  const cert = server.certificate;
+  if (cert !== undefined) {
+    return `; TLS, certificate ${cert.subject} sha256 ${cert.sha256}, expires ` +
+      cert.notAfter.toISOString();
+  }
+  return server.port.proxyProtocol ? "; PROXY protocol" : "";
+}
+
+/**
+ * Re-read the certificate and key of every TLS port (Stratum and UCP): new connections get
+ * the new pair, connected miners keep theirs; a pair that cannot be read or does not match is
+ * refused with a log line and the old one stays. Called on SIGHUP.
+ *
+ * @param pool The running pool.
+ * @returns How many ports now serve a new certificate.
+ */
+export async function reloadCertificates(pool: Pool): Promise<number> {
+  const log = logger("server");
+  const ports: EdgePort[] = [...pool.servers, ...pool.ucpServers];
+  let changed = 0;
+  for (const server of ports) {
+    if (server.certificate === undefined) continue;
+    const address = formatHostPort(server.port.hostname, server.port.port);
+    try {
+      const result = await server.reloadTls();
+      if (!result.changed) {
+        log.info("TLS certificate of {address} unchanged", { address });
+        continue;
+      }
+      changed++;
+      log.info(
+        "TLS certificate of {address} reloaded: {subject} sha256 {sha256}, expires {expires}; " +
+          "connected miners keep their sessions",
+        {
+          address,
+          subject: result.material.subject,
+          sha256: result.material.sha256,
+          expires: result.material.notAfter.toISOString(),
+        },
+      );
+    } catch (err) {
+      log.error("TLS certificate of {address} not reloaded, the old one stays: {error}", {
+        address,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+  return changed;
+}
+
+/**
+ * Reload the TLS certificates on every SIGHUP (see {@linkcode reloadCertificates}); kept apart
+ * from the configuration reload so that both can hang on the same signal.
+ *
+ * @param pool The running pool.
+ * @returns A function that removes the handler.
+ */
+export function reloadCertificatesOnSighup(pool: Pool): () => void {
+  const handler = () => void reloadCertificates(pool);
+  try {
+    Deno.addSignalListener("SIGHUP", handler);
+  } catch {
+    return () => {}; // No SIGHUP on this platform.
+  }
+  return () => Deno.removeSignalListener("SIGHUP", handler);
+}
+
 async function run(ctx: CommandContext): Promise<number> {
   if (ctx.args.positionals.length > 0) throw new UsageError("server takes no arguments");
   const server = await startServer(ctx.config.values, { sources: ctx.config.sources });
+  const stopReload = reloadCertificatesOnSighup(server.pool);
   await waitForStop(ctx.stopSignal);
+  stopReload();
   await server.stop();
   return 0;
 }

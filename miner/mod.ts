@@ -35,6 +35,7 @@ export * from "./backoff.ts";
 export * from "./miner.ts";
 export * from "./mining_worker.ts";
 export * from "./pool_list.ts";
+export * from "./pool_url.ts";
 export * from "./rate_meter.ts";
 export * from "./rig_api.ts";
 export * from "./status.ts";

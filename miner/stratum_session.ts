@@ -9,7 +9,8 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { connectLines, type LineConnection, parseHostPort } from "../net/mod.ts";
+import { connectLines, type LineConnection, type TlsClientOptions } from "../net/mod.ts";
+import { parsePoolUrl, type PoolUrl } from "./pool_url.ts";
 import {
   encodeError,
   encodeRequest,
@@ -254,15 +255,16 @@ export class StratumSession {
    * session is closed then.
    */
   async open(options: { requireJob?: boolean } = {}): Promise<void> {
-    const { hostname, port } = parseHostPort(this.url);
     const ready = new Promise<void>((resolve, reject) => this.#handshake = { resolve, reject });
     ready.catch(() => {});
     try {
+      const url = parsePoolUrl(this.url);
       this.#conn = await connectLines({
-        hostname,
-        port,
+        hostname: url.hostname,
+        port: url.port,
         connectTimeoutMs: this.#options.connectTimeoutMs ?? 10000,
         maxLineBytes: this.#options.maxLineBytes ?? 16384,
+        tls: url.tls ? await tlsOptions(url) : undefined,
       });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -493,4 +495,18 @@ export class StratumSession {
         break;
     }
   }
+}
+
+/** The TLS verification of a `stratum+ssl://` pool: its pin, and its CA file read now. */
+async function tlsOptions(url: PoolUrl): Promise<TlsClientOptions> {
+  const out: TlsClientOptions = {};
+  if (url.sha256 !== undefined) out.sha256 = url.sha256;
+  if (url.caFile !== undefined) {
+    try {
+      out.caCerts = [await Deno.readTextFile(url.caFile)];
+    } catch (err) {
+      throw new Error(`Cannot read ca=${url.caFile}: ${(err as Error).message}`);
+    }
+  }
+  return out;
 }

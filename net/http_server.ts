@@ -15,6 +15,10 @@
  * - a stream (server-sent events) is written chunk by chunk as it comes; a client that stops
  *   reading is dropped after `writeTimeoutMs`.
  *
+ * With `proxyProtocol`, only `trustedProxies` may connect and each connection starts with a PROXY
+ * header (v1 or v2, within `handshakeTimeoutMs`) whose client address the caps, bans and the
+ * handler's `remoteAddr` see.
+ *
  * Each request becomes a standard `Request` for a fetch-style handler; the answer is a standard
  * `Response`.
  *
@@ -32,13 +36,15 @@ import {
 import { acceptLoop } from "./accept_loop.ts";
 import { type DescriptorBudget, processDescriptors } from "./descriptor_budget.ts";
 import { isLoopback } from "./line_server.ts";
+import type { AddressList } from "./address_list.ts";
+import { prepareConnection } from "./edge_connection.ts";
 
 export type { HttpHandler, HttpPhase, HttpRequestInfo };
 
 const log = getLogger(["vbkpool", "net"]);
 
 /** Why a connection was refused at accept. */
-export type HttpRefusal = "server_full" | "per_ip" | "banned" | "descriptors";
+export type HttpRefusal = "server_full" | "per_ip" | "banned" | "descriptors" | "proxy";
 
 /** Options for {@linkcode HttpServer.listen}. */
 export interface HttpServerOptions {
@@ -91,6 +97,15 @@ export interface HttpServerOptions {
   sweepMs?: number;
   /** Time without a refusal that ends a refusal episode in the log (ms). @default 5000 */
   quietMs?: number;
+  /**
+   * Expect a PROXY protocol header first: only `trustedProxies` may connect (others are
+   * refused as `proxy`, as are missing, malformed or late headers). @default false
+   */
+  proxyProtocol?: boolean;
+  /** The proxies allowed to send PROXY headers. */
+  trustedProxies?: AddressList | undefined;
+  /** Time for the PROXY header (ms). @default 10000 */
+  handshakeTimeoutMs?: number;
 }
 
 /** Counters of an {@linkcode HttpServer}. */
@@ -149,7 +164,7 @@ export class HttpServer {
   #stats: HttpServerStats = {
     connections: 0,
     accepted: 0,
-    refused: { server_full: 0, per_ip: 0, banned: 0, descriptors: 0 },
+    refused: { server_full: 0, per_ip: 0, banned: 0, descriptors: 0, proxy: 0 },
     timeouts: {},
     rejected: {},
   };
@@ -158,6 +173,8 @@ export class HttpServer {
   #accepting: Promise<void>;
   #stopped = false;
   #closed: Promise<void> | undefined;
+  /** Sockets from a trusted proxy whose PROXY header has not arrived yet. */
+  #pending = new Set<Deno.Conn>();
 
   private constructor(listener: Deno.Listener, options: HttpServerOptions) {
     this.#listener = listener;
@@ -210,7 +227,7 @@ export class HttpServer {
       name,
       descriptors: options.descriptors === undefined ? processDescriptors() : options.descriptors,
       stopped: () => this.#stopped,
-      onConnection: (conn, release) => this.#admit(conn, release),
+      onConnection: (conn, release) => this.#accept(conn, release),
       onRefused: (ip) => this.#count(ip, "descriptors"),
     });
   }
@@ -264,6 +281,7 @@ export class HttpServer {
       } catch {
         // Already closed.
       }
+      for (const conn of this.#pending) closeSocket(conn);
       for (const conn of this.#connections) conn.drain();
       await settleWithin([...this.#serving], graceMs);
       for (const conn of this.#connections) conn.close();
@@ -291,6 +309,35 @@ export class HttpServer {
     const perIp = this.#perIp.get(ip) ?? 0;
     if (!exempt && o.maxConnectionsPerIp && perIp >= o.maxConnectionsPerIp) return "per_ip";
     return undefined;
+  }
+
+  /** A new socket: straight to {@linkcode HttpServer.#admit}, or after its PROXY header. */
+  #accept(raw: Deno.Conn, release: () => void): void {
+    const o = this.#o;
+    if (o.proxyProtocol !== true) return this.#admit(raw, release);
+    const proxyIp = (raw.remoteAddr as Deno.NetAddr).hostname ?? "";
+    const full = o.maxConnections &&
+      this.#connections.size + this.#pending.size >= o.maxConnections;
+    if (o.trustedProxies?.has(proxyIp) !== true || this.#stopped || full) {
+      closeSocket(raw);
+      release();
+      return this.#count(proxyIp, full ? "server_full" : "proxy");
+    }
+    this.#pending.add(raw);
+    prepareConnection(raw, {
+      proxyHeader: true,
+      timeoutMs: o.handshakeTimeoutMs ?? 10_000,
+    }).then(
+      ({ conn }) => {
+        this.#pending.delete(raw);
+        this.#admit(conn, release);
+      },
+      () => {
+        this.#pending.delete(raw);
+        release();
+        this.#count(proxyIp, "proxy");
+      },
+    );
   }
 
   #admit(socket: Deno.Conn, release: () => void): void {
@@ -329,5 +376,13 @@ export class HttpServer {
     const serving = conn.serve();
     this.#serving.add(serving);
     void serving.then(() => this.#serving.delete(serving));
+  }
+}
+
+function closeSocket(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
   }
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { LineConnection, type LineConnectionOptions } from "./line_connection.ts";
+import { connectTlsConn, type TlsClientOptions } from "./tls_client.ts";
 
 /** Options for {@linkcode connectLines}. */
 export interface ConnectLinesOptions extends LineConnectionOptions {
@@ -11,12 +12,14 @@ export interface ConnectLinesOptions extends LineConnectionOptions {
   hostname: string;
   /** Port. */
   port: number;
-  /** Give up connecting after this long. @default 10000 */
+  /** Give up connecting (TLS: and the handshake) after this long. @default 10000 */
   connectTimeoutMs?: number;
+  /** Speak TLS, verified as these options say. @default plain TCP */
+  tls?: TlsClientOptions | undefined;
 }
 
 /**
- * Connect to a line server.
+ * Connect to a line server, over TLS when `tls` is given.
  *
  * @param options Address, timeout and limits.
  * @returns The connection; call `start(handler)` to begin reading.
@@ -25,7 +28,10 @@ export interface ConnectLinesOptions extends LineConnectionOptions {
 export async function connectLines(options: ConnectLinesOptions): Promise<LineConnection> {
   const timeoutMs = options.connectTimeoutMs ?? 10000;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const connecting = Deno.connect({ hostname: options.hostname, port: options.port });
+  const address = { hostname: options.hostname, port: options.port };
+  const connecting: Promise<Deno.Conn> = options.tls === undefined
+    ? Deno.connect(address)
+    : connectTlsConn({ ...address, ...options.tls });
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () => reject(new Error(`Cannot connect to ${options.hostname}:${options.port}: timed out`)),

@@ -2,16 +2,37 @@
  * A TCP listener for newline-delimited text: accepts connections (through the shared
  * {@linkcode acceptLoop}: descriptor budget, accept errors survived with back-off), enforces a
  * per-IP connection cap and a ban hook, sweeps deadlines once a second, and stops cleanly.
+ * A port may serve TLS (certificate reloadable, see {@linkcode EdgeListener}) or take a PROXY
+ * protocol header from trusted proxies; either way the handshake or header runs under a
+ * deadline before the connection is counted as a line connection, and the caps, bans and
+ * callbacks see the peer's real address.
  *
  * @module
  */
-import { acceptLoop } from "./accept_loop.ts";
+import type { AddressList } from "./address_list.ts";
 import { type DescriptorBudget, processDescriptors } from "./descriptor_budget.ts";
+import { EdgeRefusal, prepareConnection } from "./edge_connection.ts";
+import { EdgeListener, type TlsReload } from "./edge_listener.ts";
 import { LineConnection, type LineConnectionOptions, type LineHandler } from "./line_connection.ts";
-import { listenOn } from "./listen_error.ts";
+import type { TlsFiles } from "./tls_certificate.ts";
+
+/** How a port meets its peers: TLS, the PROXY protocol, and the deadline for either. */
+export interface EdgeOptions {
+  /** Serve TLS with this certificate and key (plain TCP when absent). */
+  tls?: TlsFiles | undefined;
+  /**
+   * Expect a PROXY protocol header (v1 or v2) first: only peers in `trustedProxies` may
+   * connect, and each must send one. @default false
+   */
+  proxyProtocol?: boolean;
+  /** The proxies allowed to send PROXY headers. */
+  trustedProxies?: AddressList | undefined;
+  /** Time for a TLS handshake or a PROXY header (ms). @default 10000 */
+  handshakeTimeoutMs?: number;
+}
 
 /** Options for {@linkcode LineServer}. */
-export interface LineServerOptions extends LineConnectionOptions {
+export interface LineServerOptions extends LineConnectionOptions, EdgeOptions {
   /** Address to bind. @default "127.0.0.1" */
   hostname?: string;
   /** Port to bind; 0 picks a free one. */
@@ -64,39 +85,55 @@ export class LineServer {
   /** Live connections by id. */
   readonly connections: Map<number, LineConnection> = new Map();
 
-  #listener: Deno.Listener;
+  #edge!: EdgeListener;
   #options: LineServerOptions;
   #perIp = new Map<string, number>();
+  /** Sockets in their TLS handshake or PROXY header. */
+  #pending = new Set<Deno.Conn>();
   #sweeper: ReturnType<typeof setInterval>;
-  #accepting: Promise<void>;
   #stopped = false;
 
-  private constructor(listener: Deno.Listener, options: LineServerOptions) {
-    this.#listener = listener;
+  private constructor(options: LineServerOptions) {
     this.#options = options;
-    this.addr = listener.addr as Deno.NetAddr;
-    this.#sweeper = setInterval(() => this.sweep(Date.now()), options.sweepMs ?? 1000);
-    this.#accepting = acceptLoop(listener, {
-      name: `${options.name ?? "tcp"} ${this.addr.hostname}:${this.addr.port}`,
+    this.#edge = EdgeListener.listen({
+      hostname: options.hostname ?? "127.0.0.1",
+      port: options.port,
+      name: options.name ?? "tcp",
+      tls: options.tls,
       descriptors: options.descriptors === undefined ? processDescriptors() : options.descriptors,
-      stopped: () => this.#stopped,
-      onConnection: (conn, release) => this.#admit(conn, release),
+      onConnection: (conn, release) => this.#accept(conn, release),
       onRefused: (ip) => options.onRefused?.(ip, "out of descriptors"),
     });
+    this.addr = this.#edge.addr;
+    this.#sweeper = setInterval(() => this.sweep(Date.now()), options.sweepMs ?? 1000);
   }
 
   /**
    * Bind and start accepting.
    *
-   * @param options Address, limits and the connection callback.
+   * @param options Address, limits, TLS and PROXY settings, and the connection callback.
    * @returns The running server.
    * @throws {ListenError} When the address cannot be bound (it names the address).
+   * @throws {Error} When the TLS certificate or key cannot be read or do not match.
    */
   static listen(options: LineServerOptions): LineServer {
-    const hostname = options.hostname ?? "127.0.0.1";
-    const { port } = options;
-    const listener = listenOn(hostname, port, () => Deno.listen({ hostname, port }));
-    return new LineServer(listener, options);
+    return new LineServer(options);
+  }
+
+  /** The TLS certificate served (undefined on a plain port). */
+  get certificate(): EdgeListener["certificate"] {
+    return this.#edge.certificate;
+  }
+
+  /**
+   * Re-read the TLS certificate and key: new connections get the new pair, connected peers
+   * stay. A pair that cannot be read or does not match is refused and the old one kept.
+   *
+   * @returns What was done.
+   * @throws {Error} When the port is plain TCP or the new pair is refused.
+   */
+  reloadTls(): Promise<TlsReload> {
+    return this.#edge.reloadTls();
   }
 
   /**
@@ -116,11 +153,9 @@ export class LineServer {
   stopAccepting(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    try {
-      this.#listener.close();
-    } catch {
-      // Already closed.
-    }
+    this.#edge.stop();
+    // Half-open peers (handshake, PROXY header) are not connections yet: they go now.
+    for (const conn of this.#pending) closeQuietly(conn);
   }
 
   /**
@@ -135,7 +170,7 @@ export class LineServer {
       c.close(reason);
       return c.done;
     });
-    await Promise.allSettled([this.#accepting, ...done]);
+    await Promise.allSettled([this.#edge.done, ...done]);
   }
 
   #refuse(conn: Deno.Conn, release: () => void, ip: string, reason: string): void {
@@ -148,21 +183,74 @@ export class LineServer {
     this.#options.onRefused?.(ip, reason);
   }
 
-  #admit(conn: Deno.Conn, release: () => void): void {
-    const ip = (conn.remoteAddr as Deno.NetAddr).hostname ?? "";
+  /** A new socket: straight to {@linkcode LineServer.#admit}, or through its handshake. */
+  #accept(raw: Deno.Conn, release: () => void): void {
+    const o = this.#options;
+    const proxied = o.proxyProtocol === true;
+    if (o.tls === undefined && !proxied) return this.#admit(raw, release);
+    const socketIp = ipOf(raw);
+    const viaProxy = proxied && o.trustedProxies?.has(socketIp) === true;
+    // The PROXY protocol forbids guessing: on such a port only trusted proxies may connect.
+    if (proxied && !viaProxy) return this.#refuse(raw, release, socketIp, "not a trusted proxy");
+    // A direct peer is screened (and holds its per-IP slot) during its handshake; behind a
+    // proxy, the real address is screened once the header names it.
+    if (!viaProxy) {
+      const refusal = this.#refusal(socketIp);
+      if (refusal !== undefined) return this.#refuse(raw, release, socketIp, refusal);
+      this.#count(socketIp, +1);
+    } else if (this.#full()) return this.#refuse(raw, release, socketIp, "server full");
+    this.#pending.add(raw);
+    prepareConnection(raw, {
+      tls: this.#edge.certificate,
+      proxyHeader: viaProxy,
+      timeoutMs: o.handshakeTimeoutMs ?? 10000,
+    }).then(
+      ({ conn }) => {
+        this.#pending.delete(raw);
+        if (!viaProxy) this.#count(socketIp, -1);
+        if (this.#stopped) return this.#refuse(conn, release, socketIp, "server shutting down");
+        this.#admit(conn, release);
+      },
+      (err) => {
+        this.#pending.delete(raw);
+        if (!viaProxy) this.#count(socketIp, -1);
+        release();
+        o.onRefused?.(socketIp, err instanceof EdgeRefusal ? err.message : String(err));
+      },
+    );
+  }
+
+  #full(): boolean {
+    const max = this.#options.maxConnections;
+    return max !== undefined && max > 0 && this.connections.size + this.#pending.size >= max;
+  }
+
+  #refusal(ip: string): string | undefined {
     const o = this.#options;
     const exempt = o.exemptLoopback === true && isLoopback(ip);
-    if (!exempt && o.isBanned?.(ip)) return this.#refuse(conn, release, ip, "banned");
-    if (o.maxConnections && this.connections.size >= o.maxConnections) {
-      return this.#refuse(conn, release, ip, "server full");
-    }
+    if (!exempt && o.isBanned?.(ip)) return "banned";
+    if (this.#full()) return "server full";
     const count = this.#perIp.get(ip) ?? 0;
     if (!exempt && o.maxConnectionsPerIp && count >= o.maxConnectionsPerIp) {
-      return this.#refuse(conn, release, ip, "too many connections from this IP");
+      return "too many connections from this IP";
     }
+    return undefined;
+  }
+
+  #count(ip: string, delta: number): void {
+    const n = (this.#perIp.get(ip) ?? 0) + delta;
+    if (n <= 0) this.#perIp.delete(ip);
+    else this.#perIp.set(ip, n);
+  }
+
+  #admit(conn: Deno.Conn, release: () => void): void {
+    const ip = ipOf(conn);
+    const o = this.#options;
+    const refusal = this.#refusal(ip);
+    if (refusal !== undefined) return this.#refuse(conn, release, ip, refusal);
     const lc = new LineConnection(conn, o);
     this.connections.set(lc.id, lc);
-    this.#perIp.set(ip, count + 1);
+    this.#count(ip, +1);
     let handler: LineHandler;
     try {
       handler = o.onConnection(lc);
@@ -175,11 +263,21 @@ export class LineServer {
       onClose: (reason) => {
         release();
         this.connections.delete(lc.id);
-        const left = (this.#perIp.get(ip) ?? 1) - 1;
-        if (left <= 0) this.#perIp.delete(ip);
-        else this.#perIp.set(ip, left);
+        this.#count(ip, -1);
         handler.onClose?.(reason);
       },
     });
+  }
+}
+
+function ipOf(conn: Deno.Conn): string {
+  return (conn.remoteAddr as Deno.NetAddr).hostname ?? "";
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Pure wire codecs: bounded line framing, NodeCore's UCP messages, VeriBlock's Stratum
- * dialect (server and client sides), and strict HTTP/1.1 request and response heads. No I/O,
+ * dialect (server and client sides), strict HTTP/1.1 request and response heads, and the PROXY
+ * protocol header (v1 and v2) with the IP address text it carries. No I/O,
  * no timers; imports only `hash/`.
  *
  * Parsers never throw on bad input: they return a result the caller branches on (`ok`,
@@ -46,3 +47,5 @@ export * from "./stratum_difficulty.ts";
 export * from "./stratum_client.ts";
 export * from "./http_request_head.ts";
 export * from "./http_response_head.ts";
+export * from "./ip_address.ts";
+export * from "./proxy_header.ts";

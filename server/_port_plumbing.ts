@@ -9,8 +9,10 @@
 
 import type { Logger } from "@logtape/logtape";
 import { EpisodeLog } from "../log/mod.ts";
+import type { AddressList } from "../net/address_list.ts";
 import type { LineConnection, LineHandler } from "../net/line_connection.ts";
 import { LineServer } from "../net/line_server.ts";
+import type { PortEdge } from "./port_edge.ts";
 import type { SessionContext } from "./session_context.ts";
 
 /** Byte-level limits of a port (enforced by `net/`). */
@@ -25,6 +27,10 @@ export interface ConnectionLimits {
   maxConnections?: number;
   /** Loopback peers skip the per-IP cap and bans. @default false */
   exemptLoopback?: boolean;
+  /** Proxies allowed to send a PROXY header to a `proxy_protocol` port. @default none */
+  trustedProxies?: AddressList | undefined;
+  /** Time for a TLS handshake or a PROXY header (ms). @default 10000 */
+  handshakeTimeoutMs?: number;
 }
 
 /** The pool parts the plumbing uses: bans, events and the clock. */
@@ -38,8 +44,8 @@ export interface PortSession {
   onClose(reason: string): void;
 }
 
-/** Where a port listens. */
-export interface PortAddress {
+/** Where a port listens, and how it meets its peers (TLS, PROXY protocol). */
+export interface PortAddress extends PortEdge {
   /** Address to bind. */
   hostname: string;
   /** Port to bind; 0 picks a free one. */
@@ -82,6 +88,10 @@ export function listenLines(address: PortAddress, options: ListenLinesOptions): 
     maxConnectionsPerIp: limits.maxConnectionsPerIp ?? 0,
     maxConnections: limits.maxConnections ?? 0,
     exemptLoopback: limits.exemptLoopback ?? false,
+    tls: address.tls,
+    proxyProtocol: address.proxyProtocol ?? false,
+    trustedProxies: limits.trustedProxies,
+    handshakeTimeoutMs: limits.handshakeTimeoutMs ?? 10000,
     coalesceWrites: options.coalesceWrites ?? false,
     isBanned: (ip) => ctx.bans.isBanned(ip, ctx.now()),
     onRefused: (ip, reason) => {
@@ -89,8 +99,14 @@ export function listenLines(address: PortAddress, options: ListenLinesOptions): 
       // when the ban ends).
       if (reason === "banned" && ctx.bans.refused(ip, ctx.now()) === 1) {
         options.log.info("refusing connections from banned {ip} until its ban ends", { ip });
-      } else {
+      } else if (
+        reason === "out of descriptors" || reason.startsWith("too many") || reason === "server full"
+      ) {
         refusals.debug(reason, "refused {ip}: {reason}", { ip, reason });
+      } else {
+        // TLS handshakes, PROXY headers and untrusted senders: one line per kind, then counted.
+        const kind = reason.replace(/:.*$/, "");
+        refusals.info(kind, "closed {ip} before its first request: {reason}", { ip, reason });
       }
     },
     onConnection: options.onConnection,

@@ -8,9 +8,10 @@
 
 import { parseHostPort } from "../net/line_client.ts";
 import type { SharedSessionContext } from "./stratum_server.ts";
+import { type PortEdge, PortEdgeWords } from "./port_edge.ts";
 
 /** A UCP port. */
-export interface UcpPortOptions {
+export interface UcpPortOptions extends PortEdge {
   /** Address to bind. */
   hostname: string;
   /** Port to bind (0 picks a free one). */
@@ -33,7 +34,8 @@ const MAX_DIFFICULTY = (1n << 192n) - 1n;
 
 /**
  * Parse a UCP port specification: `HOST:PORT` (port 0 picks a free one), optionally followed
- * by `diff=N`, the port's share difficulty, and `solo` (or `solo=on|off`: a SOLO port).
+ * by `diff=N`, the port's share difficulty, `solo` (or `solo=on|off`: a SOLO port),
+ * `tls cert=FILE key=FILE` (a TLS port) and `proxy_protocol` (a PROXY header first).
  *
  * @example Usage
  * ```ts
@@ -77,7 +79,9 @@ export function parseUcpPortSpec(text: string, difficulty: bigint): UcpPortOptio
   }
   let diff = difficulty;
   let solo: boolean | undefined;
+  const edge = new PortEdgeWords();
   for (const word of words.slice(1)) {
+    if (edge.take(word)) continue;
     if (word === "solo" || word === "solo=on" || word === "solo=off") {
       solo = word !== "solo=off";
       continue;
@@ -88,7 +92,19 @@ export function parseUcpPortSpec(text: string, difficulty: bigint): UcpPortOptio
     diff = BigInt(value);
   }
   if (diff < 1n || diff > MAX_DIFFICULTY) fail("the difficulty must be in 1..2^192-1");
-  return { hostname, port, difficulty: diff, ...(solo === undefined ? {} : { solo }) };
+  let edgeOptions: PortEdge = {};
+  try {
+    edgeOptions = edge.finish();
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  return {
+    hostname,
+    port,
+    difficulty: diff,
+    ...(solo === undefined ? {} : { solo }),
+    ...edgeOptions,
+  };
 }
 
 /** Per-connection protocol limits of a UCP session. */

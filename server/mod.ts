@@ -41,6 +41,7 @@ export * from "./session_limits.ts";
 export * from "./share_recorder.ts";
 export * from "./shares.ts";
 export * from "./stratum_port.ts";
+export * from "./port_edge.ts";
 export * from "./stratum_server.ts";
 export * from "./stratum_session.ts";
 export * from "./store_share_recorder.ts";

@@ -7,6 +7,7 @@
  */
 
 import { parseHostPort } from "../net/line_client.ts";
+import { type PortEdge, PortEdgeWords } from "./port_edge.ts";
 
 /** Difficulty and vardiff settings of a port. */
 export interface PortDifficulty {
@@ -27,7 +28,7 @@ export interface PortDifficulty {
 }
 
 /** A Stratum port. */
-export interface StratumPortOptions extends PortDifficulty {
+export interface StratumPortOptions extends PortDifficulty, PortEdge {
   /** Address to bind. */
   hostname: string;
   /** Port to bind (0 picks a free one). */
@@ -54,8 +55,9 @@ const DIFF_RE = /^[1-9]\d{0,57}$/;
  * Parse a port specification.
  *
  * Words after the address: `diff=N` (start), `min=N`, `max=N` (positive integers),
- * `vardiff=on|off`, `target=S` (seconds per share), `retarget=S`, `variance=P`, and `solo`
- * (or `solo=on|off`: a SOLO port). The start difficulty is clamped into [min, max].
+ * `vardiff=on|off`, `target=S` (seconds per share), `retarget=S`, `variance=P`, `solo`
+ * (or `solo=on|off`: a SOLO port), `tls cert=FILE key=FILE` (a TLS port) and `proxy_protocol`
+ * (a PROXY header from a trusted proxy first). The start difficulty is clamped into [min, max].
  *
  * @example Usage
  * ```ts
@@ -81,7 +83,9 @@ export function parsePortSpec(text: string, defaults: PortDifficulty): StratumPo
   const words = text.trim().split(/\s+/);
   const { hostname, port } = parseHostPortOrZero(words[0] ?? "", text);
   const out: StratumPortOptions = { ...defaults, hostname, port };
+  const edge = new PortEdgeWords();
   for (const word of words.slice(1)) {
+    if (edge.take(word)) continue;
     const eq = word.indexOf("=");
     const key = eq > 0 ? word.slice(0, eq) : word;
     const value = eq > 0 ? word.slice(eq + 1) : "";
@@ -118,6 +122,11 @@ export function parsePortSpec(text: string, defaults: PortDifficulty): StratumPo
       default:
         fail(text, `unknown word ${JSON.stringify(word)}`);
     }
+  }
+  try {
+    Object.assign(out, edge.finish());
+  } catch (err) {
+    fail(text, (err as Error).message);
   }
   if (out.maxDifficulty < out.minDifficulty) fail(text, "max is below min");
   if (out.difficulty < out.minDifficulty) out.difficulty = out.minDifficulty;

@@ -27,6 +27,8 @@
  * @module
  */
 
+import type { TlsMaterial } from "../net/tls_certificate.ts";
+import type { TlsReload } from "../net/edge_listener.ts";
 import { getLogger } from "@logtape/logtape";
 import { difficultyToTarget, targetToBytes } from "../hash/difficulty.ts";
 import type { LineConnection, LineHandler } from "../net/line_connection.ts";
@@ -151,6 +153,22 @@ export class UcpPort {
   /** The bound address. */
   get addr(): Deno.NetAddr {
     return this.#lines.addr;
+  }
+
+  /** The TLS certificate served (undefined on a plain port). */
+  get certificate(): TlsMaterial | undefined {
+    return this.#lines.certificate;
+  }
+
+  /**
+   * Re-read the port's TLS certificate and key: new connections get the new pair, connected
+   * miners stay. A pair that cannot be read or does not match is refused, the old one kept.
+   *
+   * @returns What was done.
+   * @throws {Error} When the port is plain TCP or the new pair is refused.
+   */
+  reloadTls(): Promise<TlsReload> {
+    return this.#lines.reloadTls();
   }
 
   /** The port's settings (with the bound port number). */

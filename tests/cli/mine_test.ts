@@ -19,7 +19,15 @@ async function cli(args: string[], env: Record<string, string> = {}, signal?: Ab
 Deno.test("vbkpool mine rejects incomplete or malformed settings", async (t) => {
   const cases: [string, string[], Record<string, string>, RegExp][] = [
     ["no pool", ["mine", "--user", ADDRESS], {}, /no pool given/],
-    ["bad pool", ["mine", "--pool", "nowhere", "--user", ADDRESS], {}, /is not stratum\+tcp/],
+    ["bad pool", ["mine", "--pool", "nowhere", "--user", ADDRESS], {}, /expected HOST:PORT/],
+    ["http pool", ["mine", "--pool", "http://a:1", "--user", "u"], {}, /http:\/\/ is not spoken/],
+    ["bad pin", ["mine", "--pool", "stratum+ssl://a:1#sha256=ab", "--user", "u"], {}, /64 hex/],
+    [
+      "no ca",
+      ["mine", "--pool", "stratum+ssl://a:1#ca=/nonexistent.pem", "--user", "u"],
+      {},
+      /ca=/,
+    ],
     ["no user", ["mine", "--pool", "127.0.0.1:1"], {}, /no worker name/],
     ["bad threads", ["mine", "--pool", "a:1", "--user", "u", "--threads", "-1"], {}, /threads/],
     ["bad kernel", ["mine", "--pool", "a:1", "--user", "u", "--kernel", "gpu"], {}, /kernel/],

@@ -144,6 +144,13 @@ Deno.test("vbkpool server refuses bad configuration with status 2", async () => 
     [["server", "--nodecore", "127.0.0.1:8501"], {}, /nodecore\.address/],
     [["server"], { VBKPOOL_STRATUM_INSTANCE_ID: "32" }, /stratum\.instance_id/],
     [["server", "extra"], {}, /no arguments/],
+    [["server", "--listen", "127.0.0.1:0 tls cert=x.crt"], {}, /tls needs cert=FILE and key=FILE/],
+    [
+      ["server", "--listen", "127.0.0.1:0 proxy_protocol"],
+      {},
+      /stratum\.listen asks for the PROXY protocol but process\.trusted_proxies is empty/,
+    ],
+    [["server"], { VBKPOOL_PROCESS_TRUSTED_PROXIES: "proxy.example" }, /process\.trusted_proxies/],
     [
       ["server", "--devnet.api_listen", "", "--payouts.enabled", "true"],
       {},

@@ -15,6 +15,15 @@ Deno.test("parsePortSpec() reads addresses and words", async (t) => {
       variancePercent: 45,
     }],
     ["  h:1   diff=70000  ", { difficulty: 70000n }],
+    ["h:1 tls cert=/etc/p.crt key=/etc/p.key", {
+      tls: { certFile: "/etc/p.crt", keyFile: "/etc/p.key" },
+      proxyProtocol: undefined,
+    }],
+    ["h:1 proxy_protocol", { tls: undefined, proxyProtocol: true }],
+    ["h:1 key=k tls proxy_protocol cert=c", {
+      tls: { certFile: "c", keyFile: "k" },
+      proxyProtocol: true,
+    }],
   ];
   for (const [text, want] of cases) {
     await t.step(text, () => {
@@ -41,6 +50,11 @@ Deno.test("parsePortSpec() rejects malformed text", async (t) => {
     "h:1 target=0",
     "h:1 variance=100",
     "h:1 colour=blue",
+    "h:1 tls",
+    "h:1 tls cert=/etc/p.crt",
+    "h:1 tls key=/etc/p.key",
+    "h:1 cert=c key=k",
+    "h:1 tls cert= key=k",
   ];
   for (const text of cases) {
     await t.step(JSON.stringify(text), () => {
