@@ -72,6 +72,11 @@ export interface UpstreamOptions {
   maxLineBytes?: number;
   /** Random numbers in [0, 1) for the jitter. @default Math.random */
   random?: () => number;
+  /**
+   * How long an outage lasts before the `upstream_down` alert (a NodeCore restart of a few
+   * seconds pages nobody; `upstream_up` follows only an alert that was sent). @default 30000
+   */
+  downAlertAfterMs?: number;
   /** A new template from the active NodeCore. */
   onTemplate(template: Template): void;
   /** Drop all current work (MINING_RESET, a lost connection or an endpoint switch). */
@@ -144,6 +149,9 @@ export class Upstream {
   #status: UpstreamStatus;
   /** Whether NodeCore was reachable when last known (undefined before the first attempt). */
   #up: boolean | undefined;
+  /** The pending `upstream_down` alert of the current outage, until the grace is over. */
+  #downAlertTimer: ReturnType<typeof setTimeout> | undefined;
+  #downAlerted = false;
   #active: UpstreamLink | undefined;
   #activeIndex = -1;
   #attempt: { link: UpstreamLink; index: number } | undefined;
@@ -252,24 +260,35 @@ export class Upstream {
   }
 
   /**
-   * Down on a failed attempt (backoff) unless already down, up on ready after that: one alert
-   * per outage, and none for a switch between healthy endpoints.
+   * Down on a failed attempt (backoff) unless already down, alerted once the outage has lasted
+   * `downAlertAfterMs`; up on ready after an alerted outage: one alert pair per real outage,
+   * none for a short restart or a switch between healthy endpoints.
    */
   #alert(state: UpstreamStatus["state"], endpoint: string | undefined, error?: string): void {
     if (state === "backoff" && this.#up !== false) {
       this.#up = false;
       const why = error ?? this.#status.lastError ?? "unknown";
-      alertEvents.emit("upstream_down", `NodeCore is unreachable: ${why}`, {
-        endpoint: endpoint ?? "",
-        error: why,
-      });
-    } else if (state === "ready") {
-      if (this.#up === false) {
+      const send = () => {
+        this.#downAlertTimer = undefined;
+        this.#downAlerted = true;
+        alertEvents.emit("upstream_down", `NodeCore is unreachable: ${why}`, {
+          endpoint: endpoint ?? "",
+          error: why,
+        });
+      };
+      const grace = this.#o.downAlertAfterMs ?? 30_000;
+      if (grace <= 0) send();
+      else this.#downAlertTimer = setTimeout(send, grace);
+    } else if (state === "ready" || state === "stopped") {
+      clearTimeout(this.#downAlertTimer);
+      this.#downAlertTimer = undefined;
+      if (state === "ready" && this.#downAlerted) {
         alertEvents.emit("upstream_up", `NodeCore ${endpoint ?? ""} is ready again`, {
           endpoint: endpoint ?? "",
         });
       }
-      this.#up = true;
+      this.#downAlerted = false;
+      this.#up = state === "ready" ? true : undefined;
     }
   }
 

@@ -160,7 +160,7 @@ Deno.test("Upstream reconnects when its devnet is stopped and restarted", async 
   let devnet = await startDevnet({ ...DEVNET, chainFile });
   // The upstream's one endpoint: a proxy whose port stays bound while the devnet is away.
   const proxy = new TcpProxy({ hostname: "127.0.0.1", port: devnet.addr.port });
-  const h = harness([`127.0.0.1:${proxy.port}`]);
+  const h = harness([`127.0.0.1:${proxy.port}`], { downAlertAfterMs: 0 });
   const alerts: string[] = [];
   const unsubscribe = alertEvents.subscribe((e) => {
     if (e.type.startsWith("upstream_")) alerts.push(`${e.type} ${e.details.endpoint}`);
@@ -203,6 +203,31 @@ Deno.test("Upstream reconnects when its devnet is stopped and restarted", async 
     await devnet.stop();
     await proxy.close();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Upstream sends no alert for an outage shorter than its grace", async () => {
+  const devnet = await startDevnet(DEVNET);
+  const proxy = new TcpProxy({ hostname: "127.0.0.1", port: devnet.addr.port });
+  const h = harness([`127.0.0.1:${proxy.port}`], { downAlertAfterMs: 60_000 });
+  const alerts: string[] = [];
+  const unsubscribe = alertEvents.subscribe((e) => {
+    if (e.type.startsWith("upstream_")) alerts.push(e.type);
+  });
+  try {
+    h.upstream.start();
+    await h.until(() => h.templates.length === 1, "first template");
+    proxy.cut();
+    await h.until(() => h.upstream.status.reconnects >= 2, "a failed attempt");
+    proxy.restore();
+    await h.until(() => h.upstream.status.state === "ready", "ready again");
+    // Ready again within the grace: the pending alert was dropped, and nothing follows it.
+    assert.deepEqual(alerts, []);
+  } finally {
+    unsubscribe();
+    await h.upstream.stop();
+    await devnet.stop();
+    await proxy.close();
   }
 });
 
