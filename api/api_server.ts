@@ -52,8 +52,14 @@ export interface ApiServerOptions {
   trustProxy?: boolean;
   /** Serve the dashboard at `/`. @default true */
   dashboard?: boolean;
-  /** Serve `/metrics`. @default true */
+  /** Keep the metrics (for `/metrics` here or on the admin listener). @default true */
   metrics?: boolean;
+  /** Serve `/metrics` on this port (with `metrics`). @default true */
+  metricsOnPort?: boolean;
+  /** Client addresses allowed to read `/metrics` here (others: 403); empty = any. @default [] */
+  metricsAllow?: readonly string[];
+  /** Bind with `SO_REUSEPORT` (a zero-downtime upgrade). @default false */
+  reusePort?: boolean;
   /** Seconds the live hash rate is averaged over. @default 600 */
   hashrateWindowSeconds?: number;
   /** Interval of the `pool` server-sent event (ms). @default 5000 */
@@ -150,7 +156,10 @@ export class ApiServer {
       rateLimitPerSecond: options.rateLimitPerSecond ?? 20,
       rateLimitBurst: options.rateLimitBurst ?? 60,
       dashboard: options.dashboard ?? true,
-      ...(this.metrics === undefined ? {} : { metrics: this.metrics.registry }),
+      ...(this.metrics === undefined || options.metricsOnPort === false
+        ? {}
+        : { metrics: this.metrics.registry }),
+      metricsAllow: options.metricsAllow ?? [],
       events: this.#events,
     });
     const trustProxy = options.trustProxy ?? false;
@@ -163,6 +172,7 @@ export class ApiServer {
         hostname: options.hostname ?? "127.0.0.1",
         port: options.port ?? 8080,
         name: "api",
+        reusePort: options.reusePort === true,
         maxConnections: options.maxConnections ?? 256,
         maxConnectionsPerIp: options.maxConnectionsPerIp ?? 32,
         exemptLoopback: options.exemptLoopback ?? true,

@@ -19,6 +19,7 @@
  *
  * @module
  */
+export * from "./admin_server.ts";
 export * from "./api_handler.ts";
 export * from "./api_server.ts";
 export * from "./dashboard.ts";

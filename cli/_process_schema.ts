@@ -32,6 +32,21 @@ export const PROCESS_SCHEMA: SectionSpec = {
     doc: "Descriptors kept free for the store, the upstream and payouts: every listener closes " +
       "new sockets at once rather than use them.",
   },
+  reuse_port: {
+    kind: "boolean",
+    default: false,
+    doc: "Bind the Stratum, UCP and API ports with SO_REUSEPORT, so that the next version can " +
+      "start on the same ports before this one hands its miners over (zero-downtime upgrade, " +
+      "see README); both processes need it. Off: a port in use is an error.",
+  },
+  handover_window_seconds: {
+    kind: "number",
+    default: 10,
+    min: 0,
+    max: 3600,
+    doc: "On SIGUSR2 (or vbkpool admin handover) the pool stops accepting and asks its miners " +
+      "to reconnect (client.reconnect) spread over this many seconds, then exits.",
+  },
 };
 
 /** With room for fewer connections than this, the start-up log says so as a warning. */

@@ -26,6 +26,14 @@ export interface ServerApiSources {
   upstream: () => UpstreamStatus;
 }
 
+/** How the server binds its API. */
+export interface ServerApiOptions {
+  /** Bind with SO_REUSEPORT (`process.reuse_port`). @default false */
+  reusePort?: boolean;
+  /** Keep the metrics even when this port does not serve them (the admin listener does). */
+  keepMetrics?: boolean;
+}
+
 /**
  * Start the HTTP API described by an `[api]` section. The API only observes the pool, so a port
  * that cannot be bound is logged as an error and the pool runs on without it (mining is not
@@ -33,9 +41,14 @@ export interface ServerApiSources {
  *
  * @param a The `[api]` values.
  * @param sources Pool, store and upstream status.
+ * @param options Port sharing, and whether the metrics are kept for the admin listener.
  * @returns The server, or undefined when `api.enabled` is false or `api.listen` cannot be bound.
  */
-export function startServerApi(a: Values, sources: ServerApiSources): ApiServer | undefined {
+export function startServerApi(
+  a: Values,
+  sources: ServerApiSources,
+  options: ServerApiOptions = {},
+): ApiServer | undefined {
   if (a.enabled !== true) return undefined;
   const log = logger("api");
   const listen = a.listen as string;
@@ -51,7 +64,10 @@ export function startServerApi(a: Values, sources: ServerApiSources): ApiServer 
       rateLimitBurst: a.rate_limit_burst as number,
       trustProxy: a.trust_proxy as boolean,
       dashboard: a.dashboard as boolean,
-      metrics: a.metrics as boolean,
+      metrics: (a.metrics as boolean) || options.keepMetrics === true,
+      metricsOnPort: a.metrics as boolean,
+      metricsAllow: a.metrics_allow as string[],
+      reusePort: options.reusePort === true,
       hashrateWindowSeconds: a.hashrate_window_seconds as number,
       eventIntervalMs: Math.round((a.event_interval_seconds as number) * 1000),
       maxEventClients: a.max_event_clients as number,

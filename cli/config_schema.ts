@@ -6,6 +6,7 @@
  */
 import type { ConfigSchema } from "./config.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
+import { ADMIN_SCHEMA } from "./_admin_schema.ts";
 import { API_SCHEMA } from "./_api_schema.ts";
 import { DEVNET_SCHEMA } from "./_devnet_schema.ts";
 import { NODECORE_SCHEMA } from "./_nodecore_schema.ts";
@@ -17,13 +18,14 @@ import { UCP_SCHEMA } from "./_ucp_schema.ts";
 
 /** Short descriptions of each section, used in the example file. */
 export const SECTION_DOCS: Record<string, string> = {
+  admin: "The operator's listener of vbkpool server and its client vbkpool admin (off by default).",
   api: "The pool's HTTP server (vbkpool server): JSON API, live dashboard, Prometheus metrics.",
   log: "Logging (always to stderr).",
   mine: "The miner (vbkpool mine): pools, worker name, threads, timeouts.",
   devnet: "The embedded devnet (`vbkpool devnet`, and `server` when [nodecore] has no endpoints).",
   nodecore: "The pool's NodeCore connection (UCP). No endpoints = an embedded devnet.",
-  process:
-    "Limits of the vbkpool server process as a whole: descriptors kept for the store and upstream.",
+  process: "The vbkpool server process as a whole: descriptors kept for the store and upstream, " +
+    "port sharing and the hand-over of a zero-downtime upgrade.",
   payouts:
     "The payout service (vbkpool payouts, or in-process with enabled): confirmations, PPLNS, fees, payments.",
   wallet: "NodeCore's HTTP JSON-RPC API, used by the payout service (the devnet serves it too).",
@@ -66,6 +68,7 @@ export const SCHEMA: ConfigSchema = {
   store: STORE_SCHEMA,
   stratum: STRATUM_SCHEMA,
   api: API_SCHEMA,
+  admin: ADMIN_SCHEMA,
   ucp: UCP_SCHEMA,
   process: PROCESS_SCHEMA,
   mine: {

@@ -10,24 +10,19 @@
  */
 import { UsageError } from "./args.ts";
 import { type Command, type CommandContext, waitForStop } from "./command.ts";
-import { ConfigError, type ConfigValues, type ValueSource } from "./config.ts";
+import { ConfigError, type ConfigValues, type LoadedConfig, type ValueSource } from "./config.ts";
 import { logger } from "./log.ts";
 import { EpisodeLog } from "../log/mod.ts";
 import type { Devnet } from "../devnet/mod.ts";
 import { formatHostPort } from "../net/mod.ts";
 import { Pool, type PoolOptions } from "../server/pool.ts";
 import type { PoolEvent } from "../server/events.ts";
-import {
-  parsePortSpec,
-  type PortDifficulty,
-  type StratumPortOptions,
-} from "../server/stratum_port.ts";
 import { Upstream } from "../server/upstream.ts";
 import { openServerStore } from "./_server_store.ts";
-import { startInProcessPayouts } from "./payouts.ts";
-import { startServerApi } from "./_server_api.ts";
+import type { AdminServer } from "../api/mod.ts";
+import type { ConfigReloader, ReloadReport } from "./_reload.ts";
+import { serverReloader, ServerServices, startAdmin } from "./_server_ops.ts";
 import { ucpOptions } from "./_ucp_schema.ts";
-import { connectionLimits } from "./_port_section.ts";
 import { configureDescriptors } from "./_process_schema.ts";
 import { type ListenSetting, nameListenError, reachableHost } from "./_listen.ts";
 import { embeddedListen, startEmbeddedDevnet } from "./_embedded_devnet.ts";
@@ -36,84 +31,8 @@ import { unusedSettings } from "./_server_unused.ts";
 /** The MINING_AUTH username used with the embedded devnet when `nodecore.address` is empty. */
 const DEVNET_POOL_ADDRESS = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
 
-type Values = Record<string, unknown>;
-
-/**
- * The Stratum ports of a `[stratum]` section.
- *
- * @param s The section's values.
- * @returns One entry per `listen` item.
- * @throws {ConfigError} When a port specification is malformed.
- */
-export function stratumPorts(s: Values): StratumPortOptions[] {
-  const defaults: PortDifficulty = {
-    difficulty: BigInt(s.difficulty as number),
-    minDifficulty: BigInt(s.min_difficulty as number),
-    maxDifficulty: BigInt(s.max_difficulty as number),
-    vardiff: s.vardiff as boolean,
-    targetShareSeconds: s.target_share_seconds as number,
-    retargetSeconds: s.retarget_seconds as number,
-    variancePercent: s.variance_percent as number,
-  };
-  if (defaults.maxDifficulty < defaults.minDifficulty) {
-    throw new ConfigError(
-      "Invalid configuration: stratum.max_difficulty is below stratum.min_difficulty",
-      "stratum.max_difficulty",
-    );
-  }
-  return (s.listen as string[]).map((spec) => {
-    try {
-      return parsePortSpec(spec, defaults);
-    } catch (err) {
-      throw new ConfigError(
-        `Invalid configuration value for stratum.listen: ${(err as Error).message}`,
-        "stratum.listen",
-      );
-    }
-  });
-}
-
-/**
- * Pool options (without the upstream) from a `[stratum]` section.
- *
- * @param s The section's values.
- * @returns Options for `Pool.start`.
- */
-export function poolOptions(s: Values): Omit<PoolOptions, "upstream"> {
-  const seconds = (key: string) => Math.round((s[key] as number) * 1000);
-  return {
-    ports: stratumPorts(s),
-    connections: connectionLimits(s),
-    limits: {
-      subscribeTimeoutMs: seconds("subscribe_timeout_seconds"),
-      authorizeTimeoutMs: seconds("authorize_timeout_seconds"),
-      idleTimeoutMs: seconds("idle_timeout_seconds"),
-      silentShareTimes: s.silent_share_times as number,
-      silentMinMs: seconds("silent_min_seconds"),
-      maxProtocolErrors: s.max_protocol_errors as number,
-      requestsPerSecond: s.requests_per_second as number,
-      requestBurst: s.request_burst as number,
-      ntimeFutureSeconds: s.ntime_future_seconds as number,
-      noWorkWaitMs: seconds("no_work_wait_seconds"),
-      noWorkGraceMs: seconds("no_work_grace_seconds"),
-    },
-    extranonce: {
-      instanceId: s.instance_id as number,
-      rangeSize: BigInt(s.extranonce_range as number),
-    },
-    bans: {
-      enabled: s.ban_enabled as boolean,
-      checkThreshold: s.ban_check_threshold as number,
-      invalidPercent: s.ban_invalid_percent as number,
-      windowSeconds: s.ban_window_seconds as number,
-      offences: s.ban_offences as number,
-      offenceWindowSeconds: s.ban_offence_window_seconds as number,
-      banSeconds: s.ban_seconds as number,
-      exemptLoopback: s.exempt_loopback as boolean,
-    },
-    vardiffTickMs: seconds("vardiff_tick_seconds"),
-  };
-}
+export { poolOptions, stratumPorts } from "./_pool_options.ts";
+import { poolOptions } from "./_pool_options.ts";
 
 function statsLogger(pool: Pool, intervalMs: number): () => void {
   const counts = { accepted: 0, rejected: 0, blocks: 0, work: 0n };
@@ -155,6 +74,21 @@ function statsLogger(pool: Pool, intervalMs: number): () => void {
 export interface RunningServer {
   /** The pool (its `servers` carry the bound Stratum ports). */
   pool: Pool;
+  /** The configuration reloader (SIGHUP); more live handlers can be registered on it. */
+  reloader: ConfigReloader;
+  /** The admin listener, when `[admin] enabled`. */
+  admin: AdminServer | undefined;
+  /** Read the configuration again and apply what can change live (SIGHUP). */
+  reload(): Promise<ReloadReport>;
+  /**
+   * Hand the miners over to the next process on the same ports (SIGUSR2): stop accepting,
+   * ask them to reconnect over `process.handover_window_seconds`, then stop. Resolves `done`.
+   *
+   * @returns The window in seconds.
+   */
+  handOver(): number;
+  /** Resolves once a hand-over (or a stop) has finished. */
+  done: Promise<void>;
   /** Stop accepting, answer in-flight shares, then stop everything in reverse order. */
   stop(): Promise<void>;
 }
@@ -167,6 +101,10 @@ export interface StartServerOptions {
    * @default every value a default
    */
   sources?: Record<string, ValueSource>;
+  /** The whole loaded configuration (for reloads). @default `values`, with `sources` */
+  config?: LoadedConfig;
+  /** Reads the configuration again (SIGHUP). @default none: a reload keeps what runs */
+  load?: () => LoadedConfig;
 }
 
 /** Every address the pool binds itself, with its key, to name the one that is taken. */
@@ -192,8 +130,17 @@ export async function startServer(
   const s = values.stratum!;
   const n = values.nodecore!;
   const log = logger("server");
-  const ucp = ucpOptions(values.ucp!);
-  const options = { ...poolOptions(s), ...(ucp === undefined ? {} : { ucp }) };
+  const reusePort = values.process!.reuse_port === true;
+  const ucpPorts = ucpOptions(values.ucp!);
+  const ucp = ucpPorts === undefined
+    ? undefined
+    : { ...ucpPorts, connections: { ...ucpPorts.connections, reusePort } };
+  const stratum = poolOptions(s);
+  const options = {
+    ...stratum,
+    connections: { ...stratum.connections, reusePort },
+    ...(ucp === undefined ? {} : { ucp }),
+  };
   let endpoints = n.endpoints as string[];
   let address = n.address as string;
   if (endpoints.length > 0 && address === "") {
@@ -272,17 +219,63 @@ export async function startServer(
     throw nameListenError(err, poolSettings(options));
   }
   ref.pool = pool;
-  const api = startServerApi(values.api!, {
+  const config: LoadedConfig = startOptions.config ??
+    { values, sources, file: undefined, warnings: [] };
+  const current = { values: config.values };
+  const parts = {
     pool,
     store: persisted.store,
     upstream: () => upstream.status,
-  });
-  upstream.start();
-  const payouts = startInProcessPayouts(values, {
-    store: persisted.store,
     poolAddress: address,
     devnetApi: devnet?.rpcAddr,
+  };
+  const services = new ServerServices(parts, () => current.values);
+  await services.startApi();
+  upstream.start();
+  await services.startPayouts();
+  const reloader = serverReloader({
+    config,
+    load: startOptions.load ?? (() => config),
+    pool,
+    services,
   });
+  reloader.register({
+    name: "current",
+    keys: [],
+    everyReload: true,
+    apply: (c) => {
+      current.values = c.next;
+    },
+  });
+  let finished: () => void = () => {};
+  const done = new Promise<void>((resolve) => finished = resolve);
+  let stopping: Promise<void> | undefined;
+  function handOver(): number {
+    const seconds = current.values.process!.handover_window_seconds as number;
+    if (stopping !== undefined) return seconds;
+    log.info(
+      "handing over: no new connections; {n} miners are asked to reconnect over {seconds} s " +
+        "(client.reconnect), each once its shares are answered; then this process exits",
+      { n: pool.sessionCount, seconds },
+    );
+    stopping = (async () => {
+      await pool.handOver({ windowMs: seconds * 1000 });
+      await stopRest();
+    })();
+    stopping.finally(finished);
+    return seconds;
+  }
+  let admin: AdminServer | undefined;
+  try {
+    admin = startAdmin({ parts, services, reloader, handOver });
+  } catch (err) {
+    await services.stop();
+    await pool.stop();
+    await upstream.stop();
+    await devnet?.stop();
+    await persisted.close();
+    throw err;
+  }
   const stopStats = statsLogger(pool, Math.round((s.stats_interval_seconds as number) * 1000));
   for (const server of pool.servers) {
     const p = server.port;
@@ -312,25 +305,69 @@ export async function startServer(
       "{range} extranonces per connection",
     { endpoints: endpoints.join(", "), id: s.instance_id, range: s.extranonce_range },
   );
-  async function stop(): Promise<void> {
-    log.info("stopping: no new connections, answering in-flight shares");
+  async function stopRest(): Promise<void> {
     stopStats();
-    await payouts?.stop();
-    await api?.close();
+    await admin?.close();
+    await services.stop();
     await pool.stop();
     await upstream.stop();
     await devnet?.stop();
     await persisted.close();
     log.info("stopped");
   }
-  return { pool, stop };
+  function stop(): Promise<void> {
+    if (stopping === undefined) {
+      log.info("stopping: no new connections, answering in-flight shares");
+      stopping = (async () => {
+        await pool.stop();
+        await stopRest();
+      })();
+      stopping.finally(finished);
+    } else void pool.stop(); // a stop during a hand-over: the rest go now
+    return stopping;
+  }
+  return {
+    pool,
+    reloader,
+    admin,
+    reload: () => reloader.reload(),
+    handOver,
+    done,
+    stop,
+  };
+}
+
+/** Listen for a signal while the server runs; returns the removal. */
+function onSignal(signal: Deno.Signal, handler: () => void): () => void {
+  try {
+    Deno.addSignalListener(signal, handler);
+    return () => Deno.removeSignalListener(signal, handler);
+  } catch {
+    return () => {}; // Not every platform has every signal.
+  }
 }
 
 async function run(ctx: CommandContext): Promise<number> {
   if (ctx.args.positionals.length > 0) throw new UsageError("server takes no arguments");
-  const server = await startServer(ctx.config.values, { sources: ctx.config.sources });
-  await waitForStop(ctx.stopSignal);
+  const server = await startServer(ctx.config.values, {
+    sources: ctx.config.sources,
+    config: ctx.config,
+    ...(ctx.reloadConfig === undefined ? {} : { load: ctx.reloadConfig }),
+  });
+  const log = logger("server");
+  const removals = [
+    onSignal("SIGHUP", () => {
+      log.info("SIGHUP: reloading the configuration");
+      void server.reload();
+    }),
+    onSignal("SIGUSR2", () => {
+      log.info("SIGUSR2: handing over to the next process");
+      server.handOver();
+    }),
+  ];
+  await Promise.race([waitForStop(ctx.stopSignal), server.done]);
   await server.stop();
+  for (const remove of removals) remove();
   return 0;
 }
 
@@ -389,6 +426,7 @@ export const serverCommand: Command = {
   ],
   sections: [
     "stratum",
+    "admin",
     "ucp",
     "nodecore",
     "devnet",

@@ -14,6 +14,12 @@ import { listenOn } from "./listen_error.ts";
 export interface LineServerOptions extends LineConnectionOptions {
   /** Address to bind. @default "127.0.0.1" */
   hostname?: string;
+  /**
+   * Bind with `SO_REUSEPORT`, so that another process (the next version of the pool, during a
+   * zero-downtime upgrade) can listen on the same port; the kernel spreads new connections
+   * between them. @default false
+   */
+  reusePort?: boolean;
   /** Port to bind; 0 picks a free one. */
   port: number;
   /** Most simultaneous connections from one IP (0 = unlimited). @default 0 */
@@ -95,8 +101,28 @@ export class LineServer {
   static listen(options: LineServerOptions): LineServer {
     const hostname = options.hostname ?? "127.0.0.1";
     const { port } = options;
-    const listener = listenOn(hostname, port, () => Deno.listen({ hostname, port }));
+    const reusePort = options.reusePort === true;
+    const listener = listenOn(hostname, port, () => Deno.listen({ hostname, port, reusePort }));
     return new LineServer(listener, options);
+  }
+
+  /**
+   * Change the connection limits of a running server (a configuration reload): caps apply to
+   * the next accept, line and queue sizes to connections accepted from now on.
+   *
+   * @param limits The new limits.
+   */
+  setLimits(
+    limits: Pick<
+      LineServerOptions,
+      | "maxConnections"
+      | "maxConnectionsPerIp"
+      | "exemptLoopback"
+      | "maxLineBytes"
+      | "maxSendQueueBytes"
+    >,
+  ): void {
+    this.#options = { ...this.#options, ...limits };
   }
 
   /**

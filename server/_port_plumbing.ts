@@ -25,6 +25,9 @@ export interface ConnectionLimits {
   maxConnections?: number;
   /** Loopback peers skip the per-IP cap and bans. @default false */
   exemptLoopback?: boolean;
+  /** Bind with `SO_REUSEPORT` (a zero-downtime upgrade: old and new process on one port).
+   * @default false */
+  reusePort?: boolean;
 }
 
 /** The pool parts the plumbing uses: bans, events and the clock. */
@@ -83,6 +86,7 @@ export function listenLines(address: PortAddress, options: ListenLinesOptions): 
     maxConnections: limits.maxConnections ?? 0,
     exemptLoopback: limits.exemptLoopback ?? false,
     coalesceWrites: options.coalesceWrites ?? false,
+    reusePort: limits.reusePort ?? false,
     isBanned: (ip) => ctx.bans.isBanned(ip, ctx.now()),
     onRefused: (ip, reason) => {
       // A ban's refusals: the first is logged, the rest counted (the pool logs the count

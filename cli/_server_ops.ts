@@ -1,0 +1,229 @@
+/**
+ * The operator's side of `vbkpool server`: the configuration reloader with the server's live
+ * handlers, the admin listener (`[admin]`) and its actions, and the in-process payout service
+ * kept restartable (a reload of `[payouts]`/`[wallet]`, a settlement under the payer lock).
+ *
+ * @module
+ */
+import { AdminServer, type AdminSettle, type ApiServer } from "../api/mod.ts";
+import type { Pool } from "../server/pool.ts";
+import type { UpstreamStatus } from "../server/upstream.ts";
+import type { Store } from "../store/mod.ts";
+import type { PayoutService } from "../payouts/mod.ts";
+import { listUnknownOutcomes, settlePayment } from "../payouts/settle.ts";
+import { NodeCoreRpc } from "../payouts/nodecore_rpc.ts";
+import { formatHostPort } from "../net/mod.ts";
+import type { ConfigValues, LoadedConfig } from "./config.ts";
+import { logger } from "./log.ts";
+import { ConfigReloader, type LiveHandler } from "./_reload.ts";
+import { logHandler, poolHandler } from "./_server_live.ts";
+import { adminToken } from "./_admin_schema.ts";
+import { parseListen } from "./_devnet_schema.ts";
+import { nameListenError, reachableHost } from "./_listen.ts";
+import { ListenError } from "../net/mod.ts";
+import { startInProcessPayouts, walletClient } from "./payouts.ts";
+import { startServerApi } from "./_server_api.ts";
+
+/** What the server's operations act on. */
+export interface ServerParts {
+  /** The running pool. */
+  pool: Pool;
+  /** The store. */
+  store: Store;
+  /** The upstream's status. */
+  upstream: () => UpstreamStatus;
+  /** The pool's address (for the in-process payouts). */
+  poolAddress: string;
+  /** The embedded devnet's NodeCore HTTP API, when there is one. */
+  devnetApi?: { hostname: string; port: number } | undefined;
+}
+
+/** The API and payout service, restarted by reloads. */
+export class ServerServices {
+  /** The public HTTP API, when it runs. */
+  api: ApiServer | undefined;
+  /** The in-process payout service, when it runs. */
+  payouts: PayoutService | undefined;
+  #parts: ServerParts;
+  #values: () => ConfigValues;
+
+  /**
+   * @param parts The pool, store and upstream.
+   * @param values The configuration in force (read at each restart).
+   */
+  constructor(parts: ServerParts, values: () => ConfigValues) {
+    this.#parts = parts;
+    this.#values = values;
+  }
+
+  /** Start (or restart) the public API from the configuration in force. */
+  async startApi(): Promise<void> {
+    await this.api?.close();
+    const v = this.#values();
+    const { pool, store, upstream } = this.#parts;
+    this.api = startServerApi(v.api!, { pool, store, upstream }, {
+      reusePort: v.process!.reuse_port === true,
+      keepMetrics: v.admin!.enabled === true && v.admin!.metrics === true,
+    });
+  }
+
+  /** Start (or restart) the in-process payouts from the configuration in force. */
+  async startPayouts(): Promise<void> {
+    await this.payouts?.stop();
+    this.payouts = startInProcessPayouts(this.#values(), {
+      store: this.#parts.store,
+      poolAddress: this.#parts.poolAddress,
+      devnetApi: this.#parts.devnetApi,
+    });
+  }
+
+  /** NodeCore's HTTP API as the payouts reach it. */
+  rpc(): NodeCoreRpc {
+    const v = this.#values();
+    const devnet = this.#parts.devnetApi;
+    if (devnet === undefined) return walletClient(v.wallet!);
+    return new NodeCoreRpc({
+      url: `http://${formatHostPort(reachableHost(devnet.hostname), devnet.port)}/api`,
+      password: v.devnet?.api_password as string ?? "",
+    });
+  }
+
+  /**
+   * Run `fn` with the in-process payer stopped (it holds the payer lock), then start it again.
+   *
+   * @param fn The work.
+   * @returns What `fn` returned.
+   */
+  async withoutPayer<T>(fn: () => Promise<T>): Promise<T> {
+    const running = this.payouts !== undefined;
+    await this.payouts?.stop();
+    this.payouts = undefined;
+    try {
+      return await fn();
+    } finally {
+      if (running) await this.startPayouts();
+    }
+  }
+
+  /** Stop the API and the payouts. */
+  async stop(): Promise<void> {
+    await this.payouts?.stop();
+    await this.api?.close();
+  }
+}
+
+/**
+ * The reloader with every live handler of the server.
+ *
+ * @param options The configuration, how to read it again, the pool and the services.
+ * @returns The reloader (more handlers may be registered on it: TLS, webhooks…).
+ */
+export function serverReloader(options: {
+  config: LoadedConfig;
+  load: () => LoadedConfig;
+  pool: Pool;
+  services: ServerServices;
+}): ConfigReloader {
+  const log = logger("config");
+  const reloader = new ConfigReloader({
+    current: options.config,
+    load: options.load,
+    log: {
+      info: (m, p) => log.info(m, p),
+      warn: (m, p) => log.warn(m, p),
+      error: (m, p) => log.error(m, p),
+    },
+  });
+  const handlers: LiveHandler[] = [
+    poolHandler(options.pool),
+    logHandler(),
+    { name: "api", keys: ["api"], apply: () => options.services.startApi() },
+    { name: "payouts", keys: ["payouts", "wallet"], apply: () => options.services.startPayouts() },
+    // Read when the hand-over starts.
+    { name: "handover", keys: ["process.handover_window_seconds"], apply: () => {} },
+  ];
+  for (const handler of handlers) reloader.register(handler);
+  return reloader;
+}
+
+/** Options for {@linkcode startAdmin}. */
+export interface StartAdminOptions {
+  /** The server's parts. */
+  parts: ServerParts;
+  /** The API and payouts. */
+  services: ServerServices;
+  /** The reloader. */
+  reloader: ConfigReloader;
+  /** Starts the hand-over; returns the window in seconds. */
+  handOver: () => number;
+}
+
+/**
+ * Start the admin listener when `[admin] enabled`, and register its token handler (a reload
+ * re-reads `token`/`token_file`; a new file's first line is the new token).
+ *
+ * @param options The server's parts and actions.
+ * @returns The listener, or undefined when it is off.
+ * @throws {ConfigError} When it is on without a usable token.
+ * @throws {ListenError} When its address cannot be bound (named with `admin.listen`).
+ */
+export function startAdmin(options: StartAdminOptions): AdminServer | undefined {
+  const values = () => options.reloader.current.values;
+  const a = values().admin!;
+  if (a.enabled !== true) return undefined;
+  const token = adminToken(a);
+  const { hostname, port } = parseListen(a.listen as string);
+  const { parts, services } = options;
+  let admin: AdminServer;
+  try {
+    admin = AdminServer.start({
+      hostname,
+      port,
+      token,
+      pool: parts.pool,
+      store: parts.store,
+      upstream: parts.upstream,
+      maxConnections: a.max_connections as number,
+      actions: {
+        reload: async () => ({ ...await options.reloader.reload() }),
+        handOver: () => ({ windowSeconds: options.handOver() }),
+        unknownPayments: () => {
+          const v = values();
+          const p = v.payouts!;
+          return listUnknownOutcomes(parts.store, services.rpc(), {
+            poolAddress: (p.pool_address as string) || parts.poolAddress,
+            windowMs: Math.round((p.unknown_outcome_seconds as number) * 1000),
+          });
+        },
+        settlePayment: (id: bigint, how: AdminSettle) =>
+          services.withoutPayer(() => {
+            const v = values();
+            const p = v.payouts!;
+            return settlePayment(parts.store, services.rpc(), {
+              id,
+              outcome: how.outcome,
+              force: how.force,
+              poolAddress: (p.pool_address as string) || parts.poolAddress,
+              owner: `admin-${Deno.pid}`,
+              lockTtlMs: Math.round((p.lock_ttl_seconds as number) * 1000),
+            });
+          }),
+        metrics: () =>
+          values().admin!.metrics === true ? services.api?.metrics?.registry.render() : undefined,
+      },
+    });
+  } catch (err) {
+    throw nameListenError(new ListenError(hostname, port, err), [
+      { key: "admin.listen", hostname, port },
+    ]);
+  }
+  options.reloader.register({
+    name: "admin token",
+    keys: ["admin.token", "admin.token_file"],
+    everyReload: true,
+    check: (change) => void adminToken(change.next.admin!),
+    apply: (change) => admin.setToken(adminToken(change.next.admin!)),
+  });
+  logger("admin").info("admin listener on {url} (bearer token required)", { url: admin.url });
+  return admin;
+}
