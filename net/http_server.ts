@@ -228,7 +228,7 @@ export class HttpServer {
     const listener = Deno.listen({
       hostname: options.hostname ?? "127.0.0.1",
       port: options.port,
-      reusePort: options.reusePort === true,
+      ...(options.reusePort ? { reusePort: true } : {}),
     });
     return new HttpServer(listener, options);
   }

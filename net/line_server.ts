@@ -101,8 +101,11 @@ export class LineServer {
   static listen(options: LineServerOptions): LineServer {
     const hostname = options.hostname ?? "127.0.0.1";
     const { port } = options;
-    const reusePort = options.reusePort === true;
-    const listener = listenOn(hostname, port, () => Deno.listen({ hostname, port, reusePort }));
+    const listener = listenOn(
+      hostname,
+      port,
+      () => Deno.listen({ hostname, port, ...(options.reusePort ? { reusePort: true } : {}) }),
+    );
     return new LineServer(listener, options);
   }
 
