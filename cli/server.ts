@@ -93,6 +93,20 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** SO_REUSEPORT is an unstable Deno API: say how to enable it rather than fail on a port. */
+function checkReusePort(): void {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port: 0, reusePort: true }).close();
+  } catch (err) {
+    if (!String(err).includes("unstable")) return;
+    throw new ConfigError(
+      "process.reuse_port needs Deno's --unstable-net flag: deno task and deno run in the " +
+        "project set it (deno.json); run a bundle with deno run -A --unstable-net vbkpool.js",
+      "process.reuse_port",
+    );
+  }
+}
+
 /** Options for {@linkcode startServer}. */
 export interface StartServerOptions {
   /**
@@ -131,6 +145,7 @@ export async function startServer(
   const n = values.nodecore!;
   const log = logger("server");
   const reusePort = values.process!.reuse_port === true;
+  if (reusePort) checkReusePort();
   const ucpPorts = ucpOptions(values.ucp!);
   const ucp = ucpPorts === undefined
     ? undefined
