@@ -62,8 +62,8 @@ export class ServerServices {
     const v = this.#values();
     const { pool, store, upstream } = this.#parts;
     this.api = startServerApi(v.api!, { pool, store, upstream }, {
-      reusePort: v.process!.reuse_port === true,
-      keepMetrics: v.admin!.enabled === true && v.admin!.metrics === true,
+      reusePort: v.process?.reuse_port === true,
+      keepMetrics: v.admin?.enabled === true && v.admin?.metrics === true,
     });
   }
 
@@ -169,8 +169,8 @@ export interface StartAdminOptions {
  */
 export function startAdmin(options: StartAdminOptions): AdminServer | undefined {
   const values = () => options.reloader.current.values;
-  const a = values().admin!;
-  if (a.enabled !== true) return undefined;
+  const a = values().admin;
+  if (a?.enabled !== true) return undefined;
   const token = adminToken(a);
   const { hostname, port } = parseListen(a.listen as string);
   const { parts, services } = options;

@@ -4,7 +4,9 @@
  * UCP like any NodeCore, on `devnet.listen` when set, else on an ephemeral loopback port (and
  * its NodeCore HTTP API on `devnet.api_listen` when set, else on an ephemeral loopback port when
  * payouts run in-process). SIGINT/SIGTERM stop accepting, answer in-flight shares, and close
- * cleanly.
+ * cleanly; SIGHUP reloads the configuration (`_reload.ts`, `_server_live.ts`); SIGUSR2 hands the
+ * miners over to a newer process on the same ports (`process.reuse_port`) and exits; `[admin]`
+ * opens the operator's listener (`_server_ops.ts`).
  *
  * @module
  */
@@ -144,7 +146,7 @@ export async function startServer(
   const s = values.stratum!;
   const n = values.nodecore!;
   const log = logger("server");
-  const reusePort = values.process!.reuse_port === true;
+  const reusePort = values.process?.reuse_port === true;
   if (reusePort) checkReusePort();
   const ucpPorts = ucpOptions(values.ucp!);
   const ucp = ucpPorts === undefined
@@ -266,7 +268,7 @@ export async function startServer(
   const done = new Promise<void>((resolve) => finished = resolve);
   let stopping: Promise<void> | undefined;
   function handOver(): number {
-    const seconds = current.values.process!.handover_window_seconds as number;
+    const seconds = (current.values.process?.handover_window_seconds as number) ?? 10;
     if (stopping !== undefined) return seconds;
     log.info(
       "handing over: no new connections; {n} miners are asked to reconnect over {seconds} s " +
@@ -400,7 +402,10 @@ export const serverCommand: Command = {
     "file by default, or PostgreSQL); a share is answered true only once it is committed.",
     "[payouts] enabled = true also runs the payout service in-process (see vbkpool payouts).",
     "[api] listen (default 127.0.0.1:8080) serves the JSON API, a live dashboard and /metrics.",
-    "Ctrl-C (SIGINT) or SIGTERM stops it cleanly.",
+    "Ctrl-C (SIGINT) or SIGTERM stops it cleanly. SIGHUP reloads the configuration (what can",
+    "change live applies, the rest is named); SIGUSR2 hands the miners over to a newer vbkpool",
+    "on the same ports ([process] reuse_port) and exits. [admin] enabled = true opens the",
+    "operator's listener that vbkpool admin talks to.",
   ],
   options: [
     {

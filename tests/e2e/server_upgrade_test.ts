@@ -8,6 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
+import postgres from "postgres";
+import { freshPostgresDatabase, POSTGRES_URL } from "../store/_backends.ts";
 import { spawnVbkpool, waitUntil, withTempDir } from "../_process.ts";
 import { LoadMiner, totalCounts } from "./_stratum_load.ts";
 
@@ -21,12 +23,29 @@ function freePort(): number {
   return port;
 }
 
-Deno.test({
-  name: "an upgrade under load (SIGUSR2 to the old process) loses and doubles no share",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
+/** Count the stored shares, and the distinct share hashes. */
+async function storedShares(url: string): Promise<{ n: number; d: number }> {
+  const sql = "SELECT COUNT(*) AS n, COUNT(DISTINCT hash) AS d FROM shares";
+  if (!url.startsWith("postgres")) {
+    const db = new DatabaseSync(url, { readOnly: true });
+    const row = db.prepare(sql).get() as { n: number; d: number };
+    db.close();
+    return row;
+  }
+  const c = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await c.unsafe(sql);
+    return { n: Number(row!.n), d: Number(row!.d) };
+  } finally {
+    await c.end();
+  }
+}
+
+async function upgradeUnderLoad(backend: "sqlite" | "postgres"): Promise<void> {
+  const pg = backend === "postgres" ? await freshPostgresDatabase() : undefined;
+  try {
     await withTempDir("vbkpool-upgrade-", async (dir) => {
+      const storeUrl = pg?.url ?? `${dir}/pool.sqlite`;
       const devnet = spawnVbkpool([
         "devnet",
         "--listen",
@@ -54,7 +73,7 @@ Deno.test({
             "[api]",
             "enabled = false",
             "[store]",
-            `url = "${dir}/pool.sqlite"`,
+            `url = "${storeUrl}"`,
             'sqlite_synchronous = "normal"',
             "[process]",
             "reuse_port = true",
@@ -97,11 +116,7 @@ Deno.test({
         assert.equal(await b.stop("SIGINT"), 0, b.err);
         await devnet.stop("SIGINT");
 
-        const db = new DatabaseSync(`${dir}/pool.sqlite`, { readOnly: true });
-        const row = db.prepare(
-          "SELECT COUNT(*) AS n, COUNT(DISTINCT hash) AS d FROM shares",
-        ).get() as { n: number; d: number };
-        db.close();
+        const row = await storedShares(storeUrl);
         const total = totalCounts(miners);
         const during = answers.filter((x) => x.sentAt >= handoverAt && x.sentAt <= exitedAt);
         const worst = Math.max(0, ...during.map((x) => x.latency));
@@ -109,7 +124,7 @@ Deno.test({
         const startA = BigInt(fromA.exec(a.err)![1]!);
         const startB = BigInt(fromA.exec(b.err)![1]!);
         console.log(
-          `upgrade: miners ${before} before, ${after} after; ${total.accepted} shares ` +
+          `upgrade (${backend}): miners ${before} before, ${after} after; ${total.accepted} shares ` +
             `acknowledged, ${row.n} stored (${row.d} distinct); ${
               total.accepted - acceptedBefore
             } acknowledged from the SIGUSR2 on; hand-over ${exitedAt - handoverAt} ms; ` +
@@ -135,5 +150,22 @@ Deno.test({
         for (const p of procs) await p.kill();
       }
     });
-  },
+  } finally {
+    await pg?.drop();
+  }
+}
+
+Deno.test({
+  name: "an upgrade under load (SIGUSR2 to the old process) loses and doubles no share (SQLite)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () => upgradeUnderLoad("sqlite"),
+});
+
+Deno.test({
+  name: "an upgrade under load loses and doubles no share (PostgreSQL)",
+  ignore: POSTGRES_URL === undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () => upgradeUnderLoad("postgres"),
 });
