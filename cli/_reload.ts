@@ -233,6 +233,8 @@ export class ConfigReloader {
     } catch (err) {
       return this.#refuse(report, (err as Error).message);
     }
+    // In force from here on (handlers may read `current`), even if a handler fails.
+    this.#current = { ...loaded, values: next };
     for (const handler of concerned) {
       try {
         await handler.apply(live);
@@ -245,7 +247,6 @@ export class ConfigReloader {
         });
       }
     }
-    this.#current = { ...loaded, values: next };
     for (const { key, from, to } of report.applied) {
       log.info("reload: {key} {from} → {to}", { key, from: show(key, from), to: show(key, to) });
     }

@@ -238,7 +238,8 @@ export async function startServer(
   ref.pool = pool;
   const config: LoadedConfig = startOptions.config ??
     { values, sources, file: undefined, warnings: [] };
-  const current = { values: config.values };
+  const running: { reloader?: ConfigReloader } = {};
+  const valuesNow = () => running.reloader?.current.values ?? config.values;
   const parts = {
     pool,
     store: persisted.store,
@@ -246,7 +247,7 @@ export async function startServer(
     poolAddress: address,
     devnetApi: devnet?.rpcAddr,
   };
-  const services = new ServerServices(parts, () => current.values);
+  const services = new ServerServices(parts, valuesNow);
   await services.startApi();
   upstream.start();
   await services.startPayouts();
@@ -256,19 +257,12 @@ export async function startServer(
     pool,
     services,
   });
-  reloader.register({
-    name: "current",
-    keys: [],
-    everyReload: true,
-    apply: (c) => {
-      current.values = c.next;
-    },
-  });
+  running.reloader = reloader;
   let finished: () => void = () => {};
   const done = new Promise<void>((resolve) => finished = resolve);
   let stopping: Promise<void> | undefined;
   function handOver(): number {
-    const seconds = (current.values.process?.handover_window_seconds as number) ?? 10;
+    const seconds = (valuesNow().process?.handover_window_seconds as number) ?? 10;
     if (stopping !== undefined) return seconds;
     log.info(
       "handing over: no new connections; {n} miners are asked to reconnect over {seconds} s " +

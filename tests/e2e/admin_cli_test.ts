@@ -39,6 +39,7 @@ Deno.test({
       const clients: RawClient[] = [];
       try {
         const { stratum, api } = await server.serverAddresses();
+        let apiNow = api!;
         const port = stratum[0]!;
         const adminUrl = (await server.waitForLog(/admin listener on (http:\/\/[\d.:]+) /))[1]!;
         const adminAddr = adminUrl.slice("http://".length);
@@ -125,9 +126,25 @@ Deno.test({
         });
 
         await t.step("reload: applied, refused, token rotated", async () => {
+          // [api] changes restart the API: /metrics opens to loopback.
+          await Deno.writeTextFile(
+            `${dir}/vbkpool.toml`,
+            configText.replace('metrics_allow = ["10.9.9.9"]', 'metrics_allow = ["127.0.0.1"]'),
+          );
           const ok = await admin(["reload"]);
           assert.equal(ok.code, 0, ok.err);
-          assert.equal(JSON.parse(ok.out).ok, true);
+          const report = JSON.parse(ok.out);
+          assert.equal(report.ok, true);
+          assert.deepEqual(report.applied, [{
+            key: "api.metrics_allow",
+            from: '["10.9.9.9"]',
+            to: '["127.0.0.1"]',
+          }]);
+          const apis = [...server.err.matchAll(/HTTP API on (http:\/\/[\d.:]+)\/api/g)];
+          assert.equal(apis.length, 2, "the API restarted");
+          const metrics = await fetch(`${apis[1]![1]}/metrics`);
+          assert.equal(metrics.status, 200);
+          await metrics.body?.cancel();
           await Deno.writeTextFile(`${dir}/vbkpool.toml`, "[stratum]\nnot_a_key = 1\n");
           const refused = await admin(["reload"]);
           assert.equal(refused.code, 1);
@@ -142,6 +159,7 @@ Deno.test({
           await r.body?.cancel();
           await Deno.writeTextFile(`${dir}/token`, `${TOKEN}\n`);
           assert.equal((await admin(["reload"], { VBKPOOL_ADMIN_TOKEN: next })).code, 0);
+          apiNow = [...server.err.matchAll(/HTTP API on (http:\/\/[\d.:]+)\/api/g)].at(-1)![1]!;
         });
 
         await t.step("token: wrong, none, file missing", async () => {
@@ -212,8 +230,8 @@ Deno.test({
             431,
           );
           // Nothing admin-only on the public port; /metrics only for the listed address there.
-          assert.equal(await status(fetch(`${api}/admin/bans`)), 404);
-          assert.equal(await status(fetch(`${api}/metrics`)), 403);
+          assert.equal(await status(fetch(`${apiNow}/admin/bans`)), 404);
+          assert.equal(await status(fetch(`${apiNow}/metrics`)), 403);
           assert.equal(await status(call("/metrics")), 200);
           // A connection flood: the admin port holds 16 at once and closes the rest at accept.
           const flood: RawClient[] = [];
