@@ -233,6 +233,18 @@ export class ConfigReloader {
     } catch (err) {
       return this.#refuse(report, (err as Error).message);
     }
+    // The diff is logged before it applies: a new log level must not hide it.
+    for (const { key, from, to } of report.applied) {
+      log.info("reload: {key} {from} → {to}", { key, from: show(key, from), to: show(key, to) });
+    }
+    if (report.restart.length > 0) {
+      log.warn(
+        "reload: changed keys that only apply at a restart keep their running value: {keys}",
+        {
+          keys: report.restart.join(", "),
+        },
+      );
+    }
     // In force from here on (handlers may read `current`), even if a handler fails.
     this.#current = { ...loaded, values: next };
     for (const handler of concerned) {
@@ -246,17 +258,6 @@ export class ConfigReloader {
           error,
         });
       }
-    }
-    for (const { key, from, to } of report.applied) {
-      log.info("reload: {key} {from} → {to}", { key, from: show(key, from), to: show(key, to) });
-    }
-    if (report.restart.length > 0) {
-      log.warn(
-        "reload: changed keys that only apply at a restart keep their running value: {keys}",
-        {
-          keys: report.restart.join(", "),
-        },
-      );
     }
     log.info(
       "configuration reloaded from {file}: {applied} keys applied, {restart} need a restart",

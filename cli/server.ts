@@ -360,25 +360,34 @@ function onSignal(signal: Deno.Signal, handler: () => void): () => void {
 
 async function run(ctx: CommandContext): Promise<number> {
   if (ctx.args.positionals.length > 0) throw new UsageError("server takes no arguments");
-  const server = await startServer(ctx.config.values, {
-    sources: ctx.config.sources,
-    config: ctx.config,
-    ...(ctx.reloadConfig === undefined ? {} : { load: ctx.reloadConfig }),
-  });
   const log = logger("server");
-  const removals = [
-    onSignal("SIGHUP", () => {
-      log.info("SIGHUP: reloading the configuration");
-      void server.reload();
-    }),
-    onSignal("SIGUSR2", () => {
-      log.info("SIGUSR2: handing over to the next process");
-      server.handOver();
-    }),
-  ];
-  await Promise.race([waitForStop(ctx.stopSignal), server.done]);
-  await server.stop();
-  for (const remove of removals) remove();
+  // Listening before the start: a SIGHUP during it must not kill the process (the default).
+  let server: RunningServer | undefined;
+  const early = { reload: false, handOver: false };
+  const reload = () => {
+    log.info("SIGHUP: reloading the configuration");
+    if (server === undefined) early.reload = true;
+    else void server.reload();
+  };
+  const handOver = () => {
+    log.info("SIGUSR2: handing over to the next process");
+    if (server === undefined) early.handOver = true;
+    else server.handOver();
+  };
+  const removals = [onSignal("SIGHUP", reload), onSignal("SIGUSR2", handOver)];
+  try {
+    server = await startServer(ctx.config.values, {
+      sources: ctx.config.sources,
+      config: ctx.config,
+      ...(ctx.reloadConfig === undefined ? {} : { load: ctx.reloadConfig }),
+    });
+    if (early.reload) void server.reload();
+    if (early.handOver) server.handOver();
+    await Promise.race([waitForStop(ctx.stopSignal), server.done]);
+    await server.stop();
+  } finally {
+    for (const remove of removals) remove();
+  }
   return 0;
 }
 

@@ -141,3 +141,53 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "SIGHUP restarts the in-process payouts with the new [payouts] and applies [log]",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await withTempDir("vbkpool-reload-payouts-", async (dir) => {
+      const file = `${dir}/vbkpool.toml`;
+      const text = (interval: number, level: string) =>
+        [
+          "[log]",
+          `level = "${level}"`,
+          "[stratum]",
+          'listen = ["127.0.0.1:0"]',
+          "[api]",
+          "enabled = false",
+          "[payouts]",
+          "enabled = true",
+          `interval_seconds = ${interval}`,
+          "[store]",
+          `url = "${dir}/pool.sqlite"`,
+        ].join("\n");
+      await Deno.writeTextFile(file, text(30, "info"));
+      const server = spawnVbkpool(["server"], { cwd: dir });
+      try {
+        await server.serverAddresses();
+        await server.waitForLog(/payouts in-process: .* every 30 s/);
+        await Deno.writeTextFile(file, text(45, "info"));
+        server.signal("SIGHUP");
+        await server.waitForLog(/reload: payouts\.interval_seconds 30 → 45/);
+        await server.waitForLog(/payouts in-process: .* every 45 s/);
+        await server.waitForLog(/configuration reloaded from vbkpool\.toml: 1 keys applied/);
+        // A higher log level: the diff is still written (before it applies), the summary not.
+        await Deno.writeTextFile(file, text(45, "warning"));
+        server.signal("SIGHUP");
+        await server.waitForLog(/reload: log\.level info → warning/);
+        // A refused reload (an error line) proves the previous one has finished.
+        await Deno.writeTextFile(file, "[log\n");
+        server.signal("SIGHUP");
+        await server.waitForLog(/configuration reload refused/);
+        const since = server.err.slice(server.err.indexOf("reload: log.level info → warning"));
+        assert.ok(!since.includes("configuration reloaded from"), since);
+        assert.ok(!since.includes("SIGHUP: reloading"), since);
+        assert.equal(await server.stop("SIGINT"), 0, server.err);
+      } finally {
+        await server.kill();
+      }
+    });
+  },
+});
