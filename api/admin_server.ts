@@ -46,8 +46,8 @@ export interface AdminActions {
   reload(): Promise<{ ok: boolean } & Record<string, unknown>>;
   /** Start the hand-over to the next process (returns at once). */
   handOver(): { windowSeconds: number };
-  /** Payments whose outcome is unknown (JSON-ready), or undefined when payouts are not set up. */
-  unknownPayments?(): Promise<unknown>;
+  /** Payments whose outcome is unknown (`{ unknown, summary }`, JSON-ready). */
+  unknownPayments?(): Promise<Record<string, unknown>>;
   /** Settle one; resolves to `{ ok, … }`. */
   settlePayment?(id: bigint, how: AdminSettle): Promise<{ ok: boolean } & Record<string, unknown>>;
   /** The Prometheus text, when the metrics are kept. */
@@ -304,7 +304,7 @@ export class AdminServer {
         if (actions.unknownPayments === undefined) {
           throw new AdminError(404, "payouts are not set up");
         }
-        return json(200, { unknown: await actions.unknownPayments() });
+        return json(200, await actions.unknownPayments());
       }
       case "POST /admin/payments/:settle": {
         if (actions.settlePayment === undefined) {

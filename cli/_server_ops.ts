@@ -21,7 +21,7 @@ import { adminToken } from "./_admin_schema.ts";
 import { parseListen } from "./_devnet_schema.ts";
 import { nameListenError, reachableHost } from "./_listen.ts";
 import { ListenError } from "../net/mod.ts";
-import { startInProcessPayouts, walletClient } from "./payouts.ts";
+import { describeUnknownOutcomes, startInProcessPayouts, walletClient } from "./payouts.ts";
 import { startServerApi } from "./_server_api.ts";
 
 /** What the server's operations act on. */
@@ -187,13 +187,14 @@ export function startAdmin(options: StartAdminOptions): AdminServer | undefined 
       actions: {
         reload: async () => ({ ...await options.reloader.reload() }),
         handOver: () => ({ windowSeconds: options.handOver() }),
-        unknownPayments: () => {
+        unknownPayments: async () => {
           const v = values();
           const p = v.payouts!;
-          return listUnknownOutcomes(parts.store, services.rpc(), {
+          const unknown = await listUnknownOutcomes(parts.store, services.rpc(), {
             poolAddress: (p.pool_address as string) || parts.poolAddress,
             windowMs: Math.round((p.unknown_outcome_seconds as number) * 1000),
           });
+          return { unknown, summary: describeUnknownOutcomes(unknown) };
         },
         settlePayment: (id: bigint, how: AdminSettle) =>
           services.withoutPayer(() => {
