@@ -158,28 +158,43 @@ export interface StartAdminOptions {
   handOver: () => number;
 }
 
+/** The admin listener of a running server, bound now or once its port is free. */
+export interface AdminSlot {
+  /** The listener, once bound. */
+  readonly server: AdminServer | undefined;
+  /** Stop waiting for the port, or close the listener. */
+  close(): Promise<void>;
+}
+
+/** How often a waiting admin listener tries its port again (ms). */
+const ADMIN_RETRY_MS = 500;
+
 /**
  * Start the admin listener when `[admin] enabled`, and register its token handler (a reload
- * re-reads `token`/`token_file`; a new file's first line is the new token).
+ * re-reads `token`/`token_file`; a new file's first line is the new token). During an upgrade
+ * (`process.reuse_port`) the previous process holds the admin port until it exits: the new one
+ * then waits for the port (logged once) and takes it, so `vbkpool admin` always talks to one
+ * process, the one that has it.
  *
  * @param options The server's parts and actions.
- * @returns The listener, or undefined when it is off.
+ * @returns The listener's slot, or undefined when it is off.
  * @throws {ConfigError} When it is on without a usable token.
- * @throws {ListenError} When its address cannot be bound (named with `admin.listen`).
+ * @throws {Error} When its address cannot be bound, naming `admin.listen` (with `reuse_port`, an
+ * address in use is waited for instead).
  */
-export function startAdmin(options: StartAdminOptions): AdminServer | undefined {
+export function startAdmin(options: StartAdminOptions): AdminSlot | undefined {
   const values = () => options.reloader.current.values;
   const a = values().admin;
   if (a?.enabled !== true) return undefined;
-  const token = adminToken(a);
+  const token = { value: adminToken(a) };
   const { hostname, port } = parseListen(a.listen as string);
   const { parts, services } = options;
-  let admin: AdminServer;
-  try {
-    admin = AdminServer.start({
+  const log = logger("admin");
+  const bind = () =>
+    AdminServer.start({
       hostname,
       port,
-      token,
+      token: token.value,
       pool: parts.pool,
       store: parts.store,
       upstream: parts.upstream,
@@ -213,18 +228,54 @@ export function startAdmin(options: StartAdminOptions): AdminServer | undefined 
           values().admin!.metrics === true ? services.api?.metrics?.registry.render() : undefined,
       },
     });
+  const slot: {
+    server: AdminServer | undefined;
+    timer?: ReturnType<typeof setInterval>;
+  } = { server: undefined };
+  const bound = (server: AdminServer) => {
+    slot.server = server;
+    log.info("admin listener on {url} (bearer token required)", { url: server.url });
+  };
+  try {
+    bound(bind());
   } catch (err) {
-    throw nameListenError(new ListenError(hostname, port, err), [
-      { key: "admin.listen", hostname, port },
-    ]);
+    const inUse = err instanceof Deno.errors.AddrInUse;
+    if (!inUse || values().process?.reuse_port !== true) {
+      throw nameListenError(new ListenError(hostname, port, err), [
+        { key: "admin.listen", hostname, port },
+      ]);
+    }
+    log.warn(
+      "admin listener: {address} is held by another process (the previous one, during an " +
+        "upgrade); it is taken as soon as that one exits",
+      { address: formatHostPort(hostname, port) },
+    );
+    slot.timer = setInterval(() => {
+      try {
+        bound(bind());
+        clearInterval(slot.timer);
+      } catch {
+        // Still held.
+      }
+    }, ADMIN_RETRY_MS);
   }
   options.reloader.register({
     name: "admin token",
     keys: ["admin.token", "admin.token_file"],
     everyReload: true,
     check: (change) => void adminToken(change.next.admin!),
-    apply: (change) => admin.setToken(adminToken(change.next.admin!)),
+    apply: (change) => {
+      token.value = adminToken(change.next.admin!);
+      slot.server?.setToken(token.value);
+    },
   });
-  logger("admin").info("admin listener on {url} (bearer token required)", { url: admin.url });
-  return admin;
+  return {
+    get server() {
+      return slot.server;
+    },
+    async close() {
+      clearInterval(slot.timer);
+      await slot.server?.close();
+    },
+  };
 }

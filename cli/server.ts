@@ -21,9 +21,8 @@ import { Pool, type PoolOptions } from "../server/pool.ts";
 import type { PoolEvent } from "../server/events.ts";
 import { Upstream } from "../server/upstream.ts";
 import { openServerStore } from "./_server_store.ts";
-import type { AdminServer } from "../api/mod.ts";
 import type { ConfigReloader, ReloadReport } from "./_reload.ts";
-import { serverReloader, ServerServices, startAdmin } from "./_server_ops.ts";
+import { type AdminSlot, serverReloader, ServerServices, startAdmin } from "./_server_ops.ts";
 import { ucpOptions } from "./_ucp_schema.ts";
 import { configureDescriptors } from "./_process_schema.ts";
 import { type ListenSetting, nameListenError, reachableHost } from "./_listen.ts";
@@ -78,8 +77,8 @@ export interface RunningServer {
   pool: Pool;
   /** The configuration reloader (SIGHUP); more live handlers can be registered on it. */
   reloader: ConfigReloader;
-  /** The admin listener, when `[admin] enabled`. */
-  admin: AdminServer | undefined;
+  /** The admin listener, when `[admin] enabled` (its `server` once its port is bound). */
+  admin: AdminSlot | undefined;
   /** Read the configuration again and apply what can change live (SIGHUP). */
   reload(): Promise<ReloadReport>;
   /**
@@ -276,7 +275,7 @@ export async function startServer(
     stopping.finally(finished);
     return seconds;
   }
-  let admin: AdminServer | undefined;
+  let admin: AdminSlot | undefined;
   try {
     admin = startAdmin({ parts, services, reloader, handOver });
   } catch (err) {

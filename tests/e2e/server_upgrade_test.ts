@@ -62,6 +62,8 @@ async function upgradeUnderLoad(backend: "sqlite" | "postgres"): Promise<void> {
       try {
         const { ucp } = await devnet.devnetAddresses(false);
         const port = freePort();
+        const adminPort = freePort();
+        const token = "upgrade-token-0123456789abcdef";
         await Deno.writeTextFile(
           `${dir}/vbkpool.toml`,
           [
@@ -74,6 +76,10 @@ async function upgradeUnderLoad(backend: "sqlite" | "postgres"): Promise<void> {
             `address = "${POOL_ADDRESS}"`,
             "[api]",
             "enabled = false",
+            "[admin]",
+            "enabled = true",
+            `listen = "127.0.0.1:${adminPort}"`,
+            `token = "${token}"`,
             "[store]",
             `url = "${storeUrl}"`,
             'sqlite_synchronous = "normal"',
@@ -104,6 +110,8 @@ async function upgradeUnderLoad(backend: "sqlite" | "postgres"): Promise<void> {
         procs.push(b);
         await b.serverAddresses();
         await b.waitForLog(/upstream ready/);
+        // The admin port stays with A until it exits; B waits for it.
+        await b.waitForLog(/admin listener: 127\.0\.0\.1:\d+ is held by another process/);
         const before = miners.filter((m) => m.ready).length;
         const acceptedBefore = totalCounts(miners).accepted;
         const handoverAt = Date.now();
@@ -114,6 +122,10 @@ async function upgradeUnderLoad(backend: "sqlite" | "postgres"): Promise<void> {
         const atExit = totalCounts(miners).accepted;
         await waitUntil(() => totalCounts(miners).accepted >= atExit + 2000, "shares on pool B");
         const after = miners.filter((m) => m.ready).length;
+        await b.waitForLog(/admin listener on http:/);
+        const list = spawnVbkpool(["admin", "connections"], { cwd: dir });
+        assert.equal((await list.exited).code, 0, list.err);
+        assert.equal(JSON.parse(list.out).connections.length, MINERS, "B holds every miner");
         await Promise.all(miners.map((m) => m.stop()));
         assert.equal(await b.stop("SIGINT"), 0, b.err);
         await devnet.stop("SIGINT");
