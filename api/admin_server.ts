@@ -256,7 +256,10 @@ export class AdminServer {
           : Number(positiveInteger(b.seconds, "seconds", 10n ** 9n));
         const ban = pool.ban(ip, seconds === undefined ? {} : { seconds });
         if (ban === undefined) {
-          throw new AdminError(409, `${ip} is exempt from bans (loopback with exempt_loopback)`);
+          throw new AdminError(
+            409,
+            `${ip} cannot be banned: stratum.ban_enabled is false, or it is loopback with stratum.exempt_loopback`,
+          );
         }
         log.info("admin: banned {ip}", { ip });
         return json(201, { ban });
