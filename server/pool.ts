@@ -185,6 +185,7 @@ export class Pool {
   #noWork: NoWorkWatch | undefined;
   #limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS };
   #stopped = false;
+  #stopping: Promise<void> | undefined;
 
   private constructor(options: PoolOptions) {
     this.#now = options.now ?? Date.now;
@@ -451,7 +452,7 @@ export class Pool {
    * @param options The window and the grace period.
    */
   async handOver(options: PoolHandOverOptions): Promise<void> {
-    if (this.#stopped) return;
+    if (this.#stopping !== undefined) return await this.#stopping;
     for (const server of this.#ports()) server.stopAccepting();
     await Promise.all(this.servers.map((server) => server.handOver(options.windowMs)));
     await this.stop({ graceMs: options.graceMs ?? 10_000 });
@@ -469,8 +470,13 @@ export class Pool {
    *
    * @param options The grace period.
    */
-  async stop(options: PoolStopOptions = {}): Promise<void> {
-    if (this.#stopped) return;
+  stop(options: PoolStopOptions = {}): Promise<void> {
+    // A second call (a SIGTERM during a hand-over) waits for the first.
+    this.#stopping ??= this.#stop(options);
+    return this.#stopping;
+  }
+
+  async #stop(options: PoolStopOptions): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
     clearInterval(this.#banSweep);

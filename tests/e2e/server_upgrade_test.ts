@@ -183,3 +183,52 @@ Deno.test({
   sanitizeOps: false,
   fn: () => upgradeUnderLoad("postgres"),
 });
+
+Deno.test({
+  name: "SIGTERM during a hand-over stops at once and still stores every acknowledged share",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await withTempDir("vbkpool-handover-stop-", async (dir) => {
+      await Deno.writeTextFile(
+        `${dir}/vbkpool.toml`,
+        [
+          "[stratum]",
+          'listen = ["127.0.0.1:0 min=1"]',
+          "requests_per_second = 100000",
+          "request_burst = 100000",
+          "[api]",
+          "enabled = false",
+          "[store]",
+          `url = "${dir}/pool.sqlite"`,
+          "[process]",
+          "handover_window_seconds = 600",
+        ].join("\n"),
+      );
+      const server = spawnVbkpool(["server"], { cwd: dir });
+      const miners: LoadMiner[] = [];
+      try {
+        const port = (await server.serverAddresses()).stratum[0]!;
+        await server.waitForLog(/upstream ready/);
+        for (let i = 0; i < 10; i++) miners.push(new LoadMiner({ port, worker: `w${i}` }));
+        await Promise.all(miners.map((m) => m.start()));
+        for (const m of miners) m.submit();
+        await waitUntil(() => totalCounts(miners).accepted >= 500, "shares");
+        server.signal("SIGUSR2");
+        // The first miner is asked to reconnect at once; the other nine would wait minutes.
+        await waitUntil(() => totalCounts(miners).reconnectRequests >= 1, "the hand-over");
+        server.signal("SIGTERM");
+        assert.equal((await server.exited).code, 0, server.err);
+        await Promise.all(miners.map((m) => m.stop()));
+        const row = await storedShares(`${dir}/pool.sqlite`);
+        const total = totalCounts(miners);
+        assert.ok(total.reconnectRequests < 10, "stopped before the window ended");
+        assert.equal(row.n, total.accepted, "every acknowledged share is stored");
+        assert.equal(row.d, row.n);
+      } finally {
+        await Promise.all(miners.map((m) => m.stop()));
+        await server.kill();
+      }
+    });
+  },
+});
