@@ -20,6 +20,7 @@ const SOURCE_DIRS = [
   "devnet",
   "miner",
   "api",
+  "alerts",
 ];
 
 /** Which top-level folders each folder may import (besides itself). */
@@ -34,7 +35,20 @@ const ALLOWED: Record<string, string[]> = {
   devnet: ["net", "protocol", "hash", "log"],
   miner: ["net", "protocol", "hash", "log"],
   api: ["server", "store", "net", "protocol", "hash", "log"],
-  cli: ["server", "miner", "devnet", "payouts", "store", "net", "protocol", "hash", "api", "log"],
+  alerts: ["log"],
+  cli: [
+    "server",
+    "miner",
+    "devnet",
+    "payouts",
+    "store",
+    "net",
+    "protocol",
+    "hash",
+    "api",
+    "log",
+    "alerts",
+  ],
   bench: SOURCE_DIRS.concat(["tests"]),
   tests: SOURCE_DIRS.concat(["bench", "tests", "_tools"]),
   _tools: SOURCE_DIRS,

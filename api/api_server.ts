@@ -24,6 +24,7 @@ import { LiveStats } from "./live_stats.ts";
 import { NetMetrics } from "./net_metrics.ts";
 import { PoolData } from "./pool_data.ts";
 import { PoolMetrics } from "./pool_metrics.ts";
+import { ProcessMetrics } from "./process_metrics.ts";
 import { blockEventView } from "./views.ts";
 
 const log = getLogger(["vbkpool", "api"]);
@@ -60,6 +61,8 @@ export interface ApiServerOptions {
   metricsAllow?: readonly string[];
   /** Bind with `SO_REUSEPORT` (a zero-downtime upgrade). @default false */
   reusePort?: boolean;
+  /** The program's version, for `vbkpool_build_info`. @default "0" */
+  version?: string;
   /** Seconds the live hash rate is averaged over. @default 600 */
   hashrateWindowSeconds?: number;
   /** Interval of the `pool` server-sent event (ms). @default 5000 */
@@ -129,6 +132,7 @@ export class ApiServer {
   #server: HttpServer;
   #events: EventStream;
   #netMetrics: NetMetrics | undefined;
+  #processMetrics: ProcessMetrics | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #unsubscribe: () => void;
   #closed: Promise<void> | undefined;
@@ -201,6 +205,9 @@ export class ApiServer {
         http: () => this.#server.stats,
         ...(options.descriptors === undefined ? {} : { descriptors: options.descriptors }),
       });
+      this.#processMetrics = new ProcessMetrics(this.metrics.registry, {
+        version: options.version ?? "0",
+      });
     }
     const intervalMs = options.eventIntervalMs ?? 5000;
     this.#timer = setInterval(() => this.#publish(), intervalMs);
@@ -250,6 +257,7 @@ export class ApiServer {
   #teardown(): void {
     clearInterval(this.#timer);
     this.#netMetrics?.close();
+    this.#processMetrics?.close();
     this.#unsubscribe();
     this.#events.close();
     this.metrics?.close();

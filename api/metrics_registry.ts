@@ -72,6 +72,8 @@ export function formatValue(value: number): string {
   return String(value);
 }
 
+const NEEDS_ESCAPE = /[\\\n"]/;
+
 function escapeLabel(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 }
@@ -166,21 +168,29 @@ abstract class Metric<S> {
   }
 
   #labelText(labels: Labels): string {
-    const parts: string[] = [];
-    for (const key of Object.keys(labels)) {
-      if (!this.labelNames.includes(key)) {
-        throw new TypeError(`Cannot use label "${key}": metric "${this.name}" has no such label`);
-      }
-    }
+    // Per share on the hot path: one pass, no array, escaping only when needed.
+    let text = "";
+    let used = 0;
     for (const key of this.labelNames) {
       const value = labels[key];
       if (value === undefined) continue;
       if (typeof value !== "string") {
         throw new TypeError(`Cannot use label "${key}": the value must be a string`);
       }
-      parts.push(`${key}="${escapeLabel(value)}"`);
+      used++;
+      const escaped = NEEDS_ESCAPE.test(value) ? escapeLabel(value) : value;
+      text += `${text === "" ? "" : ","}${key}="${escaped}"`;
     }
-    return parts.join(",");
+    if (used !== Object.keys(labels).length) {
+      for (const key of Object.keys(labels)) {
+        if (!this.labelNames.includes(key)) {
+          throw new TypeError(
+            `Cannot use label "${key}": metric "${this.name}" has no such label`,
+          );
+        }
+      }
+    }
+    return text;
   }
 }
 

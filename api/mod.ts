@@ -30,6 +30,8 @@ export * from "./metrics_registry.ts";
 export * from "./net_metrics.ts";
 export * from "./pool_data.ts";
 export * from "./pool_metrics.ts";
+export * from "./process_metrics.ts";
 export * from "./public_codes.ts";
 export * from "./rate_limiter.ts";
 export * from "./views.ts";
+export * from "./webhook_metrics.ts";

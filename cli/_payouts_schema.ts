@@ -73,6 +73,14 @@ export const PAYOUTS_SCHEMA: SectionSpec = {
     doc: "Run the payout service inside `vbkpool server` (one pool process); otherwise run " +
       "`vbkpool payouts` beside it. A global lock in [store] keeps one payer either way.",
   },
+  track_blocks: {
+    kind: "boolean",
+    default: true,
+    doc: "With enabled = false, `vbkpool server` still follows its blocks every " +
+      "interval_seconds: confirmations, confirmed (credited) or orphaned, by NodeCore's HTTP " +
+      "API ([wallet] url, or the embedded devnet's). It never pays. Safe beside `vbkpool " +
+      "payouts`: a block is credited once.",
+  },
   pool_address: {
     kind: "string",
     default: "",

@@ -6,6 +6,7 @@
  * @module
  */
 import { logger } from "./log.ts";
+import { VERSION } from "./version.ts";
 import { ApiServer } from "../api/mod.ts";
 import { parseListen } from "./_devnet_schema.ts";
 import { ListenError } from "../net/mod.ts";
@@ -68,6 +69,7 @@ export function startServerApi(
       metricsOnPort: a.metrics as boolean,
       metricsAllow: a.metrics_allow as string[],
       reusePort: options.reusePort === true,
+      version: VERSION,
       hashrateWindowSeconds: a.hashrate_window_seconds as number,
       eventIntervalMs: Math.round((a.event_interval_seconds as number) * 1000),
       maxEventClients: a.max_event_clients as number,

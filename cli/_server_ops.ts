@@ -9,7 +9,7 @@ import { AdminServer, type AdminSettle, type ApiServer } from "../api/mod.ts";
 import type { Pool } from "../server/pool.ts";
 import type { UpstreamStatus } from "../server/upstream.ts";
 import type { Store } from "../store/mod.ts";
-import type { PayoutService } from "../payouts/mod.ts";
+import type { BlockTracker, PayoutService } from "../payouts/mod.ts";
 import { listUnknownOutcomes, settlePayment } from "../payouts/settle.ts";
 import { NodeCoreRpc } from "../payouts/nodecore_rpc.ts";
 import { formatHostPort } from "../net/mod.ts";
@@ -21,7 +21,12 @@ import { adminToken } from "./_admin_schema.ts";
 import { parseListen } from "./_devnet_schema.ts";
 import { nameListenError, reachableHost } from "./_listen.ts";
 import { ListenError } from "../net/mod.ts";
-import { describeUnknownOutcomes, startInProcessPayouts, walletClient } from "./payouts.ts";
+import {
+  describeUnknownOutcomes,
+  startBlockTracker,
+  startInProcessPayouts,
+  walletClient,
+} from "./payouts.ts";
 import { startServerApi } from "./_server_api.ts";
 
 /** What the server's operations act on. */
@@ -44,16 +49,25 @@ export class ServerServices {
   api: ApiServer | undefined;
   /** The in-process payout service, when it runs. */
   payouts: PayoutService | undefined;
+  /** The in-process block tracker (confirmations without payments), when it runs. */
+  tracker: BlockTracker | undefined;
   #parts: ServerParts;
   #values: () => ConfigValues;
+  #onApi: ((api: ApiServer | undefined) => void) | undefined;
 
   /**
    * @param parts The pool, store and upstream.
    * @param values The configuration in force (read at each restart).
+   * @param options Called after each API (re)start, with the new server.
    */
-  constructor(parts: ServerParts, values: () => ConfigValues) {
+  constructor(
+    parts: ServerParts,
+    values: () => ConfigValues,
+    options: { onApi?: (api: ApiServer | undefined) => void } = {},
+  ) {
     this.#parts = parts;
     this.#values = values;
+    this.#onApi = options.onApi;
   }
 
   /** Start (or restart) the public API from the configuration in force. */
@@ -65,16 +79,20 @@ export class ServerServices {
       reusePort: v.process?.reuse_port === true,
       keepMetrics: v.admin?.enabled === true && v.admin?.metrics === true,
     });
+    this.#onApi?.(this.api);
   }
 
-  /** Start (or restart) the in-process payouts from the configuration in force. */
+  /** Start (or restart) the in-process payouts or block tracker from the configuration. */
   async startPayouts(): Promise<void> {
     await this.payouts?.stop();
-    this.payouts = startInProcessPayouts(this.#values(), {
+    await this.tracker?.stop();
+    const wiring = {
       store: this.#parts.store,
       poolAddress: this.#parts.poolAddress,
       devnetApi: this.#parts.devnetApi,
-    });
+    };
+    this.payouts = startInProcessPayouts(this.#values(), wiring);
+    this.tracker = startBlockTracker(this.#values(), wiring);
   }
 
   /** NodeCore's HTTP API as the payouts reach it. */
@@ -105,8 +123,9 @@ export class ServerServices {
     }
   }
 
-  /** Stop the API and the payouts. */
+  /** Stop the API, the payouts and the block tracker. */
   async stop(): Promise<void> {
+    await this.tracker?.stop();
     await this.payouts?.stop();
     await this.api?.close();
   }

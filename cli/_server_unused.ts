@@ -21,7 +21,9 @@ interface Part {
 }
 
 const embeddedDevnet = (v: ConfigValues) => (v.nodecore!.endpoints as string[]).length === 0;
-const payoutsOn = (v: ConfigValues) => v.payouts!.enabled === true;
+/** The payout service or the block tracker runs, reading `[payouts]` (and NodeCore's API). */
+const payoutsOn = (v: ConfigValues) =>
+  v.payouts!.enabled === true || v.payouts!.track_blocks === true;
 
 const PARTS: Part[] = [
   {
@@ -32,12 +34,14 @@ const PARTS: Part[] = [
   {
     runs: payoutsOn,
     keys: ["payouts.*", "wallet.*"],
-    why: "payouts.enabled is false, so no payout service runs in the server",
+    why: "payouts.enabled and payouts.track_blocks are false, so the server does not follow " +
+      "its blocks",
   },
   {
     runs: (v) => !payoutsOn(v) || !embeddedDevnet(v),
     keys: ["wallet.*"],
-    why: "the in-process payouts use the embedded devnet's NodeCore API, not [wallet]",
+    why: "the server's payouts and block tracking use the embedded devnet's NodeCore API, not " +
+      "[wallet]",
   },
   { runs: (v) => v.api!.enabled === true, keys: ["api.*"], why: "api.enabled is false" },
   {
@@ -48,7 +52,7 @@ const PARTS: Part[] = [
 ];
 
 /** The switches themselves are always read. */
-const SWITCHES = new Set(["payouts.enabled", "api.enabled", "ucp.listen"]);
+const SWITCHES = new Set(["payouts.enabled", "payouts.track_blocks", "api.enabled", "ucp.listen"]);
 
 /**
  * One warning per part that does not run but has keys set by a flag or a variable.

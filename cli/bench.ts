@@ -7,8 +7,18 @@
  */
 import { UsageError } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
-import { BENCH_JOB, buildThreadWork, MiningThreads, type ThreadWork } from "../miner/mod.ts";
+import {
+  BENCH_JOB,
+  buildThreadWork,
+  MiningThreads,
+  runVerifyWorkload,
+  type ThreadWork,
+  VERIFY_NONCES,
+  type VerifyResult,
+  type VerifyScanner,
+} from "../miner/mod.ts";
 import { createCheckedGpuKernel } from "../miner/gpu/mod.ts";
+import { createKernel, type KernelName } from "../hash/mod.ts";
 
 const KERNELS = ["wasm-simd", "wasm", "ts"] as const;
 
@@ -129,6 +139,72 @@ export function formatBenchTable(rows: readonly BenchRow[]): string {
   return lines.join("\n");
 }
 
+/**
+ * Format verify results as a table, with the verdict.
+ *
+ * @param results One row per kernel.
+ * @returns Table text.
+ */
+export function formatVerifyTable(results: readonly VerifyResult[]): string {
+  const lines = [
+    `${"kernel".padEnd(9)}  ${"nonces".padStart(10)}  ${"found".padStart(5)}  ` +
+    `${"checksum (SHA-256 of the found nonces)".padEnd(64)}  rate`,
+  ];
+  for (const r of results) {
+    lines.push(
+      `${r.kernel.padEnd(9)}  ${String(r.nonces).padStart(10)}  ${String(r.found).padStart(5)}  ` +
+        `${r.checksum}  ${formatRate(r.rate)}`,
+    );
+  }
+  const sums = new Set(results.map((r) => r.checksum));
+  if (sums.size === 1) {
+    const agree = results.length > 1 ? `: all ${results.length} kernels agree` : "";
+    lines.push(`checksum ${results[0]!.checksum}${agree}`);
+  } else if (sums.size > 1) {
+    lines.push("MISMATCH: the kernels disagree; a kernel computes wrong hashes");
+  }
+  return lines.join("\n");
+}
+
+async function runVerify(ctx: CommandContext, only: string | undefined): Promise<number> {
+  const nonces = (ctx.args.options.nonces as number | undefined) ?? VERIFY_NONCES;
+  if (!Number.isInteger(nonces) || nonces < 1 || nonces > 2 ** 32) {
+    throw new UsageError("--nonces must be in 1..4294967296");
+  }
+  console.log(
+    `verify: nonces 0..${nonces - 1} of the fixed header (VeriBlock block 5000), ` +
+      "hashes below 2^184 (first byte zero) counted, one thread per kernel",
+  );
+  const signal = ctx.stopSignal;
+  const results: VerifyResult[] = [];
+  const kernels = only === undefined ? KERNELS : KERNELS.filter((k) => k === only);
+  for (const name of kernels) {
+    if (signal.aborted) return 130;
+    results.push(await runVerifyWorkload(createKernel(name as KernelName), { nonces, signal }));
+  }
+  let gpuNote: string | undefined;
+  if (ctx.args.options.gpu && !signal.aborted) {
+    let gpu;
+    try {
+      gpu = await createCheckedGpuKernel();
+    } catch (error) {
+      gpuNote = `webgpu: not run: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    if (gpu !== undefined) {
+      try {
+        results.push(await runVerifyWorkload(gpu as VerifyScanner, { nonces, signal }));
+        gpuNote = `webgpu: ${gpu.adapter}`;
+      } finally {
+        gpu.destroy();
+      }
+    }
+  }
+  console.log(formatVerifyTable(results));
+  if (gpuNote !== undefined) console.log(gpuNote);
+  if (ctx.args.options.json) console.log(JSON.stringify({ verify: results }));
+  return new Set(results.map((r) => r.checksum)).size > 1 ? 1 : 0;
+}
+
 async function run(ctx: CommandContext): Promise<number> {
   if (ctx.args.positionals.length > 0) throw new UsageError("bench takes no arguments");
   const seconds = (ctx.args.options.seconds as number | undefined) ?? 3;
@@ -138,6 +214,7 @@ async function run(ctx: CommandContext): Promise<number> {
   if (only !== undefined && !(KERNELS as readonly string[]).includes(only)) {
     throw new UsageError(`--kernel must be one of ${KERNELS.join(", ")}`);
   }
+  if (ctx.args.options.verify) return await runVerify(ctx, only);
   const gpuBatch = (ctx.args.options["gpu-batch"] as number | undefined) ?? 0;
   if (!Number.isInteger(gpuBatch) || gpuBatch < 0 || gpuBatch > 2 ** 31) {
     throw new UsageError("--gpu-batch must be in 0..2147483648");
@@ -172,12 +249,17 @@ export const benchCommand: Command = {
   summary: "measure the hash rate of the mining kernels",
   usage: [
     "bench [--seconds S] [--threads N | --threads A..B] [--kernel wasm-simd|wasm|ts] [--gpu]",
+    "bench --verify [--nonces N] [--kernel wasm-simd|wasm|ts] [--gpu]",
   ],
   description: [
     "Each kernel hashes for S seconds (after a short warm-up) on 1 thread and on N threads at",
     "once (or on every count from A to B), running the miner's own threads and scanning loop;",
     "the total and per-thread rates and the scaling over one thread are printed as a table.",
     "--gpu adds a webgpu row: the GPU kernel (self-tested first) in the miner's GPU slot.",
+    "--verify hashes a fixed workload instead (nonces 0..N-1 of a fixed header; N = --nonces,",
+    "default 1048576) with each kernel on one thread and prints the SHA-256 of the nonces",
+    "whose hash has a zero first byte beside the rate: every correct kernel prints the same",
+    "checksum (see README); a mismatch exits with status 1.",
   ],
   options: [
     { flag: "seconds", kind: "number", valueName: "S", doc: "seconds per measurement (3)" },
@@ -189,6 +271,13 @@ export const benchCommand: Command = {
       kind: "integer",
       valueName: "N",
       doc: "nonces per GPU dispatch (0: tune toward ~75 ms)",
+    },
+    { flag: "verify", kind: "boolean", doc: "hash the fixed workload, print its checksum" },
+    {
+      flag: "nonces",
+      kind: "integer",
+      valueName: "N",
+      doc: "nonces of the --verify workload (1048576; e.g. 10485760)",
     },
     { flag: "json", kind: "boolean", doc: "also print the rows as JSON" },
   ],

@@ -58,8 +58,11 @@ export interface LoadedConfig {
   warnings: string[];
 }
 
-/** Environment variables that are not configuration keys: `--config` and the test hooks. */
-const OTHER_VARIABLES = /^VBKPOOL_(CONFIG$|TEST_)/;
+/**
+ * Environment variables that are not configuration keys: `--config`, the single-file
+ * executable's cache folder (read by its launcher; the systemd unit sets it) and the test hooks.
+ */
+const OTHER_VARIABLES = /^VBKPOOL_(CONFIG$|CACHE_DIR$|TEST_)/;
 
 /**
  * The environment variable for a key: `VBKPOOL_<SECTION>_<KEY>`.
@@ -306,6 +309,64 @@ export function renderExample(schema: ConfigSchema, options: RenderExampleOption
       lines.push(`# ${field.doc}`);
       lines.push(`# (${describe(field)}; env ${envName(section, key)})`);
       lines.push(`${key} = ${JSON.stringify(field.default)}`);
+    }
+    lines.push("");
+  }
+  return lines.join("\n");
+}
+
+/** Options for {@linkcode renderConfig}. */
+export interface RenderConfigOptions {
+  /** Comment lines at the top. */
+  header?: string[];
+  /** Where each value came from (`section.key` to source), written as a comment beside it. */
+  sources?: Record<string, ValueSource>;
+  /** `section.key` names whose values are secrets: written as a comment saying whether set. */
+  secrets?: readonly string[];
+}
+
+function tomlValue(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(tomlValue).join(", ")}]`;
+  // A JSON string is a TOML basic string; JSON numbers and booleans are TOML ones.
+  return JSON.stringify(value);
+}
+
+/**
+ * Render loaded values as a TOML document that loads back to the same values (the effective
+ * configuration of `--print-config`). Secrets are not written.
+ *
+ * @example Usage
+ * ```ts
+ * import { renderConfig } from "./config.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const text = renderConfig(
+ *   { mine: { pools: ["stratum+tcp://127.0.0.1:3333"], threads: 2, api_token: "s3cret" } },
+ *   { sources: { "mine.threads": "flag" }, secrets: ["mine.api_token"] },
+ * );
+ * assert.match(text, /^\[mine\]$/m);
+ * assert.match(text, /^pools = \["stratum\+tcp:\/\/127\.0\.0\.1:3333"\]$/m);
+ * assert.match(text, /^threads = 2 # flag$/m);
+ * assert.doesNotMatch(text, /s3cret/);
+ * ```
+ *
+ * @param values Values by section and key.
+ * @param options Header, sources and secrets.
+ * @returns TOML text.
+ */
+export function renderConfig(values: ConfigValues, options: RenderConfigOptions = {}): string {
+  const lines: string[] = (options.header ?? []).map((l) => `# ${l}`.trimEnd());
+  if (lines.length > 0) lines.push("");
+  for (const [section, keys] of Object.entries(values)) {
+    lines.push(`[${section}]`);
+    for (const [key, value] of Object.entries(keys)) {
+      const name = `${section}.${key}`;
+      const source = options.sources?.[name];
+      const note = source === undefined || source === "default" ? "" : ` # ${source}`;
+      if (options.secrets?.includes(name)) {
+        const set = typeof value === "string" && value !== "";
+        lines.push(`# ${key} = ${set ? "(set, not shown)" : '""'}${note}`);
+      } else lines.push(`${key} = ${tomlValue(value)}${note}`);
     }
     lines.push("");
   }

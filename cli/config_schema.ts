@@ -7,8 +7,9 @@
 import type { ConfigSchema } from "./config.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
 import { ADMIN_SCHEMA } from "./_admin_schema.ts";
+import { ALERTS_SCHEMA } from "./_alerts_schema.ts";
 import { API_SCHEMA } from "./_api_schema.ts";
-import { DEVNET_SCHEMA } from "./_devnet_schema.ts";
+import { DEVNET_SCHEMA, parseListen } from "./_devnet_schema.ts";
 import { NODECORE_SCHEMA } from "./_nodecore_schema.ts";
 import { PROCESS_SCHEMA } from "./_process_schema.ts";
 import { DEVNET_WALLET_SCHEMA, PAYOUTS_SCHEMA, WALLET_SCHEMA } from "./_payouts_schema.ts";
@@ -16,9 +17,47 @@ import { STORE_SCHEMA } from "./_store_schema.ts";
 import { STRATUM_SCHEMA } from "./_stratum_schema.ts";
 import { UCP_SCHEMA } from "./_ucp_schema.ts";
 
+/**
+ * The rig API address: `HOST:PORT`, or a port alone for loopback.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseRigListen } from "./config_schema.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseRigListen("4068"), { hostname: "127.0.0.1", port: 4068 });
+ * assert.deepEqual(parseRigListen("0.0.0.0:4068"), { hostname: "0.0.0.0", port: 4068 });
+ * ```
+ *
+ * @param text The setting.
+ * @returns Host and port.
+ * @throws {SyntaxError} When it is neither.
+ */
+export function parseRigListen(text: string): { hostname: string; port: number } {
+  const t = text.trim();
+  if (/^\d+$/.test(t)) {
+    const port = Number(t);
+    if (port > 65535) throw new SyntaxError(`port ${t} is not in 0..65535`);
+    return { hostname: "127.0.0.1", port };
+  }
+  return parseListen(t);
+}
+
+function checkRigListen(value: unknown): string | undefined {
+  if (String(value).trim() === "") return undefined;
+  try {
+    parseRigListen(String(value));
+    return undefined;
+  } catch {
+    return 'HOST:PORT or PORT, e.g. "127.0.0.1:4068" or "4068" (empty: off)';
+  }
+}
+
 /** Short descriptions of each section, used in the example file. */
 export const SECTION_DOCS: Record<string, string> = {
   admin: "The operator's listener of vbkpool server and its client vbkpool admin (off by default).",
+  alerts: "Webhooks for operators (vbkpool server and payouts): blocks, payments, upstream, " +
+    "store, hash rate. See docs/operations.md for the events and how to verify signatures.",
   api: "The pool's HTTP server (vbkpool server): JSON API, live dashboard, Prometheus metrics.",
   log: "Logging (always to stderr).",
   mine: "The miner (vbkpool mine): pools, worker name, threads, timeouts.",
@@ -71,6 +110,7 @@ export const SCHEMA: ConfigSchema = {
   admin: ADMIN_SCHEMA,
   ucp: UCP_SCHEMA,
   process: PROCESS_SCHEMA,
+  alerts: ALERTS_SCHEMA,
   mine: {
     pools: {
       kind: "string_list",
@@ -184,7 +224,31 @@ export const SCHEMA: ConfigSchema = {
       default: 30,
       min: 1,
       max: 3600,
-      doc: "Seconds over which the shown hash rates are averaged.",
+      doc: "Seconds over which the summary's per-thread rates (threadHashrates in --json) are " +
+        "averaged; the status line shows 10 s / 60 s / 15 min rates.",
+    },
+    thread_rates: {
+      kind: "boolean",
+      default: false,
+      doc: "Also show each thread's 10 s hash rate (MH/s) in the status line.",
+    },
+    api_listen: {
+      kind: "string",
+      default: "",
+      doc: "Rig API (read-only JSON for rig monitors) on HOST:PORT, or PORT alone for " +
+        "127.0.0.1:PORT; empty = off.",
+      check: checkRigListen,
+    },
+    api_token: {
+      kind: "string",
+      default: "",
+      doc: "Bearer token the rig API requires (best set as VBKPOOL_MINE_API_TOKEN or through " +
+        "api_token_file); empty = none.",
+    },
+    api_token_file: {
+      kind: "string",
+      default: "",
+      doc: "File holding the rig API's bearer token (its first line); overrides api_token.",
     },
   },
 };
@@ -241,6 +305,7 @@ export function schemaKeys(section: string, options: SchemaKeysOptions = {}): st
  * assert.deepEqual(expandKeys(["log", "nodecore.address", "log.level"]), [
  *   "log.level",
  *   "log.format",
+ *   "log.summary_seconds",
  *   "nodecore.address",
  * ]);
  * ```

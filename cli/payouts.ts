@@ -16,6 +16,7 @@ import { logger } from "./log.ts";
 import { isValidAddress } from "../hash/address.ts";
 import { bytesToHex } from "../hash/hex.ts";
 import {
+  BlockTracker,
   formatSignatureIndex,
   formatVbk,
   listUnknownOutcomes,
@@ -27,6 +28,7 @@ import {
   PayoutService,
   settlePayment,
   type UnknownOutcome,
+  type UnlockerOptions,
 } from "../payouts/mod.ts";
 import type { DevnetOptions } from "../devnet/mod.ts";
 import { isPostgresLocation, openStore, type Store } from "../store/mod.ts";
@@ -34,6 +36,7 @@ import { parseFees } from "./_payouts_schema.ts";
 import { STORE_PRUNE_KEYS, storeOptions } from "./_store_schema.ts";
 import { schemaKeys } from "./config_schema.ts";
 import { reachableHost } from "./_listen.ts";
+import { type RunningAlerts, startAlerts } from "./_alerts_schema.ts";
 import { formatHostPort } from "../net/mod.ts";
 
 type Values = Record<string, unknown>;
@@ -101,23 +104,10 @@ export interface PayoutWiring {
  * @returns The service (not started).
  */
 export function createPayoutService(p: Values, wiring: PayoutWiring): PayoutService {
-  const fees = parseFees(p.fees as string[]);
-  const remainder = p.remainder_address as string;
-  const reward = p.block_reward as string;
   const owner = lockOwner("");
   return new PayoutService(wiring.store, wiring.rpc, {
     intervalMs: Math.round((p.interval_seconds as number) * 1000),
-    unlocker: {
-      poolAddress: wiring.poolAddress,
-      confirmations: p.confirmations as number,
-      window: p.pplns_window as number,
-      fees,
-      soloFees: parseFees(p.solo_fees as string[]),
-      ...(remainder === "" ? {} : { remainderAddress: remainder }),
-      ...(reward === "" ? {} : { blockReward: parseVbk(reward) }),
-      ...scanOption(p),
-      requireSynced: p.require_synced as boolean,
-    },
+    unlocker: unlockerOptions(p, wiring.poolAddress),
     payer: {
       owner,
       poolAddress: wiring.poolAddress,
@@ -132,6 +122,23 @@ export function createPayoutService(p: Values, wiring: PayoutWiring): PayoutServ
       ...(wiring.onStep === undefined ? {} : { onStep: wiring.onStep }),
     },
   });
+}
+
+/** The unlocker's settings from `[payouts]`. */
+function unlockerOptions(p: Values, poolAddress: string): UnlockerOptions {
+  const remainder = p.remainder_address as string;
+  const reward = p.block_reward as string;
+  return {
+    poolAddress,
+    confirmations: p.confirmations as number,
+    window: p.pplns_window as number,
+    fees: parseFees(p.fees as string[]),
+    soloFees: parseFees(p.solo_fees as string[]),
+    ...(remainder === "" ? {} : { remainderAddress: remainder }),
+    ...(reward === "" ? {} : { blockReward: parseVbk(reward) }),
+    ...scanOption(p),
+    requireSynced: p.require_synced as boolean,
+  };
 }
 
 /** The unlocker's `scanBlocks` from `recover_from_chain` and `scan_blocks` (0 = its default). */
@@ -201,12 +208,7 @@ export function startInProcessPayouts(
 ): PayoutService | undefined {
   const p = values.payouts;
   if (p === undefined || p.enabled !== true) return undefined;
-  const poolAddress = (p.pool_address as string) || wiring.poolAddress;
-  const devnet = wiring.devnetApi;
-  const rpc = devnet === undefined ? walletClient(values.wallet!) : new NodeCoreRpc({
-    url: `http://${formatHostPort(reachableHost(devnet.hostname), devnet.port)}/api`,
-    password: values.devnet?.api_password as string ?? "",
-  });
+  const { poolAddress, rpc } = inProcessRpc(values, wiring);
   const service = createPayoutService(p, { poolAddress, store: wiring.store, rpc });
   logger("payouts").info(
     "payouts in-process: pool {pool}, NodeCore API {url}, every {s} s",
@@ -214,6 +216,49 @@ export function startInProcessPayouts(
   );
   service.start();
   return service;
+}
+
+/** The pool address and NodeCore client of an in-process service. */
+function inProcessRpc(
+  values: Record<string, Values>,
+  wiring: InProcessPayouts,
+): { poolAddress: string; rpc: NodeCoreRpc } {
+  const poolAddress = (values.payouts!.pool_address as string) || wiring.poolAddress;
+  const devnet = wiring.devnetApi;
+  const rpc = devnet === undefined ? walletClient(values.wallet!) : new NodeCoreRpc({
+    url: `http://${formatHostPort(reachableHost(devnet.hostname), devnet.port)}/api`,
+    password: values.devnet?.api_password as string ?? "",
+  });
+  return { poolAddress, rpc };
+}
+
+/**
+ * Start block tracking inside `vbkpool server` (`[payouts] track_blocks`, the default) when the
+ * payout service does not run there: confirmations, confirmed (credited) or orphaned, never a
+ * payment.
+ *
+ * @param values The loaded configuration (`payouts`, `wallet`, `devnet`).
+ * @param wiring The server's store, pool address and embedded devnet API.
+ * @returns The running tracker, or undefined when off (or the payout service runs in-process).
+ */
+export function startBlockTracker(
+  values: Record<string, Values>,
+  wiring: InProcessPayouts,
+): BlockTracker | undefined {
+  const p = values.payouts;
+  if (p === undefined || p.enabled === true || p.track_blocks !== true) return undefined;
+  const { poolAddress, rpc } = inProcessRpc(values, wiring);
+  const tracker = new BlockTracker(wiring.store, rpc, {
+    intervalMs: Math.round((p.interval_seconds as number) * 1000),
+    unlocker: unlockerOptions(p, poolAddress),
+  });
+  logger("payouts").info(
+    "block tracking in-process (confirmations and credits, no payments): NodeCore API {url}, " +
+      "every {s} s",
+    { url: rpc.url, s: p.interval_seconds },
+  );
+  tracker.start();
+  return tracker;
 }
 
 /**
@@ -478,6 +523,7 @@ async function run(ctx: CommandContext): Promise<number> {
   const onStep = crashHook(Deno.env.get(CRASH_ENV));
   const store = await openPayoutStore(v.store!);
   const url = (v.store!.url as string).trim();
+  let alerts: RunningAlerts | undefined;
   try {
     if (settling !== undefined) return await settle(store, v, settling);
     if (thresholds.length > 0 || status) {
@@ -487,6 +533,7 @@ async function run(ctx: CommandContext): Promise<number> {
     }
     const poolAddress = payoutPoolAddress(p, v.nodecore);
     const rpc = walletClient(v.wallet!);
+    alerts = startAlerts(v.alerts!, { hashrate: false });
     const service = createPayoutService(p, {
       poolAddress,
       store,
@@ -517,6 +564,9 @@ async function run(ctx: CommandContext): Promise<number> {
     await service.stop();
     return 0;
   } finally {
+    // The pass's alerts (payments sent or failed) get a few seconds to go out.
+    await alerts?.webhooks.drain(5000);
+    await alerts?.stop();
     await store.close();
   }
 }
@@ -596,11 +646,13 @@ export const payoutsCommand: Command = {
       doc: "the pool's store (store.url)",
     },
   ],
-  // Not payouts.enabled (the server's switch for in-process payouts), not the server's pruning,
+  // Not payouts.enabled and track_blocks (the server's switches), not the server's pruning nor
+  // its hash-rate alert,
   // and of [nodecore] only the pool address.
   sections: [
-    ...schemaKeys("payouts", { except: ["enabled"] }),
+    ...schemaKeys("payouts", { except: ["enabled", "track_blocks"] }),
     "wallet",
+    ...schemaKeys("alerts", { except: ["hashrate_drop_percent", "hashrate_window_seconds"] }),
     ...schemaKeys("store", { except: STORE_PRUNE_KEYS }),
     "nodecore.address",
   ],

@@ -20,9 +20,11 @@ import { formatHostPort } from "../net/mod.ts";
 import { Pool, type PoolOptions } from "../server/pool.ts";
 import type { PoolEvent } from "../server/events.ts";
 import { Upstream } from "../server/upstream.ts";
+import { type MetricsRegistry, registerAlertMetrics, registerWebhookMetrics } from "../api/mod.ts";
 import { openServerStore } from "./_server_store.ts";
-import type { ConfigReloader, ReloadReport } from "./_reload.ts";
+import type { ConfigReloader, LiveHandler, ReloadReport } from "./_reload.ts";
 import { type AdminSlot, serverReloader, ServerServices, startAdmin } from "./_server_ops.ts";
+import { type RunningAlerts, startAlerts, webhookConfig } from "./_alerts_schema.ts";
 import { ucpOptions } from "./_ucp_schema.ts";
 import { configureDescriptors } from "./_process_schema.ts";
 import { type ListenSetting, nameListenError, reachableHost } from "./_listen.ts";
@@ -71,6 +73,52 @@ function statsLogger(pool: Pool, intervalMs: number): () => void {
   };
 }
 
+/**
+ * Feed the hash-rate watch with accepted work and show the webhooks' counts on `/metrics`.
+ *
+ * @returns A function that undoes it.
+ */
+function wireAlerts(
+  alerts: RunningAlerts,
+  at: { pool: Pool; registry: MetricsRegistry | undefined },
+): () => void {
+  const watch = alerts.hashrate;
+  const stop = watch === undefined ? () => {} : at.pool.events.subscribe((e: PoolEvent) => {
+    if (e.type === "share_accepted") watch.add(e.share.difficulty);
+  });
+  const registry = at.registry;
+  const stopMetrics = registry === undefined ? [] : [
+    registerAlertMetrics(registry),
+    registerWebhookMetrics(registry, () => alerts.webhooks.stats()),
+  ];
+  return () => {
+    stop();
+    for (const f of stopMetrics) f();
+  };
+}
+
+/** The `[alerts]` keys a reload applies: the webhooks (the hash-rate watch needs a restart). */
+const LIVE_ALERT_KEYS = [
+  "webhooks",
+  "secret",
+  "name",
+  "timeout_seconds",
+  "max_attempts",
+  "backoff_seconds",
+  "backoff_max_seconds",
+  "queue_size",
+].map((k) => `alerts.${k}`);
+
+/** The live handler of the webhooks: checked (a bad entry refuses the reload), then replaced. */
+function alertsHandler(alerts: RunningAlerts): LiveHandler {
+  return {
+    name: "webhooks",
+    keys: LIVE_ALERT_KEYS,
+    check: (change) => void webhookConfig(change.next.alerts!),
+    apply: (change) => alerts.webhooks.setWebhooks(webhookConfig(change.next.alerts!)),
+  };
+}
+
 /** A running pool with everything it started (store, devnet, upstream, API, payouts). */
 export interface RunningServer {
   /** The pool (its `servers` carry the bound Stratum ports). */
@@ -90,6 +138,8 @@ export interface RunningServer {
   handOver(): number;
   /** Resolves once a hand-over (or a stop) has finished. */
   done: Promise<void>;
+  /** The alerts (a reload replaces the webhooks' configuration). */
+  alerts: RunningAlerts;
   /** Stop accepting, answer in-flight shares, then stop everything in reverse order. */
   stop(): Promise<void>;
 }
@@ -169,20 +219,27 @@ export async function startServer(
   // Descriptors first: the budget counts what is open before the store and the listeners.
   configureDescriptors(values.process!);
   const sources = startOptions.sources ?? {};
+  const p = values.payouts!;
   const devnetListen = endpoints.length > 0 ? undefined : embeddedListen(values.devnet!, {
-    payouts: values.payouts!.enabled === true,
+    payouts: p.enabled === true || p.track_blocks === true,
     sources,
   });
   for (const warning of unusedSettings(values, sources)) log.warn("{warning}", { warning });
+  // Alerts before anything that emits (a store or upstream failing at start is reported).
+  const alerts = startAlerts(values.alerts!, { hashrate: true });
   // The store next: a database that cannot be opened stops the server before anything starts.
   const persisted = await openServerStore(values.store!, {
     instance: s.instance_id as number,
     rangeSize: BigInt(s.extranonce_range as number),
+  }).catch(async (err) => {
+    await alerts.stop();
+    throw err;
   });
   let devnet: Devnet | undefined;
   if (devnetListen !== undefined) {
     devnet = await startEmbeddedDevnet(values.devnet!, devnetListen).catch(async (err) => {
       await persisted.close();
+      await alerts.stop();
       throw err;
     });
     endpoints = [formatHostPort(reachableHost(devnet.addr.hostname), devnet.addr.port)];
@@ -232,6 +289,7 @@ export async function startServer(
   } catch (err) {
     await devnet?.stop();
     await persisted.close();
+    await alerts.stop();
     throw nameListenError(err, poolSettings(options));
   }
   ref.pool = pool;
@@ -246,7 +304,14 @@ export async function startServer(
     poolAddress: address,
     devnetApi: devnet?.rpcAddr,
   };
-  const services = new ServerServices(parts, valuesNow);
+  let stopAlertWiring = () => {};
+  const services = new ServerServices(parts, valuesNow, {
+    // The API's registry is new after a restart: the alert metrics go into it again.
+    onApi: (api) => {
+      stopAlertWiring();
+      stopAlertWiring = wireAlerts(alerts, { pool, registry: api?.metrics?.registry });
+    },
+  });
   await services.startApi();
   upstream.start();
   await services.startPayouts();
@@ -257,6 +322,7 @@ export async function startServer(
     services,
   });
   running.reloader = reloader;
+  reloader.register(alertsHandler(alerts));
   let finished: () => void = () => {};
   const done = new Promise<void>((resolve) => finished = resolve);
   let stopping: Promise<void> | undefined;
@@ -279,11 +345,13 @@ export async function startServer(
   try {
     admin = startAdmin({ parts, services, reloader, handOver });
   } catch (err) {
+    stopAlertWiring();
     await services.stop();
     await pool.stop();
     await upstream.stop();
     await devnet?.stop();
     await persisted.close();
+    await alerts.stop();
     throw err;
   }
   const stopStats = statsLogger(pool, Math.round((s.stats_interval_seconds as number) * 1000));
@@ -317,12 +385,16 @@ export async function startServer(
   );
   async function stopRest(): Promise<void> {
     stopStats();
+    stopAlertWiring();
     await admin?.close();
     await services.stop();
     await pool.stop();
     await upstream.stop();
     await devnet?.stop();
     await persisted.close();
+    // Alerts raised while stopping get a moment to go out.
+    await alerts.webhooks.drain(2000);
+    await alerts.stop();
     log.info("stopped");
   }
   function stop(): Promise<void> {
@@ -338,6 +410,7 @@ export async function startServer(
   }
   return {
     pool,
+    alerts,
     reloader,
     admin,
     reload: () => reloader.reload(),
@@ -457,6 +530,7 @@ export const serverCommand: Command = {
     "wallet",
     "api",
     "process",
+    "alerts",
   ],
   run,
 };

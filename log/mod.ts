@@ -19,3 +19,4 @@
  * @module
  */
 export * from "./episode_log.ts";
+export * from "./alert_events.ts";

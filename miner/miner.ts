@@ -96,6 +96,34 @@ export type MinerEvent =
   }
   | { type: "block"; pool: string; jobId: string; height: number; hash: string };
 
+/** Hash rates over xmrig's three windows, H/s. */
+export interface HashRates {
+  /** Over the last 10 s. */
+  s10: number;
+  /** Over the last 60 s. */
+  s60: number;
+  /** Over the last 15 min (the time so far while less has passed). */
+  m15: number;
+}
+
+/** Submit-to-verdict latency of the recent shares. */
+export interface ShareLatency {
+  /** Verdicts measured (the latest {@linkcode MAX_LATENCY_SAMPLES} count). */
+  samples: number;
+  /** Median, ms (0 before any verdict). */
+  p50Ms: number;
+  /** Longest, ms (0 before any verdict). */
+  maxMs: number;
+}
+
+/** One rejected share: why and when. */
+export interface Rejection {
+  /** The pool's reason (or the local one). */
+  reason: string;
+  /** When (ms since epoch). */
+  at: number;
+}
+
 /** A statistics snapshot. */
 export interface MinerStats {
   /** When the miner started (ms since epoch). */
@@ -116,6 +144,18 @@ export interface MinerStats {
   hashrate: number;
   /** Per-thread hash rates (moving average), H/s. */
   threadHashrates: number[];
+  /** Total hash rate over 10 s, 60 s and 15 min. */
+  rates: HashRates;
+  /** Per-thread hash rates over 10 s, 60 s and 15 min (the GPU slot, if any, last). */
+  threadRates: HashRates[];
+  /** The GPU's adapter, while a GPU slot mines. */
+  gpuAdapter?: string;
+  /** Whether mining is paused ({@linkcode Miner.pause}). */
+  paused: boolean;
+  /** Submit-to-verdict latency of the recent shares. */
+  latency: ShareLatency;
+  /** The latest rejections, oldest first (at most {@linkcode MAX_RECENT_REJECTIONS}). */
+  lastRejections: Rejection[];
   /** Hashes tried since start. */
   hashes: number;
   /** Shares accepted. */
@@ -148,6 +188,26 @@ interface GenerationRecord {
 
 const MAX_GENERATIONS = 64;
 const MAX_SWITCH_SAMPLES = 1000;
+/** Share latencies kept for the median and maximum. */
+export const MAX_LATENCY_SAMPLES = 1000;
+/** Rejections kept with their reasons. */
+export const MAX_RECENT_REJECTIONS = 5;
+/** The longest hash-rate window (15 min), ms. */
+const LONGEST_WINDOW_MS = 900_000;
+
+function ratesOf(meter: RateMeter): HashRates {
+  return { s10: meter.rateOver(10_000), s60: meter.rateOver(60_000), m15: meter.rateOver(900_000) };
+}
+
+function latencyOf(samples: readonly number[]): ShareLatency {
+  if (samples.length === 0) return { samples: 0, p50Ms: 0, maxMs: 0 };
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    samples: sorted.length,
+    p50Ms: sorted[Math.floor((sorted.length - 1) / 2)]!,
+    maxMs: sorted[sorted.length - 1]!,
+  };
+}
 
 function delay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -211,6 +271,9 @@ export class Miner {
   #counts = { accepted: 0, rejected: 0, stale: 0, lost: 0, blocks: 0, connections: 0 };
   #rejectReasons: Record<string, number> = {};
   #switchSamples: number[] = [];
+  #latencies: number[] = [];
+  #rejections: Rejection[] = [];
+  #paused = false;
   #dropWarned = 0;
 
   /**
@@ -271,11 +334,12 @@ export class Miner {
     if (adapter !== undefined) log.info("Mining on the GPU: {adapter}", { adapter });
     this.#startedAt = Date.now();
     const window = o.rateWindowMs ?? 30000;
+    const keepMs = Math.max(window, LONGEST_WINDOW_MS);
     this.#meters = Array.from(
       { length: this.#threads.count },
-      () => new RateMeter({ windowMs: window }),
+      () => new RateMeter({ windowMs: window, keepMs }),
     );
-    this.#total = new RateMeter({ windowMs: window });
+    this.#total = new RateMeter({ windowMs: window, keepMs });
     this.#sample();
     this.#sampler = setInterval(() => this.#sample(), 1000);
     this.#run = this.#loop().catch((err) => {
@@ -337,11 +401,47 @@ export class Miner {
       job: job ? { id: job.jobId, height: job.height } : undefined,
       hashrate: this.#total.rate(),
       threadHashrates: this.#meters.map((m) => m.rate()),
+      rates: ratesOf(this.#total),
+      threadRates: this.#meters.map(ratesOf),
+      ...(this.#threads?.gpuAdapter === undefined ? {} : { gpuAdapter: this.#threads.gpuAdapter }),
+      paused: this.#paused,
+      latency: latencyOf(this.#latencies),
+      lastRejections: this.#rejections.map((r) => ({ ...r })),
       hashes: hashes.reduce((a, b) => a + b, 0),
       ...this.#counts,
       rejectReasons: { ...this.#rejectReasons },
       jobSwitchMs: [...this.#switchSamples],
     };
+  }
+
+  /**
+   * Pause mining: the threads stop within one slice and stay idle (the pool connection and
+   * its jobs are kept) until {@linkcode Miner.resume}. Shares already found are still
+   * submitted.
+   *
+   * @returns Whether the miner was running (false when already paused or not started).
+   */
+  pause(): boolean {
+    if (this.#paused || this.#threads === undefined || this.#stopping) return false;
+    this.#paused = true;
+    this.#threads.pause();
+    this.#switch = undefined;
+    log.info("Mining paused");
+    return true;
+  }
+
+  /**
+   * Resume after {@linkcode Miner.pause}: the threads take the current job again.
+   *
+   * @returns Whether the miner was paused.
+   */
+  resume(): boolean {
+    if (!this.#paused || this.#stopping) return false;
+    this.#paused = false;
+    log.info("Mining resumed");
+    const session = this.#active;
+    if (session?.job !== undefined) this.#dispatch(session, session.job);
+    return true;
   }
 
   #defaultDifficulty(): bigint {
@@ -547,6 +647,9 @@ export class Miner {
       height: job.height,
       clean: job.cleanJobs,
     });
+    if (this.#paused && job.cleanJobs) {
+      for (const record of this.#generations.values()) record.cleaned = true;
+    }
     const generation = this.#dispatch(session, job);
     if (generation === undefined) return;
     if (job.cleanJobs) {
@@ -563,12 +666,21 @@ export class Miner {
     });
     this.#emit({ type: "difficulty", pool: session.url, difficulty });
     // Applies at once, to the current job too (as the original server and miner do).
-    if (session.job !== undefined) this.#dispatch(session, session.job);
+    if (session.job === undefined) return;
+    const generation = this.#dispatch(session, session.job);
+    // A job switch still under way completes when the threads run the job's new generation
+    // (they may never start the one it replaced).
+    const sw = this.#switch;
+    if (generation !== undefined && sw !== undefined) {
+      this.#switch = { ...sw, generation, seen: new Set() };
+    }
   }
 
   #dispatch(session: StratumSession, job: NotifyJob): number | undefined {
     const threads = this.#threads;
     if (threads === undefined || session.extranonce === undefined) return undefined;
+    // While paused, jobs are remembered by the session and dispatched on resume.
+    if (this.#paused) return undefined;
     const difficulty = session.difficulty ?? this.#defaultDifficulty();
     const target = scanTarget(difficulty, job.bits);
     let works: ThreadWork[];
@@ -675,7 +787,9 @@ export class Miner {
       this.#emit({ type: "share", pool, jobId: found.jobId, hash: hex, outcome });
       return;
     }
+    const sentAt = performance.now();
     void session.submit(found).then((outcome) => {
+      if (outcome.status !== "lost") this.#latency(performance.now() - sentAt);
       switch (outcome.status) {
         case "accepted":
           this.#counts.accepted++;
@@ -704,5 +818,12 @@ export class Miner {
   #reject(reason: string): void {
     this.#counts.rejected++;
     this.#rejectReasons[reason] = (this.#rejectReasons[reason] ?? 0) + 1;
+    this.#rejections.push({ reason, at: Date.now() });
+    if (this.#rejections.length > MAX_RECENT_REJECTIONS) this.#rejections.shift();
+  }
+
+  #latency(ms: number): void {
+    this.#latencies.push(ms);
+    if (this.#latencies.length > MAX_LATENCY_SAMPLES) this.#latencies.shift();
   }
 }

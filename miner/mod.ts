@@ -3,7 +3,9 @@
  * Worker threads run the WebAssembly kernel (the TypeScript reference where WebAssembly is
  * unavailable), each on its own part of the search space; one Stratum session at a time feeds
  * them, with failover across pools, reconnects with backoff, fail-back to a preferred pool and
- * dead-pool detection. Also the status-line formatting.
+ * dead-pool detection. Also the status line and reports (10 s / 60 s / 15 min rates, share
+ * latency, the last rejections), the read-only rig API for rig monitors, and the fixed workload
+ * of `vbkpool bench --verify`.
  *
  * Import rule: may import `net/`, `protocol/` and `hash/`; nothing imports `miner/` but `cli/`
  * (and tests and benchmarks).
@@ -34,8 +36,10 @@ export * from "./miner.ts";
 export * from "./mining_worker.ts";
 export * from "./pool_list.ts";
 export * from "./rate_meter.ts";
+export * from "./rig_api.ts";
 export * from "./status.ts";
 export * from "./stratum_session.ts";
 export * from "./threads.ts";
+export * from "./verify_workload.ts";
 export * from "./work.ts";
 export * from "./work_loop.ts";

@@ -1,13 +1,17 @@
 /**
- * A moving-average rate over a sliding time window, fed with cumulative counts.
+ * A moving-average rate over a sliding time window, fed with cumulative counts; one meter also
+ * answers shorter windows (the miner's 10 s / 60 s / 15 min rates come from one meter).
  *
  * @module
  */
 
 /** Options for {@linkcode RateMeter}. */
 export interface RateMeterOptions {
-  /** Window length in ms. @default 30000 */
+  /** Window of {@linkcode RateMeter.rate}, in ms. @default 30000 */
   windowMs?: number;
+  /** How far back samples are kept, in ms (the longest window {@linkcode RateMeter.rateOver}
+   * can answer). @default windowMs */
+  keepMs?: number;
 }
 
 /**
@@ -30,12 +34,16 @@ export interface RateMeterOptions {
  */
 export class RateMeter {
   #windowMs: number;
+  #keepMs: number;
   #times: number[] = [];
   #counts: number[] = [];
+  /** Index of the first live sample (older ones are dropped in batches, not one by one). */
+  #head = 0;
 
-  /** @param options Window length. */
+  /** @param options Window length and retention. */
   constructor(options: RateMeterOptions = {}) {
     this.#windowMs = options.windowMs ?? 30000;
+    this.#keepMs = Math.max(this.#windowMs, options.keepMs ?? this.#windowMs);
   }
 
   /**
@@ -47,10 +55,16 @@ export class RateMeter {
   sample(time: number, count: number): void {
     this.#times.push(time);
     this.#counts.push(count);
-    // Keep one sample at or before the window start, so the window is always covered.
-    while (this.#times.length > 2 && this.#times[1]! <= time - this.#windowMs) {
-      this.#times.shift();
-      this.#counts.shift();
+    // Keep one sample at or before the retention start, so the longest window is covered.
+    while (
+      this.#times.length - this.#head > 2 && this.#times[this.#head + 1]! <= time - this.#keepMs
+    ) {
+      this.#head++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#times.length) {
+      this.#times = this.#times.slice(this.#head);
+      this.#counts = this.#counts.slice(this.#head);
+      this.#head = 0;
     }
   }
 
@@ -60,15 +74,49 @@ export class RateMeter {
    * @returns Count per second.
    */
   rate(): number {
-    const n = this.#times.length;
-    if (n < 2) return 0;
-    const dt = this.#times[n - 1]! - this.#times[0]!;
-    return dt > 0 ? ((this.#counts[n - 1]! - this.#counts[0]!) * 1000) / dt : 0;
+    return this.rateOver(this.#windowMs);
+  }
+
+  /**
+   * The rate per second over the last `windowMs` (at most the retention; over the time so
+   * far while less has passed; 0 before two samples).
+   *
+   * @example Usage
+   * ```ts
+   * import { RateMeter } from "./rate_meter.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const meter = new RateMeter({ keepMs: 60_000 });
+   * meter.sample(0, 0);
+   * meter.sample(50_000, 50_000); // 1000/s for 50 s
+   * meter.sample(60_000, 80_000); // then 3000/s for 10 s
+   * assert.equal(meter.rateOver(10_000), 3000);
+   * assert.equal(meter.rateOver(60_000), 80_000 / 60);
+   * ```
+   *
+   * @param windowMs Window length in ms.
+   * @returns Count per second.
+   */
+  rateOver(windowMs: number): number {
+    const last = this.#times.length - 1;
+    if (last - this.#head < 1) return 0;
+    const start = this.#times[last]! - windowMs;
+    // The latest sample at or before the window start (the oldest kept one if none is).
+    let lo = this.#head, hi = last;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.#times[mid]! <= start) lo = mid;
+      else hi = mid - 1;
+    }
+    const first = Math.min(lo, last - 1);
+    const dt = this.#times[last]! - this.#times[first]!;
+    return dt > 0 ? ((this.#counts[last]! - this.#counts[first]!) * 1000) / dt : 0;
   }
 
   /** Forget all samples. */
   reset(): void {
     this.#times = [];
     this.#counts = [];
+    this.#head = 0;
   }
 }

@@ -12,6 +12,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { bytesToHex } from "../hash/hex.ts";
+import { alertEvents } from "../log/mod.ts";
 import type { Block, Store } from "../store/mod.ts";
 import { formatVbk } from "./amount.ts";
 import { poolPayment } from "./coinbase.ts";
@@ -218,6 +219,12 @@ export class BlockCreditor {
         n: split.credits.length,
         scheme: basis.scheme,
       },
+    );
+    const hash = bytesToHex(block.hash);
+    alertEvents.emit(
+      "block_confirmed",
+      `Block ${block.height} ${hash} confirmed (${depth} confirmations): ${formatVbk(reward)} VBK`,
+      { height: block.height, hash, confirmations: depth, reward: formatVbk(reward) },
     );
     return {
       block: { ...block, status: "confirmed", reward, confirmations: depth },

@@ -32,6 +32,7 @@ export * from "./outcome_rule.ts";
 export * from "./pplns.ts";
 export * from "./reconcile.ts";
 export * from "./unlocker.ts";
+export * from "./block_tracker.ts";
 export * from "./payer.ts";
 export * from "./payout_service.ts";
 export * from "./settle.ts";

@@ -26,6 +26,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { alertEvents } from "../log/mod.ts";
 import type { Payment, PaymentItem, SignatureIndex, Store } from "../store/mod.ts";
 import { formatVbk } from "./amount.ts";
 import type { NodeCoreRpc } from "./nodecore_rpc.ts";
@@ -40,6 +41,28 @@ import {
 } from "./_reconcile.ts";
 
 const log = getLogger(["vbkpool", "payouts", "payer"]);
+
+/** A payment was sent (`what` = its transaction ids) or failed (`what` = why). */
+function paymentAlert(type: "payment_sent" | "payment_failed", p: Payment, what: string): void {
+  const total = formatVbk(p.total);
+  const id = p.id.toString();
+  const n = p.items.length;
+  if (type === "payment_sent") {
+    alertEvents.emit(type, `Payment ${id}: ${total} VBK to ${n} miner(s) in ${what}`, {
+      id,
+      total,
+      recipients: n,
+      transactions: what,
+    });
+  } else {
+    alertEvents.emit(type, `Payment ${id} of ${total} VBK to ${n} miner(s) failed: ${what}`, {
+      id,
+      total,
+      recipients: n,
+      error: what,
+    });
+  }
+}
 
 /** Steps at which tests make the payout process die (crash injection). */
 export type PayerStep = "after-intent" | "after-send" | "after-record";
@@ -268,6 +291,7 @@ export class Payer {
         known.add(match.txId);
         p = await this.#store.payouts.markPaymentSent(this.#o.owner, p.id, [match.txId]);
         report.recovered.push(p);
+        paymentAlert("payment_sent", p, match.txId.toLowerCase());
         log.warn("Payment {id}, whose outcome was unknown, was sent: transaction {txId}", {
           id: p.id.toString(),
           txId: match.txId.toLowerCase(),
@@ -433,6 +457,7 @@ export class Payer {
       if (err instanceof NodeCoreRpcError && err.nodeDidNothing) {
         p = await this.#store.payouts.failPayment(this.#o.owner, p.id, why);
         report.failed.push(p);
+        paymentAlert("payment_failed", p, why);
         log.error(
           "Payment {id} of {total} VBK to {n} miner(s) was refused by NodeCore: {why}; " +
             "the balances are unchanged",
@@ -459,6 +484,7 @@ export class Payer {
       }
       await this.#store.payouts.notePayment(p.id, `outcome unknown: ${why}`).catch(() => {});
       report.problems.push({ payment: p, problem: why });
+      paymentAlert("payment_failed", p, `outcome unknown: ${why}`);
       log.error(
         "Payment {id}: the outcome of sendcoins is unknown ({why}); nothing else is paid " +
           "until the node shows it sent, or proves it was not executed",
@@ -470,6 +496,7 @@ export class Payer {
     p = await this.#store.payouts.markPaymentSent(this.#o.owner, p.id, txIds);
     this.#o.onStep?.("after-record", p);
     report.sent.push(p);
+    paymentAlert("payment_sent", p, txIds.join(", ").toLowerCase());
     log.info("Payment {id}: {total} VBK to {n} miner(s) in transaction {txIds}", {
       id: p.id.toString(),
       total: formatVbk(p.total),

@@ -25,6 +25,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { bytesToHex } from "../hash/hex.ts";
+import { alertEvents } from "../log/mod.ts";
 import type { Block, BlockStatus, Store } from "../store/mod.ts";
 import { BlockCreditor, type CreditedBlock } from "./_block_credit.ts";
 import { ChainScan } from "./chain_scan.ts";
@@ -333,6 +334,14 @@ export class Unlocker {
         other: other.hash.toLowerCase(),
       },
     );
+    if (status === "orphaned") {
+      const hash = bytesToHex(block.hash);
+      alertEvents.emit("block_orphaned", `Block ${block.height} ${hash} is orphaned`, {
+        height: block.height,
+        hash,
+        other: other.hash.toLowerCase(),
+      });
+    }
     return updated;
   }
 }

@@ -21,7 +21,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import { EpisodeLog } from "../log/mod.ts";
+import { alertEvents, EpisodeLog } from "../log/mod.ts";
 import { createBestKernel, type VblakeKernel } from "../hash/kernel.ts";
 import type { BlockSubmission, BlockSubmitResult, Template } from "./upstream.ts";
 import type { BlockLedger } from "./block_recorder.ts";
@@ -531,6 +531,11 @@ export class Pool {
       worker: share.worker,
     });
     if (this.events.active) this.events.emit({ type: "block_found", at: share.at, share });
+    alertEvents.emit(
+      "block_found",
+      `Block candidate ${share.height} ${share.hash} found by ${share.worker}`,
+      { height: share.height, hash: share.hash, worker: share.worker, solo: share.solo },
+    );
     const submission: BlockSubmission = {
       upstreamJobId: share.upstreamJobId,
       nTime: share.ntime,

@@ -19,7 +19,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import { EpisodeLog } from "../log/mod.ts";
+import { alertEvents, EpisodeLog } from "../log/mod.ts";
 import { parseHostPort } from "../net/mod.ts";
 import { UpstreamLink } from "./_upstream_link.ts";
 import type { BlockSubmission, BlockSubmitResult, Template } from "./_upstream_template.ts";
@@ -142,6 +142,8 @@ export class Upstream {
   #endpoints: Endpoint[];
   #random: () => number;
   #status: UpstreamStatus;
+  /** Whether NodeCore was reachable when last known (undefined before the first attempt). */
+  #up: boolean | undefined;
   #active: UpstreamLink | undefined;
   #activeIndex = -1;
   #attempt: { link: UpstreamLink; index: number } | undefined;
@@ -249,7 +251,30 @@ export class Upstream {
     await Promise.allSettled([...this.#open].map((link) => link.done));
   }
 
+  /**
+   * Down on a failed attempt (backoff) unless already down, up on ready after that: one alert
+   * per outage, and none for a switch between healthy endpoints.
+   */
+  #alert(state: UpstreamStatus["state"], endpoint: string | undefined, error?: string): void {
+    if (state === "backoff" && this.#up !== false) {
+      this.#up = false;
+      const why = error ?? this.#status.lastError ?? "unknown";
+      alertEvents.emit("upstream_down", `NodeCore is unreachable: ${why}`, {
+        endpoint: endpoint ?? "",
+        error: why,
+      });
+    } else if (state === "ready") {
+      if (this.#up === false) {
+        alertEvents.emit("upstream_up", `NodeCore ${endpoint ?? ""} is ready again`, {
+          endpoint: endpoint ?? "",
+        });
+      }
+      this.#up = true;
+    }
+  }
+
   #setStatus(state: UpstreamStatus["state"], endpoint: string | undefined, error?: string): void {
+    this.#alert(state, endpoint, error);
     const lastError = error ?? this.#status.lastError;
     this.#status = {
       state,

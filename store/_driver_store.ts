@@ -6,7 +6,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { EpisodeLog } from "../log/mod.ts";
+import { alertEvents, EpisodeLog } from "../log/mod.ts";
 import type { StoreDriver } from "./_driver.ts";
 import {
   checkBig,
@@ -111,6 +111,16 @@ function logLost(driver: StoreDriver, error: StoreFileLostError): void {
   log.error("Store {where} is LOST: {error}", { where: driver.where, error: error.message });
 }
 
+/** The store's health changed (called on transitions only): the alert for operators. */
+function storeAlert(where: string, healthy: boolean, error: unknown): void {
+  if (healthy) {
+    alertEvents.emit("store_recovered", `Store ${where} is accepting writes again`, { where });
+    return;
+  }
+  const why = error instanceof Error ? error.message : String(error);
+  alertEvents.emit("store_failing", `Store ${where} is failing: ${why}`, { where, error: why });
+}
+
 /** A {@linkcode Store} over a {@linkcode StoreDriver}. */
 export class DriverStore implements Store {
   readonly backend: "sqlite" | "postgres";
@@ -161,6 +171,7 @@ export class DriverStore implements Store {
         }
       },
       onHealth: (healthy, error) => {
+        storeAlert(driver.where, healthy, error);
         if (healthy) {
           episodes.info("back", "Store {where} is accepting writes again", {
             where: driver.where,

@@ -312,26 +312,4 @@ export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promis
   }
 }
 
-/**
- * Wait until `check` holds, polling every 25 ms; throws after `timeoutMs`. For conditions
- * that take as long as the machine needs (a count reached, a state entered): wait for them
- * with a generous deadline instead of sleeping a fixed time and asserting afterwards.
- *
- * @param check The condition.
- * @param what What is awaited (for the error message; a function is called only on timeout).
- * @param timeoutMs The deadline.
- */
-export async function waitUntil(
-  check: () => boolean | Promise<boolean>,
-  what: string | (() => string),
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!await check()) {
-    if (Date.now() > deadline) {
-      const text = typeof what === "function" ? what() : what;
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${text}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { type NotYet, type WaitOptions, waitUntil } from "./_wait.ts";

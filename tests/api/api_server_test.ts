@@ -14,7 +14,8 @@ import {
   startFixture,
 } from "./_fixture.ts";
 import { RawHttpClient } from "../net/_http_client.ts";
-import { waitUntil } from "../_process.ts";
+import { waitUntil } from "../_wait.ts";
+import { readEvents } from "./_sse.ts";
 
 async function withServer(
   options: Partial<ApiServerOptions>,
@@ -42,8 +43,7 @@ Deno.test("ApiServer streams pool snapshots and block results as server-sent eve
     const response = await fetch(`${api.url}/api/events`);
     assert.equal(response.headers.get("content-type"), "text/event-stream; charset=utf-8");
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    while (!/event: pool\ndata: .*\n\n/.test(text)) text += (await reader.read()).value ?? "";
+    let text = await readEvents(reader, "", (t) => /event: pool\ndata: .*\n\n/.test(t));
     const pool = JSON.parse(/event: pool\ndata: (.*)\n/.exec(text)![1]!);
     assert.equal(pool.upstream.state, "ready");
     assert.equal(api.eventClients, 1);
@@ -56,7 +56,7 @@ Deno.test("ApiServer streams pool snapshots and block results as server-sent eve
       outcome: "accepted",
       endpoint: "x",
     });
-    while (!/event: block\n/.test(text)) text += (await reader.read()).value ?? "";
+    text = await readEvents(reader, text, (t) => /event: block\n/.test(t));
     const block = JSON.parse(/event: block\ndata: (.*)\n/.exec(text)![1]!);
     assert.deepEqual(block, {
       hash: "ab".repeat(24),
@@ -67,17 +67,13 @@ Deno.test("ApiServer streams pool snapshots and block results as server-sent eve
     });
     // A client that goes away is forgotten.
     await reader.cancel();
-    const deadline = Date.now() + 5000;
-    while (api.eventClients > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    assert.equal(api.eventClients, 0);
+    await waitUntil(() => api.eventClients === 0, "the client forgotten", 10_000);
     // close() ends the streams still open.
     const second = await fetch(`${api.url}/api/events`);
     const reader2 = second.body!.getReader();
     await reader2.read();
     await api.close();
-    while (!(await reader2.read()).done) { /* drain */ }
+    await readEvents(reader2, "", () => false, { untilEnd: true });
   });
 });
 
@@ -213,22 +209,6 @@ function assertNoSecrets(text: string, where: string): void {
   for (const secret of SECRETS) {
     assert.ok(!text.includes(secret), `${where} shows "${secret}": ${text.slice(0, 2000)}`);
   }
-}
-
-/** Read a server-sent-event stream until `done(text)`; fails after 10 s. */
-async function readEvents(
-  reader: ReadableStreamDefaultReader<string>,
-  text: string,
-  done: (text: string) => boolean,
-): Promise<string> {
-  const deadline = Date.now() + 10_000;
-  while (!done(text)) {
-    assert.ok(Date.now() < deadline, `no such events yet: ${text.slice(-2000)}`);
-    const { value, done: ended } = await reader.read();
-    assert.ok(!ended, "the event stream ended");
-    text += value;
-  }
-  return text;
 }
 
 function eventsOf(text: string, name: string): unknown[] {

@@ -157,6 +157,7 @@ Deno.test("loadConfig() warns about each unknown VBKPOOL_ variable, with the clo
     VBKPOOL_LOG_LEVL: "debug",
     VBKPOOL_NOTHING_LIKE_IT: "x",
     VBKPOOL_TEST_POSTGRES_URL: "postgres://x",
+    VBKPOOL_CACHE_DIR: "/var/cache/vbkpool", // the executable's launcher reads it
     VBKPOOL_STRATUM_PORT: "4000",
     HOME: "/root",
   };

@@ -289,7 +289,14 @@ Deno.test("vbkpool server warns about flags for parts that do not run", async ()
       ADDRESSES[0]!,
       "--devnet.listen",
       "127.0.0.1:0",
-    ], { cwd: dir, env: { VBKPOOL_API_ENABLED: "false", VBKPOOL_PAYOUTS_CONFIRMATIONS: "3" } });
+    ], {
+      cwd: dir,
+      env: {
+        VBKPOOL_API_ENABLED: "false",
+        VBKPOOL_PAYOUTS_CONFIRMATIONS: "3",
+        VBKPOOL_PAYOUTS_TRACK_BLOCKS: "false",
+      },
+    });
     try {
       await server.serverAddresses();
       assert.match(
@@ -298,7 +305,7 @@ Deno.test("vbkpool server warns about flags for parts that do not run", async ()
       );
       assert.match(
         server.err,
-        /payouts\.confirmations \(environment\) is not used: payouts\.enabled is false/,
+        /payouts\.confirmations \(environment\) is not used: payouts\.enabled and payouts\.track_blocks are false/,
       );
       assert.doesNotMatch(server.err, /DEVNET MODE/);
       assert.equal(await server.stop(), 0, server.err);

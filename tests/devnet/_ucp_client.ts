@@ -15,6 +15,7 @@ import {
   difficultyToTarget,
   headerMerkleRoot,
 } from "../../hash/mod.ts";
+import { waitUntil } from "../_wait.ts";
 
 export const ADDRESS = "VFFDWUMLJwLRuNzH4NX8Rm32E59n6d";
 export const ADDRESS2 = "V5Ujv72h4jEBcKnALGc4fKqs6CDAPX";
@@ -27,7 +28,6 @@ export class UcpTestClient {
   readonly raw: string[] = [];
   closedReason: string | undefined;
   #cursor = 0;
-  #waiters: (() => void)[] = [];
   #nextId = 100;
 
   private constructor(conn: LineConnection) {
@@ -37,11 +37,9 @@ export class UcpTestClient {
         this.raw.push(line);
         const decoded = decodeUcp(line);
         if (decoded.ok) this.messages.push(decoded.message);
-        this.#wake();
       },
       onClose: (reason) => {
         this.closedReason = reason;
-        this.#wake();
       },
     });
   }
@@ -54,10 +52,6 @@ export class UcpTestClient {
       maxSendQueueBytes: 1 << 23,
     });
     return new UcpTestClient(conn);
-  }
-
-  #wake() {
-    for (const w of this.#waiters.splice(0)) w();
   }
 
   send(message: UcpMessage): void {
@@ -73,14 +67,7 @@ export class UcpTestClient {
   }
 
   async until(pred: () => boolean, what: string, ms = 60_000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!pred()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
-    }
+    await waitUntil(pred, what, { timeoutMs: ms, intervalMs: 10 });
   }
 
   /** The next message (after the previous `next`) with this command; skips others. */

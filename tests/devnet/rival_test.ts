@@ -18,6 +18,7 @@ import {
 } from "../../hash/mod.ts";
 import type { UcpMiningJob } from "../../protocol/ucp_types.ts";
 import { UcpTestClient } from "./_ucp_client.ts";
+import { waitUntil } from "../_wait.ts";
 
 const kernel = createWasmKernel();
 const DEADLINE_MS = 60_000;
@@ -33,37 +34,42 @@ async function mineUntil(client: UcpTestClient, done: () => boolean, what: strin
   let target = difficultyToTarget(decodeBits(job.difficulty));
   let nonce = 0;
   let solved = false;
-  const end = Date.now() + DEADLINE_MS;
-  while (!done()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    for (; seen < client.messages.length; seen++) {
-      const m = client.messages[seen]!;
-      if (m.command === "MINING_JOB") {
-        job = m;
-        header = headerFor(job);
-        target = difficultyToTarget(decodeBits(job.difficulty));
-        nonce = 0;
-        solved = false;
+  // One slice of mining per check: bounded by the deadline like every wait.
+  await waitUntil(
+    () => {
+      if (done()) return true;
+      for (; seen < client.messages.length; seen++) {
+        const m = client.messages[seen]!;
+        if (m.command === "MINING_JOB") {
+          job = m;
+          header = headerFor(job);
+          target = difficultyToTarget(decodeBits(job.difficulty));
+          nonce = 0;
+          solved = false;
+        }
       }
-    }
-    if (!solved) {
-      const found = kernel.scan(header, { startNonce: nonce, count: 50_000, target, maxResults: 1 })
-        .nonces[0];
-      nonce += 50_000;
-      if (found !== undefined) {
-        solved = true;
-        client.send({
-          command: "MINING_SUBMIT",
-          requestId: client.requestId(),
-          jobId: job.jobId,
-          nTime: new DataView(header.buffer).getUint32(52),
-          nonce: found,
-          extraNonce: job.extraNonceStart,
-        });
+      if (!solved) {
+        const found =
+          kernel.scan(header, { startNonce: nonce, count: 50_000, target, maxResults: 1 })
+            .nonces[0];
+        nonce += 50_000;
+        if (found !== undefined) {
+          solved = true;
+          client.send({
+            command: "MINING_SUBMIT",
+            requestId: client.requestId(),
+            jobId: job.jobId,
+            nTime: new DataView(header.buffer).getUint32(52),
+            nonce: found,
+            extraNonce: job.extraNonceStart,
+          });
+        }
       }
-    }
-    await new Promise((resolve) => setTimeout(resolve, solved ? 5 : 0));
-  }
+      return false;
+    },
+    what,
+    { timeoutMs: DEADLINE_MS, intervalMs: 5 },
+  );
 }
 
 function headerFor(job: UcpMiningJob): Uint8Array {
@@ -165,11 +171,7 @@ Deno.test("RivalMiner withholds its finds and publishes the oldest beyond its le
   });
   try {
     rival.start();
-    const end = Date.now() + DEADLINE_MS;
-    while (chain.height < 2) {
-      if (Date.now() > end) throw new Error("timed out waiting for withheld blocks");
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitUntil(() => chain.height >= 2, "withheld blocks", DEADLINE_MS);
     // Nothing is published until the rival holds one block more than its lead; then the oldest.
     assert.deepEqual(published.slice(0, 2), [
       { change: "extended", foundBefore: MAX_PRIVATE_LEAD + 1 },

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { waitUntil } from "../_wait.ts";
 
 /** Where to look for a browser (`VBKPOOL_TEST_CHROMIUM` first). */
 const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
@@ -181,13 +182,14 @@ export class Chromium {
 
   /** Poll an expression until it is truthy; returns its value. */
   async waitFor<T>(expression: string, what: string, timeoutMs = 90_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    while (true) {
-      const value = await this.evaluate<T>(expression);
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    return await waitUntil(
+      async () => {
+        const value = await this.evaluate<T>(expression);
+        return value ? value : undefined;
+      },
+      what,
+      { timeoutMs, intervalMs: 100 },
+    ) as T;
   }
 
   /** A PNG screenshot of the whole page. */

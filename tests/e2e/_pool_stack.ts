@@ -9,6 +9,7 @@ import { type Devnet, type DevnetOptions, startDevnet } from "../../devnet/mod.t
 import type { PoolEvent } from "../../server/events.ts";
 import { Pool, type PoolOptions } from "../../server/pool.ts";
 import { Upstream } from "../../server/upstream.ts";
+import { waitUntil } from "../_wait.ts";
 
 /** The pool's own address (MINING_AUTH). */
 export const POOL_ADDRESS = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
@@ -48,11 +49,7 @@ export async function startPoolStack(
   const events: PoolEvent[] = [];
   pool.events.subscribe((e) => events.push(e));
   upstream.start();
-  const deadline = Date.now() + 15_000;
-  while (pool.jobs.current === undefined) {
-    if (Date.now() > deadline) throw new Error("the pool got no job from the devnet");
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitUntil(() => pool.jobs.current !== undefined, "a job from the devnet", 60_000);
   return {
     devnet,
     upstream,
@@ -65,13 +62,4 @@ export async function startPoolStack(
       await devnet.stop();
     },
   };
-}
-
-/** Poll until `check` holds. */
-export async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }

@@ -25,6 +25,7 @@ import { createWasmKernel } from "../../hash/kernel.ts";
 import { bytesToTarget, decodeBits, difficultyToTarget, hashToBigInt } from "../../hash/mod.ts";
 import { decodeUcp, encodeUcp } from "../../protocol/mod.ts";
 import type { UcpMessage, UcpMiningJob } from "../../protocol/ucp_types.ts";
+import { waitUntil } from "../_wait.ts";
 
 const kernel = createWasmKernel();
 const DECODER = new TextDecoder();
@@ -106,7 +107,6 @@ export class CudaLikeMiner {
   #pending = "";
   #nextRequestId = 2_500_000;
   #nonce = 0;
-  #waiters: (() => void)[] = [];
   #loop: Promise<void> | undefined;
 
   private constructor(conn: Deno.TcpConn) {
@@ -166,6 +166,34 @@ export class CudaLikeMiner {
     }
     this.#handle(job);
     this.#loop = this.#readLoop();
+  }
+
+  /**
+   * Mine like the GPU miner until `done()`: one scan of 8192 nonces per check, at most one
+   * submit per scan and 100 ms of pacing after each (a GPU's share rate). Fails when the miner
+   * gave up, was closed, or after `timeoutMs`.
+   *
+   * @param done The goal.
+   * @param what Named in the timeout error (a function is called only then).
+   * @param timeoutMs How long.
+   */
+  async mineUntil(
+    done: () => boolean,
+    what: string | (() => string),
+    timeoutMs = 120_000,
+  ): Promise<void> {
+    await waitUntil(
+      async () => {
+        if (done()) return true;
+        if (this.gaveUp) throw new Error("more than 5 submits went unanswered");
+        if (this.closed !== undefined) throw new Error(`the miner was closed: ${this.closed}`);
+        const sent = await this.mine(1 << 13, 1);
+        if (sent.length > 0) await new Promise((r) => setTimeout(r, 100));
+        return false;
+      },
+      what,
+      { timeoutMs, intervalMs: 0 },
+    );
   }
 
   /**
@@ -253,17 +281,7 @@ export class CudaLikeMiner {
    * @param what Named in the timeout error.
    */
   async waitFor(check: () => boolean, timeoutMs = 60_000, what = "condition"): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!check()) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}`);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        timer = setTimeout(resolve, Math.min(left, 100));
-      });
-      clearTimeout(timer);
-    }
+    await waitUntil(check, what, { timeoutMs, intervalMs: 10 });
   }
 
   /**
@@ -365,12 +383,10 @@ export class CudaLikeMiner {
           const decoded = decodeUcp(line);
           if (decoded.ok) this.#handle(decoded.message);
         }
-        this.#wake();
       }
     } catch (err) {
       this.closed = `read failed: ${err}`;
     }
-    this.#wake();
   }
 
   #handle(m: UcpMessage): void {
@@ -412,9 +428,5 @@ export class CudaLikeMiner {
         break;
       }
     }
-  }
-
-  #wake(): void {
-    for (const w of this.#waiters.splice(0)) w();
   }
 }

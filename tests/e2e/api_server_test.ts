@@ -9,7 +9,9 @@ import { hexToBytes } from "../../hash/hex.ts";
 import { openStore } from "../../store/mod.ts";
 import { ADDRESSES } from "../server/_pool.ts";
 import { parsePrometheus, sampleValue } from "../api/_prometheus.ts";
-import { eventually, ScriptedMiner, SHARE_DIFFICULTY, startApiStack } from "./_api_stack.ts";
+import { ScriptedMiner, SHARE_DIFFICULTY, startApiStack } from "./_api_stack.ts";
+import { waitUntil } from "../_wait.ts";
+import { readEvents } from "../api/_sse.ts";
 
 const A = ADDRESSES[0]!;
 const B = ADDRESSES[1]!;
@@ -56,10 +58,14 @@ Deno.test("vbkpool server's HTTP API against a live pool on the devnet", async (
       assert.equal(pool.hashrate, (8 * Number(SHARE_DIFFICULTY)) / pool.hashrateWindowSeconds);
       assert.ok(pool.sharesPerSecond > 0);
       // The round's work comes from the store, cached for 2 s.
-      const round: Json = await eventually(async () => {
-        const p: Json = await stack.json("/api/pool");
-        return p.roundWork === String(8n * SHARE_DIFFICULTY) ? p : undefined;
-      }, "the round's work");
+      const round: Json = await waitUntil(
+        async () => {
+          const p: Json = await stack.json("/api/pool");
+          return p.roundWork === String(8n * SHARE_DIFFICULTY) ? p : undefined;
+        },
+        "the round's work",
+        { intervalMs: 100 },
+      );
       assert.ok(round.roundEffort > 0);
     });
 
@@ -96,10 +102,14 @@ Deno.test("vbkpool server's HTTP API against a live pool on the devnet", async (
       const height = stack.devnet.chain.height;
       assert.equal(await a.block(), true);
       // Stored as a submitted candidate first, pending once NodeCore's acceptance is written.
-      const page: Json = await eventually(async () => {
-        const p: Json = await stack.json("/api/blocks");
-        return p.blocks[0]?.status === "pending" ? p : undefined;
-      }, "the accepted block in /api/blocks");
+      const page: Json = await waitUntil(
+        async () => {
+          const p: Json = await stack.json("/api/blocks");
+          return p.blocks[0]?.status === "pending" ? p : undefined;
+        },
+        "the accepted block in /api/blocks",
+        { intervalMs: 100 },
+      );
       const block = page.blocks[0];
       blockHash = block.hash;
       assert.deepEqual(
@@ -116,10 +126,14 @@ Deno.test("vbkpool server's HTTP API against a live pool on the devnet", async (
       assert.equal(pending.blocks[0].hash, block.hash);
       const confirmed: Json = await stack.json("/api/blocks?status=confirmed");
       assert.deepEqual(confirmed.blocks, []);
-      const pool: Json = await eventually(async () => {
-        const p: Json = await stack.json("/api/pool");
-        return p.lastBlock !== null && p.network.height === height + 1 ? p : undefined;
-      }, "the pool summary to show the block");
+      const pool: Json = await waitUntil(
+        async () => {
+          const p: Json = await stack.json("/api/pool");
+          return p.lastBlock !== null && p.network.height === height + 1 ? p : undefined;
+        },
+        "the pool summary to show the block",
+        { intervalMs: 100 },
+      );
       assert.equal(pool.lastBlock.hash, block.hash);
     });
 
@@ -200,8 +214,7 @@ Deno.test("vbkpool server's HTTP API against a live pool on the devnet", async (
       const response = await stack.get("/api/events");
       assert.equal(response.headers.get("content-type"), "text/event-stream; charset=utf-8");
       const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-      let text = "";
-      while (!/event: pool\ndata: .*\n\n/.test(text)) text += (await reader.read()).value ?? "";
+      const text = await readEvents(reader, "", (t) => /event: pool\ndata: .*\n\n/.test(t));
       await reader.cancel();
       const pool = JSON.parse(/event: pool\ndata: (.*)\n/.exec(text)![1]!);
       assert.equal(pool.miners, 2);
@@ -271,11 +284,15 @@ Deno.test("vbkpool server's HTTP API against a live pool on the devnet", async (
     await t.step("/api/health turns 503 with a reason code when NodeCore goes away", async () => {
       const endpoint = `127.0.0.1:${stack.devnet.addr.port}`;
       await stack.devnet.stop();
-      const text: string = await eventually(async () => {
-        const r = await stack.get("/api/health");
-        const body = await r.text();
-        return r.status === 503 ? body : undefined;
-      }, "health 503");
+      const text: string = await waitUntil(
+        async () => {
+          const r = await stack.get("/api/health");
+          const body = await r.text();
+          return r.status === 503 ? body : undefined;
+        },
+        "health 503",
+        { intervalMs: 100 },
+      );
       assert.ok(!text.includes(endpoint), text);
       const health: Json = JSON.parse(text);
       assert.equal(health.status, "unavailable");

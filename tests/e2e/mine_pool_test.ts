@@ -30,7 +30,7 @@ Deno.test("vbkpool mine (2 threads) gets shares accepted and extends the devnet 
     const poolBlocks = () => devnet.chain.mainChain().filter((b) => b.source === "pool").length;
     await miner.until(() => poolBlocks() >= 1 || undefined, "a pool block on the devnet", 150_000);
     // A periodic status line (stdout is not a terminal), then stop with Ctrl-C.
-    await miner.waitForLog(/ [kMG]?H\/s \[/, 60_000);
+    await miner.waitForLog(/\d [kMG]?H\/s \| A \d+ R \d+ S \d+ \|/, 60_000);
     assert.ok(devnet.chain.height >= 1);
     code = await miner.stop("SIGINT");
   } finally {

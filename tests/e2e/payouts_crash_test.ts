@@ -20,6 +20,7 @@ import {
 } from "../payouts/_stack.ts";
 import { assertBooks } from "../payouts/_books.ts";
 import { runAudit, runPayouts } from "./_payouts_stack.ts";
+import { waitUntil } from "../_wait.ts";
 
 async function setUp(s: PayoutStack): Promise<void> {
   const blocks = await s.minePool(3); // 150 VBK in the pool wallet
@@ -31,6 +32,19 @@ async function setUp(s: PayoutStack): Promise<void> {
     await s.recordFound(block, t++);
   }
   for (let i = 0; i < 3; i++) await s.devnet.rival.mineBlock();
+}
+
+/** Wait until the payout lock is free: a probe takes it and gives it back at once. */
+async function lockFree(s: PayoutStack): Promise<void> {
+  await waitUntil(
+    async () => {
+      if (!await s.store.payouts.acquireLock("test-probe", { ttlMs: 1000 })) return false;
+      await s.store.payouts.releaseLock("test-probe");
+      return true;
+    },
+    "the payout lock free",
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
 }
 
 function env(s: PayoutStack, crashAt?: PayerStep): Record<string, string> {
@@ -85,7 +99,7 @@ async function crashAtEachStep(t: Deno.TestContext, backend: "sqlite" | "postgre
           }
           assert.ok(credited.get(A)! > 70n * VBK);
 
-          await new Promise((r) => setTimeout(r, 1100)); // the dead payer's lock expires
+          await lockFree(s); // the dead payer's lock expires (its TTL is 1 s)
           const restarted = await runPayouts(env(s));
           assert.equal(restarted.code, 0, restarted.err + restarted.out);
           if (step === "after-intent") {
@@ -99,7 +113,7 @@ async function crashAtEachStep(t: Deno.TestContext, backend: "sqlite" | "postgre
 
           await s.devnet.rival.mineBlock();
           await s.devnet.rival.mineBlock();
-          await new Promise((r) => setTimeout(r, 1100));
+          await lockFree(s);
           const last = await runPayouts(env(s));
           assert.equal(last.code, 0, last.err + last.out);
           assert.match(last.out, /0 payment\(s\) sent, 1 confirmed/);

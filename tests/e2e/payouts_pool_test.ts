@@ -64,10 +64,14 @@ async function endToEnd(backend: "sqlite" | "postgres"): Promise<void> {
     await waitUntil(
       async () => {
         await stack.persisted.store.flush();
-        const have = new Set((await store.listBlocks({ limit: 100 })).map((b) => hex(b.hash)));
-        return poolBlocks().every((b) => have.has(hex(b.hash)));
+        const stored = await store.listBlocks({ limit: 100 });
+        const have = new Set(stored.map((b) => hex(b.hash)));
+        // ... and NodeCore's answer to every candidate (a refusal is noted, an acceptance is
+        // pending), so that no candidate is still waiting for it when the rival reorganises.
+        const answered = stored.every((b) => b.status !== "submitted" || b.note !== "");
+        return answered && poolBlocks().every((b) => have.has(hex(b.hash)));
       },
-      "every accepted pool block in the store",
+      "every accepted pool block in the store, every candidate answered",
       60_000,
     );
     // The rival orphans the pool's newest main-chain block (and anything above it).

@@ -7,7 +7,8 @@ import { decodeBits } from "../../hash/difficulty.ts";
 import type { MemoryShareRecorder } from "../../server/share_recorder.ts";
 import { ADDRESSES, hex16, hex8, mine, testPort } from "../server/_pool.ts";
 import { subscribeAndAuthorize, TestClient } from "../server/_stratum_client.ts";
-import { startPoolStack, waitUntil } from "./_pool_stack.ts";
+import { startPoolStack } from "./_pool_stack.ts";
+import { waitUntil } from "../_wait.ts";
 
 const ADDRESS = ADDRESSES[0]!;
 
@@ -31,8 +32,8 @@ Deno.test("a block found through the pool reaches the devnet and its share is cr
       [`${ADDRESS}.e2e`, params[0], hex16(extranonce), hex8(ntime), hex8(nonce)],
     );
     assert.equal(reply.json.result, true);
-    await waitUntil(() => stack.devnet.chain.height === height + 1);
-    await waitUntil(() => stack.events.some((e) => e.type === "block_result"));
+    await waitUntil(() => stack.devnet.chain.height === height + 1, "the block on the chain");
+    await waitUntil(() => stack.events.some((e) => e.type === "block_result"), "the block result");
     const result = stack.events.find((e) => e.type === "block_result");
     assert.ok(result?.type === "block_result" && result.accepted, JSON.stringify(result));
     assert.ok(stack.devnet.chain.isMainChain(result.hash));

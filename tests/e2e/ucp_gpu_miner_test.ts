@@ -11,7 +11,8 @@ import { openStore, type Store } from "../../store/mod.ts";
 import type { UcpMessage } from "../../protocol/ucp_types.ts";
 import { ADDRESSES, BAD_ADDRESS, hashHeader, testPort } from "../server/_pool.ts";
 import { subscribeAndAuthorize, TestClient } from "../server/_stratum_client.ts";
-import { startPoolStack, waitUntil } from "./_pool_stack.ts";
+import { startPoolStack } from "./_pool_stack.ts";
+import { waitUntil } from "../_wait.ts";
 import { CudaLikeMiner, CudaSetupError, type CudaSubmit } from "./_ucp_cuda_miner.ts";
 import { hashToBigInt } from "../../hash/mod.ts";
 
@@ -79,26 +80,25 @@ Deno.test("a CUDA-like UCP miner mines through the pool on the devnet: shares in
       const firstJob = miner.work!.jobId;
 
       // Mine like the GPU miner (throttled to a GPU's share rate: at most ~10 submits/s).
-      const deadline = Date.now() + 120_000;
       const poolBlocks = () =>
         stack.devnet.chain.mainChain().filter((b) => b.source === "pool").length;
       const accepted = () =>
         [...miner.submits.values()].filter((s) => s.reply?.command === "MINING_SUBMIT_SUCCESS")
           .length;
-      while (poolBlocks() === 0 || accepted() < 10) {
-        assert.ok(Date.now() < deadline, `no block in time (${accepted()} shares accepted)`);
-        assert.equal(miner.gaveUp, false, "more than 5 submits went unanswered");
-        assert.equal(miner.closed, undefined);
-        const sent = await miner.mine(1 << 13, 1);
-        await new Promise((r) => setTimeout(r, sent.length > 0 ? 100 : 0));
-      }
+      await miner.mineUntil(
+        () => poolBlocks() > 0 && accepted() >= 10,
+        () => `a block (${accepted()} shares accepted)`,
+      );
       await miner.waitFor(() => miner.unanswered.length === 0, 60_000, "every reply");
       assert.equal(miner.gaveUp, false);
 
       // The block: on the devnet's main chain, found by this miner's share, and the miner moved
       // on to the next height with a MINING_JOB.
       const block = stack.devnet.chain.mainChain().find((b) => b.source === "pool")!;
-      await waitUntil(() => stack.events.some((e) => e.type === "block_result"));
+      await waitUntil(
+        () => stack.events.some((e) => e.type === "block_result"),
+        "the block result",
+      );
       const result = stack.events.find((e) => e.type === "block_result");
       assert.ok(result?.type === "block_result" && result.accepted, JSON.stringify(result));
       assert.equal(result.hash, block.hashHex.toLowerCase());
@@ -111,13 +111,11 @@ Deno.test("a CUDA-like UCP miner mines through the pool on the devnet: shares in
       assert.equal(rows.length, accepted());
       assert.ok(rows.every((r) => r.worker === "gpu0" && r.instance === INSTANCE));
       assert.ok(rows.some((r) => r.difficulty === SHARE_DIFFICULTY));
-      let stored = await store.listBlocks();
-      for (let i = 0; i < 500 && !stored.some((b) => b.height === block.height); i++) {
-        await new Promise((r) => setTimeout(r, 20));
-        stored = await store.listBlocks();
-      }
-      const row = stored.find((b) => b.height === block.height);
-      assert.ok(row !== undefined, "the block is not in the store");
+      const row = await waitUntil(
+        async () => (await store.listBlocks()).find((b) => b.height === block.height),
+        "the block in the store",
+        { timeoutMs: 10_000, intervalMs: 20 },
+      );
       assert.equal(row.address, ADDRESS);
       assert.equal(row.worker, "gpu0");
       // Every submit was answered; the rejected ones (stale after the block) with a reason.

@@ -16,6 +16,7 @@ import {
   vblake,
 } from "../../hash/mod.ts";
 import { encodeNotify, LineFramer, type NotifyJob, parseSubmitParams } from "../../protocol/mod.ts";
+import { waitUntil } from "../_wait.ts";
 
 const ENC = new TextEncoder();
 
@@ -323,7 +324,7 @@ export class FakePool {
 }
 
 /**
- * Wait until `check` is true, polling; throws after `timeoutMs`.
+ * Wait until `check` is true: the shared {@linkcode waitUntil} with this folder's argument order.
  *
  * @param check Condition.
  * @param timeoutMs Bound.
@@ -334,9 +335,5 @@ export async function waitFor(
   timeoutMs: number,
   what: string,
 ): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitUntil(check, what, { timeoutMs, intervalMs: 20 });
 }

@@ -3,6 +3,7 @@ import { Miner, type MinerEvent, type MinerOptions } from "../../miner/miner.ts"
 import { FakePool, type FakePoolOptions, waitFor } from "./_fake_pool.ts";
 import { createBestKernel } from "../../hash/mod.ts";
 import { TcpProxy } from "../store/_tcp_proxy.ts";
+import { waitUntil } from "../_process.ts";
 
 const FAST: Partial<MinerOptions> = {
   threads: 1,
@@ -237,9 +238,10 @@ Deno.test("Miner abandons a dead pool that stops answering submits", async () =>
 
 Deno.test("Miner.stop() works while no pool is reachable", async () => {
   const port = 1; // tcpmux: nothing listens there, connections are refused
-  const { miner } = newMiner([`127.0.0.1:${port}`]);
+  const { miner, events } = newMiner([`127.0.0.1:${port}`]);
   await miner.start();
-  await new Promise((r) => setTimeout(r, 200));
+  // Stop while it is retrying: after its first refused connection.
+  await waitFor(() => events.some((e) => e.type === "connect_failed"), 60_000, "a failed connect");
   const summary = await miner.stop();
   assert.equal(summary.accepted, 0);
   assert.equal(summary.connections, 0);
@@ -269,4 +271,65 @@ Deno.test("Miner fails over from a pool that never sends a job within first_job_
   assert.ok(
     left?.type === "disconnected" && /no job within 500 ms of connecting/.test(left.reason),
   );
+});
+
+Deno.test("Miner measures share latency, rates over three windows and the last rejections", async () => {
+  // Shares are sought at 262144 but judged at 2^40: nearly all are refused, with a reason.
+  const [pool] = await pools({ difficulty: "262144", validateDifficulty: 2n ** 40n });
+  const { miner } = newMiner([pool!.url]);
+  try {
+    await miner.start();
+    await waitUntil(() => miner.stats().rejected >= 7, "seven rejected shares");
+    await waitUntil(() => miner.stats().rates.s10 > 0, "a 10 s rate");
+    const stats = miner.stats();
+    assert.equal(stats.lastRejections.length, 5, "only the latest five are kept");
+    for (const r of stats.lastRejections) {
+      assert.equal(r.reason, "Share is above target");
+      assert.ok(r.at >= stats.startedAt && r.at <= Date.now());
+    }
+    assert.ok(stats.latency.samples >= 7, `${stats.latency.samples} latency samples`);
+    assert.ok(stats.latency.p50Ms > 0 && stats.latency.p50Ms <= stats.latency.maxMs);
+    // Under a minute of uptime, every window covers the time so far.
+    assert.ok(stats.rates.s60 > 0 && stats.rates.m15 > 0);
+    assert.equal(stats.threadRates.length, 1);
+    assert.ok(stats.threadRates[0]!.s10 > 0);
+  } finally {
+    await miner.stop();
+    await pool!.close();
+  }
+});
+
+Deno.test("Miner.pause() idles the threads and keeps the pool; resume() mines again", async () => {
+  const [pool] = await pools({ difficulty: "262144" });
+  const { miner } = newMiner([pool!.url]);
+  try {
+    await miner.start();
+    await waitUntil(() => miner.stats().accepted >= 1, "a first accepted share");
+    assert.equal(miner.pause(), true);
+    assert.equal(miner.pause(), false, "already paused");
+    assert.equal(miner.stats().paused, true);
+    // The threads stop within a slice: the hash count stops growing.
+    let last = -1;
+    await waitUntil(() => {
+      const now = miner.stats().hashes;
+      const still = now === last;
+      last = now;
+      return still;
+    }, "the hash count to stop growing");
+    assert.equal(miner.stats().pool, pool!.url, "still connected");
+    // A new job while paused is taken (the event proves it arrived) but not mined.
+    const job = pool!.newJob(true);
+    await waitUntil(() => miner.stats().job?.id === job.jobId, "the new job at the miner");
+    assert.equal(miner.stats().hashes, last, "no hashing while paused");
+    assert.equal(miner.resume(), true);
+    assert.equal(miner.resume(), false, "already running");
+    const accepted = pool!.accepted;
+    await waitUntil(() => miner.stats().hashes > last, "hashing again");
+    await waitUntil(() => pool!.accepted > accepted, "a share after resume");
+    assert.equal(pool!.submits.at(-1)!.params[1], job.jobId, "mined on the new job");
+    assert.equal(miner.stats().paused, false);
+  } finally {
+    await miner.stop();
+    await pool!.close();
+  }
 });

@@ -69,7 +69,9 @@ Deno.test("StratumSession is lenient with server message shapes", async (t) => {
       await withPool(options, async (pool) => {
         const { s, events } = session(pool);
         await s.open({ requireJob: true });
-        await new Promise((r) => setTimeout(r, 50));
+        // The reply to a later request proves every line the pool sent before it was handled.
+        const probe = await s.submit({ jobId: "none", extranonce: 1n, ntime: 1, nonce: 1 });
+        assert.equal(probe.status, "stale");
         assert.deepEqual(events, want);
         assert.equal(s.state, "ready");
         s.close("done");

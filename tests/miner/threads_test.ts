@@ -11,6 +11,7 @@ import {
 } from "../../hash/mod.ts";
 import { sampleJob } from "./_job.ts";
 import { waitFor } from "./_fake_pool.ts";
+import { waitUntil } from "../_wait.ts";
 
 function builder(target: bigint, jobId = "3") {
   const works = new Map<string, ThreadWork>();
@@ -68,15 +69,23 @@ Deno.test("MiningThreads.pause() stops all hashing until new work", async () => 
     threads.setWork(builder(0n).build);
     await waitFor(() => threads.hashes().every((h) => h > 0), 60_000, "hashing");
     threads.pause();
-    // Counts settle (a slice in flight may still finish) and then stay put.
+    // Counts settle (a slice in flight may still finish): the event that shows every thread
+    // has seen the pause is its count standing still for 100 ms (slices take ~3 ms).
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     let a = threads.hashes();
-    for (let i = 0; i < 50; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      const b = threads.hashes();
-      if (b.every((h, k) => h === a[k])) break;
-      a = b;
-    }
-    await new Promise((r) => setTimeout(r, 200));
+    await waitUntil(
+      async () => {
+        await sleep(100);
+        const b = threads.hashes();
+        const settled = b.every((h, k) => h === a[k]);
+        a = b;
+        return settled;
+      },
+      "the hash counts to settle",
+      { timeoutMs: 10_000, intervalMs: 0 },
+    );
+    // Then they stay put: the property is about time, so a deliberate observation window.
+    await sleep(200);
     assert.deepEqual(threads.hashes(), a);
     threads.setWork(builder(0n).build);
     await waitFor(() => threads.hashes()[0]! > a[0]!, 60_000, "hashing again");

@@ -1,33 +1,20 @@
 import assert from "node:assert/strict";
 import { connectLines, LineServer, parseHostPort } from "../../net/mod.ts";
 import type { LineConnection } from "../../net/mod.ts";
+import { waitUntil } from "../_wait.ts";
 
 /** A tiny client that collects lines and its close reason. */
 async function client(port: number, maxLineBytes = 16384) {
   const conn = await connectLines({ hostname: "127.0.0.1", port, maxLineBytes });
   const lines: string[] = [];
-  const waiters: (() => void)[] = [];
   let closed: string | undefined;
   conn.start({
-    onLine: (l) => {
-      lines.push(l);
-      waiters.splice(0).forEach((w) => w());
-    },
-    onClose: (r) => {
-      closed = r;
-      waiters.splice(0).forEach((w) => w());
-    },
+    onLine: (l) => void lines.push(l),
+    onClose: (r) => closed = r,
   });
-  async function until(pred: () => boolean, ms = 60_000) {
-    const end = Date.now() + ms;
-    while (!pred()) {
-      if (Date.now() > end) throw new Error("timed out waiting");
-      await new Promise<void>((r) => {
-        waiters.push(r);
-        setTimeout(r, 50);
-      });
-    }
-  }
+  const until = async (pred: () => boolean, ms = 60_000) => {
+    await waitUntil(pred, "the condition", ms);
+  };
   return { conn, lines, until, closed: () => closed };
 }
 
@@ -162,12 +149,12 @@ Deno.test("LineConnection disconnects a slow reader instead of growing its queue
   // A raw socket that never reads.
   const raw = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
   try {
-    while (serverSide === undefined) await new Promise((r) => setTimeout(r, 5));
+    const side = await waitUntil(() => serverSide, "the server side", 60_000);
     const line = "y".repeat(1000);
     let ok = true;
-    for (let i = 0; i < 100_000 && ok; i++) ok = serverSide.send(line);
+    for (let i = 0; i < 100_000 && ok; i++) ok = side.send(line);
     assert.equal(ok, false);
-    assert.equal(serverSide.closeReason, "send queue full (slow reader)");
+    assert.equal(side.closeReason, "send queue full (slow reader)");
   } finally {
     raw.close();
     await server.close();

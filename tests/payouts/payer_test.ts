@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { transactionSize } from "../../devnet/mod.ts";
 import { NodeCoreRpc, Payer, type PayerOptions } from "../../payouts/mod.ts";
 import type { SignatureIndex } from "../../store/mod.ts";
+import { type AlertEvent, alertEvents } from "../../log/mod.ts";
 import { A, B, C, creditBalances, type PayoutStack, POOL, stackTest, VBK } from "./_stack.ts";
 
 /** Credit balances through a (fake) confirmed block, as the unlocker would. */
@@ -31,9 +32,15 @@ stackTest(
     await s.minePool(2); // 100 VBK in the pool wallet
     await credit(s.store, { [A]: 3n * VBK, [B]: 3n * VBK / 2n, [C]: VBK / 2n });
     const p = payer(s);
+    const alerts: AlertEvent[] = [];
+    const unsubscribe = alertEvents.subscribe((e) => alerts.push(e));
     const report = await p.run();
+    unsubscribe();
     assert.equal(report.sent.length, 1);
     const payment = report.sent[0]!;
+    assert.deepEqual(alerts.map((e) => [e.type, e.details.transactions]), [
+      ["payment_sent", payment.txIds[0]!.toLowerCase()],
+    ]);
     assert.deepEqual(payment.items, [{ address: A, amount: 3n * VBK }, {
       address: B,
       amount: 3n * VBK / 2n,
@@ -78,10 +85,18 @@ stackTest("Payer reports a payment NodeCore refuses and leaves the balances inta
   await s.minePool(1); // exactly 50 VBK: enough for the amount, not for the fee
   await credit(s.store, { [A]: 50n * VBK });
   const p = payer(s);
+  const alerts: AlertEvent[] = [];
+  const unsubscribe = alertEvents.subscribe((e) => alerts.push(e));
   const report = await p.run();
+  unsubscribe();
   assert.equal(report.sent.length, 0);
   assert.equal(report.failed.length, 1);
   const failed = report.failed[0]!;
+  // The operator is told, with the payment and NodeCore's reason.
+  assert.deepEqual(alerts.map((e) => [e.type, e.details.id, e.details.total]), [
+    ["payment_failed", failed.id.toString(), "50"],
+  ]);
+  assert.match(String(alerts[0]!.details.error), /can't gather enough inputs/);
   assert.equal(failed.status, "failed");
   assert.match(failed.error!, /\[V008\] Send command error .*can't gather enough inputs/);
   assert.equal(await s.store.payouts.balance(A), 50n * VBK, "balance intact");
@@ -125,10 +140,19 @@ stackTest(
     });
     await s.devnet.rival.mineBlock(); // the sent one is now in a block, not in the mempool
     await dead.releaseLock("dead"); // as if its lock had expired
+    const alerts: string[] = [];
+    const unsubscribe = alertEvents.subscribe((e) => alerts.push(`${e.type} ${e.details.id}`));
     const report = await payer(s, { reconcileGraceMs: 0, unknownOutcomeWindowMs: 0 }).run();
+    unsubscribe();
     assert.deepEqual(report.recovered.map((p) => p.id), [sentOne.id]);
     assert.deepEqual(report.failed.map((p) => p.id), [lost.id]);
     assert.equal(report.sent.length, 1, "the unsent amount is paid again");
+    // The recovered payment is reported sent; the intent proven unsent is refunded and paid
+    // again at once, which is no failure to page for.
+    assert.deepEqual(alerts, [
+      `payment_sent ${sentOne.id}`,
+      `payment_sent ${report.sent[0]!.id}`,
+    ]);
     assert.deepEqual(report.sent[0]!.items, [{ address: C, amount: 4n * VBK }]);
     await s.devnet.rival.mineBlock();
     await s.devnet.rival.mineBlock();
@@ -152,6 +176,7 @@ stackTest(
       const body = await req.text();
       const res = await fetch(s.url, { method: "POST", body, headers: req.headers });
       const text = await res.text();
+      // Part of the scenario: the answer comes after the payer's 300 ms timeout.
       if (slow && body.includes('"sendcoins"')) await new Promise((r) => setTimeout(r, 600));
       return new Response(text, { status: res.status, headers: res.headers });
     });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DEVNET_BLOCK_REWARD } from "../../devnet/mod.ts";
 import { NodeCoreRpc, type StateInfo, Unlocker } from "../../payouts/mod.ts";
+import { alertEvents } from "../../log/mod.ts";
 import { A, B, C, FEE, POOL, stackTest } from "./_stack.ts";
 
 const R = DEVNET_BLOCK_REWARD; // 50 VBK
@@ -30,8 +31,12 @@ stackTest(
     assert.equal(report.waiting, 1);
     assert.equal((await s.store.getBlock(block!.hash))!.confirmations, 2);
     await s.devnet.rival.mineBlock();
+    const alerts: string[] = [];
+    const unsubscribe = alertEvents.subscribe((e) => alerts.push(`${e.type} ${e.details.reward}`));
     report = await unlocker.run();
+    unsubscribe();
     assert.equal(report.confirmed.length, 1);
+    assert.deepEqual(alerts, ["block_confirmed 50"]);
     assert.equal(report.tip, 3);
     const credited = report.confirmed[0]!;
     assert.equal(credited.reward, R);
@@ -70,8 +75,12 @@ stackTest(
     assert.equal(report.orphaned.length, 0, "the tip is 1 block past the replacement, not 2");
     assert.equal(report.waiting, 1);
     await s.devnet.rival.mineBlock();
+    const alerts: string[] = [];
+    const unsubscribe = alertEvents.subscribe((e) => alerts.push(`${e.type} ${e.details.height}`));
     report = await unlocker.run();
+    unsubscribe();
     assert.equal(report.orphaned.length, 1);
+    assert.deepEqual(alerts, [`block_orphaned ${lost!.height}`]);
     assert.equal((await s.store.getBlock(lost!.hash))!.status, "orphaned");
     assert.deepEqual(await s.store.payouts.listBalances(), [], "an orphan credits nothing");
     // The next pool block: its window (X = 1) takes the new shares, then the orphan's.

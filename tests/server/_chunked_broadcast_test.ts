@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ChunkedBroadcast } from "../../server/_chunked_broadcast.ts";
+import { waitUntil } from "../_wait.ts";
 
 class Target {
   jobs: string[] = [];
@@ -13,7 +14,10 @@ function targets(n: number): Target[] {
 }
 
 async function idle(broadcast: ChunkedBroadcast<string>): Promise<void> {
-  while (broadcast.busy) await new Promise((r) => setTimeout(r, 1));
+  await waitUntil(() => !broadcast.busy, "the broadcast done", {
+    timeoutMs: 10_000,
+    intervalMs: 1,
+  });
 }
 
 Deno.test("ChunkedBroadcast sends a small broadcast at once", () => {
@@ -46,9 +50,13 @@ Deno.test("ChunkedBroadcast finishes the previous broadcast before the next, kee
 Deno.test("ChunkedBroadcast.cancel() drops the rest; finish() sends it", async () => {
   const b = new ChunkedBroadcast<string>(2);
   const t = targets(6);
+  // A broadcast of the same shape, started alongside and not cancelled, finishing proves the
+  // event loop ran the steps the cancelled one would have taken.
+  const control = new ChunkedBroadcast<string>(2);
+  control.start("c", targets(6));
   b.start("j1", t);
   b.cancel();
-  await new Promise((r) => setTimeout(r, 5));
+  await idle(control);
   assert.equal(t.filter((x) => x.jobs.length > 0).length, 2);
   b.start("j2", t);
   b.finish();

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { waitUntil } from "../_process.ts";
+import { waitUntil } from "../_wait.ts";
 import { openStore, type OpenStoreOptions, type Store } from "../../store/mod.ts";
 
 /** Run `fn` with a fresh SQLite store (closed and deleted afterwards). */
@@ -23,6 +23,6 @@ export async function withStore(
 }
 
 /** Wait until `condition` holds (or fail after 10 s): the shared `waitUntil`, briefly. */
-export function until(condition: () => boolean | Promise<boolean>): Promise<void> {
-  return waitUntil(condition, "the condition", 10_000);
+export async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
+  await waitUntil(condition, "the condition", 10_000);
 }

@@ -1,13 +1,22 @@
 import assert from "node:assert/strict";
 import { PacedLink, type PacedTarget } from "../../server/_ucp_paced_link.ts";
-import { waitUntil } from "../_process.ts";
+import { waitUntil } from "../_wait.ts";
 
 class FakeTarget implements PacedTarget {
   closed = false;
-  queuedBytes = 0;
+  /** How often the link looked at the send queue (each look is one of its ticks). */
+  queueChecks = 0;
+  #queuedBytes = 0;
   written: string[] = [];
   closeReason: string | undefined;
   reading = true;
+  get queuedBytes(): number {
+    this.queueChecks++;
+    return this.#queuedBytes;
+  }
+  set queuedBytes(bytes: number) {
+    this.#queuedBytes = bytes;
+  }
   send(line: string): boolean {
     if (this.closed) return false;
     this.written.push(line);
@@ -24,8 +33,6 @@ class FakeTarget implements PacedTarget {
     this.reading = false;
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(check: () => boolean): Promise<void> {
   await waitUntil(check, "the condition", 60_000);
@@ -57,7 +64,9 @@ Deno.test("PacedLink waits while the previous write is still queued", async () =
   target.queuedBytes = 2; // "a\n" not yet written
   link.send("b");
   now += 50;
-  await sleep(30);
+  // The event that proves the link got that far: it looked at the queue again (ticked).
+  const checks = target.queueChecks;
+  await until(() => target.queueChecks >= checks + 2);
   assert.deepEqual(target.written, ["a"]);
   target.queuedBytes = 0;
   now += 5; // a full gap after it left

@@ -3,6 +3,22 @@ import { ExtranonceAllocator } from "../../server/extranonce.ts";
 import { ExtranonceReservations } from "../../server/extranonce_reservations.ts";
 import type { Store } from "../../store/mod.ts";
 import { until, withStore } from "./_store.ts";
+import { waitUntil } from "../_wait.ts";
+
+/** The allocator's next range, once the block holding it is reserved (bounded wait). */
+function nextRange(allocator: ExtranonceAllocator) {
+  return waitUntil(
+    () => {
+      try {
+        return allocator.allocate();
+      } catch {
+        return undefined; // next block still being reserved
+      }
+    },
+    "the next reserved block",
+    { timeoutMs: 10_000, intervalMs: 5 },
+  );
+}
 
 Deno.test("ExtranonceReservations never hands out a range twice, across restarts", async () => {
   await withStore(async (store) => {
@@ -11,15 +27,7 @@ Deno.test("ExtranonceReservations never hands out a range twice, across restarts
       const r = await ExtranonceReservations.open(store, { instance: 2, blockSize: 3n });
       const allocator = new ExtranonceAllocator(r.allocatorOptions());
       for (let i = 0; i < 7; i++) {
-        let range;
-        for (;;) {
-          try {
-            range = allocator.allocate();
-            break;
-          } catch {
-            await new Promise((r) => setTimeout(r, 5)); // next block still being reserved
-          }
-        }
+        const range = await nextRange(allocator);
         assert.ok(!seen.has(range.start), `range ${range.start} handed out twice`);
         assert.equal(range.start >> 58n, 2n);
         seen.add(range.start);
@@ -38,15 +46,7 @@ Deno.test("ExtranonceReservations never reuses a value when the range size shrin
       const r = await ExtranonceReservations.open(store, { instance: 3, blockSize: 4n, rangeSize });
       const allocator = new ExtranonceAllocator(r.allocatorOptions());
       for (let i = 0; i < 6; i++) {
-        let range;
-        for (;;) {
-          try {
-            range = allocator.allocate();
-            break;
-          } catch {
-            await new Promise((r) => setTimeout(r, 5)); // next block still being reserved
-          }
-        }
+        const range = await nextRange(allocator);
         for (const u of used) {
           assert.ok(
             range.end <= u.start || range.start >= u.end,
@@ -98,7 +98,16 @@ Deno.test("ExtranonceReservations refuses counters it does not hold, then recove
 
 Deno.test("ExtranonceReservations detects another process using the same instance", async () => {
   await withStore(async (store) => {
-    const a = await ExtranonceReservations.open(store, { instance: 9, blockSize: 2n });
+    // The store as `a` sees it, counting the reservations `a` asks for and gets.
+    let started = 0;
+    let finished = 0;
+    const seenByA = {
+      reserveExtranonces(...args: Parameters<Store["reserveExtranonces"]>) {
+        started++;
+        return store.reserveExtranonces(...args).finally(() => finished++);
+      },
+    } as unknown as Store;
+    const a = await ExtranonceReservations.open(seenByA, { instance: 9, blockSize: 2n });
     await until(async () =>
       (await store.reserveExtranonces(9, { count: 1n, limit: 1n << 40n })).start > 3n
     );
@@ -106,11 +115,13 @@ Deno.test("ExtranonceReservations detects another process using the same instanc
     for (let i = 1; i < 4; i++) {
       assert.equal(allocator.allocate().start, (9n << 58n) + BigInt(i) * 1_000_000n);
     }
-    // Counter 4 was taken by the other reservation: never handed out.
-    for (let i = 0; i < 20; i++) {
+    // Counter 4 was taken by the other reservation: never handed out, also once every
+    // reservation `a` asked for (each refusal asks for more) has come back.
+    for (let i = 0; i < 3; i++) {
       assert.throws(() => allocator.allocate(), /counter 4 is not reserved/);
-      await new Promise((r) => setTimeout(r, 5));
+      await until(() => finished === started);
     }
+    assert.ok(finished >= 2, `${finished} reservations`);
     await a.close();
   }, { thread: false });
 });

@@ -5,6 +5,7 @@ import { Pool } from "../../server/pool.ts";
 import type { MemoryShareRecorder } from "../../server/share_recorder.ts";
 import { ADDRESSES, freshTemplate, hex16, hex8, mine, startPool, testPort } from "./_pool.ts";
 import { subscribeAndAuthorize, TestClient } from "./_stratum_client.ts";
+import { waitUntil } from "../_wait.ts";
 
 const ADDRESS = ADDRESSES[0]!;
 
@@ -82,7 +83,7 @@ Deno.test("Pool submits a block candidate upstream and credits the share", async
       extraNonce: extranonce,
       endpoint: "test",
     }]);
-    await waitUntil(() => events.some((e) => e.type === "block_result"));
+    await waitUntil(() => events.some((e) => e.type === "block_result"), "the block result");
     const found = events.find((e) => e.type === "block_found");
     assert.ok(found?.type === "block_found");
     assert.equal(found.share.block, true);
@@ -117,7 +118,7 @@ Deno.test("Pool reports a rejected or failing block submission", async () => {
       [ADDRESS, notify.json.params[0], hex16(extranonce), hex8(ntime), hex8(5)],
     );
     assert.equal(reply.json.result, true);
-    await waitUntil(() => events.some((e) => e.type === "block_result"));
+    await waitUntil(() => events.some((e) => e.type === "block_result"), "the block result");
     const result = events.find((e) => e.type === "block_result");
     assert.ok(result?.type === "block_result" && !result.accepted);
     assert.match(result.reason!, /socket gone/);
@@ -152,6 +153,7 @@ Deno.test("Pool.reset() makes every job stale", async () => {
 
 Deno.test("Pool.stop() answers in-flight shares before closing connections", async () => {
   const ports = [testPort({ difficulty: 1n, minDifficulty: 1n, vardiff: false })];
+  // A slow store (part of the scenario): each record takes 200 ms, so stop() finds it in flight.
   const recorder = { record: () => new Promise<void>((r) => setTimeout(r, 200)) };
   const { pool, port } = startPool({ ports, recorder });
   const client = await TestClient.connect(port());
@@ -167,7 +169,7 @@ Deno.test("Pool.stop() answers in-flight shares before closing connections", asy
       ntime,
       hex8(1),
     ], "s");
-    await waitUntil(() => pool.inflight > 0);
+    await waitUntil(() => pool.inflight > 0, "the share in flight");
     await pool.stop();
     const reply = await client.waitFor((l) => l.json?.id === "s");
     assert.equal(reply.json.result, true);
@@ -217,11 +219,3 @@ Deno.test("Pool's vardiff timer lowers a silent miner", async () => {
     await pool.stop();
   }
 });
-
-async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

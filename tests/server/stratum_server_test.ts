@@ -3,6 +3,7 @@ import type { PoolEvent } from "../../server/events.ts";
 import { ADDRESSES, freshTemplate, hex16, hex8, startPool, testPort } from "./_pool.ts";
 import { subscribeAndAuthorize, TestClient } from "./_stratum_client.ts";
 import { floodLines } from "./_flood.ts";
+import { waitUntil } from "../_wait.ts";
 
 const ADDRESS = ADDRESSES[0]!;
 
@@ -25,14 +26,6 @@ function closeReason(events: PoolEvent[]): string | undefined {
   return closed?.type === "connection_close" ? closed.reason : undefined;
 }
 
-async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 Deno.test("a line longer than the limit closes the connection", async () => {
   await withPool({ connections: { maxLineBytes: 1024 } }, async ({ port, events }) => {
     const client = await TestClient.connect(port());
@@ -41,7 +34,7 @@ Deno.test("a line longer than the limit closes the connection", async () => {
       assert.equal(ok.json.result, true);
       client.sendRaw(`{"id":1,"method":"mining.subscribe","params":["${"x".repeat(2000)}"]}`);
       await client.closed;
-      await waitUntil(() => closeReason(events) !== undefined);
+      await waitUntil(() => closeReason(events), "the connection_close event");
       assert.equal(closeReason(events), "line too long");
     } finally {
       await client.close();
@@ -66,7 +59,7 @@ Deno.test("a connection that never subscribes is closed at the subscribe deadlin
     const client = await TestClient.connect(port());
     try {
       await client.closed;
-      await waitUntil(() => closeReason(events) !== undefined);
+      await waitUntil(() => closeReason(events), "the connection_close event");
       assert.equal(closeReason(events), "subscribe timeout");
     } finally {
       await client.close();
@@ -80,7 +73,7 @@ Deno.test("a subscribed connection that never authorizes is closed at the author
     try {
       await client.call("mining.subscribe", []);
       await client.closed;
-      await waitUntil(() => closeReason(events) !== undefined);
+      await waitUntil(() => closeReason(events), "the connection_close event");
       assert.equal(closeReason(events), "authorize timeout");
     } finally {
       await client.close();
@@ -94,7 +87,7 @@ Deno.test("an idle miner is closed at the idle timeout", async () => {
     try {
       await subscribeAndAuthorize(client, ADDRESS);
       await client.closed;
-      await waitUntil(() => closeReason(events) !== undefined);
+      await waitUntil(() => closeReason(events), "the connection_close event");
       assert.equal(closeReason(events), "idle timeout");
     } finally {
       await client.close();
@@ -201,7 +194,10 @@ Deno.test("submits beyond the pending limit are refused while records are slow",
       const job = notify.json.params[0];
       client.send("mining.submit", [ADDRESS, job, hex16(extranonce), ntime, hex8(1)], "a");
       client.send("mining.submit", [ADDRESS, job, hex16(extranonce), ntime, hex8(2)], "b");
-      await new Promise((r) => setTimeout(r, 50));
+      // "b" is refused while "a" is still being recorded (its reply waits behind "a"'s).
+      const session = [...pool.servers[0]!.sessions.values()][0]!;
+      await waitUntil(() => session.counts.rejected === 1, "the refusal of b");
+      assert.equal(session.pendingSubmits, 1);
       release(); // replies keep request order: "a" first, then the refusal of "b"
       const first = await client.waitFor((l) => l.json?.id !== null);
       assert.equal(first.raw, '{"id":"a","result":true,"error":null}');
@@ -220,7 +216,7 @@ Deno.test("a reader too slow for its send queue is disconnected", async () => {
       await subscribeAndAuthorize(client, ADDRESS);
       pool.addTemplate(freshTemplate(3)); // one notify (~500 bytes) exceeds the queue
       await client.closed;
-      await waitUntil(() => closeReason(events) !== undefined);
+      await waitUntil(() => closeReason(events), "the connection_close event");
       assert.match(closeReason(events)!, /send queue full/);
     } finally {
       await client.close();
@@ -246,7 +242,7 @@ Deno.test("past the protocol-error limit a connection is neither read nor answer
         flood.lines,
         Array(3).fill('{"id":null,"result":null,"error":[20,"Malformed request",null]}'),
       );
-      await waitUntil(() => firstClose(events) !== undefined);
+      await waitUntil(() => firstClose(events), "the connection_close event");
       const closed = firstClose(events)!;
       assert.equal(closed.reason, "too many malformed requests");
       assert.equal(closed.bytesOut, flood.received.length);
@@ -274,7 +270,7 @@ Deno.test("a request flood is answered up to its burst and the limit, then nothi
       const answered = '{"id":7,"result":true,"error":null}';
       const refused = '{"id":null,"result":null,"error":[20,"Too many requests",null]}';
       assert.deepEqual(flood.lines, [...Array(10).fill(answered), ...Array(3).fill(refused)]);
-      await waitUntil(() => firstClose(events) !== undefined);
+      await waitUntil(() => firstClose(events), "the connection_close event");
       const closed = firstClose(events)!;
       assert.equal(closed.reason, "too many request flood");
       assert.ok(closed.bytesIn! <= 4096, `the pool read ${closed.bytesIn} bytes`);
@@ -311,12 +307,12 @@ Deno.test("a silent authorized miner is closed at its share deadline; an active 
             [worker, job, hex16(extranonce), ntime, hex8(nonce++)],
           );
           assert.equal(reply.json.result, true, reply.raw);
-          await new Promise((r) => setTimeout(r, 150));
+          await new Promise((r) => setTimeout(r, 150)); // pacing: a share every 150 ms
         }
       })();
       // The event that proves the deadline has passed: the silent miner's close.
       await silent.closed;
-      await waitUntil(() => firstClose(events) !== undefined);
+      await waitUntil(() => firstClose(events), "the connection_close event");
       const closed = firstClose(events)!;
       assert.equal(closed.reason, "silent: no share or request for 0.9 s");
       assert.ok(Date.now() - quietFrom >= 900);
@@ -360,7 +356,7 @@ Deno.test("vardiff lowers a silent miner's difficulty first; each step restarts 
       assert.ok(sent.length >= 4, `difficulties ${sent}`);
       // Closed only once the lowest difficulty had its full 0.9 s.
       assert.ok(lasted >= 3 * 500 + 900, `closed after ${lasted} ms`);
-      await waitUntil(() => firstClose(events) !== undefined);
+      await waitUntil(() => firstClose(events), "the connection_close event");
       assert.match(firstClose(events)!.reason, /^silent: no share or request/);
     } finally {
       await silent.close();

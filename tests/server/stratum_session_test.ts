@@ -17,6 +17,7 @@ import {
   vectorTemplate,
 } from "./_pool.ts";
 import { type ServerLine, subscribeAndAuthorize, TestClient } from "./_stratum_client.ts";
+import { waitUntil } from "../_wait.ts";
 
 const ADDRESS = ADDRESSES[0]!;
 const [, , EXTRANONCE, NTIME, NONCE] = SHARE_VECTOR.submit as [
@@ -240,7 +241,7 @@ Deno.test("malformed JSON is answered and the third offence closes the connectio
       assert.deepEqual(invalid.json.error, [20, "Invalid request", null]);
       client.sendRaw("[1,2,3]");
       await client.closed;
-      await waitUntil(() => events.some((e) => e.type === "connection_close"));
+      await waitUntil(() => events.some((e) => e.type === "connection_close"), "the close event");
       const closed = events.find((e) => e.type === "connection_close");
       assert.ok(closed?.type === "connection_close");
       assert.match(closed.reason, /too many/);
@@ -483,7 +484,7 @@ Deno.test("a share is answered only after it is recorded, in request order", asy
       recorded.push(share.hash);
     },
   };
-  await withPool({ ...LOW, recorder }, async ({ pool, port }) => {
+  await withPool({ ...LOW, recorder }, async ({ pool, port, events }) => {
     const client = await TestClient.connect(port());
     try {
       const { extranonce } = await subscribeAndAuthorize(client, ADDRESS);
@@ -498,14 +499,19 @@ Deno.test("a share is answered only after it is recorded, in request order", asy
         hex8(ntime),
         hex8(nonce!),
       ], "s");
-      client.send("mining.extranonce.subscribe", [], "after");
-      await new Promise((r) => setTimeout(r, 100));
+      // A later request the pool answers at once; its `authorized` event proves it was handled.
+      const later = `${ADDRESS}.later`;
+      client.send("mining.authorize", [later, "x"], "after");
+      await waitUntil(
+        () => events.some((e) => e.type === "authorized" && e.worker === later),
+        "the later request handled",
+      );
       assert.equal(client.lines.filter((l) => l.json?.id === "after").length, 0);
       release();
       const first = await client.waitFor((l) => l.json?.id !== null);
       assert.equal(first.raw, '{"id":"s","result":true,"error":null}');
       const second = await client.waitFor((l) => l.json?.id !== null);
-      assert.equal(second.json.id, "after");
+      assert.equal(second.raw, '{"id":"after","result":true,"error":null}');
       assert.equal(recorded.length, 1);
     } finally {
       await client.close();
@@ -570,11 +576,3 @@ Deno.test("vardiff raises a fast miner: set_difficulty, then a fresh job", async
     }
   });
 });
-
-async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -14,6 +14,7 @@ import type { UcpLimits } from "../../server/ucp_port.ts";
 import { CudaLikeMiner, CudaSetupError } from "../e2e/_ucp_cuda_miner.ts";
 import { ADDRESSES, BAD_ADDRESS, freshTemplate, hashHeader, startPool } from "./_pool.ts";
 import { floodLines } from "./_flood.ts";
+import { waitUntil } from "../_wait.ts";
 
 const ADDRESS = ADDRESSES[0]!;
 const SHARE_DIFFICULTY = 16n;
@@ -410,6 +411,7 @@ Deno.test("UCP port: stop answers a submit whose record is still in flight", asy
     });
     await miner.waitFor(() => pool.inflight > 0, 60_000, "the record in flight");
     const stopping = pool.stop();
+    // Part of the scenario: the record completes while stop() is already waiting for it.
     setTimeout(release, 100);
     await stopping;
     assert.equal((await miner.reply(s)).command, "MINING_SUBMIT_SUCCESS");
@@ -426,7 +428,9 @@ Deno.test("UCP port: a miner that subscribes before the pool has work gets the f
   const miner = await CudaLikeMiner.connect(ucpPort);
   try {
     const setup = miner.setup(ADDRESS);
-    await new Promise((r) => setTimeout(r, 100));
+    // The work comes only once the pool has the miner subscribed (and waiting for a job).
+    const session = () => [...pool.ucpServers[0]!.sessions.values()][0];
+    await waitUntil(() => session()?.subscribed, "the miner subscribed");
     const job = pool.addTemplate(freshTemplate(1))!;
     await setup;
     assert.equal(miner.work!.jobId, Number(job.id));
@@ -437,7 +441,7 @@ Deno.test("UCP port: a miner that subscribes before the pool has work gets the f
 });
 
 Deno.test("UCP port: unsubscribe stops jobs; subscribing again keeps the extranonce range", async () => {
-  const { pool, ucpPort } = ucpPool();
+  const { pool, ucpPort, events } = ucpPool();
   pool.addTemplate(freshTemplate(1));
   const miner = await CudaLikeMiner.connect(ucpPort);
   try {
@@ -447,12 +451,15 @@ Deno.test("UCP port: unsubscribe stops jobs; subscribing again keeps the extrano
     await miner.next("MINING_UNSUBSCRIBE_SUCCESS");
     const seen = miner.messages.length;
     pool.addTemplate(freshTemplate(2));
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(miner.messages.slice(seen).some((m) => m.command === "MINING_JOB"), false);
+    const broadcast = events.findLast((e) => e.type === "job_broadcast");
+    assert.ok(broadcast?.type === "job_broadcast" && broadcast.sessions === 0);
     await miner.sendRaw(
       encodeUcp({ command: "MINING_SUBSCRIBE", requestId: 6, updateFrequencyMs: 500 }),
     );
-    await miner.next("MINING_SUBSCRIBE_SUCCESS", seen);
+    // Replies keep their order: no job before the answer to the new subscribe.
+    const answered = await miner.next("MINING_SUBSCRIBE_SUCCESS", seen);
+    const before = miner.messages.slice(seen, miner.messages.indexOf(answered));
+    assert.equal(before.some((m) => m.command === "MINING_JOB"), false);
     const job = await miner.next("MINING_JOB", seen);
     assert.ok(job.command === "MINING_JOB");
     assert.equal(job.extraNonceStart, start);
@@ -615,7 +622,7 @@ Deno.test("UCP port: a silent miner is closed at its deadline; an active one is 
         const s = await active.submit({ jobId: active.work!.jobId, nTime, nonce });
         assert.equal((await active.reply(s)).command, "MINING_SUBMIT_SUCCESS");
         answered++;
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 100)); // pacing: a share every 100 ms keeps it active
       }
     })();
     // The event that proves the deadline has passed: the silent miner's close.

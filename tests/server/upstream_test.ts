@@ -16,6 +16,8 @@ import {
 } from "../../server/upstream.ts";
 import { ADDRESS, solve } from "../devnet/_ucp_client.ts";
 import { TcpProxy } from "../store/_tcp_proxy.ts";
+import { waitUntil } from "../_wait.ts";
+import { alertEvents } from "../../log/mod.ts";
 
 const DEVNET: DevnetOptions = { port: 0, minDifficulty: 20_000n, mempoolIntervalMs: 0 };
 
@@ -24,8 +26,6 @@ function harness(endpoints: string[], options: Partial<UpstreamOptions> = {}) {
   const templates: Template[] = [];
   const statuses: UpstreamStatus[] = [];
   let resets = 0;
-  let wake: (() => void)[] = [];
-  const notify = () => wake.splice(0).forEach((w) => w());
   const upstream = new Upstream({
     endpoints,
     address: ADDRESS,
@@ -37,29 +37,16 @@ function harness(endpoints: string[], options: Partial<UpstreamOptions> = {}) {
     submitTimeoutMs: 2000,
     onTemplate: (t) => {
       templates.push(t);
-      notify();
     },
     onReset: () => {
       resets++;
-      notify();
     },
     onStatus: (s) => {
       statuses.push(s);
-      notify();
     },
     ...options,
   });
-  async function until(pred: () => boolean, what: string, ms = 60_000) {
-    const end = Date.now() + ms;
-    while (!pred()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((r) => {
-        wake.push(r);
-        setTimeout(r, 50);
-      });
-    }
-    wake = [];
-  }
+  const until = (pred: () => boolean, what: string, ms = 60_000) => waitUntil(pred, what, ms);
   return {
     upstream,
     templates,
@@ -174,9 +161,14 @@ Deno.test("Upstream reconnects when its devnet is stopped and restarted", async 
   // The upstream's one endpoint: a proxy whose port stays bound while the devnet is away.
   const proxy = new TcpProxy({ hostname: "127.0.0.1", port: devnet.addr.port });
   const h = harness([`127.0.0.1:${proxy.port}`]);
+  const alerts: string[] = [];
+  const unsubscribe = alertEvents.subscribe((e) => {
+    if (e.type.startsWith("upstream_")) alerts.push(`${e.type} ${e.details.endpoint}`);
+  });
   try {
     h.upstream.start();
     await h.until(() => h.templates.length === 1, "first template");
+    assert.deepEqual(alerts, [], "no alert for the first connection");
     await devnet.rival.mineBlock();
     await h.until(() => h.last().height === 2, "height 2");
     proxy.cut();
@@ -200,7 +192,13 @@ Deno.test("Upstream reconnects when its devnet is stopped and restarted", async 
     assert.equal(h.last().height, 2);
     assert.ok(h.upstream.status.reconnects >= 2);
     assert.ok(h.statuses.some((s) => s.state === "backoff"));
+    // One alert for the outage (however many attempts failed), one when it is over.
+    assert.deepEqual(alerts, [
+      `upstream_down 127.0.0.1:${proxy.port}`,
+      `upstream_up 127.0.0.1:${proxy.port}`,
+    ]);
   } finally {
+    unsubscribe();
     await h.upstream.stop();
     await devnet.stop();
     await proxy.close();

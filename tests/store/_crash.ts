@@ -45,8 +45,8 @@ export async function crashAndCount(
   })();
   try {
     await waitUntil(() => ready, "the child to start", 120_000);
-    // Let it run under load until it acknowledged shares, then a random while more, then kill
-    // it mid-flight.
+    // Let it run under load until it acknowledged shares, then a random while more (part of
+    // the scenario: the kill lands anywhere in the load), then kill it mid-flight.
     await waitUntil(() => lines.length > 0, "an acknowledged share", 120_000);
     await new Promise((r) => setTimeout(r, 200 + Math.random() * 600));
   } finally {

@@ -10,7 +10,7 @@ import { bytesToHex } from "../../hash/hex.ts";
 import { connectLines } from "../../net/line_client.ts";
 import type { LineConnection } from "../../net/line_connection.ts";
 import { hashHeader, headerFromNotify, hex16, hex8 } from "../server/_pool.ts";
-import { spawnVbkpool, type VbkpoolProcess } from "../_process.ts";
+import { spawnVbkpool, type VbkpoolProcess, waitUntil } from "../_process.ts";
 
 /**
  * Spawn `vbkpool server` in `cwd` with configuration from environment variables: no HTTP API,
@@ -50,7 +50,6 @@ export class LoadMiner {
   >();
   #nonce = 0;
   #closed = false;
-  #waiters: (() => void)[] = [];
 
   private constructor(conn: LineConnection, worker: string) {
     this.#conn = conn;
@@ -61,7 +60,6 @@ export class LoadMiner {
         this.#closed = true;
         for (const p of this.#pending.values()) p.resolve(undefined);
         this.#pending.clear();
-        this.#wake();
       },
     });
   }
@@ -81,10 +79,6 @@ export class LoadMiner {
     const auth = await m.call("mining.authorize", [worker, ""]) as { result: unknown };
     if (auth.result !== true) throw new Error(`authorize failed: ${JSON.stringify(auth)}`);
     return m;
-  }
-
-  #wake(): void {
-    for (const w of this.#waiters.splice(0)) w();
   }
 
   #onLine(line: string): void {
@@ -108,7 +102,6 @@ export class LoadMiner {
       }
       p.resolve(msg);
     }
-    this.#wake();
   }
 
   /** Send a request and wait for its reply (undefined when the connection closed). */
@@ -121,29 +114,21 @@ export class LoadMiner {
     });
   }
 
-  /** Wait (woken by every line, up to `timeoutMs`) until `done()` holds or the connection closed. */
-  async #until(done: () => boolean, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!done() && !this.#closed && Date.now() < deadline) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<void>((r) => {
-        this.#waiters.push(r);
-        timer = setTimeout(r, 100);
-      });
-      clearTimeout(timer);
-    }
-  }
-
   /** Wait until a job arrived. */
   async job(): Promise<void> {
-    await this.#until(() => this.#notify !== undefined, 60_000);
-    if (this.#notify === undefined) throw new Error("no job");
+    await waitUntil(() => this.#notify !== undefined || this.#closed, "a job", 60_000);
+    if (this.#notify === undefined) throw new Error("no job: the connection closed");
   }
 
   /** Wait until a set_difficulty with `value` arrived. */
   async difficulty(value: bigint): Promise<void> {
-    await this.#until(() => this.difficulties.includes(value), 60_000);
-    if (!this.difficulties.includes(value)) {
+    const got = () => this.difficulties.includes(value);
+    await waitUntil(
+      () => got() || this.#closed,
+      () => `set_difficulty ${value} (got ${this.difficulties.join(", ")})`,
+      60_000,
+    );
+    if (!got()) {
       throw new Error(`no set_difficulty ${value} (got ${this.difficulties.join(", ")})`);
     }
   }

@@ -356,3 +356,36 @@ contract("rejects malformed payout inputs with clear errors", async (_f, store) 
   await assert.rejects(p.acquireLock("x", { ttlMs: 0 }), RangeError);
   await assert.rejects(p.windowShares(-1), RangeError);
 });
+
+contract(
+  "two stores on one database (a server's tracker and a payout process) credit a block once",
+  async (f, store) => {
+    // Another process's connection: its own store on the same database.
+    const other = await f.open();
+    try {
+      const hashes: Uint8Array[] = [];
+      for (let i = 0; i < 20; i++) {
+        hashes.push((await store.recordBlock(sampleBlock({ height: 100 + i }))).block.hash);
+      }
+      const credit = {
+        reward: 7n,
+        confirmations: 3,
+        credits: [{ address: A, amount: 7n, reason: "share" as const }],
+      };
+      // Both race for every block, several times each.
+      const results = await Promise.all(
+        hashes.flatMap((h) =>
+          [store, other, store, other].map((s) => s.payouts.creditBlock(h, credit))
+        ),
+      );
+      assert.equal(results.filter((r) => r).length, hashes.length, "one success per block");
+      assert.equal(await store.payouts.balance(A), 7n * BigInt(hashes.length));
+      assert.equal(await other.payouts.balance(A), 7n * BigInt(hashes.length));
+      for (const h of hashes) {
+        assert.equal((await store.payouts.listBalanceChanges({ blockHash: h })).length, 1);
+      }
+    } finally {
+      await other.close();
+    }
+  },
+);

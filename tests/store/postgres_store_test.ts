@@ -4,6 +4,7 @@ import { freshPostgresDatabase, POSTGRES_URL, warnIfNoPostgres } from "./_backen
 import { crashAndCount } from "./_crash.ts";
 import { sampleBlock, sampleShare } from "./_samples.ts";
 import { TcpProxy } from "./_tcp_proxy.ts";
+import { alertEvents } from "../../log/mod.ts";
 import { waitUntil } from "../_process.ts";
 
 warnIfNoPostgres();
@@ -67,6 +68,10 @@ Deno.test({
         probeIntervalMs: 50,
         connectTimeoutS: 1,
       });
+      const alerts: string[] = [];
+      const unsubscribe = alertEvents.subscribe((e) => {
+        if (e.type.startsWith("store_")) alerts.push(e.type);
+      });
       try {
         const acked: string[] = [];
         let refused = 0;
@@ -87,7 +92,7 @@ Deno.test({
           const pending: Promise<void>[] = [];
           while (streaming) {
             pending.push(record());
-            await new Promise((r) => setTimeout(r, 2));
+            await new Promise((r) => setTimeout(r, 2)); // pacing: a share every 2 ms
           }
           await Promise.all(pending);
         })();
@@ -108,7 +113,10 @@ Deno.test({
         const rows = await store.listShares({ limit: 100_000 });
         const stored = new Set(rows.map((r) => hex(r.hash)));
         assert.deepEqual(acked.filter((h) => !stored.has(h)), []);
+        // The operator is alerted once for the outage and once for the recovery.
+        assert.deepEqual(alerts, ["store_failing", "store_recovered"]);
       } finally {
+        unsubscribe();
         await store.close();
         await proxy.close();
       }

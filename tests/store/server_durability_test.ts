@@ -90,6 +90,7 @@ async function killUnderLoad(location: string, dir: string): Promise<void> {
     const load = Promise.all(loaded.map((m) => m.run(() => killed)));
     const count = () => loaded.reduce((n, m) => n + m.acked.size, 0);
     await waitUntil(() => count() > 100, "100 acknowledged shares", 120_000);
+    // Part of the scenario: kill -9 at a random moment of the load, not right at the 100th.
     await new Promise((r) => setTimeout(r, Math.random() * 800));
     await server.kill();
     killed = true;

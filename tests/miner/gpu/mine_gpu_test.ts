@@ -150,6 +150,7 @@ gpuTest(
         "--gpu-batch",
         "65536",
         "--json",
+        "--thread-rates",
         // A status line with an accepted share and hashes on the GPU slot (thread 2).
       ], / [kMG]?H\/s \[[\d.]+\|(?!0\.00\])[\d.]+\] \| A [1-9]/);
       assert.equal(code, 0, err);
@@ -175,7 +176,7 @@ Deno.test("vbkpool mine --gpu without any adapter says so and mines on the CPU",
     // No such backend on this platform: WebGPU finds no adapter.
     const { code, out, err } = await runMine(
       stack.url,
-      ["--gpu", "--threads", "1", "--json"],
+      ["--gpu", "--threads", "1", "--json", "--thread-rates"],
       / [kMG]?H\/s \[[\d.]+\] \| A [1-9]/,
       { DENO_WEBGPU_BACKEND: Deno.build.os === "windows" ? "metal" : "dx12" },
     );
