@@ -140,8 +140,10 @@ Deno.test({
             from: '["10.9.9.9"]',
             to: '["127.0.0.1"]',
           }]);
-          const apis = [...server.err.matchAll(/HTTP API on (http:\/\/[\d.:]+)\/api/g)];
-          assert.equal(apis.length, 2, "the API restarted");
+          const apiLines =
+            () => [...server.err.matchAll(/vbkpool·api: HTTP API on (http:\/\/[\d.:]+)\/api/g)];
+          await waitUntil(() => apiLines().length === 2, "the API restarted");
+          const apis = apiLines();
           const metrics = await fetch(`${apis[1]![1]}/metrics`);
           assert.equal(metrics.status, 200);
           await metrics.body?.cancel();
@@ -159,7 +161,9 @@ Deno.test({
           await r.body?.cancel();
           await Deno.writeTextFile(`${dir}/token`, `${TOKEN}\n`);
           assert.equal((await admin(["reload"], { VBKPOOL_ADMIN_TOKEN: next })).code, 0);
-          apiNow = [...server.err.matchAll(/HTTP API on (http:\/\/[\d.:]+)\/api/g)].at(-1)![1]!;
+          // The second reload put metrics_allow back: a third API start.
+          await waitUntil(() => apiLines().length === 3, "the API restarted again");
+          apiNow = apiLines().at(-1)![1]!;
         });
 
         await t.step("token: wrong, none, file missing", async () => {
