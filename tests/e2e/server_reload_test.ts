@@ -149,8 +149,10 @@ Deno.test({
   async fn() {
     await withTempDir("vbkpool-reload-payouts-", async (dir) => {
       const file = `${dir}/vbkpool.toml`;
-      const text = (interval: number, level: string) =>
+      const text = (interval: number, level: string, webhooks = "[]") =>
         [
+          "[alerts]",
+          `webhooks = ${webhooks}`,
           "[log]",
           `level = "${level}"`,
           "[stratum]",
@@ -173,8 +175,16 @@ Deno.test({
         await server.waitForLog(/reload: payouts\.interval_seconds 30 → 45/);
         await server.waitForLog(/payouts in-process: .* every 45 s/);
         await server.waitForLog(/configuration reloaded from vbkpool\.toml: 1 keys applied/);
+        // Webhooks: a bad entry refuses the reload; a good one is applied.
+        await Deno.writeTextFile(file, text(45, "info", '["ftp://nowhere"]'));
+        server.signal("SIGHUP");
+        await server.waitForLog(/reload refused, .*alerts\.webhooks \(entry 1\)/);
+        const hook = '["http://127.0.0.1:9/hook format=discord"]';
+        await Deno.writeTextFile(file, text(45, "info", hook));
+        server.signal("SIGHUP");
+        await server.waitForLog(/reload: alerts\.webhooks \[\] → \["http:\/\/127\.0\.0\.1:9\/hook/);
         // A higher log level: the diff is still written (before it applies), the summary not.
-        await Deno.writeTextFile(file, text(45, "warning"));
+        await Deno.writeTextFile(file, text(45, "warning", hook));
         server.signal("SIGHUP");
         await server.waitForLog(/reload: log\.level info → warning/);
         // A refused reload (an error line) proves the previous one has finished.
