@@ -318,7 +318,16 @@ export async function buildExecutable(
   const programPath = join(dirname(out), "vbkpool.js");
   const program = await bundle(programPath);
   if (options.native) {
-    const args = ["compile", "-A", "--no-config", "--no-lock", "--no-npm", "-o", `${out}.partial`];
+    const args = [
+      "compile",
+      "-A",
+      "--unstable-net", // SO_REUSEPORT for zero-downtime upgrades (process.reuse_port)
+      "--no-config",
+      "--no-lock",
+      "--no-npm",
+      "-o",
+      `${out}.partial`,
+    ];
     if (options.target !== undefined) args.push("--target", options.target);
     await run(Deno.execPath(), [...args, programPath]);
     await Deno.rename(`${out}.partial`, out);

@@ -185,6 +185,6 @@ DENO_DIR=$dir/deno_dir
 DENO_NO_UPDATE_CHECK=1
 DENO_NO_PACKAGE_JSON=1
 export DENO_DIR DENO_NO_UPDATE_CHECK DENO_NO_PACKAGE_JSON
-exec "$dir/deno" run -A --cached-only --no-config --no-lock --no-npm --no-remote \
+exec "$dir/deno" run -A --unstable-net --cached-only --no-config --no-lock --no-npm --no-remote \
   "$dir/vbkpool.js" "$@"
 exit 126

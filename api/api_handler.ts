@@ -37,6 +37,8 @@ export interface ApiHandlerOptions {
   dashboard?: boolean;
   /** Serve `/metrics` from this registry (request metrics are added to it); none = 404. */
   metrics?: MetricsRegistry;
+  /** Client addresses allowed to read `/metrics` (others: 403); empty = any. @default [] */
+  metricsAllow?: readonly string[];
   /** Serve `/api/events` from this hub; none = 404. */
   events?: EventStream;
   /** Clock (ms), for rate limiting. @default Date.now */
@@ -119,6 +121,7 @@ export class ApiHandler {
   #limiter: IpRateLimiter;
   #dashboard: boolean;
   #metrics: MetricsRegistry | undefined;
+  #metricsAllow: ReadonlySet<string>;
   #events: EventStream | undefined;
   #now: () => number;
   #count: ((route: string, code: number, seconds: number) => void) | undefined;
@@ -136,6 +139,7 @@ export class ApiHandler {
     });
     this.#dashboard = options.dashboard ?? true;
     this.#metrics = options.metrics;
+    this.#metricsAllow = new Set(options.metricsAllow ?? []);
     this.#events = options.events;
     this.#now = options.now ?? Date.now;
     if (this.#metrics !== undefined) {
@@ -182,7 +186,7 @@ export class ApiHandler {
           allow: "GET, HEAD, OPTIONS",
         });
       } else {
-        const routed = this.#route(request);
+        const routed = this.#route(request, ip);
         route = routed.route;
         response = await routed.response;
       }
@@ -210,7 +214,7 @@ export class ApiHandler {
     return errorResponse(500, "Cannot answer: internal error");
   }
 
-  #route(request: Request): Routed {
+  #route(request: Request, ip: string): Routed {
     const url = new URL(request.url);
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
     const q = url.searchParams;
@@ -228,6 +232,9 @@ export class ApiHandler {
       };
     }
     if (path === "/metrics" && this.#metrics !== undefined) {
+      if (this.#metricsAllow.size > 0 && !this.#metricsAllow.has(ip)) {
+        return { route: "metrics", response: errorResponse(403, "metrics are not served to you") };
+      }
       onlyParams(q, [], "render metrics");
       return {
         route: "metrics",

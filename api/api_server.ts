@@ -54,8 +54,14 @@ export interface ApiServerOptions {
   trustProxy?: boolean;
   /** Serve the dashboard at `/`. @default true */
   dashboard?: boolean;
-  /** Serve `/metrics`. @default true */
+  /** Keep the metrics (for `/metrics` here or on the admin listener). @default true */
   metrics?: boolean;
+  /** Serve `/metrics` on this port (with `metrics`). @default true */
+  metricsOnPort?: boolean;
+  /** Client addresses allowed to read `/metrics` here (others: 403); empty = any. @default [] */
+  metricsAllow?: readonly string[];
+  /** Bind with `SO_REUSEPORT` (a zero-downtime upgrade). @default false */
+  reusePort?: boolean;
   /** The program's version, for `vbkpool_build_info`. @default "0" */
   version?: string;
   /** Seconds the live hash rate is averaged over. @default 600 */
@@ -165,7 +171,10 @@ export class ApiServer {
       rateLimitPerSecond: options.rateLimitPerSecond ?? 20,
       rateLimitBurst: options.rateLimitBurst ?? 60,
       dashboard: options.dashboard ?? true,
-      ...(this.metrics === undefined ? {} : { metrics: this.metrics.registry }),
+      ...(this.metrics === undefined || options.metricsOnPort === false
+        ? {}
+        : { metrics: this.metrics.registry }),
+      metricsAllow: options.metricsAllow ?? [],
       events: this.#events,
     });
     const trustProxy = options.trustProxy ?? false;
@@ -178,6 +187,7 @@ export class ApiServer {
         hostname: options.hostname ?? "127.0.0.1",
         port: options.port ?? 8080,
         name: "api",
+        reusePort: options.reusePort === true,
         maxConnections: options.maxConnections ?? 256,
         maxConnectionsPerIp: options.maxConnectionsPerIp ?? 32,
         exemptLoopback: options.exemptLoopback ?? true,

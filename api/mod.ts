@@ -2,7 +2,8 @@
  * The pool's HTTP face: a JSON API, a live dashboard page (embedded HTML, CSS and JavaScript with
  * SVG charts; works offline), server-sent events, and Prometheus metrics fed by the pool's typed
  * events. Started by `vbkpool server` ({@linkcode ApiServer.start}); the endpoints and their
- * shapes are documented in `docs/api.md`.
+ * shapes are documented in `docs/api.md`. Beside it, on a port of its own, the operator's admin
+ * listener ({@linkcode AdminServer.start}: bearer token, bans, connections, reload, hand-over).
  *
  * Import rule: may import `server/`, `store/`, `net/`, `protocol/` and `hash/`; only `cli/` (and
  * tests) import `api/`.
@@ -19,6 +20,7 @@
  *
  * @module
  */
+export * from "./admin_server.ts";
 export * from "./api_handler.ts";
 export * from "./api_server.ts";
 export * from "./dashboard.ts";

@@ -29,6 +29,15 @@ function checkOrigins(value: unknown): string | undefined {
   return undefined;
 }
 
+function checkAddresses(value: unknown): string | undefined {
+  for (const ip of value as string[]) {
+    if (!/^[\d.]+$|^[\da-fA-F:]+$/.test(ip)) {
+      return `IP addresses like "127.0.0.1" or "::1", got ${JSON.stringify(ip)}`;
+    }
+  }
+  return undefined;
+}
+
 /** Keys of `[api]`. */
 export const API_SCHEMA: SectionSpec = {
   enabled: {
@@ -50,6 +59,13 @@ export const API_SCHEMA: SectionSpec = {
   },
   dashboard: { kind: "boolean", default: true, doc: "Serve the live dashboard page at /." },
   metrics: { kind: "boolean", default: true, doc: "Serve Prometheus metrics at /metrics." },
+  metrics_allow: {
+    kind: "string_list",
+    default: [],
+    doc: "Client addresses allowed to read /metrics on this port (others: 403); empty = any. " +
+      "[admin] metrics serves them behind the admin token instead.",
+    check: checkAddresses,
+  },
   cors_origins: {
     kind: "string_list",
     default: [],

@@ -49,6 +49,21 @@ export const PROCESS_SCHEMA: SectionSpec = {
     doc: "Time a new connection has for its TLS handshake or its PROXY header before it is " +
       "closed.",
   },
+  reuse_port: {
+    kind: "boolean",
+    default: false,
+    doc: "Bind the Stratum, UCP and API ports with SO_REUSEPORT, so that the next version can " +
+      "start on the same ports before this one hands its miners over (zero-downtime upgrade, " +
+      "see README); both processes need it. Off: a port in use is an error.",
+  },
+  handover_window_seconds: {
+    kind: "number",
+    default: 10,
+    min: 0,
+    max: 3600,
+    doc: "On SIGUSR2 (or vbkpool admin handover) the pool stops accepting and asks its miners " +
+      "to reconnect (client.reconnect) spread over this many seconds, then exits.",
+  },
 };
 
 /** The `[process]` settings every port's edge uses (PROXY protocol, handshake deadline). */

@@ -28,6 +28,16 @@ export interface ServerApiSources {
   upstream: () => UpstreamStatus;
 }
 
+/** How the server binds its API. */
+export interface ServerApiOptions {
+  /** Bind with SO_REUSEPORT (`process.reuse_port`). @default false */
+  reusePort?: boolean;
+  /** Keep the metrics even when this port does not serve them (the admin listener does). */
+  keepMetrics?: boolean;
+  /** `[process]`'s trusted proxies and header deadline (for `api.proxy_protocol`). */
+  edge?: EdgeSettings;
+}
+
 /**
  * Start the HTTP API described by an `[api]` section. The API only observes the pool, so a port
  * that cannot be bound is logged as an error and the pool runs on without it (mining is not
@@ -35,15 +45,17 @@ export interface ServerApiSources {
  *
  * @param a The `[api]` values.
  * @param sources Pool, store and upstream status.
- * @param edge `[process]`'s trusted proxies and header deadline (for `api.proxy_protocol`).
+ * @param options Port sharing, the metrics kept for the admin listener, and `[process]`'s
+ *   trusted proxies and header deadline (for `api.proxy_protocol`).
  * @returns The server, or undefined when `api.enabled` is false or `api.listen` cannot be bound.
  */
 export function startServerApi(
   a: Values,
   sources: ServerApiSources,
-  edge?: EdgeSettings,
+  options: ServerApiOptions = {},
 ): ApiServer | undefined {
   if (a.enabled !== true) return undefined;
+  const { edge } = options;
   const log = logger("api");
   const listen = a.listen as string;
   const { hostname, port } = parseListen(listen);
@@ -58,7 +70,10 @@ export function startServerApi(
       rateLimitBurst: a.rate_limit_burst as number,
       trustProxy: a.trust_proxy as boolean,
       dashboard: a.dashboard as boolean,
-      metrics: a.metrics as boolean,
+      metrics: (a.metrics as boolean) || options.keepMetrics === true,
+      metricsOnPort: a.metrics as boolean,
+      metricsAllow: a.metrics_allow as string[],
+      reusePort: options.reusePort === true,
       version: VERSION,
       hashrateWindowSeconds: a.hashrate_window_seconds as number,
       eventIntervalMs: Math.round((a.event_interval_seconds as number) * 1000),

@@ -14,6 +14,12 @@ export interface CommandContext {
   config: LoadedConfig;
   /** Resolves when the user asks to stop (SIGINT/SIGTERM). */
   stopSignal: AbortSignal;
+  /**
+   * Read the configuration again as it was read at start (the same file, the environment as it
+   * is now, the same flags, which still win); throws a `ConfigError` when it is invalid. For a
+   * reload (SIGHUP).
+   */
+  reloadConfig?: () => LoadedConfig;
 }
 
 /** A subcommand. */

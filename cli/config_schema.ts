@@ -6,6 +6,7 @@
  */
 import type { ConfigSchema } from "./config.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
+import { ADMIN_SCHEMA } from "./_admin_schema.ts";
 import { ALERTS_SCHEMA } from "./_alerts_schema.ts";
 import { API_SCHEMA } from "./_api_schema.ts";
 import { DEVNET_SCHEMA, parseListen } from "./_devnet_schema.ts";
@@ -54,6 +55,7 @@ function checkRigListen(value: unknown): string | undefined {
 
 /** Short descriptions of each section, used in the example file. */
 export const SECTION_DOCS: Record<string, string> = {
+  admin: "The operator's listener of vbkpool server and its client vbkpool admin (off by default).",
   alerts: "Webhooks for operators (vbkpool server and payouts): blocks, payments, upstream, " +
     "store, hash rate. See docs/operations.md for the events and how to verify signatures.",
   api: "The pool's HTTP server (vbkpool server): JSON API, live dashboard, Prometheus metrics.",
@@ -61,8 +63,9 @@ export const SECTION_DOCS: Record<string, string> = {
   mine: "The miner (vbkpool mine): pools, worker name, threads, timeouts.",
   devnet: "The embedded devnet (`vbkpool devnet`, and `server` when [nodecore] has no endpoints).",
   nodecore: "The pool's NodeCore connection (UCP). No endpoints = an embedded devnet.",
-  process: "Limits of the vbkpool server process as a whole: descriptors kept for the store and " +
-    "upstream, trusted PROXY-protocol senders, the TLS/PROXY handshake deadline.",
+  process: "The vbkpool server process as a whole: descriptors kept for the store and upstream, " +
+    "trusted PROXY-protocol senders, the TLS/PROXY handshake deadline, port sharing and the " +
+    "hand-over of a zero-downtime upgrade.",
   payouts:
     "The payout service (vbkpool payouts, or in-process with enabled): confirmations, PPLNS, fees, payments.",
   wallet: "NodeCore's HTTP JSON-RPC API, used by the payout service (the devnet serves it too).",
@@ -105,6 +108,7 @@ export const SCHEMA: ConfigSchema = {
   store: STORE_SCHEMA,
   stratum: STRATUM_SCHEMA,
   api: API_SCHEMA,
+  admin: ADMIN_SCHEMA,
   ucp: UCP_SCHEMA,
   process: PROCESS_SCHEMA,
   alerts: ALERTS_SCHEMA,

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Command } from "./command.ts";
+import { adminCommand } from "./admin.ts";
 import { auditCommand } from "./audit.ts";
 import { benchCommand } from "./bench.ts";
 import { demoCommand } from "./demo.ts";
@@ -26,5 +27,6 @@ export const COMMANDS: readonly Command[] = [
   devnetCommand,
   payoutsCommand,
   auditCommand,
+  adminCommand,
   demoCommand,
 ];

@@ -259,14 +259,14 @@ export async function runCli(
     output.out(commandHelp(command));
     return 0;
   }
+  const path = parsed.options.config as string | undefined;
+  const flags = configFlags(parsed, specs);
+  const sections = commandSections(command);
+  const reloadConfig = () =>
+    loadConfig(SCHEMA, { path, env: options.env ?? Deno.env.toObject(), flags, sections });
   let config;
   try {
-    config = loadConfig(SCHEMA, {
-      path: parsed.options.config as string | undefined,
-      env,
-      flags: configFlags(parsed, specs),
-      sections: commandSections(command),
-    });
+    config = loadConfig(SCHEMA, { path, env, flags, sections });
   } catch (err) {
     if (err instanceof ConfigError) return usageFailure(err.message, { ...failure, command });
     throw err;
@@ -283,6 +283,7 @@ export async function runCli(
       args: parsed,
       config,
       stopSignal: options.stopSignal ?? signalDrivenAbort(),
+      reloadConfig,
     });
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError) {

@@ -4,32 +4,28 @@
  * UCP like any NodeCore, on `devnet.listen` when set, else on an ephemeral loopback port (and
  * its NodeCore HTTP API on `devnet.api_listen` when set, else on an ephemeral loopback port when
  * payouts run in-process). SIGINT/SIGTERM stop accepting, answer in-flight shares, and close
- * cleanly.
+ * cleanly; SIGHUP reloads the configuration (`_reload.ts`, `_server_live.ts`); SIGUSR2 hands the
+ * miners over to a newer process on the same ports (`process.reuse_port`) and exits; `[admin]`
+ * opens the operator's listener (`_server_ops.ts`).
  *
  * @module
  */
 import { UsageError } from "./args.ts";
 import { type Command, type CommandContext, waitForStop } from "./command.ts";
-import { ConfigError, type ConfigValues, type ValueSource } from "./config.ts";
+import { ConfigError, type ConfigValues, type LoadedConfig, type ValueSource } from "./config.ts";
 import { logger } from "./log.ts";
 import { EpisodeLog } from "../log/mod.ts";
 import type { Devnet } from "../devnet/mod.ts";
 import { formatHostPort } from "../net/mod.ts";
 import { Pool, type PoolOptions } from "../server/pool.ts";
 import type { PoolEvent } from "../server/events.ts";
-import {
-  parsePortSpec,
-  type PortDifficulty,
-  type StratumPortOptions,
-} from "../server/stratum_port.ts";
 import { Upstream } from "../server/upstream.ts";
 import { type MetricsRegistry, registerAlertMetrics, registerWebhookMetrics } from "../api/mod.ts";
 import { openServerStore } from "./_server_store.ts";
-import { startBlockTracker, startInProcessPayouts } from "./payouts.ts";
-import { type RunningAlerts, startAlerts } from "./_alerts_schema.ts";
-import { startServerApi } from "./_server_api.ts";
+import type { ConfigReloader, LiveHandler, ReloadReport } from "./_reload.ts";
+import { type AdminSlot, serverReloader, ServerServices, startAdmin } from "./_server_ops.ts";
+import { type RunningAlerts, startAlerts, webhookConfig } from "./_alerts_schema.ts";
 import { ucpOptions } from "./_ucp_schema.ts";
-import { connectionLimits } from "./_port_section.ts";
 import { configureDescriptors, type EdgeSettings, edgeSettings } from "./_process_schema.ts";
 import { type ListenSetting, nameListenError, reachableHost } from "./_listen.ts";
 import { embeddedListen, startEmbeddedDevnet } from "./_embedded_devnet.ts";
@@ -38,84 +34,8 @@ import { unusedSettings } from "./_server_unused.ts";
 /** The MINING_AUTH username used with the embedded devnet when `nodecore.address` is empty. */
 const DEVNET_POOL_ADDRESS = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
 
-type Values = Record<string, unknown>;
-
-/**
- * The Stratum ports of a `[stratum]` section.
- *
- * @param s The section's values.
- * @returns One entry per `listen` item.
- * @throws {ConfigError} When a port specification is malformed.
- */
-export function stratumPorts(s: Values): StratumPortOptions[] {
-  const defaults: PortDifficulty = {
-    difficulty: BigInt(s.difficulty as number),
-    minDifficulty: BigInt(s.min_difficulty as number),
-    maxDifficulty: BigInt(s.max_difficulty as number),
-    vardiff: s.vardiff as boolean,
-    targetShareSeconds: s.target_share_seconds as number,
-    retargetSeconds: s.retarget_seconds as number,
-    variancePercent: s.variance_percent as number,
-  };
-  if (defaults.maxDifficulty < defaults.minDifficulty) {
-    throw new ConfigError(
-      "Invalid configuration: stratum.max_difficulty is below stratum.min_difficulty",
-      "stratum.max_difficulty",
-    );
-  }
-  return (s.listen as string[]).map((spec) => {
-    try {
-      return parsePortSpec(spec, defaults);
-    } catch (err) {
-      throw new ConfigError(
-        `Invalid configuration value for stratum.listen: ${(err as Error).message}`,
-        "stratum.listen",
-      );
-    }
-  });
-}
-
-/**
- * Pool options (without the upstream) from a `[stratum]` section.
- *
- * @param s The section's values.
- * @returns Options for `Pool.start`.
- */
-export function poolOptions(s: Values): Omit<PoolOptions, "upstream"> {
-  const seconds = (key: string) => Math.round((s[key] as number) * 1000);
-  return {
-    ports: stratumPorts(s),
-    connections: connectionLimits(s),
-    limits: {
-      subscribeTimeoutMs: seconds("subscribe_timeout_seconds"),
-      authorizeTimeoutMs: seconds("authorize_timeout_seconds"),
-      idleTimeoutMs: seconds("idle_timeout_seconds"),
-      silentShareTimes: s.silent_share_times as number,
-      silentMinMs: seconds("silent_min_seconds"),
-      maxProtocolErrors: s.max_protocol_errors as number,
-      requestsPerSecond: s.requests_per_second as number,
-      requestBurst: s.request_burst as number,
-      ntimeFutureSeconds: s.ntime_future_seconds as number,
-      noWorkWaitMs: seconds("no_work_wait_seconds"),
-      noWorkGraceMs: seconds("no_work_grace_seconds"),
-    },
-    extranonce: {
-      instanceId: s.instance_id as number,
-      rangeSize: BigInt(s.extranonce_range as number),
-    },
-    bans: {
-      enabled: s.ban_enabled as boolean,
-      checkThreshold: s.ban_check_threshold as number,
-      invalidPercent: s.ban_invalid_percent as number,
-      windowSeconds: s.ban_window_seconds as number,
-      offences: s.ban_offences as number,
-      offenceWindowSeconds: s.ban_offence_window_seconds as number,
-      banSeconds: s.ban_seconds as number,
-      exemptLoopback: s.exempt_loopback as boolean,
-    },
-    vardiffTickMs: seconds("vardiff_tick_seconds"),
-  };
-}
+export { poolOptions, stratumPorts } from "./_pool_options.ts";
+import { poolOptions } from "./_pool_options.ts";
 
 function statsLogger(pool: Pool, intervalMs: number): () => void {
   const counts = { accepted: 0, rejected: 0, blocks: 0, work: 0n };
@@ -177,17 +97,65 @@ function wireAlerts(
   };
 }
 
+/** The `[alerts]` keys a reload applies: the webhooks (the hash-rate watch needs a restart). */
+const LIVE_ALERT_KEYS = [
+  "webhooks",
+  "secret",
+  "name",
+  "timeout_seconds",
+  "max_attempts",
+  "backoff_seconds",
+  "backoff_max_seconds",
+  "queue_size",
+].map((k) => `alerts.${k}`);
+
+/** The live handler of the webhooks: checked (a bad entry refuses the reload), then replaced. */
+function alertsHandler(alerts: RunningAlerts): LiveHandler {
+  return {
+    name: "webhooks",
+    keys: LIVE_ALERT_KEYS,
+    check: (change) => void webhookConfig(change.next.alerts!),
+    apply: (change) => alerts.webhooks.setWebhooks(webhookConfig(change.next.alerts!)),
+  };
+}
+
 /** A running pool with everything it started (store, devnet, upstream, API, payouts). */
 export interface RunningServer {
   /** The pool (its `servers` carry the bound Stratum ports). */
   pool: Pool;
+  /** The configuration reloader (SIGHUP); more live handlers can be registered on it. */
+  reloader: ConfigReloader;
+  /** The admin listener, when `[admin] enabled` (its `server` once its port is bound). */
+  admin: AdminSlot | undefined;
+  /** Read the configuration again and apply what can change live (SIGHUP). */
+  reload(): Promise<ReloadReport>;
   /**
-   * The alerts: a configuration reload replaces the webhooks with
-   * `alerts.webhooks.setWebhooks(webhookConfig(values.alerts))` (`cli/_alerts_schema.ts`).
+   * Hand the miners over to the next process on the same ports (SIGUSR2): stop accepting,
+   * ask them to reconnect over `process.handover_window_seconds`, then stop. Resolves `done`.
+   *
+   * @returns The window in seconds.
    */
+  handOver(): number;
+  /** Resolves once a hand-over (or a stop) has finished. */
+  done: Promise<void>;
+  /** The alerts (a reload replaces the webhooks' configuration). */
   alerts: RunningAlerts;
   /** Stop accepting, answer in-flight shares, then stop everything in reverse order. */
   stop(): Promise<void>;
+}
+
+/** SO_REUSEPORT is an unstable Deno API: say how to enable it rather than fail on a port. */
+function checkReusePort(): void {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port: 0, reusePort: true }).close();
+  } catch (err) {
+    if (!String(err).includes("unstable")) return;
+    throw new ConfigError(
+      "process.reuse_port needs Deno's --unstable-net flag: deno task and deno run in the " +
+        "project set it (deno.json); run a bundle with deno run -A --unstable-net vbkpool.js",
+      "process.reuse_port",
+    );
+  }
 }
 
 /** Options for {@linkcode startServer}. */
@@ -198,6 +166,10 @@ export interface StartServerOptions {
    * @default every value a default
    */
   sources?: Record<string, ValueSource>;
+  /** The whole loaded configuration (for reloads). @default `values`, with `sources` */
+  config?: LoadedConfig;
+  /** Reads the configuration again (SIGHUP). @default none: a reload keeps what runs */
+  load?: () => LoadedConfig;
 }
 
 /** Every address the pool binds itself, with its key, to name the one that is taken. */
@@ -224,11 +196,16 @@ export async function startServer(
   const n = values.nodecore!;
   const log = logger("server");
   const edge = edgeSettings(values.process!);
-  const ucp = withEdge(ucpOptions(values.ucp!), edge);
+  const reusePort = values.process?.reuse_port === true;
+  if (reusePort) checkReusePort();
+  const ucpPorts = withEdge(ucpOptions(values.ucp!), edge);
+  const ucp = ucpPorts === undefined
+    ? undefined
+    : { ...ucpPorts, connections: { ...ucpPorts.connections, reusePort } };
   const stratum = poolOptions(s);
   const options = {
     ...stratum,
-    connections: { ...stratum.connections, ...edge },
+    connections: { ...stratum.connections, ...edge, reusePort },
     ...(ucp === undefined ? {} : { ucp }),
   };
   checkProxyProtocol(options, values.api!, edge);
@@ -318,17 +295,75 @@ export async function startServer(
     throw nameListenError(err, poolSettings(options));
   }
   ref.pool = pool;
-  const api = startServerApi(values.api!, {
+  const config: LoadedConfig = startOptions.config ??
+    { values, sources, file: undefined, warnings: [] };
+  const running: { reloader?: ConfigReloader } = {};
+  const valuesNow = () => running.reloader?.current.values ?? config.values;
+  const parts = {
     pool,
     store: persisted.store,
     upstream: () => upstream.status,
-  }, edge);
+    poolAddress: address,
+    devnetApi: devnet?.rpcAddr,
+  };
+  let stopAlertWiring = () => {};
+  const services = new ServerServices(parts, valuesNow, {
+    // The API's registry is new after a restart: the alert metrics go into it again.
+    onApi: (api) => {
+      stopAlertWiring();
+      stopAlertWiring = wireAlerts(alerts, { pool, registry: api?.metrics?.registry });
+    },
+  });
+  await services.startApi();
   upstream.start();
-  const wiring = { store: persisted.store, poolAddress: address, devnetApi: devnet?.rpcAddr };
-  const payouts = startInProcessPayouts(values, wiring);
-  const tracker = startBlockTracker(values, wiring);
+  await services.startPayouts();
+  const reloader = serverReloader({
+    config,
+    load: startOptions.load ?? (() => config),
+    pool,
+    services,
+  });
+  running.reloader = reloader;
+  reloader.register(alertsHandler(alerts));
+  // Certificate files are read again on every reload (SIGHUP), whatever else changed.
+  reloader.register({
+    name: "tls",
+    keys: [],
+    everyReload: true,
+    apply: async () => void await reloadCertificates(pool),
+  });
+  let finished: () => void = () => {};
+  const done = new Promise<void>((resolve) => finished = resolve);
+  let stopping: Promise<void> | undefined;
+  function handOver(): number {
+    const seconds = (valuesNow().process?.handover_window_seconds as number) ?? 10;
+    if (stopping !== undefined) return seconds;
+    log.info(
+      "handing over: no new connections; {n} miners are asked to reconnect over {seconds} s " +
+        "(client.reconnect), each once its shares are answered; then this process exits",
+      { n: pool.sessionCount, seconds },
+    );
+    stopping = (async () => {
+      await pool.handOver({ windowMs: seconds * 1000 });
+      await stopRest();
+    })();
+    stopping.finally(finished);
+    return seconds;
+  }
+  let admin: AdminSlot | undefined;
+  try {
+    admin = startAdmin({ parts, services, reloader, handOver });
+  } catch (err) {
+    stopAlertWiring();
+    await services.stop();
+    await pool.stop();
+    await upstream.stop();
+    await devnet?.stop();
+    await persisted.close();
+    await alerts.stop();
+    throw err;
+  }
   const stopStats = statsLogger(pool, Math.round((s.stats_interval_seconds as number) * 1000));
-  const stopAlertWiring = wireAlerts(alerts, { pool, registry: api?.metrics?.registry });
   for (const server of pool.servers) {
     const p = server.port;
     log.info(
@@ -360,13 +395,11 @@ export async function startServer(
       "{range} extranonces per connection",
     { endpoints: endpoints.join(", "), id: s.instance_id, range: s.extranonce_range },
   );
-  async function stop(): Promise<void> {
-    log.info("stopping: no new connections, answering in-flight shares");
+  async function stopRest(): Promise<void> {
     stopStats();
     stopAlertWiring();
-    await tracker?.stop();
-    await payouts?.stop();
-    await api?.close();
+    await admin?.close();
+    await services.stop();
     await pool.stop();
     await upstream.stop();
     await devnet?.stop();
@@ -376,7 +409,37 @@ export async function startServer(
     await alerts.stop();
     log.info("stopped");
   }
-  return { pool, alerts, stop };
+  function stop(): Promise<void> {
+    if (stopping === undefined) {
+      log.info("stopping: no new connections, answering in-flight shares");
+      stopping = (async () => {
+        await pool.stop();
+        await stopRest();
+      })();
+      stopping.finally(finished);
+    } else void pool.stop(); // a stop during a hand-over: the rest go now
+    return stopping;
+  }
+  return {
+    pool,
+    alerts,
+    reloader,
+    admin,
+    reload: () => reloader.reload(),
+    handOver,
+    done,
+    stop,
+  };
+}
+
+/** Listen for a signal while the server runs; returns the removal. */
+function onSignal(signal: Deno.Signal, handler: () => void): () => void {
+  try {
+    Deno.addSignalListener(signal, handler);
+    return () => Deno.removeSignalListener(signal, handler);
+  } catch {
+    return () => {}; // Not every platform has every signal.
+  }
 }
 
 /** A port as the edge helpers see it. */
@@ -397,7 +460,7 @@ function withEdge<T extends { connections?: object }>(
 /** `proxy_protocol` with nobody trusted would refuse every connection: a configuration error. */
 function checkProxyProtocol(
   options: Omit<PoolOptions, "upstream">,
-  api: Values,
+  api: Record<string, unknown>,
   edge: EdgeSettings,
 ): void {
   const keys = [
@@ -436,7 +499,8 @@ function edgeText(server: EdgePort): string {
 /**
  * Re-read the certificate and key of every TLS port (Stratum and UCP): new connections get
  * the new pair, connected miners keep theirs; a pair that cannot be read or does not match is
- * refused with a log line and the old one stays. Called on SIGHUP.
+ * refused with a log line and the old one stays. Called on every configuration reload (SIGHUP,
+ * `vbkpool admin reload`).
  *
  * @param pool The running pool.
  * @returns How many ports now serve a new certificate.
@@ -475,30 +539,36 @@ export async function reloadCertificates(pool: Pool): Promise<number> {
   return changed;
 }
 
-/**
- * Reload the TLS certificates on every SIGHUP (see {@linkcode reloadCertificates}); kept apart
- * from the configuration reload so that both can hang on the same signal.
- *
- * @param pool The running pool.
- * @returns A function that removes the handler.
- */
-export function reloadCertificatesOnSighup(pool: Pool): () => void {
-  const handler = () => void reloadCertificates(pool);
-  try {
-    Deno.addSignalListener("SIGHUP", handler);
-  } catch {
-    return () => {}; // No SIGHUP on this platform.
-  }
-  return () => Deno.removeSignalListener("SIGHUP", handler);
-}
-
 async function run(ctx: CommandContext): Promise<number> {
   if (ctx.args.positionals.length > 0) throw new UsageError("server takes no arguments");
-  const server = await startServer(ctx.config.values, { sources: ctx.config.sources });
-  const stopReload = reloadCertificatesOnSighup(server.pool);
-  await waitForStop(ctx.stopSignal);
-  stopReload();
-  await server.stop();
+  const log = logger("server");
+  // Listening before the start: a SIGHUP during it must not kill the process (the default).
+  let server: RunningServer | undefined;
+  const early = { reload: false, handOver: false };
+  const reload = () => {
+    log.info("SIGHUP: reloading the configuration");
+    if (server === undefined) early.reload = true;
+    else void server.reload();
+  };
+  const handOver = () => {
+    log.info("SIGUSR2: handing over to the next process");
+    if (server === undefined) early.handOver = true;
+    else server.handOver();
+  };
+  const removals = [onSignal("SIGHUP", reload), onSignal("SIGUSR2", handOver)];
+  try {
+    server = await startServer(ctx.config.values, {
+      sources: ctx.config.sources,
+      config: ctx.config,
+      ...(ctx.reloadConfig === undefined ? {} : { load: ctx.reloadConfig }),
+    });
+    if (early.reload) void server.reload();
+    if (early.handOver) server.handOver();
+    await Promise.race([waitForStop(ctx.stopSignal), server.done]);
+    await server.stop();
+  } finally {
+    for (const remove of removals) remove();
+  }
   return 0;
 }
 
@@ -516,7 +586,10 @@ export const serverCommand: Command = {
     "file by default, or PostgreSQL); a share is answered true only once it is committed.",
     "[payouts] enabled = true also runs the payout service in-process (see vbkpool payouts).",
     "[api] listen (default 127.0.0.1:8080) serves the JSON API, a live dashboard and /metrics.",
-    "Ctrl-C (SIGINT) or SIGTERM stops it cleanly.",
+    "Ctrl-C (SIGINT) or SIGTERM stops it cleanly. SIGHUP reloads the configuration (what can",
+    "change live applies, the rest is named); SIGUSR2 hands the miners over to a newer vbkpool",
+    "on the same ports ([process] reuse_port) and exits. [admin] enabled = true opens the",
+    "operator's listener that vbkpool admin talks to.",
   ],
   options: [
     {
@@ -557,6 +630,7 @@ export const serverCommand: Command = {
   ],
   sections: [
     "stratum",
+    "admin",
     "ucp",
     "nodecore",
     "devnet",

@@ -28,6 +28,8 @@ export interface EdgeListenerOptions {
   name: string;
   /** Serve TLS with this certificate and key. @default plain TCP */
   tls?: TlsFiles | undefined;
+  /** Bind with `SO_REUSEPORT` (a zero-downtime upgrade). @default false */
+  reusePort?: boolean;
   /** The descriptor budget; `null` = none. */
   descriptors: DescriptorBudget | null;
   /** A new socket (TLS: before the handshake) holding one descriptor; see `acceptLoop`. */
@@ -103,7 +105,8 @@ export class EdgeListener {
   static listen(options: EdgeListenerOptions): EdgeListener {
     const material = options.tls === undefined ? undefined : readTlsFilesSync(options.tls);
     const { hostname, port } = options;
-    const listener = listenOn(hostname, port, () => Deno.listen({ hostname, port }));
+    const reuse = options.reusePort === true ? { reusePort: true } : {};
+    const listener = listenOn(hostname, port, () => Deno.listen({ hostname, port, ...reuse }));
     return new EdgeListener(listener, options, material);
   }
 

@@ -54,6 +54,8 @@ export interface HttpServerOptions {
   port: number;
   /** Answers each request. */
   handler: HttpHandler;
+  /** Bind with `SO_REUSEPORT` (another process may serve the same port). @default false */
+  reusePort?: boolean;
   /** Names the server in the log (with its address). @default "http" */
   name?: string;
   /** Methods served; others get 405. @default ["GET", "HEAD", "OPTIONS"] */
@@ -240,7 +242,11 @@ export class HttpServer {
    * @throws {Deno.errors.AddrInUse} When the address is taken.
    */
   static listen(options: HttpServerOptions): HttpServer {
-    const listener = Deno.listen({ hostname: options.hostname ?? "127.0.0.1", port: options.port });
+    const listener = Deno.listen({
+      hostname: options.hostname ?? "127.0.0.1",
+      port: options.port,
+      ...(options.reusePort ? { reusePort: true } : {}),
+    });
     return new HttpServer(listener, options);
   }
 

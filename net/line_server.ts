@@ -35,6 +35,12 @@ export interface EdgeOptions {
 export interface LineServerOptions extends LineConnectionOptions, EdgeOptions {
   /** Address to bind. @default "127.0.0.1" */
   hostname?: string;
+  /**
+   * Bind with `SO_REUSEPORT`, so that another process (the next version of the pool, during a
+   * zero-downtime upgrade) can listen on the same port; the kernel spreads new connections
+   * between them. @default false
+   */
+  reusePort?: boolean;
   /** Port to bind; 0 picks a free one. */
   port: number;
   /** Most simultaneous connections from one IP (0 = unlimited). @default 0 */
@@ -100,6 +106,7 @@ export class LineServer {
       port: options.port,
       name: options.name ?? "tcp",
       tls: options.tls,
+      reusePort: options.reusePort === true,
       descriptors: options.descriptors === undefined ? processDescriptors() : options.descriptors,
       onConnection: (conn, release) => this.#accept(conn, release),
       onRefused: (ip) => options.onRefused?.(ip, "out of descriptors"),
@@ -134,6 +141,25 @@ export class LineServer {
    */
   reloadTls(): Promise<TlsReload> {
     return this.#edge.reloadTls();
+  }
+
+  /**
+   * Change the connection limits of a running server (a configuration reload): caps apply to
+   * the next accept, line and queue sizes to connections accepted from now on.
+   *
+   * @param limits The new limits.
+   */
+  setLimits(
+    limits: Pick<
+      LineServerOptions,
+      | "maxConnections"
+      | "maxConnectionsPerIp"
+      | "exemptLoopback"
+      | "maxLineBytes"
+      | "maxSendQueueBytes"
+    >,
+  ): void {
+    this.#options = { ...this.#options, ...limits };
   }
 
   /**

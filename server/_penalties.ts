@@ -86,6 +86,23 @@ export class Penalties {
   }
 
   /**
+   * Ban an IP by the operator's decision: logged, reported, and its connections closed on every
+   * port.
+   *
+   * @param ip The address.
+   * @param options When, and for how long (default the configured ban length).
+   * @returns The ban, or undefined for an exempt address (loopback with `exempt_loopback`).
+   */
+  ban(ip: string, options: { now: number; seconds?: number }): BanInfo | undefined {
+    const ban = this.#o.bans.ban(ip, options.now, {
+      reason: "manual",
+      ...(options.seconds === undefined ? {} : { seconds: options.seconds }),
+    });
+    if (ban !== undefined) this.#banned(ban);
+    return ban;
+  }
+
+  /**
    * Lift an IP ban (logged once, with the connections it refused).
    *
    * @param ip The address.
@@ -116,16 +133,23 @@ export class Penalties {
   }
 
   #banned(ban: BanInfo): void {
-    log.warn(
-      "banned {ip} for {seconds} s: {offences} of its connections were closed for offences " +
-        "(the last: {reason}); its connections are closed and new ones refused",
-      {
+    if (ban.reason === "manual") {
+      log.warn("banned {ip} for {seconds} s by the operator; its connections are closed", {
         ip: ban.ip,
         seconds: Math.round((ban.until - ban.since) / 1000),
-        offences: ban.offences,
-        reason: OFFENCE_REASONS[ban.reason as OffenceKind] ?? ban.reason,
-      },
-    );
+      });
+    } else {
+      log.warn(
+        "banned {ip} for {seconds} s: {offences} of its connections were closed for offences " +
+          "(the last: {reason}); its connections are closed and new ones refused",
+        {
+          ip: ban.ip,
+          seconds: Math.round((ban.until - ban.since) / 1000),
+          offences: ban.offences,
+          reason: OFFENCE_REASONS[ban.reason as OffenceKind] ?? ban.reason,
+        },
+      );
+    }
     const events = this.#o.events;
     if (events.active) {
       events.emit({

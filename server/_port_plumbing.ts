@@ -31,6 +31,9 @@ export interface ConnectionLimits {
   trustedProxies?: AddressList | undefined;
   /** Time for a TLS handshake or a PROXY header (ms). @default 10000 */
   handshakeTimeoutMs?: number;
+  /** Bind with `SO_REUSEPORT` (a zero-downtime upgrade: old and new process on one port).
+   * @default false */
+  reusePort?: boolean;
 }
 
 /** The pool parts the plumbing uses: bans, events and the clock. */
@@ -93,6 +96,7 @@ export function listenLines(address: PortAddress, options: ListenLinesOptions): 
     trustedProxies: limits.trustedProxies,
     handshakeTimeoutMs: limits.handshakeTimeoutMs ?? 10000,
     coalesceWrites: options.coalesceWrites ?? false,
+    reusePort: limits.reusePort ?? false,
     isBanned: (ip) => ctx.bans.isBanned(ip, ctx.now()),
     onRefused: (ip, reason) => {
       // A ban's refusals: the first is logged, the rest counted (the pool logs the count

@@ -117,6 +117,24 @@ export class BanList {
    * @param options Thresholds.
    */
   constructor(options: BanListOptions = {}) {
+    this.#enabled = true;
+    this.#threshold =
+      this.#percent =
+      this.#windowMs =
+      this.#offences =
+        0;
+    this.#offenceWindowMs = this.#banMs = this.#maxTracked = 0;
+    this.#exemptLoopback = true;
+    this.configure(options);
+  }
+
+  /**
+   * Change the thresholds of a running list (a configuration reload): they apply to the next
+   * submit and offence; bans in force keep their end.
+   *
+   * @param options Thresholds; missing keys take the defaults.
+   */
+  configure(options: BanListOptions): void {
     this.#enabled = options.enabled ?? true;
     this.#threshold = Math.max(1, options.checkThreshold ?? 100);
     this.#percent = options.invalidPercent ?? 50;
@@ -214,12 +232,17 @@ export class BanList {
    *
    * @param ip Peer address.
    * @param now Current time in ms.
-   * @param reason Why. @default "manual"
+   * @param options Why (default "manual") and for how long (default the configured ban length).
    * @returns The ban, or undefined for an exempt address.
    */
-  ban(ip: string, now: number, reason = "manual"): BanInfo | undefined {
+  ban(
+    ip: string,
+    now: number,
+    options: { reason?: string; seconds?: number } = {},
+  ): BanInfo | undefined {
     if (this.exempt(ip)) return undefined;
-    return this.#ban(ip, now, { reason, offences: 0 });
+    const ms = options.seconds === undefined ? this.#banMs : options.seconds * 1000;
+    return this.#ban(ip, now, { reason: options.reason ?? "manual", offences: 0 }, ms);
   }
 
   /**
@@ -300,8 +323,13 @@ export class BanList {
     return ended;
   }
 
-  #ban(ip: string, now: number, what: { reason: string; offences: number }): BanInfo {
-    const ban: BanInfo = { ip, since: now, until: now + this.#banMs, refused: 0, ...what };
+  #ban(
+    ip: string,
+    now: number,
+    what: { reason: string; offences: number },
+    ms = this.#banMs,
+  ): BanInfo {
+    const ban: BanInfo = { ip, since: now, until: now + ms, refused: 0, ...what };
     this.#bans.delete(ip);
     this.#bans.set(ip, ban);
     return { ...ban };

@@ -32,7 +32,7 @@ import { type Job, JobManager } from "./jobs.ts";
 import type { Offence } from "./session_context.ts";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session_limits.ts";
 import { type AcceptedShare, MemoryShareRecorder, type ShareRecorder } from "./share_recorder.ts";
-import type { StratumPortOptions } from "./stratum_port.ts";
+import type { PortDifficulty, StratumPortOptions } from "./stratum_port.ts";
 import { type ConnectionLimits, StratumServer } from "./stratum_server.ts";
 import { UcpPort, type UcpPortListenOptions } from "./ucp_port.ts";
 import { MemoryWorkerDifficulty, type WorkerDifficultyStore } from "./worker_difficulty.ts";
@@ -108,6 +108,50 @@ export interface PoolOptions {
   candidateWaitMs?: number;
 }
 
+/** What a configuration reload changes in a running pool (see {@linkcode Pool.configure}). */
+export interface PoolLiveSettings {
+  /** Difficulty and vardiff of each Stratum port, in `ports` order (addresses stay as bound). */
+  ports?: PortDifficulty[];
+  /** Connection caps of every Stratum port. */
+  connections?: ConnectionLimits;
+  /** Connection caps of every UCP port. */
+  ucpConnections?: ConnectionLimits;
+  /** Session limits; missing keys take the defaults. */
+  limits?: Partial<SessionLimits>;
+  /** Penalties and bans. */
+  bans?: BanListOptions;
+}
+
+/** One connection as the operator sees it ({@linkcode Pool.connections}). */
+export interface ConnectionInfo {
+  /** Connection id (unique in the process). */
+  id: number;
+  /** `stratum` or `ucp`. */
+  protocol: "stratum" | "ucp";
+  /** The local port it came to. */
+  port: number;
+  /** The miner's address. */
+  ip: string;
+  /** Authorized workers. */
+  workers: string[];
+  /** Current share difficulty (decimal). */
+  difficulty: string;
+  /** Accepted and rejected submits. */
+  accepted: number;
+  /** Rejected submits. */
+  rejected: number;
+  /** Submits waiting for their record. */
+  pending: number;
+}
+
+/** Options for {@linkcode Pool.handOver}. */
+export interface PoolHandOverOptions {
+  /** Time over which the miners are asked to reconnect, ms. */
+  windowMs: number;
+  /** Longest wait for in-flight work after the window, ms. @default 10000 */
+  graceMs?: number;
+}
+
 /** Options for {@linkcode Pool.stop}. */
 export interface PoolStopOptions {
   /** Longest wait for in-flight share records and block submissions, ms. @default 10000 */
@@ -139,7 +183,9 @@ export class Pool {
   #workSweep: ReturnType<typeof setInterval> | undefined;
   #penalties: Penalties;
   #noWork: NoWorkWatch | undefined;
+  #limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS };
   #stopped = false;
+  #stopping: Promise<void> | undefined;
 
   private constructor(options: PoolOptions) {
     this.#now = options.now ?? Date.now;
@@ -168,7 +214,8 @@ export class Pool {
   static start(options: PoolOptions): Pool {
     const pool = new Pool(options);
     const kernel = options.kernel ?? createBestKernel();
-    const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...options.limits };
+    // One object every session reads: a reload changes it in place (see configure).
+    const limits = Object.assign(pool.#limits, options.limits);
     const noWork = pool.#noWork = new NoWorkWatch({
       jobs: pool.jobs,
       waitMs: limits.noWorkWaitMs,
@@ -293,6 +340,124 @@ export class Pool {
     return this.#penalties.unban(ip);
   }
 
+  /**
+   * Apply changed settings to the running pool (a configuration reload). Each part applies at
+   * once: session limits to the next request and deadline (rates to new connections), bans to
+   * the next offence, connection caps to the next accept, difficulty bounds to every connection
+   * (see `StratumServer.configure`).
+   *
+   * @param settings The parts that changed.
+   */
+  configure(settings: PoolLiveSettings): void {
+    if (settings.limits !== undefined) {
+      Object.assign(this.#limits, DEFAULT_SESSION_LIMITS, settings.limits);
+    }
+    if (settings.bans !== undefined) this.bans.configure(settings.bans);
+    if (settings.connections !== undefined) {
+      for (const server of this.servers) server.setLimits(settings.connections);
+    }
+    if (settings.ucpConnections !== undefined) {
+      for (const server of this.ucpServers) server.setLimits(settings.ucpConnections);
+    }
+    for (const [i, port] of (settings.ports ?? []).entries()) this.servers[i]?.configure(port);
+  }
+
+  /**
+   * Ban an IP by the operator's decision (its connections are closed on every port).
+   *
+   * @param ip The address.
+   * @param options Ban length in seconds (default the configured one).
+   * @returns The ban, or undefined for an exempt address.
+   */
+  ban(ip: string, options: { seconds?: number } = {}): BanInfo | undefined {
+    return this.#penalties.ban(ip, { now: this.#now(), ...options });
+  }
+
+  /**
+   * Every open connection.
+   *
+   * @returns One entry per connection, Stratum ports first.
+   */
+  connections(): ConnectionInfo[] {
+    const out: ConnectionInfo[] = [];
+    for (const server of this.servers) {
+      for (const session of server.sessions.values()) {
+        out.push({
+          id: session.link.id,
+          protocol: "stratum",
+          port: server.port.port,
+          ip: session.link.remoteIp,
+          workers: session.workers,
+          difficulty: session.difficulty.toString(),
+          ...session.counts,
+          pending: session.pendingSubmits,
+        });
+      }
+    }
+    for (const server of this.ucpServers) {
+      for (const session of server.sessions.values()) {
+        out.push({
+          id: session.link.id,
+          protocol: "ucp",
+          port: server.port.port,
+          ip: session.link.remoteIp,
+          workers: session.worker === undefined ? [] : [session.worker],
+          difficulty: session.difficulty.toString(),
+          ...session.counts,
+          pending: session.pendingSubmits,
+        });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Close one connection (after the answers already due).
+   *
+   * @param id The connection id.
+   * @param reason Close reason.
+   * @returns Whether such a connection was open.
+   */
+  dropConnection(id: number, reason = "dropped by the operator"): boolean {
+    return this.#ports().some((port) => port.closeConnection(id, reason));
+  }
+
+  /**
+   * Set the share difficulty of every Stratum connection of a worker (`address.worker`, or an
+   * address for all its workers), as if the miner had asked for it; vardiff goes on from it.
+   *
+   * @param worker The worker or address.
+   * @param difficulty The difficulty.
+   * @returns The connections changed.
+   */
+  setWorkerDifficulty(worker: string, difficulty: bigint): number {
+    let n = 0;
+    for (const server of this.servers) {
+      for (const session of server.sessions.values()) {
+        const match = session.workers.some((w) => w === worker || w.split(".")[0] === worker);
+        if (!match) continue;
+        session.setDifficulty(difficulty);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Hand the miners over to another pool process on the same ports (a zero-downtime upgrade):
+   * stop accepting, ask every Stratum miner to reconnect (`client.reconnect`) spread over the
+   * window, each only once its pending shares are answered, then stop as {@linkcode Pool.stop}
+   * does (UCP miners, which have no reconnect request, are closed then and reconnect).
+   *
+   * @param options The window and the grace period.
+   */
+  async handOver(options: PoolHandOverOptions): Promise<void> {
+    if (this.#stopping !== undefined) return await this.#stopping;
+    for (const server of this.#ports()) server.stopAccepting();
+    await Promise.all(this.servers.map((server) => server.handOver(options.windowMs)));
+    await this.stop({ graceMs: options.graceMs ?? 10_000 });
+  }
+
   /** Drop every job (upstream reset or failover); shares on them are stale from now on. */
   reset(): void {
     this.jobs.reset();
@@ -305,8 +470,13 @@ export class Pool {
    *
    * @param options The grace period.
    */
-  async stop(options: PoolStopOptions = {}): Promise<void> {
-    if (this.#stopped) return;
+  stop(options: PoolStopOptions = {}): Promise<void> {
+    // A second call (a SIGTERM during a hand-over) waits for the first.
+    this.#stopping ??= this.#stop(options);
+    return this.#stopping;
+  }
+
+  async #stop(options: PoolStopOptions): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
     clearInterval(this.#banSweep);

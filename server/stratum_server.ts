@@ -15,7 +15,8 @@ import { ChunkedBroadcast } from "./_chunked_broadcast.ts";
 import { attachSession, type ConnectionLimits, listenLines, waitClosed } from "./_port_plumbing.ts";
 import type { SessionContext } from "./session_context.ts";
 import { StratumSession } from "./stratum_session.ts";
-import type { StratumPortOptions } from "./stratum_port.ts";
+import type { PortDifficulty, StratumPortOptions } from "./stratum_port.ts";
+import type { VardiffConfig } from "./vardiff.ts";
 
 export type { ConnectionLimits };
 
@@ -34,6 +35,28 @@ export interface StratumServerOptions {
   context: SharedSessionContext;
 }
 
+function vardiffOf(port: PortDifficulty): VardiffConfig {
+  return {
+    minDifficulty: port.minDifficulty,
+    maxDifficulty: port.maxDifficulty,
+    targetShareSeconds: port.targetShareSeconds,
+    retargetSeconds: port.retargetSeconds,
+    variancePercent: port.variancePercent,
+  };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done);
+  });
+}
+
 /** A listening Stratum port. */
 export class StratumServer {
   /** Sessions by connection id. */
@@ -44,17 +67,7 @@ export class StratumServer {
 
   private constructor(options: StratumServerOptions, bind: (server: StratumServer) => LineServer) {
     const port = options.port;
-    this.#ctx = {
-      ...options.context,
-      port,
-      vardiff: {
-        minDifficulty: port.minDifficulty,
-        maxDifficulty: port.maxDifficulty,
-        targetShareSeconds: port.targetShareSeconds,
-        retargetSeconds: port.retargetSeconds,
-        variancePercent: port.variancePercent,
-      },
-    };
+    this.#ctx = { ...options.context, port, vardiff: vardiffOf(port) };
     this.#lines = bind(this);
     // The context's port is the bound one (port 0 resolves to a real port).
     this.#ctx = { ...this.#ctx, port: { ...port, port: this.#lines.addr.port } };
@@ -172,6 +185,59 @@ export class StratumServer {
       n++;
     }
     return n;
+  }
+
+  /**
+   * Change the port's difficulty and vardiff settings (a configuration reload): the start
+   * difficulty applies to new connections; new bounds bring every connection's difficulty into
+   * them at once (announced with `mining.set_difficulty`); vardiff settings apply to the next
+   * retarget.
+   *
+   * @param settings The new settings (the address and `solo` stay as bound).
+   */
+  configure(settings: PortDifficulty): void {
+    const port = this.#ctx.port as StratumPortOptions;
+    Object.assign(port, {
+      difficulty: settings.difficulty,
+      minDifficulty: settings.minDifficulty,
+      maxDifficulty: settings.maxDifficulty,
+      vardiff: settings.vardiff,
+      targetShareSeconds: settings.targetShareSeconds,
+      retargetSeconds: settings.retargetSeconds,
+      variancePercent: settings.variancePercent,
+    });
+    Object.assign(this.#ctx.vardiff, vardiffOf(port));
+    for (const session of this.sessions.values()) session.retune();
+  }
+
+  /**
+   * Hand every connection over to another process (see `StratumSession.handOver`), spread
+   * evenly over `windowMs` so that the next process is not hit by every miner at once.
+   *
+   * @param windowMs Time over which the miners are asked to reconnect.
+   * @param signal Aborts the spreading (the rest are then handed over at once).
+   * @returns Once every connection was asked (its pending shares answered first).
+   */
+  async handOver(windowMs: number, signal?: AbortSignal): Promise<void> {
+    const sessions = [...this.sessions.values()];
+    const step = sessions.length > 0 ? windowMs / sessions.length : 0;
+    const asked: Promise<void>[] = [];
+    for (const [i, session] of sessions.entries()) {
+      if (i > 0 && step > 0 && !signal?.aborted) await sleep(step, signal);
+      asked.push(session.handOver("handed over to the next pool process"));
+    }
+    await Promise.all(asked);
+  }
+
+  /**
+   * Change the connection caps of the running port (a configuration reload; see
+   * `LineServer.setLimits`).
+   *
+   * @param limits The new limits (`reusePort` only counts at bind time).
+   */
+  setLimits(limits: ConnectionLimits): void {
+    const { reusePort: _, ...rest } = limits;
+    this.#lines.setLimits(rest);
   }
 
   /** Stop accepting connections; existing ones stay. */

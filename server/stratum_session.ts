@@ -96,6 +96,8 @@ export class StratumSession {
   /** Set once the connection is condemned (too many errors): nothing more is read. */
   #closing = false;
   #pending = 0;
+  /** Waiting for every pending submit to be answered (see handOver). */
+  #whenAnswered: (() => void)[] = [];
   #flood: TokenBucket;
   #userAgent: string | undefined;
   #accepted = 0;
@@ -284,12 +286,65 @@ export class StratumSession {
   }
 
   /**
+   * Hand the miner over to another pool process (a zero-downtime upgrade): read nothing more,
+   * wait until every submit already read is answered (its share stored), then send
+   * `client.reconnect` and close once it is written. Its reconnection reaches whichever process
+   * still listens on the port.
+   *
+   * @param reason Close reason.
+   * @returns Once the reconnect request is queued (or the connection is gone).
+   */
+  async handOver(reason: string): Promise<void> {
+    if (this.#closing || this.link.closed) return;
+    this.#closing = true;
+    this.link.stopReading?.();
+    while (this.#pending > 0 && !this.link.closed) {
+      await new Promise<void>((resolve) => this.#whenAnswered.push(resolve));
+    }
+    if (this.link.closed) return;
+    this.link.send(encodeReconnect());
+    this.link.closeAfterFlush(reason);
+  }
+
+  /**
+   * The port's difficulty bounds or vardiff settings changed (a configuration reload): bring
+   * the difficulty into the new bounds (telling the miner) and re-arm the quiet deadline.
+   */
+  retune(): void {
+    if (this.#closing || this.link.closed) return;
+    const port = this.#ctx.port;
+    this.#wanted = clamp(this.#wanted, port.minDifficulty, port.maxDifficulty);
+    const next = clamp(this.#difficulty, port.minDifficulty, port.maxDifficulty);
+    if (next !== this.#difficulty) {
+      this.#changeDifficulty(next, { refreshJob: true, fromVardiff: false });
+    }
+    this.#updateQuiet();
+    if (this.#extranonce !== undefined && this.#authorized.size > 0) {
+      this.link.setTimeout(this.#quietMs, this.#quietReason);
+    }
+  }
+
+  /**
+   * Set the difficulty by the operator's decision (vardiff, when it runs, goes on from it).
+   *
+   * @param difficulty The new share difficulty (capped at the network difficulty).
+   * @returns The difficulty now in force.
+   */
+  setDifficulty(difficulty: bigint): bigint {
+    if (this.#closing || this.link.closed) return this.#difficulty;
+    this.#wanted = difficulty;
+    this.#changeDifficulty(difficulty, { refreshJob: true, fromVardiff: false });
+    return this.#difficulty;
+  }
+
+  /**
    * The connection closed.
    *
    * @param reason Why.
    */
   onClose(reason: string): void {
     this.#sent.clear();
+    for (const resolve of this.#whenAnswered.splice(0)) resolve();
     episodes.debug("closed", "connection {id} closed: {reason}", { id: this.link.id, reason });
   }
 
@@ -461,6 +516,7 @@ export class StratumSession {
         this.#rejected++;
         reply?.(encodeError(id, "internal"));
       }
+      if (this.#pending === 0) { for (const resolve of this.#whenAnswered.splice(0)) resolve(); }
     }));
   }
 

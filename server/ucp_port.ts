@@ -240,6 +240,17 @@ export class UcpPort {
     return n;
   }
 
+  /**
+   * Change the connection caps of the running port (a configuration reload; see
+   * `LineServer.setLimits`).
+   *
+   * @param limits The new limits (`reusePort` only counts at bind time).
+   */
+  setLimits(limits: ConnectionLimits): void {
+    const { reusePort: _, ...rest } = limits;
+    this.#lines.setLimits(rest);
+  }
+
   /** Stop accepting connections; existing ones stay. */
   stopAccepting(): void {
     this.#lines.stopAccepting();

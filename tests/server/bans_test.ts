@@ -87,3 +87,18 @@ Deno.test("BanList exempts loopback unless told not to, and can be disabled", ()
   assert.equal(off.countShare(off.shareCounts("10.0.0.1", 0), false, 0), false);
   assert.equal(off.offence("10.0.0.1", 0, "flood"), undefined);
 });
+
+Deno.test("BanList.configure changes thresholds of a running list; bans keep their end", () => {
+  const bans = new BanList({ offences: 3, banSeconds: 10 });
+  assert.equal(bans.offence("10.0.0.1", 0, "flood"), undefined);
+  bans.ban("10.0.0.9", 0, { seconds: 100 });
+  bans.configure({ offences: 2, banSeconds: 60 });
+  // The second offence now bans, for the new length; the manual ban keeps its own end.
+  assert.equal(bans.offence("10.0.0.1", 1_000, "flood")?.until, 61_000);
+  assert.equal(bans.isBanned("10.0.0.9", 99_999), true);
+  assert.equal(bans.isBanned("10.0.0.9", 100_000), false);
+  assert.equal(bans.ban("10.0.0.8", 0, { reason: "abuse" })?.until, 60_000);
+  bans.configure({ enabled: false });
+  assert.equal(bans.offence("10.0.0.2", 0, "flood"), undefined);
+  assert.equal(bans.offence("10.0.0.2", 1, "flood"), undefined);
+});
