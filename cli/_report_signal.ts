@@ -31,10 +31,12 @@ export function onReportSignal(
   options: ReportSignalOptions = {},
 ): () => void {
   const timers = new Set<ReturnType<typeof setTimeout>>();
+  // Open already at start (--inspect): wanted, left alone. Judged now, not at the signal: Deno
+  // may open the inspector before this listener runs.
+  const wanted = inspector.url() !== undefined;
   const listener = () => {
-    const openBefore = inspector.url() !== undefined;
     handler();
-    if (openBefore) return;
+    if (wanted) return;
     for (const ms of CHECKS_MS) {
       const timer = setTimeout(() => {
         timers.delete(timer);

@@ -14,6 +14,7 @@ import { UsageError } from "./args.ts";
 import { type Command, type CommandContext, waitForStop } from "./command.ts";
 import { ConfigError, type ConfigValues, type LoadedConfig, type ValueSource } from "./config.ts";
 import { logger } from "./log.ts";
+import { onReportSignal } from "./_report_signal.ts";
 import { EpisodeLog } from "../log/mod.ts";
 import type { Devnet } from "../devnet/mod.ts";
 import { formatHostPort } from "../net/mod.ts";
@@ -555,7 +556,18 @@ async function run(ctx: CommandContext): Promise<number> {
     if (server === undefined) early.handOver = true;
     else server.handOver();
   };
-  const removals = [onSignal("SIGHUP", reload), onSignal("SIGUSR2", handOver)];
+  // SIGUSR1 would open Deno's V8 inspector on 127.0.0.1:9229 (code execution for any local
+  // user): it logs a status line instead, and an inspector it opened is closed again.
+  const status = () => {
+    log.info("SIGUSR1: {connections} connections", { connections: server?.pool.sessionCount ?? 0 });
+  };
+  const removals = [
+    onSignal("SIGHUP", reload),
+    onSignal("SIGUSR2", handOver),
+    onReportSignal(status, {
+      onInspectorClosed: (url) => log.warn("closed the inspector SIGUSR1 opened ({url})", { url }),
+    }),
+  ];
   try {
     server = await startServer(ctx.config.values, {
       sources: ctx.config.sources,

@@ -321,3 +321,28 @@ Deno.test("vbkpool server warns about flags for parts that do not run", async ()
     }
   });
 });
+
+Deno.test("vbkpool server: SIGUSR1 logs a status line and closes the inspector it opened", async () => {
+  await withTempDir("vbkpool-usr1-", async (dir) => {
+    const server = spawnVbkpool(["server", "--listen", "127.0.0.1:0"], {
+      cwd: dir,
+      env: { VBKPOOL_API_ENABLED: "false" },
+    });
+    try {
+      await server.serverAddresses();
+      server.signal("SIGUSR1");
+      await server.waitForLog(/SIGUSR1: \d+ connections/);
+      // Deno 2.9 opens its V8 inspector on SIGUSR1 (whatever listens): the server closes it.
+      const closed = await server.waitForLog(
+        /closed the inspector SIGUSR1 opened \(ws:\/\/([\d.]+):(\d+)\//,
+      );
+      await assert.rejects(
+        Deno.connect({ hostname: closed[1]!, port: Number(closed[2]) }),
+        Deno.errors.ConnectionRefused,
+      );
+      assert.equal(server.status, undefined, "still running");
+    } finally {
+      await server.kill();
+    }
+  });
+});
