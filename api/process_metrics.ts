@@ -88,7 +88,9 @@ export class ProcessMetrics {
       v8: Deno.version.v8,
       typescript: Deno.version.typescript,
     }, 1);
-    start.set({}, Math.round(Date.now() / 1000 - performance.now() / 1000));
+    // The time origin of the main isolate is the process start (a worker's is its own start);
+    // floored so that it is never after now.
+    start.set({}, Math.floor(performance.timeOrigin / 1000));
     let worst = 0;
     this.#stopCollect = r.onCollect(() => {
       const m = Deno.memoryUsage();

@@ -146,8 +146,10 @@ Deno.test({
       ADDRESS,
     ]
       .concat(["--threads", "1", "--thread-rates"]).join(" ");
+    // exec: Ctrl-C signals the terminal's foreground group, and a shell left between script(1)
+    // and the miner may report its own SIGINT (130) whatever the miner returns.
     const child = new Deno.Command("script", {
-      args: ["-qefc", command, "/dev/null"],
+      args: ["-qefc", `exec ${command}`, "/dev/null"],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
