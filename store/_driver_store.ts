@@ -30,13 +30,14 @@ import { DriverPayoutStore } from "./_payouts_store.ts";
 import { DriverStoreScan } from "./_store_scan.ts";
 import type { PayoutStore } from "./payout_store.ts";
 import type { StoreScan } from "./store_scan.ts";
-import type { ReserveOptions, Store } from "./store.ts";
+import type { LeaseOptions, ReserveOptions, Store } from "./store.ts";
 import type {
   Block,
   BlockQuery,
   BlockResult,
   BlockUpdate,
   CounterRange,
+  InstanceLease,
   NewBlock,
   PruneOptions,
   PruneResult,
@@ -300,6 +301,26 @@ export class DriverStore implements Store {
       op.rangeSize = checkBig(options.rangeSize, "rangeSize", action, 1n, 1n << 64n);
     }
     return await this.#write(op) as CounterRange;
+  }
+
+  async leaseInstance(instance: number, options: LeaseOptions): Promise<InstanceLease> {
+    const action = "lease instance";
+    return await this.#write({
+      kind: "lease",
+      instance: checkInt(instance, "instance", action),
+      owner: checkName(options?.owner, "owner", action, false),
+      ttlMs: checkInt(options?.ttlMs, "ttlMs", action, 1),
+      now: Date.now(),
+    }) as InstanceLease;
+  }
+
+  async releaseInstance(instance: number, owner: string): Promise<void> {
+    const action = "release instance";
+    await this.#write({
+      kind: "unlease",
+      instance: checkInt(instance, "instance", action),
+      owner: checkName(owner, "owner", action, false),
+    });
   }
 
   async rollups(query: RollupQuery): Promise<RollupPoint[]> {

@@ -11,6 +11,7 @@ import type {
   BlockResult,
   BlockUpdate,
   CounterRange,
+  InstanceLease,
   NewBlock,
   PruneOptions,
   PruneResult,
@@ -24,6 +25,14 @@ import type {
 } from "./store_types.ts";
 import type { PayoutStore } from "./payout_store.ts";
 import type { StoreScan } from "./store_scan.ts";
+
+/** Options for {@linkcode Store.leaseInstance}. */
+export interface LeaseOptions {
+  /** Who asks: unique per process (e.g. host, pid and a random part). */
+  owner: string;
+  /** How long the lease lasts unless renewed (ms). */
+  ttlMs: number;
+}
 
 /** How much of an extranonce counter to reserve. */
 export interface ReserveOptions {
@@ -152,6 +161,25 @@ export interface Store {
    * @throws {RangeError} (as a rejection) when the instance's space is used up.
    */
   reserveExtranonces(instance: number, options: ReserveOptions): Promise<CounterRange>;
+
+  /**
+   * Take or renew the lease of a pool instance id: succeeds when nobody holds it, its holder
+   * let it expire, or `owner` already holds it. Two servers configured with one instance id on
+   * one database cannot both hold it, so the second can be refused.
+   *
+   * @param instance Pool instance.
+   * @param options Who asks, and for how long.
+   * @returns Whether the caller holds the lease, and who does.
+   */
+  leaseInstance(instance: number, options: LeaseOptions): Promise<InstanceLease>;
+
+  /**
+   * Give an instance id's lease back (nothing happens unless `owner` holds it).
+   *
+   * @param instance Pool instance.
+   * @param owner Who holds it.
+   */
+  releaseInstance(instance: number, owner: string): Promise<void>;
 
   /**
    * Accepted work per minute, for the pool, an address or one worker.

@@ -164,6 +164,16 @@ export interface CounterRange {
   end: bigint;
 }
 
+/** Who holds an instance id's lease (see {@linkcode Store.leaseInstance}). */
+export interface InstanceLease {
+  /** Whether the caller holds it now (taken or renewed by this call). */
+  acquired: boolean;
+  /** The holder (the caller when `acquired`). */
+  owner: string;
+  /** When the holder's lease runs out unless renewed (ms since the epoch). */
+  expiresAt: number;
+}
+
 /** One minute of accepted work, for one worker, one address or the whole pool. */
 export interface RollupPoint {
   /** Start of the minute (ms since the epoch, a multiple of 60 000). */
