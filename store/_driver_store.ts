@@ -32,6 +32,7 @@ import type { PayoutStore } from "./payout_store.ts";
 import type { StoreScan } from "./store_scan.ts";
 import type { LeaseOptions, ReserveOptions, Store } from "./store.ts";
 import type {
+  Activity,
   Block,
   BlockQuery,
   BlockResult,
@@ -331,6 +332,11 @@ export class DriverStore implements Store {
   async workerTotals(query: RollupQuery): Promise<WorkerTotal[]> {
     const q = checkRollupQuery(query);
     return await this.#read("query worker totals", () => this.#driver.workerTotals(q));
+  }
+
+  async activity(query: RollupQuery): Promise<Activity> {
+    const q = checkRollupQuery(query);
+    return await this.#read("query activity", () => this.#driver.activity(q));
   }
 
   /** Start of the PPLNS window ending at `anchor`; -Infinity when the shares do not fill it. */

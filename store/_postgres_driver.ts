@@ -27,6 +27,7 @@ import { RollupAccumulator } from "./_rollup.ts";
 import { runScanReadPostgres } from "./_scan_postgres.ts";
 import type { ScanRead } from "./_scan_read.ts";
 import type {
+  Activity,
   Block,
   BlockResult,
   BlockUpdate,
@@ -526,6 +527,23 @@ export class PostgresDriver implements StoreDriver {
       FROM rollups WHERE ${filter} AND minute >= ${since} AND minute < ${query.until}
       GROUP BY minute ORDER BY minute`;
     return sumByMinute(rows);
+  }
+
+  async activity(query: { since: number; until: number }): Promise<Activity> {
+    const sql = this.#reader;
+    // The pool rows (address '') carry the totals; the worker rows the distinct names.
+    const [row] = await sql`SELECT
+        COALESCE(SUM(shares) FILTER (WHERE address = ''), 0) AS shares,
+        COALESCE(SUM(difficulty) FILTER (WHERE address = ''), 0)::text AS difficulty,
+        COUNT(DISTINCT address) FILTER (WHERE address != '') AS miners,
+        COUNT(DISTINCT (address, worker)) FILTER (WHERE address != '') AS workers
+      FROM rollups WHERE minute >= ${minuteOf(query.since)} AND minute < ${query.until}`;
+    return {
+      shares: toNumber(row!.shares),
+      difficulty: toBigInt(row!.difficulty),
+      miners: toNumber(row!.miners),
+      workers: toNumber(row!.workers),
+    };
   }
 
   async workerTotals(

@@ -6,6 +6,7 @@
  * @module
  */
 import type {
+  Activity,
   Block,
   BlockQuery,
   BlockResult,
@@ -196,6 +197,16 @@ export interface Store {
    * @returns One row per worker, by address then worker.
    */
   workerTotals(query: RollupQuery): Promise<WorkerTotal[]>;
+
+  /**
+   * Accepted work of every instance from the minute of `query.since` on (one aggregate over
+   * the per-minute rollups, by the minute index: its cost grows with the active workers times
+   * the minutes, not with the shares).
+   *
+   * @param query Time range (`address` and `worker` are not used).
+   * @returns Shares, Σ difficulty, distinct miners and workers.
+   */
+  activity(query: RollupQuery): Promise<Activity>;
 
   /**
    * Delete shares and rollups that nothing needs any more.

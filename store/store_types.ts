@@ -200,6 +200,18 @@ export interface WorkerTotal {
   lastMinute: number;
 }
 
+/** Accepted work of every instance over a time range (see {@linkcode Store.activity}). */
+export interface Activity {
+  /** Shares accepted. */
+  shares: number;
+  /** Σ share difficulty. */
+  difficulty: bigint;
+  /** Distinct addresses with a share. */
+  miners: number;
+  /** Distinct workers (address and worker name) with a share. */
+  workers: number;
+}
+
 /** Options for rollup queries. */
 export interface RollupQuery {
   /** First minute included (ms; rounded down to the minute). */
