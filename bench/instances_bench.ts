@@ -1,8 +1,8 @@
 /**
  * Aggregate throughput of several `vbkpool server` instances on one PostgreSQL against one
  * instance: for each instance count, a fresh database, that many servers (`[stratum]
- * instance_id` 0..N-1) fed by one devnet (network difficulty far above the shares', so no
- * blocks), one load generator (`bench/pool_load.ts`) per instance holding its share of the
+ * instance_id` 0..N-1) fed by one devnet (network difficulty 4,000,000 as in `bench:pool`: a
+ * block now and then), one load generator (`bench/pool_load.ts`) per instance holding its share of the
  * miners, then open-loop share steps at each aggregate rate. Reported per step: durably stored
  * shares/s (replies `true`: the pool answers after the commit; checked against the rows),
  * submit latency p50/p99, and the CPU each role used (servers, generators, PostgreSQL's
@@ -178,75 +178,96 @@ async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> 
 }
 
 const rows: string[] = [];
+const debug = (m: string) => Deno.env.get("BENCH_DEBUG") && console.error(m);
 const devnet = await startDevnet({
   port: 0,
-  minDifficulty: 1_000_000_000_000_000n,
+  minDifficulty: 4_000_000n, // as bench:pool: a block per ~400 s at 10,000 shares/s
   mempoolIntervalMs: 0,
 });
 try {
   for (const n of counts) {
-    const db = await freshDatabase();
-    const servers: Awaited<ReturnType<typeof startServer>>[] = [];
-    const generators: Generator[] = [];
-    const sql = postgres(db.url, { max: 1, onnotice: () => {} });
-    try {
-      for (let id = 0; id < n; id++) servers.push(await startServer(id, db.url, devnet.addr.port));
-      for (let id = 0; id < n; id++) {
-        const g = new Generator();
-        generators.push(g);
-        const c = await g.call({ cmd: "connect", port: servers[id]!.port, total: totalMiners / n });
-        if (c.connected !== totalMiners / n) throw new Error(`connect: ${JSON.stringify(c)}`);
-      }
-      for (const rate of rates) {
-        const pg = postgresPids();
-        const cpu = () => ({
-          servers: servers.reduce((s, x) => s + cpuSeconds(x.child.pid), 0),
-          generators: generators.reduce((s, x) => s + cpuSeconds(x.child.pid), 0),
-          postgres: pg.reduce((s, pid) => s + cpuSeconds(pid), 0),
-        });
-        const [before] = await sql`SELECT COUNT(*)::int AS n FROM shares`;
-        const c0 = cpu();
-        const t0 = performance.now();
-        const steps = await Promise.all(
-          generators.map((g) =>
-            g.call({ cmd: "shares", rate: rate / n, seconds, warmupSeconds: warmup })
-          ),
-        );
-        const wall = (performance.now() - t0) / 1000;
-        const c1 = cpu();
-        const [after] = await sql`SELECT COUNT(*)::int AS n FROM shares`;
-        const accepted = steps.reduce((s, x) => s + (x.accepted as number), 0);
-        const sent = steps.reduce((s, x) => s + (x.sent as number), 0);
-        const p99 = Math.max(...steps.map((x) => x.p99 as number));
-        const p50 = Math.max(...steps.map((x) => x.p50 as number));
-        const pct = (k: keyof typeof c0) => Math.round(((c1[k] - c0[k]) / wall) * 100);
-        const row = `| ${n} | ${rate} | ${Math.round(sent / seconds)} | ${
-          Math.round(accepted / seconds)
-        } | ${Math.round((after!.n - before!.n) / wall)} | ${p50.toFixed(1)} | ${
-          p99.toFixed(1)
-        } | ${pct("servers")} | ${pct("generators")} | ${pct("postgres")} |`;
-        console.log(row);
-        rows.push(row);
-      }
-    } finally {
-      await Promise.all(generators.map((g) => g.close()));
-      for (const s of servers) {
-        try {
-          s.child.kill("SIGINT");
-        } catch {
-          // Gone.
+    for (const rate of rates) {
+      // A fresh database, servers and generators per step: nothing carries over between steps.
+      const db = await freshDatabase();
+      const servers: Awaited<ReturnType<typeof startServer>>[] = [];
+      const generators: Generator[] = [];
+      const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+      try {
+        for (let id = 0; id < n; id++) {
+          servers.push(await startServer(id, db.url, devnet.addr.port));
         }
-        await s.child.status;
+        debug(`servers ${servers.map((s) => s.port)}`);
+        for (let id = 0; id < n; id++) {
+          const g = new Generator();
+          generators.push(g);
+          const c = await g.call({
+            cmd: "connect",
+            port: servers[id]!.port,
+            total: totalMiners / n,
+          });
+          if (c.connected !== totalMiners / n) throw new Error(`connect: ${JSON.stringify(c)}`);
+        }
+        {
+          const pg = postgresPids();
+          const cpu = () => ({
+            servers: servers.reduce((s, x) => s + cpuSeconds(x.child.pid), 0),
+            generators: generators.reduce((s, x) => s + cpuSeconds(x.child.pid), 0),
+            postgres: pg.reduce((s, pid) => s + cpuSeconds(pid), 0),
+          });
+          const [before] = await sql`SELECT COUNT(*)::int AS n FROM shares`;
+          const c0 = cpu();
+          const t0 = performance.now();
+          const steps = await Promise.all(
+            generators.map((g) =>
+              g.call({ cmd: "shares", rate: rate / n, seconds, warmupSeconds: warmup })
+            ),
+          );
+          const wall = (performance.now() - t0) / 1000;
+          const c1 = cpu();
+          const [after] = await sql`SELECT COUNT(*)::int AS n FROM shares`;
+          const accepted = steps.reduce((s, x) => s + (x.accepted as number), 0);
+          const sent = steps.reduce((s, x) => s + (x.sent as number), 0);
+          const p99 = Math.max(...steps.map((x) => x.p99 as number));
+          const p50 = Math.max(...steps.map((x) => x.p50 as number));
+          const errors: Record<string, number> = {};
+          for (const x of steps) {
+            for (const [k, v] of Object.entries(x.errors as Record<string, number>)) {
+              errors[k] = (errors[k] ?? 0) + v;
+            }
+          }
+          const closed = steps.reduce((c, x) => c + (x.closed as number), 0);
+          const missing = steps.reduce((c, x) => c + (x.missing as number), 0);
+          const pct = (k: keyof typeof c0) => Math.round(((c1[k] - c0[k]) / wall) * 100);
+          const row = `| ${n} | ${rate} | ${Math.round(sent / seconds)} | ${
+            Math.round(accepted / seconds)
+          } | ${Math.round((after!.n - before!.n) / wall)} | ${p50.toFixed(1)} | ${
+            p99.toFixed(1)
+          } | ${pct("servers")} | ${pct("generators")} | ${
+            pct("postgres")
+          } | ${missing} missing, ${closed} closed ${JSON.stringify(errors)} |`;
+          console.log(row);
+          rows.push(row);
+        }
+      } finally {
+        await Promise.all(generators.map((g) => g.close()));
+        for (const s of servers) {
+          try {
+            s.child.kill("SIGINT");
+          } catch {
+            // Gone.
+          }
+          await s.child.status;
+        }
+        await sql.end();
+        await db.drop();
       }
-      await sql.end();
-      await db.drop();
     }
   }
 } finally {
   await devnet.stop();
 }
 console.log(
-  "\n| instances | offered/s | sent/s | stored/s (acks) | rows/s (whole step) | p50 ms | p99 ms (worst instance) | servers CPU % | generators CPU % | postgres CPU % |",
+  "\n| instances | offered/s | sent/s | stored/s (acks) | rows/s (whole step) | p50 ms | p99 ms (worst instance) | servers CPU % | generators CPU % | postgres CPU % | failures |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of rows) console.log(r);
