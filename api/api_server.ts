@@ -66,6 +66,11 @@ export interface ApiServerOptions {
   version?: string;
   /** Seconds the live hash rate is averaged over. @default 600 */
   hashrateWindowSeconds?: number;
+  /**
+   * Hash rates, shares, miners and workers of every instance sharing the store (from its
+   * per-minute rollups, cached 5 s) instead of this process's. @default false
+   */
+  poolWide?: boolean;
   /** Interval of the `pool` server-sent event (ms). @default 5000 */
   eventIntervalMs?: number;
   /** Server-sent-event clients at once. @default 64 */
@@ -158,6 +163,9 @@ export class ApiServer {
       store: options.store,
       upstream: options.upstream,
       stats: this.stats,
+    }, {
+      poolWide: options.poolWide ?? false,
+      windowSeconds: options.hashrateWindowSeconds ?? 600,
     });
     this.metrics = options.metrics === false ? undefined : new PoolMetrics({
       pool,

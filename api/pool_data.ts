@@ -8,7 +8,7 @@
  */
 import type { Pool } from "../server/pool.ts";
 import type { UpstreamStatus } from "../server/upstream.ts";
-import type { Block, BlockStatus, PaymentStatus, Store } from "../store/mod.ts";
+import type { Block, BlockStatus, PaymentStatus, Store, WorkerTotal } from "../store/mod.ts";
 import type { LiveStats } from "./live_stats.ts";
 import type { HealthReason } from "./public_codes.ts";
 import { addressOf, poolSessions } from "./_sessions.ts";
@@ -46,6 +46,16 @@ export interface PoolDataSources {
 export interface PoolDataOptions {
   /** How long the last block and round work are reused (ms). @default 2000 */
   cacheMs?: number;
+  /**
+   * Report the pool summary's and miners' hash rates, shares, miners and workers of every
+   * instance from the store (several servers share it) instead of this process's live
+   * statistics. @default false
+   */
+  poolWide?: boolean;
+  /** Seconds the pool-wide figures cover (rounded down to a minute start). @default 600 */
+  windowSeconds?: number;
+  /** How long the pool-wide figures are reused (ms): one store query per period at most. @default 5000 */
+  activityCacheMs?: number;
   /** Clock (ms). @default Date.now */
   now?: () => number;
 }
@@ -72,9 +82,39 @@ export interface PageQuery {
   pageSize: number;
 }
 
+/** The pool-wide figures over the window. */
+interface WideActivity {
+  hashrate: number;
+  sharesPerSecond: number;
+  accepted: number;
+  seconds: number;
+  miners: number;
+  workers: number;
+}
+
 interface Round {
   lastBlock: Block | undefined;
   work: bigint;
+}
+
+/** Per-worker and address rates from the store's totals over `seconds`. */
+function wideRates(rows: readonly WorkerTotal[], seconds: number): {
+  hashrate: number;
+  accepted: number;
+  seconds: number;
+  workers: Map<string, { hashrate: number; accepted: number }>;
+} {
+  const s = Math.max(1, seconds);
+  const workers = new Map<string, { hashrate: number; accepted: number }>();
+  let difficulty = 0n;
+  let accepted = 0;
+  for (const r of rows) {
+    const worker = r.worker === "" ? r.address : `${r.address}.${r.worker}`;
+    workers.set(worker, { hashrate: Number(r.difficulty) / s, accepted: r.shares });
+    difficulty += r.difficulty;
+    accepted += r.shares;
+  }
+  return { hashrate: Number(difficulty) / s, accepted, seconds: s, workers };
 }
 
 function nameOf(worker: string): string {
@@ -117,6 +157,10 @@ export class PoolData {
   #cacheMs: number;
   #now: () => number;
   #round: { at: number; value: Promise<Round> } | undefined;
+  #poolWide: boolean;
+  #windowMs: number;
+  #activityCacheMs: number;
+  #activity: { at: number; value: Promise<WideActivity> } | undefined;
 
   /**
    * @param sources Pool, store, upstream status and live stats.
@@ -126,6 +170,14 @@ export class PoolData {
     this.#s = sources;
     this.#cacheMs = options.cacheMs ?? 2000;
     this.#now = options.now ?? Date.now;
+    this.#poolWide = options.poolWide ?? false;
+    this.#windowMs = (options.windowSeconds ?? 600) * 1000;
+    this.#activityCacheMs = options.activityCacheMs ?? 5000;
+  }
+
+  /** Whether the figures are every instance's (from the store). */
+  get poolWide(): boolean {
+    return this.#poolWide;
   }
 
   /**
@@ -157,19 +209,23 @@ export class PoolData {
    * @returns The view.
    */
   async pool(): Promise<PoolView> {
-    const round = await this.#roundCached();
+    const [round, wide] = await Promise.all([
+      this.#roundCached(),
+      this.#poolWide ? this.#activityCached() : undefined,
+    ]);
     const live = this.#s.stats.pool();
     const counts = this.sessions();
     const job = this.#s.pool.jobs.current;
     return {
       time: this.#now(),
-      hashrate: live.hashrate,
-      hashrateWindowSeconds: live.seconds,
-      sharesPerSecond: live.sharesPerSecond,
-      sharesAccepted: live.accepted,
+      hashrate: wide?.hashrate ?? live.hashrate,
+      hashrateWindowSeconds: wide?.seconds ?? live.seconds,
+      sharesPerSecond: wide?.sharesPerSecond ?? live.sharesPerSecond,
+      sharesAccepted: wide?.accepted ?? live.accepted,
       sharesRejected: live.rejected,
-      miners: counts.miners,
-      workers: counts.workers,
+      miners: wide?.miners ?? counts.miners,
+      workers: wide?.workers ?? counts.workers,
+      poolWide: this.#poolWide,
       connections: counts.connections,
       subscribed: counts.subscribed,
       network: {
@@ -192,12 +248,15 @@ export class PoolData {
   async miner(address: string): Promise<MinerView> {
     const now = this.#now();
     const store = this.#s.store;
-    const [day, hour, balance, payments] = await Promise.all([
+    const windowStart = now - this.#windowMs - ((now - this.#windowMs) % MINUTE_MS);
+    const [day, hour, balance, payments, recent] = await Promise.all([
       store.workerTotals({ since: now - DAY_MS, address }),
       store.workerTotals({ since: now - HOUR_MS, address }),
       store.payouts.balance(address),
       store.payouts.listPayments({ address, limit: 10 }),
+      this.#poolWide ? store.workerTotals({ since: windowStart, address }) : undefined,
     ]);
+    const wide = recent === undefined ? undefined : wideRates(recent, (now - windowStart) / 1000);
     const online = new Map<string, { connections: number; difficulty: bigint }>();
     for (const session of poolSessions(this.#s.pool)) {
       for (const worker of session.workers) {
@@ -217,23 +276,33 @@ export class PoolData {
       shares24h.set(worker, row.shares);
       names.add(worker);
     }
+    for (const worker of wide?.workers.keys() ?? []) names.add(worker);
     const workers: WorkerView[] = [...names].map((worker) => {
       const live = this.#s.stats.worker(worker);
       const on = online.get(worker);
+      const w = wide?.workers.get(worker);
       return {
         worker,
         name: nameOf(worker),
-        online: on !== undefined,
+        // Pool-wide: a worker with a share in the window is mining on some instance.
+        online: on !== undefined || (w !== undefined && w.accepted > 0),
         connections: on?.connections ?? 0,
         difficulty: on === undefined ? null : on.difficulty.toString(),
-        hashrate: live.hashrate,
-        sharesAccepted: live.accepted,
+        hashrate: wide === undefined ? live.hashrate : (w?.hashrate ?? 0),
+        sharesAccepted: wide === undefined ? live.accepted : (w?.accepted ?? 0),
         sharesRejected: live.rejected,
         shares24h: shares24h.get(worker) ?? 0,
         lastShareAt: live.lastShareAt ?? null,
       };
     }).sort((a, b) => Number(b.online) - Number(a.online) || (a.worker < b.worker ? -1 : 1));
-    const live = this.#s.stats.address(address);
+    const own = this.#s.stats.address(address);
+    const live = wide === undefined ? own : {
+      ...own,
+      hashrate: wide.hashrate,
+      seconds: wide.seconds,
+      sharesPerSecond: wide.accepted / wide.seconds,
+      accepted: wide.accepted,
+    };
     const sum = (rows: typeof day) => ({
       accepted: rows.reduce((n, r) => n + r.shares, 0),
       difficulty: rows.reduce((n, r) => n + r.difficulty, 0n).toString(),
@@ -241,7 +310,7 @@ export class PoolData {
     return {
       address,
       time: now,
-      online: online.size > 0,
+      online: online.size > 0 || workers.some((w) => w.online),
       hashrate: live.hashrate,
       hashrateWindowSeconds: live.seconds,
       sharesPerSecond: live.sharesPerSecond,
@@ -348,6 +417,34 @@ export class PoolData {
     if (!upstream.connected) reasons.push("upstream_unavailable");
     if (!store.healthy) reasons.push("store_failing");
     return { status: reasons.length === 0 ? "ok" : "unavailable", reasons, upstream, store };
+  }
+
+  #activityCached(): Promise<WideActivity> {
+    const now = this.#now();
+    if (this.#activity !== undefined && now - this.#activity.at < this.#activityCacheMs) {
+      return this.#activity.value;
+    }
+    const value = this.#loadActivity(now);
+    this.#activity = { at: now, value };
+    value.catch(() => {
+      if (this.#activity?.value === value) this.#activity = undefined;
+    });
+    return value;
+  }
+
+  async #loadActivity(now: number): Promise<WideActivity> {
+    // Whole minutes (the rollups' grain) plus the current one so far.
+    const since = now - this.#windowMs - ((now - this.#windowMs) % MINUTE_MS);
+    const a = await this.#s.store.activity({ since });
+    const seconds = Math.max(1, (now - since) / 1000);
+    return {
+      hashrate: Number(a.difficulty) / seconds,
+      sharesPerSecond: a.shares / seconds,
+      accepted: a.shares,
+      seconds,
+      miners: a.miners,
+      workers: a.workers,
+    };
   }
 
   #roundCached(): Promise<Round> {

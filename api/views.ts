@@ -114,10 +114,19 @@ export interface PoolView {
   sharesAccepted: number;
   /** Rejected submits in the window. */
   sharesRejected: number;
-  /** Distinct addresses authorized on open connections. */
+  /**
+   * Distinct addresses authorized on open connections; pool-wide: distinct addresses with a
+   * share in the window on any instance.
+   */
   miners: number;
-  /** Distinct workers authorized on open connections. */
+  /** Distinct workers authorized on open connections; pool-wide: with a share in the window. */
   workers: number;
+  /**
+   * Whether hash rate, accepted shares, miners and workers are every instance's (from the
+   * shared store's per-minute rollups) rather than this process's. Rejected submits,
+   * connections and subscribed are always this process's.
+   */
+  poolWide: boolean;
   /** Open Stratum connections. */
   connections: number;
   /** Connections that subscribed. */

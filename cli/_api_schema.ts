@@ -98,6 +98,14 @@ export const API_SCHEMA: SectionSpec = {
     max: 86400,
     doc: "Seconds the live hash rates (pool, miners, workers) are averaged over.",
   },
+  pool_wide: {
+    kind: "string",
+    default: "auto",
+    choices: ["auto", "on", "off"],
+    doc: "Hash rate, shares, miners and workers in the API: on = every instance sharing the " +
+      "store (from its per-minute rollups, one cached query per 5 s); off = this process's " +
+      "live figures; auto = on with PostgreSQL (the store several servers share), off with SQLite.",
+  },
   event_interval_seconds: {
     kind: "number",
     default: 5,

@@ -76,6 +76,8 @@ export function startServerApi(
       reusePort: options.reusePort === true,
       version: VERSION,
       hashrateWindowSeconds: a.hashrate_window_seconds as number,
+      poolWide: a.pool_wide === "on" ||
+        (a.pool_wide === "auto" && sources.store.backend === "postgres"),
       eventIntervalMs: Math.round((a.event_interval_seconds as number) * 1000),
       maxEventClients: a.max_event_clients as number,
       maxConnections: a.max_connections as number,
@@ -99,10 +101,11 @@ export function startServerApi(
     });
     return undefined;
   }
-  log.info("HTTP API on {api}, dashboard {dashboard}, metrics {metrics}", {
+  log.info("HTTP API on {api}, dashboard {dashboard}, metrics {metrics}, figures {figures}", {
     api: `${api.url}/api`,
     dashboard: a.dashboard ? `${api.url}/` : "off",
     metrics: a.metrics ? `${api.url}/metrics` : "off",
+    figures: api.data.poolWide ? "pool-wide (store)" : "this process",
   });
   return api;
 }

@@ -10,6 +10,7 @@ import { storeOptions } from "./_store_schema.ts";
 import type { ExtranonceAllocatorOptions } from "../server/extranonce.ts";
 import { BlockRecorder } from "../server/block_recorder.ts";
 import { ExtranonceReservations } from "../server/extranonce_reservations.ts";
+import { InstanceLeaseKeeper } from "../server/instance_lease.ts";
 import type { ShareRecorder } from "../server/share_recorder.ts";
 import { StoreShareRecorder } from "../server/store_share_recorder.ts";
 import { StoreWorkerDifficulty } from "../server/store_worker_difficulty.ts";
@@ -45,24 +46,32 @@ function shown(url: string): string {
  * Open the store named by `[store]` and build the pool's durable seams.
  *
  * @param s The `[store]` values.
- * @param options This instance's id and extranonce range size (from `[stratum]`).
+ * @param options This instance's id, extranonce range size and lease length (from `[stratum]`).
  * @returns The wiring.
  * @throws {StoreUnavailableError} When the database cannot be opened (a clear message, exit 1).
+ * @throws {InstanceInUseError} When a live server holds this instance id on the store.
  */
 export async function openServerStore(
   s: Values,
-  options: { instance: number; rangeSize: bigint },
+  options: { instance: number; rangeSize: bigint; leaseMs?: number },
 ): Promise<ServerStore> {
   const log = logger("store");
   const { url, options: openOptions } = storeOptions(s);
   const store = await openStore(url, openOptions);
+  let lease: InstanceLeaseKeeper | undefined;
   let reservations: ExtranonceReservations;
   try {
+    // Before any extranonce: a second live server with this instance id is refused here.
+    lease = await InstanceLeaseKeeper.acquire(store, {
+      instance: options.instance,
+      ...(options.leaseMs === undefined ? {} : { ttlMs: options.leaseMs }),
+    });
     reservations = await ExtranonceReservations.open(store, {
       instance: options.instance,
       rangeSize: options.rangeSize,
     });
   } catch (err) {
+    await lease?.close();
     await store.close();
     throw err;
   }
@@ -101,6 +110,7 @@ export async function openServerStore(
       await pruning;
       await blocks.close();
       await reservations.close();
+      await lease.close();
       await store.close();
       log.info("store closed");
     },

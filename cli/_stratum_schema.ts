@@ -63,6 +63,13 @@ export const STRATUM_SCHEMA: SectionSpec = {
   ),
   instance_id: integer(31, "Pool instance id, the top bits of every extranonce (0..31).", 0, 31),
   extranonce_range: integer(1_000_000, "Extranonce values owned by each connection.", 1),
+  instance_lease_seconds: number(
+    15,
+    "The server holds its instance_id in the store (renewed every third of this): a second " +
+      "server with the same id on the same database is refused; after a crash, a restart " +
+      "waits up to this long for the old lease to run out.",
+    1,
+  ),
   ...CONNECTION_FIELDS,
   subscribe_timeout_seconds: number(15, "Time from connecting to mining.subscribe.", 0.001),
   authorize_timeout_seconds: number(60, "Time from connecting to mining.authorize.", 0.001),

@@ -234,6 +234,7 @@ export async function startServer(
   const persisted = await openServerStore(values.store!, {
     instance: s.instance_id as number,
     rangeSize: BigInt(s.extranonce_range as number),
+    leaseMs: Math.round((s.instance_lease_seconds as number) * 1000),
   }).catch(async (err) => {
     await alerts.stop();
     throw err;

@@ -34,6 +34,7 @@ export * from "./block_recorder.ts";
 export * from "./events.ts";
 export * from "./extranonce.ts";
 export * from "./extranonce_reservations.ts";
+export * from "./instance_lease.ts";
 export * from "./jobs.ts";
 export * from "./pool.ts";
 export * from "./session_context.ts";

@@ -8,6 +8,7 @@ import type { CheckedBlockQuery, OpOutcome, WriteOp } from "./_ops.ts";
 import type { PayoutRead } from "./_payouts_ops.ts";
 import type { ScanRead } from "./_scan_read.ts";
 import type {
+  Activity,
   Block,
   RollupPoint,
   RollupQuery,
@@ -62,6 +63,8 @@ export interface StoreDriver {
   rollups(query: RollupQuery & { since: number; until: number }): Promise<RollupPoint[]>;
   /** Per-worker sums. */
   workerTotals(query: RollupQuery & { since: number; until: number }): Promise<WorkerTotal[]>;
+  /** Totals of every worker over a range. */
+  activity(query: { since: number; until: number }): Promise<Activity>;
   /** Time of the oldest pending block. */
   oldestPendingTime(): Promise<number | undefined>;
   /** Pool scores of the minutes before `beforeMinute`, newest first. */

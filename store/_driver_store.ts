@@ -30,13 +30,15 @@ import { DriverPayoutStore } from "./_payouts_store.ts";
 import { DriverStoreScan } from "./_store_scan.ts";
 import type { PayoutStore } from "./payout_store.ts";
 import type { StoreScan } from "./store_scan.ts";
-import type { ReserveOptions, Store } from "./store.ts";
+import type { LeaseOptions, ReserveOptions, Store } from "./store.ts";
 import type {
+  Activity,
   Block,
   BlockQuery,
   BlockResult,
   BlockUpdate,
   CounterRange,
+  InstanceLease,
   NewBlock,
   PruneOptions,
   PruneResult,
@@ -302,6 +304,26 @@ export class DriverStore implements Store {
     return await this.#write(op) as CounterRange;
   }
 
+  async leaseInstance(instance: number, options: LeaseOptions): Promise<InstanceLease> {
+    const action = "lease instance";
+    return await this.#write({
+      kind: "lease",
+      instance: checkInt(instance, "instance", action),
+      owner: checkName(options?.owner, "owner", action, false),
+      ttlMs: checkInt(options?.ttlMs, "ttlMs", action, 1),
+      now: Date.now(),
+    }) as InstanceLease;
+  }
+
+  async releaseInstance(instance: number, owner: string): Promise<void> {
+    const action = "release instance";
+    await this.#write({
+      kind: "unlease",
+      instance: checkInt(instance, "instance", action),
+      owner: checkName(owner, "owner", action, false),
+    });
+  }
+
   async rollups(query: RollupQuery): Promise<RollupPoint[]> {
     const q = checkRollupQuery(query);
     return await this.#read("query rollups", () => this.#driver.rollups(q));
@@ -310,6 +332,11 @@ export class DriverStore implements Store {
   async workerTotals(query: RollupQuery): Promise<WorkerTotal[]> {
     const q = checkRollupQuery(query);
     return await this.#read("query worker totals", () => this.#driver.workerTotals(q));
+  }
+
+  async activity(query: RollupQuery): Promise<Activity> {
+    const q = checkRollupQuery(query);
+    return await this.#read("query activity", () => this.#driver.activity(q));
   }
 
   /** Start of the PPLNS window ending at `anchor`; -Infinity when the shares do not fill it. */

@@ -24,6 +24,8 @@ export type WriteOp =
   | { kind: "updateBlock"; hash: Uint8Array; update: BlockUpdate; time: number }
   | { kind: "difficulty"; address: string; worker: string; difficulty: bigint; time: number }
   | { kind: "reserve"; instance: number; count: bigint; limit: bigint; rangeSize?: bigint }
+  | { kind: "lease"; instance: number; owner: string; ttlMs: number; now: number }
+  | { kind: "unlease"; instance: number; owner: string }
   | { kind: "pruneShares"; before: number; limit: number }
   | { kind: "pruneRollups"; before: number; limit: number }
   | { kind: "payout"; op: PayoutWriteOp };

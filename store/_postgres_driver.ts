@@ -27,9 +27,11 @@ import { RollupAccumulator } from "./_rollup.ts";
 import { runScanReadPostgres } from "./_scan_postgres.ts";
 import type { ScanRead } from "./_scan_read.ts";
 import type {
+  Activity,
   Block,
   BlockResult,
   BlockUpdate,
+  InstanceLease,
   NewBlock,
   RollupPoint,
   RollupQuery,
@@ -224,6 +226,16 @@ async function runBatch(tx: Tx, ops: WriteOp[]): Promise<OpOutcome[]> {
         await flushShares();
         outcomes[i] = await reserve(tx, op);
         break;
+      case "lease":
+        await flushShares();
+        outcomes[i] = { ok: true, value: await lease(tx, op) };
+        break;
+      case "unlease":
+        await flushShares();
+        await tx`DELETE FROM instance_leases WHERE instance = ${op.instance}
+          AND owner = ${op.owner}`;
+        outcomes[i] = { ok: true, value: undefined };
+        break;
       case "pruneShares": {
         await flushShares();
         const r = await tx`DELETE FROM shares WHERE id IN (
@@ -332,6 +344,23 @@ async function reserve(
   await tx`UPDATE extranonce_counters SET next = ${end.toString()}::numeric,
     range_size = COALESCE(${size}::numeric, range_size) WHERE instance = ${op.instance}`;
   return { ok: true, value: { start, end } };
+}
+
+/** Take or renew an instance id's lease; otherwise report its holder. */
+async function lease(
+  tx: Tx,
+  op: Extract<WriteOp, { kind: "lease" }>,
+): Promise<InstanceLease> {
+  const expiresAt = op.now + op.ttlMs;
+  const taken = await tx`INSERT INTO instance_leases (instance, owner, expires_at)
+    VALUES (${op.instance}, ${op.owner}, ${expiresAt})
+    ON CONFLICT (instance) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+    WHERE instance_leases.owner = excluded.owner OR instance_leases.expires_at <= ${op.now}
+    RETURNING owner`;
+  if (taken.length === 1) return { acquired: true, owner: op.owner, expiresAt };
+  const [row] = await tx`SELECT owner, expires_at FROM instance_leases
+    WHERE instance = ${op.instance}`;
+  return { acquired: false, owner: String(row!.owner), expiresAt: toNumber(row!.expires_at) };
 }
 
 function sumByMinute(rows: readonly Row[]): RollupPoint[] {
@@ -498,6 +527,29 @@ export class PostgresDriver implements StoreDriver {
       FROM rollups WHERE ${filter} AND minute >= ${since} AND minute < ${query.until}
       GROUP BY minute ORDER BY minute`;
     return sumByMinute(rows);
+  }
+
+  async activity(query: { since: number; until: number }): Promise<Activity> {
+    const sql = this.#reader;
+    const since = minuteOf(query.since);
+    // The pool rows (address '') carry the totals; the worker rows the distinct names (grouped
+    // first: a hash aggregate, 4x faster than COUNT(DISTINCT (address, worker)) here).
+    const [row] = await sql`WITH w AS (SELECT address, worker FROM rollups
+        WHERE address != '' AND minute >= ${since} AND minute < ${query.until}
+        GROUP BY address, worker)
+      SELECT (SELECT COUNT(*) FROM w) AS workers,
+        (SELECT COUNT(DISTINCT address) FROM w) AS miners,
+        p.shares, p.difficulty
+      FROM (SELECT COALESCE(SUM(shares), 0) AS shares,
+          COALESCE(SUM(difficulty), 0)::text AS difficulty
+        FROM rollups WHERE address = '' AND worker = ''
+          AND minute >= ${since} AND minute < ${query.until}) p`;
+    return {
+      shares: toNumber(row!.shares),
+      difficulty: toBigInt(row!.difficulty),
+      miners: toNumber(row!.miners),
+      workers: toNumber(row!.workers),
+    };
   }
 
   async workerTotals(

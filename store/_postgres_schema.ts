@@ -104,4 +104,16 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE payments ADD COLUMN signature_index TEXT`,
     ],
   },
+  {
+    version: 6,
+    // As in SQLite: one live server per instance id (server/instance_lease.ts).
+    name: "instance leases",
+    statements: [
+      `CREATE TABLE instance_leases (
+        instance INTEGER PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires_at BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];

@@ -21,6 +21,7 @@ import { SqliteWorkerClient } from "./_sqlite_worker.ts";
 import { SQLITE_MIGRATIONS } from "./_sqlite_schema.ts";
 import { SqliteWriter, type SqliteWriterOptions } from "./_sqlite_writer.ts";
 import type {
+  Activity,
   Block,
   RollupPoint,
   RollupQuery,
@@ -359,6 +360,33 @@ export class SqliteDriver implements StoreDriver {
       ).all(query.address, query.worker, since, query.until);
     }
     return Promise.resolve(byMinute(rows));
+  }
+
+  activity(query: { since: number; until: number }): Promise<Activity> {
+    // The pool rows (address '') carry the totals; the worker rows the distinct names.
+    const row = this.#prepare(
+      `SELECT
+         COALESCE(SUM(CASE WHEN address = '' THEN shares END), 0) AS shares,
+         COUNT(DISTINCT CASE WHEN address != '' THEN address END) AS miners,
+         COUNT(DISTINCT CASE WHEN address != '' THEN address || char(0) || worker END) AS workers
+       FROM rollups WHERE minute >= ? AND minute < ?`,
+    ).get(minuteOf(query.since), query.until) as Record<string, unknown>;
+    return Promise.resolve({
+      shares: toNumber(row.shares),
+      difficulty: this.#poolDifficulty(minuteOf(query.since), query.until),
+      miners: toNumber(row.miners),
+      workers: toNumber(row.workers),
+    });
+  }
+
+  /** Exact Σ difficulty of the pool rows (SQLite sums integers as 64-bit: add them here). */
+  #poolDifficulty(since: number, until: number): bigint {
+    let sum = 0n;
+    const rows = this.#prepare(
+      "SELECT difficulty FROM rollups WHERE address = '' AND worker = '' AND minute >= ? AND minute < ?",
+    ).all(since, until);
+    for (const r of rows) sum += toBigInt(r.difficulty);
+    return sum;
   }
 
   workerTotals(query: RollupQuery & { since: number; until: number }): Promise<WorkerTotal[]> {

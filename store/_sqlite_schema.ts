@@ -146,4 +146,17 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE payments ADD COLUMN signature_index TEXT`,
     ],
   },
+  {
+    version: 6,
+    // One live server per instance id: a second server configured with the same id on this
+    // database is refused (server/instance_lease.ts).
+    name: "instance leases",
+    statements: [
+      `CREATE TABLE instance_leases (
+        instance INTEGER PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      )`,
+    ],
+  },
 ];

@@ -21,7 +21,7 @@ import { blockFromRow, toBigInt } from "./_rows.ts";
 import { prepareBig } from "./_sqlite_rows.ts";
 import { SQLITE_MIGRATIONS } from "./_sqlite_schema.ts";
 import { ShareInserter } from "./_sqlite_share_insert.ts";
-import type { Block, BlockResult, BlockUpdate, NewBlock } from "./store_types.ts";
+import type { Block, BlockResult, BlockUpdate, InstanceLease, NewBlock } from "./store_types.ts";
 
 /** Σ difficulty and shares added to an instance's round by a batch. */
 type RoundWork = Map<number, { work: bigint; shares: number }>;
@@ -256,6 +256,12 @@ export class SqliteWriter {
         this.#setCounter.run(op.instance, end.toString(), op.rangeSize?.toString() ?? null);
         return { ok: true, value: { start, end } };
       }
+      case "lease":
+        return { ok: true, value: this.#lease(op) };
+      case "unlease":
+        this.#db.prepare("DELETE FROM instance_leases WHERE instance = ? AND owner = ?")
+          .run(op.instance, op.owner);
+        return { ok: true, value: undefined };
       case "pruneShares":
         return { ok: true, value: Number(this.#pruneShares.run(op.before, op.limit).changes) };
       case "pruneRollups":
@@ -263,6 +269,22 @@ export class SqliteWriter {
       case "payout":
         return runPayoutWriteSqlite(this.#db, op.op);
     }
+  }
+
+  /** Take or renew an instance id's lease; otherwise report its holder (rare: not prepared). */
+  #lease(op: Extract<OtherOp, { kind: "lease" }>): InstanceLease {
+    const expiresAt = op.now + op.ttlMs;
+    const taken = this.#db.prepare(
+      `INSERT INTO instance_leases (instance, owner, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (instance) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+       WHERE instance_leases.owner = excluded.owner OR instance_leases.expires_at <= ?
+       RETURNING owner`,
+    ).get(op.instance, op.owner, expiresAt, op.now);
+    if (taken !== undefined) return { acquired: true, owner: op.owner, expiresAt };
+    const row = this.#db.prepare(
+      "SELECT owner, expires_at FROM instance_leases WHERE instance = ?",
+    ).get(op.instance) as { owner: string; expires_at: number | bigint };
+    return { acquired: false, owner: row.owner, expiresAt: Number(row.expires_at) };
   }
 
   #flushRound(round: RoundWork): void {

@@ -6,11 +6,13 @@
  * @module
  */
 import type {
+  Activity,
   Block,
   BlockQuery,
   BlockResult,
   BlockUpdate,
   CounterRange,
+  InstanceLease,
   NewBlock,
   PruneOptions,
   PruneResult,
@@ -24,6 +26,14 @@ import type {
 } from "./store_types.ts";
 import type { PayoutStore } from "./payout_store.ts";
 import type { StoreScan } from "./store_scan.ts";
+
+/** Options for {@linkcode Store.leaseInstance}. */
+export interface LeaseOptions {
+  /** Who asks: unique per process (e.g. host, pid and a random part). */
+  owner: string;
+  /** How long the lease lasts unless renewed (ms). */
+  ttlMs: number;
+}
 
 /** How much of an extranonce counter to reserve. */
 export interface ReserveOptions {
@@ -154,6 +164,25 @@ export interface Store {
   reserveExtranonces(instance: number, options: ReserveOptions): Promise<CounterRange>;
 
   /**
+   * Take or renew the lease of a pool instance id: succeeds when nobody holds it, its holder
+   * let it expire, or `owner` already holds it. Two servers configured with one instance id on
+   * one database cannot both hold it, so the second can be refused.
+   *
+   * @param instance Pool instance.
+   * @param options Who asks, and for how long.
+   * @returns Whether the caller holds the lease, and who does.
+   */
+  leaseInstance(instance: number, options: LeaseOptions): Promise<InstanceLease>;
+
+  /**
+   * Give an instance id's lease back (nothing happens unless `owner` holds it).
+   *
+   * @param instance Pool instance.
+   * @param owner Who holds it.
+   */
+  releaseInstance(instance: number, owner: string): Promise<void>;
+
+  /**
    * Accepted work per minute, for the pool, an address or one worker.
    *
    * @param query Time range and filter.
@@ -168,6 +197,16 @@ export interface Store {
    * @returns One row per worker, by address then worker.
    */
   workerTotals(query: RollupQuery): Promise<WorkerTotal[]>;
+
+  /**
+   * Accepted work of every instance from the minute of `query.since` on (one aggregate over
+   * the per-minute rollups, by the minute index: its cost grows with the active workers times
+   * the minutes, not with the shares).
+   *
+   * @param query Time range (`address` and `worker` are not used).
+   * @returns Shares, Σ difficulty, distinct miners and workers.
+   */
+  activity(query: RollupQuery): Promise<Activity>;
 
   /**
    * Delete shares and rollups that nothing needs any more.

@@ -164,6 +164,16 @@ export interface CounterRange {
   end: bigint;
 }
 
+/** Who holds an instance id's lease (see {@linkcode Store.leaseInstance}). */
+export interface InstanceLease {
+  /** Whether the caller holds it now (taken or renewed by this call). */
+  acquired: boolean;
+  /** The holder (the caller when `acquired`). */
+  owner: string;
+  /** When the holder's lease runs out unless renewed (ms since the epoch). */
+  expiresAt: number;
+}
+
 /** One minute of accepted work, for one worker, one address or the whole pool. */
 export interface RollupPoint {
   /** Start of the minute (ms since the epoch, a multiple of 60 000). */
@@ -188,6 +198,18 @@ export interface WorkerTotal {
   difficulty: bigint;
   /** Start of the last minute with a share (ms). */
   lastMinute: number;
+}
+
+/** Accepted work of every instance over a time range (see {@linkcode Store.activity}). */
+export interface Activity {
+  /** Shares accepted. */
+  shares: number;
+  /** Σ share difficulty. */
+  difficulty: bigint;
+  /** Distinct addresses with a share. */
+  miners: number;
+  /** Distinct workers (address and worker name) with a share. */
+  workers: number;
 }
 
 /** Options for rollup queries. */

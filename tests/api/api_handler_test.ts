@@ -42,6 +42,7 @@ Deno.test("ApiHandler serves JSON endpoints with stable shapes", async () => {
       "lastBlock",
       "miners",
       "network",
+      "poolWide",
       "roundEffort",
       "roundWork",
       "sharesAccepted",

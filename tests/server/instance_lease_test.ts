@@ -1,0 +1,97 @@
+/**
+ * The instance id lease on every store backend: a second live holder is refused (naming the
+ * first), a crashed holder's lease is taken over once it runs out, a closed one at once, other
+ * instance ids are independent, a stolen lease is noticed, and bad input is refused.
+ */
+import assert from "node:assert/strict";
+import { InstanceInUseError, InstanceLeaseKeeper } from "../../server/instance_lease.ts";
+import { waitUntil } from "../_process.ts";
+import { contractTest } from "../store/_backends.ts";
+
+contractTest(
+  "InstanceLease",
+  "refuses a second live holder of one instance id",
+  async (_f, store) => {
+    const first = await InstanceLeaseKeeper.acquire(store, {
+      instance: 4,
+      ttlMs: 900,
+      owner: "pool-a",
+    });
+    try {
+      const started = Date.now();
+      await assert.rejects(
+        InstanceLeaseKeeper.acquire(store, { instance: 4, ttlMs: 900, owner: "pool-b" }),
+        (err: Error) =>
+          err instanceof InstanceInUseError && /instance id 4 .*pool-a/.test(err.message),
+      );
+      // Refused after watching one renewal, not after the lease ran out many times over.
+      assert.ok(Date.now() - started < 5_000);
+      // Other ids are free.
+      const other = await InstanceLeaseKeeper.acquire(store, { instance: 5, ttlMs: 900 });
+      await other.close();
+      assert.equal(first.lost, false);
+    } finally {
+      await first.close();
+    }
+    // Given back on close: taken at once.
+    const again = await store.leaseInstance(4, { owner: "pool-b", ttlMs: 60_000 });
+    assert.equal(again.acquired, true);
+  },
+);
+
+contractTest(
+  "InstanceLease",
+  "takes over a crashed holder's lease once it runs out",
+  async (_f, store) => {
+    // A holder that never renews (it was killed).
+    const dead = await store.leaseInstance(7, { owner: "killed", ttlMs: 1_500 });
+    assert.equal(dead.acquired, true);
+    const started = Date.now();
+    const keeper = await InstanceLeaseKeeper.acquire(store, { instance: 7, ttlMs: 900 });
+    try {
+      assert.ok(Date.now() >= dead.expiresAt, "waited for the old lease to run out");
+      assert.ok(Date.now() - started < 10_000);
+      const seen = await store.leaseInstance(7, { owner: "killed", ttlMs: 1_500 });
+      assert.deepEqual([seen.acquired, seen.owner], [false, keeper.owner]);
+    } finally {
+      await keeper.close();
+    }
+  },
+);
+
+contractTest("InstanceLease", "notices a lease taken over by another process", async (f, store) => {
+  const keeper = await InstanceLeaseKeeper.acquire(store, { instance: 9, ttlMs: 600 });
+  try {
+    // As after a long database outage: the lease ran out and another server took it.
+    await f.query(
+      `UPDATE instance_leases SET owner = 'intruder', expires_at = ${Date.now() + 3_600_000}`,
+    );
+    await waitUntil(() => keeper.lost, "the keeper notices", 10_000);
+  } finally {
+    await keeper.close();
+  }
+  // Closing does not give away the intruder's lease.
+  const seen = await store.leaseInstance(9, { owner: "x", ttlMs: 1_000 });
+  assert.deepEqual([seen.acquired, seen.owner], [false, "intruder"]);
+});
+
+contractTest("InstanceLease", "refuses bad input", async (_f, store) => {
+  const bad = [
+    () => store.leaseInstance(-1, { owner: "a", ttlMs: 1000 }),
+    () => store.leaseInstance(1.5, { owner: "a", ttlMs: 1000 }),
+    () => store.leaseInstance(1, { owner: "", ttlMs: 1000 }),
+    () => store.leaseInstance(1, { owner: "a".repeat(10_000), ttlMs: 1000 }),
+    () => store.leaseInstance(1, { owner: 7 as unknown as string, ttlMs: 1000 }),
+    () => store.leaseInstance(1, { owner: "a", ttlMs: 0 }),
+    () => store.leaseInstance(1, { owner: "a", ttlMs: "5" as unknown as number }),
+    () => store.leaseInstance(1, undefined as unknown as { owner: string; ttlMs: number }),
+    () => store.releaseInstance(1, null as unknown as string),
+  ];
+  for (const call of bad) await assert.rejects(call(), /Cannot (lease|release) instance/);
+  await assert.rejects(
+    InstanceLeaseKeeper.acquire(store, { instance: 1, ttlMs: 100, renewMs: 100 }),
+    RangeError,
+  );
+  // Nothing was leased by the refused calls.
+  assert.equal((await store.leaseInstance(1, { owner: "b", ttlMs: 1000 })).acquired, true);
+});
