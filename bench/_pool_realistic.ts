@@ -19,7 +19,8 @@
  *   a block is dropped (two templates at once).
  * - Stress step: the same miners (addresses, workers, sources) reconnect with `d=1` (a fixed
  *   difficulty) and submit at fixed aggregate rates (`--stress-rates`, open loop) while the
- *   devnet finds a block every `--job-interval` seconds.
+ *   devnet sends a mempool update every `--job-interval` (5) seconds and finds a block every
+ *   `--block-interval` seconds (30, VeriBlock's block time; 7 with `--quick`).
  * - Every submit is accounted for: a submit due at a miner the pool closed counts as failed
  *   ("closed"), one never answered as missing; the closed miners are reported.
  * - `--store postgres`: a PostgreSQL database (a fresh database on VBKPOOL_TEST_POSTGRES_URL
@@ -64,6 +65,8 @@ interface RealisticOptions {
   stressRates: number[];
   stressSeconds: number;
   jobInterval: number;
+  roundGapMs: number;
+  blockInterval: number;
   p99LimitMs: number;
   networkDifficulty: bigint;
   store: "sqlite" | "postgres";
@@ -88,6 +91,8 @@ function parseRealistic(args: string[]): RealisticOptions {
       "stress-rates": { type: "string" },
       "stress-seconds": { type: "string" },
       "job-interval": { type: "string", default: "5" },
+      "round-gap-ms": { type: "string", default: "1000" },
+      "block-interval": { type: "string" },
       "p99-limit-ms": { type: "string", default: "50" },
       "network-difficulty": { type: "string", default: "1000000" },
       store: { type: "string", default: "sqlite" },
@@ -126,6 +131,8 @@ function parseRealistic(args: string[]): RealisticOptions {
       .split(",").map((t) => num(t, 0, "stress-rates")),
     stressSeconds: num(values["stress-seconds"], quick ? 10 : 30, "stress-seconds"),
     jobInterval: num(values["job-interval"], 5, "job-interval"),
+    roundGapMs: num(values["round-gap-ms"], 1000, "round-gap-ms"),
+    blockInterval: num(values["block-interval"], quick ? 7 : 30, "block-interval"),
     p99LimitMs: num(values["p99-limit-ms"], 50, "p99-limit-ms"),
     networkDifficulty: BigInt(values["network-difficulty"]!),
     store,
@@ -264,6 +271,17 @@ interface BlockRound {
   missing: number;
 }
 
+/** Submits of a step answered with an error or due at a miner the pool had closed. */
+function failed(s: Record<string, unknown>): number {
+  return (s.sent as number) - (s.accepted as number) - (s.missing as number);
+}
+
+/** Submits refused as stale: their job was cleared by a new block before they arrived. */
+function stale(s: Record<string, unknown>): number {
+  return Object.entries(s.errors as Record<string, number>)
+    .filter(([k]) => k.includes("not found")).reduce((n, [, v]) => n + v, 0);
+}
+
 /** Run the realistic profile; returns the exit code. */
 export async function realisticMain(args: string[]): Promise<number> {
   const o = parseRealistic(args);
@@ -394,7 +412,7 @@ export async function realisticMain(args: string[]): Promise<number> {
   let dropped = 0;
   let timeouts = 0;
   while (rounds.length < o.rounds || performance.now() - stepStart < o.stepSeconds * 1000) {
-    await sleep(300 + Math.random() * 400);
+    await sleep(o.roundGapMs * (0.5 + Math.random()));
     await gen.call({ cmd: "arm", clean: true });
     const poolBlocksBefore = poolBlocks;
     rivalBlockAt = undefined;
@@ -464,15 +482,19 @@ export async function realisticMain(args: string[]): Promise<number> {
     spread: { ...spread, password: "d=1", hashrate: 0 },
   });
   console.log(`reconnected ${cs.connected} miners with d=1 for the stress step`);
+  await sleep(3000);
+  // As NodeCore does: a mempool update every job interval, a new block every block interval.
   let mining = false;
+  const mempoolTimer = setInterval(() => devnet.mempoolUpdate(), o.jobInterval * 1000);
   const blockTimer = setInterval(() => {
     if (mining) return;
     mining = true;
     devnet.rival.mineBlock().catch(() => {}).finally(() => mining = false);
-  }, o.jobInterval * 1000);
+  }, o.blockInterval * 1000);
   const stress: Record<string, unknown>[] = [];
   for (const rate of o.stressRates) {
     const p0 = cpuSeconds(pool.pid);
+    const g0 = cpuSeconds(gen.pid);
     const t = performance.now();
     const s = await gen.call({
       cmd: "shares",
@@ -481,7 +503,9 @@ export async function realisticMain(args: string[]): Promise<number> {
       warmupSeconds: 2,
       miners: o.miners,
     });
-    s.poolCpuPercent = (cpuSeconds(pool.pid) - p0) / ((performance.now() - t) / 1000) * 100;
+    const secs = (performance.now() - t) / 1000;
+    s.poolCpuPercent = (cpuSeconds(pool.pid) - p0) / secs * 100;
+    s.generatorCpuPercent = (cpuSeconds(gen.pid) - g0) / secs * 100;
     s.loadAverage = loadAverage()[0];
     s.pass = (s.p99 as number) <= o.p99LimitMs &&
       (s.accepted as number) >= 0.98 * (s.sent as number) && (s.missing as number) === 0;
@@ -490,13 +514,16 @@ export async function realisticMain(args: string[]): Promise<number> {
       `stress ${rate}/s: ${fmt(s.acceptedPerSecond, 0)} accepted/s, p50 ${fmt(s.p50, 2)} ms, ` +
         `p99 ${fmt(s.p99, 2)} ms, max ${fmt(s.max, 1)} ms, sent ${s.sent}, accepted ` +
         `${s.accepted}, errors ${JSON.stringify(s.errors)}, missing ${s.missing}, ${s.closed} ` +
-        `closed; pool CPU ${fmt(s.poolCpuPercent, 0)} %; load ${fmt(s.loadAverage)} → ` +
+        `closed; pool CPU ${fmt(s.poolCpuPercent, 0)} %, generator CPU ` +
+        `${fmt(s.generatorCpuPercent, 0)} % (stall ${fmt(s.maxTickGapMs, 0)} ms); load ` +
+        `${fmt(s.loadAverage)} → ` +
         `${s.pass ? "pass" : "FAIL"}`,
     );
     if (!s.pass) break;
     await sleep(500);
   }
   clearInterval(blockTimer);
+  clearInterval(mempoolTimer);
   while (mining) await sleep(50);
 
   const totals = await gen.call({ cmd: "totals" });
@@ -528,7 +555,19 @@ export async function realisticMain(args: string[]): Promise<number> {
       `before, ${loadAfter.join(" ")} after.\n`,
   );
   console.log(table(
-    ["step", "miners", "shares/s", "p50 ms", "p99 ms", "max ms", "failed", "missing", "pool CPU %"],
+    [
+      "step",
+      "miners",
+      "accepted/s",
+      "p50 ms",
+      "p99 ms",
+      "max ms",
+      "stale",
+      "other failed",
+      "missing",
+      "pool CPU %",
+      "gen. CPU %",
+    ],
     [
       [
         "vardiff + new blocks",
@@ -550,9 +589,11 @@ export async function realisticMain(args: string[]): Promise<number> {
         fmt(s.p50, 1),
         fmt(s.p99, 1),
         fmt(s.max, 1),
-        String((s.sent as number) - (s.accepted as number) - (s.missing as number)),
+        String(stale(s)),
+        String(failed(s) - stale(s)),
         String(s.missing),
         fmt(s.poolCpuPercent, 0),
+        fmt(s.generatorCpuPercent, 0),
       ]),
     ],
   ));

@@ -332,7 +332,8 @@ class Miner {
         if (ok) s.accepted++;
         else {
           const m = /"error":\[(-?\d+),"([^"]*)"/.exec(line);
-          const key = m === null ? line.slice(0, 80) : `${m[1]} ${m[2]}`;
+          // "Job 'N' not found" for every N would be one key each: count them together.
+          const key = m === null ? line.slice(0, 80) : `${m[1]} ${m[2]!.replace(/'[^']*'/, "'…'")}`;
           s.errors.set(key, (s.errors.get(key) ?? 0) + 1);
         }
       }
