@@ -549,6 +549,22 @@ export async function realisticMain(args: string[]): Promise<number> {
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   const m = machine();
   const loadAfter = loadAverage();
+  const report = {
+    bench: "pool --realistic",
+    date: started.toISOString(),
+    command: `deno task bench:pool ${args.join(" ")}`.trim(),
+    machine: m,
+    loadAverage: { before: loadBefore, after: loadAfter },
+    options: { ...o, networkDifficulty: o.networkDifficulty.toString() },
+    connections,
+    vardiff,
+    newBlock,
+    stress,
+    totals,
+    durability,
+  };
+  await Deno.mkdir(new URL(".", `file://${o.json}`).pathname, { recursive: true });
+  await Deno.writeTextFile(o.json, JSON.stringify(report, null, 2) + "\n");
   console.log(`\n## bench:pool --realistic${o.quick ? " --quick" : ""} (store ${o.store})\n`);
   console.log(
     `${m.cpu}, ${m.logicalCpus} CPUs; Deno ${m.deno}; load average ${loadBefore.join(" ")} ` +
@@ -576,11 +592,11 @@ export async function realisticMain(args: string[]): Promise<number> {
         fmt(vardiff.p50, 1),
         fmt(vardiff.p99, 1),
         fmt(vardiff.max, 1),
-        String(
-          (vardiff.sent as number) - (vardiff.accepted as number) - (vardiff.missing as number),
-        ),
+        String(stale(vardiff)),
+        String(failed(vardiff) - stale(vardiff)),
         String(vardiff.missing),
         fmt(vardiff.poolCpuPercent, 0),
+        fmt(vardiff.generatorCpuPercent, 0),
       ],
       ...stress.map((s) => [
         `stress ${s.rate}/s (d=1)`,
@@ -605,22 +621,6 @@ export async function realisticMain(args: string[]): Promise<number> {
         fmt(connections.kibPerConnection)
       } KiB per miner.`,
   );
-  const report = {
-    bench: "pool --realistic",
-    date: started.toISOString(),
-    command: `deno task bench:pool ${args.join(" ")}`.trim(),
-    machine: m,
-    loadAverage: { before: loadBefore, after: loadAfter },
-    options: { ...o, networkDifficulty: o.networkDifficulty.toString() },
-    connections,
-    vardiff,
-    newBlock,
-    stress,
-    totals,
-    durability,
-  };
-  await Deno.mkdir(new URL(".", `file://${o.json}`).pathname, { recursive: true });
-  await Deno.writeTextFile(o.json, JSON.stringify(report, null, 2) + "\n");
   console.log(`\nwrote ${o.json}`);
   return durability.ok ? 0 : 1;
 }
