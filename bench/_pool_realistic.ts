@@ -269,6 +269,9 @@ interface BlockRound {
   p99Ms: number;
   lastMs: number;
   missing: number;
+  /** Pool and generator CPU from the block to the last notify read (10 ms ticks). */
+  poolCpuMs: number;
+  generatorCpuMs: number;
 }
 
 /** Submits of a step answered with an error or due at a miner the pool had closed. */
@@ -418,6 +421,9 @@ export async function realisticMain(args: string[]): Promise<number> {
     rivalBlockAt = undefined;
     await devnet.rival.mineBlock();
     const t0 = rivalBlockAt as number | undefined;
+    // CPU from the block to the last notify read (the grind above is the devnet's, not counted).
+    const poolCpu = cpuSeconds(pool.pid);
+    const genCpu = cpuSeconds(gen.pid);
     const r = await gen.call({ cmd: "await", timeoutMs: 10_000 });
     if (t0 === undefined || poolBlocks !== poolBlocksBefore) {
       dropped++;
@@ -430,6 +436,8 @@ export async function realisticMain(args: string[]): Promise<number> {
       p99Ms: (r.p99 as number) - t0,
       lastMs: (r.last as number) - t0,
       missing: r.missing as number,
+      poolCpuMs: (cpuSeconds(pool.pid) - poolCpu) * 1000,
+      generatorCpuMs: (cpuSeconds(gen.pid) - genCpu) * 1000,
     });
     if (rounds.length % 25 === 0) console.log(`${rounds.length} new-block rounds`);
   }
@@ -452,6 +460,9 @@ export async function realisticMain(args: string[]): Promise<number> {
     minerP99P50Ms: quantile(perMinerP99, 0.5),
     firstP50Ms: quantile(rounds.map((r) => r.firstMs).sort((a, b) => a - b), 0.5),
     missing: rounds.reduce((n, r) => n + r.missing, 0),
+    perMinerP50Ms: quantile(rounds.map((r) => r.p50Ms).sort((a, b) => a - b), 0.5),
+    poolCpuMsP50: quantile(rounds.map((r) => r.poolCpuMs).sort((a, b) => a - b), 0.5),
+    generatorCpuMsP50: quantile(rounds.map((r) => r.generatorCpuMs).sort((a, b) => a - b), 0.5),
     raw: rounds,
   };
   console.log(
@@ -469,7 +480,10 @@ export async function realisticMain(args: string[]): Promise<number> {
   console.log(
     `new-block fan-out over ${rounds.length} rounds (${dropped} dropped): last miner p50 ` +
       `${fmt(newBlock.lastP50Ms)} ms, p99 ${fmt(newBlock.lastP99Ms)} ms, max ` +
-      `${fmt(newBlock.lastMaxMs)} ms; ${newBlock.missing} notifies missing`,
+      `${fmt(newBlock.lastMaxMs)} ms (first miner p50 ${fmt(newBlock.firstP50Ms)} ms, per-miner ` +
+      `p50 ${fmt(newBlock.perMinerP50Ms)} ms); ${newBlock.missing} notifies missing; CPU per ` +
+      `round: pool ${fmt(newBlock.poolCpuMsP50, 0)} ms, generator ` +
+      `${fmt(newBlock.generatorCpuMsP50, 0)} ms`,
   );
 
   // Stress: the same miners at d=1, fixed rates, a block every job interval.

@@ -342,7 +342,7 @@ class Miner {
     if (line.startsWith('{"id":null,"method":"mining.notify"')) {
       const q = line.indexOf('"', 47);
       this.jobId = line.slice(47, q);
-      if (step !== undefined && this.jobId !== lastJobId) {
+      if (step !== undefined && this.jobId !== lastJobId && step.notifies.length < 100) {
         lastJobId = this.jobId;
         step.notifies.push(Math.round(now - step.windowStart));
       }
