@@ -21,6 +21,11 @@
  *   difficulty) and submit at fixed aggregate rates (`--stress-rates`, open loop) while the
  *   devnet sends a mempool update every `--job-interval` (5) seconds and finds a block every
  *   `--block-interval` seconds (30, VeriBlock's block time; 7 with `--quick`).
+ * - In flight: the first `--inflight-miners` (5,000; 1,000 with `--quick`) miners send their
+ *   submits in bursts of `--inflight-depth` (4: four unanswered at once), open loop at
+ *   `--inflight-rate` shares/s (5,000; 2,000 with `--quick`). A closed loop (a new submit per
+ *   reply) cannot meet a 50 ms p99 with 20,000 in flight: by Little's law it would need
+ *   400,000 shares/s.
  * - Every submit is accounted for: a submit due at a miner the pool closed counts as failed
  *   ("closed"), one never answered as missing; the closed miners are reported.
  * - `--store postgres`: a PostgreSQL database (a fresh database on VBKPOOL_TEST_POSTGRES_URL
@@ -67,6 +72,9 @@ interface RealisticOptions {
   jobInterval: number;
   roundGapMs: number;
   blockInterval: number;
+  inflightMiners: number;
+  inflightDepth: number;
+  inflightRate: number;
   p99LimitMs: number;
   networkDifficulty: bigint;
   store: "sqlite" | "postgres";
@@ -93,6 +101,9 @@ function parseRealistic(args: string[]): RealisticOptions {
       "job-interval": { type: "string", default: "5" },
       "round-gap-ms": { type: "string", default: "1000" },
       "block-interval": { type: "string" },
+      "inflight-miners": { type: "string" },
+      "inflight-depth": { type: "string", default: "4" },
+      "inflight-rate": { type: "string" },
       "p99-limit-ms": { type: "string", default: "50" },
       "network-difficulty": { type: "string", default: "1000000" },
       store: { type: "string", default: "sqlite" },
@@ -133,6 +144,11 @@ function parseRealistic(args: string[]): RealisticOptions {
     jobInterval: num(values["job-interval"], 5, "job-interval"),
     roundGapMs: num(values["round-gap-ms"], 1000, "round-gap-ms"),
     blockInterval: num(values["block-interval"], quick ? 7 : 30, "block-interval"),
+    inflightMiners: Math.round(
+      num(values["inflight-miners"], quick ? 1000 : 5000, "inflight-miners"),
+    ),
+    inflightDepth: Math.round(num(values["inflight-depth"], 4, "inflight-depth")),
+    inflightRate: num(values["inflight-rate"], quick ? 2000 : 5000, "inflight-rate"),
     p99LimitMs: num(values["p99-limit-ms"], 50, "p99-limit-ms"),
     networkDifficulty: BigInt(values["network-difficulty"]!),
     store,
@@ -536,6 +552,31 @@ export async function realisticMain(args: string[]): Promise<number> {
     if (!s.pass) break;
     await sleep(500);
   }
+  // In flight: the first --inflight-miners miners send their submits in bursts of
+  // --inflight-depth (that many unanswered at once), open loop at --inflight-rate.
+  let inflight: Record<string, unknown> | undefined;
+  if (o.inflightMiners > 0) {
+    await sleep(500);
+    const p0 = cpuSeconds(pool.pid);
+    const t = performance.now();
+    inflight = await gen.call({
+      cmd: "shares",
+      rate: o.inflightRate,
+      seconds: o.stressSeconds,
+      warmupSeconds: 2,
+      miners: Math.min(o.inflightMiners, o.miners),
+      burst: o.inflightDepth,
+    });
+    inflight.poolCpuPercent = (cpuSeconds(pool.pid) - p0) / ((performance.now() - t) / 1000) * 100;
+    inflight.loadAverage = loadAverage()[0];
+    console.log(
+      `${inflight.miners} miners, ${o.inflightDepth} submits in flight each, ${o.inflightRate}/s: ` +
+        `${fmt(inflight.acceptedPerSecond, 0)} accepted/s, p50 ${fmt(inflight.p50, 2)} ms, p99 ` +
+        `${fmt(inflight.p99, 2)} ms, max ${fmt(inflight.max, 1)} ms, errors ` +
+        `${JSON.stringify(inflight.errors)}, missing ${inflight.missing}; pool CPU ` +
+        `${fmt(inflight.poolCpuPercent, 0)} %; load ${fmt(inflight.loadAverage)}`,
+    );
+  }
   clearInterval(blockTimer);
   clearInterval(mempoolTimer);
   while (mining) await sleep(50);
@@ -574,6 +615,7 @@ export async function realisticMain(args: string[]): Promise<number> {
     vardiff,
     newBlock,
     stress,
+    inflight,
     totals,
     durability,
   };

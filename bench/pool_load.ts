@@ -4,18 +4,21 @@
  * answering with one JSON line per command on stdout. Loopback only.
  *
  * Commands:
- * - `{"cmd":"connect","port":P,"total":N,"ca":FILE?}`: open connections (over TLS trusting the
+ * - `{"cmd":"connect","port":P,"total":N,"ca":FILE?,"spread":{…}?}`: open connections (over TLS trusting the
  *   PEM certificate FILE when `ca` is given) until N miners are connected,
  *   each subscribed and authorized with the password `d=1` (difficulty 1: every hash is a share,
  *   so no mining is needed) and holding a job. Answers `{connected, failed, ms}`.
  * - `{"cmd":"arm"}` then `{"cmd":"await","timeoutMs":T}`: the wall-clock arrival time of the
  *   next `mining.notify` at every miner (armed before the caller makes a new template).
  *   Answers `{received, missing, first, p50, p99, last}` (ms since the epoch, fractional).
- * - `{"cmd":"shares","rate":R,"seconds":S,"warmupSeconds":W,"miners":K}`: K miners submit at R
- *   shares/s in aggregate (open loop, paced every 2 ms) for W + S seconds; the last S are
- *   measured. Each submit is a unique (extranonce, ntime, nonce) on the miner's newest job,
+ * - `{"cmd":"shares","rate":R,"seconds":S,"warmupSeconds":W,"miners":K,"burst":B}`: K miners
+ *   submit at R shares/s in aggregate (open loop, paced every 2 ms) for W + S seconds; the last S
+ *   are measured. With B > 1 each miner sends B submits back to back (B in flight at once). Each submit is a unique (extranonce, ntime, nonce) on the miner's newest job,
  *   built without hashing; the pool hashes and stores every one. Latency runs from the moment a
  *   submit was due to the moment its reply was read. Waits up to 10 s for outstanding replies.
+ * - `{"cmd":"mine-start","warmupSeconds":W}` … `{"cmd":"mine-stop"}`: the simulated miners
+ *   (connected with a `spread` and a hashrate) find real shares at their difficulty; answers
+ *   the measured figures at the stop. `{"cmd":"close-all"}` leaves every miner.
  * - `{"cmd":"trim","total":N}`: close miners until N are left.
  * - `{"cmd":"totals"}`: `true` replies, submit replies and submits over the whole run.
  * - `{"cmd":"close"}`: close every connection and exit.
@@ -102,6 +105,7 @@ class Miner {
   #work: { jobId: string; difficulty: number; header: Uint8Array; target: Uint8Array } | undefined;
   #job: NotifyJob | undefined;
   #scanFrom = 0;
+  #jobKey = "";
   authorized = false;
   jobId = "";
   ntime = "";
@@ -206,8 +210,13 @@ class Miner {
     if (this.#job?.jobId !== this.jobId) {
       const m = parseServerMessage(this.#notifyLine);
       if (m.kind !== "notify") throw new Error(`Cannot parse notify: ${this.#notifyLine}`);
+      // The same work under a fresh job id (the pool resends the job after set_difficulty):
+      // go on from the nonce reached, or the shares found again are duplicates.
+      const line = this.#notifyLine;
+      const key = line.slice(line.indexOf('"', 47) + 1, line.lastIndexOf(","));
+      if (key !== this.#jobKey) this.#scanFrom = 0;
+      this.#jobKey = key;
       this.#job = m.job;
-      this.#scanFrom = 0;
     }
     const target = difficultyToTarget(BigInt(this.difficulty));
     const work = buildThreadWork(this.#job, {
@@ -534,6 +543,7 @@ async function shares(
   seconds: number,
   warmupSeconds: number,
   count: number,
+  burst = 1,
 ): Promise<Record<string, unknown>> {
   const active = miners.filter((m) => !m.closed).slice(0, count);
   if (active.length === 0) throw new Error("Cannot submit: no miners connected");
@@ -568,8 +578,9 @@ async function shares(
       for (let i = 0; i < due; i++) {
         // Each submit carries the moment it was due, so a late tick counts against latency.
         const at = started + ((sent + i) / rate) * 1000;
-        const miner = active[rr]!;
-        rr = rr + 1 === active.length ? 0 : rr + 1;
+        // With a burst of B, each miner gets B submits in a row: B in flight at once.
+        const miner = active[Math.floor(rr / burst)]!;
+        rr = rr + 1 === active.length * burst ? 0 : rr + 1;
         const inWindow = at >= windowStart && at < windowEnd;
         if (inWindow) s.sent++;
         if (miner.closed) {
@@ -597,7 +608,10 @@ async function shares(
     await sleep(5);
   }
   step = undefined;
-  return summarize(s, { rate, miners: active, seconds, maxLagMs, acceptedBefore });
+  return {
+    ...summarize(s, { rate, miners: active, seconds, maxLagMs, acceptedBefore }),
+    burst,
+  };
 }
 
 /** A step's figures; every due submit is accounted for (answered, failed or missing). */
@@ -821,6 +835,7 @@ async function handle(command: Record<string, unknown>): Promise<boolean> {
           command.seconds as number,
           (command.warmupSeconds as number | undefined) ?? 1,
           (command.miners as number | undefined) ?? miners.length,
+          (command.burst as number | undefined) ?? 1,
         ),
       );
       return true;
