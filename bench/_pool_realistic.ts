@@ -375,8 +375,16 @@ export async function realisticMain(args: string[]): Promise<number> {
     } catch {
       // Already gone.
     }
-    void pg?.stop().finally(() => Deno.exit(130));
-    if (pg === undefined) Deno.exit(130);
+    const done = () => {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch {
+        // Nothing to remove.
+      }
+      Deno.exit(130);
+    };
+    if (pg === undefined) done();
+    else void pg.stop().finally(done);
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, abort);
 
