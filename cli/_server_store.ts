@@ -46,14 +46,15 @@ function shown(url: string): string {
  * Open the store named by `[store]` and build the pool's durable seams.
  *
  * @param s The `[store]` values.
- * @param options This instance's id, extranonce range size and lease length (from `[stratum]`).
+ * @param options This instance's id, extranonce range size and lease length (from `[stratum]`),
+ *   and whether a live holder on this host is a process handing over (`[process] reuse_port`).
  * @returns The wiring.
  * @throws {StoreUnavailableError} When the database cannot be opened (a clear message, exit 1).
  * @throws {InstanceInUseError} When a live server holds this instance id on the store.
  */
 export async function openServerStore(
   s: Values,
-  options: { instance: number; rangeSize: bigint; leaseMs?: number },
+  options: { instance: number; rangeSize: bigint; leaseMs?: number; handOver?: boolean },
 ): Promise<ServerStore> {
   const log = logger("store");
   const { url, options: openOptions } = storeOptions(s);
@@ -65,6 +66,7 @@ export async function openServerStore(
     lease = await InstanceLeaseKeeper.acquire(store, {
       instance: options.instance,
       ...(options.leaseMs === undefined ? {} : { ttlMs: options.leaseMs }),
+      handOver: options.handOver === true,
     });
     reservations = await ExtranonceReservations.open(store, {
       instance: options.instance,

@@ -235,6 +235,8 @@ export async function startServer(
     instance: s.instance_id as number,
     rangeSize: BigInt(s.extranonce_range as number),
     leaseMs: Math.round((s.instance_lease_seconds as number) * 1000),
+    // With reuse_port a second process on this host is the next version taking over.
+    handOver: values.process?.reuse_port === true,
   }).catch(async (err) => {
     await alerts.stop();
     throw err;

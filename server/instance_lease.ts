@@ -27,6 +27,13 @@ export interface InstanceLeaseOptions {
   renewMs?: number;
   /** Who holds it. @default `host pid N (random)` */
   owner?: string;
+  /**
+   * A zero-downtime hand-over (`[process] reuse_port`): when a live process on this host holds
+   * the id, this one starts as its successor instead of being refused, and takes the lease when
+   * the holder lets it go (at the end of its hand-over) or it runs out. A holder on another host
+   * is still refused. @default false
+   */
+  handOver?: boolean;
 }
 
 /**
@@ -50,13 +57,17 @@ export class InstanceInUseError extends Error {
   }
 }
 
-function defaultOwner(): string {
-  let host = "unknown-host";
+function hostName(): string {
   try {
-    host = Deno.hostname();
+    return Deno.hostname();
   } catch {
     // No permission for the host name: the pid and the random part still tell processes apart.
+    return "unknown-host";
   }
+}
+
+function defaultOwner(): string {
+  const host = hostName();
   const random = crypto.getRandomValues(new Uint8Array(4));
   const tag = [...random].map((b) => b.toString(16).padStart(2, "0")).join("");
   return `${host} pid ${Deno.pid} (${tag})`.slice(0, 200);
@@ -96,6 +107,7 @@ export class InstanceLeaseKeeper {
   #timer: ReturnType<typeof setInterval>;
   #renewing: Promise<void> | undefined;
   #lost = false;
+  #successor: boolean;
 
   private constructor(
     store: Store,
@@ -103,7 +115,9 @@ export class InstanceLeaseKeeper {
     owner: string,
     ttlMs: number,
     renewMs: number,
+    successor = false,
   ) {
+    this.#successor = successor;
     this.#store = store;
     this.#instance = instance;
     this.owner = owner;
@@ -153,10 +167,24 @@ export class InstanceLeaseKeeper {
         seen = next;
         break;
       }
-      if (renewed(seen, next)) throw new InstanceInUseError(inUseMessage(instance, next));
+      if (renewed(seen, next)) {
+        if (options.handOver === true && sameHost(next.owner)) {
+          log.info(
+            "instance id {instance} is held by {holder} on this host: starting as its successor (hand-over); the lease passes when it stops",
+            { instance, holder: next.owner },
+          );
+          return new InstanceLeaseKeeper(store, instance, owner, ttlMs, renewMs, true);
+        }
+        throw new InstanceInUseError(inUseMessage(instance, next));
+      }
       seen = next;
     }
     return new InstanceLeaseKeeper(store, instance, owner, ttlMs, renewMs);
+  }
+
+  /** Whether this process waits for the lease of the process it succeeds (a hand-over). */
+  get successor(): boolean {
+    return this.#successor;
   }
 
   /** Whether the last renewal found another holder (logged as an error when it happened). */
@@ -179,6 +207,14 @@ export class InstanceLeaseKeeper {
       return;
     }
     episodes.end("renew");
+    if (this.#successor) {
+      if (!lease.acquired) return; // the previous process still hands over
+      this.#successor = false;
+      log.info("took the lease of instance id {instance} from the process that handed over", {
+        instance: this.#instance,
+      });
+      return;
+    }
     if (!lease.acquired && !this.#lost) {
       this.#lost = true;
       log.error(
@@ -197,6 +233,10 @@ export class InstanceLeaseKeeper {
     await this.#renewing;
     await this.#store.releaseInstance(this.#instance, this.owner).catch(() => {});
   }
+}
+
+function sameHost(owner: string): boolean {
+  return owner.startsWith(`${hostName()} pid `);
 }
 
 function renewed(before: InstanceLease, after: InstanceLease): boolean {

@@ -95,3 +95,44 @@ contractTest("InstanceLease", "refuses bad input", async (_f, store) => {
   // Nothing was leased by the refused calls.
   assert.equal((await store.leaseInstance(1, { owner: "b", ttlMs: 1000 })).acquired, true);
 });
+
+contractTest(
+  "InstanceLease",
+  "a hand-over successor on this host starts beside the holder and takes the lease when it goes",
+  async (_f, store) => {
+    const host = Deno.hostname();
+    const old = await InstanceLeaseKeeper.acquire(store, {
+      instance: 11,
+      ttlMs: 900,
+      owner: `${host} pid 1 (old)`,
+    });
+    let next: InstanceLeaseKeeper | undefined;
+    try {
+      // Another host's holder is still refused, hand-over or not.
+      const far = await InstanceLeaseKeeper.acquire(store, {
+        instance: 12,
+        ttlMs: 900,
+        owner: "far-away pid 1 (x)",
+      });
+      await assert.rejects(
+        InstanceLeaseKeeper.acquire(store, { instance: 12, ttlMs: 900, handOver: true }),
+        InstanceInUseError,
+      );
+      await far.close();
+      next = await InstanceLeaseKeeper.acquire(store, { instance: 11, ttlMs: 900, handOver: true });
+      assert.equal(next.successor, true);
+      // The holder keeps its lease while it hands over: neither side reports a theft.
+      const seen = await store.leaseInstance(11, { owner: "probe", ttlMs: 900 });
+      assert.equal(seen.owner, old.owner);
+      assert.equal(old.lost, false);
+      await old.close();
+      await waitUntil(() => next!.successor === false, "the successor takes the lease", 10_000);
+      const after = await store.leaseInstance(11, { owner: "probe", ttlMs: 900 });
+      assert.deepEqual([after.acquired, after.owner], [false, next.owner]);
+      assert.equal(next.lost, false);
+    } finally {
+      await old.close();
+      await next?.close();
+    }
+  },
+);
