@@ -186,6 +186,8 @@ export class Pool {
   #limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS };
   #stopped = false;
   #stopping: Promise<void> | undefined;
+  /** Aborts a hand-over's spreading when a stop comes during it. */
+  #handingOver = new AbortController();
 
   private constructor(options: PoolOptions) {
     this.#now = options.now ?? Date.now;
@@ -454,7 +456,8 @@ export class Pool {
   async handOver(options: PoolHandOverOptions): Promise<void> {
     if (this.#stopping !== undefined) return await this.#stopping;
     for (const server of this.#ports()) server.stopAccepting();
-    await Promise.all(this.servers.map((server) => server.handOver(options.windowMs)));
+    const signal = this.#handingOver.signal;
+    await Promise.all(this.servers.map((server) => server.handOver(options.windowMs, signal)));
     await this.stop({ graceMs: options.graceMs ?? 10_000 });
   }
 
@@ -471,6 +474,8 @@ export class Pool {
    * @param options The grace period.
    */
   stop(options: PoolStopOptions = {}): Promise<void> {
+    // A stop during a hand-over ends its spreading: the miners not yet asked are closed.
+    this.#handingOver.abort();
     // A second call (a SIGTERM during a hand-over) waits for the first.
     this.#stopping ??= this.#stop(options);
     return this.#stopping;

@@ -215,8 +215,8 @@ export class StratumServer {
    * evenly over `windowMs` so that the next process is not hit by every miner at once.
    *
    * @param windowMs Time over which the miners are asked to reconnect.
-   * @param signal Aborts the spreading (the rest are then handed over at once).
-   * @returns Once every connection was asked (its pending shares answered first).
+   * @param signal Ends the spreading (a stop came): the rest are not asked, the stop closes them.
+   * @returns Once every connection was asked (its pending shares answered first), or aborted.
    */
   async handOver(windowMs: number, signal?: AbortSignal): Promise<void> {
     const sessions = [...this.sessions.values()];
@@ -224,6 +224,7 @@ export class StratumServer {
     const asked: Promise<void>[] = [];
     for (const [i, session] of sessions.entries()) {
       if (i > 0 && step > 0 && !signal?.aborted) await sleep(step, signal);
+      if (signal?.aborted) break;
       asked.push(session.handOver("handed over to the next pool process"));
     }
     await Promise.all(asked);

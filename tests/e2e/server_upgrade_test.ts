@@ -218,6 +218,8 @@ Deno.test({
         // The first miner is asked to reconnect at once; the other nine would wait minutes.
         await waitUntil(() => totalCounts(miners).reconnectRequests >= 1, "the hand-over");
         server.signal("SIGTERM");
+        // Bounded: the window is 600 s, a stop that waited for it would hang here.
+        await waitUntil(() => server.status !== undefined, "the exit after SIGTERM", 30_000);
         assert.equal((await server.exited).code, 0, server.err);
         await Promise.all(miners.map((m) => m.stop()));
         const row = await storedShares(`${dir}/pool.sqlite`);
