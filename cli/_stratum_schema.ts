@@ -66,8 +66,9 @@ export const STRATUM_SCHEMA: SectionSpec = {
   instance_lease_seconds: number(
     15,
     "The server holds its instance_id in the store (renewed every third of this): a second " +
-      "server with the same id on the same database is refused; after a crash, a restart " +
-      "waits up to this long for the old lease to run out.",
+      "server with the same id on the same database is refused; after a crash, a restart on " +
+      "the same host takes it at once, one on another host waits up to this long for the " +
+      "old lease to run out.",
     1,
   ),
   ...CONNECTION_FIELDS,

@@ -66,11 +66,39 @@ function hostName(): string {
   }
 }
 
+/** This process's PID namespace (Linux), so that a pid is only judged where it means something. */
+function pidNamespace(): string | undefined {
+  try {
+    return /\[(\d+)\]/.exec(Deno.readLinkSync("/proc/self/ns/pid"))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
 function defaultOwner(): string {
   const host = hostName();
   const random = crypto.getRandomValues(new Uint8Array(4));
   const tag = [...random].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `${host} pid ${Deno.pid} (${tag})`.slice(0, 200);
+  const ns = pidNamespace();
+  return `${host} pid ${Deno.pid}${ns === undefined ? "" : ` ns ${ns}`} (${tag})`.slice(0, 200);
+}
+
+/**
+ * Whether `owner` names a process of this host and PID namespace that no longer exists. Only a
+ * missing process counts: a pid reused by another process looks alive, and the lease is then
+ * left to run out as for any other holder.
+ */
+function goneHere(owner: string): boolean {
+  const m = /^(.*) pid (\d+) ns (\d+) \(/.exec(owner);
+  const ns = pidNamespace();
+  if (m === null || ns === undefined || m[1] !== hostName() || m[3] !== ns) return false;
+  if (Number(m[2]) === Deno.pid) return false;
+  try {
+    Deno.statSync(`/proc/${m[2]}`);
+    return false;
+  } catch (err) {
+    return err instanceof Deno.errors.NotFound;
+  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -128,9 +156,10 @@ export class InstanceLeaseKeeper {
   }
 
   /**
-   * Take the lease of `options.instance`. When another process holds it, watch the holder for
-   * one renewal period: a holder that renews is alive, and this server is refused; one that does
-   * not (it crashed) loses the lease when it runs out, and this server takes it.
+   * Take the lease of `options.instance`. A holder that was a process of this host and is gone
+   * (a crash, then a restart) is replaced at once. When another process holds it, watch the
+   * holder for one renewal period: a holder that renews is alive, and this server is refused; one
+   * that does not (it crashed elsewhere) loses the lease when it runs out, and this server takes it.
    *
    * @param store The shared store.
    * @param options Instance id, lease length, renewal period, owner name.
@@ -149,6 +178,18 @@ export class InstanceLeaseKeeper {
     const owner = options.owner ?? defaultOwner();
     const instance = options.instance;
     let seen = await store.leaseInstance(instance, { owner, ttlMs });
+    if (!seen.acquired && goneHere(seen.owner)) {
+      // Restarted after a crash on this host: the holder is provably gone, no need to wait.
+      log.warn(
+        "instance id {instance} was held by {holder}, a process of this host that is gone: taking it over",
+        {
+          instance,
+          holder: seen.owner,
+        },
+      );
+      await store.releaseInstance(instance, seen.owner);
+      seen = await store.leaseInstance(instance, { owner, ttlMs });
+    }
     if (!seen.acquired) {
       log.warn(
         "instance id {instance} is leased by {holder} for {seconds} s more: waiting to see whether it is alive",

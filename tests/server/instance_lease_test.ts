@@ -136,3 +136,44 @@ contractTest(
     }
   },
 );
+
+contractTest(
+  "InstanceLease",
+  "a restart on this host replaces its crashed predecessor at once; a live or foreign pid is waited for",
+  async (_f, store) => {
+    const host = Deno.hostname();
+    const ns = /\[(\d+)\]/.exec(Deno.readLinkSync("/proc/self/ns/pid"))![1];
+    // A process that has exited (its pid is free): taken without waiting for the 60 s lease.
+    const gone = await new Deno.Command("sh", { args: ["-c", "echo $$"], stdout: "piped" })
+      .output();
+    const deadPid = new TextDecoder().decode(gone.stdout).trim();
+    const dead = await store.leaseInstance(13, {
+      owner: `${host} pid ${deadPid} ns ${ns} (crashed)`,
+      ttlMs: 60_000,
+    });
+    assert.equal(dead.acquired, true);
+    const started = Date.now();
+    const keeper = await InstanceLeaseKeeper.acquire(store, { instance: 13, ttlMs: 900 });
+    await keeper.close();
+    assert.ok(Date.now() - started < 5_000, "no wait for the dead holder's lease");
+    // A live process that stopped renewing (hung) and one in another PID namespace: waited for.
+    const sleeper = new Deno.Command("sleep", { args: ["30"] }).spawn();
+    try {
+      for (
+        const owner of [
+          `${host} pid ${sleeper.pid} ns ${ns} (hung)`,
+          `${host} pid ${deadPid} ns 1 (other)`,
+        ]
+      ) {
+        const held = await store.leaseInstance(14, { owner, ttlMs: 1_200 });
+        assert.equal(held.acquired, true);
+        const next = await InstanceLeaseKeeper.acquire(store, { instance: 14, ttlMs: 900 });
+        assert.ok(Date.now() >= held.expiresAt, `waited for ${owner}`);
+        await next.close();
+      }
+    } finally {
+      sleeper.kill();
+      await sleeper.status;
+    }
+  },
+);
