@@ -50,7 +50,8 @@ export interface SelfTime {
  *   samples: [2, 2, 1],
  *   timeDeltas: [1000, 1000, 2000],
  * };
- * assert.deepEqual(selfTimes(profile)[0], { key: "f a.ts:10", ms: 2, percent: 50 });
+ * // A sample lasts until the next one: f ran 1 + 2 ms, the last sample has no length.
+ * assert.deepEqual(selfTimes(profile)[0], { key: "f a.ts:10", ms: 3, percent: 100 });
  * ```
  *
  * @param profile The parsed `.cpuprofile`.
