@@ -8,9 +8,13 @@
  * submit latency p50/p99, and the CPU each role used (servers, generators, PostgreSQL's
  * processes; % of one core over the step).
  *
+ * With `--workers`, each count N is one `vbkpool server` with `[process] workers = N` on one port
+ * (the kernel spreads the generators' miners over the workers) instead of N separate instances.
+ *
  * ```sh
  * export VBKPOOL_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:55432/postgres
  * deno run -A bench/instances_bench.ts --instances 1,3 --miners 600 --rates 3000,6000,12000
+ * deno run -A bench/instances_bench.ts --workers --instances 1,2 --rates 6000,12000,18000
  * ```
  *
  * @module
@@ -30,6 +34,12 @@ const { values } = parseArgs({
     rates: { type: "string", default: "3000,6000,12000" },
     seconds: { type: "string", default: "20" },
     warmup: { type: "string", default: "5" },
+    // One `vbkpool server` with `[process] workers = N` on one port instead of N instances.
+    workers: { type: "boolean", default: false },
+    // New work this often, as NodeCore sends templates when its mempool changes. Without it one
+    // work lasts the whole step, and past the pool's 262,144 shares per work (the duplicate
+    // state's cap) shares on a fixed ntime are refused as stale: the figure would be that cap.
+    "mempool-seconds": { type: "string", default: "5" },
   },
 });
 const counts = values.instances!.split(",").map(Number);
@@ -121,24 +131,38 @@ class Generator {
   }
 }
 
-/** A `vbkpool server` instance; resolves once its Stratum port is logged. */
+/** A free loopback port (for the workers' shared port). */
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/**
+ * A `vbkpool server` instance (or, with `workers` > 1, one server running that many worker
+ * processes on one port); resolves once every worker's upstream is ready.
+ */
 async function startServer(
   id: number,
   storeUrl: string,
   devnetPort: number,
-): Promise<{ child: Deno.ChildProcess; port: number; log: () => string }> {
+  workers = 1,
+): Promise<{ child: Deno.ChildProcess; port: number; log: () => string; pids: () => number[] }> {
+  const fixed = workers > 1 ? freePort() : 0;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${ROOT}main.ts`, "server"],
     env: {
       NO_COLOR: "1",
-      VBKPOOL_STRATUM_LISTEN: "127.0.0.1:0 diff=1 min=1 vardiff=off",
-      VBKPOOL_STRATUM_INSTANCE_ID: String(id),
+      VBKPOOL_STRATUM_LISTEN: `127.0.0.1:${fixed} diff=1 min=1 vardiff=off`,
+      VBKPOOL_STRATUM_INSTANCE_ID: String(workers > 1 ? 31 : id),
       VBKPOOL_STRATUM_STATS_INTERVAL_SECONDS: "0",
       VBKPOOL_NODECORE_ENDPOINTS: `127.0.0.1:${devnetPort}`,
       VBKPOOL_NODECORE_ADDRESS: POOL,
       VBKPOOL_STORE_URL: storeUrl,
       VBKPOOL_API_ENABLED: "false",
       VBKPOOL_PAYOUTS_TRACK_BLOCKS: "false",
+      VBKPOOL_PROCESS_WORKERS: String(workers),
       VBKPOOL_LOG_LEVEL: "info",
     },
     stdin: "null",
@@ -146,18 +170,24 @@ async function startServer(
     stderr: "piped",
   }).spawn();
   let text = "";
-  let found: (port: number) => void;
-  const port = new Promise<number>((r) => found = r);
+  let ready = 0;
+  let port = fixed;
+  const workerPids: number[] = [];
+  let found: (ok: boolean) => void;
+  const started = new Promise<boolean>((r) => found = r);
   void lines(child.stderr, (line) => {
     if (text.length < 200_000) text += line + "\n";
     const m = /Stratum on [\d.]+:(\d+)/.exec(line);
-    if (m !== null) found(Number(m[1]));
+    if (m !== null) port = Number(m[1]);
+    const w = /worker \d+ started \(pid (\d+)/.exec(line);
+    if (w !== null) workerPids.push(Number(w[1]));
+    if (/upstream ready/.test(line) && ++ready === workers) found(true);
   });
-  const timeout = setTimeout(() => found(-1), 120_000);
-  const p = await port;
+  const timeout = setTimeout(() => found(false), 120_000);
+  const ok = await started;
   clearTimeout(timeout);
-  if (p < 0) throw new Error(`instance ${id} did not start:\n${text}`);
-  return { child, port: p, log: () => text };
+  if (!ok) throw new Error(`instance ${id} did not start:\n${text}`);
+  return { child, port, log: () => text, pids: () => [child.pid, ...workerPids] };
 }
 
 async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
@@ -182,7 +212,7 @@ const debug = (m: string) => Deno.env.get("BENCH_DEBUG") && console.error(m);
 const devnet = await startDevnet({
   port: 0,
   minDifficulty: 4_000_000n, // as bench:pool: a block per ~400 s at 10,000 shares/s
-  mempoolIntervalMs: 0,
+  mempoolIntervalMs: Math.round(Number(values["mempool-seconds"]) * 1000),
 });
 try {
   for (const n of counts) {
@@ -193,8 +223,11 @@ try {
       const generators: Generator[] = [];
       const sql = postgres(db.url, { max: 1, onnotice: () => {} });
       try {
-        for (let id = 0; id < n; id++) {
-          servers.push(await startServer(id, db.url, devnet.addr.port));
+        if (values.workers) servers.push(await startServer(0, db.url, devnet.addr.port, n));
+        else {
+          for (let id = 0; id < n; id++) {
+            servers.push(await startServer(id, db.url, devnet.addr.port));
+          }
         }
         debug(`servers ${servers.map((s) => s.port)}`);
         for (let id = 0; id < n; id++) {
@@ -202,7 +235,7 @@ try {
           generators.push(g);
           const c = await g.call({
             cmd: "connect",
-            port: servers[id]!.port,
+            port: servers[values.workers ? 0 : id]!.port,
             total: totalMiners / n,
           });
           if (c.connected !== totalMiners / n) throw new Error(`connect: ${JSON.stringify(c)}`);
@@ -210,7 +243,10 @@ try {
         {
           const pg = postgresPids();
           const cpu = () => ({
-            servers: servers.reduce((s, x) => s + cpuSeconds(x.child.pid), 0),
+            servers: servers.reduce(
+              (s, x) => s + x.pids().reduce((t, pid) => t + cpuSeconds(pid), 0),
+              0,
+            ),
             generators: generators.reduce((s, x) => s + cpuSeconds(x.child.pid), 0),
             postgres: pg.reduce((s, pid) => s + cpuSeconds(pid), 0),
           });
@@ -267,7 +303,9 @@ try {
   await devnet.stop();
 }
 console.log(
-  "\n| instances | offered/s | sent/s | stored/s (acks) | rows/s (whole step) | p50 ms | p99 ms (worst instance) | servers CPU % | generators CPU % | postgres CPU % | failures |",
+  `\n| ${
+    values.workers ? "workers" : "instances"
+  } | offered/s | sent/s | stored/s (acks) | rows/s (whole step) | p50 ms | p99 ms (worst instance) | servers CPU % | generators CPU % | postgres CPU % | failures |`,
 );
 console.log("|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of rows) console.log(r);

@@ -56,6 +56,15 @@ export const PROCESS_SCHEMA: SectionSpec = {
       "start on the same ports before this one hands its miners over (zero-downtime upgrade, " +
       "see README); both processes need it. Off: a port in use is an error.",
   },
+  workers: {
+    kind: "integer",
+    default: 1,
+    min: 1,
+    max: 32,
+    doc: "Pool processes on the same ports (SO_REUSEPORT), one per core to use: each has its own " +
+      "instance id (stratum.instance_id, then one less each), the first serves the API, admin and payouts. " +
+      "Needs fixed ports and nodecore.endpoints; with several, PostgreSQL is the better store.",
+  },
   handover_window_seconds: {
     kind: "number",
     default: 10,

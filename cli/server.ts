@@ -23,6 +23,7 @@ import type { PoolEvent } from "../server/events.ts";
 import { Upstream } from "../server/upstream.ts";
 import { type MetricsRegistry, registerAlertMetrics, registerWebhookMetrics } from "../api/mod.ts";
 import { openServerStore } from "./_server_store.ts";
+import { superviseWorkers, supervisorGone, WORKER_OF_ENV } from "./_server_workers.ts";
 import type { ConfigReloader, LiveHandler, ReloadReport } from "./_reload.ts";
 import { type AdminSlot, serverReloader, ServerServices, startAdmin } from "./_server_ops.ts";
 import { type RunningAlerts, startAlerts, webhookConfig } from "./_alerts_schema.ts";
@@ -545,6 +546,15 @@ export async function reloadCertificates(pool: Pool): Promise<number> {
 
 async function run(ctx: CommandContext): Promise<number> {
   if (ctx.args.positionals.length > 0) throw new UsageError("server takes no arguments");
+  const workers = ctx.config.values.process!.workers as number;
+  // A worker never supervises, whatever its flags say.
+  if (workers > 1 && Deno.env.get(WORKER_OF_ENV) === undefined) {
+    return await superviseWorkers({
+      values: ctx.config.values,
+      workers,
+      stopSignal: ctx.stopSignal,
+    });
+  }
   const log = logger("server");
   // Listening before the start: a SIGHUP during it must not kill the process (the default).
   let server: RunningServer | undefined;
@@ -579,7 +589,12 @@ async function run(ctx: CommandContext): Promise<number> {
     });
     if (early.reload) void server.reload();
     if (early.handOver) server.handOver();
-    await Promise.race([waitForStop(ctx.stopSignal), server.done]);
+    const watch = new AbortController();
+    const orphaned = supervisorGone(watch.signal).then(() => {
+      log.error("the supervisor of this worker is gone: stopping");
+    });
+    await Promise.race([waitForStop(ctx.stopSignal), server.done, orphaned]);
+    watch.abort();
     await server.stop();
   } finally {
     for (const remove of removals) remove();

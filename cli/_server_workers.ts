@@ -1,0 +1,346 @@
+/**
+ * `[process] workers = N`: one `vbkpool server` process per worker on the same ports, so that
+ * the pool uses N cores (one JavaScript thread writes every notify and checks every share of its
+ * process) and N times the descriptor limit. The supervisor (the process the operator started)
+ * runs no pool itself: it starts N copies of this program with the same arguments and
+ * configuration, each with its own `[stratum] instance_id` (the configured one, then one less
+ * each: apart extranonce spaces, leased in the store; the default is 31), `SO_REUSEPORT` on every port (the kernel spreads new connections
+ * over them) and its own UCP link to NodeCore; only the first serves the API, the admin listener
+ * and payouts, with pool-wide figures from the shared store. Signals go to every worker (SIGTERM
+ * and SIGINT stop, SIGHUP reloads, SIGUSR2 hands over, SIGUSR1 reports); a worker that exits on
+ * its own is started again with a backoff; a worker whose supervisor disappears stops itself.
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError, type ConfigValues } from "./config.ts";
+import { logger } from "./log.ts";
+import { onReportSignal } from "./_report_signal.ts";
+import { storeOptions } from "./_store_schema.ts";
+import { openStore } from "../store/mod.ts";
+
+/** Environment variable naming the supervisor's pid in a worker (not a configuration key). */
+export const WORKER_OF_ENV = "_VBKPOOL_WORKER_OF";
+
+const RESTART_MIN_MS = 1000;
+const RESTART_MAX_MS = 30_000;
+/** A worker that ran this long before exiting restarts after the shortest backoff again. */
+const HEALTHY_MS = 60_000;
+
+/**
+ * Check that the configuration can run as `workers` processes: fixed ports (a port 0 would give
+ * each worker its own), a NodeCore to share (the embedded devnet is private to one process) and
+ * instance ids within 0..31.
+ *
+ * @param values The loaded configuration.
+ * @param workers The worker count (> 1).
+ * @throws {ConfigError} Naming the key to change.
+ */
+export function checkWorkers(values: ConfigValues, workers: number): void {
+  const ports = [
+    ...(values.stratum!.listen as string[]).map((entry) => ["stratum.listen", entry]),
+    ...((values.ucp?.listen as string[] | undefined) ?? []).map((entry) => ["ucp.listen", entry]),
+  ];
+  for (const [key, entry] of ports) {
+    const address = entry!.trim().split(/\s+/)[0]!;
+    if (/:0$/.test(address)) {
+      throw new ConfigError(
+        `Invalid configuration: process.workers = ${workers} needs fixed ports (the workers ` +
+          `share them), but ${key} has ${address}`,
+        key!,
+      );
+    }
+  }
+  if ((values.nodecore!.endpoints as string[]).length === 0) {
+    throw new ConfigError(
+      `Invalid configuration: process.workers = ${workers} needs a NodeCore in ` +
+        "nodecore.endpoints (the embedded devnet is private to one process; run vbkpool devnet " +
+        "beside the pool for a private chain)",
+      "nodecore.endpoints",
+    );
+  }
+  const base = values.stratum!.instance_id as number;
+  if (base - (workers - 1) < 0) {
+    throw new ConfigError(
+      `Invalid configuration: process.workers = ${workers} uses instance ids ${base} down to ${
+        base - workers + 1
+      }, below 0; raise stratum.instance_id or lower process.workers`,
+      "process.workers",
+    );
+  }
+}
+
+/** Keys each worker gets from its environment: a `--SECTION.KEY` flag would beat it. */
+const WORKER_KEYS = [
+  "process.workers",
+  "process.reuse_port",
+  "stratum.instance_id",
+  "api.enabled",
+  "api.pool_wide",
+  "admin.enabled",
+  "payouts.enabled",
+  "payouts.track_blocks",
+];
+
+/**
+ * The supervisor's arguments without the flags of the keys a worker's environment sets (both
+ * `--KEY VALUE` and `--KEY=VALUE`); everything else is passed on as given.
+ *
+ * @example Usage
+ * ```ts
+ * import { workerArgs } from "./_server_workers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(
+ *   workerArgs(["server", "--process.workers", "4", "--stratum.instance_id=3", "--listen", "x"]),
+ *   ["server", "--listen", "x"],
+ * );
+ * ```
+ *
+ * @param args The supervisor's command-line arguments.
+ * @returns The workers' arguments.
+ */
+export function workerArgs(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const name = arg.startsWith("--") ? arg.slice(2).split("=")[0]! : "";
+    if (!WORKER_KEYS.includes(name)) {
+      out.push(arg);
+      continue;
+    }
+    if (!arg.includes("=")) i++; // its value follows
+  }
+  return out;
+}
+
+/** The command that runs this program again (from source, a bundle or the executable). */
+export function selfCommand(): { command: string; args: string[] } {
+  const main = Deno.mainModule;
+  const flags = ["run", "-A", "--unstable-net"];
+  if (main.startsWith("file:")) {
+    const config = join(dirname(fileURLToPath(main)), "deno.json");
+    let source = false;
+    try {
+      source = Deno.statSync(config).isFile && main.endsWith(".ts");
+    } catch {
+      // No deno.json beside it: a bundle.
+    }
+    // A bundle carries everything; the executable's launcher runs it the same way.
+    flags.push(...(source ? ["--config", config] : ["--no-config", "--no-lock"]));
+  }
+  return { command: Deno.execPath(), args: [...flags, main, ...workerArgs(Deno.args)] };
+}
+
+/** Options for {@linkcode superviseWorkers}. */
+export interface SuperviseOptions {
+  /** The loaded configuration (checked with {@linkcode checkWorkers}). */
+  values: ConfigValues;
+  /** Worker count. */
+  workers: number;
+  /** Aborted on SIGINT/SIGTERM. */
+  stopSignal: AbortSignal;
+  /** The command of a worker. @default {@linkcode selfCommand} */
+  command?: { command: string; args: string[] };
+}
+
+interface Slot {
+  index: number;
+  instance: number;
+  child?: Deno.ChildProcess;
+  startedAt: number;
+  backoffMs: number;
+  restartTimer?: ReturnType<typeof setTimeout>;
+}
+
+/** The environment of worker `index`. */
+function workerEnv(index: number, instance: number): Record<string, string> {
+  const env: Record<string, string> = {
+    [WORKER_OF_ENV]: String(Deno.pid),
+    VBKPOOL_PROCESS_WORKERS: "1",
+    VBKPOOL_PROCESS_REUSE_PORT: "true",
+    VBKPOOL_STRATUM_INSTANCE_ID: String(instance),
+  };
+  if (index === 0) {
+    // Its API shows every worker's miners (they share the store).
+    env.VBKPOOL_API_POOL_WIDE = "on";
+  } else {
+    Object.assign(env, {
+      VBKPOOL_API_ENABLED: "false",
+      VBKPOOL_ADMIN_ENABLED: "false",
+      VBKPOOL_PAYOUTS_ENABLED: "false",
+      VBKPOOL_PAYOUTS_TRACK_BLOCKS: "false",
+    });
+  }
+  return env;
+}
+
+/**
+ * Run the pool as `workers` processes until a stop: start them, pass signals on, restart one that
+ * exits on its own, and wait for every one to finish after a stop or a hand-over.
+ *
+ * @param options Configuration, count, stop signal.
+ * @returns The exit status: 0 when every worker stopped cleanly.
+ */
+export async function superviseWorkers(options: SuperviseOptions): Promise<number> {
+  const log = logger("server");
+  const { values, workers } = options;
+  checkWorkers(values, workers);
+  const base = values.stratum!.instance_id as number;
+  const { command, args } = options.command ?? selfCommand();
+  // The schema is created or upgraded once, here, before workers race to do it (and a store
+  // that cannot be opened stops the start with its own message).
+  const { url, options: openOptions } = storeOptions(values.store!);
+  await (await openStore(url, openOptions)).close();
+  let stopping = false;
+  let failed = false;
+  const slots: Slot[] = Array.from({ length: workers }, (_, index) => ({
+    index,
+    instance: base - index,
+    startedAt: 0,
+    backoffMs: RESTART_MIN_MS,
+  }));
+  const exits = new Set<Promise<void>>();
+  // Wakes the wait below when a worker starts or a stop begins.
+  let wake = () => {};
+  const changed = () => new Promise<void>((resolve) => wake = resolve);
+
+  const start = (slot: Slot) => {
+    slot.restartTimer = undefined;
+    if (stopping) return;
+    const child = new Deno.Command(command, {
+      args,
+      env: workerEnv(slot.index, slot.instance),
+      stdin: "null",
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn();
+    slot.child = child;
+    slot.startedAt = Date.now();
+    log.info("worker {index} started (pid {pid}, instance id {instance})", {
+      index: slot.index,
+      pid: child.pid,
+      instance: slot.instance,
+    });
+    const exit: Promise<void> = child.status.then((status) => {
+      exits.delete(exit);
+      slot.child = undefined;
+      if (stopping) {
+        if (status.code !== 0) failed = true;
+        return;
+      }
+      // On its own: a crash, or a hand-over asked of it directly. Start it again.
+      if (Date.now() - slot.startedAt > HEALTHY_MS) slot.backoffMs = RESTART_MIN_MS;
+      log.error(
+        "worker {index} (pid {pid}, instance id {instance}) exited with {status}: starting it " +
+          "again in {seconds} s",
+        {
+          index: slot.index,
+          pid: child.pid,
+          instance: slot.instance,
+          status: status.signal ?? `code ${status.code}`,
+          seconds: slot.backoffMs / 1000,
+        },
+      );
+      slot.restartTimer = setTimeout(() => start(slot), slot.backoffMs);
+      slot.backoffMs = Math.min(RESTART_MAX_MS, slot.backoffMs * 2);
+    });
+    exits.add(exit);
+    wake();
+  };
+
+  const forward = (signal: Deno.Signal) => {
+    for (const slot of slots) {
+      try {
+        slot.child?.kill(signal);
+      } catch {
+        // Exited meanwhile.
+      }
+    }
+  };
+  const stopAll = (signal: Deno.Signal) => {
+    stopping = true;
+    for (const slot of slots) clearTimeout(slot.restartTimer);
+    forward(signal);
+    wake();
+  };
+  const handlers: [Deno.Signal, () => void][] = [
+    ["SIGHUP", () => {
+      log.info("SIGHUP: every worker reloads its configuration");
+      forward("SIGHUP");
+    }],
+    ["SIGUSR2", () => {
+      log.info("SIGUSR2: every worker hands its miners over, then the supervisor exits");
+      stopAll("SIGUSR2");
+    }],
+  ];
+  const removals = handlers.map(([signal, handler]) => {
+    try {
+      Deno.addSignalListener(signal, handler);
+      return () => Deno.removeSignalListener(signal, handler);
+    } catch {
+      return () => {};
+    }
+  });
+  removals.push(onReportSignal(() => forward("SIGUSR1"), {
+    onInspectorClosed: (url) => log.warn("closed the inspector SIGUSR1 opened ({url})", { url }),
+  }));
+  const onStop = () => {
+    log.info("stopping: every worker answers its in-flight shares and exits");
+    stopAll("SIGTERM");
+  };
+  options.stopSignal.addEventListener("abort", onStop, { once: true });
+  try {
+    log.info("running {workers} workers on the same ports (instance ids {first} down to {last})", {
+      workers,
+      first: base,
+      last: base - workers + 1,
+    });
+    for (const slot of slots) start(slot);
+    if (options.stopSignal.aborted) onStop();
+    // Until a stop and every worker's exit (restarts add new exits meanwhile).
+    while (!stopping || exits.size > 0) await Promise.race([changed(), ...exits]);
+  } finally {
+    options.stopSignal.removeEventListener("abort", onStop);
+    for (const remove of removals) remove();
+    for (const slot of slots) clearTimeout(slot.restartTimer);
+  }
+  log.info("stopped: every worker exited");
+  return failed ? 1 : 0;
+}
+
+/**
+ * In a worker: resolves when its supervisor is gone (it was killed: its workers must not run on
+ * unsupervised). Polls the parent pid once a second; never resolves outside a worker.
+ *
+ * @param signal Stops the watch.
+ * @returns Resolves once the parent changed.
+ */
+export function supervisorGone(signal: AbortSignal): Promise<void> {
+  const expected = Deno.env.get(WORKER_OF_ENV);
+  if (expected === undefined || parentPid() === undefined) return new Promise(() => {});
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const parent = parentPid();
+      if (parent !== undefined && parent !== Number(expected)) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 1000);
+    signal.addEventListener("abort", () => clearInterval(timer), { once: true });
+  });
+}
+
+function parentPid(): number | undefined {
+  try {
+    const stat = Deno.readTextFileSync("/proc/self/stat");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined; // not Linux: no watch
+  }
+}
