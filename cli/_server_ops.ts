@@ -177,6 +177,11 @@ export interface StartAdminOptions {
   reloader: ConfigReloader;
   /** Starts the hand-over; returns the window in seconds. */
   handOver: () => number;
+  /**
+   * The supervisor's pid when this server is one of its workers: reload and hand-over are then
+   * asked of the supervisor (SIGHUP, SIGUSR2), which passes them to every worker.
+   */
+  supervisor?: number;
 }
 
 /** The admin listener of a running server, bound now or once its port is free. */
@@ -221,8 +226,19 @@ export function startAdmin(options: StartAdminOptions): AdminSlot | undefined {
       upstream: parts.upstream,
       maxConnections: a.max_connections as number,
       actions: {
-        reload: async () => ({ ...await options.reloader.reload() }),
-        handOver: () => ({ windowSeconds: options.handOver() }),
+        reload: async () => {
+          if (options.supervisor === undefined) return { ...await options.reloader.reload() };
+          Deno.kill(options.supervisor, "SIGHUP");
+          return { ok: true, supervisor: options.supervisor, note: "every worker reloads" };
+        },
+        handOver: () => {
+          if (options.supervisor === undefined) return { windowSeconds: options.handOver() };
+          Deno.kill(options.supervisor, "SIGUSR2");
+          return {
+            windowSeconds: values().process?.handover_window_seconds as number,
+            supervisor: options.supervisor,
+          };
+        },
         unknownPayments: async () => {
           const v = values();
           const p = v.payouts!;

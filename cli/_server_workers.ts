@@ -122,6 +122,10 @@ export function workerArgs(args: readonly string[]): string[] {
 /** The command that runs this program again (from source, a bundle or the executable). */
 export function selfCommand(): { command: string; args: string[] } {
   const main = Deno.mainModule;
+  // A `deno compile` binary is the program itself: it takes vbkpool's arguments, not Deno's.
+  if (main.includes("/deno-compile-")) {
+    return { command: Deno.execPath(), args: workerArgs(Deno.args) };
+  }
   const flags = ["run", "-A", "--unstable-net"];
   if (main.startsWith("file:")) {
     const config = join(dirname(fileURLToPath(main)), "deno.json");
@@ -155,8 +159,15 @@ interface Slot {
   child?: Deno.ChildProcess;
   startedAt: number;
   backoffMs: number;
+  /** Exits in a row, each before the worker had run {@linkcode QUICK_EXIT_MS}. */
+  quickExits: number;
   restartTimer?: ReturnType<typeof setTimeout>;
 }
+
+/** A worker that exits sooner than this after its start did not get going. */
+const QUICK_EXIT_MS = 10_000;
+/** This many quick exits in a row: the worker cannot run; everything stops. */
+const QUICK_EXITS_FATAL = 5;
 
 /** The environment of worker `index`. */
 function workerEnv(index: number, instance: number): Record<string, string> {
@@ -175,9 +186,40 @@ function workerEnv(index: number, instance: number): Record<string, string> {
       VBKPOOL_ADMIN_ENABLED: "false",
       VBKPOOL_PAYOUTS_ENABLED: "false",
       VBKPOOL_PAYOUTS_TRACK_BLOCKS: "false",
+      // One pruner is enough.
+      VBKPOOL_STORE_PRUNE_INTERVAL_MINUTES: "0",
     });
   }
   return env;
+}
+
+/**
+ * Refuse to start while another process holds one of the pool's ports: workers bind with
+ * SO_REUSEPORT, so a second supervisor started by mistake would otherwise share the ports (and
+ * the instance ids) of the first without an error.
+ */
+function checkPortsFree(values: ConfigValues): void {
+  const entries = [
+    ...(values.stratum!.listen as string[]).map((entry) => ["stratum.listen", entry]),
+    ...((values.ucp?.listen as string[] | undefined) ?? []).map((entry) => ["ucp.listen", entry]),
+  ];
+  for (const [key, entry] of entries) {
+    const address = entry!.trim().split(/\s+/)[0]!.replace(/^[a-z+]+:\/\//, "");
+    const colon = address.lastIndexOf(":");
+    const hostname = address.slice(0, colon).replace(/^\[|\]$/g, "") || "0.0.0.0";
+    const port = Number(address.slice(colon + 1));
+    try {
+      Deno.listen({ hostname, port }).close();
+    } catch (err) {
+      if (!(err instanceof Deno.errors.AddrInUse)) continue; // the workers will say what is wrong
+      throw new ConfigError(
+        `Cannot start: ${key} ${address} is in use by another process (another vbkpool with ` +
+          "these ports?); with process.workers the pool does not share its ports with a " +
+          "running one: stop it first",
+        key!,
+      );
+    }
+  }
 }
 
 /**
@@ -191,12 +233,9 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
   const log = logger("server");
   const { values, workers } = options;
   checkWorkers(values, workers);
+  checkPortsFree(values);
   const base = values.stratum!.instance_id as number;
   const { command, args } = options.command ?? selfCommand();
-  // The schema is created or upgraded once, here, before workers race to do it (and a store
-  // that cannot be opened stops the start with its own message).
-  const { url, options: openOptions } = storeOptions(values.store!);
-  await (await openStore(url, openOptions)).close();
   let stopping = false;
   let failed = false;
   const slots: Slot[] = Array.from({ length: workers }, (_, index) => ({
@@ -204,55 +243,12 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
     instance: base - index,
     startedAt: 0,
     backoffMs: RESTART_MIN_MS,
+    quickExits: 0,
   }));
   const exits = new Set<Promise<void>>();
   // Wakes the wait below when a worker starts or a stop begins.
   let wake = () => {};
   const changed = () => new Promise<void>((resolve) => wake = resolve);
-
-  const start = (slot: Slot) => {
-    slot.restartTimer = undefined;
-    if (stopping) return;
-    const child = new Deno.Command(command, {
-      args,
-      env: workerEnv(slot.index, slot.instance),
-      stdin: "null",
-      stdout: "inherit",
-      stderr: "inherit",
-    }).spawn();
-    slot.child = child;
-    slot.startedAt = Date.now();
-    log.info("worker {index} started (pid {pid}, instance id {instance})", {
-      index: slot.index,
-      pid: child.pid,
-      instance: slot.instance,
-    });
-    const exit: Promise<void> = child.status.then((status) => {
-      exits.delete(exit);
-      slot.child = undefined;
-      if (stopping) {
-        if (status.code !== 0) failed = true;
-        return;
-      }
-      // On its own: a crash, or a hand-over asked of it directly. Start it again.
-      if (Date.now() - slot.startedAt > HEALTHY_MS) slot.backoffMs = RESTART_MIN_MS;
-      log.error(
-        "worker {index} (pid {pid}, instance id {instance}) exited with {status}: starting it " +
-          "again in {seconds} s",
-        {
-          index: slot.index,
-          pid: child.pid,
-          instance: slot.instance,
-          status: status.signal ?? `code ${status.code}`,
-          seconds: slot.backoffMs / 1000,
-        },
-      );
-      slot.restartTimer = setTimeout(() => start(slot), slot.backoffMs);
-      slot.backoffMs = Math.min(RESTART_MAX_MS, slot.backoffMs * 2);
-    });
-    exits.add(exit);
-    wake();
-  };
 
   const forward = (signal: Deno.Signal) => {
     for (const slot of slots) {
@@ -269,13 +265,92 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
     forward(signal);
     wake();
   };
+  const retry = (slot: Slot) => {
+    slot.restartTimer = setTimeout(() => start(slot), slot.backoffMs);
+    slot.backoffMs = Math.min(RESTART_MAX_MS, slot.backoffMs * 2);
+  };
+  const start = (slot: Slot) => {
+    slot.restartTimer = undefined;
+    if (stopping) return;
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(command, {
+        args,
+        env: workerEnv(slot.index, slot.instance),
+        stdin: "null",
+        stdout: "inherit",
+        stderr: "inherit",
+      }).spawn();
+    } catch (err) {
+      // The program was removed, or no process can be made now (pids.max, memory): try again.
+      log.error("cannot start worker {index}: {error}; trying again in {seconds} s", {
+        index: slot.index,
+        error: err instanceof Error ? err.message : String(err),
+        seconds: slot.backoffMs / 1000,
+      });
+      retry(slot);
+      return;
+    }
+    slot.child = child;
+    slot.startedAt = Date.now();
+    log.info("worker {index} started (pid {pid}, instance id {instance})", {
+      index: slot.index,
+      pid: child.pid,
+      instance: slot.instance,
+    });
+    const exit: Promise<void> = child.status.then((status) => {
+      exits.delete(exit);
+      slot.child = undefined;
+      if (stopping) {
+        if (status.code !== 0) failed = true;
+        return;
+      }
+      const ran = Date.now() - slot.startedAt;
+      if (ran > HEALTHY_MS) slot.backoffMs = RESTART_MIN_MS;
+      slot.quickExits = ran < QUICK_EXIT_MS ? slot.quickExits + 1 : 0;
+      const what = {
+        index: slot.index,
+        pid: child.pid,
+        instance: slot.instance,
+        status: status.signal ?? `code ${status.code}`,
+        seconds: slot.backoffMs / 1000,
+        n: slot.quickExits,
+      };
+      // Exit code 2 is a configuration or usage error: starting again cannot help.
+      if (status.code === 2 || slot.quickExits >= QUICK_EXITS_FATAL) {
+        log.error(
+          "worker {index} (pid {pid}, instance id {instance}) exited with {status} " +
+            "({n} quick exits in a row): it cannot run; stopping every worker (see its log above)",
+          what,
+        );
+        failed = true;
+        stopAll("SIGTERM");
+        return;
+      }
+      // On its own: a crash, or a hand-over asked of it directly. Start it again.
+      log.error(
+        "worker {index} (pid {pid}, instance id {instance}) exited with {status}: starting it " +
+          "again in {seconds} s",
+        what,
+      );
+      retry(slot);
+    });
+    exits.add(exit);
+    wake();
+  };
+
+  // Listening before anything slow: SIGHUP's default would kill the supervisor, SIGUSR1's would
+  // open an inspector.
   const handlers: [Deno.Signal, () => void][] = [
     ["SIGHUP", () => {
       log.info("SIGHUP: every worker reloads its configuration");
       forward("SIGHUP");
     }],
     ["SIGUSR2", () => {
-      log.info("SIGUSR2: every worker hands its miners over, then the supervisor exits");
+      log.info(
+        "SIGUSR2: every worker asks its miners to reconnect and exits, then the supervisor " +
+          "(with process.workers a new version cannot start beside this one: upgrade by restart)",
+      );
       stopAll("SIGUSR2");
     }],
   ];
@@ -296,13 +371,17 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
   };
   options.stopSignal.addEventListener("abort", onStop, { once: true });
   try {
+    // The schema is created or upgraded once, here, before workers race to do it (and a store
+    // that cannot be opened stops the start with its own message).
+    const { url, options: openOptions } = storeOptions(values.store!);
+    await (await openStore(url, openOptions)).close();
+    if (options.stopSignal.aborted || stopping) return 0;
     log.info("running {workers} workers on the same ports (instance ids {first} down to {last})", {
       workers,
       first: base,
       last: base - workers + 1,
     });
     for (const slot of slots) start(slot);
-    if (options.stopSignal.aborted) onStop();
     // Until a stop and every worker's exit (restarts add new exits meanwhile).
     while (!stopping || exits.size > 0) await Promise.race([changed(), ...exits]);
   } finally {
@@ -315,6 +394,17 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
 }
 
 /**
+ * In a worker: the supervisor's pid (reload and hand-over are asked of it, so that every worker
+ * takes part); undefined in a process of its own.
+ *
+ * @returns The pid, or undefined.
+ */
+export function supervisorPid(): number | undefined {
+  const pid = Number(Deno.env.get(WORKER_OF_ENV));
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/**
  * In a worker: resolves when its supervisor is gone (it was killed: its workers must not run on
  * unsupervised). Polls the parent pid once a second; never resolves outside a worker.
  *
@@ -323,24 +413,15 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
  */
 export function supervisorGone(signal: AbortSignal): Promise<void> {
   const expected = Deno.env.get(WORKER_OF_ENV);
-  if (expected === undefined || parentPid() === undefined) return new Promise(() => {});
+  if (expected === undefined) return new Promise(() => {});
   return new Promise((resolve) => {
     const timer = setInterval(() => {
-      const parent = parentPid();
-      if (parent !== undefined && parent !== Number(expected)) {
+      // Deno.ppid follows a re-parenting (to init or a subreaper) when the supervisor dies.
+      if (Deno.ppid !== Number(expected)) {
         clearInterval(timer);
         resolve();
       }
     }, 1000);
     signal.addEventListener("abort", () => clearInterval(timer), { once: true });
   });
-}
-
-function parentPid(): number | undefined {
-  try {
-    const stat = Deno.readTextFileSync("/proc/self/stat");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-  } catch {
-    return undefined; // not Linux: no watch
-  }
 }

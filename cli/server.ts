@@ -23,7 +23,12 @@ import type { PoolEvent } from "../server/events.ts";
 import { Upstream } from "../server/upstream.ts";
 import { type MetricsRegistry, registerAlertMetrics, registerWebhookMetrics } from "../api/mod.ts";
 import { openServerStore } from "./_server_store.ts";
-import { superviseWorkers, supervisorGone, WORKER_OF_ENV } from "./_server_workers.ts";
+import {
+  superviseWorkers,
+  supervisorGone,
+  supervisorPid,
+  WORKER_OF_ENV,
+} from "./_server_workers.ts";
 import type { ConfigReloader, LiveHandler, ReloadReport } from "./_reload.ts";
 import { type AdminSlot, serverReloader, ServerServices, startAdmin } from "./_server_ops.ts";
 import { type RunningAlerts, startAlerts, webhookConfig } from "./_alerts_schema.ts";
@@ -236,8 +241,9 @@ export async function startServer(
     instance: s.instance_id as number,
     rangeSize: BigInt(s.extranonce_range as number),
     leaseMs: Math.round((s.instance_lease_seconds as number) * 1000),
-    // With reuse_port a second process on this host is the next version taking over.
-    handOver: values.process?.reuse_port === true,
+    // With reuse_port a second process on this host is the next version taking over (an
+    // operator's choice; workers get reuse_port to share ports, not for this).
+    handOver: values.process?.reuse_port === true && Deno.env.get(WORKER_OF_ENV) === undefined,
   }).catch(async (err) => {
     await alerts.stop();
     throw err;
@@ -357,7 +363,7 @@ export async function startServer(
   }
   let admin: AdminSlot | undefined;
   try {
-    admin = startAdmin({ parts, services, reloader, handOver });
+    admin = startAdmin({ parts, services, reloader, handOver, supervisor: supervisorPid() });
   } catch (err) {
     stopAlertWiring();
     await services.stop();

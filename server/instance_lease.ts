@@ -34,6 +34,11 @@ export interface InstanceLeaseOptions {
    * is still refused. @default false
    */
   handOver?: boolean;
+  /**
+   * How long a successor may wait for the lease before it says, as an error, that its holder is
+   * not handing over (two servers with one instance id on this host). @default 120000
+   */
+  successorPatienceMs?: number;
 }
 
 /**
@@ -75,26 +80,44 @@ function pidNamespace(): string | undefined {
   }
 }
 
+/** This boot of this machine (Linux): a host name alone is shared by cloned VMs and containers. */
+function bootId(): string | undefined {
+  try {
+    const id = Deno.readTextFileSync("/proc/sys/kernel/random/boot_id").trim();
+    return /^[0-9a-f-]{8,}$/.test(id) ? id.replaceAll("-", "").slice(0, 16) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function defaultOwner(): string {
   const host = hostName();
   const random = crypto.getRandomValues(new Uint8Array(4));
   const tag = [...random].map((b) => b.toString(16).padStart(2, "0")).join("");
   const ns = pidNamespace();
-  return `${host} pid ${Deno.pid}${ns === undefined ? "" : ` ns ${ns}`} (${tag})`.slice(0, 200);
+  const boot = bootId();
+  const where = ns === undefined || boot === undefined ? "" : ` ns ${ns} boot ${boot}`;
+  return `${host} pid ${Deno.pid}${where} (${tag})`.slice(0, 200);
+}
+
+/** The holder's host, pid and PID namespace when it ran on this very machine and boot. */
+function localHolder(owner: string): { pid: number; ns: string } | undefined {
+  const m = /^(.*) pid (\d+) ns (\d+) boot ([0-9a-f]+) \(/.exec(owner);
+  const host = hostName();
+  if (m === null || host === "unknown-host" || m[1] !== host || m[4] !== bootId()) return undefined;
+  return { pid: Number(m[2]), ns: m[3]! };
 }
 
 /**
- * Whether `owner` names a process of this host and PID namespace that no longer exists. Only a
- * missing process counts: a pid reused by another process looks alive, and the lease is then
- * left to run out as for any other holder.
+ * Whether `owner` names a process of this machine (host name and boot id) and PID namespace
+ * that no longer exists. Only a missing process counts: a pid reused by another process looks
+ * alive, and the lease is then left to run out as for any other holder.
  */
 function goneHere(owner: string): boolean {
-  const m = /^(.*) pid (\d+) ns (\d+) \(/.exec(owner);
-  const ns = pidNamespace();
-  if (m === null || ns === undefined || m[1] !== hostName() || m[3] !== ns) return false;
-  if (Number(m[2]) === Deno.pid) return false;
+  const holder = localHolder(owner);
+  if (holder === undefined || holder.ns !== pidNamespace() || holder.pid === Deno.pid) return false;
   try {
-    Deno.statSync(`/proc/${m[2]}`);
+    Deno.statSync(`/proc/${holder.pid}`);
     return false;
   } catch (err) {
     return err instanceof Deno.errors.NotFound;
@@ -136,6 +159,9 @@ export class InstanceLeaseKeeper {
   #renewing: Promise<void> | undefined;
   #lost = false;
   #successor: boolean;
+  #successorSince = Date.now();
+  #successorPatienceMs = 120_000;
+  #successorWarned = false;
 
   private constructor(
     store: Store,
@@ -214,7 +240,9 @@ export class InstanceLeaseKeeper {
             "instance id {instance} is held by {holder} on this host: starting as its successor (hand-over); the lease passes when it stops",
             { instance, holder: next.owner },
           );
-          return new InstanceLeaseKeeper(store, instance, owner, ttlMs, renewMs, true);
+          const keeper = new InstanceLeaseKeeper(store, instance, owner, ttlMs, renewMs, true);
+          keeper.#successorPatienceMs = options.successorPatienceMs ?? 120_000;
+          return keeper;
         }
         throw new InstanceInUseError(inUseMessage(instance, next));
       }
@@ -249,7 +277,18 @@ export class InstanceLeaseKeeper {
     }
     episodes.end("renew");
     if (this.#successor) {
-      if (!lease.acquired) return; // the previous process still hands over
+      if (!lease.acquired) {
+        // The previous process still hands over — or it is no upgrade at all.
+        const waited = Date.now() - this.#successorSince;
+        if (waited >= this.#successorPatienceMs && !this.#successorWarned) {
+          this.#successorWarned = true;
+          log.error(
+            "instance id {instance} is still held by {holder} after {seconds} s: it is not handing over, so two servers run with this [stratum] instance_id on the same store; stop one, or give each its own",
+            { instance: this.#instance, holder: lease.owner, seconds: Math.round(waited / 1000) },
+          );
+        }
+        return;
+      }
       this.#successor = false;
       log.info("took the lease of instance id {instance} from the process that handed over", {
         instance: this.#instance,
@@ -277,7 +316,7 @@ export class InstanceLeaseKeeper {
 }
 
 function sameHost(owner: string): boolean {
-  return owner.startsWith(`${hostName()} pid `);
+  return localHolder(owner) !== undefined;
 }
 
 function renewed(before: InstanceLease, after: InstanceLease): boolean {

@@ -185,6 +185,12 @@ Deno.test({
           await waitUntil(() => count(server.err, /upstream ready/) >= 2, "both workers ready");
           assert.match(server.err, /instance id 31, /);
           assert.match(server.err, /instance id 30, /);
+          // A second supervisor on the same configuration, started by mistake: refused, rather
+          // than sharing the ports (SO_REUSEPORT) and the instance ids of the running one.
+          const twin = spawnVbkpool(["server"], { cwd: dir });
+          assert.notEqual((await twin.exited).code, 0, twin.err);
+          assert.match(twin.err, /stratum\.listen 127\.0\.0\.1:\d+ is in use by another process/);
+          assert.doesNotMatch(twin.err, /worker 0 started/);
           const pids = [...workerPids(server.err).values()].flat();
           assert.equal(pids.length, 2);
           Deno.kill(server.child.pid, "SIGKILL");

@@ -4,6 +4,8 @@
  * instance ids are independent, a stolen lease is noticed, and bad input is refused.
  */
 import assert from "node:assert/strict";
+import { resetSync } from "@logtape/logtape";
+import { setupLogging } from "../../cli/log.ts";
 import { InstanceInUseError, InstanceLeaseKeeper } from "../../server/instance_lease.ts";
 import { waitUntil } from "../_process.ts";
 import { contractTest } from "../store/_backends.ts";
@@ -96,31 +98,55 @@ contractTest("InstanceLease", "refuses bad input", async (_f, store) => {
   assert.equal((await store.leaseInstance(1, { owner: "b", ttlMs: 1000 })).acquired, true);
 });
 
+/** This machine as a lease owner names it: host, PID namespace, boot id. */
+function here(): { host: string; ns: string; boot: string } {
+  return {
+    host: Deno.hostname(),
+    ns: /\[(\d+)\]/.exec(Deno.readLinkSync("/proc/self/ns/pid"))![1]!,
+    boot: Deno.readTextFileSync("/proc/sys/kernel/random/boot_id").trim().replaceAll("-", "")
+      .slice(0, 16),
+  };
+}
+
 contractTest(
   "InstanceLease",
   "a hand-over successor on this host starts beside the holder and takes the lease when it goes",
   async (_f, store) => {
-    const host = Deno.hostname();
+    const { host, ns, boot } = here();
     const old = await InstanceLeaseKeeper.acquire(store, {
       instance: 11,
       ttlMs: 900,
-      owner: `${host} pid 1 (old)`,
+      owner: `${host} pid 1 ns ${ns} boot ${boot} (old)`,
     });
     let next: InstanceLeaseKeeper | undefined;
+    const errors: string[] = [];
+    setupLogging({ level: "error", write: (line) => errors.push(line) });
     try {
-      // Another host's holder is still refused, hand-over or not.
-      const far = await InstanceLeaseKeeper.acquire(store, {
-        instance: 12,
+      // Another host's holder is still refused, hand-over or not — also one with this host
+      // name on another machine (a cloned VM: another boot id).
+      for (
+        const owner of ["far-away pid 1 (x)", `${host} pid 1 ns ${ns} boot 0123456789abcdef (x)`]
+      ) {
+        const far = await InstanceLeaseKeeper.acquire(store, { instance: 12, ttlMs: 900, owner });
+        await assert.rejects(
+          InstanceLeaseKeeper.acquire(store, { instance: 12, ttlMs: 900, handOver: true }),
+          InstanceInUseError,
+        );
+        await far.close();
+      }
+      next = await InstanceLeaseKeeper.acquire(store, {
+        instance: 11,
         ttlMs: 900,
-        owner: "far-away pid 1 (x)",
+        handOver: true,
+        successorPatienceMs: 600,
       });
-      await assert.rejects(
-        InstanceLeaseKeeper.acquire(store, { instance: 12, ttlMs: 900, handOver: true }),
-        InstanceInUseError,
-      );
-      await far.close();
-      next = await InstanceLeaseKeeper.acquire(store, { instance: 11, ttlMs: 900, handOver: true });
       assert.equal(next.successor, true);
+      // A holder that does not let go within the patience is called out (not an upgrade).
+      await waitUntil(
+        () => errors.some((l) => /still held by .* not handing over/.test(l)),
+        "the error",
+        10_000,
+      );
       // The holder keeps its lease while it hands over: neither side reports a theft.
       const seen = await store.leaseInstance(11, { owner: "probe", ttlMs: 900 });
       assert.equal(seen.owner, old.owner);
@@ -131,6 +157,7 @@ contractTest(
       assert.deepEqual([after.acquired, after.owner], [false, next.owner]);
       assert.equal(next.lost, false);
     } finally {
+      resetSync();
       await old.close();
       await next?.close();
     }
@@ -139,16 +166,15 @@ contractTest(
 
 contractTest(
   "InstanceLease",
-  "a restart on this host replaces its crashed predecessor at once; a live or foreign pid is waited for",
+  "a restart on this host replaces its crashed predecessor at once; a live or foreign pid is waited for (another namespace, a cloned machine of the same name)",
   async (_f, store) => {
-    const host = Deno.hostname();
-    const ns = /\[(\d+)\]/.exec(Deno.readLinkSync("/proc/self/ns/pid"))![1];
+    const { host, ns, boot } = here();
     // A process that has exited (its pid is free): taken without waiting for the 60 s lease.
     const gone = await new Deno.Command("sh", { args: ["-c", "echo $$"], stdout: "piped" })
       .output();
     const deadPid = new TextDecoder().decode(gone.stdout).trim();
     const dead = await store.leaseInstance(13, {
-      owner: `${host} pid ${deadPid} ns ${ns} (crashed)`,
+      owner: `${host} pid ${deadPid} ns ${ns} boot ${boot} (crashed)`,
       ttlMs: 60_000,
     });
     assert.equal(dead.acquired, true);
@@ -161,8 +187,9 @@ contractTest(
     try {
       for (
         const owner of [
-          `${host} pid ${sleeper.pid} ns ${ns} (hung)`,
-          `${host} pid ${deadPid} ns 1 (other)`,
+          `${host} pid ${sleeper.pid} ns ${ns} boot ${boot} (hung)`,
+          `${host} pid ${deadPid} ns 1 boot ${boot} (other namespace)`,
+          `${host} pid ${deadPid} ns ${ns} boot 0123456789abcdef (other machine, same name)`,
         ]
       ) {
         const held = await store.leaseInstance(14, { owner, ttlMs: 1_200 });
