@@ -81,6 +81,8 @@ interface RealisticOptions {
   json: string;
   profile: string | undefined;
   poolLog: string | undefined;
+  /** `[process] workers` of the pool (N processes on one port). */
+  workers: number;
 }
 
 function parseRealistic(args: string[]): RealisticOptions {
@@ -110,6 +112,7 @@ function parseRealistic(args: string[]): RealisticOptions {
       json: { type: "string" },
       profile: { type: "string" },
       "pool-log": { type: "string" },
+      workers: { type: "string", default: "1" },
     },
   });
   const quick = values.quick!;
@@ -160,10 +163,20 @@ function parseRealistic(args: string[]): RealisticOptions {
         .pathname,
     profile: values.profile,
     poolLog: values["pool-log"],
+    workers: Math.round(num(values.workers, 1, "workers")),
   };
 }
 
-function poolConfig(o: { devnetPort: number; storeUrl: string; startDifficulty: number }): string {
+function poolConfig(
+  o: { devnetPort: number; storeUrl: string; startDifficulty: number; workers: number },
+): string {
+  // Workers share one fixed port (SO_REUSEPORT); one process takes any free port.
+  let port = 0;
+  if (o.workers > 1) {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    port = (l.addr as Deno.NetAddr).port;
+    l.close();
+  }
   return `# bench:pool --realistic — written by bench/_pool_realistic.ts
 [log]
 level = "info"
@@ -172,8 +185,11 @@ level = "info"
 endpoints = ["127.0.0.1:${o.devnetPort}"]
 address = "${POOL_ADDRESS}"
 
+[process]
+workers = ${o.workers}
+
 [stratum]
-listen = ["127.0.0.1:0"]
+listen = ["127.0.0.1:${port}"]
 # Vardiff on with its default target (10 s); start near the miners' mean hashrate × 10 and
 # allow difficulty 1 (the stress step's d=1). Per-IP cap, bans and flood limits at their
 # defaults, loopback included.
@@ -338,6 +354,7 @@ export async function realisticMain(args: string[]): Promise<number> {
       devnetPort: devnet.addr.port,
       storeUrl,
       startDifficulty: Math.round(o.hashrate * 10),
+      workers: o.workers,
     }),
   );
   const denoFlags = o.profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${o.profile}`];
@@ -353,12 +370,19 @@ export async function realisticMain(args: string[]): Promise<number> {
     : await Deno.open(o.poolLog, { write: true, create: true, truncate: true });
   let portFound: (p: number) => void;
   const portKnown = new Promise<number>((r) => portFound = r);
+  let stratumPort = 0;
+  let ready = 0;
+  // The supervisor's workers log through it: ready once every worker has its upstream.
+  const workerPids: number[] = [];
   const poolLines = lines(pool.stderr, (line) => {
     logFile?.writeSync(new TextEncoder().encode(line + "\n"));
     poolLog.push(line);
     if (poolLog.length > 50) poolLog.shift();
     const m = /Stratum on "?127\.0\.0\.1"?:(\d+)/.exec(line);
-    if (m !== null) portFound(Number(m[1]));
+    if (m !== null) stratumPort = Number(m[1]);
+    const w = /worker \d+ started \(pid (\d+)/.exec(line);
+    if (w !== null) workerPids.push(Number(w[1]));
+    if (/upstream ready/.test(line) && ++ready === o.workers) portFound(stratumPort);
   });
   const port = await Promise.race([
     portKnown,
@@ -366,7 +390,14 @@ export async function realisticMain(args: string[]): Promise<number> {
       throw new Error(`Cannot start the pool (exit ${s.code}):\n${poolLog.join("\n")}`);
     }),
   ]);
-  console.log(`pool pid ${pool.pid} on 127.0.0.1:${port}`);
+  console.log(
+    `pool pid ${pool.pid} on 127.0.0.1:${port}` +
+      (o.workers > 1 ? ` (${o.workers} workers: pids ${workerPids.join(", ")})` : ""),
+  );
+  // CPU and memory of the pool: the process, or the supervisor and its live workers.
+  const poolPids = () => [pool.pid, ...workerPids];
+  const poolCpuSeconds = () => poolPids().reduce((t, pid) => t + cpuSeconds(pid), 0);
+  const poolRssKiB = () => poolPids().reduce((t, pid) => t + rssKiB(pid), 0);
   const gen = new Generator([]);
   const abort = () => {
     gen.kill();
@@ -407,10 +438,10 @@ export async function realisticMain(args: string[]): Promise<number> {
   // Connections.
   await gen.call({ cmd: "connect", port, total: 1, spread });
   await sleep(2000);
-  const baseRss = rssKiB(pool.pid);
+  const baseRss = poolRssKiB();
   const c = await gen.call({ cmd: "connect", port, total: o.miners, spread });
   await sleep(3000);
-  const rss = rssKiB(pool.pid);
+  const rss = poolRssKiB();
   const connections = {
     miners: c.connected as number,
     failed: c.failed as number,
@@ -431,7 +462,7 @@ export async function realisticMain(args: string[]): Promise<number> {
   await gen.call({ cmd: "mine-start", warmupSeconds: o.warmupSeconds });
   console.log(`mining (vardiff); ${o.warmupSeconds} s of warm-up`);
   await sleep(o.warmupSeconds * 1000);
-  const poolCpu0 = cpuSeconds(pool.pid);
+  const poolCpu0 = poolCpuSeconds();
   const genCpu0 = cpuSeconds(gen.pid);
   const threads0 = threadCpu(pool.pid);
   const stepStart = performance.now();
@@ -446,7 +477,7 @@ export async function realisticMain(args: string[]): Promise<number> {
     await devnet.rival.mineBlock();
     const t0 = rivalBlockAt as number | undefined;
     // CPU from the block to the last notify read (the grind above is the devnet's, not counted).
-    const poolCpu = cpuSeconds(pool.pid);
+    const poolCpu = poolCpuSeconds();
     const genCpu = cpuSeconds(gen.pid);
     const r = await gen.call({ cmd: "await", timeoutMs: 10_000 });
     if (t0 === undefined || poolBlocks !== poolBlocksBefore) {
@@ -460,18 +491,18 @@ export async function realisticMain(args: string[]): Promise<number> {
       p99Ms: (r.p99 as number) - t0,
       lastMs: (r.last as number) - t0,
       missing: r.missing as number,
-      poolCpuMs: (cpuSeconds(pool.pid) - poolCpu) * 1000,
+      poolCpuMs: (poolCpuSeconds() - poolCpu) * 1000,
       generatorCpuMs: (cpuSeconds(gen.pid) - genCpu) * 1000,
     });
     if (rounds.length % 25 === 0) console.log(`${rounds.length} new-block rounds`);
   }
   const wall = (performance.now() - stepStart) / 1000;
   const vardiff = await gen.call({ cmd: "mine-stop" });
-  vardiff.poolCpuPercent = (cpuSeconds(pool.pid) - poolCpu0) / wall * 100;
+  vardiff.poolCpuPercent = (poolCpuSeconds() - poolCpu0) / wall * 100;
   vardiff.poolThreadsPercent = threadPercent(threads0, threadCpu(pool.pid), wall);
   vardiff.generatorCpuPercent = (cpuSeconds(gen.pid) - genCpu0) / wall * 100;
   vardiff.loadAverage = loadAverage()[0];
-  vardiff.poolRssMiB = rssKiB(pool.pid) / 1024;
+  vardiff.poolRssMiB = poolRssKiB() / 1024;
   const lasts = rounds.map((r) => r.lastMs).sort((a, b) => a - b);
   const perMinerP99 = rounds.map((r) => r.p99Ms).sort((a, b) => a - b);
   const newBlock = {
@@ -531,7 +562,7 @@ export async function realisticMain(args: string[]): Promise<number> {
   }, o.blockInterval * 1000);
   const stress: Record<string, unknown>[] = [];
   for (const rate of o.stressRates) {
-    const p0 = cpuSeconds(pool.pid);
+    const p0 = poolCpuSeconds();
     const g0 = cpuSeconds(gen.pid);
     const t = performance.now();
     const s = await gen.call({
@@ -542,7 +573,7 @@ export async function realisticMain(args: string[]): Promise<number> {
       miners: o.miners,
     });
     const secs = (performance.now() - t) / 1000;
-    s.poolCpuPercent = (cpuSeconds(pool.pid) - p0) / secs * 100;
+    s.poolCpuPercent = (poolCpuSeconds() - p0) / secs * 100;
     s.generatorCpuPercent = (cpuSeconds(gen.pid) - g0) / secs * 100;
     s.loadAverage = loadAverage()[0];
     s.pass = (s.p99 as number) <= o.p99LimitMs &&
@@ -565,7 +596,7 @@ export async function realisticMain(args: string[]): Promise<number> {
   let inflight: Record<string, unknown> | undefined;
   if (o.inflightMiners > 0) {
     await sleep(500);
-    const p0 = cpuSeconds(pool.pid);
+    const p0 = poolCpuSeconds();
     const t = performance.now();
     inflight = await gen.call({
       cmd: "shares",
@@ -575,7 +606,7 @@ export async function realisticMain(args: string[]): Promise<number> {
       miners: Math.min(o.inflightMiners, o.miners),
       burst: o.inflightDepth,
     });
-    inflight.poolCpuPercent = (cpuSeconds(pool.pid) - p0) / ((performance.now() - t) / 1000) * 100;
+    inflight.poolCpuPercent = (poolCpuSeconds() - p0) / ((performance.now() - t) / 1000) * 100;
     inflight.loadAverage = loadAverage()[0];
     console.log(
       `${inflight.miners} miners, ${o.inflightDepth} submits in flight each, ${o.inflightRate}/s: ` +

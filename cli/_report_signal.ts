@@ -10,7 +10,8 @@
 import inspector from "node:inspector";
 
 /** When to look for an inspector the signal opened, ms after the signal. */
-const CHECKS_MS = [0, 10, 50, 200, 1000];
+// Deno may open it a while after the signal on a busy machine: looked for up to 10 s.
+const CHECKS_MS = [0, 10, 50, 200, 1000, 3000, 10_000];
 
 /** Options for {@linkcode onReportSignal}. */
 export interface ReportSignalOptions {
@@ -46,6 +47,8 @@ export function onReportSignal(
         options.onInspectorClosed?.(url);
       }, ms);
       timers.add(timer);
+      // Never what keeps a finishing process alive.
+      Deno.unrefTimer(timer);
     }
   };
   try {
