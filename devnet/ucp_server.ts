@@ -78,6 +78,10 @@ export class UcpServer {
       port: options.port,
       maxLineBytes: options.maxLineBytes ?? 16384,
       maxConnections: options.maxConnections ?? 1000,
+      // NodeCore does not drop a pool that reads its replies a moment late: a pool's burst of
+      // submits (2,000 replies ≈ 260 KB) must not overflow the send queue of a client that is
+      // busy writing them.
+      maxSendQueueBytes: 4 * 2 ** 20,
       name: "devnet ucp",
       // The devnet stands in for NodeCore, a process of its own: it never takes from the pool's
       // descriptor budget (in-process, the pool's upstream link must not be refused by it).
