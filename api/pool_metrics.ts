@@ -108,6 +108,15 @@ export class PoolMetrics {
     const inflight = r.gauge("vbkpool_inflight", {
       help: "Share records and block submissions not yet settled.",
     });
+    const unrecorded = r.gauge("vbkpool_shares_unrecorded", {
+      help: "Accepted shares waiting for their commit (reads pause at [store] pause_reads_at).",
+    });
+    const readPauses = r.counter("vbkpool_read_pauses_total", {
+      help: "Times the pool stopped reading from miners because the store was behind.",
+    });
+    const readPaused = r.counter("vbkpool_read_paused_seconds_total", {
+      help: "Time spent with reads paused because the store was behind.",
+    });
     const opened = r.counter("vbkpool_connections_opened_total", {
       help: "Miner connections accepted.",
     });
@@ -244,6 +253,10 @@ export class PoolMetrics {
       workers.set({}, names.size);
       addresses.set({}, owners.size);
       inflight.set({}, pool.inflight);
+      const backlog = pool.backlog.stats();
+      unrecorded.set({}, backlog.pending);
+      readPauses.set({}, backlog.pauses);
+      readPaused.set({}, backlog.pausedMs / 1000);
       activeBans.set({}, pool.bans.active(now()));
       const job = pool.jobs.current;
       if (job !== undefined) {

@@ -12,6 +12,7 @@ import type { LiveHandler } from "./_reload.ts";
 import type { Pool, PoolLiveSettings } from "../server/pool.ts";
 import { connectionLimits } from "./_port_section.ts";
 import { poolOptions, stratumPorts } from "./_pool_options.ts";
+import { pauseReadsAt } from "./_store_schema.ts";
 
 /** `[stratum]` keys a reload applies to the running pool. */
 export const LIVE_STRATUM_KEYS: readonly string[] = [
@@ -70,6 +71,7 @@ export function poolLiveSettings(values: ConfigValues): PoolLiveSettings {
     ...(values.ucp === undefined ? {} : { ucpConnections: connectionLimits(values.ucp) }),
     limits: options.limits!,
     bans: options.bans!,
+    pauseReadsAt: pauseReadsAt(values),
   };
 }
 
@@ -82,7 +84,7 @@ export function poolLiveSettings(values: ConfigValues): PoolLiveSettings {
 export function poolHandler(pool: Pool): LiveHandler {
   return {
     name: "pool",
-    keys: [...LIVE_STRATUM_KEYS, ...LIVE_UCP_KEYS],
+    keys: [...LIVE_STRATUM_KEYS, ...LIVE_UCP_KEYS, "store.pause_reads_at"],
     check: (change) => void poolLiveSettings(change.next),
     apply: (change) => pool.configure(poolLiveSettings(change.next)),
   };

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { SectionSpec } from "./config.ts";
+import { ConfigError, type ConfigValues, type SectionSpec } from "./config.ts";
 import type { OpenStoreOptions } from "../store/mod.ts";
 
 /** Keys of `[store]`. */
@@ -38,6 +38,15 @@ export const STORE_SCHEMA: SectionSpec = {
     min: 1,
     max: 10000000,
     doc: "Writes waiting for a commit at most; beyond that shares are answered with an error.",
+  },
+  pause_reads_at: {
+    kind: "integer",
+    default: 10000,
+    min: 0,
+    max: 10000000,
+    doc: "Accepted shares waiting for their commit at which the server stops reading from " +
+      "miners until half of them are committed (answers come late instead of as errors); " +
+      "0 never pauses; keep it well below max_queue.",
   },
   commit_timeout_seconds: {
     kind: "number",
@@ -97,8 +106,9 @@ export const STORE_SCHEMA: SectionSpec = {
   },
 };
 
-/** The `[store]` keys only the server reads: it alone prunes. */
+/** The `[store]` keys only the server reads: it alone prunes and pauses reads. */
 export const STORE_PRUNE_KEYS: readonly string[] = [
+  "pause_reads_at",
   "keep_shares_days",
   "pplns_window",
   "keep_rollups_days",
@@ -151,4 +161,35 @@ export function storeOptions(
       connectTimeoutS: s.postgres_connect_timeout_seconds as number,
     },
   };
+}
+
+/**
+ * The server's read-pause threshold (`[store] pause_reads_at`), checked against the commit
+ * queue: a threshold at or above `max_queue` would let the queue refuse shares first.
+ *
+ * @example Usage
+ * ```ts
+ * import { pauseReadsAt } from "./_store_schema.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(pauseReadsAt({ store: { pause_reads_at: 10000, max_queue: 100000 } }), 10000);
+ * assert.throws(() => pauseReadsAt({ store: { pause_reads_at: 10, max_queue: 10 } }));
+ * ```
+ *
+ * @param values The loaded configuration.
+ * @returns The threshold (0: never pause).
+ * @throws {ConfigError} When it is not below `max_queue`.
+ */
+export function pauseReadsAt(values: ConfigValues): number {
+  const s = values.store ?? {};
+  const at = (s.pause_reads_at as number | undefined) ?? 10000;
+  const queue = (s.max_queue as number | undefined) ?? 100000;
+  if (at > 0 && at >= queue) {
+    throw new ConfigError(
+      `Invalid configuration: store.pause_reads_at (${at}) must be below store.max_queue ` +
+        `(${queue}), or 0`,
+      "store.pause_reads_at",
+    );
+  }
+  return at;
 }

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { pauseReadsAt } from "./_store_schema.ts";
 import { UsageError } from "./args.ts";
 import { type Command, type CommandContext, waitForStop } from "./command.ts";
 import { ConfigError, type ConfigValues, type LoadedConfig, type ValueSource } from "./config.ts";
@@ -214,6 +215,7 @@ export async function startServer(
     ...stratum,
     connections: { ...stratum.connections, ...edge, reusePort },
     ...(ucp === undefined ? {} : { ucp }),
+    pauseReadsAt: pauseReadsAt(values),
   };
   checkProxyProtocol(options, values.api!, edge);
   let endpoints = n.endpoints as string[];

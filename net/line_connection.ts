@@ -14,6 +14,7 @@
  */
 import { LineFramer, LineTooLongError } from "../protocol/line_framer.ts";
 import { lineBytes } from "./_line_bytes.ts";
+import type { ReadGate } from "./read_gate.ts";
 
 /** Why a connection closed. */
 export type CloseReason = string;
@@ -44,6 +45,11 @@ export interface LineConnectionOptions {
    * @default false
    */
   coalesceWrites?: boolean;
+  /**
+   * While this gate is shut the connection reads nothing more (a read already waiting still
+   * delivers what it brings); shared by every connection of a process for backpressure.
+   */
+  readGate?: ReadGate;
 }
 
 let nextId = 1;
@@ -75,6 +81,7 @@ export class LineConnection {
   #maxQueue: number;
   #readSize: number;
   #coalesce: boolean;
+  #gate: ReadGate | undefined;
   #queue: Uint8Array[] = [];
   #queued = 0;
   #writing = false;
@@ -107,6 +114,7 @@ export class LineConnection {
     this.#maxQueue = options.maxSendQueueBytes ?? 262144;
     this.#readSize = Math.max(1, options.readBufferBytes ?? 4096);
     this.#coalesce = options.coalesceWrites ?? false;
+    this.#gate = options.readGate;
     try {
       (conn as Deno.TcpConn).setNoDelay?.(true);
       (conn as Deno.TcpConn).setKeepAlive?.(true);
@@ -360,6 +368,11 @@ export class LineConnection {
     let buf = new Uint8Array(Math.min(this.#readSize, Math.max(512, this.#readSize >> 2)));
     try {
       while (!this.#closed && !this.#readStopped) {
+        const gate = this.#gate;
+        if (gate !== undefined && !gate.open) {
+          await Promise.race([gate.wait(), this.#closedSignal]);
+          continue;
+        }
         const n = await this.#conn.read(buf);
         if (n === null) {
           this.close("closed by peer");

@@ -11,6 +11,7 @@
  * @module
  */
 export * from "./line_connection.ts";
+export * from "./read_gate.ts";
 export * from "./line_server.ts";
 export * from "./line_client.ts";
 export * from "./accept_loop.ts";

@@ -37,7 +37,7 @@ export interface ConnectionLimits {
 }
 
 /** The pool parts the plumbing uses: bans, events and the clock. */
-export type PortContext = Pick<SessionContext, "bans" | "events" | "now">;
+export type PortContext = Pick<SessionContext, "bans" | "events" | "now" | "readGate">;
 
 /** A session as the plumbing sees it. */
 export interface PortSession {
@@ -97,6 +97,7 @@ export function listenLines(address: PortAddress, options: ListenLinesOptions): 
     handshakeTimeoutMs: limits.handshakeTimeoutMs ?? 10000,
     coalesceWrites: options.coalesceWrites ?? false,
     reusePort: limits.reusePort ?? false,
+    readGate: ctx.readGate,
     isBanned: (ip) => ctx.bans.isBanned(ip, ctx.now()),
     onRefused: (ip, reason) => {
       // A ban's refusals: the first is logged, the rest counted (the pool logs the count

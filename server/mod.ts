@@ -40,6 +40,7 @@ export * from "./pool.ts";
 export * from "./session_context.ts";
 export * from "./session_limits.ts";
 export * from "./share_recorder.ts";
+export * from "./record_backlog.ts";
 export * from "./shares.ts";
 export * from "./stratum_port.ts";
 export * from "./port_edge.ts";

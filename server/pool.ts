@@ -31,6 +31,7 @@ import { ExtranonceAllocator, type ExtranonceAllocatorOptions } from "./extranon
 import { type Job, JobManager } from "./jobs.ts";
 import type { Offence } from "./session_context.ts";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session_limits.ts";
+import { RecordBacklog } from "./record_backlog.ts";
 import { type AcceptedShare, MemoryShareRecorder, type ShareRecorder } from "./share_recorder.ts";
 import type { PortDifficulty, StratumPortOptions } from "./stratum_port.ts";
 import { type ConnectionLimits, StratumServer } from "./stratum_server.ts";
@@ -106,6 +107,11 @@ export interface PoolOptions {
    * candidate was never written). @default 500
    */
   candidateWaitMs?: number;
+  /**
+   * Accepted shares waiting for their record at which every connection stops reading until
+   * half of them are recorded (see `record_backlog.ts`); 0 never pauses. @default 10000
+   */
+  pauseReadsAt?: number;
 }
 
 /** What a configuration reload changes in a running pool (see {@linkcode Pool.configure}). */
@@ -120,6 +126,8 @@ export interface PoolLiveSettings {
   limits?: Partial<SessionLimits>;
   /** Penalties and bans. */
   bans?: BanListOptions;
+  /** See {@linkcode PoolOptions.pauseReadsAt}. */
+  pauseReadsAt?: number;
 }
 
 /** One connection as the operator sees it ({@linkcode Pool.connections}). */
@@ -166,6 +174,8 @@ export class Pool {
   readonly jobs: JobManager;
   /** The share recorder in use. */
   readonly recorder: ShareRecorder;
+  /** The records in flight, and the gate that pauses reads while there are too many. */
+  readonly backlog: RecordBacklog;
   /** The ban list. */
   readonly bans: BanList;
   /** The Stratum ports, in configuration order. */
@@ -194,6 +204,7 @@ export class Pool {
     this.events = options.events ?? new PoolEvents();
     this.jobs = new JobManager({ maxJobs: options.maxJobs, now: this.#now });
     this.recorder = options.recorder ?? new MemoryShareRecorder();
+    this.backlog = new RecordBacklog({ recorder: this.recorder, pauseAt: options.pauseReadsAt });
     this.bans = new BanList(options.bans);
     this.#extranonces = new ExtranonceAllocator(options.extranonce);
     this.#upstream = options.upstream;
@@ -228,7 +239,8 @@ export class Pool {
       limits,
       jobs: pool.jobs,
       extranonces: pool.#extranonces,
-      recorder: pool.recorder,
+      recorder: pool.backlog,
+      readGate: pool.backlog.gate,
       difficulties: options.difficulties ?? new MemoryWorkerDifficulty(),
       events: pool.events,
       bans: pool.bans,
@@ -355,6 +367,7 @@ export class Pool {
       Object.assign(this.#limits, DEFAULT_SESSION_LIMITS, settings.limits);
     }
     if (settings.bans !== undefined) this.bans.configure(settings.bans);
+    if (settings.pauseReadsAt !== undefined) this.backlog.setPauseAt(settings.pauseReadsAt);
     if (settings.connections !== undefined) {
       for (const server of this.servers) server.setLimits(settings.connections);
     }

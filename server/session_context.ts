@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { ReadGate } from "../net/read_gate.ts";
 import type { BanList, OffenceKind } from "./bans.ts";
 import type { PoolEvents } from "./events.ts";
 import type { ExtranonceAllocator } from "./extranonce.ts";
@@ -63,6 +64,8 @@ export interface SessionContext {
   readonly extranonces: ExtranonceAllocator;
   /** Where accepted shares go. */
   readonly recorder: ShareRecorder;
+  /** Shut while too many accepted shares wait for their record: connections stop reading. */
+  readonly readGate?: ReadGate;
   /** Remembered worker difficulties. */
   readonly difficulties: WorkerDifficultyStore;
   /** Event bus. */

@@ -104,6 +104,11 @@ export class LoadMiner {
     }
   }
 
+  /** Requests sent and not answered yet. */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
   /** Send a request and wait for its reply (undefined when the connection closed). */
   call(method: string, params: unknown[], hash = ""): Promise<unknown> {
     const id = this.#nextId++;
