@@ -417,6 +417,8 @@ interface Spread {
   password: string;
   /** Mean simulated hashrate (difficulty-1 hashes/s); 0 = stress miners (no hashing). */
   hashrate: number;
+  /** Index of this generator's first miner (several generators share one spread). @default 0 */
+  first?: number;
 }
 
 /** A node:net connection from a chosen loopback source address (Deno.connect has none). */
@@ -447,7 +449,7 @@ async function connectOne(
         ? await Deno.connect({ hostname: "127.0.0.1", port })
         : await Deno.connectTls({ hostname: "127.0.0.1", port, caCerts });
     } else {
-      const id = minerIdentity(spreadIndex++, spread);
+      const id = minerIdentity((spread.first ?? 0) + spreadIndex++, spread);
       const h = spread.hashrate * (0.25 + 1.5 * Math.random());
       setup = {
         worker: `${benchAddress(id.address)}.${id.worker}`,
