@@ -14,7 +14,7 @@
  *   every generator reading the clean `mining.notify` (wall clock, one machine).
  *
  * ```sh
- * sh -c 'ulimit -n "$(ulimit -Hn)"; deno run -A bench/many_miners_bench.ts --miners 50000 \
+ * sh -c 'ulimit -n "$(ulimit -Hn)"; deno run -A bench/many_miners.ts --miners 50000 \
  *   --workers 3 --generators 3 --rounds 30'
  * ```
  *
