@@ -10,18 +10,32 @@
  * and SIGINT stop, SIGHUP reloads, SIGUSR2 hands over, SIGUSR1 reports); a worker that exits on
  * its own is started again with a backoff; a worker whose supervisor disappears stops itself.
  *
+ * Bans and per-IP caps are pool-wide: the supervisor runs a {@linkcode WorkerHub} (a Unix socket
+ * in a private directory) and each worker links to it ({@linkcode SupervisorLink}) to share its
+ * bans and its per-IP connection counts. Without the link a worker runs on its own (logged).
+ *
  * @module
  */
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError, type ConfigValues } from "./config.ts";
 import { logger } from "./log.ts";
 import { onReportSignal } from "./_report_signal.ts";
 import { storeOptions } from "./_store_schema.ts";
 import { openStore } from "../store/mod.ts";
+import type { Pool } from "../server/pool.ts";
+import type { LinkBan } from "../protocol/worker_link.ts";
+import { SupervisorLink } from "../server/supervisor_link.ts";
+import { WorkerHub } from "../server/worker_hub.ts";
 
 /** Environment variable naming the supervisor's pid in a worker (not a configuration key). */
 export const WORKER_OF_ENV = "_VBKPOOL_WORKER_OF";
+/** A worker's link to its supervisor: the socket path, the secret, the worker's index. */
+const LINK_ENV = "_VBKPOOL_WORKER_LINK";
+const TOKEN_ENV = "_VBKPOOL_WORKER_TOKEN";
+const INDEX_ENV = "_VBKPOOL_WORKER_INDEX";
+/** Longest wait at a worker's start for the bans in force before its ports open. */
+const LINK_READY_MS = 2000;
 
 const RESTART_MIN_MS = 1000;
 const RESTART_MAX_MS = 30_000;
@@ -170,13 +184,16 @@ const QUICK_EXIT_MS = 10_000;
 const QUICK_EXITS_FATAL = 5;
 
 /** The environment of worker `index`. */
-function workerEnv(index: number, instance: number): Record<string, string> {
+function workerEnv(index: number, instance: number, hub?: WorkerHub): Record<string, string> {
   const env: Record<string, string> = {
     [WORKER_OF_ENV]: String(Deno.pid),
     VBKPOOL_PROCESS_WORKERS: "1",
     VBKPOOL_PROCESS_REUSE_PORT: "true",
     VBKPOOL_STRATUM_INSTANCE_ID: String(instance),
   };
+  if (hub !== undefined) {
+    Object.assign(env, { [LINK_ENV]: hub.path, [TOKEN_ENV]: hub.token, [INDEX_ENV]: `${index}` });
+  }
   if (index === 0) {
     // Its API shows every worker's miners (they share the store).
     env.VBKPOOL_API_POOL_WIDE = "on";
@@ -246,6 +263,7 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
     quickExits: 0,
   }));
   const exits = new Set<Promise<void>>();
+  let hub: WorkerHub | undefined;
   // Wakes the wait below when a worker starts or a stop begins.
   let wake = () => {};
   const changed = () => new Promise<void>((resolve) => wake = resolve);
@@ -276,7 +294,7 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
     try {
       child = new Deno.Command(command, {
         args,
-        env: workerEnv(slot.index, slot.instance),
+        env: workerEnv(slot.index, slot.instance, hub),
         stdin: "null",
         stdout: "inherit",
         stderr: "inherit",
@@ -376,6 +394,7 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
     const { url, options: openOptions } = storeOptions(values.store!);
     await (await openStore(url, openOptions)).close();
     if (options.stopSignal.aborted || stopping) return 0;
+    hub = await startHub(workers);
     log.info("running {workers} workers on the same ports (instance ids {first} down to {last})", {
       workers,
       first: base,
@@ -388,9 +407,95 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
     options.stopSignal.removeEventListener("abort", onStop);
     for (const remove of removals) remove();
     for (const slot of slots) clearTimeout(slot.restartTimer);
+    await hub?.close();
   }
   log.info("stopped: every worker exited");
   return failed ? 1 : 0;
+}
+
+/** The hub of the worker links, or none (logged: then bans and caps are per worker). */
+async function startHub(workers: number): Promise<WorkerHub | undefined> {
+  const log = logger("server");
+  try {
+    const hub = await WorkerHub.listen({ workers });
+    log.info("workers share bans and per-IP connection counts through {path}", {
+      path: hub.path,
+    });
+    return hub;
+  } catch (err) {
+    log.error(
+      "cannot open the workers' link socket ({error}): bans and per-IP caps are per worker",
+      { error: err instanceof Error ? err.message : String(err) },
+    );
+    return undefined;
+  }
+}
+
+/** A worker's link to its supervisor, with the bans it relays before the pool exists. */
+export interface WorkerLink {
+  /** The link (the pool's `peers`). */
+  link: SupervisorLink;
+  /**
+   * Hand relayed bans to the pool from now on (and the ones that came before it existed).
+   *
+   * @param pool The worker's pool, started with `peers: link`.
+   */
+  attach(pool: Pool): void;
+}
+
+/**
+ * In a worker: connect to the supervisor's hub and wait (at most 2 s) for the bans in force, so
+ * that they apply from the first connection; undefined outside a worker or without a hub.
+ *
+ * @returns The link, or undefined.
+ */
+export async function startWorkerLink(): Promise<WorkerLink | undefined> {
+  const path = Deno.env.get(LINK_ENV);
+  const token = Deno.env.get(TOKEN_ENV);
+  const worker = Number(Deno.env.get(INDEX_ENV));
+  if (path === undefined || token === undefined || !Number.isInteger(worker)) return undefined;
+  let pool: Pool | undefined;
+  // Bans relayed before the pool exists (the answer to the first sync), by IP.
+  const early = new Map<string, LinkBan>();
+  const link = new SupervisorLink({
+    path,
+    token,
+    worker,
+    onBan: (ban) => pool === undefined ? early.set(ban.ip, ban) : pool.adoptBan(ban),
+    onUnban: (ip) => pool === undefined ? early.delete(ip) : pool.liftBan(ip),
+  });
+  link.start();
+  if (!await link.ready(LINK_READY_MS)) {
+    logger("server").warn(
+      "no answer from the supervisor within {seconds} s: this worker starts with its own bans " +
+        "and per-IP counts; they become pool-wide once the link is up",
+      { seconds: LINK_READY_MS / 1000 },
+    );
+  }
+  return {
+    link,
+    attach(target: Pool) {
+      pool = target;
+      for (const ban of early.values()) target.adoptBan(ban);
+      early.clear();
+    },
+  };
+}
+
+/**
+ * In a worker whose supervisor was killed: remove the directory of its link socket, which the
+ * supervisor had no chance to remove (any worker may; the others find it gone).
+ */
+export function removeOrphanedLink(): void {
+  const path = Deno.env.get(LINK_ENV);
+  if (path === undefined || basename(path) !== "link.sock") return;
+  const dir = dirname(path);
+  if (!basename(dir).startsWith("vbkpool-workers-")) return;
+  try {
+    Deno.removeSync(dir, { recursive: true });
+  } catch {
+    // Gone already.
+  }
 }
 
 /**

@@ -25,6 +25,8 @@ import { Upstream } from "../server/upstream.ts";
 import { type MetricsRegistry, registerAlertMetrics, registerWebhookMetrics } from "../api/mod.ts";
 import { openServerStore } from "./_server_store.ts";
 import {
+  removeOrphanedLink,
+  startWorkerLink,
   superviseWorkers,
   supervisorGone,
   supervisorPid,
@@ -291,6 +293,8 @@ export async function startServer(
       }
     },
   });
+  // A worker gets the bans in force from its supervisor before its ports open.
+  const workerLink = await startWorkerLink();
   let pool: Pool;
   try {
     pool = Pool.start({
@@ -300,8 +304,11 @@ export async function startServer(
       difficulties: persisted.difficulties,
       extranonce: persisted.extranonce,
       blocks: persisted.blocks,
+      ...(workerLink === undefined ? {} : { peers: workerLink.link }),
     });
+    workerLink?.attach(pool);
   } catch (err) {
+    await workerLink?.link.close();
     await devnet?.stop();
     await persisted.close();
     await alerts.stop();
@@ -370,6 +377,7 @@ export async function startServer(
     stopAlertWiring();
     await services.stop();
     await pool.stop();
+    await workerLink?.link.close();
     await upstream.stop();
     await devnet?.stop();
     await persisted.close();
@@ -414,6 +422,7 @@ export async function startServer(
     await admin?.close();
     await services.stop();
     await pool.stop();
+    await workerLink?.link.close();
     await upstream.stop();
     await devnet?.stop();
     await persisted.close();
@@ -600,6 +609,7 @@ async function run(ctx: CommandContext): Promise<number> {
     const watch = new AbortController();
     const orphaned = supervisorGone(watch.signal).then(() => {
       log.error("the supervisor of this worker is gone: stopping");
+      removeOrphanedLink();
     });
     await Promise.race([waitForStop(ctx.stopSignal), server.done, orphaned]);
     watch.abort();

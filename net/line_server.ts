@@ -2,6 +2,10 @@
  * A TCP listener for newline-delimited text: accepts connections (through the shared
  * {@linkcode acceptLoop}: descriptor budget, accept errors survived with back-off), enforces a
  * per-IP connection cap and a ban hook, sweeps deadlines once a second, and stops cleanly.
+ * Other processes on the same port (`SO_REUSEPORT` workers) can share the per-IP cap: their
+ * count comes in through `peerConnections`, this server's goes out through `onIpCount`, and
+ * {@linkcode LineServer.trimExcess} closes this server's share of a burst that several of them
+ * admitted before they heard of each other.
  * A port may serve TLS (certificate reloadable, see {@linkcode EdgeListener}) or take a PROXY
  * protocol header from trusted proxies; either way the handshake or header runs under a
  * deadline before the connection is counted as a line connection, and the caps, bans and
@@ -51,6 +55,18 @@ export interface LineServerOptions extends LineConnectionOptions, EdgeOptions {
   exemptLoopback?: boolean;
   /** Whether an IP is banned; banned peers are closed at once. */
   isBanned?: (ip: string) => boolean;
+  /**
+   * Connections from an IP that other processes on this port hold: they count against
+   * `maxConnectionsPerIp` here. Asked on every accept of a capped peer. @default none
+   */
+  peerConnections?: (ip: string) => number;
+  /** Told each time this server's count of connections from an IP changes. @default none */
+  onIpCount?: (ip: string, count: number) => void;
+  /**
+   * Only connections younger than this are closed by {@linkcode LineServer.trimExcess} (the
+   * excess of a burst is new; miners that have been here a while stay). @default 5000
+   */
+  trimWindowMs?: number;
   /** Called for each accepted connection; returns the connection's handler. */
   onConnection: (conn: LineConnection) => LineHandler;
   /** Called when a connection is refused (cap or ban), for metrics and logs. */
@@ -174,6 +190,53 @@ export class LineServer {
   }
 
   /**
+   * Close this server's share of the connections from these IPs that exceed the per-IP cap
+   * together with the other processes' (`peerConnections`): of an excess E, with `own` here and
+   * `others` elsewhere, `ceil(E × own / (own + others))` of the newest connections younger than
+   * `trimWindowMs`. Every process doing the same from the same counts removes the excess, and at
+   * most one connection per process more. Without `peerConnections` or a cap it does nothing.
+   *
+   * @param ips The IPs whose count elsewhere went up.
+   * @param now Current time in ms.
+   * @returns How many connections were closed.
+   */
+  trimExcess(ips: Iterable<string>, now: number = Date.now()): number {
+    const o = this.#options;
+    const max = o.maxConnectionsPerIp;
+    if (!max || o.peerConnections === undefined) return 0;
+    const over = new Set<string>();
+    for (const ip of ips) {
+      if (o.exemptLoopback === true && isLoopback(ip)) continue;
+      if ((this.#perIp.get(ip) ?? 0) + o.peerConnections(ip) > max) over.add(ip);
+    }
+    if (over.size === 0) return 0;
+    // Per IP: its connections still reading (oldest first), and those already closing.
+    const since = now - (o.trimWindowMs ?? 5000);
+    const live = new Map<string, { young: LineConnection[]; closing: number }>();
+    for (const conn of this.connections.values()) {
+      if (!over.has(conn.remoteIp)) continue;
+      let entry = live.get(conn.remoteIp);
+      if (entry === undefined) live.set(conn.remoteIp, entry = { young: [], closing: 0 });
+      if (!conn.reading) entry.closing++;
+      else if (conn.openedAt >= since) entry.young.push(conn);
+    }
+    let closed = 0;
+    for (const [ip, { young, closing }] of live) {
+      const own = (this.#perIp.get(ip) ?? 0) - closing;
+      const others = o.peerConnections(ip);
+      const excess = own + others - max;
+      if (own <= 0 || excess <= 0) continue;
+      // The newest go first: connections are kept in the order they came.
+      const share = Math.min(young.length, Math.ceil(excess * own / (own + others)));
+      for (const conn of young.slice(young.length - share)) {
+        conn.closeAfterFlush("too many connections from this IP");
+        closed++;
+      }
+    }
+    return closed;
+  }
+
+  /**
    * Stop accepting new connections; existing ones stay open.
    */
   stopAccepting(): void {
@@ -256,17 +319,17 @@ export class LineServer {
     const exempt = o.exemptLoopback === true && isLoopback(ip);
     if (!exempt && o.isBanned?.(ip)) return "banned";
     if (this.#full()) return "server full";
-    const count = this.#perIp.get(ip) ?? 0;
-    if (!exempt && o.maxConnectionsPerIp && count >= o.maxConnectionsPerIp) {
-      return "too many connections from this IP";
-    }
+    if (exempt || !o.maxConnectionsPerIp) return undefined;
+    const count = (this.#perIp.get(ip) ?? 0) + (o.peerConnections?.(ip) ?? 0);
+    if (count >= o.maxConnectionsPerIp) return "too many connections from this IP";
     return undefined;
   }
 
   #count(ip: string, delta: number): void {
-    const n = (this.#perIp.get(ip) ?? 0) + delta;
-    if (n <= 0) this.#perIp.delete(ip);
+    const n = Math.max(0, (this.#perIp.get(ip) ?? 0) + delta);
+    if (n === 0) this.#perIp.delete(ip);
     else this.#perIp.set(ip, n);
+    this.#options.onIpCount?.(ip, n);
   }
 
   #admit(conn: Deno.Conn, release: () => void): void {

@@ -2,7 +2,8 @@
  * What the pool does with an offence (see `bans.ts`): the offending connection is closed after
  * the answers already due and reported; the offence counts against its IP, and the ban it may
  * cause is logged once, reported and enforced on every port. Ended bans are logged once with
- * the connections they refused.
+ * the connections they refused. With other pool processes on the same ports (workers, see
+ * `pool_peers.ts`) the bans made and lifted here are told to them, and theirs are taken here.
  *
  * @module
  */
@@ -10,6 +11,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { BanInfo, BanList, OffenceKind } from "./bans.ts";
 import type { PoolEvents } from "./events.ts";
+import type { PoolPeers } from "./pool_peers.ts";
 import type { Offence } from "./session_context.ts";
 
 const log = getLogger(["vbkpool", "server", "pool"]);
@@ -38,6 +40,8 @@ export interface PenaltiesOptions {
   events: PoolEvents;
   /** The pool's ports. */
   ports(): Iterable<PenaltyPort>;
+  /** The other pool processes on the same ports. @default none */
+  peers?: PoolPeers | undefined;
 }
 
 /** The pool's handling of offences and bans. */
@@ -109,12 +113,54 @@ export class Penalties {
    * @returns Whether a ban was lifted.
    */
   unban(ip: string): boolean {
+    // Told even when not banned here: another process may have it still.
+    this.#o.peers?.unbanned(ip);
     const ban = this.#o.bans.unban(ip);
     if (ban === undefined) return false;
     log.info("ban of {ip} lifted by the operator; {refused} connections were refused during it", {
       ip,
       refused: ban.refused,
     });
+    return true;
+  }
+
+  /**
+   * Take a ban another pool process made: logged once (a ban already in force here that ends as
+   * late is not), and the IP's connections closed on every port.
+   *
+   * @param ban The ban.
+   * @param now Current time, ms since epoch.
+   * @returns Whether it changed anything here.
+   */
+  adopt(ban: Omit<BanInfo, "refused">, now: number): boolean {
+    const adopted = this.#o.bans.adopt(ban, now);
+    if (adopted === undefined) return false;
+    log.warn(
+      "banned {ip} for {seconds} s by another worker ({reason}); its connections here are " +
+        "closed and new ones refused",
+      {
+        ip: adopted.ip,
+        seconds: Math.max(0, Math.round((adopted.until - now) / 1000)),
+        reason: OFFENCE_REASONS[adopted.reason as OffenceKind] ?? adopted.reason,
+      },
+    );
+    this.#enforce(adopted);
+    return true;
+  }
+
+  /**
+   * Lift a ban because another pool process lifted it (logged once when it was in force here).
+   *
+   * @param ip The address.
+   * @returns Whether a ban was lifted here.
+   */
+  lift(ip: string): boolean {
+    const ban = this.#o.bans.unban(ip);
+    if (ban === undefined) return false;
+    log.info(
+      "ban of {ip} lifted on another worker; {refused} connections were refused here during it",
+      { ip, refused: ban.refused },
+    );
     return true;
   }
 
@@ -150,6 +196,12 @@ export class Penalties {
         },
       );
     }
+    this.#o.peers?.banned(ban);
+    this.#enforce(ban);
+  }
+
+  /** Report a ban in force here and close its IP's connections on every port. */
+  #enforce(ban: BanInfo): void {
     const events = this.#o.events;
     if (events.active) {
       events.emit({

@@ -1,17 +1,20 @@
 /**
  * The plumbing the Stratum and UCP ports share: binding the line server with the port's
- * connection limits and the pool's bans, wrapping each session in a line handler that keeps
- * the port's session map and reports `connection_open` / `connection_close`, and waiting for
- * connections to close by a deadline.
+ * connection limits, the pool's bans and the per-IP counts of the other pool processes on the
+ * port (workers), wrapping each session in a line handler that keeps the port's session map and
+ * reports `connection_open` / `connection_close`, and waiting for connections to close by a
+ * deadline.
  *
  * @module
  */
 
 import type { Logger } from "@logtape/logtape";
 import { EpisodeLog } from "../log/mod.ts";
+import { formatHostPort } from "../net/host_port.ts";
 import type { AddressList } from "../net/address_list.ts";
 import type { LineConnection, LineHandler } from "../net/line_connection.ts";
 import { LineServer } from "../net/line_server.ts";
+import type { PoolPeers } from "./pool_peers.ts";
 import type { PortEdge } from "./port_edge.ts";
 import type { SessionContext } from "./session_context.ts";
 
@@ -36,8 +39,9 @@ export interface ConnectionLimits {
   reusePort?: boolean;
 }
 
-/** The pool parts the plumbing uses: bans, events and the clock. */
-export type PortContext = Pick<SessionContext, "bans" | "events" | "now" | "readGate">;
+/** The pool parts the plumbing uses: bans, events, the clock, the other processes and the
+ * read gate. */
+export type PortContext = Pick<SessionContext, "bans" | "events" | "now" | "peers" | "readGate">;
 
 /** A session as the plumbing sees it. */
 export interface PortSession {
@@ -83,7 +87,10 @@ export function listenLines(address: PortAddress, options: ListenLinesOptions): 
   const ctx = options.context;
   // Refusals come as fast as a client can connect: one line per kind, then counted.
   const refusals = new EpisodeLog(options.log);
-  return LineServer.listen({
+  // The port as the workers name it (they bind the same fixed address); set once bound.
+  let key = "";
+  const peers = ctx.peers;
+  const server = LineServer.listen({
     hostname: address.hostname,
     port: address.port,
     maxLineBytes: limits.maxLineBytes ?? 16384,
@@ -99,6 +106,10 @@ export function listenLines(address: PortAddress, options: ListenLinesOptions): 
     reusePort: limits.reusePort ?? false,
     readGate: ctx.readGate,
     isBanned: (ip) => ctx.bans.isBanned(ip, ctx.now()),
+    ...(peers === undefined ? {} : {
+      peerConnections: (ip: string) => peers.connectionsElsewhere(key, ip),
+      onIpCount: (ip: string, count: number) => peers.connectionsHere(key, ip, count),
+    }),
     onRefused: (ip, reason) => {
       // A ban's refusals: the first is logged, the rest counted (the pool logs the count
       // when the ban ends).
@@ -117,6 +128,49 @@ export function listenLines(address: PortAddress, options: ListenLinesOptions): 
     onConnection: options.onConnection,
     // "stratum" or "ucp": names the port in net/'s accept-error and descriptor log lines.
     name: options.log.category.at(-1) ?? "tcp",
+  });
+  key = formatHostPort(address.hostname, server.addr.port);
+  if (peers !== undefined) {
+    watchBursts(server, {
+      peers,
+      key,
+      onTrimmed: (n) =>
+        refusals.debug(
+          "trimmed",
+          "closed {n} new connections over the per-IP cap with the other workers' ones",
+          { n },
+        ),
+    });
+  }
+  return server;
+}
+
+/**
+ * Time from a rise of the other processes' count of an IP to this port's look at its excess:
+ * by then every process has the burst's counts and none has closed anything yet, so their
+ * shares of the excess are taken from the same figures and add up to it.
+ */
+const TRIM_DELAY_MS = 50;
+
+/**
+ * A burst admitted here and elsewhere before the counts met: once they have, close this port's
+ * share of what exceeds the per-IP cap (`LineServer.trimExcess`).
+ */
+function watchBursts(
+  server: LineServer,
+  at: { peers: PoolPeers; key: string; onTrimmed(n: number): void },
+): void {
+  const raised = new Set<string>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  at.peers.watchElsewhere(at.key, (ips) => {
+    for (const ip of ips) raised.add(ip);
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      const list = [...raised];
+      raised.clear();
+      const n = server.trimExcess(list);
+      if (n > 0) at.onTrimmed(n);
+    }, TRIM_DELAY_MS);
   });
 }
 

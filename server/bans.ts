@@ -12,6 +12,8 @@
  * 3. Bans can be listed ({@linkcode BanList.list}) and lifted ({@linkcode BanList.unban}); a
  *    connection refused while a ban lasts is counted on that ban, so its end can be logged once
  *    with the count ({@linkcode BanList.expire}).
+ * 4. With `[process] workers`, a ban made by another worker is taken over
+ *    ({@linkcode BanList.adopt}); offences are counted by each worker alone.
  *
  * Loopback peers are exempt from both unless `exemptLoopback` is false. Time is passed in.
  *
@@ -243,6 +245,35 @@ export class BanList {
     if (this.exempt(ip)) return undefined;
     const ms = options.seconds === undefined ? this.#banMs : options.seconds * 1000;
     return this.#ban(ip, now, { reason: options.reason ?? "manual", offences: 0 }, ms);
+  }
+
+  /**
+   * Take a ban made by another pool process (a worker beside this one, see `pool_peers.ts`): it
+   * applies here too, until its end. A ban in force here that ends as late or later is kept.
+   *
+   * @param ban The ban (`refused` is each process's own count: the one here is kept).
+   * @param now Current time in ms.
+   * @returns The ban now in force when this changed it (new here, or a later end), else
+   *   undefined (already as banned, ended, or an exempt address).
+   */
+  adopt(ban: Omit<BanInfo, "refused">, now: number): BanInfo | undefined {
+    if (this.exempt(ban.ip) || ban.until <= now) return undefined;
+    const current = this.#bans.get(ban.ip);
+    const live = current !== undefined && now < current.until;
+    if (live && current.until >= ban.until) return undefined;
+    this.#offenceTimes.delete(ban.ip);
+    const { ip, since, until, reason, offences } = ban;
+    const next: BanInfo = {
+      ip,
+      since,
+      until,
+      reason,
+      offences,
+      refused: live ? current.refused : 0,
+    };
+    this.#bans.delete(ip);
+    this.#bans.set(ip, next);
+    return { ...next };
   }
 
   /**

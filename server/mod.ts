@@ -7,7 +7,9 @@
  * record) → the miner's `true`. The template path: the upstream → {@linkcode Pool.addTemplate}
  * → {@linkcode JobManager} → every session's `mining.notify`. Observers subscribe to
  * {@linkcode PoolEvents}. Legacy UCP GPU miners connect to {@linkcode UcpPort}s, whose sessions
- * share the jobs, extranonce allocator, validator, recorder and bans.
+ * share the jobs, extranonce allocator, validator, recorder and bans. With `[process] workers`,
+ * a {@linkcode WorkerHub} in the supervisor and a {@linkcode SupervisorLink} in each worker (its
+ * pool's {@linkcode PoolPeers}) make bans and per-IP caps pool-wide.
  *
  * Import rule: may import `net/`, `protocol/`, `hash/` and `store/`; nothing imports `server/`
  * but `cli/`, tests and benchmarks.
@@ -51,3 +53,6 @@ export * from "./store_worker_difficulty.ts";
 export * from "./ucp_port.ts";
 export * from "./vardiff.ts";
 export * from "./worker_difficulty.ts";
+export * from "./pool_peers.ts";
+export * from "./supervisor_link.ts";
+export * from "./worker_hub.ts";

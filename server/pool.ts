@@ -17,6 +17,11 @@
  * once, with the refusals it caused when it ends; {@linkcode Pool.listBans} and
  * {@linkcode Pool.unban} are the operator's handles.
  *
+ * Workers: with other pool processes on the same ports (`[process] workers`, see
+ * `pool_peers.ts`), bans made or lifted here are told to them, theirs are taken here
+ * ({@linkcode Pool.adoptBan}, {@linkcode Pool.liftBan}), and their connections from an IP count
+ * against the per-IP cap of each port.
+ *
  * @module
  */
 
@@ -29,6 +34,7 @@ import { type BanInfo, BanList, type BanListOptions } from "./bans.ts";
 import { PoolEvents } from "./events.ts";
 import { ExtranonceAllocator, type ExtranonceAllocatorOptions } from "./extranonce.ts";
 import { type Job, JobManager } from "./jobs.ts";
+import type { PoolPeers } from "./pool_peers.ts";
 import type { Offence } from "./session_context.ts";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session_limits.ts";
 import { RecordBacklog } from "./record_backlog.ts";
@@ -112,6 +118,8 @@ export interface PoolOptions {
    * half of them are recorded (see `record_backlog.ts`); 0 never pauses. @default 10000
    */
   pauseReadsAt?: number;
+  /** The other pool processes on the same ports (workers). @default none */
+  peers?: PoolPeers;
 }
 
 /** What a configuration reload changes in a running pool (see {@linkcode Pool.configure}). */
@@ -214,6 +222,7 @@ export class Pool {
       bans: this.bans,
       events: this.events,
       ports: () => this.#ports(),
+      peers: options.peers,
     });
   }
 
@@ -244,6 +253,7 @@ export class Pool {
       difficulties: options.difficulties ?? new MemoryWorkerDifficulty(),
       events: pool.events,
       bans: pool.bans,
+      ...(options.peers === undefined ? {} : { peers: options.peers }),
       hash: (header: Uint8Array) => kernel.hash(header),
       now: pool.#now,
       onBlock: (share: AcceptedShare, job: Job) => pool.#submitBlock(share, job),
@@ -352,6 +362,27 @@ export class Pool {
    */
   unban(ip: string): boolean {
     return this.#penalties.unban(ip);
+  }
+
+  /**
+   * Take a ban another pool process made (relayed by the supervisor): the IP's connections are
+   * closed on every port and new ones refused until it ends.
+   *
+   * @param ban The ban.
+   * @returns Whether it changed anything here (false when already as banned, ended or exempt).
+   */
+  adoptBan(ban: Omit<BanInfo, "refused">): boolean {
+    return this.#penalties.adopt(ban, this.#now());
+  }
+
+  /**
+   * Lift a ban because another pool process lifted it (not told back to the others).
+   *
+   * @param ip The address.
+   * @returns Whether a ban was lifted here.
+   */
+  liftBan(ip: string): boolean {
+    return this.#penalties.lift(ip);
   }
 
   /**

@@ -7,6 +7,7 @@
 
 import type { ReadGate } from "../net/read_gate.ts";
 import type { BanList, OffenceKind } from "./bans.ts";
+import type { PoolPeers } from "./pool_peers.ts";
 import type { PoolEvents } from "./events.ts";
 import type { ExtranonceAllocator } from "./extranonce.ts";
 import type { Job, JobManager } from "./jobs.ts";
@@ -72,6 +73,8 @@ export interface SessionContext {
   readonly events: PoolEvents;
   /** Penalties and IP bans. */
   readonly bans: BanList;
+  /** The other pool processes on the same ports (workers); undefined in a process of its own. */
+  readonly peers?: PoolPeers;
   /** vBlake of a 64-byte header (must not keep `header`: the share check reuses it). */
   hash(header: Uint8Array): Uint8Array;
   /** Current time, ms since epoch. */

@@ -4,7 +4,8 @@
  * both workers (shares stored under instance ids 31 and 30), every acknowledged share is stored
  * once, a worker killed with SIGKILL is started again and its miners come back, the first
  * worker's API counts every worker's miners, SIGTERM stops everything with exit 0; a supervisor
- * killed with SIGKILL leaves no worker behind; a port 0 or no NodeCore is refused at start.
+ * killed with SIGKILL leaves no worker (nor its link socket) behind; a port 0 or no NodeCore is
+ * refused at start.
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
@@ -193,10 +194,14 @@ Deno.test({
           assert.doesNotMatch(twin.err, /worker 0 started/);
           const pids = [...workerPids(server.err).values()].flat();
           assert.equal(pids.length, 2);
+          const link = /workers share bans and per-IP connection counts through (\S+)/
+            .exec(server.err)![1]!;
           Deno.kill(server.child.pid, "SIGKILL");
           await waitUntil(() => pids.every((pid) => !alive(pid)), "the workers stop", 20_000);
           await server.exited;
           assert.match(server.err, /the supervisor of this worker is gone: stopping/);
+          // The supervisor could not remove its link socket: the workers did.
+          await assert.rejects(Deno.stat(link), Deno.errors.NotFound);
         } finally {
           await server.kill();
         }

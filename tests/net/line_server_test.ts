@@ -118,6 +118,43 @@ Deno.test("LineServer enforces the per-IP cap unless loopback is exempt", async 
   }
 });
 
+Deno.test("LineServer counts other processes' connections against the per-IP cap and trims a burst's excess", async () => {
+  let elsewhere = 2;
+  const counts: number[] = [];
+  const refused: string[] = [];
+  const { server, closes } = echoServer({
+    maxConnectionsPerIp: 4,
+    peerConnections: () => elsewhere,
+    onIpCount: (_ip, n) => counts.push(n),
+    onRefused: (_ip, r) => refused.push(r),
+  });
+  const clients: Awaited<ReturnType<typeof client>>[] = [];
+  try {
+    // 2 elsewhere: room for 2 here.
+    for (let i = 0; i < 3; i++) clients.push(await client(server.addr.port));
+    await waitUntil(() => refused.length === 1 && server.connections.size === 2, "one refused");
+    assert.deepEqual(refused, ["too many connections from this IP"]);
+    assert.deepEqual(counts, [1, 2]);
+    // A burst admitted elsewhere meanwhile: 2 here + 5 there is 3 over the cap of 4; this
+    // server's share is ceil(3 × 2 / 7) = 1, its newest connection.
+    elsewhere = 5;
+    assert.equal(server.trimExcess(["127.0.0.1", "10.0.0.9"]), 1);
+    await waitUntil(() => clients[1]!.closed() !== undefined, "the newest closed");
+    assert.equal(clients[0]!.closed(), undefined);
+    assert.ok(closes.includes("too many connections from this IP"));
+    await waitUntil(() => counts.at(-1) === 1, "the count reported");
+    // Connections older than the window stay whatever the others hold.
+    elsewhere = 50;
+    assert.equal(server.trimExcess(["127.0.0.1"], Date.now() + 60_000), 0);
+    // Within the cap: nothing to do.
+    elsewhere = 3;
+    assert.equal(server.trimExcess(["127.0.0.1"]), 0);
+  } finally {
+    for (const c of clients) c.conn.close("done");
+    await server.close();
+  }
+});
+
 Deno.test("LineServer refuses banned IPs and sweeps deadlines", async () => {
   const banned = echoServer({ isBanned: () => true });
   const b = await client(banned.server.addr.port);

@@ -102,3 +102,28 @@ Deno.test("BanList.configure changes thresholds of a running list; bans keep the
   assert.equal(bans.offence("10.0.0.2", 0, "flood"), undefined);
   assert.equal(bans.offence("10.0.0.2", 1, "flood"), undefined);
 });
+
+Deno.test("BanList.adopt() takes another worker's ban, keeps the later end and its own count", () => {
+  const bans = new BanList({ offences: 2 });
+  const ban = { ip: "10.0.0.1", since: 0, until: 10_000, reason: "flood", offences: 3 };
+  assert.equal(bans.offence("10.0.0.1", 0, "flood"), undefined);
+  assert.deepEqual(bans.adopt(ban, 100), { ...ban, refused: 0 });
+  assert.equal(bans.isBanned("10.0.0.1", 9_999), true);
+  assert.equal(bans.refused("10.0.0.1", 200), 1);
+  // The same ban again, or one that ends sooner: nothing changes.
+  assert.equal(bans.adopt(ban, 300), undefined);
+  assert.equal(bans.adopt({ ...ban, until: 5_000 }, 300), undefined);
+  // One that ends later replaces it; the refusals counted here stay.
+  assert.deepEqual(bans.adopt({ ...ban, until: 20_000, reason: "manual" }, 300), {
+    ...ban,
+    until: 20_000,
+    reason: "manual",
+    refused: 1,
+  });
+  // The offence counted here before was forgotten: once the ban ends, one more does not ban.
+  assert.equal(bans.offence("10.0.0.1", 20_001, "flood"), undefined);
+  // Ended, or an exempt address: not taken.
+  assert.equal(bans.adopt({ ...ban, ip: "10.0.0.2" }, 10_000), undefined);
+  assert.equal(bans.adopt({ ...ban, ip: "127.0.0.1" }, 0), undefined);
+  assert.deepEqual(bans.list(20_001).map((b) => b.ip), []);
+});
