@@ -10,9 +10,10 @@
  * and SIGINT stop, SIGHUP reloads, SIGUSR2 hands over, SIGUSR1 reports); a worker that exits on
  * its own is started again with a backoff; a worker whose supervisor disappears stops itself.
  *
- * Bans and per-IP caps are pool-wide: the supervisor runs a {@linkcode WorkerHub} (a Unix socket
- * in a private directory) and each worker links to it ({@linkcode SupervisorLink}) to share its
- * bans and its per-IP connection counts. Without the link a worker runs on its own (logged).
+ * Offences, bans and per-IP caps are pool-wide: the supervisor runs a {@linkcode WorkerHub} (a
+ * Unix socket in a private directory) and each worker links to it ({@linkcode SupervisorLink})
+ * to share its offences, its bans and its per-IP connection counts. Without the link a worker
+ * runs on its own (logged).
  *
  * @module
  */
@@ -418,13 +419,14 @@ async function startHub(workers: number): Promise<WorkerHub | undefined> {
   const log = logger("server");
   try {
     const hub = await WorkerHub.listen({ workers });
-    log.info("workers share bans and per-IP connection counts through {path}", {
+    log.info("workers share offences, bans and per-IP connection counts through {path}", {
       path: hub.path,
     });
     return hub;
   } catch (err) {
     log.error(
-      "cannot open the workers' link socket ({error}): bans and per-IP caps are per worker",
+      "cannot open the workers' link socket ({error}): offences, bans and per-IP caps are per " +
+        "worker",
       { error: err instanceof Error ? err.message : String(err) },
     );
     return undefined;
@@ -436,7 +438,8 @@ export interface WorkerLink {
   /** The link (the pool's `peers`). */
   link: SupervisorLink;
   /**
-   * Hand relayed bans to the pool from now on (and the ones that came before it existed).
+   * Hand relayed offences and bans to the pool from now on (and the bans that came before it
+   * existed).
    *
    * @param pool The worker's pool, started with `peers: link`.
    */
@@ -463,6 +466,8 @@ export async function startWorkerLink(): Promise<WorkerLink | undefined> {
     worker,
     onBan: (ban) => pool === undefined ? early.set(ban.ip, ban) : pool.adoptBan(ban),
     onUnban: (ip) => pool === undefined ? early.delete(ip) : pool.liftBan(ip),
+    // Dropped before the pool exists: the workers that did count it still ban at the threshold.
+    onOffence: (offence) => pool?.adoptOffence(offence),
   });
   link.start();
   if (!await link.ready(LINK_READY_MS)) {

@@ -1,10 +1,11 @@
 /**
  * The link between a `[process] workers` supervisor and its pool processes (the workers): one
  * JSON object per line, so that IP bans and per-IP connection caps hold for the whole pool and
- * not for each process alone. A worker says who it is (`hello`), reports the bans it makes and
- * the bans its operator lifts, asks for the current set (`sync`) and reports its own per-IP
- * connection counts; the supervisor relays bans and lifted bans to every worker, answers a
- * `sync` with the bans in force, and sends each worker the other workers' counts.
+ * not for each process alone. A worker says who it is (`hello`), reports the bans it makes, the
+ * bans its operator lifts and the offences that did not ban an IP there (`offence`), asks for
+ * the current set (`sync`) and reports its own per-IP connection counts; the supervisor relays
+ * bans and lifted bans to every worker, each offence to every other worker, answers a `sync`
+ * with the bans in force, and sends each worker the other workers' counts.
  *
  * Parsing is strict: a line that is not a JSON object, a type the sender may not send, a
  * missing or extra key, a value of the wrong type or out of range, or a list longer than
@@ -18,7 +19,7 @@
 import { parseIp } from "./ip_address.ts";
 
 /** Version in every `hello`; a supervisor refuses a worker of another version. */
-export const WORKER_LINK_VERSION = 1;
+export const WORKER_LINK_VERSION = 2;
 /** Longest line either side sends or accepts, bytes. */
 export const MAX_LINK_LINE_BYTES = 1 << 20;
 /** Most bans or counts in one message (longer lists are sent in several). */
@@ -38,6 +39,27 @@ export interface LinkBan {
   offences: number;
 }
 
+/** What a connection was closed for (the pool's offence kinds, see `server/bans.ts`). */
+export const LINK_OFFENCE_KINDS = [
+  "invalid_shares",
+  "protocol_errors",
+  "flood",
+  "auth_failures",
+] as const;
+
+/** One of {@linkcode LINK_OFFENCE_KINDS}. */
+export type LinkOffenceKind = typeof LINK_OFFENCE_KINDS[number];
+
+/** A connection closed for an offence, as it travels between processes. */
+export interface LinkOffence {
+  /** Its peer address. */
+  ip: string;
+  /** What it did. */
+  kind: LinkOffenceKind;
+  /** When it was closed, ms since epoch. */
+  at: number;
+}
+
 /** Connections from one IP on one port: `[port, ip, count]` (port as `host:port`). */
 export type LinkCount = [port: string, ip: string, count: number];
 
@@ -46,13 +68,18 @@ export type WorkerToSupervisor =
   | { type: "hello"; version: number; worker: number; token: string }
   | { type: "ban"; ban: LinkBan }
   | { type: "unban"; ip: string }
+  | { type: "offence"; offence: LinkOffence }
   | { type: "sync" }
   | { type: "counts"; counts: LinkCount[] };
 
-/** A message from the supervisor to a worker (`counts` are the other workers' connections). */
+/**
+ * A message from the supervisor to a worker (`counts` are the other workers' connections, an
+ * `offence` is another worker's).
+ */
 export type SupervisorToWorker =
   | { type: "ban"; ban: LinkBan }
   | { type: "unban"; ip: string }
+  | { type: "offence"; offence: LinkOffence }
   | { type: "bans"; bans: LinkBan[]; done: boolean }
   | { type: "counts"; counts: LinkCount[] };
 
@@ -64,6 +91,7 @@ const KEYS = {
   hello: ["v", "worker", "token"],
   ban: ["ip", "since", "until", "reason", "offences"],
   unban: ["ip"],
+  offence: ["ip", "kind", "at"],
   sync: [],
   counts: ["c"],
   bans: ["bans", "done"],
@@ -127,6 +155,18 @@ function ban(value: unknown): LinkBan {
     until,
     reason: o.reason,
     offences: integer(o.offences, "offences", MAX_COUNT),
+  };
+}
+
+function offence(o: Record<string, unknown>): LinkOffence {
+  const kind = o.kind;
+  if (typeof kind !== "string" || !(LINK_OFFENCE_KINDS as readonly string[]).includes(kind)) {
+    refuse(`kind must be one of ${LINK_OFFENCE_KINDS.join(", ")}`);
+  }
+  return {
+    ip: ip(o.ip),
+    kind: kind as LinkOffenceKind,
+    at: integer(o.at, "at", Number.MAX_SAFE_INTEGER),
   };
 }
 
@@ -210,7 +250,7 @@ function parse<T>(line: string, read: () => T): ParseLinkResult<T> {
  */
 export function parseWorkerMessage(line: string): ParseLinkResult<WorkerToSupervisor> {
   return parse(line, (): WorkerToSupervisor => {
-    const [t, o] = envelope(line, ["hello", "ban", "unban", "sync", "counts"]);
+    const [t, o] = envelope(line, ["hello", "ban", "unban", "offence", "sync", "counts"]);
     switch (t) {
       case "hello":
         if (typeof o.token !== "string" || !TOKEN.test(o.token)) refuse("token must be 32 hex");
@@ -224,6 +264,8 @@ export function parseWorkerMessage(line: string): ParseLinkResult<WorkerToSuperv
         return { type: "ban", ban: ban(strip(o)) };
       case "unban":
         return { type: "unban", ip: ip(o.ip) };
+      case "offence":
+        return { type: "offence", offence: offence(o) };
       case "sync":
         return { type: "sync" };
       default:
@@ -252,12 +294,14 @@ export function parseWorkerMessage(line: string): ParseLinkResult<WorkerToSuperv
  */
 export function parseSupervisorMessage(line: string): ParseLinkResult<SupervisorToWorker> {
   return parse(line, (): SupervisorToWorker => {
-    const [t, o] = envelope(line, ["ban", "unban", "bans", "counts"]);
+    const [t, o] = envelope(line, ["ban", "unban", "offence", "bans", "counts"]);
     switch (t) {
       case "ban":
         return { type: "ban", ban: ban(strip(o)) };
       case "unban":
         return { type: "unban", ip: ip(o.ip) };
+      case "offence":
+        return { type: "offence", offence: offence(o) };
       case "bans":
         if (typeof o.done !== "boolean") refuse("done must be true or false");
         return { type: "bans", bans: list(o.bans, "bans").map(ban), done: o.done };
@@ -304,6 +348,10 @@ export function encodeLinkMessage(message: WorkerToSupervisor | SupervisorToWork
       return JSON.stringify({ t: "ban", ...banFields(message.ban) });
     case "unban":
       return JSON.stringify({ t: "unban", ip: message.ip });
+    case "offence": {
+      const { ip, kind, at } = message.offence;
+      return JSON.stringify({ t: "offence", ip, kind, at });
+    }
     case "sync":
       return '{"t":"sync"}';
     case "bans":

@@ -3,7 +3,8 @@
  * the answers already due and reported; the offence counts against its IP, and the ban it may
  * cause is logged once, reported and enforced on every port. Ended bans are logged once with
  * the connections they refused. With other pool processes on the same ports (workers, see
- * `pool_peers.ts`) the bans made and lifted here are told to them, and theirs are taken here.
+ * `pool_peers.ts`) the offences counted and the bans made and lifted here are told to them, and
+ * theirs are taken here: an offence of theirs counts as one of this process's own.
  *
  * @module
  */
@@ -11,7 +12,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { BanInfo, BanList, OffenceKind } from "./bans.ts";
 import type { PoolEvents } from "./events.ts";
-import type { PoolPeers } from "./pool_peers.ts";
+import type { PeerOffence, PoolPeers } from "./pool_peers.ts";
 import type { Offence } from "./session_context.ts";
 
 const log = getLogger(["vbkpool", "server", "pool"]);
@@ -85,8 +86,29 @@ export class Penalties {
         kind,
       });
     }
-    const ban = this.#o.bans.offence(ip, now, kind);
-    if (ban !== undefined) this.#banned(ban);
+    const bans = this.#o.bans;
+    const ban = bans.offence(ip, now, kind);
+    if (ban !== undefined) this.#banned(ban); // the others take the ban: no offence to tell
+    else if (!bans.exempt(ip) && !bans.isBanned(ip, now)) {
+      this.#o.peers?.offended({ ip, kind, at: now });
+    }
+  }
+
+  /**
+   * Count an offending connection that another pool process closed, as if it had been closed
+   * here: when it is the `offences`-th within the window, the IP is banned here as for an
+   * offence of this process's own (logged, told to the others, its connections closed on every
+   * port). It is not told back to the others.
+   *
+   * @param offence The IP, what its connection did, and when.
+   * @param now Current time, ms since epoch.
+   * @returns Whether it banned the IP.
+   */
+  adoptOffence(offence: PeerOffence, now: number): boolean {
+    const ban = this.#o.bans.adoptOffence(offence.ip, offence.at, offence.kind, now);
+    if (ban === undefined) return false;
+    this.#banned(ban);
+    return true;
   }
 
   /**

@@ -12,8 +12,11 @@
  * 3. Bans can be listed ({@linkcode BanList.list}) and lifted ({@linkcode BanList.unban}); a
  *    connection refused while a ban lasts is counted on that ban, so its end can be logged once
  *    with the count ({@linkcode BanList.expire}).
- * 4. With `[process] workers`, a ban made by another worker is taken over
- *    ({@linkcode BanList.adopt}); offences are counted by each worker alone.
+ * 4. With `[process] workers`, offences and bans are pool-wide: an offending connection that
+ *    another worker closed counts here as if it had been closed here
+ *    ({@linkcode BanList.adoptOffence}: same window, same threshold, so the `offences`-th within
+ *    the window bans the IP wherever the connections landed), and a ban made by another worker
+ *    is taken over ({@linkcode BanList.adopt}).
  *
  * Loopback peers are exempt from both unless `exemptLoopback` is false. Time is passed in.
  *
@@ -211,6 +214,43 @@ export class BanList {
    * @returns The new ban when this offence banned the IP, else undefined.
    */
   offence(ip: string, now: number, reason: OffenceKind): BanInfo | undefined {
+    return this.#count(ip, now, now, reason);
+  }
+
+  /**
+   * Count an offending connection that another pool process closed (see `pool_peers.ts`) as if
+   * it had been closed here at `at`: same window, same threshold. One older than the window
+   * counts for nothing.
+   *
+   * @example Usage
+   * ```ts
+   * import { BanList } from "./bans.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const bans = new BanList({ offences: 3, offenceWindowSeconds: 60 });
+   * assert.equal(bans.offence("10.0.0.1", 10_000, "flood"), undefined);
+   * // Another worker's, closed before this one's; then one 70 s old (outside the window).
+   * assert.equal(bans.adoptOffence("10.0.0.1", 5_000, "protocol_errors", 10_100), undefined);
+   * assert.equal(bans.adoptOffence("10.0.0.1", 1_000, "flood", 71_000), undefined);
+   * // The third within the window bans the IP from now.
+   * const ban = bans.adoptOffence("10.0.0.1", 11_000, "flood", 11_050);
+   * assert.deepEqual([ban?.since, ban?.offences, ban?.reason], [11_050, 3, "flood"]);
+   * ```
+   *
+   * @param ip Peer address.
+   * @param at When the other process closed it, ms (a time after `now` counts as `now`).
+   * @param reason What the connection did.
+   * @param now Current time in ms.
+   * @returns The new ban when this offence banned the IP, else undefined.
+   */
+  adoptOffence(ip: string, at: number, reason: OffenceKind, now: number): BanInfo | undefined {
+    const when = Math.min(at, now);
+    if (now - when > this.#offenceWindowMs) return undefined;
+    return this.#count(ip, when, now, reason);
+  }
+
+  /** Count an offence of `at` (at most `now`); ban from `now` at the threshold. */
+  #count(ip: string, at: number, now: number, reason: OffenceKind): BanInfo | undefined {
     if (this.exempt(ip) || this.isBanned(ip, now)) return undefined;
     let times = this.#offenceTimes.get(ip);
     if (times === undefined) {
@@ -222,7 +262,10 @@ export class BanList {
       }
     }
     while (times.length > 0 && now - times[0]! > this.#offenceWindowMs) times.shift();
-    times.push(now);
+    // Another process's offence may be older than the last one here: keep the times in order.
+    let i = times.length;
+    while (i > 0 && times[i - 1]! > at) i--;
+    times.splice(i, 0, at);
     if (times.length < this.#offences) return undefined;
     const count = times.length;
     this.#offenceTimes.delete(ip);

@@ -9,7 +9,7 @@
  * {@linkcode PoolEvents}. Legacy UCP GPU miners connect to {@linkcode UcpPort}s, whose sessions
  * share the jobs, extranonce allocator, validator, recorder and bans. With `[process] workers`,
  * a {@linkcode WorkerHub} in the supervisor and a {@linkcode SupervisorLink} in each worker (its
- * pool's {@linkcode PoolPeers}) make bans and per-IP caps pool-wide.
+ * pool's {@linkcode PoolPeers}) make offences, bans and per-IP caps pool-wide.
  *
  * Import rule: may import `net/`, `protocol/`, `hash/` and `store/`; nothing imports `server/`
  * but `cli/`, tests and benchmarks.

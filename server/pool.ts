@@ -18,9 +18,9 @@
  * {@linkcode Pool.unban} are the operator's handles.
  *
  * Workers: with other pool processes on the same ports (`[process] workers`, see
- * `pool_peers.ts`), bans made or lifted here are told to them, theirs are taken here
- * ({@linkcode Pool.adoptBan}, {@linkcode Pool.liftBan}), and their connections from an IP count
- * against the per-IP cap of each port.
+ * `pool_peers.ts`), offences counted and bans made or lifted here are told to them, theirs are
+ * taken here ({@linkcode Pool.adoptOffence}, {@linkcode Pool.adoptBan}, {@linkcode Pool.liftBan}),
+ * and their connections from an IP count against the per-IP cap of each port.
  *
  * @module
  */
@@ -34,7 +34,7 @@ import { type BanInfo, BanList, type BanListOptions } from "./bans.ts";
 import { PoolEvents } from "./events.ts";
 import { ExtranonceAllocator, type ExtranonceAllocatorOptions } from "./extranonce.ts";
 import { type Job, JobManager } from "./jobs.ts";
-import type { PoolPeers } from "./pool_peers.ts";
+import type { PeerOffence, PoolPeers } from "./pool_peers.ts";
 import type { Offence } from "./session_context.ts";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session_limits.ts";
 import { RecordBacklog } from "./record_backlog.ts";
@@ -362,6 +362,18 @@ export class Pool {
    */
   unban(ip: string): boolean {
     return this.#penalties.unban(ip);
+  }
+
+  /**
+   * Count an offending connection that another pool process closed (relayed by the supervisor)
+   * as if it had been closed here; at the `offences`-th within the window the IP is banned here
+   * as for this process's own offences. Not told back to the others.
+   *
+   * @param offence The IP, what its connection did, and when.
+   * @returns Whether it banned the IP.
+   */
+  adoptOffence(offence: PeerOffence): boolean {
+    return this.#penalties.adoptOffence(offence, this.#now());
   }
 
   /**

@@ -1,13 +1,24 @@
 /**
  * The other pool processes on the same ports (`[process] workers`): what a pool tells them and
- * asks of them so that IP bans and per-IP connection caps hold for the whole pool. A process of
- * its own has none. The worker side is {@linkcode SupervisorLink} (`supervisor_link.ts`); the
- * pool takes the bans it relays with {@linkcode Pool.adoptBan} and {@linkcode Pool.liftBan}.
+ * asks of them so that offences, IP bans and per-IP connection caps hold for the whole pool. A
+ * process of its own has none. The worker side is {@linkcode SupervisorLink}
+ * (`supervisor_link.ts`); the pool takes the offences and bans it relays with
+ * {@linkcode Pool.adoptOffence}, {@linkcode Pool.adoptBan} and {@linkcode Pool.liftBan}.
  *
  * @module
  */
 
-import type { BanInfo } from "./bans.ts";
+import type { BanInfo, OffenceKind } from "./bans.ts";
+
+/** A connection closed for an offence, as told to the other pool processes. */
+export interface PeerOffence {
+  /** Its peer address. */
+  ip: string;
+  /** What it did. */
+  kind: OffenceKind;
+  /** When it was closed, ms since epoch. */
+  at: number;
+}
 
 /** The other pool processes on the same ports, as a pool sees them. */
 export interface PoolPeers {
@@ -37,6 +48,14 @@ export interface PoolPeers {
    * @param listener Called with the IPs (one call per update from the others).
    */
   watchElsewhere(port: string, listener: (ips: string[]) => void): void;
+  /**
+   * A connection here was closed for an offence that did not ban its IP here: the others count
+   * it too (and ban the IP if it crosses the threshold there). Not told of offences that other
+   * processes told this one (no echo), nor of one that banned the IP (the ban is told instead).
+   *
+   * @param offence The IP, the kind and when.
+   */
+  offended(offence: PeerOffence): void;
   /**
    * This process banned an IP (its offences, or the operator): the others should too.
    *

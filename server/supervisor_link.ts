@@ -2,16 +2,20 @@
  * A worker's link to its `[process] workers` supervisor (a Unix socket, newline-delimited JSON,
  * see `protocol/worker_link.ts`): the {@linkcode PoolPeers} of a worker's pool. Bans made or
  * lifted here go to the supervisor, which relays them to every worker (this one included: the
- * supervisor's order is the one every worker ends up with); each change of this worker's
- * per-IP connection counts is sent within `flushMs` (batched), and the other workers' counts
- * come back the same way.
+ * supervisor's order is the one every worker ends up with); offences counted here go to the
+ * supervisor, which relays them to every other worker (one relayed here is counted by the pool
+ * and never sent again); each change of this worker's per-IP connection counts is sent within
+ * `flushMs` (batched), and the other workers' counts come back the same way.
  *
- * The link is never in the way of the pool: every call is a map update and a queued write. When
- * it is down (logged once per outage) the worker runs on its own bans and counts (the other
- * workers' counts are forgotten, so a worker never refuses on stale figures), keeps the bans it
- * makes or lifts meanwhile, and reconnects with a back-off; then it says hello, sends them and
- * its counts, and asks for the bans in force (`sync`), dropping the ones lifted while it was
- * away.
+ * The link is never in the way of the pool: every call is a map update and a queued write. An
+ * offence is dropped rather than queued behind more than `offenceBacklogBytes` of unsent lines
+ * (an attacker sets the rate of offences; a lost one only delays a ban, which each worker's own
+ * count still makes). When the link is down (logged once per outage) the worker runs on its own
+ * offences, bans and counts (the other workers' counts are forgotten, so a worker never refuses
+ * on stale figures), keeps the bans it makes or lifts meanwhile and its last offences (at most
+ * {@linkcode MAX_PENDING_OFFENCES}), and reconnects with a back-off; then it says hello, sends
+ * them and its counts, and asks for the bans in force (`sync`), dropping the ones lifted while
+ * it was away.
  *
  * @module
  */
@@ -23,6 +27,8 @@ import {
   type LinkBan,
   type LinkCount,
   linkIp,
+  type LinkOffence,
+  type LinkOffenceKind,
   MAX_LINK_ENTRIES,
   MAX_LINK_LINE_BYTES,
   parseSupervisorMessage,
@@ -30,13 +36,19 @@ import {
   WORKER_LINK_VERSION,
   type WorkerToSupervisor,
 } from "../protocol/worker_link.ts";
-import type { BanInfo } from "./bans.ts";
-import type { PoolPeers } from "./pool_peers.ts";
+import type { BanInfo, OffenceKind } from "./bans.ts";
+import type { PeerOffence, PoolPeers } from "./pool_peers.ts";
 
 const log = getLogger(["vbkpool", "server", "workers"]);
 
 /** Bans and lifted bans kept for the supervisor while the link is down (the oldest give way). */
 const MAX_PENDING = 100_000;
+/** Offences kept for the supervisor while the link is down (the oldest give way). */
+export const MAX_PENDING_OFFENCES = 1000;
+
+// The wire carries the pool's offence kinds: a kind added to one must be added to the other.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _sameKinds: Same<OffenceKind, LinkOffenceKind> = true;
 
 /** Options for {@linkcode SupervisorLink}. */
 export interface SupervisorLinkOptions {
@@ -50,6 +62,10 @@ export interface SupervisorLinkOptions {
   onBan(ban: LinkBan): void;
   /** A ban lifted by another worker's operator (or this one's, relayed back). */
   onUnban(ip: string): void;
+  /** An offence another worker counted (never this one's). @default ignored */
+  onOffence?(offence: PeerOffence): void;
+  /** Unsent bytes on the link past which an offence is dropped, not queued. @default 262144 */
+  offenceBacklogBytes?: number;
   /** Longest wait before a change of this worker's counts is sent, ms. @default 10 */
   flushMs?: number;
   /** First reconnect delay, doubled up to `reconnectMaxMs`. @default 100 */
@@ -117,6 +133,8 @@ export class SupervisorLink implements PoolPeers {
   #known = new Map<string, number>();
   /** Bans (LinkBan) and lifted bans (null) made while the link was down, by IP. */
   #pending = new Map<string, LinkBan | null>();
+  /** Offences counted here while the link was down, oldest first. */
+  #pendingOffences: LinkOffence[] = [];
   /** IPs banned or unbanned here after the sync was asked for: the answer may predate them. */
   #sinceSync = new Set<string>();
   /** IPs in the sync answer so far. */
@@ -202,6 +220,20 @@ export class SupervisorLink implements PoolPeers {
     this.#publish(ip, null);
   }
 
+  offended(offence: PeerOffence): void {
+    if (!linkIp(offence.ip)) return;
+    const { ip, kind, at } = offence;
+    const conn = this.#conn;
+    if (conn === undefined) {
+      this.#pendingOffences.push({ ip, kind, at });
+      if (this.#pendingOffences.length > MAX_PENDING_OFFENCES) this.#pendingOffences.shift();
+      return;
+    }
+    // Behind a backlog the supervisor is not reading: drop it rather than grow the queue.
+    if (conn.queuedBytes > (this.#o.offenceBacklogBytes ?? 262_144)) return;
+    this.#send({ type: "offence", offence: { ip, kind, at } });
+  }
+
   #publish(ip: string, ban: LinkBan | null): void {
     if (this.#conn === undefined) {
       this.#pending.delete(ip);
@@ -284,6 +316,9 @@ export class SupervisorLink implements PoolPeers {
       this.#send(ban === null ? { type: "unban", ip } : { type: "ban", ban });
     }
     this.#pending.clear();
+    // After the bans: an offence of an IP banned meanwhile then counts for nothing elsewhere.
+    for (const offence of this.#pendingOffences) this.#send({ type: "offence", offence });
+    this.#pendingOffences = [];
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     this.#dirty.clear();
@@ -321,6 +356,9 @@ export class SupervisorLink implements PoolPeers {
       case "unban":
         this.#known.delete(message.ip);
         this.#o.onUnban(message.ip);
+        break;
+      case "offence":
+        this.#o.onOffence?.(message.offence);
         break;
       case "bans":
         for (const ban of message.bans) {
@@ -371,7 +409,9 @@ export class SupervisorLink implements PoolPeers {
     this.#synced = true;
     if (this.#down) {
       this.#down = false;
-      log.info("link to the supervisor is back: bans and per-IP caps are pool-wide again");
+      log.info(
+        "link to the supervisor is back: offences, bans and per-IP caps are pool-wide again",
+      );
     }
     this.#resolveReady();
   }
@@ -380,8 +420,8 @@ export class SupervisorLink implements PoolPeers {
     if (this.#down) return;
     this.#down = true;
     log.warn(
-      "link to the supervisor lost ({reason}): this worker's bans and per-IP caps are its own " +
-        "until it is back",
+      "link to the supervisor lost ({reason}): this worker's offences, bans and per-IP caps " +
+        "are its own until it is back",
       { reason },
     );
   }

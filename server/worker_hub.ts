@@ -3,11 +3,17 @@
  * directory (mode 0700) that each worker connects to with the secret it was started with (see
  * `protocol/worker_link.ts` and `supervisor_link.ts`). The hub keeps the bans in force and every
  * worker's per-IP connection counts; it relays each ban and lifted ban to every worker in the
- * order it got them, answers a worker's `sync` with the bans in force, and sends each worker the
- * sum of the other workers' counts of every (port, IP) that changed, batched within `flushMs`.
+ * order it got them, each offence to every worker but its sender (which counted it already;
+ * the others count it as their own, and do not send it again), answers a worker's `sync` with
+ * the bans in force, and sends each worker the sum of the other workers' counts of every
+ * (port, IP) that changed, batched within `flushMs`.
  *
- * It sees bans and connection counts, never shares: its work grows with connects and
- * disconnects, not with the share rate. A line that does not parse, a line longer than
+ * It sees bans, offences and connection counts, never shares: its work grows with connects,
+ * disconnects and offending connections, not with the share rate. It keeps no offences: one is
+ * passed on at once, or dropped for a worker whose link already has `offenceBacklogBytes`
+ * unsent (an attacker sets the rate of offences; a lost one only delays a ban, which each
+ * worker's own count still makes), so offences never fill a link's send queue and close it.
+ * A line that does not parse, a line longer than
  * {@linkcode MAX_LINK_LINE_BYTES}, a wrong secret or no `hello` within `helloTimeoutMs` closes
  * that link (logged), never the hub; a worker whose link closes has its counts dropped (its
  * connections went with it, or it sends them again when it reconnects).
@@ -22,6 +28,7 @@ import {
   encodeLinkMessage,
   type LinkBan,
   type LinkCount,
+  type LinkOffence,
   MAX_LINK_ENTRIES,
   MAX_LINK_LINE_BYTES,
   parseWorkerMessage,
@@ -43,6 +50,8 @@ export interface WorkerHubOptions {
   workers: number;
   /** Longest wait before changed counts are sent to the workers, ms. @default 10 */
   flushMs?: number;
+  /** Unsent bytes on a link past which an offence is not relayed on it. @default 262144 */
+  offenceBacklogBytes?: number;
   /** Time a new link has to say hello, ms. @default 5000 */
   helloTimeoutMs?: number;
   /** Clock, ms since epoch. @default Date.now */
@@ -265,6 +274,8 @@ export class WorkerHub {
       case "unban":
         this.#bans.delete(message.ip);
         return this.#broadcast({ type: "unban", ip: message.ip });
+      case "offence":
+        return this.#offence(worker, message.offence);
       case "sync":
         return this.#sync(worker);
       case "counts":
@@ -279,6 +290,17 @@ export class WorkerHub {
     const kept = current !== undefined && current.until >= ban.until ? current : ban;
     this.#bans.set(ban.ip, kept);
     this.#broadcast({ type: "ban", ban: kept });
+  }
+
+  /** Pass an offence on to every worker but its sender, unless that worker is far behind. */
+  #offence(from: number, offence: LinkOffence): void {
+    const limit = this.#o.offenceBacklogBytes ?? 262_144;
+    let line: string | undefined;
+    for (const [worker, link] of this.#workers) {
+      if (worker === from || link.conn.queuedBytes > limit) continue;
+      line ??= encodeLinkMessage({ type: "offence", offence });
+      link.conn.send(line);
+    }
   }
 
   #sync(worker: number): void {

@@ -127,7 +127,7 @@ Deno.test({
         const server = spawnVbkpool(["server"], { cwd: dir });
         procs.push(server);
         await waitUntil(() => count(server.err, /upstream ready/) >= 2, "both workers ready");
-        const linkPath = /workers share bans and per-IP connection counts through (\S+)/
+        const linkPath = /workers share offences, bans and per-IP connection counts through (\S+)/
           .exec(server.err)![1]!;
         const adminGet = async (path: string) => {
           const r = await fetch(`http://127.0.0.1:${admin}${path}`, {

@@ -194,7 +194,7 @@ Deno.test({
           assert.doesNotMatch(twin.err, /worker 0 started/);
           const pids = [...workerPids(server.err).values()].flat();
           assert.equal(pids.length, 2);
-          const link = /workers share bans and per-IP connection counts through (\S+)/
+          const link = /workers share offences, bans and per-IP connection counts through (\S+)/
             .exec(server.err)![1]!;
           Deno.kill(server.child.pid, "SIGKILL");
           await waitUntil(() => pids.every((pid) => !alive(pid)), "the workers stop", 20_000);

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import {
   encodeLinkMessage,
+  LINK_OFFENCE_KINDS,
   type LinkBan,
+  type LinkOffence,
   MAX_LINK_ENTRIES,
   parseSupervisorMessage,
   parseWorkerMessage,
@@ -11,6 +13,7 @@ import {
 
 const BAN: LinkBan = { ip: "10.0.0.1", since: 1000, until: 61_000, reason: "flood", offences: 3 };
 const TOKEN = "0123456789abcdef0123456789abcdef";
+const OFFENCE: LinkOffence = { ip: "10.0.0.1", kind: "protocol_errors", at: 1_700_000_000_000 };
 
 Deno.test("parseWorkerMessage() reads what encodeLinkMessage() writes, for every type", () => {
   const messages: WorkerToSupervisor[] = [
@@ -18,6 +21,8 @@ Deno.test("parseWorkerMessage() reads what encodeLinkMessage() writes, for every
     { type: "ban", ban: BAN },
     { type: "ban", ban: { ...BAN, ip: "2001:db8::1", reason: "manual", offences: 0 } },
     { type: "unban", ip: "::ffff:10.1.2.3" },
+    { type: "offence", offence: OFFENCE },
+    { type: "offence", offence: { ip: "2001:db8::1", kind: "invalid_shares", at: 0 } },
     { type: "sync" },
     { type: "counts", counts: [["0.0.0.0:3333", "10.0.0.1", 0], ["[::]:3334", "::1", 7]] },
   ];
@@ -30,6 +35,10 @@ Deno.test("parseSupervisorMessage() reads what encodeLinkMessage() writes, for e
   const messages: SupervisorToWorker[] = [
     { type: "ban", ban: BAN },
     { type: "unban", ip: "10.0.0.1" },
+    ...LINK_OFFENCE_KINDS.map((kind): SupervisorToWorker => ({
+      type: "offence",
+      offence: { ...OFFENCE, kind },
+    })),
     { type: "bans", bans: [], done: true },
     { type: "bans", bans: [BAN, { ...BAN, ip: "10.0.0.2" }], done: false },
     { type: "counts", counts: [["127.0.0.1:3333", "10.0.0.1", 12]] },
@@ -99,4 +108,55 @@ Deno.test("encodeLinkMessage() refuses a list longer than one message may carry"
     (): [string, string, number] => ["a:1", "10.0.0.1", 1],
   );
   assert.throws(() => encodeLinkMessage({ type: "counts", counts }), RangeError);
+});
+
+Deno.test("an offence line is exactly what encodeLinkMessage() writes", () => {
+  assert.equal(
+    encodeLinkMessage({ type: "offence", offence: OFFENCE }),
+    '{"t":"offence","ip":"10.0.0.1","kind":"protocol_errors","at":1700000000000}',
+  );
+});
+
+Deno.test("an offence is refused, on either side, unless its ip, kind and time are sound", () => {
+  const good = { t: "offence", ip: "10.0.0.1", kind: "flood", at: 1000 };
+  const line = (change: Record<string, unknown>, drop?: string) => {
+    const o: Record<string, unknown> = { ...good, ...change };
+    if (drop !== undefined) delete o[drop];
+    return JSON.stringify(o);
+  };
+  const cases: [string, RegExp][] = [
+    [line({}, "ip"), /exactly the keys t, ip, kind, at/],
+    [line({}, "kind"), /exactly the keys t, ip, kind, at/],
+    [line({}, "at"), /exactly the keys t, ip, kind, at/],
+    [line({ extra: 1 }), /exactly the keys/],
+    [line({ ip: "example.com" }), /ip must be an IPv4 or IPv6/],
+    [line({ ip: "[::1]" }), /ip must be an IPv4 or IPv6/],
+    [line({ ip: "fe80::1%eth0" }), /ip must be an IPv4 or IPv6/],
+    [line({ ip: null }), /ip must be/],
+    [line({ kind: "manual" }), /kind must be one of invalid_shares, protocol_errors, flood/],
+    [line({ kind: "FLOOD" }), /kind must be one of/],
+    [line({ kind: "" }), /kind must be one of/],
+    [line({ kind: ["flood"] }), /kind must be one of/],
+    [line({ kind: "toString" }), /kind must be one of/],
+    [line({ at: -1 }), /at must be an integer/],
+    [line({ at: 1.5 }), /at must be an integer/],
+    [line({ at: "1000" }), /at must be an integer/],
+    [line({ at: null }), /at must be an integer/],
+    [line({ at: 2 ** 53 }), /at must be an integer/],
+    // JSON has no Infinity or NaN: such a line is not JSON at all.
+    ['{"t":"offence","ip":"10.0.0.1","kind":"flood","at":Infinity}', /not JSON/],
+    ['{"t":"offence","ip":"10.0.0.1","kind":"flood","at":NaN}', /not JSON/],
+    ['{"t":"offence","ip":"10.0.0.1","kind":"flood","at":1e400}', /at must be an integer/],
+  ];
+  for (const parse of [parseWorkerMessage, parseSupervisorMessage]) {
+    assert.deepEqual(parse(JSON.stringify(good)), {
+      ok: true,
+      message: { type: "offence", offence: { ip: "10.0.0.1", kind: "flood", at: 1000 } },
+    });
+    for (const [bad, reason] of cases) {
+      const result = parse(bad);
+      assert.equal(result.ok, false, bad);
+      if (!result.ok) assert.match(result.error, reason, bad);
+    }
+  }
 });

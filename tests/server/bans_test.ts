@@ -127,3 +127,59 @@ Deno.test("BanList.adopt() takes another worker's ban, keeps the later end and i
   assert.equal(bans.adopt({ ...ban, ip: "127.0.0.1" }, 0), undefined);
   assert.deepEqual(bans.list(20_001).map((b) => b.ip), []);
 });
+
+Deno.test("BanList.adoptOffence() counts another worker's offences as its own: same window, same threshold", () => {
+  const bans = new BanList({ offences: 3, offenceWindowSeconds: 10, banSeconds: 60 });
+  // One here, one elsewhere: no ban yet; the third (elsewhere) bans, from now.
+  assert.equal(bans.offence("10.0.0.1", 1000, "flood"), undefined);
+  assert.equal(bans.adoptOffence("10.0.0.1", 2000, "protocol_errors", 2010), undefined);
+  assert.equal(bans.isBanned("10.0.0.1", 2010), false);
+  const ban = bans.adoptOffence("10.0.0.1", 3000, "auth_failures", 3005);
+  assert.deepEqual(ban, {
+    ip: "10.0.0.1",
+    since: 3005,
+    until: 63_005,
+    reason: "auth_failures",
+    offences: 3,
+    refused: 0,
+  });
+  assert.equal(bans.isBanned("10.0.0.1", 3005), true);
+  // While banned, neither kind counts (nor bans again).
+  assert.equal(bans.adoptOffence("10.0.0.1", 4000, "flood", 4000), undefined);
+  assert.equal(bans.offence("10.0.0.1", 4000, "flood"), undefined);
+});
+
+Deno.test("BanList.adoptOffence() keeps times in order and leaves out those past the window", () => {
+  const bans = new BanList({ offences: 3, offenceWindowSeconds: 10 });
+  // Heard late: an offence older than the window counts for nothing.
+  assert.equal(bans.adoptOffence("10.0.0.2", 0, "flood", 10_001), undefined);
+  assert.equal(bans.offence("10.0.0.2", 10_001, "flood"), undefined);
+  assert.equal(bans.offence("10.0.0.2", 10_002, "flood"), undefined);
+  assert.equal(bans.isBanned("10.0.0.2", 10_002), false, "only 2 within the window");
+
+  // Heard out of order: 5000 (elsewhere) comes after 12_000 (here). At 15_500 the 5000 one is
+  // past the window and 12_000 is not: in order, only the oldest goes, and 2 stay.
+  const b = new BanList({ offences: 3, offenceWindowSeconds: 10 });
+  assert.equal(b.offence("10.0.0.3", 12_000, "flood"), undefined);
+  assert.equal(b.adoptOffence("10.0.0.3", 5000, "flood", 12_100), undefined);
+  assert.equal(b.offence("10.0.0.3", 15_500, "flood"), undefined, "5000 left the window");
+  assert.equal(b.offence("10.0.0.3", 16_000, "flood")?.offences, 3);
+
+  // A time after now (another clock a little ahead) counts as now.
+  const c = new BanList({ offences: 2, offenceWindowSeconds: 10 });
+  assert.equal(c.adoptOffence("10.0.0.4", 99_000, "flood", 1000), undefined);
+  assert.equal(c.offence("10.0.0.4", 11_001, "flood"), undefined, "counted at 1000, now gone");
+  assert.equal(c.offence("10.0.0.4", 11_002, "flood")?.offences, 2);
+});
+
+Deno.test("BanList.adoptOffence() spares exempt addresses and keeps its tracked IPs bounded", () => {
+  const bans = new BanList({ offences: 1 });
+  assert.equal(bans.adoptOffence("127.0.0.1", 0, "flood", 0), undefined, "loopback exempt");
+  assert.equal(new BanList({ enabled: false }).adoptOffence("10.0.0.1", 0, "flood", 0), undefined);
+  const few = new BanList({ offences: 2, maxTracked: 2 });
+  few.adoptOffence("10.0.0.1", 0, "flood", 0);
+  few.adoptOffence("10.0.0.2", 0, "flood", 0);
+  few.adoptOffence("10.0.0.3", 0, "flood", 0); // 10.0.0.1 is forgotten
+  assert.equal(few.adoptOffence("10.0.0.1", 1, "flood", 1), undefined);
+  assert.equal(few.adoptOffence("10.0.0.3", 1, "flood", 1)?.offences, 2);
+});

@@ -10,9 +10,14 @@ import assert from "node:assert/strict";
 import { resetSync } from "@logtape/logtape";
 import { setupLogging } from "../../cli/log.ts";
 import { LineConnection } from "../../net/line_connection.ts";
-import { encodeLinkMessage, type LinkBan } from "../../protocol/worker_link.ts";
+import {
+  encodeLinkMessage,
+  type LinkBan,
+  type LinkOffence,
+  WORKER_LINK_VERSION,
+} from "../../protocol/worker_link.ts";
 import type { BanInfo } from "../../server/bans.ts";
-import { SupervisorLink } from "../../server/supervisor_link.ts";
+import { MAX_PENDING_OFFENCES, SupervisorLink } from "../../server/supervisor_link.ts";
 import { WorkerHub } from "../../server/worker_hub.ts";
 import { waitUntil } from "../_wait.ts";
 
@@ -23,19 +28,30 @@ function ban(ip: string, until = FAR): BanInfo {
   return { ip, since: 1, until, reason: "flood", offences: 3, refused: 0 };
 }
 
+function offence(ip: string, at: number): LinkOffence {
+  return { ip, kind: "flood", at };
+}
+
 /** A worker's link with everything relayed to it recorded. */
 class Worker {
   readonly bans = new Map<string, LinkBan>();
+  readonly offences: LinkOffence[] = [];
   readonly log: string[] = [];
   readonly link: SupervisorLink;
 
-  constructor(hub: { path: string; token: string }, worker: number) {
+  constructor(
+    hub: { path: string; token: string },
+    worker: number,
+    options: { offenceBacklogBytes?: number } = {},
+  ) {
     this.link = new SupervisorLink({
       path: hub.path,
       token: hub.token,
       worker,
       flushMs: 5,
       reconnectMinMs: 20,
+      ...options,
+      onOffence: (o) => this.offences.push(o),
       onBan: (b) => {
         this.bans.set(b.ip, b);
         this.log.push(`ban ${b.ip}`);
@@ -114,6 +130,113 @@ Deno.test("WorkerHub relays a ban to every worker and an unban lifts it everywhe
   }
 });
 
+Deno.test("WorkerHub relays an offence to every other worker, never back to its sender", async () => {
+  const hub = await WorkerHub.listen({ workers: 3, flushMs: 5 });
+  const [a, b, c] = await Promise.all([0, 1, 2].map((i) => new Worker(hub, i).start()));
+  try {
+    const o1 = offence("10.0.0.1", 1000);
+    a!.link.offended(o1);
+    await waitUntil(() => b!.offences.length === 1 && c!.offences.length === 1, "b and c have it");
+    assert.deepEqual(b!.offences, [o1]);
+    assert.deepEqual(c!.offences, [o1]);
+    // b's offence went through the hub after a's: had a's come back to a, it would be first.
+    const o2 = { ip: "2001:db8::2", kind: "auth_failures", at: 2000 } as const;
+    b!.link.offended(o2);
+    await waitUntil(() => a!.offences.length === 1, "a has b's");
+    assert.deepEqual(a!.offences, [o2]);
+    // Likewise b did not get its own back.
+    const o3 = offence("10.0.0.3", 3000);
+    c!.link.offended(o3);
+    await waitUntil(() => b!.offences.length === 2, "b has c's");
+    assert.deepEqual(b!.offences, [o1, o3]);
+    await waitUntil(() => a!.offences.length === 2, "a has c's");
+    assert.deepEqual(c!.offences, [o1, o2]);
+    // Offences are passed on, not kept: nothing of them in the bans in force.
+    assert.deepEqual(hub.bans(), []);
+  } finally {
+    for (const w of [a, b, c]) await w!.link.close();
+    await hub.close();
+  }
+});
+
+/** A link to the hub said hello as `worker` and reads nothing until `read()`. */
+async function stalledWorker(hub: WorkerHub, worker: number) {
+  const conn = new LineConnection(await Deno.connect({ transport: "unix", path: hub.path }));
+  conn.send(
+    encodeLinkMessage({ type: "hello", version: WORKER_LINK_VERSION, worker, token: hub.token }),
+  );
+  const lines: string[] = [];
+  return {
+    conn,
+    lines,
+    read: () => void conn.start({ onLine: (line) => lines.push(line) }),
+  };
+}
+
+Deno.test("WorkerHub drops offences for a worker that reads nothing rather than queue them; bans still go", async () => {
+  const lines: string[] = [];
+  setupLogging({ level: "debug", write: (line) => lines.push(line) });
+  const hub = await WorkerHub.listen({ workers: 2, flushMs: 5, offenceBacklogBytes: 4096 });
+  // a may queue all it sends: only the hub's side is under test here.
+  const a = await new Worker(hub, 0, { offenceBacklogBytes: 1 << 30 }).start();
+  const b = await stalledWorker(hub, 1);
+  try {
+    await waitUntil(() => hub.linked === 2, "b linked");
+    // An attacker's worth of offences (~1.5 MB of lines), then a ban.
+    const n = 20_000;
+    for (let i = 0; i < n; i++) a.link.offended(offence("10.0.0.1", i));
+    a.link.banned(ban("10.0.0.9"));
+    // a gets its ban back after the hub handled every offence before it.
+    await waitUntil(() => a.bans.has("10.0.0.9"), "the hub handled them all");
+    b.read();
+    const banLine = encodeLinkMessage({ type: "ban", ban: ban("10.0.0.9") });
+    await waitUntil(() => b.lines.includes(banLine), "b gets the ban");
+    const relayed = b.lines.filter((l) => l.startsWith('{"t":"offence"')).length;
+    // What the socket's buffers and 4 KiB of queue held went; the rest was dropped.
+    assert.ok(relayed > 0 && relayed < n / 2, `${relayed} of ${n} relayed`);
+    assert.equal(b.conn.closed, false, "the link stays up");
+    assert.doesNotMatch(lines.join(""), /send queue full/);
+    // Once b reads again, offences reach it again.
+    a.link.offended(offence("10.0.0.2", 1));
+    await waitUntil(() => b.lines.at(-1)?.includes('"10.0.0.2"'), "a later offence arrives");
+  } finally {
+    b.conn.close("done");
+    await a.link.close();
+    await hub.close();
+    resetSync();
+  }
+});
+
+Deno.test("SupervisorLink drops offences behind a backlog the supervisor is not reading; bans still go", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/link.sock`;
+  const listener = Deno.listen({ transport: "unix", path });
+  const w = new Worker({ path, token: "a".repeat(32) }, 0, { offenceBacklogBytes: 4096 });
+  let supervisor: LineConnection | undefined;
+  try {
+    w.link.start();
+    supervisor = new LineConnection(await listener.accept());
+    // Answer the sync without reading anything.
+    supervisor.send(encodeLinkMessage({ type: "bans", bans: [], done: true }));
+    assert.equal(await w.link.ready(10_000), true);
+    const n = 20_000;
+    for (let i = 0; i < n; i++) w.link.offended(offence("10.0.0.1", i));
+    w.link.banned(ban("10.0.0.9"));
+    const got: string[] = [];
+    void supervisor.start({ onLine: (line) => got.push(line) });
+    const banLine = encodeLinkMessage({ type: "ban", ban: ban("10.0.0.9") });
+    await waitUntil(() => got.includes(banLine), "the ban arrives");
+    const sent = got.filter((l) => l.startsWith('{"t":"offence"')).length;
+    assert.ok(sent > 0 && sent < n / 2, `${sent} of ${n} sent`);
+    assert.equal(got.at(-1), banLine, "the ban after them");
+  } finally {
+    await w.link.close();
+    supervisor?.close("done");
+    listener.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("WorkerHub gives a worker that links later the bans in force", async () => {
   const hub = await WorkerHub.listen({ workers: 3, flushMs: 5 });
   const a = await new Worker(hub, 0).start();
@@ -177,12 +300,22 @@ Deno.test("WorkerHub closes a link on a garbage line, a huge line, a wrong token
     await huge.closed;
     const wrong = await rawLink(hub.path);
     await wrong.send(
-      encodeLinkMessage({ type: "hello", version: 1, worker: 1, token: "0".repeat(32) }) + "\n",
+      encodeLinkMessage({
+        type: "hello",
+        version: WORKER_LINK_VERSION,
+        worker: 1,
+        token: "0".repeat(32),
+      }) + "\n",
     );
     await wrong.closed;
     const foreign = await rawLink(hub.path);
     await foreign.send(
-      encodeLinkMessage({ type: "hello", version: 1, worker: 5, token: hub.token }) + "\n",
+      encodeLinkMessage({
+        type: "hello",
+        version: WORKER_LINK_VERSION,
+        worker: 5,
+        token: hub.token,
+      }) + "\n",
     );
     await foreign.closed;
     const early = await rawLink(hub.path);
@@ -193,7 +326,12 @@ Deno.test("WorkerHub closes a link on a garbage line, a huge line, a wrong token
     // A worker whose good hello is followed by a bad line loses its link, not the others.
     const badWorker = await rawLink(hub.path);
     await badWorker.send(
-      encodeLinkMessage({ type: "hello", version: 1, worker: 1, token: hub.token }) +
+      encodeLinkMessage({
+        type: "hello",
+        version: WORKER_LINK_VERSION,
+        worker: 1,
+        token: hub.token,
+      }) +
         '\n{"t":"counts","c":[["a:1","10.0.0.1",-1]]}\n',
     );
     await badWorker.closed;
@@ -254,6 +392,11 @@ Deno.test("SupervisorLink works alone while its supervisor is away, then catches
     w.link.banned(ban("10.0.0.2"));
     w.link.unbanned("10.0.0.2");
     w.link.unbanned("10.0.0.3");
+    // Its offences are counted by its own pool (not here), and the last ones kept for later.
+    for (let i = 0; i <= MAX_PENDING_OFFENCES; i++) {
+      w.link.offended({ ip: "10.0.0.6", kind: "flood", at: i });
+    }
+    w.link.offended({ ip: "fe80::1%eth0", kind: "flood", at: 7 }); // cannot travel: dropped
     w.link.connectionsHere(PORT, "10.0.0.4", 2);
     assert.equal(w.link.connectionsElsewhere(PORT, "10.0.0.4"), 0);
     await waitUntil(() => /link to the supervisor lost/.test(lines.join("")), "the loss logged");
@@ -262,10 +405,15 @@ Deno.test("SupervisorLink works alone while its supervisor is away, then catches
     const first = await waitUntil(() => fake!.links[0], "the link");
     await waitUntil(() => first.lines.at(-1) === '{"t":"sync"}', "hello, the backlog, sync");
     assert.deepEqual(first.lines, [
-      `{"t":"hello","v":1,"worker":1,"token":"${"a".repeat(32)}"}`,
+      `{"t":"hello","v":${WORKER_LINK_VERSION},"worker":1,"token":"${"a".repeat(32)}"}`,
       encodeLinkMessage({ type: "ban", ban: ban("10.0.0.1") }),
       '{"t":"unban","ip":"10.0.0.2"}',
       '{"t":"unban","ip":"10.0.0.3"}',
+      // The last MAX_PENDING_OFFENCES, after the bans: the oldest (at 0) gave way.
+      ...Array.from(
+        { length: MAX_PENDING_OFFENCES },
+        (_, i) => encodeLinkMessage({ type: "offence", offence: offence("10.0.0.6", i + 1) }),
+      ),
       `{"t":"counts","c":[["${PORT}","10.0.0.4",2]]}`,
       '{"t":"sync"}',
     ]);
