@@ -46,8 +46,9 @@ export interface LineConnectionOptions {
    */
   coalesceWrites?: boolean;
   /**
-   * While this gate is shut the connection reads nothing more (a read already waiting still
-   * delivers what it brings); shared by every connection of a process for backpressure.
+   * While this gate is shut the connection reads nothing more and delivers nothing (what a
+   * read already waiting brings is held until the gate opens); shared by every connection of a
+   * process for backpressure.
    */
   readGate?: ReadGate;
 }
@@ -391,6 +392,11 @@ export class LineConnection {
           // Answer what came before the long line, then close.
           if (this.#deliver(err.lines)) this.closeAfterFlush("line too long");
           break;
+        }
+        // A read that was waiting when the gate shut: its lines wait for the gate too, so that
+        // thousands of connections cannot each bring a buffer's worth past it.
+        if (lines.length > 0 && gate !== undefined && !gate.open) {
+          await Promise.race([gate.wait(), this.#closedSignal]);
         }
         if (lines.length > 0 && !this.#deliver(lines)) break;
         if (grow) buf = new Uint8Array(this.#readSize);

@@ -20,7 +20,7 @@ Deno.test("RecordBacklog pauses reads at pauseAt and resumes at half, counting f
   assert.equal(backlog.gate.open, true, "3 < 4 pending");
   records.push(backlog.record(SHARE));
   assert.equal(backlog.gate.open, false, "4 pending");
-  records.push(backlog.record(SHARE)); // a read already waiting still brings shares
+  records.push(backlog.record(SHARE)); // lines framed before the gate shut still come
   assert.equal(backlog.stats().pending, 5);
   clock = 250;
   held[0]!.resolve();
