@@ -31,6 +31,10 @@ import { poolConfig } from "./_pool_realistic.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+}
+
 const { values } = parseArgs({
   args: Deno.args,
   options: {
@@ -51,6 +55,7 @@ const { values } = parseArgs({
     "alloc-minor": { type: "boolean", default: false },
     rate: { type: "string" },
     "malloc-trim": { type: "boolean", default: false },
+    "count-gc": { type: "boolean", default: false },
     "gc-every": { type: "string" },
     seconds: { type: "string", default: "120" },
   },
@@ -167,8 +172,11 @@ await Deno.writeTextFile(
 const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
 const inspectPort = (probe.addr as Deno.NetAddr).port;
 probe.close();
-const pool = new Deno.Command(Deno.execPath(), {
+// stdbuf -oL: V8 prints --trace-gc with C stdio, fully buffered into a pipe (stdbuf execs Deno,
+// which keeps its pid).
+const pool = new Deno.Command(values["count-gc"] ? "stdbuf" : Deno.execPath(), {
   args: [
+    ...(values["count-gc"] ? ["-oL", Deno.execPath()] : []),
     "run",
     "-A",
     `--inspect=127.0.0.1:${inspectPort}`,
@@ -179,9 +187,20 @@ const pool = new Deno.Command(Deno.execPath(), {
     `${dir}/pool.toml`,
   ],
   stdin: "null",
-  stdout: "null",
+  stdout: values["count-gc"] ? "piped" : "null",
   stderr: "piped",
+  // V8 prints --trace-gc to stdout, a line per collection (DENO_V8_FLAGS: --pool-flags may have
+  // its own --v8-flags).
+  env: values["count-gc"] ? { DENO_V8_FLAGS: "--trace-gc" } : {},
 }).spawn();
+/** Collections seen in --trace-gc's output: scavenges, full (mark-compact) ones. */
+const gcs = { scavenge: 0, markCompact: 0 };
+const gcLines = values["count-gc"]
+  ? lines(pool.stdout, (line) => {
+    if (/Scavenge|Minor Mark/.test(line)) gcs.scavenge++;
+    else if (/Mark-Compact/.test(line)) gcs.markCompact++;
+  })
+  : Promise.resolve();
 let portFound: (p: number) => void;
 const portKnown = new Promise<number>((r) => portFound = r);
 let stratumPort = 0;
@@ -290,6 +309,7 @@ if (values["alloc-profile"] !== undefined) {
   });
 }
 const cpu0 = cpuSeconds(pool.pid);
+const gc0 = { ...gcs };
 const mineStart = performance.now();
 /** RSS after each block (MiB). */
 const rssSeries: number[] = [];
@@ -321,6 +341,10 @@ if (values["alloc-profile"] !== undefined) {
 const mined = stress === undefined ? await gen.call({ cmd: "mine-stop" }) : await stress;
 const mineSeconds = (performance.now() - mineStart) / 1000;
 const poolCpu = cpuSeconds(pool.pid) - cpu0;
+const gcDuring = {
+  scavenge: gcs.scavenge - gc0.scavenge,
+  markCompact: gcs.markCompact - gc0.markCompact,
+};
 const half = rssSeries.slice(Math.floor(rssSeries.length / 2));
 const summary = {
   blocks: b,
@@ -332,6 +356,9 @@ const summary = {
   poolCpuMsPerBlock: poolCpu / b * 1000,
   rssMaxMiB: Math.max(...rssSeries),
   rssMeanSecondHalfMiB: half.reduce((a, b) => a + b, 0) / half.length,
+  /** Over the mining step: the mean of the heap samples' V8 heap total, MiB. */
+  heapTotalMeanMiB: mean(samples.filter((x) => x.note === undefined).map((x) => x.heapTotalMiB)),
+  gc: values["count-gc"] ? gcDuring : undefined,
 };
 console.log(
   `mining ${fmt(mineSeconds, 0)} s: ${mined.accepted} accepted (${
@@ -342,7 +369,11 @@ console.log(
     fmt(summary.poolCpuMsPerBlock, 0)
   } ms per block); RSS max ${fmt(summary.rssMaxMiB)} MiB, mean over the second half ${
     fmt(summary.rssMeanSecondHalfMiB)
-  } MiB; load ${loadAverage()}`,
+  } MiB; heap total mean ${fmt(summary.heapTotalMeanMiB)} MiB${
+    summary.gc === undefined
+      ? ""
+      : `; ${summary.gc.scavenge} scavenges, ${summary.gc.markCompact} full collections`
+  }; load ${loadAverage()}`,
 );
 await sample(b, "mining stopped");
 await insp.gc();
@@ -382,5 +413,6 @@ await gen.close();
 pool.kill("SIGKILL");
 await pool.status;
 await poolLines;
+await gcLines;
 await devnet.stop();
 await Deno.remove(dir, { recursive: true }).catch(() => {});
