@@ -167,7 +167,7 @@ function parseRealistic(args: string[]): RealisticOptions {
   };
 }
 
-function poolConfig(
+export function poolConfig(
   o: { devnetPort: number; storeUrl: string; startDifficulty: number; workers: number },
 ): string {
   // Workers share one fixed port (SO_REUSEPORT); one process takes any free port.

@@ -44,7 +44,7 @@ import type { OffenceKind, ShareCounts } from "./bans.ts";
 import type { ExtranonceRange } from "./extranonce.ts";
 import type { Job } from "./jobs.ts";
 import type { SessionLink } from "./session_context.ts";
-import type { SentJob } from "./shares.ts";
+import { SentJobs } from "./_sent_jobs.ts";
 import { admitShare } from "./share_admission.ts";
 import { TokenBucket } from "./_token_bucket.ts";
 import type { UcpSessionContext } from "./_ucp_config.ts";
@@ -83,7 +83,7 @@ export class UcpMinerSession implements UcpServerSessionHost {
   #worker: string | undefined;
   #authorized = new Set<string>();
   #range: ExtranonceRange | undefined;
-  #sent = new Map<string, SentJob>();
+  #sent = new SentJobs();
   #lastJob: Job | undefined;
   #flood: TokenBucket;
   #authFailures = 0;
@@ -377,21 +377,13 @@ export class UcpMinerSession implements UcpServerSessionHost {
 
   #remember(job: Job): UcpJobTemplate {
     const template = ucpJobTemplate(job);
-    const sent = this.#sent;
-    const max = this.#ctx.ucpLimits.maxJobsPerSession;
-    if (sent.size >= max) {
-      for (const [key, entry] of sent) if (entry.job.stale) sent.delete(key);
-      while (sent.size >= max) {
-        const oldest = sent.keys().next().value;
-        if (oldest === undefined) break;
-        sent.delete(oldest);
-      }
-    }
-    sent.set(String(ucpJobId(job)), {
+    this.#sent.set(
+      String(ucpJobId(job)),
       job,
-      difficulty: this.#ctx.ucpPort.difficulty,
-      target: this.#ctx.target,
-    });
+      this.#ctx.ucpPort.difficulty,
+      this.#ctx.target,
+      this.#ctx.ucpLimits.maxJobsPerSession,
+    );
     this.#hadWork = true;
     return template;
   }

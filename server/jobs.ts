@@ -75,6 +75,9 @@ const ENCODER = new TextEncoder();
  */
 const MAX_CACHED_EXTRANONCES = 32768;
 
+/** Idle share keys kept by default (see {@linkcode JobManagerOptions.maxIdleKeys}). */
+export const DEFAULT_MAX_IDLE_KEYS = 262_144;
+
 /** The header fields a share cannot change, with the tx root and metapackage behind its merkle. */
 function workIdentity(header: Uint8Array, tx: Uint8Array, metapackageHash: Uint8Array): string {
   return `${bytesToHex(header.subarray(0, 36))}${bytesToHex(header.subarray(56, 60))}` +
@@ -86,9 +89,14 @@ export interface JobManagerOptions {
   /** Most live jobs per round; the oldest is dropped beyond it. @default 64 */
   maxJobs?: number;
   /**
-   * Share keys kept for work no live job uses (~77 bytes each): the work of a reset, of a block
-   * the chain may flip back to, of a template that may come again. Beyond it the oldest such work
-   * keeps only its ntime floor (see `_work_seen.ts`). @default 1000000
+   * Share keys kept for work no live job uses (~100 bytes of heap each with the per-connection
+   * ntime they update, so the default holds ~26 MiB): the work of a reset, of a block the chain
+   * may flip back to, of a template that may come again. Beyond it the oldest such work keeps
+   * only its ntime floors (see `_work_seen.ts`): a duplicate is still refused, and only a share at
+   * or below its connection's floor on that work is refused as stale. The default covers every
+   * key of a round that ends in a reset up to ~140 s at 19,000 miners (one share per 10 s each);
+   * a million keys (the earlier default) held ~95 MiB once a busy pool had run ~20 minutes.
+   * @default 262144
    */
   maxIdleKeys?: number;
   /** Works remembered at most (a floor is a few hundred bytes); the oldest idle go. @default 10000 */
@@ -150,7 +158,7 @@ export class JobManager {
    */
   constructor(options: JobManagerOptions = {}) {
     this.#maxJobs = Math.max(1, options.maxJobs ?? 64);
-    this.#maxIdleKeys = Math.max(0, options.maxIdleKeys ?? 1_000_000);
+    this.#maxIdleKeys = Math.max(0, options.maxIdleKeys ?? DEFAULT_MAX_IDLE_KEYS);
     this.#maxWorks = Math.max(1, options.maxWorks ?? 10_000);
     this.#now = options.now ?? Date.now;
     this.#noJobSince = this.#now();

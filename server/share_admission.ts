@@ -28,7 +28,7 @@ import type { ExtranonceRange } from "./extranonce.ts";
 import { acceptedShare, NOT_COUNTED } from "./_session_share.ts";
 import type { SessionContext } from "./session_context.ts";
 import type { AcceptedShare } from "./share_recorder.ts";
-import { type SentJob, type ShareAccepted, validateShare } from "./shares.ts";
+import { type SentJobLookup, type ShareAccepted, validateShare } from "./shares.ts";
 
 const log = getLogger(["vbkpool", "server", "shares"]);
 /** Lines a client or NodeCore can repeat at will: once, then counted (see log/). */
@@ -55,7 +55,7 @@ export interface SubmitterFacts {
   /** The connection's extranonce range; undefined before subscribing. */
   extranonce: ExtranonceRange | undefined;
   /** Jobs sent to the connection, by the id the miner was given. */
-  jobs: ReadonlyMap<string, SentJob>;
+  jobs: SentJobLookup;
   /** The connection's submit counts for its invalid-share ratio (see bans.ts). */
   shares: ShareCounts;
 }

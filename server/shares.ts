@@ -55,6 +55,17 @@ export interface SentJob {
   target: bigint;
 }
 
+/** The jobs sent to a connection, looked up by the id the miner was given (a `Map` fits). */
+export interface SentJobLookup {
+  /**
+   * The job sent under an id.
+   *
+   * @param id The job id the miner was given.
+   * @returns The job and the difficulty it was sent with, or undefined.
+   */
+  get(id: string): SentJob | undefined;
+}
+
 /** What the validator needs to know about the connection and the moment. */
 export interface ShareFacts {
   /** Worker names authorized on the connection. */
@@ -62,7 +73,7 @@ export interface ShareFacts {
   /** The connection's extranonce range; undefined before `mining.subscribe`. */
   extranonce: ExtranonceRange | undefined;
   /** Jobs sent to the connection, by the id the miner was given. */
-  jobs: ReadonlyMap<string, SentJob>;
+  jobs: SentJobLookup;
   /** vBlake of a 64-byte header (a kernel's `hash`); must not keep `header` (it is reused). */
   hash: (header: Uint8Array) => Uint8Array;
   /** Current time, ms since epoch. */

@@ -64,7 +64,7 @@ import { clamp, passwordDifficulty, quietDeadline } from "./_session_share.ts";
 import { admitShare, type SubmitterFacts } from "./share_admission.ts";
 import { TokenBucket } from "./_token_bucket.ts";
 import type { SessionContext, SessionLink } from "./session_context.ts";
-import type { SentJob } from "./shares.ts";
+import { SentJobs } from "./_sent_jobs.ts";
 import { checkVardiff, createVardiff, recordShare, type VardiffState } from "./vardiff.ts";
 
 const log = getLogger(["vbkpool", "server", "session"]);
@@ -81,7 +81,7 @@ export class StratumSession {
   #extranonce: ExtranonceRange | undefined;
   #authorized = new Set<string>();
   #primaryWorker: string | undefined;
-  #sent = new Map<string, SentJob>();
+  #sent = new SentJobs();
   #difficulty: bigint;
   #target: bigint;
   /** What the miner or the port asks for without vardiff (capped at the network's when sent). */
@@ -579,16 +579,7 @@ export class StratumSession {
   }
 
   #remember(id: string, job: Job): void {
-    const sent = this.#sent;
-    if (sent.size >= this.#ctx.limits.maxJobsPerSession) {
-      for (const [key, entry] of sent) if (entry.job.stale) sent.delete(key);
-      while (sent.size >= this.#ctx.limits.maxJobsPerSession) {
-        const oldest = sent.keys().next().value;
-        if (oldest === undefined) break;
-        sent.delete(oldest);
-      }
-    }
-    sent.set(id, { job, difficulty: this.#difficulty, target: this.#target });
+    this.#sent.set(id, job, this.#difficulty, this.#target, this.#ctx.limits.maxJobsPerSession);
     this.#hadWork = true;
   }
 

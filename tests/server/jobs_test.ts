@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { bytesToHex } from "../../hash/hex.ts";
-import { buildShareHeader, extranonceWork, JobManager } from "../../server/jobs.ts";
+import {
+  buildShareHeader,
+  DEFAULT_MAX_IDLE_KEYS,
+  extranonceWork,
+  JobManager,
+} from "../../server/jobs.ts";
+import type { WorkSeen } from "../../server/_work_seen.ts";
 import { SHARE_VECTOR, vectorTemplate } from "./_pool.ts";
 
 Deno.test("JobManager.add() builds the vector's notify and header", () => {
@@ -148,6 +154,66 @@ Deno.test("JobManager bounds the duplicate state of work no live job uses", () =
   assert.ok(stats.idleKeys <= 100, `idle keys ${stats.idleKeys}`);
   assert.ok(stats.works <= 50, `works ${stats.works}`);
   assert.equal(manager.size, 4);
+});
+
+Deno.test("JobManager with its defaults holds a bounded number of share keys however long it runs", () => {
+  // A busy pool for a while: 1,000 templates (a new block every 4, mempool updates between),
+  // 1,000 accepted shares on each, one per connection (2,000 connections), 1,000,000 in all.
+  const manager = new JobManager();
+  const works = new Set<WorkSeen>();
+  const owners = Array.from(
+    { length: 2000 },
+    (_, i) => 0x7c000000000f4240n + BigInt(i) * 1_000_000n,
+  );
+  const hex = owners.map((o) => o.toString(16));
+  const firstKeys: { key: string; ntime: number; owner: bigint }[] = [];
+  let most = 0;
+  for (let t = 0; t < 1000; t++) {
+    const job = manager.add(
+      vectorTemplate({
+        upstreamJobId: t,
+        kind: t % 4 === 0 ? "job" : "mempool_update",
+        previousBlockHash: new Uint8Array(24).fill(Math.floor(t / 4) % 256).fill(t >> 10, 0, 1),
+        normalRoot: new Uint8Array(32).fill(t % 256).fill(t >> 8, 0, 1),
+        timestamp: 1_560_000_000 + t,
+      }),
+    );
+    works.add(job.seen);
+    for (let n = 0; n < 1000; n++) {
+      const i = (t * 1000 + n) % owners.length;
+      const owner = owners[i]!;
+      const ntime = 1_560_000_000 + t;
+      const key = `${hex[i]}:${ntime}:${n}`; // as validateShare makes them
+
+      assert.equal(job.seen.check(key, ntime, { owner, cap: 262_144 }), "new");
+      job.seen.add(key, ntime, owner);
+      if (t === 0 && n < 10) firstKeys.push({ key, ntime, owner });
+    }
+    // Keys and floors held by every work the manager still knows (idle or live).
+    let held = 0;
+    for (const w of works) held += w.size;
+    most = Math.max(most, held);
+    assert.ok(manager.seenStats.idleKeys <= DEFAULT_MAX_IDLE_KEYS);
+  }
+  // Live: at most the 4 jobs of the current block, 1,000 keys each.
+  assert.ok(most <= DEFAULT_MAX_IDLE_KEYS + 4 * 1000 + 4000, `held at most ${most}`);
+  assert.ok(manager.seenStats.works <= 10_000);
+  // The first work's keys were forgotten, not its shares: when it comes back, a repeated share
+  // is still refused (as stale, by its connection's ntime floor).
+  const again = manager.add(
+    vectorTemplate({
+      upstreamJobId: 5000,
+      previousBlockHash: new Uint8Array(24).fill(0).fill(0, 0, 1),
+      normalRoot: new Uint8Array(32).fill(0).fill(0, 0, 1),
+      timestamp: 1_560_000_000,
+    }),
+  );
+  const first = [...works][0]!;
+  assert.equal(again.seen, first);
+  assert.equal(first.keys.size, 0);
+  for (const { key, ntime, owner } of firstKeys) {
+    assert.equal(again.seen.check(key, ntime, { owner, cap: 262_144 }), "stale_job");
+  }
 });
 
 Deno.test("JobManager keeps the duplicate state of a reset for the same work", () => {
