@@ -113,8 +113,11 @@ async function endToEnd(backend: "sqlite" | "postgres"): Promise<void> {
       blocks.length,
       `nothing left pending: ${blocks.map((b) => `${b.height} ${b.status} ${b.note}`).join(", ")}`,
     );
+    // Four pool blocks were on the main chain when the miners stopped and the test orphans the
+    // newest; the rival's automatic mode keeps running and may orphan one more meanwhile (CI saw
+    // 2/2 once). The statuses are checked against the devnet's chain block by block below.
     assert.ok(
-      confirmed.length >= 3 && orphaned.length >= 1,
+      confirmed.length >= 2 && orphaned.length >= 1,
       `${confirmed.length}/${orphaned.length}`,
     );
     for (const b of blocks) {
