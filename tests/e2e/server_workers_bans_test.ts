@@ -12,94 +12,24 @@
 import assert from "node:assert/strict";
 import { spawnVbkpool, type VbkpoolProcess, waitUntil, withTempDir } from "../_process.ts";
 import { TestClient } from "../server/_stratum_client.ts";
+import {
+  attempt,
+  attempts,
+  count,
+  freePort,
+  spawnDevnet,
+  TOKEN,
+  WORKER0,
+  WORKER1,
+  writeAttackConfig,
+} from "./_workers_stack.ts";
 
-const POOL_ADDRESS = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
-const TOKEN = "admin-token-0123456789abcdef";
 const CAP = 6;
 /** Enough attempts that, were one worker not refusing, some would reach it (1 − 2⁻²⁴). */
 const ATTEMPTS = 24;
 const ATTACKER = "127.0.0.21";
 const BYSTANDER = "127.0.0.22";
 const CAPPED = "127.0.0.23";
-/** Instance ids: worker 0 has 31, worker 1 has 30 (the top bits of every extranonce). */
-const WORKER0 = 31;
-const WORKER1 = 30;
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-function count(log: string, re: RegExp): number {
-  return [...log.matchAll(new RegExp(re, "g"))].length;
-}
-
-/** An admitted connection: the client, and the instance id of the worker that took it. */
-interface Admitted {
-  client: TestClient;
-  instance: number;
-}
-
-/**
- * Connect from `ip` and subscribe: the connection and its worker when admitted, undefined when
- * the pool closed it before answering (refused: banned or over the cap).
- */
-async function attempt(port: number, ip: string): Promise<Admitted | undefined> {
-  const client = await TestClient.connectFrom(port, ip);
-  try {
-    const reply = await client.call("mining.subscribe", []);
-    return { client, instance: Number(BigInt("0x" + reply.json.result[1]) >> 58n) };
-  } catch {
-    await client.close();
-    return undefined;
-  }
-}
-
-/** `n` attempts one after another, each closed once answered; the instances that admitted. */
-async function attempts(port: number, ip: string, n: number): Promise<(number | undefined)[]> {
-  const out: (number | undefined)[] = [];
-  for (let i = 0; i < n; i++) {
-    const got = await attempt(port, ip);
-    await got?.client.close();
-    out.push(got?.instance);
-  }
-  return out;
-}
-
-async function writeConfig(
-  dir: string,
-  ports: { stratum: number; api: number; admin: number; ucp: number },
-) {
-  await Deno.writeTextFile(
-    `${dir}/vbkpool.toml`,
-    [
-      "[stratum]",
-      `listen = ["127.0.0.1:${ports.stratum} min=1"]`,
-      "exempt_loopback = false",
-      `max_connections_per_ip = ${CAP}`,
-      "ban_offences = 1",
-      "ban_seconds = 600",
-      "authorize_timeout_seconds = 600",
-      "[nodecore]",
-      `endpoints = ["127.0.0.1:${ports.ucp}"]`,
-      `address = "${POOL_ADDRESS}"`,
-      "backoff_min_ms = 50",
-      "[api]",
-      `listen = "127.0.0.1:${ports.api}"`,
-      "[admin]",
-      "enabled = true",
-      `listen = "127.0.0.1:${ports.admin}"`,
-      `token = "${TOKEN}"`,
-      "[store]",
-      `url = "${dir}/pool.sqlite"`,
-      'sqlite_synchronous = "normal"',
-      "[process]",
-      "workers = 2",
-    ].join("\n"),
-  );
-}
 
 Deno.test({
   name: "vbkpool server with two workers: bans and the per-IP cap hold on both workers, unban " +
@@ -108,22 +38,17 @@ Deno.test({
   sanitizeOps: false,
   async fn(t) {
     await withTempDir("vbkpool-workers-bans-", async (dir) => {
-      const devnet = spawnVbkpool([
-        "devnet",
-        "--listen",
-        "127.0.0.1:0",
-        "--min-difficulty",
-        "20000",
-        "--mempool-interval",
-        "0",
-      ], { cwd: dir });
+      const devnet = spawnDevnet(dir);
       const procs: VbkpoolProcess[] = [devnet];
       const open: TestClient[] = [];
       try {
         const { ucp } = await devnet.devnetAddresses(false);
         const port = freePort();
         const admin = freePort();
-        await writeConfig(dir, { stratum: port, api: freePort(), admin, ucp });
+        await writeAttackConfig(dir, { stratum: port, api: freePort(), admin, ucp }, [
+          `max_connections_per_ip = ${CAP}`,
+          "ban_offences = 1",
+        ]);
         const server = spawnVbkpool(["server"], { cwd: dir });
         procs.push(server);
         await waitUntil(() => count(server.err, /upstream ready/) >= 2, "both workers ready");

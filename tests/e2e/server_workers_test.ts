@@ -11,16 +11,10 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { spawnVbkpool, type VbkpoolProcess, waitUntil, withTempDir } from "../_process.ts";
 import { LoadMiner, totalCounts } from "./_stratum_load.ts";
+import { count, freePort, spawnDevnet } from "./_workers_stack.ts";
 
 const POOL_ADDRESS = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
 const MINERS = 16;
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 function alive(pid: number): boolean {
   try {
@@ -40,10 +34,6 @@ function workerPids(log: string): Map<number, number[]> {
     pids.set(Number(m[1]), list);
   }
   return pids;
-}
-
-function count(log: string, re: RegExp): number {
-  return [...log.matchAll(new RegExp(re, "g"))].length;
 }
 
 async function writeConfig(dir: string, port: number, apiPort: number, ucp: number) {
@@ -77,15 +67,7 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     await withTempDir("vbkpool-workers-", async (dir) => {
-      const devnet = spawnVbkpool([
-        "devnet",
-        "--listen",
-        "127.0.0.1:0",
-        "--min-difficulty",
-        "20000",
-        "--mempool-interval",
-        "0",
-      ], { cwd: dir });
+      const devnet = spawnDevnet(dir);
       const procs: VbkpoolProcess[] = [devnet];
       const miners: LoadMiner[] = [];
       try {
