@@ -113,13 +113,15 @@ export class RecordBacklog implements ShareRecorder {
     } catch (err) {
       recording = Promise.reject(err);
     }
-    const settled = () => {
-      this.#pending--;
-      if (!this.gate.open && this.#pending <= this.#resumeAt) this.#resume();
-    };
-    recording.then(settled, settled);
+    recording.then(this.#settled, this.#settled);
     return recording;
   }
+
+  /** One function for every share (no closure per share on the share path). */
+  #settled = (): void => {
+    this.#pending--;
+    if (!this.gate.open && this.#pending <= this.#resumeAt) this.#resume();
+  };
 
   /**
    * The counters.
