@@ -111,6 +111,10 @@ export class PoolMetrics {
     const unrecorded = r.gauge("vbkpool_shares_unrecorded", {
       help: "Accepted shares waiting for their commit (reads pause at [store] pause_reads_at).",
     });
+    const shareKeys = r.gauge("vbkpool_share_keys", {
+      help: "Duplicate-check keys held: of live jobs (capped round-wide) and of idle work.",
+      labelNames: ["state"],
+    });
     const readPauses = r.counter("vbkpool_read_pauses_total", {
       help: "Times the pool stopped reading from miners because the store was behind.",
     });
@@ -258,6 +262,9 @@ export class PoolMetrics {
       readPauses.set({}, backlog.pauses);
       readPaused.set({}, backlog.pausedMs / 1000);
       activeBans.set({}, pool.bans.active(now()));
+      const seen = pool.jobs.seenStats;
+      shareKeys.set({ state: "live" }, seen.liveKeys);
+      shareKeys.set({ state: "idle" }, seen.idleKeys);
       const job = pool.jobs.current;
       if (job !== undefined) {
         height.set({}, job.template.height - 1);

@@ -16,7 +16,8 @@ import { buildShareHeader, JobManager } from "../server/jobs.ts";
 import { validateShare } from "../server/shares.ts";
 
 const kernel = createWasmKernel();
-const job = new JobManager({ maxJobs: 1 }).add({
+// Unbounded keys: the bench accepts millions of shares at one ntime.
+const job = new JobManager({ maxJobs: 1, maxLiveKeys: 1 << 30 }).add({
   upstreamJobId: 1,
   kind: "job",
   height: 1000,

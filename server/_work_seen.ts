@@ -12,6 +12,10 @@
  * connections submitting to one work) do they collapse into one floor for the work, and an idle
  * work whose state the job manager trims keeps just that one floor.
  *
+ * The works of live jobs share one {@linkcode LiveKeys} budget: a round with many live jobs (up to
+ * 64 mempool updates) cannot hold each job's cap of keys at once; beyond the budget the oldest live
+ * works give way to their floors first, as idle ones do.
+ *
  * @module
  */
 
@@ -49,6 +53,8 @@ export class WorkSeen {
   live = 0;
   /** The previous block hash (hex) of the work's round. */
   round: string;
+  /** The budget this work's entries count against while a live job uses it. */
+  budget: LiveKeys | undefined;
 
   /**
    * @param round The previous block hash (hex) of the work's round.
@@ -89,9 +95,14 @@ export class WorkSeen {
    * @param owner The submitting connection's extranonce range start.
    */
   add(key: string, ntime: number, owner: bigint): void {
+    const before = this.keys.size;
     this.keys.add(key);
     const highest = this.#highest.get(owner);
     if (highest === undefined || ntime > highest) this.#highest.set(owner, ntime);
+    const budget = this.budget;
+    if (budget !== undefined && this.keys.size > before && ++budget.held > budget.max) {
+      budget.shed();
+    }
   }
 
   /**
@@ -113,12 +124,116 @@ export class WorkSeen {
       for (const ntime of this.floors.values()) if (ntime > this.floor) this.floor = ntime;
       this.floors.clear();
     }
-    return before - this.size;
+    const dropped = before - this.size;
+    if (this.budget !== undefined) this.budget.held -= dropped;
+    return dropped;
   }
 
   #belowFloor(ntime: number, owner: bigint): boolean {
     if (ntime <= this.floor) return true;
     const floor = this.floors.size === 0 ? undefined : this.floors.get(owner);
     return floor !== undefined && ntime <= floor;
+  }
+}
+
+/**
+ * The entries (keys and floors) held by the works of live jobs, with one cap over all of them:
+ * beyond it the oldest live works forget their keys into per-owner floors (then, if the floors
+ * alone are too many, into one floor each), down to three quarters of the cap; the newest work
+ * (the one the last job uses: where the miners are) goes last. A duplicate is never let through;
+ * only a share at or below its own connection's floor on a forgotten work is refused as stale.
+ *
+ * @example Usage
+ * ```ts
+ * import { LiveKeys, WorkSeen } from "./_work_seen.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const budget = new LiveKeys(4);
+ * const old = new WorkSeen("round");
+ * const current = new WorkSeen("round");
+ * budget.join(old);
+ * budget.join(current);
+ * old.add("a:100:1", 100, 1n);
+ * old.add("a:100:2", 100, 1n);
+ * current.add("a:101:1", 101, 1n);
+ * current.add("a:101:2", 101, 1n);
+ * current.add("a:101:3", 101, 1n); // over 4: the old work keeps only its floor
+ * assert.equal(old.keys.size, 0);
+ * assert.equal(current.keys.size, 3);
+ * assert.equal(budget.held, 3); // down to three quarters of the cap
+ * assert.equal(old.check("a:100:1", 100, { owner: 1n, cap: 10 }), "stale_job");
+ * ```
+ */
+export class LiveKeys {
+  /** Entries held by the works that joined (kept up to date by {@linkcode WorkSeen}). */
+  held = 0;
+  /** Most entries held before the oldest works forget. */
+  readonly max: number;
+  /** Works counted, oldest first. */
+  #works = new Set<WorkSeen>();
+
+  /**
+   * @param max Most entries held by live works at once (at least 1).
+   */
+  constructor(max: number) {
+    this.max = Math.max(1, max);
+  }
+
+  /** Works counted. */
+  get works(): number {
+    return this.#works.size;
+  }
+
+  /**
+   * Count a work's entries (it became live), or mark it the newest again (a new job uses it):
+   * the newest work gives way last.
+   *
+   * @param seen The work.
+   */
+  join(seen: WorkSeen): void {
+    if (seen.budget === this) {
+      this.#works.delete(seen);
+      this.#works.add(seen);
+      return;
+    }
+    seen.budget?.leave(seen);
+    seen.budget = this;
+    this.#works.add(seen);
+    this.held += seen.size;
+    if (this.held > this.max) this.shed();
+  }
+
+  /**
+   * Stop counting a work's entries (no live job uses it any more).
+   *
+   * @param seen The work.
+   */
+  leave(seen: WorkSeen): void {
+    if (seen.budget !== this) return;
+    this.#works.delete(seen);
+    this.held -= seen.size;
+    seen.budget = undefined;
+  }
+
+  /**
+   * Down to three quarters of the cap: the older works forget their keys (oldest first, a floor
+   * per owner), then collapse their floors into one each; only then does the newest work forget.
+   */
+  shed(): void {
+    const target = this.max - (this.max >> 2);
+    const collapseAt = Math.max(1, this.max >> 2);
+    const older = [...this.#works]; // only when over the cap: rare
+    const newest = older.pop();
+    for (const seen of older) {
+      if (this.held <= target) return;
+      if (seen.keys.size > 0) seen.forget({ collapseAt });
+    }
+    for (const seen of older) {
+      if (this.held <= target) return;
+      if (seen.floors.size > 0) seen.forget();
+    }
+    if (newest === undefined || this.held <= target) return;
+    newest.forget({ collapseAt });
+    if (this.held > target) newest.forget();
   }
 }

@@ -16,7 +16,7 @@ import { merkleRootFromTxRoot, txRoot } from "../hash/merkle.ts";
 import { encodeNotify } from "../protocol/stratum_encode.ts";
 import type { NotifyJob } from "../protocol/stratum_types.ts";
 import type { Template } from "./upstream.ts";
-import { WorkSeen } from "./_work_seen.ts";
+import { LiveKeys, WorkSeen } from "./_work_seen.ts";
 
 /** A Stratum job. Shared by every session; treat as read-only except through the manager. */
 export interface Job {
@@ -78,6 +78,9 @@ const MAX_CACHED_EXTRANONCES = 32768;
 /** Idle share keys kept by default (see {@linkcode JobManagerOptions.maxIdleKeys}). */
 export const DEFAULT_MAX_IDLE_KEYS = 262_144;
 
+/** Share keys kept over all live jobs by default (see {@linkcode JobManagerOptions.maxLiveKeys}). */
+export const DEFAULT_MAX_LIVE_KEYS = 1_048_576;
+
 /** The header fields a share cannot change, with the tx root and metapackage behind its merkle. */
 function workIdentity(header: Uint8Array, tx: Uint8Array, metapackageHash: Uint8Array): string {
   return `${bytesToHex(header.subarray(0, 36))}${bytesToHex(header.subarray(56, 60))}` +
@@ -99,6 +102,17 @@ export interface JobManagerOptions {
    * @default 262144
    */
   maxIdleKeys?: number;
+  /**
+   * Share keys (and per-connection floors) kept over all live jobs at once (~100 bytes each, so
+   * ~100 MiB at the default). Each job's work also has its own cap (`maxSharesPerJob`), but a
+   * round holds up to `maxJobs` works; beyond this budget the oldest live works keep only their
+   * ntime floors (see `_work_seen.ts`), down to three quarters of it: a duplicate is still refused,
+   * and only a share at or below its own connection's floor on such a work is refused as stale.
+   * At 15,000 shares/s a round reaches the default after ~70 s. With the default per-job cap
+   * (262,144, below three quarters of this) the newest work never gives way.
+   * @default 1048576
+   */
+  maxLiveKeys?: number;
   /** Works remembered at most (a floor is a few hundred bytes); the oldest idle go. @default 10000 */
   maxWorks?: number;
   /** Clock (ms since epoch). @default Date.now */
@@ -150,6 +164,8 @@ export class JobManager {
   #idle = new Set<WorkSeen>();
   /** Keys held by works without a live job. */
   #idleKeys = 0;
+  /** Keys and floors held by works of live jobs, with their cap. */
+  #live: LiveKeys;
 
   /**
    * Make an empty manager.
@@ -160,6 +176,7 @@ export class JobManager {
     this.#maxJobs = Math.max(1, options.maxJobs ?? 64);
     this.#maxIdleKeys = Math.max(0, options.maxIdleKeys ?? DEFAULT_MAX_IDLE_KEYS);
     this.#maxWorks = Math.max(1, options.maxWorks ?? 10_000);
+    this.#live = new LiveKeys(options.maxLiveKeys ?? DEFAULT_MAX_LIVE_KEYS);
     this.#now = options.now ?? Date.now;
     this.#noJobSince = this.#now();
   }
@@ -298,6 +315,7 @@ export class JobManager {
     }
     seen.round = round;
     seen.live++;
+    this.#live.join(seen); // counted, and the newest: it gives way last
     return seen;
   }
 
@@ -305,7 +323,9 @@ export class JobManager {
   #drop(job: Job): void {
     job.stale = true;
     const seen = job.seen;
-    if (--seen.live > 0 || seen.size === 0) return;
+    if (--seen.live > 0) return;
+    this.#live.leave(seen);
+    if (seen.size === 0) return;
     this.#idleKeys += seen.size;
     this.#idle.add(seen);
   }
@@ -326,8 +346,8 @@ export class JobManager {
   }
 
   /** Work identities remembered, and the share keys held (for tests and metrics). */
-  get seenStats(): { works: number; idleKeys: number } {
-    return { works: this.#seen.size, idleKeys: this.#idleKeys };
+  get seenStats(): { works: number; idleKeys: number; liveKeys: number } {
+    return { works: this.#seen.size, idleKeys: this.#idleKeys, liveKeys: this.#live.held };
   }
 
   /**

@@ -48,6 +48,11 @@ Deno.test("PoolMetrics counts shares, jobs, blocks and connections from the pool
     assert.equal(v("vbkpool_shares_total", { result: "rejected", reason: "stale_job" }), 1);
     assert.equal(v("vbkpool_shares_total", { result: "rejected", reason: "low_difficulty" }), 0);
     assert.equal(v("vbkpool_share_difficulty_total"), 48);
+    // The 3 accepted shares' keys, live or (after the new template) idle.
+    assert.equal(
+      v("vbkpool_share_keys", { state: "live" })! + v("vbkpool_share_keys", { state: "idle" })!,
+      3,
+    );
     assert.equal(v("vbkpool_submit_duration_seconds_count"), 3);
     assert.equal(v("vbkpool_jobs_total", { clean: "true" }), 1);
     assert.equal(v("vbkpool_job_notifications_total"), 2);

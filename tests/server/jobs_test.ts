@@ -3,6 +3,7 @@ import { bytesToHex } from "../../hash/hex.ts";
 import {
   buildShareHeader,
   DEFAULT_MAX_IDLE_KEYS,
+  DEFAULT_MAX_LIVE_KEYS,
   extranonceWork,
   JobManager,
 } from "../../server/jobs.ts";
@@ -242,4 +243,37 @@ Deno.test("JobManager.noJobSince is when the last job went (or the manager began
   assert.equal(jobs.noJobSince, 3_000);
   jobs.add(vectorTemplate());
   assert.equal(jobs.noJobSince, undefined);
+});
+
+Deno.test("JobManager with its defaults bounds the keys of one long round with every live job in use", () => {
+  // A round that does not end (no block for a long while) at a high share rate: the 64 live jobs
+  // of its mempool updates get 20,000 shares each (1,280,000 in all, each under its per-job cap).
+  const manager = new JobManager();
+  const owners = Array.from({ length: 5000 }, (_, i) => 0x7c000000000f4240n + BigInt(i) * 1000n);
+  const hex = owners.map((o) => o.toString(16));
+  let most = 0;
+  const sample: { seen: WorkSeen; key: string; ntime: number; owner: bigint }[] = [];
+  for (let t = 0; t < 64; t++) {
+    const job = manager.add(vectorTemplate({
+      upstreamJobId: t,
+      kind: t === 0 ? "job" : "mempool_update",
+      normalRoot: new Uint8Array(32).fill(t + 1),
+    }));
+    const ntime = 1_560_000_000 + t;
+    for (let n = 0; n < 20_000; n++) {
+      const i = n % owners.length;
+      const owner = owners[i]!;
+      const key = `${hex[i]}:${ntime}:${n}`;
+      assert.equal(job.seen.check(key, ntime, { owner, cap: 262_144 }), "new");
+      job.seen.add(key, ntime, owner);
+      if (n % 4999 === 0) sample.push({ seen: job.seen, key, ntime, owner });
+    }
+    most = Math.max(most, manager.seenStats.liveKeys);
+  }
+  assert.equal(manager.size, 64);
+  assert.ok(most <= DEFAULT_MAX_LIVE_KEYS, `live keys at most ${most}`);
+  assert.ok(sample[0]!.seen.keys.size === 0, "the oldest live work gave way");
+  for (const { seen, key, ntime, owner } of sample) {
+    assert.notEqual(seen.check(key, ntime, { owner, cap: 262_144 }), "new", key);
+  }
 });

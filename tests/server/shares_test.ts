@@ -227,3 +227,46 @@ function findNonce(job: Job, difficulty: bigint): string {
   }
   throw new Error("no nonce found");
 }
+
+Deno.test("validateShare(): a flood over the live-key budget never gets a replay credited, on any live job", () => {
+  // One round of 8 mempool updates, a budget of 300 live keys: an attacker floods every job while
+  // an honest miner submits a few shares to each; then every accepted share is sent again.
+  const manager = new JobManager({ maxLiveKeys: 300 });
+  const attacker = { start: START, end: START + 1_000_000n };
+  const honest = { start: START + 2_000_000n, end: START + 3_000_000n };
+  const jobs: Job[] = [];
+  const sent = new Map<string, { job: Job; difficulty: bigint; target: bigint }>();
+  const accepted: { params: unknown[]; range: typeof attacker }[] = [];
+  const send = (params: unknown[], range: typeof attacker) =>
+    validateShare(params, facts(jobs[0]!, { jobs: sent, extranonce: range }, 1n));
+  let most = 0;
+  for (let j = 0; j < 8; j++) {
+    const job = manager.add(vectorTemplate({
+      kind: j === 0 ? "job" : "mempool_update",
+      upstreamJobId: j,
+      normalRoot: new Uint8Array(32).fill(j + 1),
+    }));
+    jobs.push(job);
+    sent.set(job.id, { job, difficulty: 1n, target: difficultyToTarget(1n) });
+    for (let n = 0; n < 105; n++) {
+      const range = n % 21 === 0 ? honest : attacker;
+      const params = [W, job.id, range.start.toString(16), NTIME, n.toString(16).padStart(8, "0")];
+      const verdict = send(params, range);
+      assert.ok(verdict.ok, `job ${j} share ${n}: ${!verdict.ok && verdict.reason}`);
+      accepted.push({ params, range });
+      most = Math.max(most, manager.seenStats.liveKeys);
+    }
+  }
+  assert.ok(most <= 300, `live keys at most ${most}`);
+  assert.equal(jobs[0]!.seen.keys.size, 0, "the oldest live work gave way first");
+  for (const { params, range } of accepted) {
+    const replay = send(params, range);
+    assert.ok(!replay.ok, `replay credited: ${params.join(" ")}`);
+    assert.ok(["duplicate_share", "stale_job"].includes(replay.reason), replay.reason);
+  }
+  // The attacker's floods leave the honest miner's next second of work alone on every job.
+  for (const job of jobs) {
+    const next = send([W, job.id, honest.start.toString(16), "5cfbb601", "00000000"], honest);
+    assert.ok(next.ok, `honest share on job ${job.id}: ${!next.ok && next.reason}`);
+  }
+});
