@@ -61,6 +61,42 @@ Deno.test("LineConnection with coalesceWrites sends every queued line, in order"
   client.close();
 });
 
+Deno.test("LineConnection with coalesceWrites writes what one task sends in one write", async () => {
+  // A real socket whose write calls are counted: a set_difficulty and its job, or the replies of
+  // one commit, must cost one write (each is ~20 µs of the pool's thread), not one plus the rest.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const raw = await listener.accept();
+  listener.close();
+  let writes = 0;
+  const counted = new Proxy(raw, {
+    get(target, prop) {
+      if (prop === "write") {
+        return (bytes: Uint8Array) => {
+          writes++;
+          return target.write(bytes);
+        };
+      }
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const server = new LineConnection(counted, { coalesceWrites: true });
+  const expected = "one\ntwo\nthree\n";
+  for (const line of ["one", "two", "three"]) assert.equal(server.send(line), true);
+  assert.equal(writes, 0, "nothing written before the task ends");
+  assert.equal(await readBytes(client, expected.length), expected);
+  assert.equal(writes, 1);
+  // The next task's lines: one more write.
+  server.send("four");
+  server.send("five");
+  assert.equal(await readBytes(client, 10), "four\nfive\n");
+  assert.equal(writes, 2);
+  server.close("done");
+  client.close();
+  await server.done;
+});
+
 Deno.test("LineConnection.closeAfterFlush() with coalesceWrites writes everything first", async () => {
   const { server, client } = await pair({ coalesceWrites: true });
   server.start({ onLine() {} });
