@@ -54,7 +54,8 @@ export const PROCESS_SCHEMA: SectionSpec = {
     default: false,
     doc: "Bind the Stratum, UCP and API ports with SO_REUSEPORT, so that the next version can " +
       "start on the same ports before this one hands its miners over (zero-downtime upgrade, " +
-      "see README); both processes need it. Off: a port in use is an error.",
+      "see README); both processes need it. With workers, a second supervisor may then start " +
+      "beside a running one. Off: a port in use is an error.",
   },
   workers: {
     kind: "integer",

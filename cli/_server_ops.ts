@@ -182,6 +182,12 @@ export interface StartAdminOptions {
    * asked of the supervisor (SIGHUP, SIGUSR2), which passes them to every worker.
    */
   supervisor?: number;
+  /**
+   * Whether an admin port held by another process is the previous pool's during a hand-over,
+   * waited for rather than an error (`process.reuse_port` set by the operator).
+   * @default `process.reuse_port`
+   */
+  waitForPort?: boolean;
 }
 
 /** The admin listener of a running server, bound now or once its port is free. */
@@ -277,7 +283,8 @@ export function startAdmin(options: StartAdminOptions): AdminSlot | undefined {
     bound(bind());
   } catch (err) {
     const inUse = err instanceof Deno.errors.AddrInUse;
-    if (!inUse || values().process?.reuse_port !== true) {
+    const wait = options.waitForPort ?? values().process?.reuse_port === true;
+    if (!inUse || !wait) {
       throw nameListenError(new ListenError(hostname, port, err), [
         { key: "admin.listen", hostname, port },
       ]);

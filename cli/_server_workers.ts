@@ -10,6 +10,16 @@
  * and SIGINT stop, SIGHUP reloads, SIGUSR2 hands over, SIGUSR1 reports); a worker that exits on
  * its own is started again with a backoff; a worker whose supervisor disappears stops itself.
  *
+ * Upgrade by hand-over (`[process] reuse_port = true` set by the operator): a second supervisor
+ * may start beside a running one on the same ports and store. Its workers start as successors of
+ * the old workers' instance-id leases (as a single process does, see `server/instance_lease.ts`),
+ * its first worker waits for the admin port until the old first worker exits, and the payer lock
+ * in the store lets one payout service pay at a time. SIGUSR2 to the old supervisor (or `vbkpool
+ * admin handover`, which the old first worker turns into it) makes every old worker stop
+ * accepting, wait until all of them have (through the hub), ask its miners to reconnect over
+ * `[process] handover_window_seconds` and exit; the old supervisor restarts none of them and
+ * exits 0. Without `reuse_port` a second supervisor is refused while the ports are in use.
+ *
  * Offences, bans and per-IP caps are pool-wide: the supervisor runs a {@linkcode WorkerHub} (a
  * Unix socket in a private directory) and each worker links to it ({@linkcode SupervisorLink})
  * to share its offences, its bans and its per-IP connection counts. Without the link a worker
@@ -35,6 +45,14 @@ export const WORKER_OF_ENV = "_VBKPOOL_WORKER_OF";
 const LINK_ENV = "_VBKPOOL_WORKER_LINK";
 const TOKEN_ENV = "_VBKPOOL_WORKER_TOKEN";
 const INDEX_ENV = "_VBKPOOL_WORKER_INDEX";
+/**
+ * Set ("1") in a worker whose operator set `[process] reuse_port`: it may start beside a worker
+ * of a running pool (a hand-over). Workers always bind with SO_REUSEPORT, to share their ports;
+ * that alone does not make a live holder of their instance id a process handing over.
+ */
+const HANDOVER_ENV = "_VBKPOOL_WORKER_HANDOVER";
+/** Longest wait, in a hand-over, for the other workers to stop accepting before asking miners. */
+const HANDOVER_BARRIER_MS = 3000;
 /** Longest wait at a worker's start for the bans in force before its ports open. */
 const LINK_READY_MS = 2000;
 
@@ -185,9 +203,15 @@ const QUICK_EXIT_MS = 10_000;
 const QUICK_EXITS_FATAL = 5;
 
 /** The environment of worker `index`. */
-function workerEnv(index: number, instance: number, hub?: WorkerHub): Record<string, string> {
+function workerEnv(
+  index: number,
+  instance: number,
+  options: { hub?: WorkerHub | undefined; handOver: boolean },
+): Record<string, string> {
+  const hub = options.hub;
   const env: Record<string, string> = {
     [WORKER_OF_ENV]: String(Deno.pid),
+    [HANDOVER_ENV]: options.handOver ? "1" : "0",
     VBKPOOL_PROCESS_WORKERS: "1",
     VBKPOOL_PROCESS_REUSE_PORT: "true",
     VBKPOOL_STRATUM_INSTANCE_ID: String(instance),
@@ -212,11 +236,11 @@ function workerEnv(index: number, instance: number, hub?: WorkerHub): Record<str
 }
 
 /**
- * Refuse to start while another process holds one of the pool's ports: workers bind with
- * SO_REUSEPORT, so a second supervisor started by mistake would otherwise share the ports (and
- * the instance ids) of the first without an error.
+ * The first of the pool's ports (`stratum.listen`, `ucp.listen`) that another process holds
+ * (another vbkpool, a running pool when this one is its next version), as `[key, address]`;
+ * undefined when every one is free.
  */
-function checkPortsFree(values: ConfigValues): void {
+function portInUse(values: ConfigValues): [string, string] | undefined {
   const entries = [
     ...(values.stratum!.listen as string[]).map((entry) => ["stratum.listen", entry]),
     ...((values.ucp?.listen as string[] | undefined) ?? []).map((entry) => ["ucp.listen", entry]),
@@ -227,17 +251,28 @@ function checkPortsFree(values: ConfigValues): void {
     const hostname = address.slice(0, colon).replace(/^\[|\]$/g, "") || "0.0.0.0";
     const port = Number(address.slice(colon + 1));
     try {
+      // Without SO_REUSEPORT: a port a running pool holds (with it) is refused here.
       Deno.listen({ hostname, port }).close();
     } catch (err) {
       if (!(err instanceof Deno.errors.AddrInUse)) continue; // the workers will say what is wrong
-      throw new ConfigError(
-        `Cannot start: ${key} ${address} is in use by another process (another vbkpool with ` +
-          "these ports?); with process.workers the pool does not share its ports with a " +
-          "running one: stop it first",
-        key!,
-      );
+      return [key!, address];
     }
   }
+  return undefined;
+}
+
+/**
+ * Whether this server may start beside a running one and take over from it (a hand-over):
+ * `[process] reuse_port` set by the operator, in a process of its own or in a worker whose
+ * supervisor had it set (a worker always binds with SO_REUSEPORT, which alone does not say so).
+ *
+ * @param values The loaded configuration (a worker's, with its environment).
+ * @returns True when a live holder of the instance id on this host is a process handing over,
+ * and a held admin port is waited for.
+ */
+export function handOverAllowed(values: ConfigValues): boolean {
+  if (values.process?.reuse_port !== true) return false;
+  return Deno.env.get(WORKER_OF_ENV) === undefined || Deno.env.get(HANDOVER_ENV) === "1";
 }
 
 /**
@@ -251,7 +286,27 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
   const log = logger("server");
   const { values, workers } = options;
   checkWorkers(values, workers);
-  checkPortsFree(values);
+  const handOver = values.process?.reuse_port === true;
+  const taken = portInUse(values);
+  if (taken !== undefined && !handOver) {
+    // SO_REUSEPORT would otherwise let a second supervisor started by mistake share the ports
+    // (and the instance ids) of the first without an error.
+    throw new ConfigError(
+      `Cannot start: ${taken[0]} ${taken[1]} is in use by another process (another vbkpool ` +
+        "with these ports?); with process.workers the pool does not share its ports with a " +
+        "running one: stop it first, or set process.reuse_port = true in both to upgrade by " +
+        "hand-over (see README)",
+      taken[0],
+    );
+  }
+  if (taken !== undefined) {
+    log.warn(
+      "{key} {address} is in use: starting beside a running pool on the same ports and store " +
+        "(a hand-over, process.reuse_port = true); send it SIGUSR2 (or vbkpool admin handover) " +
+        "once these workers are ready, and its miners come here",
+      { key: taken[0], address: taken[1] },
+    );
+  }
   const base = values.stratum!.instance_id as number;
   const { command, args } = options.command ?? selfCommand();
   let stopping = false;
@@ -295,7 +350,7 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
     try {
       child = new Deno.Command(command, {
         args,
-        env: workerEnv(slot.index, slot.instance, hub),
+        env: workerEnv(slot.index, slot.instance, { hub, handOver }),
         stdin: "null",
         stdout: "inherit",
         stderr: "inherit",
@@ -367,8 +422,15 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
     }],
     ["SIGUSR2", () => {
       log.info(
-        "SIGUSR2: every worker asks its miners to reconnect and exits, then the supervisor " +
-          "(with process.workers a new version cannot start beside this one: upgrade by restart)",
+        "SIGUSR2: handing over: every worker stops accepting, asks its miners to reconnect{to} " +
+          "over process.handover_window_seconds and exits (none is started again), then this " +
+          "supervisor exits",
+        {
+          to: handOver
+            ? " (to the pool started beside this one on the same ports)"
+            : " (process.reuse_port is off: no pool can run beside this one, so they find " +
+              "one only once it is started again)",
+        },
       );
       stopAll("SIGUSR2");
     }],
@@ -444,6 +506,14 @@ export interface WorkerLink {
    * @param pool The worker's pool, started with `peers: link`.
    */
   attach(pool: Pool): void;
+  /**
+   * A hand-over (the pool's `beforeAsking`): wait until every worker stopped accepting (at most
+   * 3 s, logged when the wait runs out), so that no miner asked to reconnect reaches another
+   * worker of this pool.
+   *
+   * @param signal Ends the wait (a stop came).
+   */
+  handOverReady(signal: AbortSignal): Promise<void>;
 }
 
 /**
@@ -483,6 +553,15 @@ export async function startWorkerLink(): Promise<WorkerLink | undefined> {
       pool = target;
       for (const ban of early.values()) target.adoptBan(ban);
       early.clear();
+    },
+    async handOverReady(signal: AbortSignal) {
+      if (await link.handOverReady(HANDOVER_BARRIER_MS, signal) || signal.aborted) return;
+      logger("server").warn(
+        "hand-over: not every worker said within {seconds} s that it stopped accepting (a " +
+          "SIGUSR2 sent to this worker alone, or the link is down): asking the miners now; one " +
+          "may reconnect to another worker of this pool and be handed over again",
+        { seconds: HANDOVER_BARRIER_MS / 1000 },
+      );
     },
   };
 }

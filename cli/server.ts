@@ -25,6 +25,7 @@ import { Upstream } from "../server/upstream.ts";
 import { type MetricsRegistry, registerAlertMetrics, registerWebhookMetrics } from "../api/mod.ts";
 import { openServerStore } from "./_server_store.ts";
 import {
+  handOverAllowed,
   removeOrphanedLink,
   startWorkerLink,
   superviseWorkers,
@@ -246,8 +247,9 @@ export async function startServer(
     rangeSize: BigInt(s.extranonce_range as number),
     leaseMs: Math.round((s.instance_lease_seconds as number) * 1000),
     // With reuse_port a second process on this host is the next version taking over (an
-    // operator's choice; workers get reuse_port to share ports, not for this).
-    handOver: values.process?.reuse_port === true && Deno.env.get(WORKER_OF_ENV) === undefined,
+    // operator's choice; workers get reuse_port to share ports, and take over only when their
+    // supervisor's operator set it).
+    handOver: handOverAllowed(values),
   }).catch(async (err) => {
     await alerts.stop();
     throw err;
@@ -364,7 +366,11 @@ export async function startServer(
       { n: pool.sessionCount, seconds },
     );
     stopping = (async () => {
-      await pool.handOver({ windowMs: seconds * 1000 });
+      await pool.handOver({
+        windowMs: seconds * 1000,
+        // A worker asks its miners only once every worker of its supervisor stopped accepting.
+        ...(workerLink === undefined ? {} : { beforeAsking: workerLink.handOverReady }),
+      });
       await stopRest();
     })();
     stopping.finally(finished);
@@ -372,7 +378,14 @@ export async function startServer(
   }
   let admin: AdminSlot | undefined;
   try {
-    admin = startAdmin({ parts, services, reloader, handOver, supervisor: supervisorPid() });
+    admin = startAdmin({
+      parts,
+      services,
+      reloader,
+      handOver,
+      supervisor: supervisorPid(),
+      waitForPort: handOverAllowed(values),
+    });
   } catch (err) {
     stopAlertWiring();
     await services.stop();

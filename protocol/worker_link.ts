@@ -19,7 +19,7 @@
 import { parseIp } from "./ip_address.ts";
 
 /** Version in every `hello`; a supervisor refuses a worker of another version. */
-export const WORKER_LINK_VERSION = 2;
+export const WORKER_LINK_VERSION = 3;
 /** Longest line either side sends or accepts, bytes. */
 export const MAX_LINK_LINE_BYTES = 1 << 20;
 /** Most bans or counts in one message (longer lists are sent in several). */
@@ -70,7 +70,8 @@ export type WorkerToSupervisor =
   | { type: "unban"; ip: string }
   | { type: "offence"; offence: LinkOffence }
   | { type: "sync" }
-  | { type: "counts"; counts: LinkCount[] };
+  | { type: "counts"; counts: LinkCount[] }
+  | { type: "handover_ready" };
 
 /**
  * A message from the supervisor to a worker (`counts` are the other workers' connections, an
@@ -81,7 +82,8 @@ export type SupervisorToWorker =
   | { type: "unban"; ip: string }
   | { type: "offence"; offence: LinkOffence }
   | { type: "bans"; bans: LinkBan[]; done: boolean }
-  | { type: "counts"; counts: LinkCount[] };
+  | { type: "counts"; counts: LinkCount[] }
+  | { type: "handover_go" };
 
 /** Result of {@linkcode parseWorkerMessage} and {@linkcode parseSupervisorMessage}. */
 export type ParseLinkResult<T> = { ok: true; message: T } | { ok: false; error: string };
@@ -95,6 +97,8 @@ const KEYS = {
   sync: [],
   counts: ["c"],
   bans: ["bans", "done"],
+  handover_ready: [],
+  handover_go: [],
 } as const;
 
 const TOKEN = /^[0-9a-f]{32}$/;
@@ -250,7 +254,15 @@ function parse<T>(line: string, read: () => T): ParseLinkResult<T> {
  */
 export function parseWorkerMessage(line: string): ParseLinkResult<WorkerToSupervisor> {
   return parse(line, (): WorkerToSupervisor => {
-    const [t, o] = envelope(line, ["hello", "ban", "unban", "offence", "sync", "counts"]);
+    const [t, o] = envelope(line, [
+      "hello",
+      "ban",
+      "unban",
+      "offence",
+      "sync",
+      "counts",
+      "handover_ready",
+    ]);
     switch (t) {
       case "hello":
         if (typeof o.token !== "string" || !TOKEN.test(o.token)) refuse("token must be 32 hex");
@@ -268,6 +280,8 @@ export function parseWorkerMessage(line: string): ParseLinkResult<WorkerToSuperv
         return { type: "offence", offence: offence(o) };
       case "sync":
         return { type: "sync" };
+      case "handover_ready":
+        return { type: "handover_ready" };
       default:
         return { type: "counts", counts: counts(o.c) };
     }
@@ -294,7 +308,7 @@ export function parseWorkerMessage(line: string): ParseLinkResult<WorkerToSuperv
  */
 export function parseSupervisorMessage(line: string): ParseLinkResult<SupervisorToWorker> {
   return parse(line, (): SupervisorToWorker => {
-    const [t, o] = envelope(line, ["ban", "unban", "offence", "bans", "counts"]);
+    const [t, o] = envelope(line, ["ban", "unban", "offence", "bans", "counts", "handover_go"]);
     switch (t) {
       case "ban":
         return { type: "ban", ban: ban(strip(o)) };
@@ -305,6 +319,8 @@ export function parseSupervisorMessage(line: string): ParseLinkResult<Supervisor
       case "bans":
         if (typeof o.done !== "boolean") refuse("done must be true or false");
         return { type: "bans", bans: list(o.bans, "bans").map(ban), done: o.done };
+      case "handover_go":
+        return { type: "handover_go" };
       default:
         return { type: "counts", counts: counts(o.c) };
     }
@@ -360,6 +376,10 @@ export function encodeLinkMessage(message: WorkerToSupervisor | SupervisorToWork
     case "counts":
       checkLength(message.counts.length);
       return JSON.stringify({ t: "counts", c: message.counts });
+    case "handover_ready":
+      return '{"t":"handover_ready"}';
+    case "handover_go":
+      return '{"t":"handover_go"}';
   }
 }
 

@@ -166,6 +166,13 @@ export interface PoolHandOverOptions {
   windowMs: number;
   /** Longest wait for in-flight work after the window, ms. @default 10000 */
   graceMs?: number;
+  /**
+   * Awaited once this pool stopped accepting, before it asks the first miner to reconnect
+   * (`[process] workers`: until every worker of the supervisor stopped accepting, so that no
+   * miner reconnects to one that is about to hand it over again). Its signal aborts on a stop.
+   * @default none
+   */
+  beforeAsking?: (signal: AbortSignal) => Promise<unknown>;
 }
 
 /** Options for {@linkcode Pool.stop}. */
@@ -513,6 +520,8 @@ export class Pool {
     if (this.#stopping !== undefined) return await this.#stopping;
     for (const server of this.#ports()) server.stopAccepting();
     const signal = this.#handingOver.signal;
+    // Its failure must not keep the miners here: they are asked all the same.
+    await options.beforeAsking?.(signal).catch(() => {});
     await Promise.all(this.servers.map((server) => server.handOver(options.windowMs, signal)));
     await this.stop({ graceMs: options.graceMs ?? 10_000 });
   }

@@ -17,6 +17,9 @@
  * them and its counts, and asks for the bans in force (`sync`), dropping the ones lifted while
  * it was away.
  *
+ * In a hand-over, {@linkcode SupervisorLink.handOverReady} says that this worker stopped
+ * accepting and waits until the supervisor says every worker has (or a timeout).
+ *
  * @module
  */
 
@@ -145,6 +148,8 @@ export class SupervisorLink implements PoolPeers {
   #running: Promise<void> | undefined;
   /** Whether the loss of the link was logged (reset once it is back). */
   #down = false;
+  /** A wait in {@linkcode SupervisorLink.handOverReady} (said again after a reconnect). */
+  #handOverWait: { go(): void; cancel(): void } | undefined;
 
   /**
    * Make the link (it connects on {@linkcode SupervisorLink.start}).
@@ -181,9 +186,44 @@ export class SupervisorLink implements PoolPeers {
     return this.#synced;
   }
 
+  /**
+   * A hand-over: tell the supervisor that this worker no longer accepts connections, and wait
+   * until it says that every worker has stopped accepting (so that a miner asked to reconnect
+   * reaches the next pool, not another worker of this one), at most `timeoutMs`.
+   *
+   * @param timeoutMs Longest wait.
+   * @param signal Ends the wait early (a stop came).
+   * @returns True once every worker stopped accepting; false after the timeout, an abort or
+   * the link's close.
+   */
+  async handOverReady(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.#closed || signal?.aborted) return false;
+    let go = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort = () => {};
+    await new Promise<void>((resolve) => {
+      this.#handOverWait = {
+        go: () => {
+          go = true;
+          resolve();
+        },
+        cancel: resolve,
+      };
+      timer = setTimeout(resolve, timeoutMs);
+      onAbort = () => resolve();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#send({ type: "handover_ready" });
+    });
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+    this.#handOverWait = undefined;
+    return go;
+  }
+
   /** Stop: close the link, no reconnect. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#handOverWait?.cancel();
     clearTimeout(this.#flushTimer);
     this.#conn?.close("worker stopping");
     this.#wake?.();
@@ -329,6 +369,8 @@ export class SupervisorLink implements PoolPeers {
     }
     this.#sendCounts(table);
     this.#send({ type: "sync" });
+    // Waiting in a hand-over: the supervisor forgot it with the old link.
+    if (this.#handOverWait !== undefined) this.#send({ type: "handover_ready" });
     let reason = "closed";
     await conn.start({
       onLine: (line) => this.#onLine(conn, line),
@@ -369,6 +411,9 @@ export class SupervisorLink implements PoolPeers {
         break;
       case "counts":
         this.#othersCounted(message.counts);
+        break;
+      case "handover_go":
+        this.#handOverWait?.go();
         break;
     }
   }

@@ -6,7 +6,9 @@
  * order it got them, each offence to every worker but its sender (which counted it already;
  * the others count it as their own, and do not send it again), answers a worker's `sync` with
  * the bans in force, and sends each worker the sum of the other workers' counts of every
- * (port, IP) that changed, batched within `flushMs`.
+ * (port, IP) that changed, batched within `flushMs`. In a hand-over it tells every worker that
+ * stopped accepting (`handover_ready`) to go on (`handover_go`) once every linked worker has
+ * stopped accepting (a worker whose link closes meanwhile is not waited for).
  *
  * It sees bans, offences and connection counts, never shares: its work grows with connects,
  * disconnects and offending connections, not with the share rate. It keeps no offences: one is
@@ -118,6 +120,8 @@ export class WorkerHub {
   /** What each worker was last told of the others, by key (non-zero only). */
   #told = new Map<number, Map<string, number>>();
   #dirty = new Set<string>();
+  /** Workers that stopped accepting for a hand-over and wait for the others. */
+  #handingOver = new Set<number>();
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #sweep: ReturnType<typeof setInterval>;
   #accepting: Promise<void>;
@@ -258,6 +262,7 @@ export class WorkerHub {
       old.conn.close("replaced by a new link of the same worker");
     }
     this.#dropCounts(hello.worker);
+    this.#handingOver.delete(hello.worker);
     link.worker = hello.worker;
     this.#workers.set(hello.worker, link);
     this.#counts.set(hello.worker, new Map());
@@ -280,7 +285,21 @@ export class WorkerHub {
         return this.#sync(worker);
       case "counts":
         return this.#count(worker, message.counts);
+      case "handover_ready":
+        this.#handingOver.add(worker);
+        return this.#handOverWhenAll();
     }
+  }
+
+  /** Every linked worker stopped accepting: tell the waiting ones to ask their miners now. */
+  #handOverWhenAll(): void {
+    if (this.#handingOver.size === 0) return;
+    for (const worker of this.#workers.keys()) if (!this.#handingOver.has(worker)) return;
+    log.info("every worker stopped accepting: they ask their miners to reconnect now");
+    for (const worker of this.#handingOver) {
+      this.#workers.get(worker)?.conn.send(encodeLinkMessage({ type: "handover_go" }));
+    }
+    this.#handingOver.clear();
   }
 
   /** Keep the later end of two bans of one IP, and tell every worker (the sender too). */
@@ -392,6 +411,9 @@ export class WorkerHub {
     if (worker !== undefined && this.#workers.get(worker) === link) {
       this.#workers.delete(worker);
       this.#dropCounts(worker);
+      // Gone: the others no longer wait for it.
+      this.#handingOver.delete(worker);
+      if (!this.#closed) this.#handOverWhenAll();
     }
     if (this.#closed) return;
     const bad = reason.startsWith("bad message") || reason === "line too long" ||

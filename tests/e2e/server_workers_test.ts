@@ -4,8 +4,8 @@
  * both workers (shares stored under instance ids 31 and 30), every acknowledged share is stored
  * once, a worker killed with SIGKILL is started again and its miners come back, the first
  * worker's API counts every worker's miners, SIGTERM stops everything with exit 0; a supervisor
- * killed with SIGKILL leaves no worker (nor its link socket) behind; a port 0 or no NodeCore is
- * refused at start.
+ * killed with SIGKILL leaves no worker (nor its link socket) behind; a second supervisor without
+ * `reuse_port` is refused while the ports are in use; a port 0 or no NodeCore is refused at start.
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
@@ -173,6 +173,11 @@ Deno.test({
           const twin = spawnVbkpool(["server"], { cwd: dir });
           assert.notEqual((await twin.exited).code, 0, twin.err);
           assert.match(twin.err, /stratum\.listen 127\.0\.0\.1:\d+ is in use by another process/);
+          // ... saying how to start beside it on purpose (an upgrade by hand-over).
+          assert.match(
+            twin.err,
+            /or set process\.reuse_port = true in both to upgrade by hand-over/,
+          );
           assert.doesNotMatch(twin.err, /worker 0 started/);
           const pids = [...workerPids(server.err).values()].flat();
           assert.equal(pids.length, 2);

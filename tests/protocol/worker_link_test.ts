@@ -25,6 +25,7 @@ Deno.test("parseWorkerMessage() reads what encodeLinkMessage() writes, for every
     { type: "offence", offence: { ip: "2001:db8::1", kind: "invalid_shares", at: 0 } },
     { type: "sync" },
     { type: "counts", counts: [["0.0.0.0:3333", "10.0.0.1", 0], ["[::]:3334", "::1", 7]] },
+    { type: "handover_ready" },
   ];
   for (const message of messages) {
     assert.deepEqual(parseWorkerMessage(encodeLinkMessage(message)), { ok: true, message });
@@ -42,6 +43,7 @@ Deno.test("parseSupervisorMessage() reads what encodeLinkMessage() writes, for e
     { type: "bans", bans: [], done: true },
     { type: "bans", bans: [BAN, { ...BAN, ip: "10.0.0.2" }], done: false },
     { type: "counts", counts: [["127.0.0.1:3333", "10.0.0.1", 12]] },
+    { type: "handover_go" },
   ];
   for (const message of messages) {
     assert.deepEqual(parseSupervisorMessage(encodeLinkMessage(message)), { ok: true, message });
@@ -62,6 +64,8 @@ Deno.test("parseWorkerMessage() refuses bad lines with a reason, never throws", 
     ['{"t":"nope"}', /unknown message type "nope"/],
     ['{"t":"bans","bans":[],"done":true}', /unknown message type "bans"/],
     ['{"t":"sync","x":1}', /exactly the keys t$/],
+    ['{"t":"handover_ready","now":true}', /exactly the keys t$/],
+    ['{"t":"handover_go"}', /unknown message type "handover_go"/],
     ['{"t":"unban"}', /exactly the keys t, ip/],
     ['{"t":"unban","ip":"example.com"}', /ip must be an IPv4 or IPv6/],
     ['{"t":"unban","ip":"[::1]"}', /ip must be an IPv4 or IPv6/],
@@ -92,6 +96,8 @@ Deno.test("parseSupervisorMessage() refuses what only a worker sends, and bad sn
   for (
     const line of [
       '{"t":"sync"}',
+      '{"t":"handover_ready"}',
+      '{"t":"handover_go","x":1}',
       `{"t":"hello","v":1,"worker":0,"token":"${TOKEN}"}`,
       '{"t":"bans","bans":[],"done":1}',
       '{"t":"bans","bans":[{"ip":"10.0.0.1"}],"done":true}',

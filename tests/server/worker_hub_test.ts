@@ -237,6 +237,39 @@ Deno.test("SupervisorLink drops offences behind a backlog the supervisor is not 
   }
 });
 
+Deno.test("WorkerHub lets the workers of a hand-over ask their miners only once every linked one stopped accepting", async () => {
+  const hub = await WorkerHub.listen({ workers: 3, flushMs: 5 });
+  const workers = await Promise.all([0, 1, 2].map((i) => new Worker(hub, i).start()));
+  const [a, b, c] = workers as [Worker, Worker, Worker];
+  try {
+    const goes: string[] = [];
+    const waitA = a.link.handOverReady(10_000).then((go) => goes.push(`a ${go}`));
+    const waitB = b.link.handOverReady(10_000).then((go) => goes.push(`b ${go}`));
+    // Two of three said so: neither goes on yet.
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(goes, []);
+    // The third leaves instead (it exited): the others do not wait for it.
+    await c.link.close();
+    await Promise.all([waitA, waitB]);
+    assert.deepEqual(goes.sort(), ["a true", "b true"]);
+
+    // Alone (a SIGUSR2 to this worker only): the wait runs out; a stop (abort) ends it at once.
+    const d = await new Worker(hub, 2).start();
+    assert.equal(await a.link.handOverReady(150), false);
+    const stop = new AbortController();
+    const waiting = a.link.handOverReady(10_000, stop.signal);
+    stop.abort();
+    assert.equal(await waiting, false);
+    // Everyone again: all go on.
+    const all = await Promise.all([a, b, d].map((w) => w.link.handOverReady(10_000)));
+    assert.deepEqual(all, [true, true, true]);
+    await d.link.close();
+  } finally {
+    for (const w of workers) await w.link.close();
+    await hub.close();
+  }
+});
+
 Deno.test("WorkerHub gives a worker that links later the bans in force", async () => {
   const hub = await WorkerHub.listen({ workers: 3, flushMs: 5 });
   const a = await new Worker(hub, 0).start();
