@@ -113,6 +113,8 @@ export class LineServer {
   /** Sockets in their TLS handshake or PROXY header. */
   #pending = new Set<Deno.Conn>();
   #sweeper: ReturnType<typeof setInterval>;
+  /** The read gate's shut time at the last sweep (deadlines are pushed back by its growth). */
+  #shutSeen = 0;
   #stopped = false;
 
   private constructor(options: LineServerOptions) {
@@ -128,6 +130,7 @@ export class LineServer {
       onRefused: (ip) => options.onRefused?.(ip, "out of descriptors"),
     });
     this.addr = this.#edge.addr;
+    this.#shutSeen = options.readGate?.shutMs() ?? 0;
     this.#sweeper = setInterval(() => this.sweep(Date.now()), options.sweepMs ?? 1000);
   }
 
@@ -179,11 +182,24 @@ export class LineServer {
   }
 
   /**
-   * Close every connection whose deadline has passed.
+   * Close every connection whose deadline has passed. With a read gate, none while it is shut,
+   * and every deadline moves back by the time it was shut.
    *
    * @param now Current time in ms.
    */
   sweep(now: number): void {
+    const gate = this.#options.readGate;
+    if (gate !== undefined) {
+      // While the gate is shut nothing is read, so no deadline that waits for a peer's line
+      // runs: a pool whose store is behind must not close its miners as silent.
+      const shut = gate.shutMs();
+      const added = shut - this.#shutSeen;
+      this.#shutSeen = shut;
+      if (added > 0) {
+        for (const conn of this.connections.values()) conn.deadline += added;
+      }
+      if (!gate.open) return;
+    }
     for (const conn of this.connections.values()) {
       if (conn.deadline <= now) conn.close(conn.deadlineReason);
     }

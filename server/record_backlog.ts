@@ -65,14 +65,13 @@ export interface RecordBacklogStats {
  */
 export class RecordBacklog implements ShareRecorder {
   /** Shut while reads should pause; give it to every connection. */
-  readonly gate: ReadGate = new ReadGate();
+  readonly gate: ReadGate;
   #recorder: ShareRecorder;
   #pauseAt: number;
   #resumeAt: number;
   #clock: () => number;
   #pending = 0;
   #pauses = 0;
-  #pausedMs = 0;
   #pausedSince = 0;
   #peak = 0;
 
@@ -82,6 +81,7 @@ export class RecordBacklog implements ShareRecorder {
     this.#pauseAt = 0;
     this.#resumeAt = 0;
     this.#clock = options.clock ?? (() => performance.now());
+    this.gate = new ReadGate({ clock: this.#clock });
     this.setPauseAt(options.pauseAt ?? 10_000);
   }
 
@@ -133,7 +133,7 @@ export class RecordBacklog implements ShareRecorder {
     return {
       pending: this.#pending,
       pauses: this.#pauses,
-      pausedMs: this.#pausedMs + (paused ? this.#clock() - this.#pausedSince : 0),
+      pausedMs: this.gate.shutMs(),
       paused,
     };
   }
@@ -153,7 +153,6 @@ export class RecordBacklog implements ShareRecorder {
 
   #resume(): void {
     const ms = Math.round(this.#clock() - this.#pausedSince);
-    this.#pausedMs += ms;
     this.gate.reopen();
     episodes.debug("resume", "reading from miners again after {ms} ms (at most {peak} waited)", {
       ms,

@@ -134,11 +134,13 @@ export class StratumServer {
   }
 
   /**
-   * Run the vardiff timer of every session.
+   * Run the vardiff timer of every session; not while reads are paused (the store is behind:
+   * the miners' shares wait unread, which would look like silence and lower them).
    *
    * @param now Current time, ms since epoch.
    */
   tick(now: number): void {
+    if (this.#ctx.readGate?.open === false) return;
     for (const session of this.sessions.values()) session.tick(now);
   }
 

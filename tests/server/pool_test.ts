@@ -219,3 +219,30 @@ Deno.test("Pool's vardiff timer lowers a silent miner", async () => {
     await pool.stop();
   }
 });
+
+Deno.test("Pool: the vardiff timer lowers nobody while reads are paused (the store is behind)", async () => {
+  const ports = [
+    testPort({ difficulty: 1n << 30n, minDifficulty: 1n, targetShareSeconds: 1 }),
+  ];
+  const { pool, port } = startPool({ ports, vardiffTickMs: 0 });
+  const client = await TestClient.connect(port());
+  try {
+    await subscribeAndAuthorize(client, ADDRESS);
+    pool.addTemplate(freshTemplate(7));
+    await client.notification("mining.notify");
+    const session = [...pool.servers[0]!.sessions.values()][0]!;
+    const later = Date.now() + 3_600_000; // an hour without a share read
+    pool.backlog.gate.shut();
+    pool.servers[0]!.tick(later);
+    assert.equal(session.difficulty, 1n << 30n, "lowered while its shares were unread");
+    pool.backlog.gate.reopen();
+    pool.servers[0]!.tick(later); // the same silence with reads going on: lowered
+    assert.ok(session.difficulty < 1n << 30n);
+    assert.ok(
+      BigInt((await client.notification("mining.set_difficulty")).json.params[0]) < 1n << 30n,
+    );
+  } finally {
+    await client.close();
+    await pool.stop();
+  }
+});
