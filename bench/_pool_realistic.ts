@@ -81,6 +81,8 @@ interface RealisticOptions {
   json: string;
   profile: string | undefined;
   poolLog: string | undefined;
+  /** DENO_V8_FLAGS for the pool process (and its workers) only. */
+  poolV8Flags: string | undefined;
   /** `[process] workers` of the pool (N processes on one port). */
   workers: number;
 }
@@ -112,6 +114,7 @@ function parseRealistic(args: string[]): RealisticOptions {
       json: { type: "string" },
       profile: { type: "string" },
       "pool-log": { type: "string" },
+      "pool-v8-flags": { type: "string" },
       workers: { type: "string", default: "1" },
     },
   });
@@ -163,6 +166,7 @@ function parseRealistic(args: string[]): RealisticOptions {
         .pathname,
     profile: values.profile,
     poolLog: values["pool-log"],
+    poolV8Flags: values["pool-v8-flags"],
     workers: Math.round(num(values.workers, 1, "workers")),
   };
 }
@@ -360,6 +364,7 @@ export async function realisticMain(args: string[]): Promise<number> {
   const denoFlags = o.profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${o.profile}`];
   const pool = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", ...denoFlags, `${ROOT}main.ts`, "server", "--config", configPath],
+    ...(o.poolV8Flags === undefined ? {} : { env: { DENO_V8_FLAGS: o.poolV8Flags } }),
     stdin: "null",
     stdout: "null",
     stderr: "piped",

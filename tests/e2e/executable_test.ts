@@ -253,6 +253,12 @@ Deno.test("the single-file executable runs every part of vbkpool with nothing in
       assert.doesNotMatch(server.err, UNPACKING);
       // deno-lint-ignore no-control-regex
       assert.doesNotMatch(server.err, /\x1b\[/, "NO_COLOR reaches the program");
+      // The launcher's V8 setting reaches Deno (it execs: same pid).
+      const environ = await Deno.readTextFile(`/proc/${server.child.pid}/environ`);
+      assert.ok(
+        environ.split("\0").includes("DENO_V8_FLAGS=--heap-growing-percent=50"),
+        "DENO_V8_FLAGS in the server's environment",
+      );
 
       const client = await TestClient.connect(port);
       try {
