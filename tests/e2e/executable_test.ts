@@ -246,17 +246,26 @@ Deno.test("the single-file executable runs every part of vbkpool with nothing in
         "127.0.0.1:0 diff=100000 vardiff=off",
         "--api-listen",
         "127.0.0.1:0",
-      ], { command: [exe], clearEnv: true, env: envOf({ home }), cwd });
+      ], {
+        command: [exe],
+        clearEnv: true,
+        // An operator's own V8 flags (e.g. in /etc/vbkpool/vbkpool.env) come after the launcher's.
+        env: envOf({ home, env: { DENO_V8_FLAGS: "--heap-growing-percent=40" } }),
+        cwd,
+      });
       processes.push(server);
       const { stratum: [port], api, devnet } = await server.serverAddresses();
       assert.ok(port !== undefined && api !== undefined && devnet !== undefined, server.err);
       assert.doesNotMatch(server.err, UNPACKING);
       // deno-lint-ignore no-control-regex
       assert.doesNotMatch(server.err, /\x1b\[/, "NO_COLOR reaches the program");
-      // The launcher's V8 setting reaches Deno (it execs: same pid).
+      // The launcher's V8 setting reaches Deno (it execs: same pid), the operator's after it (the
+      // later copy of a V8 flag wins).
       const environ = await Deno.readTextFile(`/proc/${server.child.pid}/environ`);
       assert.ok(
-        environ.split("\0").includes("DENO_V8_FLAGS=--heap-growing-percent=50"),
+        environ.split("\0").includes(
+          "DENO_V8_FLAGS=--heap-growing-percent=50,--heap-growing-percent=40",
+        ),
         "DENO_V8_FLAGS in the server's environment",
       );
 
