@@ -30,6 +30,26 @@ export function count(log: string, re: RegExp): number {
   return [...log.matchAll(new RegExp(re, "g"))].length;
 }
 
+/** Pids of the workers as a supervisor logged them, by index (latest start last). */
+export function workerPids(log: string): Map<number, number[]> {
+  const pids = new Map<number, number[]>();
+  for (const m of log.matchAll(/worker (\d+) started \(pid (\d+), instance id \d+\)/g)) {
+    const list = pids.get(Number(m[1])) ?? [];
+    list.push(Number(m[2]));
+    pids.set(Number(m[1]), list);
+  }
+  return pids;
+}
+
+/** Whether `pid` is still a running deno process (not an exited one, nor a reused pid). */
+export function alive(pid: number): boolean {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes("deno");
+  } catch {
+    return false;
+  }
+}
+
 /** A devnet process in `dir` with no mempool updates (easy blocks for the pool). */
 export function spawnDevnet(dir: string): VbkpoolProcess {
   return spawnVbkpool([

@@ -7,9 +7,7 @@
  * hand-over) are printed.
  */
 import assert from "node:assert/strict";
-import { DatabaseSync } from "node:sqlite";
-import postgres from "postgres";
-import { freshPostgresDatabase, POSTGRES_URL } from "../store/_backends.ts";
+import { freshPostgresDatabase, POSTGRES_URL, queryRow } from "../store/_backends.ts";
 import { spawnVbkpool, waitUntil, withTempDir } from "../_process.ts";
 import { LoadMiner, totalCounts } from "./_stratum_load.ts";
 
@@ -26,21 +24,8 @@ function freePort(): number {
 }
 
 /** Count the stored shares, and the distinct share hashes. */
-async function storedShares(url: string): Promise<{ n: number; d: number }> {
-  const sql = "SELECT COUNT(*) AS n, COUNT(DISTINCT hash) AS d FROM shares";
-  if (!url.startsWith("postgres")) {
-    const db = new DatabaseSync(url, { readOnly: true });
-    const row = db.prepare(sql).get() as { n: number; d: number };
-    db.close();
-    return row;
-  }
-  const c = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    const [row] = await c.unsafe(sql);
-    return { n: Number(row!.n), d: Number(row!.d) };
-  } finally {
-    await c.end();
-  }
+function storedShares(url: string): Promise<Record<string, number>> {
+  return queryRow(url, "SELECT COUNT(*) AS n, COUNT(DISTINCT hash) AS d FROM shares");
 }
 
 async function upgradeUnderLoad(backend: "sqlite" | "postgres"): Promise<void> {

@@ -11,30 +11,9 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { spawnVbkpool, type VbkpoolProcess, waitUntil, withTempDir } from "../_process.ts";
 import { LoadMiner, totalCounts } from "./_stratum_load.ts";
-import { count, freePort, spawnDevnet } from "./_workers_stack.ts";
+import { alive, count, freePort, POOL_ADDRESS, spawnDevnet, workerPids } from "./_workers_stack.ts";
 
-const POOL_ADDRESS = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
 const MINERS = 16;
-
-function alive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Pids of the workers as the supervisor logged them, by index (latest start last). */
-function workerPids(log: string): Map<number, number[]> {
-  const pids = new Map<number, number[]>();
-  for (const m of log.matchAll(/worker (\d+) started \(pid (\d+), instance id \d+\)/g)) {
-    const list = pids.get(Number(m[1])) ?? [];
-    list.push(Number(m[2]));
-    pids.set(Number(m[1]), list);
-  }
-  return pids;
-}
 
 async function writeConfig(dir: string, port: number, apiPort: number, ucp: number) {
   await Deno.writeTextFile(

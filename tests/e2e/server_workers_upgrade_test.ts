@@ -11,52 +11,15 @@
  * submit latency during the hand-over) are printed.
  */
 import assert from "node:assert/strict";
-import { DatabaseSync } from "node:sqlite";
-import postgres from "postgres";
-import { freshPostgresDatabase, POSTGRES_URL } from "../store/_backends.ts";
+import { freshPostgresDatabase, POSTGRES_URL, queryRow } from "../store/_backends.ts";
 import { spawnVbkpool, type VbkpoolProcess, waitUntil, withTempDir } from "../_process.ts";
 import { LoadMiner, totalCounts } from "./_stratum_load.ts";
 import { runAudit } from "./_payouts_stack.ts";
-import { count, freePort, POOL_ADDRESS, TOKEN } from "./_workers_stack.ts";
+import { alive, count, freePort, POOL_ADDRESS, TOKEN, workerPids } from "./_workers_stack.ts";
 
 /** Miners and hand-over window; larger runs for measurements: VBKPOOL_TEST_UPGRADE_MINERS=200. */
 const MINERS = Number(Deno.env.get("VBKPOOL_TEST_UPGRADE_MINERS") ?? 24);
 const WINDOW_SECONDS = Number(Deno.env.get("VBKPOOL_TEST_UPGRADE_WINDOW") ?? 2);
-
-/** Run `sql` (one row) on the SQLite file or the PostgreSQL database. */
-async function queryRow(url: string, sql: string): Promise<Record<string, number>> {
-  if (!url.startsWith("postgres")) {
-    const db = new DatabaseSync(url, { readOnly: true });
-    try {
-      return db.prepare(sql).get() as Record<string, number>;
-    } finally {
-      db.close();
-    }
-  }
-  const c = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    const [row] = await c.unsafe(sql);
-    return Object.fromEntries(Object.entries(row!).map(([k, v]) => [k, Number(v)]));
-  } finally {
-    await c.end();
-  }
-}
-
-/** Pids of the workers a supervisor logged. */
-function workerPids(log: string): number[] {
-  return [...log.matchAll(/worker \d+ started \(pid (\d+), instance id \d+\)/g)].map((m) =>
-    Number(m[1])
-  );
-}
-
-/** Whether `pid` is still a running deno process (not a reused pid). */
-function alive(pid: number): boolean {
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes("deno");
-  } catch {
-    return false;
-  }
-}
 
 /** Stop supervisors (SIGTERM, then SIGKILL), then any worker left, then the rest. */
 async function cleanUp(supervisors: VbkpoolProcess[], others: VbkpoolProcess[]): Promise<void> {
@@ -66,7 +29,7 @@ async function cleanUp(supervisors: VbkpoolProcess[], others: VbkpoolProcess[]):
     await p.exited;
     clearTimeout(timer);
   }
-  for (const pid of supervisors.flatMap((p) => workerPids(p.err))) {
+  for (const pid of supervisors.flatMap((p) => [...workerPids(p.err).values()].flat())) {
     if (!alive(pid)) continue;
     try {
       Deno.kill(pid, "SIGKILL");
@@ -267,7 +230,7 @@ async function upgradeWorkers(backend: "sqlite" | "postgres"): Promise<void> {
         assert.deepEqual(other, []);
         assert.equal(shares.n, total.accepted, "every acknowledged share is stored, none more");
         assert.equal(shares.d, shares.n, "no share is stored twice");
-        for (const pid of [...workerPids(a.err), ...workerPids(b.err)]) {
+        for (const pid of [a, b].flatMap((p) => [...workerPids(p.err).values()].flat())) {
           assert.equal(alive(pid), false, `worker pid ${pid} exited`);
         }
       } finally {

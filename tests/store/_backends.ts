@@ -166,3 +166,29 @@ export function contractTest(
     });
   }
 }
+
+/**
+ * Run `sql` (one row; numbers come back as numbers) on a SQLite file or a PostgreSQL database,
+ * read-only for SQLite: what the end-to-end tests count in a pool's store.
+ *
+ * @param url A SQLite path or a `postgres://` URL.
+ * @param sql The query.
+ * @returns Its one row.
+ */
+export async function queryRow(url: string, sql: string): Promise<Record<string, number>> {
+  if (!url.startsWith("postgres")) {
+    const db = new DatabaseSync(url, { readOnly: true });
+    try {
+      return db.prepare(sql).get() as Record<string, number>;
+    } finally {
+      db.close();
+    }
+  }
+  const c = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await c.unsafe(sql);
+    return Object.fromEntries(Object.entries(row!).map(([k, v]) => [k, Number(v)]));
+  } finally {
+    await c.end();
+  }
+}
