@@ -31,6 +31,13 @@
  * - `--store postgres`: a PostgreSQL database (a fresh database on VBKPOOL_TEST_POSTGRES_URL
  *   when set, else a throwaway server made with initdb, as the postgres user when root).
  * - Durability: the pool is killed with SIGKILL and the stored shares counted.
+ * - The pool runs with the launcher's `DENO_V8_FLAGS` (`--heap-growing-percent=50`, as
+ *   `_tools/launcher.sh` and `deno task start` run it); `--pool-v8-flags` replaces them
+ *   (`--pool-v8-flags=`: V8's defaults).
+ * - `--metrics`: the pool serves its API (so it also keeps its metrics up to date, as in
+ *   production) and each step also reports the pool's own histograms, read from `/metrics`
+ *   before and after: submit from arrival to durable record, event-loop delay, store commits
+ *   (bucket bounds, so "p99 ≤ 50 ms"). Without it the API is off, as before.
  *
  * @module
  */
@@ -53,8 +60,45 @@ import {
   threadCpu,
   threadPercent,
 } from "./_pool_common.ts";
+import { histogramDelta, type HistogramScrape, scrapeHistograms } from "./_histogram_scrape.ts";
 
 const POOL_ADDRESS = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
+/** What `_tools/launcher.sh` and `deno task start` give the pool (operators run it so). */
+const LAUNCHER_V8_FLAGS = "--heap-growing-percent=50";
+/** The pool's histograms `--metrics` reports per step. */
+const POOL_HISTOGRAMS = {
+  submit: "vbkpool_submit_duration_seconds",
+  lag: "vbkpool_event_loop_lag_seconds",
+  commit: "vbkpool_store_batch_duration_seconds",
+};
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** The pool's own view of a step from two scrapes, added to the step's figures and printed. */
+function poolSide(
+  before: HistogramScrape | undefined,
+  after: HistogramScrape | undefined,
+): Record<string, unknown> | undefined {
+  if (before === undefined || after === undefined) return undefined;
+  const out: Record<string, unknown> = {};
+  const parts: string[] = [];
+  for (const [key, name] of Object.entries(POOL_HISTOGRAMS)) {
+    const d = histogramDelta(before, after, name);
+    if (d === undefined) continue;
+    out[key] = d;
+    parts.push(
+      `${key} (${d.count}) p50 ≤ ${d.p50LeMs} ms, p99 ≤ ${d.p99LeMs} ms, max ≤ ${d.maxLeMs} ms`,
+    );
+  }
+  console.log(`  pool's own histograms: ${parts.join("; ")}`);
+  return out;
+}
+
 const ROOT = new URL("../", import.meta.url).pathname;
 
 /** Settings of the realistic profile. */
@@ -81,8 +125,10 @@ interface RealisticOptions {
   json: string;
   profile: string | undefined;
   poolLog: string | undefined;
-  /** DENO_V8_FLAGS for the pool process (and its workers) only. */
-  poolV8Flags: string | undefined;
+  /** DENO_V8_FLAGS for the pool process (and its workers) only; default: the launcher's. */
+  poolV8Flags: string;
+  /** Serve the pool's metrics and report its own latencies per step. */
+  metrics: boolean;
   /** `[process] workers` of the pool (N processes on one port). */
   workers: number;
 }
@@ -114,7 +160,8 @@ function parseRealistic(args: string[]): RealisticOptions {
       json: { type: "string" },
       profile: { type: "string" },
       "pool-log": { type: "string" },
-      "pool-v8-flags": { type: "string" },
+      "pool-v8-flags": { type: "string", default: LAUNCHER_V8_FLAGS },
+      metrics: { type: "boolean", default: false },
       workers: { type: "string", default: "1" },
     },
   });
@@ -166,13 +213,21 @@ function parseRealistic(args: string[]): RealisticOptions {
         .pathname,
     profile: values.profile,
     poolLog: values["pool-log"],
-    poolV8Flags: values["pool-v8-flags"],
+    poolV8Flags: values["pool-v8-flags"]!,
+    metrics: values.metrics!,
     workers: Math.round(num(values.workers, 1, "workers")),
   };
 }
 
 export function poolConfig(
-  o: { devnetPort: number; storeUrl: string; startDifficulty: number; workers: number },
+  o: {
+    devnetPort: number;
+    storeUrl: string;
+    startDifficulty: number;
+    workers: number;
+    /** Serve the API (metrics) on this loopback port; absent = no API. */
+    apiPort?: number;
+  },
 ): string {
   // Workers share one fixed port (SO_REUSEPORT); one process takes any free port.
   let port = 0;
@@ -206,7 +261,7 @@ stats_interval_seconds = 0
 url = "${o.storeUrl}"
 
 [api]
-enabled = false
+${o.apiPort === undefined ? "enabled = false" : `listen = "127.0.0.1:${o.apiPort}"`}
 `;
 }
 
@@ -351,6 +406,10 @@ export async function realisticMain(args: string[]): Promise<number> {
     mempoolIntervalMs: 0,
     rivalShare: 0,
   });
+  const apiPort = o.metrics ? freePort() : undefined;
+  const scrape = apiPort === undefined
+    ? () => Promise.resolve(undefined)
+    : () => scrapeHistograms(`http://127.0.0.1:${apiPort}/metrics`, Object.values(POOL_HISTOGRAMS));
   const configPath = `${dir}/pool.toml`;
   await Deno.writeTextFile(
     configPath,
@@ -359,12 +418,14 @@ export async function realisticMain(args: string[]): Promise<number> {
       storeUrl,
       startDifficulty: Math.round(o.hashrate * 10),
       workers: o.workers,
+      ...(apiPort === undefined ? {} : { apiPort }),
     }),
   );
   const denoFlags = o.profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${o.profile}`];
   const pool = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", ...denoFlags, `${ROOT}main.ts`, "server", "--config", configPath],
-    ...(o.poolV8Flags === undefined ? {} : { env: { DENO_V8_FLAGS: o.poolV8Flags } }),
+    // Deno refuses an empty DENO_V8_FLAGS: `--pool-v8-flags=` runs with V8's defaults.
+    ...(o.poolV8Flags === "" ? {} : { env: { DENO_V8_FLAGS: o.poolV8Flags } }),
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -470,6 +531,7 @@ export async function realisticMain(args: string[]): Promise<number> {
   const poolCpu0 = poolCpuSeconds();
   const genCpu0 = cpuSeconds(gen.pid);
   const threads0 = threadCpu(pool.pid);
+  const vardiffH0 = await scrape();
   const stepStart = performance.now();
   const rounds: BlockRound[] = [];
   let dropped = 0;
@@ -508,6 +570,7 @@ export async function realisticMain(args: string[]): Promise<number> {
   vardiff.generatorCpuPercent = (cpuSeconds(gen.pid) - genCpu0) / wall * 100;
   vardiff.loadAverage = loadAverage()[0];
   vardiff.poolRssMiB = poolRssKiB() / 1024;
+  const vardiffH1 = await scrape();
   const lasts = rounds.map((r) => r.lastMs).sort((a, b) => a - b);
   const perMinerP99 = rounds.map((r) => r.p99Ms).sort((a, b) => a - b);
   const newBlock = {
@@ -546,6 +609,9 @@ export async function realisticMain(args: string[]): Promise<number> {
       `${fmt(newBlock.generatorCpuMsP50, 0)} ms`,
   );
 
+  const vardiffOwn = poolSide(vardiffH0, vardiffH1);
+  if (vardiffOwn !== undefined) vardiff.poolSide = vardiffOwn;
+
   // Stress: the same miners at d=1, fixed rates, a block every job interval.
   await gen.call({ cmd: "close-all" });
   await sleep(1000);
@@ -569,6 +635,8 @@ export async function realisticMain(args: string[]): Promise<number> {
   for (const rate of o.stressRates) {
     const p0 = poolCpuSeconds();
     const g0 = cpuSeconds(gen.pid);
+    const h0 = await scrape();
+    const th0 = threadCpu(pool.pid);
     const t = performance.now();
     const s = await gen.call({
       cmd: "shares",
@@ -580,7 +648,9 @@ export async function realisticMain(args: string[]): Promise<number> {
     const secs = (performance.now() - t) / 1000;
     s.poolCpuPercent = (poolCpuSeconds() - p0) / secs * 100;
     s.generatorCpuPercent = (cpuSeconds(gen.pid) - g0) / secs * 100;
+    s.poolThreadsPercent = threadPercent(th0, threadCpu(pool.pid), secs);
     s.loadAverage = loadAverage()[0];
+    const h1 = await scrape();
     s.pass = (s.p99 as number) <= o.p99LimitMs &&
       (s.accepted as number) >= 0.98 * (s.sent as number) && (s.missing as number) === 0;
     stress.push(s);
@@ -589,10 +659,13 @@ export async function realisticMain(args: string[]): Promise<number> {
         `p99 ${fmt(s.p99, 2)} ms, max ${fmt(s.max, 1)} ms, sent ${s.sent}, accepted ` +
         `${s.accepted}, errors ${JSON.stringify(s.errors)}, missing ${s.missing}, ${s.closed} ` +
         `closed; pool CPU ${fmt(s.poolCpuPercent, 0)} %, generator CPU ` +
-        `${fmt(s.generatorCpuPercent, 0)} % (stall ${fmt(s.maxTickGapMs, 0)} ms); load ` +
+        `${fmt(s.generatorCpuPercent, 0)} % (stall ${fmt(s.maxTickGapMs, 0)} ms); pool threads ` +
+        `${JSON.stringify(s.poolThreadsPercent)}; load ` +
         `${fmt(s.loadAverage)} → ` +
         `${s.pass ? "pass" : "FAIL"}`,
     );
+    const own = poolSide(h0, h1);
+    if (own !== undefined) s.poolSide = own;
     if (!s.pass) break;
     await sleep(500);
   }
@@ -602,6 +675,7 @@ export async function realisticMain(args: string[]): Promise<number> {
   if (o.inflightMiners > 0) {
     await sleep(500);
     const p0 = poolCpuSeconds();
+    const h0 = await scrape();
     const t = performance.now();
     inflight = await gen.call({
       cmd: "shares",
@@ -613,6 +687,7 @@ export async function realisticMain(args: string[]): Promise<number> {
     });
     inflight.poolCpuPercent = (poolCpuSeconds() - p0) / ((performance.now() - t) / 1000) * 100;
     inflight.loadAverage = loadAverage()[0];
+    const h1 = await scrape();
     console.log(
       `${inflight.miners} miners, ${o.inflightDepth} submits in flight each, ${o.inflightRate}/s: ` +
         `${fmt(inflight.acceptedPerSecond, 0)} accepted/s, p50 ${fmt(inflight.p50, 2)} ms, p99 ` +
@@ -620,6 +695,8 @@ export async function realisticMain(args: string[]): Promise<number> {
         `${JSON.stringify(inflight.errors)}, missing ${inflight.missing}; pool CPU ` +
         `${fmt(inflight.poolCpuPercent, 0)} %; load ${fmt(inflight.loadAverage)}`,
     );
+    const own = poolSide(h0, h1);
+    if (own !== undefined) inflight.poolSide = own;
   }
   clearInterval(blockTimer);
   clearInterval(mempoolTimer);
