@@ -184,11 +184,10 @@ dir=$(cd -P -- "$entry" && pwd -P) || fail "cannot enter $entry"
 DENO_DIR=$dir/deno_dir
 DENO_NO_UPDATE_CHECK=1
 DENO_NO_PACKAGE_JSON=1
-# V8 lets the old space grow to ~4x the live heap between full collections; 50 % keeps a busy
-# pool's RSS peaks at ~25 instead of 30-46 KiB per miner for no measurable CPU (bench/RESULTS.md,
-# "V8 settings"). An operator's own DENO_V8_FLAGS come after it, so theirs win.
-DENO_V8_FLAGS="--heap-growing-percent=50${DENO_V8_FLAGS:+,$DENO_V8_FLAGS}"
-export DENO_DIR DENO_NO_UPDATE_CHECK DENO_NO_PACKAGE_JSON DENO_V8_FLAGS
+# V8 runs with its defaults: --heap-growing-percent=50 held RSS peaks lower but cost the share
+# path under load (bench/RESULTS.md, "V8 settings, again"). An operator's DENO_V8_FLAGS (e.g. in
+# the service's environment file) reach Deno as they are.
+export DENO_DIR DENO_NO_UPDATE_CHECK DENO_NO_PACKAGE_JSON
 exec "$dir/deno" run -A --unstable-net --cached-only --no-config --no-lock --no-npm --no-remote \
   "$dir/vbkpool.js" "$@"
 exit 126

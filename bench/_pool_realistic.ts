@@ -31,9 +31,8 @@
  * - `--store postgres`: a PostgreSQL database (a fresh database on VBKPOOL_TEST_POSTGRES_URL
  *   when set, else a throwaway server made with initdb, as the postgres user when root).
  * - Durability: the pool is killed with SIGKILL and the stored shares counted.
- * - The pool runs with the launcher's `DENO_V8_FLAGS` (`--heap-growing-percent=50`, as
- *   `_tools/launcher.sh` and `deno task start` run it); `--pool-v8-flags` replaces them
- *   (`--pool-v8-flags=`: V8's defaults).
+ * - `--pool-v8-flags`: `DENO_V8_FLAGS` for the pool only (default: none, V8's defaults, as
+ *   `_tools/launcher.sh` and `deno task start` run it).
  * - `--metrics`: the pool serves its API (so it also keeps its metrics up to date, as in
  *   production) and each step also reports the pool's own histograms, read from `/metrics`
  *   before and after: submit from arrival to durable record, event-loop delay, store commits
@@ -63,8 +62,8 @@ import {
 import { histogramDelta, type HistogramScrape, scrapeHistograms } from "./_histogram_scrape.ts";
 
 const POOL_ADDRESS = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
-/** What `_tools/launcher.sh` and `deno task start` give the pool (operators run it so). */
-const LAUNCHER_V8_FLAGS = "--heap-growing-percent=50";
+/** What `_tools/launcher.sh` and `deno task start` give the pool: V8's defaults. */
+const LAUNCHER_V8_FLAGS = "";
 /** The pool's histograms `--metrics` reports per step. */
 const POOL_HISTOGRAMS = {
   submit: "vbkpool_submit_duration_seconds",
@@ -125,7 +124,7 @@ interface RealisticOptions {
   json: string;
   profile: string | undefined;
   poolLog: string | undefined;
-  /** DENO_V8_FLAGS for the pool process (and its workers) only; default: the launcher's. */
+  /** DENO_V8_FLAGS for the pool process (and its workers) only; "" = V8's defaults. */
   poolV8Flags: string;
   /** Serve the pool's metrics and report its own latencies per step. */
   metrics: boolean;
@@ -424,7 +423,7 @@ export async function realisticMain(args: string[]): Promise<number> {
   const denoFlags = o.profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${o.profile}`];
   const pool = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", ...denoFlags, `${ROOT}main.ts`, "server", "--config", configPath],
-    // Deno refuses an empty DENO_V8_FLAGS: `--pool-v8-flags=` runs with V8's defaults.
+    // Deno refuses an empty DENO_V8_FLAGS: none given, none set.
     ...(o.poolV8Flags === "" ? {} : { env: { DENO_V8_FLAGS: o.poolV8Flags } }),
     stdin: "null",
     stdout: "null",
