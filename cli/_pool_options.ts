@@ -90,5 +90,6 @@ export function poolOptions(s: Values): Omit<PoolOptions, "upstream"> {
       exemptLoopback: s.exempt_loopback as boolean,
     },
     vardiffTickMs: seconds("vardiff_tick_seconds"),
+    updateIntervalMs: seconds("mempool_update_seconds"),
   };
 }

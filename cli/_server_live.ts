@@ -44,6 +44,7 @@ export const LIVE_STRATUM_KEYS: readonly string[] = [
   "ban_offences",
   "ban_offence_window_seconds",
   "ban_seconds",
+  "mempool_update_seconds",
 ].map((k) => `stratum.${k}`);
 
 /** `[ucp]` keys a reload applies (the connection caps of the UCP ports). */
@@ -72,6 +73,7 @@ export function poolLiveSettings(values: ConfigValues): PoolLiveSettings {
     limits: options.limits!,
     bans: options.bans!,
     pauseReadsAt: pauseReadsAt(values),
+    updateIntervalMs: options.updateIntervalMs!,
   };
 }
 

@@ -45,6 +45,8 @@ import { UcpPort, type UcpPortListenOptions } from "./ucp_port.ts";
 import { MemoryWorkerDifficulty, type WorkerDifficultyStore } from "./worker_difficulty.ts";
 import { NoWorkWatch } from "./_no_work.ts";
 import { Penalties } from "./_penalties.ts";
+import { UpdatePacer } from "./_update_pacer.ts";
+import { bytesToHex } from "../hash/hex.ts";
 
 const log = getLogger(["vbkpool", "server", "pool"]);
 /** Lines a client or NodeCore can repeat at will: once, then counted (see log/). */
@@ -120,6 +122,12 @@ export interface PoolOptions {
   pauseReadsAt?: number;
   /** The other pool processes on the same ports (workers). @default none */
   peers?: PoolPeers;
+  /**
+   * Least time between two mempool updates (jobs of the block already being mined) sent to the
+   * miners, ms; one that comes sooner is held, replaced by any newer one, and sent when the time
+   * is up (see `_update_pacer.ts`). New blocks are never held. @default 0 (each at once)
+   */
+  updateIntervalMs?: number;
 }
 
 /** What a configuration reload changes in a running pool (see {@linkcode Pool.configure}). */
@@ -136,6 +144,8 @@ export interface PoolLiveSettings {
   bans?: BanListOptions;
   /** See {@linkcode PoolOptions.pauseReadsAt}. */
   pauseReadsAt?: number;
+  /** See {@linkcode PoolOptions.updateIntervalMs}. */
+  updateIntervalMs?: number;
 }
 
 /** One connection as the operator sees it ({@linkcode Pool.connections}). */
@@ -213,6 +223,8 @@ export class Pool {
   #stopping: Promise<void> | undefined;
   /** Aborts a hand-over's spreading when a stop comes during it. */
   #handingOver = new AbortController();
+  /** Holds mempool updates that come sooner than `updateIntervalMs` (real time, as its timer). */
+  #pacer: UpdatePacer<Template>;
 
   private constructor(options: PoolOptions) {
     this.#now = options.now ?? Date.now;
@@ -225,6 +237,10 @@ export class Pool {
     this.#upstream = options.upstream;
     this.#blocks = options.blocks;
     this.#candidateWaitMs = options.candidateWaitMs ?? 500;
+    this.#pacer = new UpdatePacer({
+      intervalMs: options.updateIntervalMs ?? 0,
+      send: (template) => void this.#addNow(template),
+    });
     this.#penalties = new Penalties({
       bans: this.bans,
       events: this.events,
@@ -309,12 +325,32 @@ export class Pool {
   }
 
   /**
-   * Turn a template into a job and send it to every subscribed miner.
+   * Turn a template into a job and send it to every subscribed miner; a mempool update that
+   * comes sooner than `updateIntervalMs` after the previous job is held instead (sent when the
+   * time is up, unless a newer template replaces it; a reset or a stop drops it).
    *
    * @param template The template.
-   * @returns The job, or undefined when the template is unusable (logged).
+   * @returns The job, or undefined when the template is unusable (logged) or held.
    */
   addTemplate(template: Template): Job | undefined {
+    if (this.#stopped) return undefined;
+    if (!this.#pacer.offer(template, this.#isUpdate(template))) return undefined;
+    return this.#addNow(template);
+  }
+
+  /** Whether a template is a mempool update of the block being mined (else a new block). */
+  #isUpdate(template: Template): boolean {
+    const current = this.jobs.current;
+    if (current === undefined) return false;
+    try {
+      return bytesToHex(template.previousBlockHash) === current.previousHashKey;
+    } catch {
+      // Unusable: addNow logs it.
+      return false;
+    }
+  }
+
+  #addNow(template: Template): Job | undefined {
     if (this.#stopped) return undefined;
     let job: Job;
     try {
@@ -418,6 +454,7 @@ export class Pool {
     }
     if (settings.bans !== undefined) this.bans.configure(settings.bans);
     if (settings.pauseReadsAt !== undefined) this.backlog.setPauseAt(settings.pauseReadsAt);
+    if (settings.updateIntervalMs !== undefined) this.#pacer.setInterval(settings.updateIntervalMs);
     if (settings.connections !== undefined) {
       for (const server of this.servers) server.setLimits(settings.connections);
     }
@@ -528,6 +565,8 @@ export class Pool {
 
   /** Drop every job (upstream reset or failover); shares on them are stale from now on. */
   reset(): void {
+    // A held update belongs to the upstream connection that was reset: never sent.
+    this.#pacer.cancel();
     this.jobs.reset();
     episodes.info("reset", "upstream reset: all jobs dropped");
   }
@@ -548,6 +587,7 @@ export class Pool {
 
   async #stop(options: PoolStopOptions): Promise<void> {
     this.#stopped = true;
+    this.#pacer.cancel();
     clearInterval(this.#timer);
     clearInterval(this.#banSweep);
     clearInterval(this.#workSweep);
