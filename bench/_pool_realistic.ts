@@ -19,8 +19,10 @@
  *   a block is dropped (two templates at once).
  * - Stress step: the same miners (addresses, workers, sources) reconnect with `d=1` (a fixed
  *   difficulty) and submit at fixed aggregate rates (`--stress-rates`, open loop) while the
- *   devnet sends a mempool update every `--job-interval` (5) seconds and finds a block every
- *   `--block-interval` seconds (30, VeriBlock's block time; 7 with `--quick`).
+ *   devnet sends a mempool update every `--job-interval` (5; fractions allowed) seconds (the
+ *   pool paces them to its `mempool_update_seconds`, set by `--mempool-update-seconds`) and
+ *   finds a block every `--block-interval` seconds (30, VeriBlock's block time; 7 with
+ *   `--quick`).
  * - In flight: the first `--inflight-miners` (5,000; 1,000 with `--quick`) miners send their
  *   submits in bursts of `--inflight-depth` (4: four unanswered at once), open loop at
  *   `--inflight-rate` shares/s (5,000; 2,000 with `--quick`). A closed loop (a new submit per
@@ -113,6 +115,8 @@ interface RealisticOptions {
   stressRates: number[];
   stressSeconds: number;
   jobInterval: number;
+  /** The pool's `[stratum] mempool_update_seconds`; undefined = its default. */
+  mempoolUpdateSeconds: number | undefined;
   roundGapMs: number;
   blockInterval: number;
   inflightMiners: number;
@@ -148,6 +152,7 @@ function parseRealistic(args: string[]): RealisticOptions {
       "stress-rates": { type: "string" },
       "stress-seconds": { type: "string" },
       "job-interval": { type: "string", default: "5" },
+      "mempool-update-seconds": { type: "string" },
       "round-gap-ms": { type: "string", default: "1000" },
       "block-interval": { type: "string" },
       "inflight-miners": { type: "string" },
@@ -194,6 +199,9 @@ function parseRealistic(args: string[]): RealisticOptions {
       .split(",").map((t) => num(t, 0, "stress-rates")),
     stressSeconds: num(values["stress-seconds"], quick ? 10 : 30, "stress-seconds"),
     jobInterval: num(values["job-interval"], 5, "job-interval"),
+    mempoolUpdateSeconds: values["mempool-update-seconds"] === undefined
+      ? undefined
+      : Number(values["mempool-update-seconds"]),
     roundGapMs: num(values["round-gap-ms"], 1000, "round-gap-ms"),
     blockInterval: num(values["block-interval"], quick ? 7 : 30, "block-interval"),
     inflightMiners: Math.round(
@@ -226,6 +234,8 @@ export function poolConfig(
     workers: number;
     /** Serve the API (metrics) on this loopback port; absent = no API. */
     apiPort?: number;
+    /** `[stratum] mempool_update_seconds`; absent = the default. */
+    mempoolUpdateSeconds?: number;
   },
 ): string {
   // Workers share one fixed port (SO_REUSEPORT); one process takes any free port.
@@ -255,7 +265,11 @@ difficulty = ${o.startDifficulty}
 min_difficulty = 1
 exempt_loopback = false
 stats_interval_seconds = 0
-
+${
+    o.mempoolUpdateSeconds === undefined
+      ? ""
+      : `mempool_update_seconds = ${o.mempoolUpdateSeconds}\n`
+  }
 [store]
 url = "${o.storeUrl}"
 
@@ -418,6 +432,9 @@ export async function realisticMain(args: string[]): Promise<number> {
       startDifficulty: Math.round(o.hashrate * 10),
       workers: o.workers,
       ...(apiPort === undefined ? {} : { apiPort }),
+      ...(o.mempoolUpdateSeconds === undefined
+        ? {}
+        : { mempoolUpdateSeconds: o.mempoolUpdateSeconds }),
     }),
   );
   const denoFlags = o.profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${o.profile}`];
