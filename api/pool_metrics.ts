@@ -121,6 +121,10 @@ export class PoolMetrics {
     const readPaused = r.counter("vbkpool_read_paused_seconds_total", {
       help: "Time spent with reads paused because the store was behind.",
     });
+    const mergedUpdates = r.counter("vbkpool_mempool_updates_merged_total", {
+      help: "Mempool updates from NodeCore never sent to miners (a newer one came within " +
+        "mempool_update_seconds, or a new block).",
+    });
     const opened = r.counter("vbkpool_connections_opened_total", {
       help: "Miner connections accepted.",
     });
@@ -261,6 +265,7 @@ export class PoolMetrics {
       unrecorded.set({}, backlog.pending);
       readPauses.set({}, backlog.pauses);
       readPaused.set({}, backlog.pausedMs / 1000);
+      mergedUpdates.set({}, pool.mergedUpdates);
       activeBans.set({}, pool.bans.active(now()));
       const seen = pool.jobs.seenStats;
       shareKeys.set({ state: "live" }, seen.liveKeys);

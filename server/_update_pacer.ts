@@ -27,12 +27,18 @@ export class UpdatePacer<T> {
   #lastSentAt = -Infinity;
   #held: T | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #merged = 0;
 
   /** @param options Interval, sender and clock. */
   constructor(options: UpdatePacerOptions<T>) {
     this.#intervalMs = Math.max(0, options.intervalMs);
     this.#send = options.send;
     this.#now = options.now ?? (() => performance.now());
+  }
+
+  /** Updates never sent: replaced by a newer one while held, or dropped (new block, cancel). */
+  get merged(): number {
+    return this.#merged;
   }
 
   /** Whether an update is waiting for its time. */
@@ -55,6 +61,7 @@ export class UpdatePacer<T> {
       this.#lastSentAt = now;
       return true;
     }
+    if (this.#held !== undefined) this.#merged++;
     this.#held = template;
     this.#timer ??= setTimeout(() => this.#release(), wait);
     return false;
@@ -71,6 +78,7 @@ export class UpdatePacer<T> {
 
   /** Drop the held update (a reset, a stop): it is never sent. */
   cancel(): void {
+    if (this.#held !== undefined) this.#merged++;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#held = undefined;

@@ -319,6 +319,11 @@ export class Pool {
     return n;
   }
 
+  /** Mempool updates never sent to the miners (merged into a newer one, or dropped). */
+  get mergedUpdates(): number {
+    return this.#pacer.merged;
+  }
+
   /** Share records and block submissions not yet settled. */
   get inflight(): number {
     return this.#inflight.size;

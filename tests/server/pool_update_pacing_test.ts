@@ -51,6 +51,7 @@ Deno.test("Pool merges a flood of mempool updates into one job per interval; sha
     assert.equal(normalRootOf(sent), hex(update(1, 499).normalRoot));
     assert.equal((sent.json!.params as unknown[])[9], false);
     assert.equal(pool.jobs.size, 2);
+    assert.equal(pool.mergedUpdates, 499);
     // A share on it, and one on the block's first job, are both accepted.
     for (const params of [sent.json!.params, first.json!.params]) {
       const p = params as unknown[];

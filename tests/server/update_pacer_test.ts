@@ -31,6 +31,7 @@ Deno.test("UpdatePacer holds a flood of updates and releases only the newest, on
   assert.equal(p.holding, true);
   await waitUntil(() => released.length > 0, "the held update");
   assert.deepEqual(released, ["update 999"]);
+  assert.equal(p.merged, 999);
   assert.equal(p.holding, false);
   // The release counts as a send: the next update waits again, and comes out alone.
   assert.equal(p.offer("update 1000", true), false);
@@ -51,6 +52,7 @@ Deno.test("UpdatePacer drops the held update for a new block and on cancel", asy
   p.offer("later update", true);
   await waitUntil(() => released.length > 0, "the later update");
   assert.deepEqual(released, ["later update"]);
+  assert.equal(p.merged, 2);
 });
 
 Deno.test("UpdatePacer with interval 0 holds nothing; a new interval applies to the next", () => {
