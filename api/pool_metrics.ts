@@ -123,7 +123,7 @@ export class PoolMetrics {
     });
     const mergedUpdates = r.counter("vbkpool_mempool_updates_merged_total", {
       help: "Mempool updates from NodeCore never sent to miners (a newer one came within " +
-        "mempool_update_seconds, or a new block).",
+        "mempool_update_seconds, or a new block, an upstream reset or a stop dropped it).",
     });
     const opened = r.counter("vbkpool_connections_opened_total", {
       help: "Miner connections accepted.",
@@ -178,7 +178,8 @@ export class PoolMetrics {
       help: "mining.notify messages sent by broadcasts (jobs x subscribed miners).",
     });
     const notifyLatency = r.histogram("vbkpool_job_notify_latency_seconds", {
-      help: "From a template's arrival from NodeCore to the end of its broadcast.",
+      help: "From a template's arrival from NodeCore to the end of its broadcast (a paced " +
+        "mempool update's includes its wait).",
       buckets: LATENCY_BUCKETS,
     });
 

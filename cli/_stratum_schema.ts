@@ -103,12 +103,15 @@ export const STRATUM_SCHEMA: SectionSpec = {
       "and closed (UCP miners are closed), so that they fail over.",
     0.1,
   ),
-  mempool_update_seconds: number(
-    1,
-    "Least time between two jobs of the same block sent to the miners (a new transaction set " +
-      "from NodeCore); one that comes sooner waits, replaced by any newer one. New blocks are " +
-      "always sent at once. 0 = every update at once.",
-  ),
+  mempool_update_seconds: {
+    kind: "number",
+    default: 1,
+    min: 0,
+    max: 3600,
+    doc: "Least time between two jobs of the same block sent to the miners (a new transaction " +
+      "set from NodeCore); one that comes sooner waits, replaced by any newer one. New blocks " +
+      "are always sent at once. 0 = every update at once.",
+  },
   ban_enabled: {
     kind: "boolean",
     default: true,

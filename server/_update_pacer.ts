@@ -13,7 +13,10 @@
 export interface UpdatePacerOptions<T> {
   /** Least time between two sends of updates, ms (0 = none held). */
   intervalMs: number;
-  /** Sends a held update when its time comes (one offered for now is the caller's to send). */
+  /**
+   * Sends a held update when its time comes (one offered for now is the caller's to send).
+   * Called from a timer: it must not throw.
+   */
   send(template: T): void;
   /** The clock, ms. @default performance.now */
   now?: () => number;

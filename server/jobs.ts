@@ -227,28 +227,7 @@ export class JobManager {
    * @throws {RangeError} When a field is out of range (bad lengths, bits that do not decode).
    */
   add(template: Template): Job {
-    if (typeof template !== "object" || template === null) {
-      throw new TypeError("Cannot add job: template must be an object");
-    }
-    const networkDifficulty = decodeBits(template.bits);
-    const header = assembleHeader({
-      height: template.height,
-      version: template.version,
-      previousBlockHash: template.previousBlockHash,
-      previousKeystoneHash: template.previousKeystoneHash,
-      secondKeystoneHash: template.secondKeystoneHash,
-      merkleRoot: new Uint8Array(16),
-      timestamp: template.timestamp,
-      bits: template.bits,
-      nonce: 0,
-    });
-    const tx = txRoot(template.popRoot, template.normalRoot);
-    if (!(template.metapackageHash instanceof Uint8Array)) {
-      throw new TypeError("Cannot add job: metapackageHash must be a Uint8Array");
-    }
-    if (template.metapackageHash.length !== 32) {
-      throw new RangeError("Cannot add job: metapackageHash must be 32 bytes");
-    }
+    const { networkDifficulty, header, tx } = templateParts(template);
     const previousHashKey = bytesToHex(template.previousBlockHash);
     const cleanJobs = previousHashKey !== this.#round;
     const id = this.nextId();
@@ -366,6 +345,55 @@ export class JobManager {
     for (const job of this.#jobs.values()) this.#drop(job);
     this.#jobs.clear();
   }
+}
+
+/**
+ * Check that a template can become a job (the checks {@linkcode JobManager.add} makes), without
+ * making one: the pool checks a template before it may hold it (a mempool update held for
+ * later must not turn out unusable when its time comes, having replaced a good one).
+ *
+ * @example Usage
+ * ```ts
+ * import { checkTemplate } from "./jobs.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => checkTemplate(null as never), TypeError);
+ * ```
+ *
+ * @param template The template.
+ * @throws {TypeError} When a template field has the wrong type.
+ * @throws {RangeError} When a field is out of range (bad lengths, bits that do not decode).
+ */
+export function checkTemplate(template: Template): void {
+  templateParts(template);
+}
+
+function templateParts(
+  template: Template,
+): { networkDifficulty: bigint; header: Uint8Array; tx: Uint8Array } {
+  if (typeof template !== "object" || template === null) {
+    throw new TypeError("Cannot add job: template must be an object");
+  }
+  const networkDifficulty = decodeBits(template.bits);
+  const header = assembleHeader({
+    height: template.height,
+    version: template.version,
+    previousBlockHash: template.previousBlockHash,
+    previousKeystoneHash: template.previousKeystoneHash,
+    secondKeystoneHash: template.secondKeystoneHash,
+    merkleRoot: new Uint8Array(16),
+    timestamp: template.timestamp,
+    bits: template.bits,
+    nonce: 0,
+  });
+  const tx = txRoot(template.popRoot, template.normalRoot);
+  if (!(template.metapackageHash instanceof Uint8Array)) {
+    throw new TypeError("Cannot add job: metapackageHash must be a Uint8Array");
+  }
+  if (template.metapackageHash.length !== 32) {
+    throw new RangeError("Cannot add job: metapackageHash must be 32 bytes");
+  }
+  return { networkDifficulty, header, tx };
 }
 
 /**

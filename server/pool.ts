@@ -33,7 +33,7 @@ import type { BlockLedger } from "./block_recorder.ts";
 import { type BanInfo, BanList, type BanListOptions } from "./bans.ts";
 import { PoolEvents } from "./events.ts";
 import { ExtranonceAllocator, type ExtranonceAllocatorOptions } from "./extranonce.ts";
-import { type Job, JobManager } from "./jobs.ts";
+import { checkTemplate, type Job, JobManager } from "./jobs.ts";
 import type { PeerOffence, PoolPeers } from "./pool_peers.ts";
 import type { Offence } from "./session_context.ts";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session_limits.ts";
@@ -239,7 +239,7 @@ export class Pool {
     this.#candidateWaitMs = options.candidateWaitMs ?? 500;
     this.#pacer = new UpdatePacer({
       intervalMs: options.updateIntervalMs ?? 0,
-      send: (template) => void this.#addNow(template),
+      send: (template) => this.#release(template),
     });
     this.#penalties = new Penalties({
       bans: this.bans,
@@ -339,20 +339,41 @@ export class Pool {
    */
   addTemplate(template: Template): Job | undefined {
     if (this.#stopped) return undefined;
+    // Checked before it may be held: an unusable one must not replace a held good one, nor
+    // pass for a new block and drop it.
+    try {
+      checkTemplate(template);
+    } catch (err) {
+      this.#unusable(template, err);
+      return undefined;
+    }
     if (!this.#pacer.offer(template, this.#isUpdate(template))) return undefined;
     return this.#addNow(template);
   }
 
-  /** Whether a template is a mempool update of the block being mined (else a new block). */
+  /** Whether a (checked) template is a mempool update of the block being mined. */
   #isUpdate(template: Template): boolean {
     const current = this.jobs.current;
-    if (current === undefined) return false;
+    return current !== undefined &&
+      bytesToHex(template.previousBlockHash) === current.previousHashKey;
+  }
+
+  /** A held update's time came: sent from a timer, so nothing may escape it. */
+  #release(template: Template): void {
     try {
-      return bytesToHex(template.previousBlockHash) === current.previousHashKey;
-    } catch {
-      // Unusable: addNow logs it.
-      return false;
+      this.#addNow(template);
+    } catch (err) {
+      episodes.error("held-update", "sending a held mempool update failed: {error}", {
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
+  }
+
+  #unusable(template: Template, err: unknown): void {
+    episodes.error("template", "ignoring an unusable template from {endpoint}: {error}", {
+      endpoint: template?.endpoint,
+      error: err instanceof Error ? err.message : String(err),
+    });
   }
 
   #addNow(template: Template): Job | undefined {
@@ -361,10 +382,7 @@ export class Pool {
     try {
       job = this.jobs.add(template);
     } catch (err) {
-      episodes.error("template", "ignoring an unusable template from {endpoint}: {error}", {
-        endpoint: template?.endpoint,
-        error: err instanceof Error ? err.message : String(err),
-      });
+      this.#unusable(template, err);
       return undefined;
     }
     this.#noWork?.workBack(job);

@@ -102,3 +102,25 @@ Deno.test("Pool drops a held update for a new block and on an upstream reset", a
     await pool.stop();
   }
 });
+
+Deno.test("Pool refuses an unusable template before it can replace or drop a held update", async () => {
+  const { pool, client } = await start();
+  try {
+    pool.addTemplate(freshTemplate(1));
+    await client.notification("mining.notify");
+    assert.equal(pool.addTemplate(update(1, 1)), undefined); // good, held
+    // An unusable update of the same block must not replace it ...
+    const broken = { ...update(1, 2), metapackageHash: new Uint8Array(31) };
+    assert.equal(pool.addTemplate(broken), undefined);
+    // ... nor one that cannot even say its block pass for a new block and drop it.
+    const nameless = { ...update(1, 3), previousBlockHash: undefined as unknown as Uint8Array };
+    assert.equal(pool.addTemplate(nameless), undefined);
+    const sent = await client.notification("mining.notify");
+    assert.equal(normalRootOf(sent), hex(update(1, 1).normalRoot));
+    assert.equal(pool.mergedUpdates, 0);
+    assert.equal(pool.jobs.size, 2);
+  } finally {
+    await client.close();
+    await pool.stop();
+  }
+});
