@@ -20,6 +20,12 @@ Deno.test("PoolMetrics counts shares, jobs, blocks and connections from the pool
     assert.deepEqual(await a.submit(3), [true, true, true]);
     await a.submitBad();
     f.pool.addTemplate(freshTemplate(2));
+    // A reload paces mempool updates: two come within the interval, the first is merged away
+    // (the second stays held until the pool stops).
+    f.pool.configure({ updateIntervalMs: 60_000 });
+    const update = (n: number) => freshTemplate(2, { normalRoot: new Uint8Array(32).fill(n) });
+    assert.equal(f.pool.addTemplate(update(1)), undefined);
+    assert.equal(f.pool.addTemplate(update(2)), undefined);
     const share = (await f.store.listShares({ limit: 1 }))[0]!;
     f.pool.events.emit({
       type: "block_result",
@@ -57,6 +63,7 @@ Deno.test("PoolMetrics counts shares, jobs, blocks and connections from the pool
     assert.equal(v("vbkpool_jobs_total", { clean: "true" }), 1);
     assert.equal(v("vbkpool_job_notifications_total"), 2);
     assert.equal(v("vbkpool_job_notify_latency_seconds_count"), 1);
+    assert.equal(v("vbkpool_mempool_updates_merged_total"), 1);
     assert.equal(v("vbkpool_block_submissions_total", { result: "rejected" }), 1);
     assert.equal(v("vbkpool_block_submissions_total", { result: "accepted" }), 0);
     assert.equal(v("vbkpool_blocks_found_total"), 0);
