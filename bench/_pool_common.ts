@@ -170,6 +170,14 @@ export function loadAverage(): number[] {
   return Deno.loadavg().map((x) => Math.round(x * 100) / 100);
 }
 
+/** A loopback port free now (for a server that must be told its port before it starts). */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

@@ -38,7 +38,8 @@
  * - `--metrics`: the pool serves its API (so it also keeps its metrics up to date, as in
  *   production) and each step also reports the pool's own histograms, read from `/metrics`
  *   before and after: submit from arrival to durable record, event-loop delay, store commits
- *   (bucket bounds, so "p99 ≤ 50 ms"). Without it the API is off, as before.
+ *   (bucket bounds, so "p99 ≤ 50 ms"); with `--workers` they are the API-serving worker's
+ *   alone. Without it the API is off, as before.
  *
  * @module
  */
@@ -49,6 +50,7 @@ import { startDevnet } from "../devnet/mod.ts";
 import {
   cpuSeconds,
   fmt,
+  freePort,
   Generator,
   lines,
   loadAverage,
@@ -72,13 +74,6 @@ const POOL_HISTOGRAMS = {
   lag: "vbkpool_event_loop_lag_seconds",
   commit: "vbkpool_store_batch_duration_seconds",
 };
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /** The pool's own view of a step from two scrapes, added to the step's figures and printed. */
 function poolSide(
@@ -239,12 +234,7 @@ export function poolConfig(
   },
 ): string {
   // Workers share one fixed port (SO_REUSEPORT); one process takes any free port.
-  let port = 0;
-  if (o.workers > 1) {
-    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    port = (l.addr as Deno.NetAddr).port;
-    l.close();
-  }
+  const port = o.workers > 1 ? freePort() : 0;
   return `# bench:pool --realistic — written by bench/_pool_realistic.ts
 [log]
 level = "info"
@@ -330,9 +320,7 @@ async function startPostgres(dir: string): Promise<BenchPostgres> {
   await Deno.mkdir(data);
   if (Deno.uid() === 0) await run(["chown", "postgres", dir, data], false);
   await run([`${bin}initdb`, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"], true);
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (probe.addr as Deno.NetAddr).port;
-  probe.close();
+  const port = freePort();
   await run([
     `${bin}pg_ctl`,
     "-D",

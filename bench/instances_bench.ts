@@ -23,6 +23,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { startDevnet } from "../devnet/mod.ts";
+import { freePort } from "./_pool_common.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const POOL = "VFMJSUgJCy9QRa1RjXNmJ5kLy5D35C";
@@ -129,14 +130,6 @@ class Generator {
     await this.#writer.close().catch(() => {});
     await this.child.status;
   }
-}
-
-/** A free loopback port (for the workers' shared port). */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 /**

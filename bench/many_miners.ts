@@ -25,6 +25,7 @@ import { startDevnet } from "../devnet/mod.ts";
 import {
   cpuSeconds,
   fmt,
+  freePort,
   Generator,
   lines,
   loadAverage,
@@ -55,13 +56,6 @@ const generators = Number(values.generators);
 const roundCount = Number(values.rounds);
 const roundGapMs = Number(values["round-gap-ms"]);
 const perSource = Number(values["miners-per-source"]);
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 const limit = openFileLimit();
 if (limit < Math.ceil(total / generators) + 256) {

@@ -20,6 +20,7 @@ import { startDevnet } from "../devnet/mod.ts";
 import {
   cpuSeconds,
   fmt,
+  freePort,
   Generator,
   lines,
   loadAverage,
@@ -169,9 +170,7 @@ await Deno.writeTextFile(
     workers: 1,
   }),
 );
-const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-const inspectPort = (probe.addr as Deno.NetAddr).port;
-probe.close();
+const inspectPort = freePort();
 // stdbuf -oL: V8 prints --trace-gc with C stdio, fully buffered into a pipe (stdbuf execs Deno,
 // which keeps its pid).
 const pool = new Deno.Command(values["count-gc"] ? "stdbuf" : Deno.execPath(), {
