@@ -5,8 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { ADDRESSES, freshTemplate, hex16, hex8, mine, startPool, testPort } from "./_pool.ts";
-import { subscribeAndAuthorize, type TestClient } from "./_stratum_client.ts";
-import { TestClient as Client } from "./_stratum_client.ts";
+import { type Ready, subscribeAndAuthorize, TestClient } from "./_stratum_client.ts";
+import type { Pool } from "../../server/pool.ts";
+import { bytesToHex as hex } from "../../hash/hex.ts";
 
 const ADDRESS = ADDRESSES[0]!;
 const INTERVAL_MS = 300;
@@ -23,23 +24,25 @@ function normalRootOf(line: { json?: { params?: unknown[] } | null }): string {
   return (line.json!.params![6] as string[])[1]!;
 }
 
-function hex(bytes: Uint8Array): string {
-  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-async function start() {
+/** A paced pool with one authorized miner (difficulty 1) for `body`; both closed after. */
+async function withPacedPool(
+  body: (t: { pool: Pool; client: TestClient; ready: Ready }) => Promise<void>,
+): Promise<void> {
   const { pool, port } = startPool({
     ports: [testPort({ difficulty: 1n, minDifficulty: 1n, vardiff: false })],
     updateIntervalMs: INTERVAL_MS,
   });
-  const client: TestClient = await Client.connect(port());
-  const ready = await subscribeAndAuthorize(client, ADDRESS);
-  return { pool, client, ready };
+  const client = await TestClient.connect(port());
+  try {
+    await body({ pool, client, ready: await subscribeAndAuthorize(client, ADDRESS) });
+  } finally {
+    await client.close();
+    await pool.stop();
+  }
 }
 
-Deno.test("Pool merges a flood of mempool updates into one job per interval; shares on it count", async () => {
-  const { pool, client, ready } = await start();
-  try {
+Deno.test("Pool merges a flood of mempool updates into one job per interval; shares on it count", () =>
+  withPacedPool(async ({ pool, client, ready }) => {
     const block = pool.addTemplate(freshTemplate(1))!;
     const first = await client.notification("mining.notify");
     assert.equal(first.raw, block.notifyLine);
@@ -71,15 +74,10 @@ Deno.test("Pool merges a flood of mempool updates into one job per interval; sha
     assert.equal((await client.notification("mining.notify")).raw, next.notifyLine);
     const notifies = client.lines.filter((l) => l.json?.method === "mining.notify");
     assert.equal(notifies.length, 3, "block, the newest update, the next block");
-  } finally {
-    await client.close();
-    await pool.stop();
-  }
-});
+  }));
 
-Deno.test("Pool drops a held update for a new block and on an upstream reset", async () => {
-  const { pool, client } = await start();
-  try {
+Deno.test("Pool drops a held update for a new block and on an upstream reset", () =>
+  withPacedPool(async ({ pool, client }) => {
     pool.addTemplate(freshTemplate(1));
     await client.notification("mining.notify");
     pool.addTemplate(update(1, 1)); // held
@@ -97,15 +95,10 @@ Deno.test("Pool drops a held update for a new block and on an upstream reset", a
     assert.equal(roots.length, 4, "blocks 1, 2, 3 and the update of 3");
     assert.ok(!roots.includes(hex(update(1, 1).normalRoot)));
     assert.ok(!roots.includes(hex(update(2, 2).normalRoot)));
-  } finally {
-    await client.close();
-    await pool.stop();
-  }
-});
+  }));
 
-Deno.test("Pool refuses an unusable template before it can replace or drop a held update", async () => {
-  const { pool, client } = await start();
-  try {
+Deno.test("Pool refuses an unusable template before it can replace or drop a held update", () =>
+  withPacedPool(async ({ pool, client }) => {
     pool.addTemplate(freshTemplate(1));
     await client.notification("mining.notify");
     assert.equal(pool.addTemplate(update(1, 1)), undefined); // good, held
@@ -119,8 +112,4 @@ Deno.test("Pool refuses an unusable template before it can replace or drop a hel
     assert.equal(normalRootOf(sent), hex(update(1, 1).normalRoot));
     assert.equal(pool.mergedUpdates, 0);
     assert.equal(pool.jobs.size, 2);
-  } finally {
-    await client.close();
-    await pool.stop();
-  }
-});
+  }));
