@@ -181,6 +181,17 @@ export class JobManager {
     this.#noJobSince = this.#now();
   }
 
+  /**
+   * Whether a template continues the current round (same previous block: a mempool update,
+   * whose job {@linkcode add} makes without `clean_jobs`) rather than starting a new one.
+   *
+   * @param template A template that passed {@linkcode checkTemplate}.
+   * @returns True for a mempool update of the block being mined.
+   */
+  continuesRound(template: Template): boolean {
+    return this.#round !== undefined && bytesToHex(template.previousBlockHash) === this.#round;
+  }
+
   /** The newest live job, if any. */
   get current(): Job | undefined {
     return this.#current;

@@ -46,7 +46,6 @@ import { MemoryWorkerDifficulty, type WorkerDifficultyStore } from "./worker_dif
 import { NoWorkWatch } from "./_no_work.ts";
 import { Penalties } from "./_penalties.ts";
 import { UpdatePacer } from "./_update_pacer.ts";
-import { bytesToHex } from "../hash/hex.ts";
 
 const log = getLogger(["vbkpool", "server", "pool"]);
 /** Lines a client or NodeCore can repeat at will: once, then counted (see log/). */
@@ -347,15 +346,8 @@ export class Pool {
       this.#unusable(template, err);
       return undefined;
     }
-    if (!this.#pacer.offer(template, this.#isUpdate(template))) return undefined;
+    if (!this.#pacer.offer(template, this.jobs.continuesRound(template))) return undefined;
     return this.#addNow(template);
-  }
-
-  /** Whether a (checked) template is a mempool update of the block being mined. */
-  #isUpdate(template: Template): boolean {
-    const current = this.jobs.current;
-    return current !== undefined &&
-      bytesToHex(template.previousBlockHash) === current.previousHashKey;
   }
 
   /** A held update's time came: sent from a timer, so nothing may escape it. */
@@ -376,8 +368,8 @@ export class Pool {
     });
   }
 
+  /** Make the job and send it (a stopped pool never gets here: its pacer is cancelled). */
   #addNow(template: Template): Job | undefined {
-    if (this.#stopped) return undefined;
     let job: Job;
     try {
       job = this.jobs.add(template);

@@ -277,3 +277,21 @@ Deno.test("JobManager with its defaults bounds the keys of one long round with e
     assert.notEqual(seen.check(key, ntime, { owner, cap: 262_144 }), "new", key);
   }
 });
+
+Deno.test("JobManager.continuesRound: a mempool update of the current block, not a new block", () => {
+  const jobs = new JobManager();
+  const block = (seed: number, n = 0) =>
+    vectorTemplate({
+      previousBlockHash: new Uint8Array(24).fill(seed),
+      normalRoot: new Uint8Array(32).fill(n),
+    });
+  assert.equal(jobs.continuesRound(block(1)), false, "no round yet");
+  jobs.add(block(1));
+  assert.equal(jobs.continuesRound(block(1, 7)), true);
+  assert.equal(jobs.add(block(1, 7)).notify.cleanJobs, false, "add agrees");
+  assert.equal(jobs.continuesRound(block(2)), false);
+  jobs.add(block(2));
+  assert.equal(jobs.continuesRound(block(1, 8)), false, "the old block's update is not this round");
+  jobs.reset();
+  assert.equal(jobs.continuesRound(block(2, 9)), false, "a reset ends the round");
+});
