@@ -134,5 +134,14 @@ export const STRATUM_SCHEMA: SectionSpec = {
   ),
   ban_offence_window_seconds: number(600, "Window over which an IP's offences are counted.", 1),
   ban_seconds: number(600, "Ban length.", 1),
+  ban_sync_seconds: {
+    kind: "number",
+    default: 5,
+    min: 0,
+    max: 3600,
+    doc: "IP bans are kept in the store and read again this often, so that they outlive a " +
+      "restart or a hand-over and hold for every pool process on the store; 0 = each process " +
+      "keeps its bans in memory only.",
+  },
   stats_interval_seconds: number(60, "Seconds between pool status log lines; 0 = none."),
 };

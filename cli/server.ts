@@ -21,6 +21,9 @@ import type { Devnet } from "../devnet/mod.ts";
 import { formatHostPort } from "../net/mod.ts";
 import { Pool, type PoolOptions } from "../server/pool.ts";
 import type { PoolEvent } from "../server/events.ts";
+import { BanLedger } from "../server/ban_ledger.ts";
+import type { BanInfo } from "../server/bans.ts";
+import type { Store } from "../store/mod.ts";
 import { Upstream } from "../server/upstream.ts";
 import { type MetricsRegistry, registerAlertMetrics, registerWebhookMetrics } from "../api/mod.ts";
 import { openServerStore } from "./_server_store.ts";
@@ -295,7 +298,9 @@ export async function startServer(
       }
     },
   });
-  // A worker gets the bans in force from its supervisor before its ports open.
+  // The bans in force in the store (this pool's before a restart, the other processes') and a
+  // worker's from its supervisor are taken before the ports open.
+  const bans = await loadBans(persisted.store, s);
   const workerLink = await startWorkerLink();
   let pool: Pool;
   try {
@@ -307,7 +312,11 @@ export async function startServer(
       extranonce: persisted.extranonce,
       blocks: persisted.blocks,
       ...(workerLink === undefined ? {} : { peers: workerLink.link }),
+      ...(bans.ledger === undefined ? {} : { banRecord: bans.ledger }),
     });
+    // No await since the start: nothing was accepted before these apply.
+    for (const ban of bans.inForce) pool.adoptBan(ban, "restored");
+    bans.ledger?.start(pool);
     workerLink?.attach(pool);
   } catch (err) {
     await workerLink?.link.close();
@@ -393,6 +402,7 @@ export async function startServer(
     await workerLink?.link.close();
     await upstream.stop();
     await devnet?.stop();
+    await bans.ledger?.stop();
     await persisted.close();
     await alerts.stop();
     throw err;
@@ -438,6 +448,7 @@ export async function startServer(
     await workerLink?.link.close();
     await upstream.stop();
     await devnet?.stop();
+    await bans.ledger?.stop();
     await persisted.close();
     // Alerts raised while stopping get a moment to go out.
     await alerts.webhooks.drain(2000);
@@ -465,6 +476,30 @@ export async function startServer(
     done,
     stop,
   };
+}
+
+/** The store's bans in force, and the ledger that keeps this pool's bans (none when turned off). */
+async function loadBans(
+  store: Store,
+  stratum: Record<string, unknown>,
+): Promise<{ ledger?: BanLedger; inForce: Omit<BanInfo, "refused">[] }> {
+  const intervalMs = Math.round((stratum.ban_sync_seconds as number) * 1000);
+  if (intervalMs <= 0) return { inForce: [] };
+  const log = logger("server");
+  const ledger = new BanLedger({ store, instance: stratum.instance_id as number, intervalMs });
+  try {
+    const inForce = await ledger.load();
+    if (inForce.length > 0) {
+      log.info("{n} IP bans in force taken from the store", { n: inForce.length });
+    }
+    return { ledger, inForce };
+  } catch (err) {
+    // The store opened: a failing read must not keep the pool down; the next sync takes them.
+    log.warn("cannot read the IP bans in force from the store: {error}", {
+      error: err instanceof Error ? err.message : String(err),
+    });
+    return { ledger, inForce: [] };
+  }
 }
 
 /** Listen for a signal while the server runs; returns the removal. */

@@ -10,9 +10,10 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import type { BanInfo, BanList, OffenceKind } from "./bans.ts";
+import type { BanInfo, BanList, BanSource, OffenceKind } from "./bans.ts";
 import type { PoolEvents } from "./events.ts";
 import type { PeerOffence, PoolPeers } from "./pool_peers.ts";
+import type { BanRecord } from "./ban_ledger.ts";
 import type { Offence } from "./session_context.ts";
 
 const log = getLogger(["vbkpool", "server", "pool"]);
@@ -43,7 +44,19 @@ export interface PenaltiesOptions {
   ports(): Iterable<PenaltyPort>;
   /** The other pool processes on the same ports. @default none */
   peers?: PoolPeers | undefined;
+  /**
+   * Where this process's bans and the operator's lifts are kept for the others and for the next
+   * start (`ban_ledger.ts`). @default none
+   */
+  record?: BanRecord | undefined;
 }
+
+/** How the log names each source. */
+const SOURCES = {
+  worker: "another worker",
+  store: "another pool process (shared store)",
+  restored: "this pool before its restart",
+} as const satisfies Record<BanSource, string>;
 
 /** The pool's handling of offences and bans. */
 export class Penalties {
@@ -132,12 +145,14 @@ export class Penalties {
    * Lift an IP ban (logged once, with the connections it refused).
    *
    * @param ip The address.
+   * @param now Current time, ms since epoch.
    * @returns Whether a ban was lifted.
    */
-  unban(ip: string): boolean {
+  unban(ip: string, now: number): boolean {
     // Told even when not banned here: another process may have it still.
     this.#o.peers?.unbanned(ip);
     const ban = this.#o.bans.unban(ip);
+    this.#o.record?.unbanned(ip, now, ban);
     if (ban === undefined) return false;
     log.info("ban of {ip} lifted by the operator; {refused} connections were refused during it", {
       ip,
@@ -152,20 +167,23 @@ export class Penalties {
    *
    * @param ban The ban.
    * @param now Current time, ms since epoch.
+   * @param source Where it was decided.
    * @returns Whether it changed anything here.
    */
-  adopt(ban: Omit<BanInfo, "refused">, now: number): boolean {
+  adopt(ban: Omit<BanInfo, "refused">, now: number, source: BanSource = "worker"): boolean {
     const adopted = this.#o.bans.adopt(ban, now);
     if (adopted === undefined) return false;
-    log.warn(
-      "banned {ip} for {seconds} s by another worker ({reason}); its connections here are " +
-        "closed and new ones refused",
-      {
-        ip: adopted.ip,
-        seconds: Math.max(0, Math.round((adopted.until - now) / 1000)),
-        reason: OFFENCE_REASONS[adopted.reason as OffenceKind] ?? adopted.reason,
-      },
-    );
+    const properties = {
+      ip: adopted.ip,
+      source: SOURCES[source],
+      seconds: Math.max(0, Math.round((adopted.until - now) / 1000)),
+      reason: OFFENCE_REASONS[adopted.reason as OffenceKind] ?? adopted.reason,
+    };
+    const message = "banned {ip} for {seconds} s by {source} ({reason}); its connections here " +
+      "are closed and new ones refused";
+    // Restored at start: counted in one line by the server.
+    if (source === "restored") log.debug(message, properties);
+    else log.warn(message, properties);
     this.#enforce(adopted);
     return true;
   }
@@ -174,14 +192,15 @@ export class Penalties {
    * Lift a ban because another pool process lifted it (logged once when it was in force here).
    *
    * @param ip The address.
+   * @param source Where it was lifted.
    * @returns Whether a ban was lifted here.
    */
-  lift(ip: string): boolean {
+  lift(ip: string, source: BanSource = "worker"): boolean {
     const ban = this.#o.bans.unban(ip);
     if (ban === undefined) return false;
     log.info(
-      "ban of {ip} lifted on another worker; {refused} connections were refused here during it",
-      { ip, refused: ban.refused },
+      "ban of {ip} lifted by {source}; {refused} connections were refused here during it",
+      { ip, source: SOURCES[source], refused: ban.refused },
     );
     return true;
   }
@@ -219,6 +238,7 @@ export class Penalties {
       );
     }
     this.#o.peers?.banned(ban);
+    this.#o.record?.banned(ban);
     this.#enforce(ban);
   }
 

@@ -50,6 +50,13 @@ export interface BanListOptions {
 /** What a connection is closed for: the kinds of offence that count against its IP. */
 export type OffenceKind = "invalid_shares" | "protocol_errors" | "flood" | "auth_failures";
 
+/**
+ * Where a ban taken or lifted here was decided: a worker beside this process (relayed by the
+ * supervisor), another pool process on the same store (`ban_ledger.ts`), or this pool before its
+ * restart (read from the store at start).
+ */
+export type BanSource = "worker" | "store" | "restored";
+
 /** One connection's submit counts, owned by its session (see {@linkcode BanList.countShare}). */
 export interface ShareCounts {
   /** Start of the current window, ms. */

@@ -32,6 +32,7 @@
  */
 
 export * from "./bans.ts";
+export * from "./ban_ledger.ts";
 export * from "./block_recorder.ts";
 export * from "./events.ts";
 export * from "./extranonce.ts";

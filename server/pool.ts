@@ -30,11 +30,12 @@ import { alertEvents, EpisodeLog } from "../log/mod.ts";
 import { createBestKernel, type VblakeKernel } from "../hash/kernel.ts";
 import type { BlockSubmission, BlockSubmitResult, Template } from "./upstream.ts";
 import type { BlockLedger } from "./block_recorder.ts";
-import { type BanInfo, BanList, type BanListOptions } from "./bans.ts";
+import { type BanInfo, BanList, type BanListOptions, type BanSource } from "./bans.ts";
 import { PoolEvents } from "./events.ts";
 import { ExtranonceAllocator, type ExtranonceAllocatorOptions } from "./extranonce.ts";
 import { checkTemplate, type Job, JobManager } from "./jobs.ts";
 import type { PeerOffence, PoolPeers } from "./pool_peers.ts";
+import type { BanRecord } from "./ban_ledger.ts";
 import type { Offence } from "./session_context.ts";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session_limits.ts";
 import { RecordBacklog } from "./record_backlog.ts";
@@ -121,6 +122,11 @@ export interface PoolOptions {
   pauseReadsAt?: number;
   /** The other pool processes on the same ports (workers). @default none */
   peers?: PoolPeers;
+  /**
+   * Where the bans this pool makes and the operator's lifts are kept, for the other processes on
+   * the same store and for the next start (see `ban_ledger.ts`). @default none
+   */
+  banRecord?: BanRecord;
   /**
    * Least time between two mempool updates (jobs of the block already being mined) sent to the
    * miners, ms; one that comes sooner is held, replaced by any newer one, and sent when the time
@@ -245,6 +251,7 @@ export class Pool {
       events: this.events,
       ports: () => this.#ports(),
       peers: options.peers,
+      record: options.banRecord,
     });
   }
 
@@ -419,7 +426,7 @@ export class Pool {
    * @returns Whether a ban was lifted.
    */
   unban(ip: string): boolean {
-    return this.#penalties.unban(ip);
+    return this.#penalties.unban(ip, this.#now());
   }
 
   /**
@@ -435,24 +442,26 @@ export class Pool {
   }
 
   /**
-   * Take a ban another pool process made (relayed by the supervisor): the IP's connections are
-   * closed on every port and new ones refused until it ends.
+   * Take a ban another pool process made (relayed by the supervisor, or read from the shared
+   * store): the IP's connections are closed on every port and new ones refused until it ends.
    *
    * @param ban The ban.
+   * @param source Where it was decided (for the log). @default "worker"
    * @returns Whether it changed anything here (false when already as banned, ended or exempt).
    */
-  adoptBan(ban: Omit<BanInfo, "refused">): boolean {
-    return this.#penalties.adopt(ban, this.#now());
+  adoptBan(ban: Omit<BanInfo, "refused">, source: BanSource = "worker"): boolean {
+    return this.#penalties.adopt(ban, this.#now(), source);
   }
 
   /**
    * Lift a ban because another pool process lifted it (not told back to the others).
    *
    * @param ip The address.
+   * @param source Where it was lifted (for the log). @default "worker"
    * @returns Whether a ban was lifted here.
    */
-  liftBan(ip: string): boolean {
-    return this.#penalties.lift(ip);
+  liftBan(ip: string, source: BanSource = "worker"): boolean {
+    return this.#penalties.lift(ip, source);
   }
 
   /**

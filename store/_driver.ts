@@ -9,10 +9,12 @@ import type { PayoutRead } from "./_payouts_ops.ts";
 import type { ScanRead } from "./_scan_read.ts";
 import type {
   Activity,
+  BanListQuery,
   Block,
   RollupPoint,
   RollupQuery,
   ShareQuery,
+  StoredBan,
   StoredShare,
   WorkerTotal,
 } from "./store_types.ts";
@@ -65,6 +67,11 @@ export interface StoreDriver {
   workerTotals(query: RollupQuery & { since: number; until: number }): Promise<WorkerTotal[]>;
   /** Totals of every worker over a range. */
   activity(query: { since: number; until: number }): Promise<Activity>;
+  /**
+   * Bans not lifted that end after `now`, and lifts decided at or after `liftedSince`, by
+   * decision time then ip, at most `BAN_LIST_LIMIT` rows.
+   */
+  bans(query: BanListQuery): Promise<StoredBan[]>;
   /** Time of the oldest pending block. */
   oldestPendingTime(): Promise<number | undefined>;
   /** Pool scores of the minutes before `beforeMinute`, newest first. */

@@ -9,6 +9,8 @@ import { getLogger } from "@logtape/logtape";
 import { alertEvents, EpisodeLog } from "../log/mod.ts";
 import type { StoreDriver } from "./_driver.ts";
 import {
+  checkBan,
+  checkBanListQuery,
   checkBig,
   checkBlockQuery,
   checkBlockUpdate,
@@ -33,6 +35,7 @@ import type { StoreScan } from "./store_scan.ts";
 import type { LeaseOptions, ReserveOptions, Store } from "./store.ts";
 import type {
   Activity,
+  BanListQuery,
   Block,
   BlockQuery,
   BlockResult,
@@ -46,6 +49,7 @@ import type {
   RollupQuery,
   Share,
   ShareQuery,
+  StoredBan,
   StoredShare,
   StoreStats,
   WorkerTotal,
@@ -97,8 +101,8 @@ function announceNewDatabase(driver: StoreDriver): void {
     const line of [
       rule,
       `NEW DATABASE: ${driver.where} had no vbkpool data, so a NEW, EMPTY one was created.`,
-      "Share history, blocks, balances, payments and worker difficulties start empty, and",
-      "the extranonce counters start over.",
+      "Share history, blocks, balances, payments, worker difficulties and IP bans start empty,",
+      "and the extranonce counters start over.",
       `If you expected an existing pool database: stop the pool now, check [store] url${
         driver.backend === "sqlite" ? " (and the working directory of a relative path)" : ""
       }`,
@@ -322,6 +326,15 @@ export class DriverStore implements Store {
       instance: checkInt(instance, "instance", action),
       owner: checkName(owner, "owner", action, false),
     });
+  }
+
+  async recordBan(ban: StoredBan): Promise<void> {
+    await this.#write({ kind: "ban", ban: checkBan(ban) });
+  }
+
+  async listBans(query: BanListQuery): Promise<StoredBan[]> {
+    const q = checkBanListQuery(query);
+    return await this.#read("list bans", () => this.#driver.bans(q));
   }
 
   async rollups(query: RollupQuery): Promise<RollupPoint[]> {

@@ -5,6 +5,7 @@
  * @module
  */
 import type {
+  BanListQuery,
   BlockQuery,
   BlockSource,
   BlockStatus,
@@ -13,6 +14,7 @@ import type {
   RollupQuery,
   Share,
   ShareQuery,
+  StoredBan,
 } from "./store_types.ts";
 import { BLOCK_STATUSES } from "./store_types.ts";
 import type { PayoutWriteOp } from "./_payouts_op_types.ts";
@@ -26,6 +28,7 @@ export type WriteOp =
   | { kind: "reserve"; instance: number; count: bigint; limit: bigint; rangeSize?: bigint }
   | { kind: "lease"; instance: number; owner: string; ttlMs: number; now: number }
   | { kind: "unlease"; instance: number; owner: string }
+  | { kind: "ban"; ban: StoredBan }
   | { kind: "pruneShares"; before: number; limit: number }
   | { kind: "pruneRollups"; before: number; limit: number }
   | { kind: "payout"; op: PayoutWriteOp };
@@ -35,6 +38,11 @@ export type OpOutcome = { ok: true; value: unknown } | {
   ok: false;
   error: { name: string; message: string };
 };
+
+/** How long an ended or lifted ban is kept after both its end and its decision (ms): a day. */
+export const BAN_KEEP_MS = 86_400_000;
+/** Most rows one listing of bans returns (`Store.listBans`). */
+export const BAN_LIST_LIMIT = 100_000;
 
 /** Largest value a signed 64-bit column holds. */
 export const INT64_MAX = (1n << 63n) - 1n;
@@ -245,6 +253,40 @@ export function checkBlockUpdate(value: unknown): BlockUpdate {
     update.confirmations = checkInt(u.confirmations, "confirmations", action);
   }
   return update;
+}
+
+/** Throws unless `value` is a boolean (`undefined` is refused too). */
+function checkBoolean(value: unknown, what: string, action: string): boolean {
+  if (typeof value !== "boolean") {
+    throw new TypeError(`Cannot ${action}: ${what} must be a boolean, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Validates a ban (or the lift of one) and returns a plain copy. */
+export function checkBan(value: unknown): StoredBan {
+  const action = "record ban";
+  const b = checkObject(value, "ban", action);
+  return {
+    ip: checkName(b.ip, "ip", action, false),
+    since: checkTime(b.since, "since", action),
+    until: checkTime(b.until, "until", action),
+    reason: checkName(b.reason, "reason", action, false),
+    offences: checkInt(b.offences, "offences", action),
+    lifted: checkBoolean(b.lifted, "lifted", action),
+    updatedAt: checkTime(b.updatedAt, "updatedAt", action),
+    instance: checkInt(b.instance, "instance", action),
+  };
+}
+
+/** Validates ban list options. */
+export function checkBanListQuery(value: unknown): BanListQuery {
+  const action = "list bans";
+  const q = checkObject(value, "query", action);
+  return {
+    now: checkTime(q.now, "now", action),
+    liftedSince: checkTime(q.liftedSince, "liftedSince", action),
+  };
 }
 
 /** Validates rollup query options. */

@@ -13,6 +13,8 @@ import { bytesToHex } from "../hash/hex.ts";
 import type { MinuteScore, StoreDriver } from "./_driver.ts";
 import { checkCurrent, checkNotNewer } from "./_migration.ts";
 import {
+  BAN_KEEP_MS,
+  BAN_LIST_LIMIT,
   type CheckedBlockQuery,
   convertCounter,
   minuteOf,
@@ -21,13 +23,21 @@ import {
 } from "./_ops.ts";
 import { POSTGRES_MIGRATIONS } from "./_postgres_schema.ts";
 import { runPayoutReadPostgres, runPayoutWritePostgres } from "./_payouts_postgres.ts";
-import { blockFromRow, minuteScoreFromRow, shareFromRow, toBigInt, toNumber } from "./_rows.ts";
+import {
+  banFromRow,
+  blockFromRow,
+  minuteScoreFromRow,
+  shareFromRow,
+  toBigInt,
+  toNumber,
+} from "./_rows.ts";
 import type { PayoutRead } from "./_payouts_ops.ts";
 import { RollupAccumulator } from "./_rollup.ts";
 import { runScanReadPostgres } from "./_scan_postgres.ts";
 import type { ScanRead } from "./_scan_read.ts";
 import type {
   Activity,
+  BanListQuery,
   Block,
   BlockResult,
   BlockUpdate,
@@ -37,6 +47,7 @@ import type {
   RollupQuery,
   Share,
   ShareQuery,
+  StoredBan,
   StoredShare,
   WorkerTotal,
 } from "./store_types.ts";
@@ -236,6 +247,11 @@ async function runBatch(tx: Tx, ops: WriteOp[]): Promise<OpOutcome[]> {
           AND owner = ${op.owner}`;
         outcomes[i] = { ok: true, value: undefined };
         break;
+      case "ban":
+        await flushShares();
+        await recordBan(tx, op.ban);
+        outcomes[i] = { ok: true, value: undefined };
+        break;
       case "pruneShares": {
         await flushShares();
         const r = await tx`DELETE FROM shares WHERE id IN (
@@ -361,6 +377,22 @@ async function lease(
   const [row] = await tx`SELECT owner, expires_at FROM instance_leases
     WHERE instance = ${op.instance}`;
   return { acquired: false, owner: String(row!.owner), expiresAt: toNumber(row!.expires_at) };
+}
+
+/**
+ * Store a ban or a lift unless the row holds a later decision, and delete the rows that ended
+ * and were decided more than a day before it.
+ */
+async function recordBan(tx: Tx, b: StoredBan): Promise<void> {
+  await tx`INSERT INTO bans (ip, since, until, reason, offences, lifted, updated_at, instance)
+    VALUES (${b.ip}, ${b.since}, ${b.until}, ${b.reason}, ${b.offences}, ${b.lifted},
+      ${b.updatedAt}, ${b.instance})
+    ON CONFLICT (ip) DO UPDATE SET since = excluded.since, until = excluded.until,
+      reason = excluded.reason, offences = excluded.offences, lifted = excluded.lifted,
+      updated_at = excluded.updated_at, instance = excluded.instance
+    WHERE excluded.updated_at >= bans.updated_at`;
+  const cutoff = b.updatedAt - BAN_KEEP_MS;
+  await tx`DELETE FROM bans WHERE until < ${cutoff} AND updated_at < ${cutoff}`;
 }
 
 function sumByMinute(rows: readonly Row[]): RollupPoint[] {
@@ -573,6 +605,14 @@ export class PostgresDriver implements StoreDriver {
       difficulty: toBigInt(r.difficulty),
       lastMinute: toNumber(r.last),
     }));
+  }
+
+  async bans(query: BanListQuery): Promise<StoredBan[]> {
+    const rows = await this.#reader`SELECT * FROM bans
+      WHERE (NOT lifted AND until > ${query.now})
+        OR (lifted AND updated_at >= ${query.liftedSince})
+      ORDER BY updated_at, ip COLLATE "C" LIMIT ${BAN_LIST_LIMIT}`;
+    return rows.map(banFromRow);
   }
 
   async oldestPendingTime(): Promise<number | undefined> {

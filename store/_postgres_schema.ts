@@ -116,4 +116,21 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 7,
+    // As in SQLite: IP bans shared by every pool process, the latest decision per address.
+    name: "ip bans",
+    statements: [
+      `CREATE TABLE bans (
+        ip TEXT PRIMARY KEY,
+        since BIGINT NOT NULL,
+        until BIGINT NOT NULL,
+        reason TEXT NOT NULL,
+        offences INTEGER NOT NULL,
+        lifted BOOLEAN NOT NULL,
+        updated_at BIGINT NOT NULL,
+        instance INTEGER NOT NULL
+      )`,
+    ],
+  },
 ];

@@ -17,7 +17,7 @@ import type {
   PaymentStatus,
   SignatureIndex,
 } from "./payout_types.ts";
-import type { Block, BlockStatus, StoredShare } from "./store_types.ts";
+import type { Block, BlockStatus, StoredBan, StoredShare } from "./store_types.ts";
 
 type Row = Record<string, unknown>;
 
@@ -149,6 +149,38 @@ export function blockFromRow(value: unknown): Block {
 export function toFlag(value: unknown): boolean {
   if (typeof value === "boolean") return value;
   return value !== null && value !== undefined && toNumber(value) !== 0;
+}
+
+/**
+ * A `bans` row as a {@linkcode StoredBan}.
+ *
+ * @example Usage
+ * ```ts
+ * import { banFromRow } from "./_rows.ts";
+ * import assert from "node:assert/strict";
+ * const ban = banFromRow({
+ *   ip: "192.0.2.7", since: 1000n, until: 2000n, reason: "manual", offences: 0n, lifted: 1n,
+ *   updated_at: 1500n, instance: 2n,
+ * });
+ * assert.equal(ban.lifted, true);
+ * assert.equal(ban.until, 2000);
+ * ```
+ *
+ * @param value The row.
+ * @returns The ban.
+ */
+export function banFromRow(value: unknown): StoredBan {
+  const r = value as Row;
+  return {
+    ip: r.ip as string,
+    since: toNumber(r.since),
+    until: toNumber(r.until),
+    reason: r.reason as string,
+    offences: toNumber(r.offences),
+    lifted: toFlag(r.lifted),
+    updatedAt: toNumber(r.updated_at),
+    instance: toNumber(r.instance),
+  };
 }
 
 /**

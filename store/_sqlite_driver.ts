@@ -9,23 +9,38 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { MinuteScore, StoreDriver } from "./_driver.ts";
 import { FileIdentity } from "./_file_identity.ts";
 import { checkCurrent } from "./_migration.ts";
-import { type CheckedBlockQuery, minuteOf, type OpOutcome, type WriteOp } from "./_ops.ts";
+import {
+  BAN_LIST_LIMIT,
+  type CheckedBlockQuery,
+  minuteOf,
+  type OpOutcome,
+  type WriteOp,
+} from "./_ops.ts";
 import { packBatch, unpackOutcomes } from "./_packed_batch.ts";
 import { prepareBig } from "./_sqlite_rows.ts";
 import type { PayoutRead } from "./_payouts_ops.ts";
 import { runPayoutReadSqlite } from "./_payouts_sqlite.ts";
 import { runScanReadSqlite } from "./_scan_sqlite.ts";
 import type { ScanRead } from "./_scan_read.ts";
-import { blockFromRow, minuteScoreFromRow, shareFromRow, toBigInt, toNumber } from "./_rows.ts";
+import {
+  banFromRow,
+  blockFromRow,
+  minuteScoreFromRow,
+  shareFromRow,
+  toBigInt,
+  toNumber,
+} from "./_rows.ts";
 import { SqliteWorkerClient } from "./_sqlite_worker.ts";
 import { SQLITE_MIGRATIONS } from "./_sqlite_schema.ts";
 import { SqliteWriter, type SqliteWriterOptions } from "./_sqlite_writer.ts";
 import type {
   Activity,
+  BanListQuery,
   Block,
   RollupPoint,
   RollupQuery,
   ShareQuery,
+  StoredBan,
   StoredShare,
   WorkerTotal,
 } from "./store_types.ts";
@@ -420,6 +435,15 @@ export class SqliteDriver implements StoreDriver {
         a.address < b.address ? -1 : a.address > b.address ? 1 : a.worker < b.worker ? -1 : 1
       ),
     );
+  }
+
+  bans(query: BanListQuery): Promise<StoredBan[]> {
+    const rows = this.#prepare(
+      `SELECT * FROM bans
+       WHERE (lifted = 0 AND until > ?) OR (lifted = 1 AND updated_at >= ?)
+       ORDER BY updated_at, ip LIMIT ?`,
+    ).all(query.now, query.liftedSince, BAN_LIST_LIMIT);
+    return Promise.resolve(rows.map(banFromRow));
   }
 
   oldestPendingTime(): Promise<number | undefined> {

@@ -159,4 +159,22 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 7,
+    // IP bans outlive a restart or a hand-over and are shared by every pool process on the
+    // database: one row per address, the latest decision (a ban or its lift) wins.
+    name: "ip bans",
+    statements: [
+      `CREATE TABLE bans (
+        ip TEXT PRIMARY KEY,
+        since INTEGER NOT NULL,
+        until INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        offences INTEGER NOT NULL,
+        lifted INTEGER NOT NULL CHECK (lifted IN (0, 1)),
+        updated_at INTEGER NOT NULL,
+        instance INTEGER NOT NULL
+      ) WITHOUT ROWID`,
+    ],
+  },
 ];

@@ -7,7 +7,7 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { checkNotNewer } from "./_migration.ts";
-import { convertCounter, type OpOutcome } from "./_ops.ts";
+import { BAN_KEEP_MS, convertCounter, type OpOutcome } from "./_ops.ts";
 import {
   type OtherOp,
   type PackedBatch,
@@ -18,10 +18,17 @@ import {
 import { runPayoutWriteSqlite } from "./_payouts_sqlite.ts";
 import { RollupAccumulator } from "./_rollup.ts";
 import { blockFromRow, toBigInt } from "./_rows.ts";
-import { prepareBig } from "./_sqlite_rows.ts";
+import { cachedStatement, prepareBig } from "./_sqlite_rows.ts";
 import { SQLITE_MIGRATIONS } from "./_sqlite_schema.ts";
 import { ShareInserter } from "./_sqlite_share_insert.ts";
-import type { Block, BlockResult, BlockUpdate, InstanceLease, NewBlock } from "./store_types.ts";
+import type {
+  Block,
+  BlockResult,
+  BlockUpdate,
+  InstanceLease,
+  NewBlock,
+  StoredBan,
+} from "./store_types.ts";
 
 /** Σ difficulty and shares added to an instance's round by a batch. */
 type RoundWork = Map<number, { work: bigint; shares: number }>;
@@ -262,6 +269,9 @@ export class SqliteWriter {
         this.#db.prepare("DELETE FROM instance_leases WHERE instance = ? AND owner = ?")
           .run(op.instance, op.owner);
         return { ok: true, value: undefined };
+      case "ban":
+        this.#ban(op.ban);
+        return { ok: true, value: undefined };
       case "pruneShares":
         return { ok: true, value: Number(this.#pruneShares.run(op.before, op.limit).changes) };
       case "pruneRollups":
@@ -285,6 +295,25 @@ export class SqliteWriter {
       "SELECT owner, expires_at FROM instance_leases WHERE instance = ?",
     ).get(op.instance) as { owner: string; expires_at: number | bigint };
     return { acquired: false, owner: row.owner, expiresAt: Number(row.expires_at) };
+  }
+
+  /**
+   * Store a ban or a lift unless the row holds a later decision, and delete the rows that ended
+   * and were decided more than a day before it (rare: prepared on first use).
+   */
+  #ban(b: StoredBan): void {
+    cachedStatement(
+      this.#db,
+      `INSERT INTO bans (ip, since, until, reason, offences, lifted, updated_at, instance)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (ip) DO UPDATE SET since = excluded.since, until = excluded.until,
+         reason = excluded.reason, offences = excluded.offences, lifted = excluded.lifted,
+         updated_at = excluded.updated_at, instance = excluded.instance
+       WHERE excluded.updated_at >= bans.updated_at`,
+    ).run(b.ip, b.since, b.until, b.reason, b.offences, b.lifted ? 1 : 0, b.updatedAt, b.instance);
+    const cutoff = b.updatedAt - BAN_KEEP_MS;
+    cachedStatement(this.#db, "DELETE FROM bans WHERE until < ? AND updated_at < ?")
+      .run(cutoff, cutoff);
   }
 
   #flushRound(round: RoundWork): void {

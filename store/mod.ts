@@ -1,10 +1,10 @@
 /**
  * Persistence behind one domain-level interface ({@linkcode Store}): accepted shares, found
- * blocks, worker difficulty, extranonce reservations and hash-rate rollups, in SQLite (WAL, the
- * default) or PostgreSQL (several pool instances). Writes are group-committed; a write's promise
- * resolves only after its transaction committed. For the audit, a store opens `readOnly` (one
- * snapshot, no writes) and walks whole tables in pages (`store.scan`). Imports only `hash/` of
- * ours; used by `server/`, `payouts/` and `cli/`.
+ * blocks, worker difficulty, extranonce reservations, hash-rate rollups and IP bans, in SQLite
+ * (WAL, the default) or PostgreSQL (several pool instances). Writes are group-committed; a
+ * write's promise resolves only after its transaction committed. For the audit, a store opens
+ * `readOnly` (one snapshot, no writes) and walks whole tables in pages (`store.scan`). Imports
+ * only `hash/` of ours; used by `server/`, `payouts/` and `cli/`.
  *
  * @example Usage
  * ```ts

@@ -7,6 +7,7 @@
  */
 import type {
   Activity,
+  BanListQuery,
   Block,
   BlockQuery,
   BlockResult,
@@ -20,6 +21,7 @@ import type {
   RollupQuery,
   Share,
   ShareQuery,
+  StoredBan,
   StoredShare,
   StoreStats,
   WorkerTotal,
@@ -50,10 +52,11 @@ export interface ReserveOptions {
 }
 
 /**
- * Durable pool state. Writes (shares, blocks, worker difficulty, extranonce reservations,
- * pruning) go through group commit: each promise resolves only after the transaction holding the
- * write committed, and rejects with `StoreUnavailableError` when it did not (the write may or
- * may not have landed, but it was never acknowledged). Reads see every committed write.
+ * Durable pool state. Writes (shares, blocks, worker difficulty, extranonce reservations, IP
+ * bans, pruning) go through group commit: each promise resolves only after the transaction
+ * holding the write committed, and rejects with `StoreUnavailableError` when it did not (the
+ * write may or may not have landed, but it was never acknowledged). Reads see every committed
+ * write.
  *
  * The payout service's part (balances, block credits, payment intents, the global payer lock)
  * is {@linkcode Store.payouts}, implemented the same way (one transaction per domain action).
@@ -181,6 +184,28 @@ export interface Store {
    * @param owner Who holds it.
    */
   releaseInstance(instance: number, owner: string): Promise<void>;
+
+  /**
+   * Record a ban or the lift of one (one row per IP): kept only when its `updatedAt` is at least
+   * the stored row's (a later decision wins, whichever process writes last). Rows whose end and
+   * whose decision are both more than a day older than this one's `updatedAt` are deleted in the
+   * same transaction (bans are rare; the table stays small).
+   *
+   * @param ban The ban or lift (validated here: a bad field rejects with TypeError/RangeError,
+   *   and only this call). It is copied before this returns.
+   * @returns Resolves once the transaction holding it committed (also when a later decision
+   *   already stored for the IP kept it from replacing that one).
+   */
+  recordBan(ban: StoredBan): Promise<void>;
+
+  /**
+   * Bans in force at `now` and lifts decided since `liftedSince`, oldest decision first (then
+   * by ip); at most 100,000 rows.
+   *
+   * @param query The current time, and since when lifts are listed.
+   * @returns The rows.
+   */
+  listBans(query: BanListQuery): Promise<StoredBan[]>;
 
   /**
    * Accepted work per minute, for the pool, an address or one worker.

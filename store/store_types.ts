@@ -1,7 +1,8 @@
 /**
  * The records the store keeps, shared by every backend: accepted shares, found blocks, per-worker
- * difficulty, extranonce reservations and hash-rate rollups. Times are milliseconds since the
- * Unix epoch; difficulties are exact `bigint`s; hashes are raw bytes (24-byte vBlake output).
+ * difficulty, extranonce reservations, hash-rate rollups and IP bans. Times are milliseconds
+ * since the Unix epoch; difficulties are exact `bigint`s; hashes are raw bytes (24-byte vBlake
+ * output).
  *
  * @module
  */
@@ -291,4 +292,32 @@ export interface StoreStats {
   lastError: string | undefined;
   /** Probes of the database made while it was failing. @default 0 */
   probes?: number;
+}
+
+/** An IP ban as kept in the store, shared by every pool process on it. */
+export interface StoredBan {
+  /** The address (as the pool saw it; IPv4 or IPv6 text, at most MAX_NAME chars). */
+  ip: string;
+  /** When the ban began, ms since epoch. */
+  since: number;
+  /** When it ends, ms since epoch. */
+  until: number;
+  /** Why ("manual" or an offence kind), at most MAX_NAME chars. */
+  reason: string;
+  /** Offending connections that led to it (integer >= 0). */
+  offences: number;
+  /** Lifted by the operator at `updatedAt` (the ban no longer applies). */
+  lifted: boolean;
+  /** When this state was decided, ms since epoch (a ban: its start; a lift: when it was lifted). */
+  updatedAt: number;
+  /** The instance id of the pool process that decided it (integer >= 0). */
+  instance: number;
+}
+
+/** Options for Store.listBans. */
+export interface BanListQuery {
+  /** Current time, ms: bans that are not lifted and end after it are listed. */
+  now: number;
+  /** Lifted bans decided at or after this time (ms) are listed too. */
+  liftedSince: number;
 }

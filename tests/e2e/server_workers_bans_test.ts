@@ -168,7 +168,7 @@ Deno.test({
           await vbkpoolAdmin("unban", ATTACKER);
           // Worker 1 heard of it: it admits the attacker again.
           await waitUntil(async () => (await attempts(port, ATTACKER, 1))[0] === WORKER1, "w1");
-          assert.match(server.err, /ban of 127\.0\.0\.21 lifted on another worker/);
+          assert.match(server.err, /ban of 127\.0\.0\.21 lifted by another worker/);
           const results = await attempts(port, ATTACKER, ATTEMPTS);
           assert.ok(results.every((r) => r !== undefined), `all admitted: ${results}`);
           assert.ok(results.includes(WORKER0) && results.includes(WORKER1), `${results}`);

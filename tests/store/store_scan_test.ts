@@ -173,10 +173,10 @@ for (const backend of BACKENDS) {
           await assert.rejects(Deno.stat(f.location), Deno.errors.NotFound, "nothing created");
         }
         await (await f.open()).close();
-        await f.query("DELETE FROM schema_migrations WHERE version = 6");
+        await f.query("DELETE FROM schema_migrations WHERE version = 7");
         await assert.rejects(
           f.open({ readOnly: true }),
-          /schema version 5 is older than this vbkpool's \(6\); let vbkpool server or payouts upgrade/,
+          /schema version 6 is older than this vbkpool's \(7\); let vbkpool server or payouts upgrade/,
         );
       } finally {
         await f.cleanup().catch(() => {});

@@ -1,0 +1,322 @@
+/**
+ * IP bans kept in the store, so that they outlive the process that made them and hold for every
+ * pool process on one database (a restart, a hand-over to the next version, several instances on
+ * one PostgreSQL). Without it a banned attacker got a clean slate from every upgrade, and an
+ * operator's ban of a week lasted until the next restart.
+ *
+ * - At start, {@linkcode BanLedger.load} reads the bans in force; the server applies them before
+ *   its first accept.
+ * - Bans this process makes (offences or the operator) and the operator's lifts are written, one
+ *   row per IP, a later decision replacing an earlier one. A write that fails is kept and tried
+ *   again at every sync (the newest decision per IP), so a store outage delays a ban's sharing,
+ *   never loses it.
+ * - Every `intervalMs` the bans in force and the recent lifts are read again and applied here:
+ *   a ban made elsewhere is taken (as one relayed by a worker beside this one), a lift decided
+ *   elsewhere after a ban here began lifts it. A decision of this process that the store does not
+ *   have yet always wins over what the store says: a poll that reads the store before this
+ *   process's own write landed can neither lift a newer ban here nor bring back a ban lifted here.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import { EpisodeLog } from "../log/mod.ts";
+import type { BanListQuery, Store, StoredBan } from "../store/mod.ts";
+import type { BanInfo } from "./bans.ts";
+
+const log = getLogger(["vbkpool", "server", "bans"]);
+const episodes = new EpisodeLog(log);
+
+/** Lifts decided this long before the last good read are read again (clock skew, slow writes). */
+const LIFT_LOOKBACK_MS = 60_000;
+/** How long a lift decided here keeps older bans read from the store from coming back. */
+const LIFT_MEMORY_MS = 3_600_000;
+/** Most decisions waiting for their write (a store down during a flood of bans). */
+const MAX_PENDING = 100_000;
+
+/** The store as the ledger uses it. */
+export type BanStore = Pick<Store, "recordBan" | "listBans">;
+
+/** What the ledger does to the pool: take and lift bans decided elsewhere. */
+export interface BanLedgerTarget {
+  /** Take a ban decided by another process; false when nothing changed here. */
+  adoptBan(ban: Omit<BanInfo, "refused">, source: "store"): boolean;
+  /** Lift a ban because another process lifted it; false when it was not in force here. */
+  liftBan(ip: string, source: "store"): boolean;
+  /** The bans in force here. */
+  listBans(): BanInfo[];
+}
+
+/** What the pool tells the ledger (see `_penalties.ts`). */
+export interface BanRecord {
+  /**
+   * This process banned an IP (its offences, or the operator).
+   *
+   * @param ban The ban.
+   */
+  banned(ban: BanInfo): void;
+  /**
+   * The operator lifted a ban here (told even when it was not in force here: another process
+   * may hold it).
+   *
+   * @param ip The address.
+   * @param at When, ms since epoch.
+   * @param ban The ban that was lifted here, if any.
+   */
+  unbanned(ip: string, at: number, ban?: BanInfo): void;
+}
+
+/** Options for {@linkcode BanLedger}. */
+export interface BanLedgerOptions {
+  /** Where bans are kept. */
+  store: BanStore;
+  /** This process's instance id (written beside each decision). */
+  instance: number;
+  /** Time between two reads of the store, ms. @default 5000 */
+  intervalMs?: number;
+  /** Clock, ms since epoch. @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * The pool's bans as kept in the store.
+ *
+ * @example Usage
+ * ```ts
+ * import { BanLedger } from "./ban_ledger.ts";
+ * import { openStore } from "../store/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const store = await openStore(`${dir}/pool.sqlite`, { thread: false });
+ * const ledger = new BanLedger({ store, instance: 0 });
+ * const now = Date.now();
+ * ledger.banned({
+ *   ip: "198.51.100.7", since: now, until: now + 60_000, reason: "manual", offences: 0, refused: 0,
+ * });
+ * await ledger.flush();
+ * assert.equal((await new BanLedger({ store, instance: 1 }).load())[0]?.ip, "198.51.100.7");
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class BanLedger implements BanRecord {
+  #store: BanStore;
+  #instance: number;
+  #intervalMs: number;
+  #now: () => number;
+  #pending = new Map<string, StoredBan>();
+  /** Lifts decided here: IP → when. */
+  #lifted = new Map<string, number>();
+  #target: BanLedgerTarget | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #running: Promise<void> | undefined;
+  #lastRead: number | undefined;
+  #stopped = false;
+
+  /**
+   * @param options The store, this instance and the period.
+   */
+  constructor(options: BanLedgerOptions) {
+    this.#store = options.store;
+    this.#instance = options.instance;
+    this.#intervalMs = options.intervalMs ?? 5000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Decisions of this process not written yet. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * The bans in force in the store now (at start, before the ports open).
+   *
+   * @returns Each as the pool takes it.
+   * @throws {Error} (as a rejection) when the store cannot be read.
+   */
+  async load(): Promise<Omit<BanInfo, "refused">[]> {
+    const now = this.#now();
+    const rows = await this.#store.listBans({ now, liftedSince: now });
+    this.#lastRead = now;
+    return rows.filter((row) => !row.lifted && row.until > now).map(banOf);
+  }
+
+  /**
+   * Start applying the store's bans and lifts to the pool, every `intervalMs`.
+   *
+   * @param target The pool.
+   */
+  start(target: BanLedgerTarget): void {
+    this.#target = target;
+    this.#schedule();
+  }
+
+  banned(ban: BanInfo): void {
+    this.#lifted.delete(ban.ip);
+    this.#queue({ ...banOf(ban), lifted: false, updatedAt: ban.since, instance: this.#instance });
+  }
+
+  unbanned(ip: string, at: number, ban?: BanInfo): void {
+    this.#lifted.set(ip, at);
+    const { since, until, reason, offences } = ban ?? {
+      since: at,
+      until: at,
+      reason: "manual",
+      offences: 0,
+    };
+    this.#queue({
+      ip,
+      since,
+      until,
+      reason,
+      offences,
+      lifted: true,
+      updatedAt: at,
+      instance: this.#instance,
+    });
+  }
+
+  /**
+   * Write the decisions waiting for it (those that fail stay for the next try).
+   *
+   * @returns Whether all were written.
+   */
+  async flush(): Promise<boolean> {
+    const batch = [...this.#pending.values()];
+    const results = await Promise.allSettled(batch.map((row) => this.#store.recordBan(row)));
+    let ok = true;
+    results.forEach((result, i) => {
+      const row = batch[i]!;
+      if (result.status === "rejected") {
+        ok = false;
+        if (isRefused(result.reason)) this.#forget(row, result.reason);
+        return;
+      }
+      // A newer decision for the IP that came meanwhile stays queued.
+      if (this.#pending.get(row.ip) === row) this.#pending.delete(row.ip);
+    });
+    return ok;
+  }
+
+  /**
+   * One round: write what waits, then read the store and apply it (also called by the timer).
+   *
+   * @returns When it is done; never rejects (a failing store is logged once per episode).
+   */
+  sync(): Promise<void> {
+    this.#running ??= this.#round().finally(() => this.#running = undefined);
+    return this.#running;
+  }
+
+  /**
+   * Stop reading, and write what waits (once; a store that fails now keeps nothing).
+   *
+   * @returns When the last writes are settled.
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+    if (this.#pending.size > 0 && !await this.#flushQuietly()) {
+      log.warn("{n} ban decisions could not be written to the store before the stop", {
+        n: this.#pending.size,
+      });
+    }
+  }
+
+  #queue(row: StoredBan): void {
+    this.#pending.delete(row.ip);
+    this.#pending.set(row.ip, row);
+    if (this.#pending.size > MAX_PENDING) {
+      const oldest = this.#pending.keys().next().value!;
+      this.#pending.delete(oldest);
+    }
+    if (!this.#stopped) void this.#flushQuietly();
+  }
+
+  async #flushQuietly(): Promise<boolean> {
+    try {
+      const ok = await this.flush();
+      if (ok) episodes.end("write");
+      else episodes.warn("write", "cannot write IP bans to the store; tried again every sync");
+      return ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A decision the store refuses for its values (not for an outage) is dropped, logged. */
+  #forget(row: StoredBan, err: unknown): void {
+    if (this.#pending.get(row.ip) === row) this.#pending.delete(row.ip);
+    log.warn("ban decision for {ip} not kept in the store: {error}", {
+      ip: row.ip.slice(0, 64),
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
+
+  async #round(): Promise<void> {
+    if (this.#pending.size > 0) await this.#flushQuietly();
+    const now = this.#now();
+    const query: BanListQuery = {
+      now,
+      liftedSince: (this.#lastRead ?? now) - LIFT_LOOKBACK_MS,
+    };
+    let rows: StoredBan[];
+    try {
+      rows = await this.#store.listBans(query);
+    } catch (err) {
+      episodes.warn("read", "cannot read IP bans from the store: {error}", {
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return;
+    }
+    episodes.end("read");
+    this.#lastRead = now;
+    this.#apply(rows, now);
+    this.#forgetOldLifts(now);
+  }
+
+  #apply(rows: StoredBan[], now: number): void {
+    const target = this.#target;
+    if (target === undefined || this.#stopped) return;
+    const here = new Map(target.listBans().map((ban) => [ban.ip, ban]));
+    for (const row of rows) {
+      // This process decided later than the row (its write may not have landed yet).
+      const mine = this.#pending.get(row.ip);
+      if (mine !== undefined && mine.updatedAt >= row.updatedAt) continue;
+      const liftedAt = this.#lifted.get(row.ip);
+      if (row.lifted) {
+        const ban = here.get(row.ip);
+        if (ban !== undefined && ban.since <= row.updatedAt) target.liftBan(row.ip, "store");
+      } else if (row.until > now && (liftedAt === undefined || liftedAt < row.updatedAt)) {
+        target.adoptBan(banOf(row), "store");
+      }
+    }
+  }
+
+  #forgetOldLifts(now: number): void {
+    for (const [ip, at] of this.#lifted) {
+      if (now - at > LIFT_MEMORY_MS && !this.#pending.has(ip)) this.#lifted.delete(ip);
+    }
+  }
+
+  #schedule(): void {
+    if (this.#stopped || this.#intervalMs <= 0) return;
+    this.#timer = setTimeout(async () => {
+      await this.sync();
+      this.#schedule();
+    }, this.#intervalMs);
+  }
+}
+
+function banOf(row: Omit<BanInfo, "refused">): Omit<BanInfo, "refused"> {
+  const { ip, since, until, reason, offences } = row;
+  return { ip, since, until, reason, offences };
+}
+
+/** The store refused the values themselves (TypeError/RangeError from its checks). */
+function isRefused(err: unknown): boolean {
+  return err instanceof TypeError || err instanceof RangeError;
+}

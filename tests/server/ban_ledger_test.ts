@@ -1,0 +1,277 @@
+/**
+ * IP bans kept in the store (`server/ban_ledger.ts`), over real TCP and a real SQLite file that
+ * two pools open at once (as two instances, or a server and its successor in a hand-over, do):
+ * a ban outlives its pool, a ban or lift on one pool reaches the other, and from the attacker's
+ * side, the races that could bring a ban back or lift one too early, a store outage, and a
+ * decision the store refuses.
+ */
+import assert from "node:assert/strict";
+import { BanLedger, type BanStore } from "../../server/ban_ledger.ts";
+import type { BanInfo } from "../../server/bans.ts";
+import type { Pool } from "../../server/pool.ts";
+import { openStore, type Store, type StoredBan } from "../../store/mod.ts";
+import { waitUntil } from "../_wait.ts";
+import { freshTemplate, startPool, testPort } from "./_pool.ts";
+import { TestClient } from "./_stratum_client.ts";
+
+const BANNED = "127.0.0.61";
+const BANS = { enabled: true, exemptLoopback: false, banSeconds: 600 };
+
+/**
+ * A store whose ban writes can be made to fail, and whose reads can be held after they read (a
+ * slow read that returns what the table held when it began); the rest is the real store's.
+ */
+class GatedStore implements BanStore {
+  fail = false;
+  holdReads = false;
+  heldReads: (() => void)[] = [];
+  constructor(readonly store: Store) {}
+  async recordBan(ban: StoredBan): Promise<void> {
+    if (this.fail) throw new Error("store down (test)");
+    await this.store.recordBan(ban);
+  }
+  async listBans(query: Parameters<Store["listBans"]>[0]): Promise<StoredBan[]> {
+    const rows = await this.store.listBans(query);
+    if (this.holdReads) await new Promise<void>((resolve) => this.heldReads.push(resolve));
+    return rows;
+  }
+}
+
+/** One pool on the store at `path`, with its ledger (synced by hand: no timer). */
+async function instance(path: string, id: number, gate = false) {
+  const store = await openStore(path);
+  const gated = new GatedStore(store);
+  const ledger = new BanLedger({ store: gate ? gated : store, instance: id, intervalMs: 0 });
+  const restored = await ledger.load();
+  const { pool, port } = startPool({
+    ports: [testPort({ difficulty: 1n, minDifficulty: 1n, vardiff: false })],
+    bans: BANS,
+    banRecord: ledger,
+  });
+  for (const ban of restored) pool.adoptBan(ban, "restored");
+  ledger.start(pool);
+  pool.addTemplate(freshTemplate(1));
+  return {
+    pool,
+    port: port(),
+    ledger,
+    gated,
+    store,
+    restored,
+    async stop() {
+      await pool.stop();
+      await ledger.stop();
+      await store.close();
+    },
+  };
+}
+
+async function withDir(fn: (path: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "vbkpool-ban-ledger-" });
+  try {
+    await fn(`${dir}/pool.sqlite`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Whether a connection from `ip` is refused (closed before any answer) by the pool at `port`. */
+async function refused(port: number, ip: string): Promise<boolean> {
+  const client = await TestClient.connectFrom(port, ip);
+  try {
+    const answer = client.call("mining.subscribe", ["ban-test/1"]).then(() => false, () => true);
+    return await Promise.race([answer, client.closed.then(() => true)]);
+  } finally {
+    client.close();
+  }
+}
+
+const banned = (pool: Pool, ip: string) => pool.listBans().some((b) => b.ip === ip);
+
+Deno.test("a ban outlives its pool: the next start takes it before its first accept", async () => {
+  await withDir(async (path) => {
+    const first = await instance(path, 1);
+    const ban = first.pool.ban(BANNED, { seconds: 3600 })!;
+    assert.ok(await refused(first.port, BANNED));
+    await first.stop(); // writes what waits
+    const next = await instance(path, 1);
+    try {
+      assert.deepEqual(next.restored.map((b: Omit<BanInfo, "refused">) => [b.ip, b.until]), [
+        [BANNED, ban.until],
+      ]);
+      assert.ok(banned(next.pool, BANNED));
+      assert.ok(await refused(next.port, BANNED));
+      assert.equal(await refused(next.port, "127.0.0.62"), false);
+      // Lifted by the operator, the next start does not bring it back.
+      assert.equal(next.pool.unban(BANNED), true);
+    } finally {
+      await next.stop();
+    }
+    const third = await instance(path, 1);
+    try {
+      assert.deepEqual(third.restored, []);
+      assert.equal(await refused(third.port, BANNED), false);
+    } finally {
+      await third.stop();
+    }
+  });
+});
+
+Deno.test("a ban and its lift on one pool reach another pool on the same store", async () => {
+  await withDir(async (path) => {
+    const a = await instance(path, 1);
+    const b = await instance(path, 2);
+    try {
+      // A miner from the IP mines on b until a bans the IP.
+      const victim = await TestClient.connectFrom(b.port, BANNED);
+      await victim.call("mining.subscribe", ["ban-test/1"]);
+      a.pool.ban(BANNED, { seconds: 3600 });
+      await a.ledger.flush();
+      await b.ledger.sync();
+      assert.ok(banned(b.pool, BANNED));
+      await victim.closed; // b closed its connection
+      assert.ok(await refused(b.port, BANNED));
+      // Lifted on b (which did not make it): a lifts it too.
+      assert.equal(b.pool.unban(BANNED), true);
+      await b.ledger.flush();
+      await a.ledger.sync();
+      assert.equal(banned(a.pool, BANNED), false);
+      assert.equal(await refused(a.port, BANNED), false);
+      // Nothing comes back on later syncs.
+      await a.ledger.sync();
+      await b.ledger.sync();
+      assert.equal(banned(a.pool, BANNED) || banned(b.pool, BANNED), false);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+});
+
+Deno.test("a read before this pool's own write lands neither brings back its lift nor lifts its newer ban", async () => {
+  await withDir(async (path) => {
+    const a = await instance(path, 1);
+    const b = await instance(path, 2, true);
+    try {
+      a.pool.ban(BANNED, { seconds: 3600 });
+      assert.equal(await a.ledger.flush(), true);
+      await b.ledger.sync();
+      assert.ok(banned(b.pool, BANNED));
+      // b's operator lifts it; b's write fails: the store still says "banned".
+      b.gated.fail = true;
+      assert.equal(b.pool.unban(BANNED), true);
+      const rows = await b.store.listBans({ now: Date.now(), liftedSince: 0 });
+      assert.equal(rows.find((r) => r.ip === BANNED)?.lifted, false, "the row is still a ban");
+      // A round reads the stale row: the lift decided here wins, and stays queued.
+      await b.ledger.sync();
+      assert.equal(banned(b.pool, BANNED), false, "the old row brought back a lifted ban");
+      assert.equal(b.ledger.pending, 1);
+      // The store comes back: the lift lands and reaches a.
+      b.gated.fail = false;
+      await b.ledger.sync();
+      assert.equal(b.ledger.pending, 0);
+      await a.ledger.sync();
+      assert.equal(banned(a.pool, BANNED), false);
+
+      // A read that began before a lift here was written returns after the write landed: the
+      // lift decided here still wins (nothing is pending any more).
+      a.pool.ban("127.0.0.65", { seconds: 3600 });
+      assert.equal(await a.ledger.flush(), true);
+      b.gated.holdReads = true;
+      const slow = b.ledger.sync();
+      await waitUntil(() => b.gated.heldReads.length === 1, "b's read, held");
+      assert.equal(b.pool.unban("127.0.0.65"), false); // not taken by b yet: lifted everywhere
+      assert.equal(await b.ledger.flush(), true);
+      b.gated.holdReads = false;
+      b.gated.heldReads.splice(0).forEach((go) => go());
+      await slow;
+      assert.equal(banned(b.pool, "127.0.0.65"), false, "a stale read brought back a lifted ban");
+      await a.ledger.sync();
+      assert.equal(banned(a.pool, "127.0.0.65"), false);
+      // And a stale read that returns that lift after b banned the IP anew does not lift it.
+      const liftedAt = Date.now();
+      await waitUntil(() => Date.now() > liftedAt, "a later millisecond");
+      b.gated.holdReads = true;
+      const slow2 = b.ledger.sync();
+      await waitUntil(() => b.gated.heldReads.length === 1, "b's read, held");
+      b.pool.ban("127.0.0.65", { seconds: 3600 });
+      assert.equal(await b.ledger.flush(), true);
+      b.gated.holdReads = false;
+      b.gated.heldReads.splice(0).forEach((go) => go());
+      await slow2;
+      assert.ok(banned(b.pool, "127.0.0.65"), "a stale lift lifted a newer ban");
+
+      // A lift read from the store that is older than a ban made here does not lift it.
+      b.gated.fail = true; // b's new ban cannot be written yet
+      b.pool.ban(BANNED, { seconds: 3600 });
+      await b.ledger.sync();
+      assert.ok(banned(b.pool, BANNED), "an older lift lifted a newer ban");
+      b.gated.fail = false;
+      await b.ledger.sync();
+      await a.ledger.sync();
+      assert.ok(banned(a.pool, BANNED), "the newer ban reached a once written");
+    } finally {
+      b.gated.fail = false;
+      b.gated.holdReads = false;
+      b.gated.heldReads.splice(0).forEach((go) => go());
+      await a.stop();
+      await b.stop();
+    }
+  });
+});
+
+Deno.test("a store down at a ban keeps the decision until it can be written; a refused one is dropped", async () => {
+  await withDir(async (path) => {
+    const a = await instance(path, 1, true);
+    const b = await instance(path, 2);
+    try {
+      a.gated.fail = true;
+      a.pool.ban(BANNED, { seconds: 3600 });
+      await a.ledger.sync();
+      await a.ledger.sync();
+      assert.equal(a.ledger.pending, 1);
+      await b.ledger.sync();
+      assert.equal(banned(b.pool, BANNED), false);
+      a.gated.fail = false;
+      await a.ledger.sync();
+      assert.equal(a.ledger.pending, 0);
+      await b.ledger.sync();
+      assert.ok(banned(b.pool, BANNED));
+      // A value the store refuses (here a reason over 200 characters) is not tried forever.
+      const now = Date.now();
+      a.ledger.banned({
+        ip: "127.0.0.64",
+        since: now,
+        until: now + 60_000,
+        reason: "x".repeat(500),
+        offences: 0,
+        refused: 0,
+      });
+      await a.ledger.sync();
+      assert.equal(a.ledger.pending, 0);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+});
+
+Deno.test("the ledger's timer syncs on its own and stops with it", async () => {
+  await withDir(async (path) => {
+    const a = await instance(path, 1);
+    const store = await openStore(path);
+    const ledger = new BanLedger({ store, instance: 2, intervalMs: 20 });
+    const { pool } = startPool({ ports: [testPort()], bans: BANS, banRecord: ledger });
+    ledger.start(pool);
+    try {
+      a.pool.ban(BANNED, { seconds: 3600 });
+      await a.ledger.flush();
+      await waitUntil(() => banned(pool, BANNED), "the timer's sync");
+    } finally {
+      await pool.stop();
+      await ledger.stop();
+      await store.close();
+      await a.stop();
+    }
+  });
+});
