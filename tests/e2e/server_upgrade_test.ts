@@ -4,7 +4,7 @@
  * port and store, A gets SIGUSR2, hands its miners over (`client.reconnect` spread over the
  * window) and exits. Every acknowledged share is stored once, no miner is refused, and the
  * figures (miners before/after, acknowledged vs stored, longest submit latency during the
- * hand-over) are printed.
+ * hand-over) are printed. A ban made on A while both run holds on B afterwards (via the store).
  */
 import assert from "node:assert/strict";
 import { freshPostgresDatabase, POSTGRES_URL, queryRow } from "../store/_backends.ts";
@@ -97,6 +97,16 @@ async function upgradeUnderLoad(backend: "sqlite" | "postgres"): Promise<void> {
         await b.waitForLog(/upstream ready/);
         // The admin port stays with A until it exits; B waits for it.
         await b.waitForLog(/admin listener: 127\.0\.0\.1:\d+ is held by another process/);
+        // A ban the operator makes on A while both run reaches B through the store.
+        const banned = "198.51.100.23";
+        const admin = (method: string, path: string, body?: unknown) =>
+          fetch(`http://127.0.0.1:${adminPort}${path}`, {
+            method,
+            headers: { authorization: `Bearer ${token}` },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          });
+        const ban = await admin("POST", "/admin/bans", { ip: banned, seconds: 3600 });
+        assert.equal(ban.status, 201, await ban.text());
         const before = miners.filter((m) => m.ready).length;
         const acceptedBefore = totalCounts(miners).accepted;
         const handoverAt = Date.now();
@@ -111,6 +121,10 @@ async function upgradeUnderLoad(backend: "sqlite" | "postgres"): Promise<void> {
         const list = spawnVbkpool(["admin", "connections"], { cwd: dir });
         assert.equal((await list.exited).code, 0, list.err);
         assert.equal(JSON.parse(list.out).connections.length, MINERS, "B holds every miner");
+        await waitUntil(async () => {
+          const bans = (await (await admin("GET", "/admin/bans")).json()).bans as { ip: string }[];
+          return bans.some((b) => b.ip === banned);
+        }, "A's ban in force on B");
         await Promise.all(miners.map((m) => m.stop()));
         assert.equal(await b.stop("SIGINT"), 0, b.err);
         await devnet.stop("SIGINT");
