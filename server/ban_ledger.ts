@@ -10,9 +10,11 @@
  *   row per IP, a later decision replacing an earlier one. A write that fails is kept and tried
  *   again at every sync (the newest decision per IP), so a store outage delays a ban's sharing,
  *   never loses it.
- * - Every `intervalMs` the bans in force and the recent lifts are read again and applied here:
- *   a ban made elsewhere is taken (as one relayed by a worker beside this one), a lift decided
- *   elsewhere after a ban here began lifts it. A decision of this process that the store does not
+ * - Every `intervalMs` the rows the store took since the last read (by the store's clock, one
+ *   for every process) are read and applied here: a ban made elsewhere is taken (as one relayed
+ *   by a worker beside this one), a lift decided elsewhere after a ban here began lifts it. A read
+ *   costs the changes since the last one, not the bans in force (an attacker with many addresses
+ *   can have many banned). A decision of this process that the store does not
  *   have yet always wins over what the store says: a poll that reads the store before this
  *   process's own write landed can neither lift a newer ban here nor bring back a ban lifted here.
  *
@@ -21,18 +23,21 @@
 
 import { getLogger } from "@logtape/logtape";
 import { EpisodeLog } from "../log/mod.ts";
-import type { BanListQuery, Store, StoredBan } from "../store/mod.ts";
+import type { BanListing, BanListQuery, Store, StoredBan } from "../store/mod.ts";
 import type { BanInfo } from "./bans.ts";
 
 const log = getLogger(["vbkpool", "server", "bans"]);
 const episodes = new EpisodeLog(log);
 
-/** Lifts decided this long before the last good read are read again (clock skew, slow writes). */
-const LIFT_LOOKBACK_MS = 60_000;
 /** How long a lift decided here keeps older bans read from the store from coming back. */
 const LIFT_MEMORY_MS = 3_600_000;
 /** Most decisions waiting for their write (a store down during a flood of bans). */
 const MAX_PENDING = 100_000;
+/**
+ * Most ban writes queued in the store at once: shares share its commit queue, and a flood of
+ * bans (an attacker with many addresses) must never fill it.
+ */
+const WRITE_BATCH = 1000;
 
 /** The store as the ledger uses it. */
 export type BanStore = Pick<Store, "recordBan" | "listBans">;
@@ -43,8 +48,8 @@ export interface BanLedgerTarget {
   adoptBan(ban: Omit<BanInfo, "refused">, source: "store"): boolean;
   /** Lift a ban because another process lifted it; false when it was not in force here. */
   liftBan(ip: string, source: "store"): boolean;
-  /** The bans in force here. */
-  listBans(): BanInfo[];
+  /** The ban in force here on an IP, if any. */
+  findBan(ip: string): BanInfo | undefined;
 }
 
 /** What the pool tells the ledger (see `_penalties.ts`). */
@@ -74,6 +79,11 @@ export interface BanLedgerOptions {
   instance: number;
   /** Time between two reads of the store, ms. @default 5000 */
   intervalMs?: number;
+  /**
+   * Rows the store took this long before the newest one read are read again (a transaction that
+   * took its time may commit a row stamped before one already read), ms. @default 10000
+   */
+  readOverlapMs?: number;
   /** Clock, ms since epoch. @default Date.now */
   now?: () => number;
 }
@@ -104,14 +114,19 @@ export class BanLedger implements BanRecord {
   #store: BanStore;
   #instance: number;
   #intervalMs: number;
+  #overlapMs: number;
   #now: () => number;
   #pending = new Map<string, StoredBan>();
+  #dirty = false;
+  #failing = false;
+  #flushing: Promise<boolean> | undefined;
   /** Lifts decided here: IP → when. */
   #lifted = new Map<string, number>();
   #target: BanLedgerTarget | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running: Promise<void> | undefined;
-  #lastRead: number | undefined;
+  /** The newest row read, by the store's clock. */
+  #cursor = 0;
   #stopped = false;
 
   /**
@@ -121,6 +136,7 @@ export class BanLedger implements BanRecord {
     this.#store = options.store;
     this.#instance = options.instance;
     this.#intervalMs = options.intervalMs ?? 5000;
+    this.#overlapMs = options.readOverlapMs ?? 10_000;
     this.#now = options.now ?? Date.now;
   }
 
@@ -137,9 +153,9 @@ export class BanLedger implements BanRecord {
    */
   async load(): Promise<Omit<BanInfo, "refused">[]> {
     const now = this.#now();
-    const rows = await this.#store.listBans({ now, liftedSince: now });
-    this.#lastRead = now;
-    return rows.filter((row) => !row.lifted && row.until > now).map(banOf);
+    const listing = await this.#store.listBans({ now });
+    this.#cursor = Math.max(this.#cursor, listing.cursor);
+    return listing.bans.filter((row) => !row.lifted && row.until > now).map(banOf);
   }
 
   /**
@@ -178,19 +194,36 @@ export class BanLedger implements BanRecord {
   }
 
   /**
-   * Write the decisions waiting for it (those that fail stay for the next try).
+   * Write the decisions waiting for it (those that fail stay for the next try). One writing runs
+   * at a time, `WRITE_BATCH` rows at once: decisions that come meanwhile join it.
    *
    * @returns Whether all were written.
    */
-  async flush(): Promise<boolean> {
-    const batch = [...this.#pending.values()];
+  flush(): Promise<boolean> {
+    this.#dirty = true;
+    this.#flushing ??= this.#drain().finally(() => this.#flushing = undefined);
+    return this.#flushing;
+  }
+
+  async #drain(): Promise<boolean> {
+    while (this.#dirty) {
+      this.#dirty = false;
+      const rows = [...this.#pending.values()];
+      for (let i = 0; i < rows.length; i += WRITE_BATCH) {
+        if (!await this.#write(rows.slice(i, i + WRITE_BATCH))) return false;
+      }
+    }
+    return true;
+  }
+
+  async #write(batch: StoredBan[]): Promise<boolean> {
     const results = await Promise.allSettled(batch.map((row) => this.#store.recordBan(row)));
     let ok = true;
     results.forEach((result, i) => {
       const row = batch[i]!;
       if (result.status === "rejected") {
-        ok = false;
         if (isRefused(result.reason)) this.#forget(row, result.reason);
+        else ok = false;
         return;
       }
       // A newer decision for the IP that came meanwhile stays queued.
@@ -233,12 +266,14 @@ export class BanLedger implements BanRecord {
       const oldest = this.#pending.keys().next().value!;
       this.#pending.delete(oldest);
     }
-    if (!this.#stopped) void this.#flushQuietly();
+    // While the store fails, the syncs try again (not every new decision: a flood of them).
+    if (!this.#stopped && !this.#failing) void this.#flushQuietly();
   }
 
   async #flushQuietly(): Promise<boolean> {
     try {
       const ok = await this.flush();
+      this.#failing = !ok;
       if (ok) episodes.end("write");
       else episodes.warn("write", "cannot write IP bans to the store; tried again every sync");
       return ok;
@@ -258,14 +293,16 @@ export class BanLedger implements BanRecord {
 
   async #round(): Promise<void> {
     if (this.#pending.size > 0) await this.#flushQuietly();
+    // Rows read before the pool takes them would be lost to the cursor.
+    if (this.#target === undefined || this.#stopped) return;
     const now = this.#now();
     const query: BanListQuery = {
       now,
-      liftedSince: (this.#lastRead ?? now) - LIFT_LOOKBACK_MS,
+      writtenSince: Math.max(0, this.#cursor - this.#overlapMs),
     };
-    let rows: StoredBan[];
+    let listing: BanListing;
     try {
-      rows = await this.#store.listBans(query);
+      listing = await this.#store.listBans(query);
     } catch (err) {
       episodes.warn("read", "cannot read IP bans from the store: {error}", {
         error: err instanceof Error ? err.message : String(err),
@@ -273,22 +310,19 @@ export class BanLedger implements BanRecord {
       return;
     }
     episodes.end("read");
-    this.#lastRead = now;
-    this.#apply(rows, now);
+    this.#cursor = Math.max(this.#cursor, listing.cursor);
+    this.#apply(this.#target, listing.bans, this.#now());
     this.#forgetOldLifts(now);
   }
 
-  #apply(rows: StoredBan[], now: number): void {
-    const target = this.#target;
-    if (target === undefined || this.#stopped) return;
-    const here = new Map(target.listBans().map((ban) => [ban.ip, ban]));
+  #apply(target: BanLedgerTarget, rows: StoredBan[], now: number): void {
     for (const row of rows) {
       // This process decided later than the row (its write may not have landed yet).
       const mine = this.#pending.get(row.ip);
       if (mine !== undefined && mine.updatedAt >= row.updatedAt) continue;
       const liftedAt = this.#lifted.get(row.ip);
       if (row.lifted) {
-        const ban = here.get(row.ip);
+        const ban = target.findBan(row.ip);
         if (ban !== undefined && ban.since <= row.updatedAt) target.liftBan(row.ip, "store");
       } else if (row.until > now && (liftedAt === undefined || liftedAt < row.updatedAt)) {
         target.adoptBan(banOf(row), "store");

@@ -339,6 +339,18 @@ export class BanList {
   }
 
   /**
+   * The ban in force on an IP.
+   *
+   * @param ip Peer address.
+   * @param now Current time in ms.
+   * @returns A copy, or undefined when the IP is not banned.
+   */
+  find(ip: string, now: number): BanInfo | undefined {
+    const ban = this.#bans.get(ip);
+    return ban !== undefined && now < ban.until ? { ...ban } : undefined;
+  }
+
+  /**
    * Count a connection refused because its IP is banned.
    *
    * @param ip Peer address.

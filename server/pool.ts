@@ -420,6 +420,16 @@ export class Pool {
   }
 
   /**
+   * The ban in force on one IP.
+   *
+   * @param ip The address.
+   * @returns The ban, or undefined when the IP is not banned.
+   */
+  findBan(ip: string): BanInfo | undefined {
+    return this.bans.find(ip, this.#now());
+  }
+
+  /**
    * Lift an IP ban (logged once, with the connections it refused).
    *
    * @param ip The address.

@@ -9,6 +9,7 @@ import type { PayoutRead } from "./_payouts_ops.ts";
 import type { ScanRead } from "./_scan_read.ts";
 import type {
   Activity,
+  BanListing,
   BanListQuery,
   Block,
   RollupPoint,
@@ -68,10 +69,10 @@ export interface StoreDriver {
   /** Totals of every worker over a range. */
   activity(query: { since: number; until: number }): Promise<Activity>;
   /**
-   * Bans not lifted that end after `now`, and lifts decided at or after `liftedSince`, by
-   * decision time then ip, at most `BAN_LIST_LIMIT` rows.
+   * Bans not lifted that end after `now`; with `writtenSince`, only rows written since then, and
+   * lifts too; by write time then ip, at most `BAN_LIST_LIMIT` rows.
    */
-  bans(query: BanListQuery): Promise<StoredBan[]>;
+  bans(query: BanListQuery): Promise<BanListing>;
   /** Time of the oldest pending block. */
   oldestPendingTime(): Promise<number | undefined>;
   /** Pool scores of the minutes before `beforeMinute`, newest first. */

@@ -35,6 +35,7 @@ import type { StoreScan } from "./store_scan.ts";
 import type { LeaseOptions, ReserveOptions, Store } from "./store.ts";
 import type {
   Activity,
+  BanListing,
   BanListQuery,
   Block,
   BlockQuery,
@@ -332,7 +333,7 @@ export class DriverStore implements Store {
     await this.#write({ kind: "ban", ban: checkBan(ban) });
   }
 
-  async listBans(query: BanListQuery): Promise<StoredBan[]> {
+  async listBans(query: BanListQuery): Promise<BanListing> {
     const q = checkBanListQuery(query);
     return await this.#read("list bans", () => this.#driver.bans(q));
   }

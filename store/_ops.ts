@@ -283,10 +283,11 @@ export function checkBan(value: unknown): StoredBan {
 export function checkBanListQuery(value: unknown): BanListQuery {
   const action = "list bans";
   const q = checkObject(value, "query", action);
-  return {
-    now: checkTime(q.now, "now", action),
-    liftedSince: checkTime(q.liftedSince, "liftedSince", action),
-  };
+  const query: BanListQuery = { now: checkTime(q.now, "now", action) };
+  if (q.writtenSince !== undefined) {
+    query.writtenSince = checkTime(q.writtenSince, "writtenSince", action);
+  }
+  return query;
 }
 
 /** Validates rollup query options. */

@@ -24,7 +24,7 @@ import {
 import { POSTGRES_MIGRATIONS } from "./_postgres_schema.ts";
 import { runPayoutReadPostgres, runPayoutWritePostgres } from "./_payouts_postgres.ts";
 import {
-  banFromRow,
+  banListing,
   blockFromRow,
   minuteScoreFromRow,
   shareFromRow,
@@ -37,6 +37,7 @@ import { runScanReadPostgres } from "./_scan_postgres.ts";
 import type { ScanRead } from "./_scan_read.ts";
 import type {
   Activity,
+  BanListing,
   BanListQuery,
   Block,
   BlockResult,
@@ -384,12 +385,15 @@ async function lease(
  * and were decided more than a day before it.
  */
 async function recordBan(tx: Tx, b: StoredBan): Promise<void> {
-  await tx`INSERT INTO bans (ip, since, until, reason, offences, lifted, updated_at, instance)
+  // written_at is the database's clock, one for every pool process (their pollers' cursor).
+  await tx`INSERT INTO bans (ip, since, until, reason, offences, lifted, updated_at, instance,
+      written_at)
     VALUES (${b.ip}, ${b.since}, ${b.until}, ${b.reason}, ${b.offences}, ${b.lifted},
-      ${b.updatedAt}, ${b.instance})
+      ${b.updatedAt}, ${b.instance}, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
     ON CONFLICT (ip) DO UPDATE SET since = excluded.since, until = excluded.until,
       reason = excluded.reason, offences = excluded.offences, lifted = excluded.lifted,
-      updated_at = excluded.updated_at, instance = excluded.instance
+      updated_at = excluded.updated_at, instance = excluded.instance,
+      written_at = excluded.written_at
     WHERE excluded.updated_at >= bans.updated_at`;
   const cutoff = b.updatedAt - BAN_KEEP_MS;
   await tx`DELETE FROM bans WHERE until < ${cutoff} AND updated_at < ${cutoff}`;
@@ -607,12 +611,14 @@ export class PostgresDriver implements StoreDriver {
     }));
   }
 
-  async bans(query: BanListQuery): Promise<StoredBan[]> {
-    const rows = await this.#reader`SELECT * FROM bans
-      WHERE (NOT lifted AND until > ${query.now})
-        OR (lifted AND updated_at >= ${query.liftedSince})
-      ORDER BY updated_at, ip COLLATE "C" LIMIT ${BAN_LIST_LIMIT}`;
-    return rows.map(banFromRow);
+  async bans(query: BanListQuery): Promise<BanListing> {
+    const rows = query.writtenSince === undefined
+      ? await this.#reader`SELECT * FROM bans WHERE NOT lifted AND until > ${query.now}
+        ORDER BY written_at, ip COLLATE "C" LIMIT ${BAN_LIST_LIMIT}`
+      : await this.#reader`SELECT * FROM bans
+        WHERE written_at >= ${query.writtenSince} AND (lifted OR until > ${query.now})
+        ORDER BY written_at, ip COLLATE "C" LIMIT ${BAN_LIST_LIMIT}`;
+    return banListing(rows);
   }
 
   async oldestPendingTime(): Promise<number | undefined> {

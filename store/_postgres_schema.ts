@@ -129,8 +129,10 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         offences INTEGER NOT NULL,
         lifted BOOLEAN NOT NULL,
         updated_at BIGINT NOT NULL,
-        instance INTEGER NOT NULL
+        instance INTEGER NOT NULL,
+        written_at BIGINT NOT NULL
       )`,
+      `CREATE INDEX bans_written_at ON bans (written_at)`,
     ],
   },
 ];

@@ -17,7 +17,7 @@ import type {
   PaymentStatus,
   SignatureIndex,
 } from "./payout_types.ts";
-import type { Block, BlockStatus, StoredBan, StoredShare } from "./store_types.ts";
+import type { BanListing, Block, BlockStatus, StoredBan, StoredShare } from "./store_types.ts";
 
 type Row = Record<string, unknown>;
 
@@ -181,6 +181,30 @@ export function banFromRow(value: unknown): StoredBan {
     updatedAt: toNumber(r.updated_at),
     instance: toNumber(r.instance),
   };
+}
+
+/**
+ * `bans` rows as a {@linkcode BanListing}: the bans, and the newest `written_at` among them.
+ *
+ * @example Usage
+ * ```ts
+ * import { banListing } from "./_rows.ts";
+ * import assert from "node:assert/strict";
+ * const row = {
+ *   ip: "192.0.2.7", since: 1000n, until: 2000n, reason: "manual", offences: 0n, lifted: 0n,
+ *   updated_at: 1000n, instance: 2n, written_at: 1003n,
+ * };
+ * assert.deepEqual(banListing([row]).cursor, 1003);
+ * assert.deepEqual(banListing([]), { bans: [], cursor: 0 });
+ * ```
+ *
+ * @param rows The rows.
+ * @returns The listing.
+ */
+export function banListing(rows: readonly unknown[]): BanListing {
+  let cursor = 0;
+  for (const row of rows) cursor = Math.max(cursor, toNumber((row as Row).written_at));
+  return { bans: rows.map(banFromRow), cursor };
 }
 
 /**

@@ -23,7 +23,7 @@ import { runPayoutReadSqlite } from "./_payouts_sqlite.ts";
 import { runScanReadSqlite } from "./_scan_sqlite.ts";
 import type { ScanRead } from "./_scan_read.ts";
 import {
-  banFromRow,
+  banListing,
   blockFromRow,
   minuteScoreFromRow,
   shareFromRow,
@@ -35,6 +35,7 @@ import { SQLITE_MIGRATIONS } from "./_sqlite_schema.ts";
 import { SqliteWriter, type SqliteWriterOptions } from "./_sqlite_writer.ts";
 import type {
   Activity,
+  BanListing,
   BanListQuery,
   Block,
   RollupPoint,
@@ -437,13 +438,16 @@ export class SqliteDriver implements StoreDriver {
     );
   }
 
-  bans(query: BanListQuery): Promise<StoredBan[]> {
-    const rows = this.#prepare(
-      `SELECT * FROM bans
-       WHERE (lifted = 0 AND until > ?) OR (lifted = 1 AND updated_at >= ?)
-       ORDER BY updated_at, ip LIMIT ?`,
-    ).all(query.now, query.liftedSince, BAN_LIST_LIMIT);
-    return Promise.resolve(rows.map(banFromRow));
+  bans(query: BanListQuery): Promise<BanListing> {
+    const rows = query.writtenSince === undefined
+      ? this.#prepare(
+        `SELECT * FROM bans WHERE lifted = 0 AND until > ? ORDER BY written_at, ip LIMIT ?`,
+      ).all(query.now, BAN_LIST_LIMIT)
+      : this.#prepare(
+        `SELECT * FROM bans WHERE written_at >= ? AND (lifted = 1 OR until > ?)
+         ORDER BY written_at, ip LIMIT ?`,
+      ).all(query.writtenSince, query.now, BAN_LIST_LIMIT);
+    return Promise.resolve(banListing(rows));
   }
 
   oldestPendingTime(): Promise<number | undefined> {

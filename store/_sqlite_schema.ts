@@ -173,8 +173,10 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         offences INTEGER NOT NULL,
         lifted INTEGER NOT NULL CHECK (lifted IN (0, 1)),
         updated_at INTEGER NOT NULL,
-        instance INTEGER NOT NULL
+        instance INTEGER NOT NULL,
+        written_at INTEGER NOT NULL
       ) WITHOUT ROWID`,
+      `CREATE INDEX bans_written_at ON bans (written_at)`,
     ],
   },
 ];

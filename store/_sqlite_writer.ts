@@ -304,13 +304,26 @@ export class SqliteWriter {
   #ban(b: StoredBan): void {
     cachedStatement(
       this.#db,
-      `INSERT INTO bans (ip, since, until, reason, offences, lifted, updated_at, instance)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO bans (ip, since, until, reason, offences, lifted, updated_at, instance,
+         written_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (ip) DO UPDATE SET since = excluded.since, until = excluded.until,
          reason = excluded.reason, offences = excluded.offences, lifted = excluded.lifted,
-         updated_at = excluded.updated_at, instance = excluded.instance
+         updated_at = excluded.updated_at, instance = excluded.instance,
+         written_at = excluded.written_at
        WHERE excluded.updated_at >= bans.updated_at`,
-    ).run(b.ip, b.since, b.until, b.reason, b.offences, b.lifted ? 1 : 0, b.updatedAt, b.instance);
+    ).run(
+      b.ip,
+      b.since,
+      b.until,
+      b.reason,
+      b.offences,
+      b.lifted ? 1 : 0,
+      b.updatedAt,
+      b.instance,
+      // One file, one host: this clock is every writer's (the pollers' cursor).
+      Date.now(),
+    );
     const cutoff = b.updatedAt - BAN_KEEP_MS;
     cachedStatement(this.#db, "DELETE FROM bans WHERE until < ? AND updated_at < ?")
       .run(cutoff, cutoff);

@@ -7,6 +7,7 @@
  */
 import type {
   Activity,
+  BanListing,
   BanListQuery,
   Block,
   BlockQuery,
@@ -199,13 +200,15 @@ export interface Store {
   recordBan(ban: StoredBan): Promise<void>;
 
   /**
-   * Bans in force at `now` and lifts decided since `liftedSince`, oldest decision first (then
-   * by ip); at most 100,000 rows.
+   * The bans in force at `now`; with `writtenSince`, only the rows the store took since then
+   * (by the store's clock: one clock for every process on the database, whatever their own),
+   * bans in force and lifts, so that a process that polls reads each change about once. In the
+   * order the store took them (then by ip); at most 100,000 rows.
    *
-   * @param query The current time, and since when lifts are listed.
-   * @returns The rows.
+   * @param query The current time, and since when.
+   * @returns The rows and the cursor for the next listing.
    */
-  listBans(query: BanListQuery): Promise<StoredBan[]>;
+  listBans(query: BanListQuery): Promise<BanListing>;
 
   /**
    * Accepted work per minute, for the pool, an address or one worker.

@@ -318,6 +318,17 @@ export interface StoredBan {
 export interface BanListQuery {
   /** Current time, ms: bans that are not lifted and end after it are listed. */
   now: number;
-  /** Lifted bans decided at or after this time (ms) are listed too. */
-  liftedSince: number;
+  /**
+   * Only rows the store took at or after this (the store's clock, ms: a previous listing's
+   * `cursor`, less a margin), and then lifts too. Without it: every ban in force.
+   */
+  writtenSince?: number;
+}
+
+/** What Store.listBans returns. */
+export interface BanListing {
+  /** The rows, in the order the store took them (then by ip). */
+  bans: StoredBan[];
+  /** When the store took the newest of them, by its clock, ms (0 when none is listed). */
+  cursor: number;
 }

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { BanLedger, type BanStore } from "../../server/ban_ledger.ts";
 import type { BanInfo } from "../../server/bans.ts";
 import type { Pool } from "../../server/pool.ts";
-import { openStore, type Store, type StoredBan } from "../../store/mod.ts";
+import { type BanListing, openStore, type Store, type StoredBan } from "../../store/mod.ts";
 import { waitUntil } from "../_wait.ts";
 import { freshTemplate, startPool, testPort } from "./_pool.ts";
 import { TestClient } from "./_stratum_client.ts";
@@ -24,24 +24,35 @@ const BANS = { enabled: true, exemptLoopback: false, banSeconds: 600 };
 class GatedStore implements BanStore {
   fail = false;
   holdReads = false;
+  /** Rows each listing returned. */
+  reads: number[] = [];
+  /** Ban writes asked of the store. */
+  writes = 0;
   heldReads: (() => void)[] = [];
   constructor(readonly store: Store) {}
   async recordBan(ban: StoredBan): Promise<void> {
+    this.writes++;
     if (this.fail) throw new Error("store down (test)");
     await this.store.recordBan(ban);
   }
-  async listBans(query: Parameters<Store["listBans"]>[0]): Promise<StoredBan[]> {
-    const rows = await this.store.listBans(query);
+  async listBans(query: Parameters<Store["listBans"]>[0]): Promise<BanListing> {
+    const listing = await this.store.listBans(query);
+    this.reads.push(listing.bans.length);
     if (this.holdReads) await new Promise<void>((resolve) => this.heldReads.push(resolve));
-    return rows;
+    return listing;
   }
 }
 
 /** One pool on the store at `path`, with its ledger (synced by hand: no timer). */
-async function instance(path: string, id: number, gate = false) {
+async function instance(path: string, id: number, gate = false, readOverlapMs?: number) {
   const store = await openStore(path);
   const gated = new GatedStore(store);
-  const ledger = new BanLedger({ store: gate ? gated : store, instance: id, intervalMs: 0 });
+  const ledger = new BanLedger({
+    store: gate ? gated : store,
+    instance: id,
+    intervalMs: 0,
+    ...(readOverlapMs === undefined ? {} : { readOverlapMs }),
+  });
   const restored = await ledger.load();
   const { pool, port } = startPool({
     ports: [testPort({ difficulty: 1n, minDifficulty: 1n, vardiff: false })],
@@ -160,7 +171,7 @@ Deno.test("a read before this pool's own write lands neither brings back its lif
       // b's operator lifts it; b's write fails: the store still says "banned".
       b.gated.fail = true;
       assert.equal(b.pool.unban(BANNED), true);
-      const rows = await b.store.listBans({ now: Date.now(), liftedSince: 0 });
+      const rows = (await b.store.listBans({ now: Date.now() })).bans;
       assert.equal(rows.find((r) => r.ip === BANNED)?.lifted, false, "the row is still a ban");
       // A round reads the stale row: the lift decided here wins, and stays queued.
       await b.ledger.sync();
@@ -249,6 +260,35 @@ Deno.test("a store down at a ban keeps the decision until it can be written; a r
       });
       await a.ledger.sync();
       assert.equal(a.ledger.pending, 0);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+});
+
+Deno.test("an attacker with many banned addresses costs each read the changes, not the bans", async () => {
+  await withDir(async (path) => {
+    const a = await instance(path, 1, true);
+    const b = await instance(path, 2, true, 0);
+    try {
+      // 2,000 addresses banned on a (an IPv6 attacker can bring many): each written once (a write
+      // of everything waiting per ban was 2 million writes and filled the store's queue).
+      for (let i = 0; i < 2000; i++) a.pool.ban(`2001:db8::${i.toString(16)}`, { seconds: 3600 });
+      assert.equal(await a.ledger.flush(), true);
+      assert.equal(a.gated.writes, 2000);
+      await b.ledger.sync();
+      assert.equal(b.pool.listBans().length, 2000);
+      // Later reads list what changed since (and the newest row again), not the 2,000.
+      const last = Date.now();
+      await waitUntil(() => Date.now() > last, "a later millisecond");
+      a.pool.ban("2001:db8::ffff:1", { seconds: 3600 });
+      assert.equal(await a.ledger.flush(), true);
+      await b.ledger.sync();
+      await b.ledger.sync();
+      assert.ok(banned(b.pool, "2001:db8::ffff:1"));
+      const [, , second, third] = b.gated.reads; // the load, the first sync, then these
+      assert.ok(second! < 50 && third! < 50, `rows read: ${b.gated.reads}`);
     } finally {
       await a.stop();
       await b.stop();

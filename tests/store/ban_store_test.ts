@@ -1,11 +1,16 @@
 /**
  * IP bans in the store (`Store.recordBan`, `Store.listBans`), run against SQLite (writer thread
  * and inline) and PostgreSQL (when VBKPOOL_TEST_POSTGRES_URL is set; otherwise skipped with a
- * message): one row per IP where the latest decision wins, the listing of bans in force and
- * recent lifts, the day-old pruning, restarts, two stores on one database, and input checks.
+ * message): one row per IP where the latest decision wins, the listing of the bans in force and
+ * the incremental listing of the rows written since a cursor (by the store's clock, in write order
+ * then by ip), the day-old pruning, restarts, two stores on one database, and input checks.
+ *
+ * Nothing here asserts on an absolute wall-clock value: `written_at` (read with raw SQL) is only
+ * compared with other `written_at` values and with the listings' cursors.
  */
 import assert from "node:assert/strict";
-import type { Store, StoredBan } from "../../store/mod.ts";
+import type { BanListing, Store, StoredBan } from "../../store/mod.ts";
+import { waitUntil } from "../_wait.ts";
 import { contractTest, type Fixture, warnIfNoPostgres } from "./_backends.ts";
 import { sampleShare } from "./_samples.ts";
 
@@ -40,9 +45,14 @@ function lift(old: StoredBan, at: number, instance = old.instance): StoredBan {
   return { ...old, lifted: true, updatedAt: at, instance };
 }
 
-/** Everything listed at T0 (bans in force, and every lift). */
-function listAll(store: Store, now = T0): Promise<StoredBan[]> {
-  return store.listBans({ now, liftedSince: 0 });
+/** Every row written since the start that is in force at `now` or lifted, in write order. */
+async function listAll(store: Store, now = T0): Promise<StoredBan[]> {
+  return (await store.listBans({ now, writtenSince: 0 })).bans;
+}
+
+/** The bans in force at `now` (no `writtenSince`). */
+async function inForce(store: Store, now = T0): Promise<StoredBan[]> {
+  return (await store.listBans({ now })).bans;
 }
 
 /** The IPs of every row of the table, whether listed or not. */
@@ -51,7 +61,50 @@ async function storedIps(f: Fixture): Promise<string[]> {
   return rows.map((r) => r.ip as string).sort();
 }
 
-contract("stores every field of a ban exactly", async (f, store) => {
+/** `written_at` of the row of `ip` (raw SQL: it is not a field of StoredBan). */
+async function writtenAt(f: Fixture, ip: string): Promise<number> {
+  const rows = await f.query(`SELECT written_at FROM bans WHERE ip = '${ip}'`);
+  assert.equal(rows.length, 1, `one row for ${ip}`);
+  return Number(rows[0]!.written_at);
+}
+
+/**
+ * Checks `listing` against the table: its rows are sorted by (written_at, ip in byte order; the
+ * IPs here are ASCII, so JavaScript's string order is byte order) and its cursor is the largest
+ * written_at among them, 0 when it is empty.
+ */
+async function assertListingOrder(f: Fixture, listing: BanListing): Promise<void> {
+  const rows = await f.query("SELECT ip, written_at FROM bans");
+  const at = new Map(rows.map((r) => [r.ip as string, Number(r.written_at)]));
+  const keys = listing.bans.map((b) => ({ ip: b.ip, at: at.get(b.ip)! }));
+  const sorted = [...keys].sort((x, y) => x.at - y.at || (x.ip < y.ip ? -1 : x.ip > y.ip ? 1 : 0));
+  assert.deepEqual(keys, sorted, "listed by written_at, then ip");
+  assert.equal(listing.cursor, Math.max(0, ...keys.map((k) => k.at)), "cursor");
+}
+
+/**
+ * Wait until this host's clock is more than 1 ms past its reading at the call, so that a write
+ * started afterwards is taken more than 1 ms (real time) after every write finished before the
+ * call: its written_at (a millisecond clock running at the same rate, the writer's Date.now() or
+ * PostgreSQL's clock_timestamp(), truncated or rounded) is then strictly larger.
+ */
+async function clockPast(): Promise<void> {
+  const start = Date.now();
+  await waitUntil(() => Date.now() > start + 1, `the clock to pass ${start} + 1 ms`, {
+    timeoutMs: 5_000,
+    intervalMs: 1,
+  });
+}
+
+/** Record `bans` one after the other, each with a strictly later written_at than the one before. */
+async function recordInTurn(store: Store, bans: readonly StoredBan[]): Promise<void> {
+  for (const b of bans) {
+    await clockPast();
+    await store.recordBan(b);
+  }
+}
+
+contract("stores every field of a ban exactly, and nothing more", async (f, store) => {
   const v4 = ban("192.0.2.7", { offences: 0, instance: 2 ** 31 - 1, reason: "manual" });
   const v6 = ban("2001:db8::1", {
     since: Number.MAX_SAFE_INTEGER - 1,
@@ -62,11 +115,19 @@ contract("stores every field of a ban exactly", async (f, store) => {
     instance: 3,
   });
   const long = ban("f".repeat(200), { updatedAt: 0, since: 0 });
+  // One batch, applied in this order, which is also the ips' byte order: whether their written_at
+  // tie or not, the listing has this order. deepEqual shows the rows have exactly the StoredBan
+  // fields (no written_at).
   await Promise.all([store.recordBan(v4), store.recordBan(v6), store.recordBan(long)]);
-  assert.deepEqual(await store.listBans({ now: T0, liftedSince: T0 }), [long, v4, v6]);
+  assert.deepEqual(await inForce(store), [v4, v6, long]);
+  assert.deepEqual(await listAll(store), [v4, v6, long]);
   const lifted = lift(v4, T0 + 5);
   await store.recordBan(lifted);
-  assert.deepEqual(await store.listBans({ now: T0, liftedSince: T0 }), [long, v6, lifted]);
+  assert.deepEqual(await inForce(store), [v6, long]);
+  assert.deepEqual(await listAll(store), [v6, long, lifted]);
+  for (const b of await listAll(store)) {
+    assert.deepEqual(Object.keys(b).sort(), Object.keys(v4).sort());
+  }
   // The latest time there is: every row that ended before it (a day before) goes.
   const last = ban("::ffff:192.0.2.7", {
     since: Number.MAX_SAFE_INTEGER,
@@ -74,7 +135,7 @@ contract("stores every field of a ban exactly", async (f, store) => {
     updatedAt: Number.MAX_SAFE_INTEGER,
   });
   await store.recordBan(last);
-  assert.deepEqual(await store.listBans({ now: T0, liftedSince: 0 }), [v6, last]);
+  assert.deepEqual(await listAll(store), [v6, last]);
   assert.deepEqual(await storedIps(f), ["2001:db8::1", "::ffff:192.0.2.7"]);
 });
 
@@ -85,6 +146,7 @@ contract("copies a ban before recordBan returns (the caller may reuse it)", asyn
   b.lifted = true;
   await stored;
   assert.deepEqual(await listAll(store), [ban("192.0.2.8")]);
+  assert.deepEqual(await inForce(store), [ban("192.0.2.8")]);
 });
 
 contract(
@@ -105,11 +167,13 @@ contract(
     const again = ban("198.51.100.3", { since: T0 + 2 * MINUTE, updatedAt: T0 + 2 * MINUTE });
     await store.recordBan(again);
     await store.recordBan(lift(c, T0 + MINUTE + 1));
+    // Written in the ips' order, so the order holds whether written_at tie or not.
     assert.deepEqual(await listAll(store), [
       lift(a, T0 + MINUTE, 1),
       lift(b, T0 + MINUTE, 1),
       again,
     ]);
+    assert.deepEqual(await inForce(store), [again]);
     // An equal decision time: the one written last wins.
     const d = ban("198.51.100.4", { reason: "first" });
     await store.recordBan(d);
@@ -123,59 +187,277 @@ contract(
       store.recordBan(lift(g, T0 + 1)),
       store.recordBan(g),
     ]);
-    const listed = await store.listBans({ now: T0, liftedSince: T0 });
+    const listing = await store.listBans({ now: T0, writtenSince: 0 });
+    await assertListingOrder(f, listing);
+    const listed = listing.bans;
     assert.deepEqual(listed.find((x) => x.ip === d.ip), { ...d, reason: "second", offences: 9 });
     assert.deepEqual(listed.filter((x) => x.ip === e.ip || x.ip === g.ip), [
       lift(e, T0 + 1),
       lift(g, T0 + 1),
     ]);
+    assert.deepEqual((await inForce(store)).map((x) => x.ip), [again.ip, d.ip]);
     const rows = await f.query("SELECT COUNT(*) AS n FROM bans");
     assert.equal(Number(rows[0]!.n), 6, "one row per IP");
   },
 );
 
 contract(
-  "lists bans in force and lifts since liftedSince, by decision then ip",
+  "lists in write order, not by decision time or ip, ties by ip in byte order",
+  async (f, store) => {
+    // Written newest decision first, and against the ips' order.
+    const third = ban("10.1.0.3", { updatedAt: T0 + 30 });
+    const first = lift(ban("10.1.0.1"), T0 + 20);
+    const second = ban("10.1.0.2", { updatedAt: T0 + 10 });
+    await recordInTurn(store, [third, first, second]);
+    const [w3, w1, w2] = [
+      await writtenAt(f, third.ip),
+      await writtenAt(f, first.ip),
+      await writtenAt(f, second.ip),
+    ];
+    assert.ok(w3 < w1 && w1 < w2, `written_at in write order: ${[w3, w1, w2]}`);
+    let listing = await store.listBans({ now: T0, writtenSince: 0 });
+    assert.deepEqual(listing, { bans: [third, first, second], cursor: w2 });
+    assert.deepEqual(await store.listBans({ now: T0 }), { bans: [third, second], cursor: w2 });
+    // Replaced by a later decision, a row moves to the end.
+    const again = ban("10.1.0.3", { updatedAt: T0 + 40, offences: 4 });
+    await recordInTurn(store, [again]);
+    const w3again = await writtenAt(f, third.ip);
+    assert.ok(w3again > w2, "a replaced row is written again");
+    listing = await store.listBans({ now: T0, writtenSince: 0 });
+    assert.deepEqual(listing, { bans: [first, second, again], cursor: w3again });
+    assert.deepEqual(await store.listBans({ now: T0 }), { bans: [second, again], cursor: w3again });
+    // Equal written_at (set by hand, to the newest one there is): byte order of the ip, where
+    // "10" < "9" and "D" < "d" (PostgreSQL's collation of the database does not apply).
+    const tied = ["10.1.0.9", "10.1.0.10", "2001:db8::d", "2001:DB8::D"].map((ip) => ban(ip));
+    await Promise.all(tied.map((b) => store.recordBan(b)));
+    const newest = Math.max(...await Promise.all(tied.map((b) => writtenAt(f, b.ip))));
+    await f.query(
+      `UPDATE bans SET written_at = ${newest} WHERE ip IN (${
+        tied.map((b) => `'${b.ip}'`).join(", ")
+      })`,
+    );
+    listing = await store.listBans({ now: T0, writtenSince: newest });
+    assert.deepEqual(listing.bans.map((b) => b.ip), [
+      "10.1.0.10",
+      "10.1.0.9",
+      "2001:DB8::D",
+      "2001:db8::d",
+    ]);
+    assert.equal(listing.cursor, newest);
+    listing = await store.listBans({ now: T0 });
+    await assertListingOrder(f, listing);
+    assert.deepEqual(listing.bans.map((b) => b.ip), [
+      "10.1.0.2",
+      "10.1.0.3",
+      "10.1.0.10",
+      "10.1.0.9",
+      "2001:DB8::D",
+      "2001:db8::d",
+    ]);
+  },
+);
+
+contract(
+  "lists bans in force at now, and with writtenSince the rows in force or lifted",
   async (_f, store) => {
     const ended = ban("203.0.113.1", { until: T0 + MINUTE });
-    const inForce = ban("203.0.113.2", { until: T0 + MINUTE + 1 });
+    const inForceNow = ban("203.0.113.2", { until: T0 + MINUTE + 1 });
     const future = ban("203.0.113.3", { since: T0 + HOUR, until: T0 + 2 * HOUR });
     const early = lift(ban("203.0.113.4"), T0 + 10);
     const late = lift(ban("203.0.113.5"), T0 + 20);
     const tieB = ban("203.0.113.9", { updatedAt: T0 + 5, until: T0 + HOUR });
     const tieA = ban("203.0.113.10", { updatedAt: T0 + 5, until: T0 + HOUR });
-    for (const b of [ended, inForce, future, early, late, tieB, tieA]) await store.recordBan(b);
+    await recordInTurn(store, [ended, inForceNow, future, early, late, tieB, tieA]);
     const now = T0 + MINUTE;
-    // An ended ban (its end at or before now) is not listed; one that ends after now is.
-    assert.deepEqual(await store.listBans({ now, liftedSince: T0 + 10 }), [
-      inForce,
+    // An ended ban (its end at or before now) is not listed, nor is a lift; one that ends after
+    // now is, even if it has not started.
+    assert.deepEqual(await inForce(store, now), [inForceNow, future, tieB, tieA]);
+    assert.deepEqual(await inForce(store, now - 1), [ended, inForceNow, future, tieB, tieA]);
+    assert.deepEqual(await store.listBans({ now: T0 + 2 * HOUR }), { bans: [], cursor: 0 });
+    // With writtenSince: the lifts too, whenever their ban ends; ended bans still not.
+    assert.deepEqual(await listAll(store, now), [inForceNow, future, early, late, tieB, tieA]);
+    assert.deepEqual(await listAll(store, now - 1), [
+      ended,
+      inForceNow,
       future,
-      tieA,
-      tieB,
       early,
       late,
-    ]);
-    assert.deepEqual(await store.listBans({ now, liftedSince: T0 + 11 }), [
-      inForce,
-      future,
-      tieA,
       tieB,
-      late,
-    ]);
-    assert.deepEqual(await store.listBans({ now, liftedSince: T0 + 21 }), [
-      inForce,
-      future,
       tieA,
-      tieB,
     ]);
-    assert.deepEqual(await store.listBans({ now: T0 + MINUTE - 1, liftedSince: T0 + 21 }), [
-      ended,
-      inForce,
-      future,
-      tieA,
-      tieB,
-    ]);
-    assert.deepEqual(await store.listBans({ now: T0 + 2 * HOUR, liftedSince: 0 }), [early, late]);
+    assert.deepEqual(await listAll(store, T0 + 2 * HOUR), [early, late]);
+    assert.deepEqual(await listAll(store, Number.MAX_SAFE_INTEGER), [early, late]);
+  },
+);
+
+contract(
+  "the cursor is the newest written_at listed, 0 when nothing is",
+  async (f, store) => {
+    assert.deepEqual(await store.listBans({ now: T0 }), { bans: [], cursor: 0 });
+    assert.deepEqual(await store.listBans({ now: T0, writtenSince: 0 }), { bans: [], cursor: 0 });
+    const a = ban("192.0.2.60");
+    const b = ban("192.0.2.61");
+    const c = lift(ban("192.0.2.62"), T0 + 1);
+    await recordInTurn(store, [a, b, c]);
+    const [wa, wb, wc] = [
+      await writtenAt(f, a.ip),
+      await writtenAt(f, b.ip),
+      await writtenAt(f, c.ip),
+    ];
+    assert.ok(wa < wb && wb < wc, `written_at in write order: ${[wa, wb, wc]}`);
+    const max = await f.query("SELECT MAX(written_at) AS m FROM bans");
+    assert.equal(Number(max[0]!.m), wc);
+    // The lift is not a ban in force: the newest listed is b.
+    assert.deepEqual(await store.listBans({ now: T0 }), { bans: [a, b], cursor: wb });
+    assert.deepEqual(await store.listBans({ now: T0, writtenSince: 0 }), {
+      bans: [a, b, c],
+      cursor: wc,
+    });
+    assert.deepEqual(await store.listBans({ now: T0, writtenSince: wa + 1 }), {
+      bans: [b, c],
+      cursor: wc,
+    });
+    // Nothing listed: 0, also when rows exist.
+    assert.deepEqual(await store.listBans({ now: T0, writtenSince: wc + 1 }), {
+      bans: [],
+      cursor: 0,
+    });
+    assert.deepEqual(await store.listBans({ now: T0 + HOUR }), { bans: [], cursor: 0 });
+    assert.deepEqual(
+      await store.listBans({ now: T0, writtenSince: Number.MAX_SAFE_INTEGER }),
+      { bans: [], cursor: 0 },
+    );
+  },
+);
+
+contract(
+  "writtenSince lists only what was written since a cursor, also by another store",
+  async (f, first) => {
+    const x = ban("192.0.2.3");
+    const y = ban("192.0.2.2");
+    await recordInTurn(first, [x, y]);
+    const start = await first.listBans({ now: T0, writtenSince: 0 });
+    assert.deepEqual(start.bans, [x, y]);
+    const c1 = start.cursor;
+    assert.equal(c1, await writtenAt(f, y.ip));
+    const second = await f.open();
+    try {
+      // The other process bans z, then lifts x (ip order would list x first).
+      const z = ban("192.0.2.9", { instance: 1 });
+      const xLifted = lift(x, T0 + 1, 1);
+      await recordInTurn(second, [z, xLifted]);
+      const next = await first.listBans({ now: T0, writtenSince: c1 + 1 });
+      assert.deepEqual(next.bans, [z, xLifted]);
+      const c2 = next.cursor;
+      assert.equal(c2, await writtenAt(f, x.ip));
+      assert.ok(c2 > c1);
+      // writtenSince = a cursor lists the rows written at it again.
+      assert.deepEqual(await first.listBans({ now: T0, writtenSince: c1 }), {
+        bans: [y, z, xLifted],
+        cursor: c2,
+      });
+      assert.deepEqual(await first.listBans({ now: T0, writtenSince: c2 }), {
+        bans: [xLifted],
+        cursor: c2,
+      });
+      assert.deepEqual(await first.listBans({ now: T0, writtenSince: c2 + 1 }), {
+        bans: [],
+        cursor: 0,
+      });
+      // Both stores read the same; the bans in force leave the lift out.
+      assert.deepEqual(
+        await second.listBans({ now: T0, writtenSince: c1 + 1 }),
+        await first.listBans({ now: T0, writtenSince: c1 + 1 }),
+      );
+      assert.deepEqual(await inForce(first), [y, z]);
+      assert.deepEqual(await inForce(second), [y, z]);
+      // A write of the first store after that is listed from c2 + 1 on both.
+      const w = ban("192.0.2.1");
+      await recordInTurn(first, [w]);
+      for (const s of [first, second]) {
+        assert.deepEqual(await s.listBans({ now: T0, writtenSince: c2 + 1 }), {
+          bans: [w],
+          cursor: await writtenAt(f, w.ip),
+        });
+      }
+    } finally {
+      await second.close();
+    }
+  },
+);
+
+contract(
+  "a losing (older) write moves neither the row nor its written_at",
+  async (f, store) => {
+    const a = ban("192.0.2.70", { since: T0 + 10, updatedAt: T0 + 10 });
+    await store.recordBan(a);
+    const w1 = await writtenAt(f, a.ip);
+    const c = (await store.listBans({ now: T0, writtenSince: 0 })).cursor;
+    assert.equal(c, w1);
+    // Older decisions written later, alone and in one batch with a write that wins elsewhere.
+    await recordInTurn(store, [ban(a.ip, { reason: "older" }), lift(a, T0 + 9)]);
+    const b = ban("192.0.2.71");
+    await clockPast();
+    await Promise.all([store.recordBan(lift(a, T0 + 5)), store.recordBan(b)]);
+    assert.equal(await writtenAt(f, a.ip), w1, "written_at unchanged");
+    const wb = await writtenAt(f, b.ip);
+    assert.ok(wb > w1);
+    assert.deepEqual(await store.listBans({ now: T0, writtenSince: c + 1 }), {
+      bans: [b],
+      cursor: wb,
+    });
+    assert.deepEqual(await store.listBans({ now: T0 }), { bans: [a, b], cursor: wb });
+    // An equal decision time wins: written again, listed again.
+    const equal = { ...a, reason: "equal", offences: 5 };
+    await recordInTurn(store, [equal]);
+    const w2 = await writtenAt(f, a.ip);
+    assert.ok(w2 > wb);
+    assert.deepEqual(await store.listBans({ now: T0, writtenSince: wb + 1 }), {
+      bans: [equal],
+      cursor: w2,
+    });
+    // A later lift too; an older ban after it again moves nothing.
+    const lifted = lift(equal, T0 + 11);
+    await recordInTurn(store, [lifted, a]);
+    const w3 = await writtenAt(f, a.ip);
+    assert.ok(w3 > w2);
+    assert.deepEqual(await store.listBans({ now: T0, writtenSince: w2 + 1 }), {
+      bans: [lifted],
+      cursor: w3,
+    });
+    assert.deepEqual(await store.listBans({ now: T0 }), { bans: [b], cursor: wb });
+  },
+);
+
+contract(
+  "an ended ban that was not lifted is never listed, its later lift is",
+  async (f, store) => {
+    const e = ban("192.0.2.80", { until: T0 + MINUTE });
+    await store.recordBan(e);
+    const now = T0 + MINUTE;
+    // Still in force before its end.
+    const before = await store.listBans({ now: now - 1, writtenSince: 0 });
+    assert.deepEqual(before, { bans: [e], cursor: await writtenAt(f, e.ip) });
+    const c0 = before.cursor;
+    assert.deepEqual(await store.listBans({ now }), { bans: [], cursor: 0 });
+    assert.deepEqual(await store.listBans({ now, writtenSince: 0 }), { bans: [], cursor: 0 });
+    assert.deepEqual(await store.listBans({ now, writtenSince: c0 }), { bans: [], cursor: 0 });
+    // Decided again (still ended): written again, still not listed.
+    const again = { ...e, offences: 4, updatedAt: T0 + 1 };
+    await recordInTurn(store, [again]);
+    assert.ok(await writtenAt(f, e.ip) > c0);
+    assert.deepEqual(await store.listBans({ now, writtenSince: c0 + 1 }), { bans: [], cursor: 0 });
+    // Its lift is listed incrementally, even though the ban has ended.
+    const lifted = lift(again, T0 + 2 * MINUTE);
+    await recordInTurn(store, [lifted]);
+    const w = await writtenAt(f, e.ip);
+    assert.deepEqual(await store.listBans({ now, writtenSince: c0 + 1 }), {
+      bans: [lifted],
+      cursor: w,
+    });
+    assert.deepEqual(await store.listBans({ now, writtenSince: w }), { bans: [lifted], cursor: w });
+    assert.deepEqual(await store.listBans({ now }), { bans: [], cursor: 0 });
+    assert.deepEqual(await store.listBans({ now: now - 1 }), { bans: [], cursor: 0 });
   },
 );
 
@@ -222,25 +504,35 @@ contract(
     const later = ban("10.0.0.10", { updatedAt: T0 + 2 * DAY, until: T0 + 3 * DAY });
     await store.recordBan(later);
     assert.deepEqual(await storedIps(f), ["10.0.0.10", "10.0.0.6"]);
+    const listing = await store.listBans({ now: T0 + 2 * DAY, writtenSince: 0 });
+    assert.deepEqual(listing.bans.map((b) => b.ip).sort(), ["10.0.0.10", "10.0.0.6"]);
+    await assertListingOrder(f, listing);
   },
 );
 
-contract("keeps bans over a restart", async (f, store) => {
+contract("keeps bans and their written_at over a restart", async (f, store) => {
   const a = ban("192.0.2.20", { until: T0 + DAY });
   const b = lift(ban("192.0.2.21"), T0 + 1);
-  await store.recordBan(a);
-  await store.recordBan(b);
+  await recordInTurn(store, [a, b]);
+  const before = await store.listBans({ now: T0, writtenSince: 0 });
+  assert.deepEqual(before.bans, [a, b]);
   await store.close();
   const reopened = await f.open();
   try {
-    assert.deepEqual(await listAll(reopened), [a, b]);
-    await reopened.recordBan(lift(a, T0 + 2));
+    assert.deepEqual(await reopened.listBans({ now: T0, writtenSince: 0 }), before);
+    assert.deepEqual(await inForce(reopened), [a]);
+    await recordInTurn(reopened, [lift(a, T0 + 2)]);
   } finally {
     await reopened.close();
   }
   const third = await f.open();
   try {
     assert.deepEqual(await listAll(third), [b, lift(a, T0 + 2)]);
+    assert.deepEqual(await third.listBans({ now: T0, writtenSince: before.cursor + 1 }), {
+      bans: [lift(a, T0 + 2)],
+      cursor: await writtenAt(f, a.ip),
+    });
+    assert.deepEqual(await inForce(third), []);
   } finally {
     await third.close();
   }
@@ -252,9 +544,11 @@ contract("shares bans between two stores on one database", async (f, first) => {
     const a = ban("192.0.2.30", { instance: 0 });
     await first.recordBan(a);
     assert.deepEqual(await listAll(second), [a]);
+    assert.deepEqual(await inForce(second), [a]);
     // The other process lifts it later: both see the lift.
     await second.recordBan(lift(a, T0 + 1, 1));
     assert.deepEqual(await listAll(first), [lift(a, T0 + 1, 1)]);
+    assert.deepEqual(await inForce(first), []);
     // Whichever writes last, the later decision wins.
     const b = ban("192.0.2.31", { instance: 1, updatedAt: T0 + 10, since: T0 + 10 });
     await second.recordBan(b);
@@ -263,14 +557,18 @@ contract("shares bans between two stores on one database", async (f, first) => {
     // Concurrent writes from both stores.
     const many = Array.from({ length: 20 }, (_, i) => ban(`198.18.0.${i}`, { updatedAt: T0 + i }));
     await Promise.all(many.map((x, i) => (i % 2 === 0 ? first : second).recordBan(x)));
-    assert.deepEqual(await listAll(first), await listAll(second));
-    assert.equal((await listAll(second)).length, 22);
+    const listing = await first.listBans({ now: T0, writtenSince: 0 });
+    assert.deepEqual(listing, await second.listBans({ now: T0, writtenSince: 0 }));
+    assert.equal(listing.bans.length, 22);
+    await assertListingOrder(f, listing);
+    assert.deepEqual(await inForce(first), await inForce(second));
+    assert.equal((await inForce(second)).length, 21);
   } finally {
     await second.close();
   }
 });
 
-contract("refuses bad bans one by one without failing the batch", async (_f, store) => {
+contract("refuses bad bans and queries one by one without failing the batch", async (_f, store) => {
   const share = sampleShare();
   const good = ban("192.0.2.40");
   const writes = [store.recordShare(share), store.recordBan(good)];
@@ -318,18 +616,41 @@ contract("refuses bad bans one by one without failing the batch", async (_f, sto
   }
   const queries: [unknown, ErrorConstructor][] = [
     [null, TypeError],
-    [{ now: NaN, liftedSince: 0 }, TypeError],
-    [{ now: T0 }, TypeError],
-    [{ now: T0, liftedSince: -1 }, RangeError],
-    [{ now: -1, liftedSince: 0 }, RangeError],
+    [undefined, TypeError],
+    [T0, TypeError],
+    [{}, TypeError],
+    [{ now: NaN }, TypeError],
+    [{ now: -1 }, RangeError],
+    [{ now: 1.5 }, TypeError],
+    [{ now: String(T0) }, TypeError],
+    [{ now: NaN, writtenSince: 0 }, TypeError],
+    [{ now: T0, writtenSince: NaN }, TypeError],
+    [{ now: T0, writtenSince: -1 }, RangeError],
+    [{ now: T0, writtenSince: 0.5 }, TypeError],
+    [{ now: T0, writtenSince: Infinity }, TypeError],
+    [{ now: T0, writtenSince: Number.MAX_SAFE_INTEGER + 1 }, RangeError],
+    [{ now: T0, writtenSince: "0" }, TypeError],
+    [{ now: T0, writtenSince: 0n }, TypeError],
+    [{ now: T0, writtenSince: null }, TypeError],
+    [{ now: T0, writtenSince: true }, TypeError],
   ];
   for (const [query, kind] of queries) {
-    refused.push(assert.rejects(store.listBans(query as never), kind));
+    refused.push(assert.rejects(store.listBans(query as never), (err: Error) => {
+      assert.ok(err instanceof kind, `${Deno.inspect(query)}: ${err}`);
+      assert.match(err.message, /^Cannot list bans: /);
+      return true;
+    }));
   }
   await Promise.all(refused);
   assert.deepEqual(await Promise.all(writes), [undefined, undefined]);
   assert.equal(await store.countShares(), 1);
   assert.deepEqual(await listAll(store), [good]);
+  assert.deepEqual(await inForce(store), [good]);
+  // writtenSince left out (undefined) is the listing of the bans in force.
+  assert.deepEqual(
+    await store.listBans({ now: T0, writtenSince: undefined }),
+    await store.listBans({ now: T0 }),
+  );
   assert.equal(store.stats().failed, 0);
   assert.equal(store.stats().healthy, true);
 });
@@ -341,9 +662,16 @@ contract("a read-only store lists bans and refuses recordBan", async (f, store) 
   try {
     await store.recordBan(ban("192.0.2.51"));
     // The snapshot was taken when it opened.
-    assert.deepEqual(await listAll(snapshot), [a]);
+    const listing = await snapshot.listBans({ now: T0, writtenSince: 0 });
+    assert.deepEqual(listing, { bans: [a], cursor: await writtenAt(f, a.ip) });
+    assert.deepEqual(await snapshot.listBans({ now: T0 }), listing);
+    assert.deepEqual(
+      await snapshot.listBans({ now: T0, writtenSince: listing.cursor + 1 }),
+      { bans: [], cursor: 0 },
+    );
     await assert.rejects(snapshot.recordBan(ban("192.0.2.52")), /open read-only/);
     await assert.rejects(snapshot.recordBan({} as StoredBan), TypeError);
+    await assert.rejects(snapshot.listBans({ now: T0, writtenSince: -1 }), RangeError);
   } finally {
     await snapshot.close();
   }
