@@ -60,6 +60,11 @@ export interface LineServerOptions extends LineConnectionOptions, EdgeOptions {
    * `maxConnectionsPerIp` here. Asked on every accept of a capped peer. @default none
    */
   peerConnections?: (ip: string) => number;
+  /**
+   * Connections that other processes on this port hold in all: they count against
+   * `maxConnections` here. Asked on every accept while `maxConnections` is set. @default none
+   */
+  peerTotal?: () => number;
   /** Told each time this server's count of connections from an IP changes. @default none */
   onIpCount?: (ip: string, count: number) => void;
   /**
@@ -326,8 +331,10 @@ export class LineServer {
   }
 
   #full(): boolean {
-    const max = this.#options.maxConnections;
-    return max !== undefined && max > 0 && this.connections.size + this.#pending.size >= max;
+    const o = this.#options;
+    const max = o.maxConnections;
+    if (max === undefined || max <= 0) return false;
+    return this.connections.size + this.#pending.size + (o.peerTotal?.() ?? 0) >= max;
   }
 
   #refusal(ip: string): string | undefined {

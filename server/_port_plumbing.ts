@@ -108,6 +108,7 @@ export function listenLines(address: PortAddress, options: ListenLinesOptions): 
     isBanned: (ip) => ctx.bans.isBanned(ip, ctx.now()),
     ...(peers === undefined ? {} : {
       peerConnections: (ip: string) => peers.connectionsElsewhere(key, ip),
+      peerTotal: () => peers.totalElsewhere(key),
       onIpCount: (ip: string, count: number) => peers.connectionsHere(key, ip, count),
     }),
     onRefused: (ip, reason) => {

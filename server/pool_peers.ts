@@ -1,6 +1,7 @@
 /**
  * The other pool processes on the same ports (`[process] workers`): what a pool tells them and
- * asks of them so that offences, IP bans and per-IP connection caps hold for the whole pool. A
+ * asks of them so that offences, IP bans and connection caps (per IP and per port) hold for the
+ * whole pool. A
  * process of its own has none. The worker side is {@linkcode SupervisorLink}
  * (`supervisor_link.ts`); the pool takes the offences and bans it relays with
  * {@linkcode Pool.adoptOffence}, {@linkcode Pool.adoptBan} and {@linkcode Pool.liftBan}.
@@ -31,6 +32,14 @@ export interface PoolPeers {
    * @returns Their count (0 when unknown).
    */
   connectionsElsewhere(port: string, ip: string): number;
+  /**
+   * Connections (and handshakes) the other processes hold on a port in all: they count against
+   * the port's `max_connections` here. Must be cheap: it is asked on every accept.
+   *
+   * @param port The port as `host:port`.
+   * @returns Their count (0 when unknown).
+   */
+  totalElsewhere(port: string): number;
   /**
    * This process now holds `count` connections from `ip` on `port` (told on every change).
    *

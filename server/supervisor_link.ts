@@ -130,6 +130,8 @@ export class SupervisorLink implements PoolPeers {
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   /** The other workers' counts, as the supervisor last said (empty while the link is down). */
   #others = new Map<string, number>();
+  /** The others' counts summed per port. */
+  #otherTotals = new Map<string, number>();
   /** Who is told of the IPs whose count elsewhere went up, by port. */
   #watchers = new Map<string, (ips: string[]) => void>();
   /** Bans this worker believes in force (to drop the ones lifted while the link was down). */
@@ -232,6 +234,10 @@ export class SupervisorLink implements PoolPeers {
 
   connectionsElsewhere(port: string, ip: string): number {
     return this.#others.size === 0 ? 0 : this.#others.get(countKey(port, ip)) ?? 0;
+  }
+
+  totalElsewhere(port: string): number {
+    return this.#otherTotals.get(port) ?? 0;
   }
 
   watchElsewhere(port: string, listener: (ips: string[]) => void): void {
@@ -378,6 +384,7 @@ export class SupervisorLink implements PoolPeers {
     });
     this.#conn = undefined;
     this.#others.clear();
+    this.#otherTotals.clear();
     return reason;
   }
 
@@ -428,6 +435,9 @@ export class SupervisorLink implements PoolPeers {
         if (ips === undefined) raised.set(port, [ip]);
         else ips.push(ip);
       }
+      const total = (this.#otherTotals.get(port) ?? 0) + n - (this.#others.get(key) ?? 0);
+      if (total > 0) this.#otherTotals.set(port, total);
+      else this.#otherTotals.delete(port);
       if (n > 0) this.#others.set(key, n);
       else this.#others.delete(key);
     }

@@ -5,9 +5,9 @@
  * new connections reach both). Attackers are loopback addresses (127.0.0.x, bound with
  * `node:net`) with `exempt_loopback = false`. Checked: an IP banned by worker 1 for its offences
  * is refused by both workers (and listed by worker 0's admin listener); the per-IP cap counts
- * the connections of both workers; `vbkpool admin unban` lifts a ban on both; a worker killed
- * with SIGKILL comes back refusing the banned IP; garbage and an oversized line on the
- * supervisor's link socket close that link only.
+ * the connections of both workers, and so does the port's `max_connections`; `vbkpool admin
+ * unban` lifts a ban on both; a worker killed with SIGKILL comes back refusing the banned IP;
+ * garbage and an oversized line on the supervisor's link socket close that link only.
  */
 import assert from "node:assert/strict";
 import { spawnVbkpool, type VbkpoolProcess, waitUntil, withTempDir } from "../_process.ts";
@@ -25,6 +25,8 @@ import {
 } from "./_workers_stack.ts";
 
 const CAP = 6;
+/** The port's max_connections, for the whole pool (above the per-IP steps' 2 × CAP). */
+const MAX_CONNECTIONS = 16;
 /** Enough attempts that, were one worker not refusing, some would reach it (1 − 2⁻²⁴). */
 const ATTEMPTS = 24;
 const ATTACKER = "127.0.0.21";
@@ -47,6 +49,7 @@ Deno.test({
         const admin = freePort();
         await writeAttackConfig(dir, { stratum: port, api: freePort(), admin, ucp }, [
           `max_connections_per_ip = ${CAP}`,
+          `max_connections = ${MAX_CONNECTIONS}`,
           "ban_offences = 1",
         ]);
         const server = spawnVbkpool(["server"], { cwd: dir });
@@ -131,6 +134,35 @@ Deno.test({
             return got !== undefined;
           }, "room for one more after a close");
           assert.ok(live() <= CAP);
+          for (const c of open.splice(0)) await c.close();
+        });
+
+        await t.step("max_connections counts both workers' connections", async () => {
+          // One miner after another from its own address, until the port is full.
+          const held: TestClient[] = [];
+          const on = new Set<number>();
+          for (let i = 0; held.length < MAX_CONNECTIONS && i < 4 * MAX_CONNECTIONS; i++) {
+            const got = await attempt(port, `127.0.0.${40 + i}`);
+            if (got !== undefined) {
+              held.push(got.client);
+              on.add(got.instance);
+            }
+          }
+          open.push(...held);
+          assert.equal(held.length, MAX_CONNECTIONS);
+          assert.ok(on.has(WORKER0) && on.has(WORKER1), "the miners landed on both workers");
+          // Full for the whole pool: refused on either worker, though each holds less than the
+          // cap alone (once the last counts have travelled, within milliseconds).
+          await waitUntil(
+            async () => (await attempts(port, "127.0.0.120", 1))[0] === undefined,
+            "the port full",
+          );
+          const results = await attempts(port, "127.0.0.121", ATTEMPTS);
+          assert.deepEqual(results, new Array(ATTEMPTS).fill(undefined), "every one refused");
+          // One leaves: room for one more.
+          await held[0]!.close();
+          const next = await waitUntil(() => attempt(port, "127.0.0.122"), "room after a close");
+          open.push(next.client);
           for (const c of open.splice(0)) await c.close();
         });
 

@@ -15,6 +15,7 @@ import { TestClient } from "./_stratum_client.ts";
 
 class FakePeers implements PoolPeers {
   readonly elsewhere = new Map<string, number>();
+  total = 0;
   readonly here = new Map<string, number>();
   readonly bans: BanInfo[] = [];
   readonly unbans: string[] = [];
@@ -24,6 +25,10 @@ class FakePeers implements PoolPeers {
   connectionsElsewhere(port: string, ip: string): number {
     this.ports.add(port);
     return this.elsewhere.get(ip) ?? 0;
+  }
+  totalElsewhere(port: string): number {
+    this.ports.add(port);
+    return this.total;
   }
   connectionsHere(port: string, ip: string, count: number): void {
     this.ports.add(port);
@@ -81,6 +86,36 @@ Deno.test("Pool counts other workers' connections against the per-IP cap and rep
     assert.equal(peers.here.get("127.0.0.2"), 2);
     await first.close();
     await waitUntil(() => peers.here.get("127.0.0.2") === 1, "the close reported");
+  } finally {
+    for (const c of open) await c.close();
+    await pool.stop();
+  }
+});
+
+Deno.test("Pool counts other workers' connections against the port's max_connections", async () => {
+  const peers = new FakePeers();
+  const { pool, port } = startPool({
+    ports: [testPort()],
+    connections: { maxConnections: 4, exemptLoopback: false },
+    peers,
+  });
+  const open: TestClient[] = [];
+  try {
+    peers.total = 2;
+    for (const ip of ["127.0.0.2", "127.0.0.3"]) {
+      const client = await attempt(port(), ip);
+      assert.ok(client, "2 elsewhere + 2 here is the cap of 4");
+      open.push(client);
+    }
+    assert.equal(await attempt(port(), "127.0.0.4"), undefined, "the 5th in all is refused");
+    // The other workers' miners left: room again, up to the cap here alone.
+    peers.total = 0;
+    for (const ip of ["127.0.0.4", "127.0.0.5"]) {
+      const client = await attempt(port(), ip);
+      assert.ok(client);
+      open.push(client);
+    }
+    assert.equal(await attempt(port(), "127.0.0.6"), undefined, "4 here is the cap");
   } finally {
     for (const c of open) await c.close();
     await pool.stop();

@@ -303,16 +303,26 @@ Deno.test("WorkerHub tells each worker the other workers' per-IP counts and rise
     await waitUntil(() => b.connectionsElsewhere(PORT, "10.0.0.1") === 3, "b sees a's 3");
     assert.equal(a.connectionsElsewhere("0.0.0.0:3334", "10.0.0.1"), 9);
     assert.equal(a.connectionsElsewhere(PORT, "10.0.0.2"), 0);
+    // The port totals (against max_connections): every IP of the others, per port.
+    c.connectionsHere(PORT, "10.0.0.9", 4);
+    await waitUntil(() => a.totalElsewhere(PORT) === 2 + 4, "a's total: b's 2 and c's 4");
+    assert.equal(c.totalElsewhere(PORT), 5);
+    assert.equal(c.totalElsewhere("0.0.0.0:3334"), 9);
+    assert.equal(b.totalElsewhere("0.0.0.0:3334"), 0, "its own do not count");
     // c's port hears of each rise elsewhere (to close its share of a burst over the cap).
     assert.ok(raised.length >= 1 && raised.every((ips) => ips.join() === "10.0.0.1"), `${raised}`);
     const rises = raised.length;
     a.connectionsHere(PORT, "10.0.0.1", 0);
     await waitUntil(() => c.connectionsElsewhere(PORT, "10.0.0.1") === 2, "c sees 2");
+    assert.equal(c.totalElsewhere(PORT), 2);
     assert.equal(raised.length, rises, "a fall is not a rise");
     // A worker gone (its process died with its connections): its counts go.
     await b.close();
     await waitUntil(() => c.connectionsElsewhere(PORT, "10.0.0.1") === 0, "c sees none");
     assert.equal(c.connectionsElsewhere("0.0.0.0:3334", "10.0.0.1"), 0);
+    assert.equal(c.totalElsewhere(PORT), 0);
+    assert.equal(c.totalElsewhere("0.0.0.0:3334"), 0);
+    assert.equal(a.totalElsewhere(PORT), 4, "c's 4 stay");
   } finally {
     for (const link of [a, b, c]) await link.close();
     await hub.close();
@@ -465,6 +475,7 @@ Deno.test("SupervisorLink works alone while its supervisor is away, then catches
     first.conn.send('{"t":"bans","bans":"no","done":true}');
     const second = await waitUntil(() => fake!.links[1], "a new link");
     assert.equal(w.link.connectionsElsewhere(PORT, "10.0.0.4"), 0);
+    assert.equal(w.link.totalElsewhere(PORT), 0);
     await waitUntil(() => second.lines.at(-1) === '{"t":"sync"}', "sync again");
     second.conn.send(encodeLinkMessage({ type: "bans", bans: [b1], done: true }));
     await waitUntil(() => !w.bans.has("10.0.0.5"), "10.0.0.5 dropped");
