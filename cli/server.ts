@@ -300,7 +300,7 @@ export async function startServer(
   });
   // The bans in force in the store (this pool's before a restart, the other processes') and a
   // worker's from its supervisor are taken before the ports open.
-  const bans = await loadBans(persisted.store, s);
+  const bans = await loadBans(persisted.store, { stratum: s, store: values.store! });
   const workerLink = await startWorkerLink();
   let pool: Pool;
   try {
@@ -317,6 +317,7 @@ export async function startServer(
     // No await since the start: nothing was accepted before these apply.
     for (const ban of bans.inForce) pool.adoptBan(ban, "restored");
     bans.ledger?.start(pool);
+    if (bans.retry === true) void bans.ledger?.sync();
     workerLink?.attach(pool);
   } catch (err) {
     await workerLink?.link.close();
@@ -481,12 +482,19 @@ export async function startServer(
 /** The store's bans in force, and the ledger that keeps this pool's bans (none when turned off). */
 async function loadBans(
   store: Store,
-  stratum: Record<string, unknown>,
-): Promise<{ ledger?: BanLedger; inForce: Omit<BanInfo, "refused">[] }> {
+  config: { stratum: Record<string, unknown>; store: Record<string, unknown> },
+): Promise<{ ledger?: BanLedger; inForce: Omit<BanInfo, "refused">[]; retry?: boolean }> {
+  const { stratum } = config;
   const intervalMs = Math.round((stratum.ban_sync_seconds as number) * 1000);
   if (intervalMs <= 0) return { inForce: [] };
   const log = logger("server");
-  const ledger = new BanLedger({ store, instance: stratum.instance_id as number, intervalMs });
+  const ledger = new BanLedger({
+    store,
+    instance: stratum.instance_id as number,
+    intervalMs,
+    // Rows stamped at the start of the slowest commit the store allows are still read.
+    readOverlapMs: Math.max(15_000, (config.store.commit_timeout_seconds as number) * 1000 + 5000),
+  });
   try {
     const inForce = await ledger.load();
     if (inForce.length > 0) {
@@ -494,11 +502,12 @@ async function loadBans(
     }
     return { ledger, inForce };
   } catch (err) {
-    // The store opened: a failing read must not keep the pool down; the next sync takes them.
+    // The store opened: a failing read must not keep the pool down; a sync right after the
+    // start takes them (the ledger reads everything when it has read nothing yet).
     log.warn("cannot read the IP bans in force from the store: {error}", {
       error: err instanceof Error ? err.message : String(err),
     });
-    return { ledger, inForce: [] };
+    return { ledger, inForce: [], retry: true };
   }
 }
 

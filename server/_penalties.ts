@@ -181,9 +181,9 @@ export class Penalties {
     };
     const message = "banned {ip} for {seconds} s by {source} ({reason}); its connections here " +
       "are closed and new ones refused";
-    // Restored at start: counted in one line by the server.
-    if (source === "restored") log.debug(message, properties);
-    else log.warn(message, properties);
+    // From the store: counted in one line per read (or at start) by the ledger and the server.
+    if (source === "worker") log.warn(message, properties);
+    else log.debug(message, properties);
     this.#enforce(adopted);
     return true;
   }
@@ -193,15 +193,20 @@ export class Penalties {
    *
    * @param ip The address.
    * @param source Where it was lifted.
+   * @param now Current time, ms since epoch.
    * @returns Whether a ban was lifted here.
    */
-  lift(ip: string, source: BanSource = "worker"): boolean {
+  lift(ip: string, source: BanSource = "worker", now = Date.now()): boolean {
+    // A store read that still has the ban must not bring it back here.
+    if (source === "worker") this.#o.record?.liftedElsewhere(ip, now);
     const ban = this.#o.bans.unban(ip);
     if (ban === undefined) return false;
-    log.info(
-      "ban of {ip} lifted by {source}; {refused} connections were refused here during it",
-      { ip, source: SOURCES[source], refused: ban.refused },
-    );
+    const message = "ban of {ip} lifted by {source}; {refused} connections were refused here " +
+      "during it";
+    const properties = { ip, source: SOURCES[source], refused: ban.refused };
+    // From the store: counted in one line per read by the ledger.
+    if (source === "worker") log.info(message, properties);
+    else log.debug(message, properties);
     return true;
   }
 

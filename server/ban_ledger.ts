@@ -31,8 +31,8 @@ const episodes = new EpisodeLog(log);
 
 /** How long a lift decided here keeps older bans read from the store from coming back. */
 const LIFT_MEMORY_MS = 3_600_000;
-/** Most decisions waiting for their write (a store down during a flood of bans). */
-const MAX_PENDING = 100_000;
+/** Rows applied between two turns of the event loop. */
+const APPLY_CHUNK = 100;
 /**
  * Most ban writes queued in the store at once: shares share its commit queue, and a flood of
  * bans (an attacker with many addresses) must never fill it.
@@ -69,6 +69,13 @@ export interface BanRecord {
    * @param ban The ban that was lifted here, if any.
    */
   unbanned(ip: string, at: number, ban?: BanInfo): void;
+  /**
+   * Another process lifted a ban and told this one directly (a worker beside it).
+   *
+   * @param ip The address.
+   * @param at When, ms since epoch (as heard here).
+   */
+  liftedElsewhere(ip: string, at: number): void;
 }
 
 /** Options for {@linkcode BanLedger}. */
@@ -81,9 +88,19 @@ export interface BanLedgerOptions {
   intervalMs?: number;
   /**
    * Rows the store took this long before the newest one read are read again (a transaction that
-   * took its time may commit a row stamped before one already read), ms. @default 10000
+   * took its time may commit a row stamped before one already read): longer than the longest
+   * commit the store allows, ms. @default 15000
    */
   readOverlapMs?: number;
+  /** Longest wait at a stop for the last writes, ms. @default 3000 */
+  stopWaitMs?: number;
+  /** Longest wait for a read of the store's bans, ms. @default 10000 */
+  readTimeoutMs?: number;
+  /**
+   * Most decisions waiting for their write (a store down through a flood of bans); past it the
+   * oldest bans for offences are dropped, never the operator's bans and lifts. @default 100000
+   */
+  maxPending?: number;
   /** Clock, ms since epoch. @default Date.now */
   now?: () => number;
 }
@@ -115,6 +132,10 @@ export class BanLedger implements BanRecord {
   #instance: number;
   #intervalMs: number;
   #overlapMs: number;
+  #stopWaitMs: number;
+  #readTimeoutMs: number;
+  #maxPending: number;
+  #dropped = 0;
   #now: () => number;
   #pending = new Map<string, StoredBan>();
   #dirty = false;
@@ -136,7 +157,10 @@ export class BanLedger implements BanRecord {
     this.#store = options.store;
     this.#instance = options.instance;
     this.#intervalMs = options.intervalMs ?? 5000;
-    this.#overlapMs = options.readOverlapMs ?? 10_000;
+    this.#overlapMs = options.readOverlapMs ?? 15_000;
+    this.#stopWaitMs = options.stopWaitMs ?? 3000;
+    this.#readTimeoutMs = options.readTimeoutMs ?? 10_000;
+    this.#maxPending = options.maxPending ?? 100_000;
     this.#now = options.now ?? Date.now;
   }
 
@@ -199,10 +223,13 @@ export class BanLedger implements BanRecord {
    *
    * @returns Whether all were written.
    */
-  flush(): Promise<boolean> {
+  async flush(): Promise<boolean> {
     this.#dirty = true;
+    // One under way takes these rows too (it passes again while `dirty`), unless it fails first
+    // or ended before it saw them: then they are written now.
+    if (this.#flushing !== undefined && await this.#flushing && !this.#dirty) return true;
     this.#flushing ??= this.#drain().finally(() => this.#flushing = undefined);
-    return this.#flushing;
+    return await this.#flushing;
   }
 
   async #drain(): Promise<boolean> {
@@ -243,31 +270,69 @@ export class BanLedger implements BanRecord {
   }
 
   /**
-   * Stop reading, and write what waits (once; a store that fails now keeps nothing).
+   * Stop reading, and write what waits, for at most `stopWaitMs`: a store that is down (or a read
+   * that hangs on a lost database) must not keep the process from stopping. What is not written
+   * then is lost, logged with its count.
    *
-   * @returns When the last writes are settled.
+   * @returns When the last writes are settled or the wait is over.
    */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.#running;
-    if (this.#pending.size > 0 && !await this.#flushQuietly()) {
-      log.warn("{n} ban decisions could not be written to the store before the stop", {
+    const deadline = Date.now() + this.#stopWaitMs;
+    const left = () => Math.max(0, deadline - Date.now());
+    await within(this.#running ?? Promise.resolve(), left());
+    if (this.#pending.size === 0) return;
+    const written = await within(this.#flushQuietly(), left());
+    if (written !== true) {
+      log.warn("{n} ban decisions were not written to the store before the stop", {
         n: this.#pending.size,
       });
     }
   }
 
+  /**
+   * A lift another process decided and told this one (a worker beside it): no row is written
+   * here, but a read of the store that still has the ban must not bring it back.
+   *
+   * @param ip The address.
+   * @param at When this process heard of it, ms since epoch.
+   */
+  liftedElsewhere(ip: string, at: number): void {
+    this.#lifted.set(ip, at);
+  }
+
   #queue(row: StoredBan): void {
     this.#pending.delete(row.ip);
     this.#pending.set(row.ip, row);
-    if (this.#pending.size > MAX_PENDING) {
-      const oldest = this.#pending.keys().next().value!;
-      this.#pending.delete(oldest);
-    }
+    if (this.#pending.size > this.#maxPending) this.#shed();
     // While the store fails, the syncs try again (not every new decision: a flood of them).
     if (!this.#stopped && !this.#failing) void this.#flushQuietly();
+  }
+
+  /**
+   * Too many decisions wait (the store has been down through a flood of bans): drop the oldest
+   * ban made for offences; the operator's bans and lifts are kept.
+   */
+  #shed(): void {
+    for (const [ip, row] of this.#pending) {
+      if (row.lifted || row.reason === "manual") continue;
+      this.#pending.delete(ip);
+      this.#dropped++;
+      episodes.warn(
+        "shed",
+        "more than {max} IP bans wait for the store: the oldest bans for offences are not kept " +
+          "there (they hold here until they end)",
+        { max: this.#maxPending },
+      );
+      return;
+    }
+  }
+
+  /** Decisions dropped because too many waited for the store. */
+  get dropped(): number {
+    return this.#dropped;
   }
 
   async #flushQuietly(): Promise<boolean> {
@@ -300,9 +365,11 @@ export class BanLedger implements BanRecord {
       now,
       writtenSince: Math.max(0, this.#cursor - this.#overlapMs),
     };
-    let listing: BanListing;
+    let listing: BanListing | undefined;
     try {
-      listing = await this.#store.listBans(query);
+      // A read that hangs (a lost database) is given up; the next round reads the same rows.
+      listing = await within(this.#store.listBans(query), this.#readTimeoutMs);
+      if (listing === undefined) throw new Error(`no answer within ${this.#readTimeoutMs} ms`);
     } catch (err) {
       episodes.warn("read", "cannot read IP bans from the store: {error}", {
         error: err instanceof Error ? err.message : String(err),
@@ -310,23 +377,42 @@ export class BanLedger implements BanRecord {
       return;
     }
     episodes.end("read");
-    this.#cursor = Math.max(this.#cursor, listing.cursor);
-    this.#apply(this.#target, listing.bans, this.#now());
+    // Never past the store's clock: set back, it would stamp new rows below the cursor.
+    this.#cursor = Math.min(Math.max(this.#cursor, listing.cursor), listing.storeNow);
+    await this.#apply(this.#target, listing.bans);
     this.#forgetOldLifts(now);
   }
 
-  #apply(target: BanLedgerTarget, rows: StoredBan[], now: number): void {
-    for (const row of rows) {
+  /** Apply rows, `APPLY_CHUNK` at a time (each ban closes its IP's connections on every port). */
+  async #apply(target: BanLedgerTarget, rows: StoredBan[]): Promise<void> {
+    let banned = 0;
+    let lifted = 0;
+    for (let i = 0; i < rows.length; i++) {
+      if (i > 0 && i % APPLY_CHUNK === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (this.#stopped) return;
+      }
+      const row = rows[i]!;
       // This process decided later than the row (its write may not have landed yet).
       const mine = this.#pending.get(row.ip);
       if (mine !== undefined && mine.updatedAt >= row.updatedAt) continue;
       const liftedAt = this.#lifted.get(row.ip);
       if (row.lifted) {
         const ban = target.findBan(row.ip);
-        if (ban !== undefined && ban.since <= row.updatedAt) target.liftBan(row.ip, "store");
-      } else if (row.until > now && (liftedAt === undefined || liftedAt < row.updatedAt)) {
-        target.adoptBan(banOf(row), "store");
-      }
+        if (ban !== undefined && ban.since <= row.updatedAt && target.liftBan(row.ip, "store")) {
+          lifted++;
+        }
+      } else if (
+        row.until > this.#now() && (liftedAt === undefined || liftedAt < row.updatedAt) &&
+        target.adoptBan(banOf(row), "store")
+      ) banned++;
+    }
+    // One line per read, not per ban (an attacker's flood of bans reaches every process).
+    if (banned > 0 || lifted > 0) {
+      log.info(
+        "from the store: {banned} IP bans made and {lifted} lifted by other pool processes",
+        { banned, lifted },
+      );
     }
   }
 
@@ -353,4 +439,17 @@ function banOf(row: Omit<BanInfo, "refused">): Omit<BanInfo, "refused"> {
 /** The store refused the values themselves (TypeError/RangeError from its checks). */
 function isRefused(err: unknown): boolean {
   return err instanceof TypeError || err instanceof RangeError;
+}
+
+/** `promise`'s value, or undefined once `ms` have passed (the promise runs on, unobserved). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -471,7 +471,7 @@ export class Pool {
    * @returns Whether a ban was lifted here.
    */
   liftBan(ip: string, source: BanSource = "worker"): boolean {
-    return this.#penalties.lift(ip, source);
+    return this.#penalties.lift(ip, source, this.#now());
   }
 
   /**

@@ -15,7 +15,6 @@ import type {
   RollupPoint,
   RollupQuery,
   ShareQuery,
-  StoredBan,
   StoredShare,
   WorkerTotal,
 } from "./store_types.ts";

@@ -9,6 +9,7 @@ import { getLogger } from "@logtape/logtape";
 import { alertEvents, EpisodeLog } from "../log/mod.ts";
 import type { StoreDriver } from "./_driver.ts";
 import {
+  BAN_KEEP_MS,
   checkBan,
   checkBanListQuery,
   checkBig,
@@ -368,7 +369,10 @@ export class DriverStore implements Store {
     }
   }
 
-  async #deleteAll(kind: "pruneShares" | "pruneRollups", before: number): Promise<number> {
+  async #deleteAll(
+    kind: "pruneShares" | "pruneRollups" | "pruneBans",
+    before: number,
+  ): Promise<number> {
     let total = 0;
     for (;;) {
       const n = await this.#write({ kind, before, limit: PRUNE_CHUNK }) as number;
@@ -399,10 +403,15 @@ export class DriverStore implements Store {
       ? 0
       : await this.#deleteAll("pruneShares", shareCutoff);
     const rollups = await this.#deleteAll("pruneRollups", minuteOf(rollupsBefore));
-    if (shares > 0 || rollups > 0) {
-      log.info("Pruned {shares} shares and {rollups} rollup rows", { shares, rollups });
+    const bans = await this.#deleteAll("pruneBans", Math.max(0, now - BAN_KEEP_MS));
+    if (shares > 0 || rollups > 0 || bans > 0) {
+      log.info("Pruned {shares} shares, {rollups} rollup rows and {bans} ended IP bans", {
+        shares,
+        rollups,
+        bans,
+      });
     }
-    return { shares, rollups, shareCutoff };
+    return { shares, rollups, bans, shareCutoff };
   }
 
   stats(): StoreStats {

@@ -31,6 +31,7 @@ export type WriteOp =
   | { kind: "ban"; ban: StoredBan }
   | { kind: "pruneShares"; before: number; limit: number }
   | { kind: "pruneRollups"; before: number; limit: number }
+  | { kind: "pruneBans"; before: number; limit: number }
   | { kind: "payout"; op: PayoutWriteOp };
 
 /** Result of one operation: a value, or an error that concerns only that operation. */

@@ -13,7 +13,6 @@ import { bytesToHex } from "../hash/hex.ts";
 import type { MinuteScore, StoreDriver } from "./_driver.ts";
 import { checkCurrent, checkNotNewer } from "./_migration.ts";
 import {
-  BAN_KEEP_MS,
   BAN_LIST_LIMIT,
   type CheckedBlockQuery,
   convertCounter,
@@ -176,6 +175,7 @@ async function runBatch(tx: Tx, ops: WriteOp[]): Promise<OpOutcome[]> {
       ON CONFLICT (address, worker) DO UPDATE SET
         difficulty = excluded.difficulty, updated_at = excluded.updated_at`;
   }
+  await recordBans(tx, ops, outcomes);
   // Phase 2: shares and the rest, in order. A batch holding a block locks every round row first.
   if (ops.some((op) => op.kind === "block")) {
     await tx`SELECT instance FROM round_work ORDER BY instance FOR UPDATE`;
@@ -249,10 +249,8 @@ async function runBatch(tx: Tx, ops: WriteOp[]): Promise<OpOutcome[]> {
         outcomes[i] = { ok: true, value: undefined };
         break;
       case "ban":
-        await flushShares();
-        await recordBan(tx, op.ban);
-        outcomes[i] = { ok: true, value: undefined };
-        break;
+        break; // phase 1
+
       case "pruneShares": {
         await flushShares();
         const r = await tx`DELETE FROM shares WHERE id IN (
@@ -264,6 +262,15 @@ async function runBatch(tx: Tx, ops: WriteOp[]): Promise<OpOutcome[]> {
         await flushShares();
         const r = await tx`DELETE FROM rollups WHERE ctid IN (
           SELECT ctid FROM rollups WHERE minute < ${op.before} LIMIT ${op.limit})`;
+        outcomes[i] = { ok: true, value: r.count };
+        break;
+      }
+      case "pruneBans": {
+        await flushShares();
+        // Ended rows only: a live instance writes none of them, so no lock order to keep.
+        const r = await tx`DELETE FROM bans WHERE ip IN (
+          SELECT ip FROM bans WHERE until < ${op.before} AND updated_at < ${op.before}
+          LIMIT ${op.limit})`;
         outcomes[i] = { ok: true, value: r.count };
         break;
       }
@@ -381,22 +388,38 @@ async function lease(
 }
 
 /**
- * Store a ban or a lift unless the row holds a later decision, and delete the rows that ended
- * and were decided more than a day before it.
+ * Phase 1 (after the workers): the batch's bans and lifts, each stored unless its row holds a later
+ * decision, in one statement.
  */
-async function recordBan(tx: Tx, b: StoredBan): Promise<void> {
+async function recordBans(tx: Tx, ops: WriteOp[], outcomes: OpOutcome[]): Promise<void> {
+  // The decision that wins per IP (the latest; of equal ones the last queued), in ip order: one
+  // statement, its rows locked in one global order (after the workers'), so that instances
+  // banning the same addresses in different orders never deadlock.
+  const latest = new Map<string, StoredBan>();
+  ops.forEach((op, i) => {
+    if (op.kind !== "ban") return;
+    const kept = latest.get(op.ban.ip);
+    if (kept === undefined || op.ban.updatedAt >= kept.updatedAt) latest.set(op.ban.ip, op.ban);
+    outcomes[i] = { ok: true, value: undefined };
+  });
+  if (latest.size === 0) return;
+  const b = [...latest.values()].sort((x, y) => (x.ip < y.ip ? -1 : x.ip > y.ip ? 1 : 0));
   // written_at is the database's clock, one for every pool process (their pollers' cursor).
   await tx`INSERT INTO bans (ip, since, until, reason, offences, lifted, updated_at, instance,
       written_at)
-    VALUES (${b.ip}, ${b.since}, ${b.until}, ${b.reason}, ${b.offences}, ${b.lifted},
-      ${b.updatedAt}, ${b.instance}, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+    SELECT ip, since, until, reason, offences, lifted <> 0, updated_at, instance,
+      (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+    FROM unnest(${b.map((v) => v.ip)}::text[], ${b.map((v) => v.since)}::bigint[],
+      ${b.map((v) => v.until)}::bigint[], ${b.map((v) => v.reason)}::text[],
+      ${b.map((v) => v.offences)}::int[], ${b.map((v) => v.lifted ? 1 : 0)}::int[],
+      ${b.map((v) => v.updatedAt)}::bigint[], ${b.map((v) => v.instance)}::int[])
+      AS u (ip, since, until, reason, offences, lifted, updated_at, instance)
+    ORDER BY ip COLLATE "C"
     ON CONFLICT (ip) DO UPDATE SET since = excluded.since, until = excluded.until,
       reason = excluded.reason, offences = excluded.offences, lifted = excluded.lifted,
       updated_at = excluded.updated_at, instance = excluded.instance,
       written_at = excluded.written_at
     WHERE excluded.updated_at >= bans.updated_at`;
-  const cutoff = b.updatedAt - BAN_KEEP_MS;
-  await tx`DELETE FROM bans WHERE until < ${cutoff} AND updated_at < ${cutoff}`;
 }
 
 function sumByMinute(rows: readonly Row[]): RollupPoint[] {
@@ -612,13 +635,16 @@ export class PostgresDriver implements StoreDriver {
   }
 
   async bans(query: BanListQuery): Promise<BanListing> {
+    // The clock that stamps written_at (before the rows: a row stamped later is read next time).
+    const [clock] = await this.#reader`SELECT
+      (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now`;
     const rows = query.writtenSince === undefined
       ? await this.#reader`SELECT * FROM bans WHERE NOT lifted AND until > ${query.now}
         ORDER BY written_at, ip COLLATE "C" LIMIT ${BAN_LIST_LIMIT}`
       : await this.#reader`SELECT * FROM bans
         WHERE written_at >= ${query.writtenSince} AND (lifted OR until > ${query.now})
         ORDER BY written_at, ip COLLATE "C" LIMIT ${BAN_LIST_LIMIT}`;
-    return banListing(rows);
+    return banListing(rows, toNumber(clock!.now));
   }
 
   async oldestPendingTime(): Promise<number | undefined> {

@@ -133,6 +133,7 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         written_at BIGINT NOT NULL
       )`,
       `CREATE INDEX bans_written_at ON bans (written_at)`,
+      `CREATE INDEX bans_until ON bans (until)`,
     ],
   },
 ];

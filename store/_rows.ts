@@ -184,7 +184,8 @@ export function banFromRow(value: unknown): StoredBan {
 }
 
 /**
- * `bans` rows as a {@linkcode BanListing}: the bans, and the newest `written_at` among them.
+ * `bans` rows as a {@linkcode BanListing}: the bans, the newest `written_at` among them, and the
+ * store's clock at the read.
  *
  * @example Usage
  * ```ts
@@ -194,17 +195,18 @@ export function banFromRow(value: unknown): StoredBan {
  *   ip: "192.0.2.7", since: 1000n, until: 2000n, reason: "manual", offences: 0n, lifted: 0n,
  *   updated_at: 1000n, instance: 2n, written_at: 1003n,
  * };
- * assert.deepEqual(banListing([row]).cursor, 1003);
- * assert.deepEqual(banListing([]), { bans: [], cursor: 0 });
+ * assert.deepEqual(banListing([row], 1010).cursor, 1003);
+ * assert.deepEqual(banListing([], 1010), { bans: [], cursor: 0, storeNow: 1010 });
  * ```
  *
  * @param rows The rows.
+ * @param storeNow The store's clock at the read, ms.
  * @returns The listing.
  */
-export function banListing(rows: readonly unknown[]): BanListing {
+export function banListing(rows: readonly unknown[], storeNow: number): BanListing {
   let cursor = 0;
   for (const row of rows) cursor = Math.max(cursor, toNumber((row as Row).written_at));
-  return { bans: rows.map(banFromRow), cursor };
+  return { bans: rows.map(banFromRow), cursor, storeNow };
 }
 
 /**

@@ -41,7 +41,6 @@ import type {
   RollupPoint,
   RollupQuery,
   ShareQuery,
-  StoredBan,
   StoredShare,
   WorkerTotal,
 } from "./store_types.ts";
@@ -439,6 +438,8 @@ export class SqliteDriver implements StoreDriver {
   }
 
   bans(query: BanListQuery): Promise<BanListing> {
+    // One file, one host: the writers' clock is this one.
+    const storeNow = Date.now();
     const rows = query.writtenSince === undefined
       ? this.#prepare(
         `SELECT * FROM bans WHERE lifted = 0 AND until > ? ORDER BY written_at, ip LIMIT ?`,
@@ -447,7 +448,7 @@ export class SqliteDriver implements StoreDriver {
         `SELECT * FROM bans WHERE written_at >= ? AND (lifted = 1 OR until > ?)
          ORDER BY written_at, ip LIMIT ?`,
       ).all(query.writtenSince, query.now, BAN_LIST_LIMIT);
-    return Promise.resolve(banListing(rows));
+    return Promise.resolve(banListing(rows, storeNow));
   }
 
   oldestPendingTime(): Promise<number | undefined> {

@@ -177,6 +177,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         written_at INTEGER NOT NULL
       ) WITHOUT ROWID`,
       `CREATE INDEX bans_written_at ON bans (written_at)`,
+      `CREATE INDEX bans_until ON bans (until)`,
     ],
   },
 ];

@@ -7,7 +7,7 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { checkNotNewer } from "./_migration.ts";
-import { BAN_KEEP_MS, convertCounter, type OpOutcome } from "./_ops.ts";
+import { convertCounter, type OpOutcome } from "./_ops.ts";
 import {
   type OtherOp,
   type PackedBatch,
@@ -276,6 +276,14 @@ export class SqliteWriter {
         return { ok: true, value: Number(this.#pruneShares.run(op.before, op.limit).changes) };
       case "pruneRollups":
         return { ok: true, value: Number(this.#pruneRollups.run(op.before, op.limit).changes) };
+      case "pruneBans": {
+        const deleted = cachedStatement(
+          this.#db,
+          `DELETE FROM bans WHERE ip IN (
+             SELECT ip FROM bans WHERE until < ? AND updated_at < ? LIMIT ?)`,
+        ).run(op.before, op.before, op.limit);
+        return { ok: true, value: Number(deleted.changes) };
+      }
       case "payout":
         return runPayoutWriteSqlite(this.#db, op.op);
     }
@@ -297,10 +305,7 @@ export class SqliteWriter {
     return { acquired: false, owner: row.owner, expiresAt: Number(row.expires_at) };
   }
 
-  /**
-   * Store a ban or a lift unless the row holds a later decision, and delete the rows that ended
-   * and were decided more than a day before it (rare: prepared on first use).
-   */
+  /** Store a ban or a lift unless the row holds a later decision (rare: prepared on first use). */
   #ban(b: StoredBan): void {
     cachedStatement(
       this.#db,
@@ -324,9 +329,6 @@ export class SqliteWriter {
       // One file, one host: this clock is every writer's (the pollers' cursor).
       Date.now(),
     );
-    const cutoff = b.updatedAt - BAN_KEEP_MS;
-    cachedStatement(this.#db, "DELETE FROM bans WHERE until < ? AND updated_at < ?")
-      .run(cutoff, cutoff);
   }
 
   #flushRound(round: RoundWork): void {

@@ -188,9 +188,9 @@ export interface Store {
 
   /**
    * Record a ban or the lift of one (one row per IP): kept only when its `updatedAt` is at least
-   * the stored row's (a later decision wins, whichever process writes last). Rows whose end and
-   * whose decision are both more than a day older than this one's `updatedAt` are deleted in the
-   * same transaction (bans are rare; the table stays small).
+   * the stored row's (a later decision wins, whichever process writes last). The store stamps the
+   * row with its own clock (`written_at`, see {@linkcode Store.listBans}). Nothing is deleted
+   * here: ended rows go with {@linkcode Store.prune}.
    *
    * @param ban The ban or lift (validated here: a bad field rejects with TypeError/RangeError,
    *   and only this call). It is copied before this returns.
@@ -237,7 +237,8 @@ export interface Store {
   activity(query: RollupQuery): Promise<Activity>;
 
   /**
-   * Delete shares and rollups that nothing needs any more.
+   * Delete shares, rollups and IP ban rows that nothing needs any more (bans that ended, and
+   * lifts, more than a day before `now`).
    *
    * @param options Retention rules.
    * @returns What was deleted.

@@ -268,6 +268,8 @@ export interface PruneResult {
   shares: number;
   /** Rollup rows deleted. */
   rollups: number;
+  /** IP ban rows deleted: bans that ended, and lifts, more than a day before `now`. */
+  bans: number;
   /** Shares before this time (ms) were eligible; `-Infinity` when the window protected all. */
   shareCutoff: number;
 }
@@ -331,4 +333,9 @@ export interface BanListing {
   bans: StoredBan[];
   /** When the store took the newest of them, by its clock, ms (0 when none is listed). */
   cursor: number;
+  /**
+   * The store's clock at the read, ms: a cursor kept past it (the clock was set back, or a
+   * failover to a server whose clock is behind) would hide the rows written from now on.
+   */
+  storeNow: number;
 }

@@ -123,12 +123,12 @@ Deno.test({
         });
         assert.equal(ban.status, 201, await ban.text());
         await miner.waitClosed();
-        await b.server.waitForLog(/banned 127\.0\.0\.1 for \d+ s by another pool process/);
+        await b.server.waitForLog(/from the store: 1 IP bans made and 0 lifted by other pool/);
         assert.ok(await refused(b.port));
         // Lifted on b: a admits it again.
         const lift = await adminCall(b.admin, "DELETE", "/admin/bans/127.0.0.1");
         assert.equal(lift.status, 200, await lift.text());
-        await a.server.waitForLog(/ban of 127\.0\.0\.1 lifted by another pool process/);
+        await a.server.waitForLog(/from the store: 0 IP bans made and 1 lifted by other pool/);
         assert.equal(await refused(a.port), false);
       } finally {
         for (const server of running) await server.kill();
