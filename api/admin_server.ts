@@ -21,6 +21,7 @@
 import { getLogger } from "@logtape/logtape";
 import { EpisodeLog } from "../log/mod.ts";
 import { HttpServer } from "../net/http_server.ts";
+import { parseIpv6, peerIp } from "../protocol/ip_address.ts";
 import type { Pool } from "../server/pool.ts";
 import type { UpstreamStatus } from "../server/upstream.ts";
 import type { Store } from "../store/mod.ts";
@@ -106,12 +107,13 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 const IPV6 = /^[0-9a-f:]{2,39}(%\w+)?$/i;
 
 function ipParam(value: unknown): string {
-  if (
-    typeof value !== "string" || !(IPV4.test(value) || (value.includes(":") && IPV6.test(value)))
-  ) {
+  const v6 = (text: string) =>
+    text.includes(":") && (IPV6.test(text) || parseIpv6(text.toLowerCase()) !== undefined);
+  if (typeof value !== "string" || value.length > 64 || !(IPV4.test(value) || v6(value))) {
     throw new AdminError(400, "ip must be an IPv4 or IPv6 address");
   }
-  return value.toLowerCase();
+  // As the pool keys its peers: `::ffff:192.0.2.7` is 192.0.2.7, IPv6 in its canonical text.
+  return peerIp(value.toLowerCase());
 }
 
 async function body(request: Request): Promise<Record<string, unknown>> {

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { peerIp } from "../protocol/ip_address.ts";
 import type { HttpHeadResult, HttpRequestHead } from "../protocol/http_request_head.ts";
 import { encodeChunk, encodeResponseHead } from "../protocol/http_response_head.ts";
 import { HttpReader } from "./_http_reader.ts";
@@ -131,7 +132,9 @@ export class HttpConnection {
     this.#conn = conn;
     this.#o = options;
     this.#limits = options.limits;
-    this.remoteAddr = conn.remoteAddr as Deno.NetAddr;
+    // The pool's key for the peer (IPv4-mapped IPv6 as IPv4), as the Stratum ports use.
+    const addr = conn.remoteAddr as Deno.NetAddr;
+    this.remoteAddr = { ...addr, hostname: peerIp(addr.hostname) };
     this.#reader = new HttpReader(conn, {
       maxHeadBytes: options.limits.maxHeadBytes,
       maxHeaders: options.limits.maxHeaders,

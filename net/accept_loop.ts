@@ -9,6 +9,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { peerIp } from "../protocol/ip_address.ts";
 import { Episode, formatCounts } from "./_episode.ts";
 import type { DescriptorBudget } from "./descriptor_budget.ts";
 
@@ -69,7 +70,7 @@ function errorCode(err: unknown): string {
 }
 
 function ipOf(conn: Deno.Conn): string {
-  return (conn.remoteAddr as Deno.NetAddr).hostname ?? "";
+  return peerIp((conn.remoteAddr as Deno.NetAddr).hostname ?? "");
 }
 
 function closeQuietly(conn: Deno.Conn): void {

@@ -25,6 +25,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { peerIp } from "../protocol/ip_address.ts";
 import { Episode, formatCounts } from "./_episode.ts";
 import {
   HttpConnection,
@@ -347,7 +348,7 @@ export class HttpServer {
   }
 
   #admit(socket: Deno.Conn, release: () => void): void {
-    const ip = (socket.remoteAddr as Deno.NetAddr).hostname ?? "";
+    const ip = peerIp((socket.remoteAddr as Deno.NetAddr).hostname ?? "");
     const refusal = this.#stopped ? "server_full" : this.#refusal(ip);
     if (refusal !== undefined) {
       try {

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { peerIp } from "../protocol/ip_address.ts";
 import { LineFramer, LineTooLongError } from "../protocol/line_framer.ts";
 import { lineBytes } from "./_line_bytes.ts";
 import type { ReadGate } from "./read_gate.ts";
@@ -109,7 +110,7 @@ export class LineConnection {
     this.#conn = conn;
     this.#closedSignal = new Promise((resolve) => this.#signalClosed = resolve);
     const addr = conn.remoteAddr as Deno.NetAddr;
-    this.remoteIp = addr.hostname ?? "";
+    this.remoteIp = peerIp(addr.hostname ?? "");
     this.remotePort = addr.port ?? 0;
     this.#framer = new LineFramer({ maxLineBytes: options.maxLineBytes ?? 16384 });
     this.#maxQueue = options.maxSendQueueBytes ?? 262144;

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { peerIp } from "../protocol/ip_address.ts";
 import type { AddressList } from "./address_list.ts";
 import { type DescriptorBudget, processDescriptors } from "./descriptor_budget.ts";
 import { EdgeRefusal, prepareConnection } from "./edge_connection.ts";
@@ -382,8 +383,9 @@ export class LineServer {
   }
 }
 
+/** The peer's address as the pool keys it (IPv4-mapped IPv6 as IPv4: see `peerIp`). */
 function ipOf(conn: Deno.Conn): string {
-  return (conn.remoteAddr as Deno.NetAddr).hostname ?? "";
+  return peerIp((conn.remoteAddr as Deno.NetAddr).hostname ?? "");
 }
 
 function closeQuietly(conn: Deno.Conn): void {

@@ -153,3 +153,34 @@ export function formatIp(bytes: Uint8Array): string {
   if (best < 0) return hex.join(":");
   return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
 }
+
+/**
+ * The address a pool keys a peer by (bans, per-IP caps, logs): an IPv4-mapped IPv6 address, as a
+ * dual-stack listener (`[::]:3333`) reports its IPv4 clients, becomes that IPv4 address, so that
+ * `vbkpool admin ban 192.0.2.7` matches the miner and one client is one key on every port; other
+ * addresses in their canonical text (RFC 5952 for IPv6). Text that is not an address (a zone id,
+ * a Unix socket) is returned as it is.
+ *
+ * @example Usage
+ * ```ts
+ * import { peerIp } from "./ip_address.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(peerIp("::ffff:192.0.2.7"), "192.0.2.7");
+ * assert.equal(peerIp("2001:DB8:0:0:0:0:0:1"), "2001:db8::1");
+ * assert.equal(peerIp("192.0.2.7"), "192.0.2.7");
+ * assert.equal(peerIp("fe80::1%eth0"), "fe80::1%eth0");
+ * ```
+ *
+ * @param text The address as a socket or an operator gave it.
+ * @returns The key.
+ */
+export function peerIp(text: string): string {
+  // The common case, an IPv4 peer on an IPv4 listener, costs one test.
+  if (!text.includes(":")) return text;
+  const bytes = parseIpv6(text);
+  if (bytes === undefined) return text;
+  const mapped = bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff &&
+    bytes[11] === 0xff;
+  return mapped ? bytes.subarray(12).join(".") : formatIp(bytes);
+}

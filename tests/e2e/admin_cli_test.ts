@@ -102,6 +102,13 @@ Deno.test({
           clients.push(welcome);
           await welcome.send('{"id":1,"method":"mining.subscribe","params":[]}\n');
           await welcome.waitLine(/"id":1,"result":\[/);
+          // An IPv4-mapped or uncanonical IPv6 address is the address the pool keys peers by.
+          assert.equal((await admin(["ban", "::FFFF:10.9.8.7"])).code, 0);
+          assert.equal((await admin(["ban", "2001:DB8:0:0::7"])).code, 0);
+          const keyed = JSON.parse((await admin(["bans"])).out).bans as { ip: string }[];
+          assert.deepEqual(keyed.map((b) => b.ip).sort(), ["10.9.8.7", "2001:db8::7"]);
+          assert.equal((await admin(["unban", "10.9.8.7"])).code, 0);
+          assert.equal((await admin(["unban", "2001:db8::7"])).code, 0);
           const bad = await admin(["ban", "999.1.1.1"]);
           assert.equal(bad.code, 1);
           assert.match(bad.err, /IPv4 or IPv6/);

@@ -127,3 +127,28 @@ Deno.test("one bad connection is closed while its IP mines on; several ban the I
     resetSync();
   }
 });
+
+Deno.test("a dual-stack port keys IPv4 miners by their IPv4 address: the operator's ban of it holds", async () => {
+  // Bound like `[::]:3333` but on loopback only: IPv4 peers arrive as ::ffff:a.b.c.d.
+  const { pool, port } = startPool({
+    ports: [testPort({ hostname: "::ffff:127.0.0.1", difficulty: 1n, minDifficulty: 1n })],
+    bans: { exemptLoopback: false },
+  });
+  const clients: TestClient[] = [];
+  try {
+    pool.addTemplate(freshTemplate(1));
+    const m = await miner(port(), SHARED_IP, `${ADDRESSES[0]}.rig`);
+    clients.push(m.client);
+    assert.deepEqual(pool.connections().map((c) => c.ip), [SHARED_IP]);
+    // What an operator types (and what `vbkpool admin ban` sends) matches the miner.
+    assert.ok(pool.ban(SHARED_IP, { seconds: 60 }));
+    await m.client.closed;
+    const again = await TestClient.connectFrom(port(), SHARED_IP);
+    clients.push(again);
+    await again.closed;
+    assert.equal(pool.listBans()[0]!.refused, 1);
+  } finally {
+    for (const c of clients) await c.close();
+    await pool.stop();
+  }
+});
