@@ -36,6 +36,13 @@ class GatedStore implements BanStore {
   /** Reads that never answer (a lost database). */
   hangReads = false;
   constructor(readonly store: Store) {}
+  /** Writes and reads work again; held reads go on. */
+  release(): void {
+    this.fail = false;
+    this.hangReads = false;
+    this.holdReads = false;
+    for (const go of this.heldReads.splice(0)) go();
+  }
   async recordBan(ban: StoredBan): Promise<void> {
     this.writes++;
     if (this.fail) throw new Error("store down (test)");
@@ -100,6 +107,32 @@ async function withDir(fn: (path: string) => Promise<void>): Promise<void> {
   }
 }
 
+/** What {@linkcode withPools} starts: an instance id, a gated store or not, ledger options. */
+interface PoolSpec {
+  id: number;
+  gate?: boolean;
+  options?: Partial<BanLedgerOptions>;
+}
+
+/** Run `fn` with pools on one fresh store file (as instances on one database), then stop them. */
+async function withPools(
+  specs: PoolSpec[],
+  fn: (...pools: Awaited<ReturnType<typeof instance>>[]) => Promise<void>,
+): Promise<void> {
+  await withDir(async (path) => {
+    const pools: Awaited<ReturnType<typeof instance>>[] = [];
+    try {
+      for (const s of specs) pools.push(await instance(path, s.id, s.gate, s.options));
+      await fn(...pools);
+    } finally {
+      for (const pool of pools) {
+        pool.gated.release();
+        await pool.stop();
+      }
+    }
+  });
+}
+
 /** Whether a connection from `ip` is refused (closed before any answer) by the pool at `port`. */
 async function refused(port: number, ip: string): Promise<boolean> {
   const client = await TestClient.connectFrom(port, ip);
@@ -143,149 +176,124 @@ Deno.test("a ban outlives its pool: the next start takes it before its first acc
 });
 
 Deno.test("a ban and its lift on one pool reach another pool on the same store", async () => {
-  await withDir(async (path) => {
-    const a = await instance(path, 1);
-    const b = await instance(path, 2);
-    try {
-      // A miner from the IP mines on b until a bans the IP.
-      const victim = await TestClient.connectFrom(b.port, BANNED);
-      await victim.call("mining.subscribe", ["ban-test/1"]);
-      a.pool.ban(BANNED, { seconds: 3600 });
-      await a.ledger.flush();
-      await b.ledger.sync();
-      assert.ok(banned(b.pool, BANNED));
-      await victim.closed; // b closed its connection
-      assert.ok(await refused(b.port, BANNED));
-      // Lifted on b (which did not make it): a lifts it too.
-      assert.equal(b.pool.unban(BANNED), true);
-      await b.ledger.flush();
-      await a.ledger.sync();
-      assert.equal(banned(a.pool, BANNED), false);
-      assert.equal(await refused(a.port, BANNED), false);
-      // Nothing comes back on later syncs.
-      await a.ledger.sync();
-      await b.ledger.sync();
-      assert.equal(banned(a.pool, BANNED) || banned(b.pool, BANNED), false);
-    } finally {
-      await a.stop();
-      await b.stop();
-    }
+  await withPools([{ id: 1 }, { id: 2 }], async (a, b) => {
+    // A miner from the IP mines on b until a bans the IP.
+    const victim = await TestClient.connectFrom(b.port, BANNED);
+    await victim.call("mining.subscribe", ["ban-test/1"]);
+    a.pool.ban(BANNED, { seconds: 3600 });
+    await a.ledger.flush();
+    await b.ledger.sync();
+    assert.ok(banned(b.pool, BANNED));
+    await victim.closed; // b closed its connection
+    assert.ok(await refused(b.port, BANNED));
+    // Lifted on b (which did not make it): a lifts it too.
+    assert.equal(b.pool.unban(BANNED), true);
+    await b.ledger.flush();
+    await a.ledger.sync();
+    assert.equal(banned(a.pool, BANNED), false);
+    assert.equal(await refused(a.port, BANNED), false);
+    // Nothing comes back on later syncs.
+    await a.ledger.sync();
+    await b.ledger.sync();
+    assert.equal(banned(a.pool, BANNED) || banned(b.pool, BANNED), false);
   });
 });
 
 Deno.test("a read before this pool's own write lands neither brings back its lift nor lifts its newer ban", async () => {
-  await withDir(async (path) => {
-    const a = await instance(path, 1);
-    const b = await instance(path, 2, true);
-    try {
-      a.pool.ban(BANNED, { seconds: 3600 });
-      assert.equal(await a.ledger.flush(), true);
-      await b.ledger.sync();
-      assert.ok(banned(b.pool, BANNED));
-      // b's operator lifts it; b's write fails: the store still says "banned".
-      b.gated.fail = true;
-      assert.equal(b.pool.unban(BANNED), true);
-      const rows = (await b.store.listBans({ now: Date.now() })).bans;
-      assert.equal(rows.find((r) => r.ip === BANNED)?.lifted, false, "the row is still a ban");
-      // A round reads the stale row: the lift decided here wins, and stays queued.
-      await b.ledger.sync();
-      assert.equal(banned(b.pool, BANNED), false, "the old row brought back a lifted ban");
-      assert.equal(b.ledger.pending, 1);
-      // The store comes back: the lift lands and reaches a.
-      b.gated.fail = false;
-      await b.ledger.sync();
-      assert.equal(b.ledger.pending, 0);
-      await a.ledger.sync();
-      assert.equal(banned(a.pool, BANNED), false);
+  await withPools([{ id: 1 }, { id: 2, gate: true }], async (a, b) => {
+    a.pool.ban(BANNED, { seconds: 3600 });
+    assert.equal(await a.ledger.flush(), true);
+    await b.ledger.sync();
+    assert.ok(banned(b.pool, BANNED));
+    // b's operator lifts it; b's write fails: the store still says "banned".
+    b.gated.fail = true;
+    assert.equal(b.pool.unban(BANNED), true);
+    const rows = (await b.store.listBans({ now: Date.now() })).bans;
+    assert.equal(rows.find((r) => r.ip === BANNED)?.lifted, false, "the row is still a ban");
+    // A round reads the stale row: the lift decided here wins, and stays queued.
+    await b.ledger.sync();
+    assert.equal(banned(b.pool, BANNED), false, "the old row brought back a lifted ban");
+    assert.equal(b.ledger.pending, 1);
+    // The store comes back: the lift lands and reaches a.
+    b.gated.fail = false;
+    await b.ledger.sync();
+    assert.equal(b.ledger.pending, 0);
+    await a.ledger.sync();
+    assert.equal(banned(a.pool, BANNED), false);
 
-      // A read that began before a lift here was written returns after the write landed: the
-      // lift decided here still wins (nothing is pending any more).
-      a.pool.ban("127.0.0.65", { seconds: 3600 });
-      assert.equal(await a.ledger.flush(), true);
-      b.gated.holdReads = true;
-      const slow = b.ledger.sync();
-      await waitUntil(() => b.gated.heldReads.length === 1, "b's read, held");
-      assert.equal(b.pool.unban("127.0.0.65"), false); // not taken by b yet: lifted everywhere
-      assert.equal(await b.ledger.flush(), true);
-      b.gated.holdReads = false;
-      b.gated.heldReads.splice(0).forEach((go) => go());
-      await slow;
-      assert.equal(banned(b.pool, "127.0.0.65"), false, "a stale read brought back a lifted ban");
-      await a.ledger.sync();
-      assert.equal(banned(a.pool, "127.0.0.65"), false);
-      // And a stale read that returns that lift after b banned the IP anew does not lift it.
-      const liftedAt = Date.now();
-      await waitUntil(() => Date.now() > liftedAt, "a later millisecond");
-      b.gated.holdReads = true;
-      const slow2 = b.ledger.sync();
-      await waitUntil(() => b.gated.heldReads.length === 1, "b's read, held");
-      b.pool.ban("127.0.0.65", { seconds: 3600 });
-      assert.equal(await b.ledger.flush(), true);
-      b.gated.holdReads = false;
-      b.gated.heldReads.splice(0).forEach((go) => go());
-      await slow2;
-      assert.ok(banned(b.pool, "127.0.0.65"), "a stale lift lifted a newer ban");
+    // A read that began before a lift here was written returns after the write landed: the
+    // lift decided here still wins (nothing is pending any more).
+    a.pool.ban("127.0.0.65", { seconds: 3600 });
+    assert.equal(await a.ledger.flush(), true);
+    b.gated.holdReads = true;
+    const slow = b.ledger.sync();
+    await waitUntil(() => b.gated.heldReads.length === 1, "b's read, held");
+    assert.equal(b.pool.unban("127.0.0.65"), false); // not taken by b yet: lifted everywhere
+    assert.equal(await b.ledger.flush(), true);
+    b.gated.holdReads = false;
+    b.gated.heldReads.splice(0).forEach((go) => go());
+    await slow;
+    assert.equal(banned(b.pool, "127.0.0.65"), false, "a stale read brought back a lifted ban");
+    await a.ledger.sync();
+    assert.equal(banned(a.pool, "127.0.0.65"), false);
+    // And a stale read that returns that lift after b banned the IP anew does not lift it.
+    const liftedAt = Date.now();
+    await waitUntil(() => Date.now() > liftedAt, "a later millisecond");
+    b.gated.holdReads = true;
+    const slow2 = b.ledger.sync();
+    await waitUntil(() => b.gated.heldReads.length === 1, "b's read, held");
+    b.pool.ban("127.0.0.65", { seconds: 3600 });
+    assert.equal(await b.ledger.flush(), true);
+    b.gated.holdReads = false;
+    b.gated.heldReads.splice(0).forEach((go) => go());
+    await slow2;
+    assert.ok(banned(b.pool, "127.0.0.65"), "a stale lift lifted a newer ban");
 
-      // A lift read from the store that is older than a ban made here does not lift it.
-      b.gated.fail = true; // b's new ban cannot be written yet
-      b.pool.ban(BANNED, { seconds: 3600 });
-      await b.ledger.sync();
-      assert.ok(banned(b.pool, BANNED), "an older lift lifted a newer ban");
-      b.gated.fail = false;
-      await b.ledger.sync();
-      await a.ledger.sync();
-      assert.ok(banned(a.pool, BANNED), "the newer ban reached a once written");
-    } finally {
-      b.gated.fail = false;
-      b.gated.holdReads = false;
-      b.gated.heldReads.splice(0).forEach((go) => go());
-      await a.stop();
-      await b.stop();
-    }
+    // A lift read from the store that is older than a ban made here does not lift it.
+    b.gated.fail = true; // b's new ban cannot be written yet
+    b.pool.ban(BANNED, { seconds: 3600 });
+    await b.ledger.sync();
+    assert.ok(banned(b.pool, BANNED), "an older lift lifted a newer ban");
+    b.gated.fail = false;
+    await b.ledger.sync();
+    await a.ledger.sync();
+    assert.ok(banned(a.pool, BANNED), "the newer ban reached a once written");
   });
 });
 
 Deno.test("a store down at a ban keeps the decision until it can be written; a refused one is dropped", async () => {
-  await withDir(async (path) => {
-    const a = await instance(path, 1, true);
-    const b = await instance(path, 2);
-    try {
-      a.gated.fail = true;
-      a.pool.ban(BANNED, { seconds: 3600 });
-      await a.ledger.sync();
-      await a.ledger.sync();
-      assert.equal(a.ledger.pending, 1);
-      await b.ledger.sync();
-      assert.equal(banned(b.pool, BANNED), false);
-      a.gated.fail = false;
-      await a.ledger.sync();
-      assert.equal(a.ledger.pending, 0);
-      await b.ledger.sync();
-      assert.ok(banned(b.pool, BANNED));
-      // A value the store refuses (here a reason over 200 characters) is not tried forever.
-      const now = Date.now();
-      a.ledger.banned({
-        ip: "127.0.0.64",
-        since: now,
-        until: now + 60_000,
-        reason: "x".repeat(500),
-        offences: 0,
-        refused: 0,
-      });
-      await a.ledger.sync();
-      assert.equal(a.ledger.pending, 0);
-    } finally {
-      await a.stop();
-      await b.stop();
-    }
+  await withPools([{ id: 1, gate: true }, { id: 2 }], async (a, b) => {
+    a.gated.fail = true;
+    a.pool.ban(BANNED, { seconds: 3600 });
+    await a.ledger.sync();
+    await a.ledger.sync();
+    assert.equal(a.ledger.pending, 1);
+    await b.ledger.sync();
+    assert.equal(banned(b.pool, BANNED), false);
+    a.gated.fail = false;
+    await a.ledger.sync();
+    assert.equal(a.ledger.pending, 0);
+    await b.ledger.sync();
+    assert.ok(banned(b.pool, BANNED));
+    // A value the store refuses (here a reason over 200 characters) is not tried forever.
+    const now = Date.now();
+    a.ledger.banned({
+      ip: "127.0.0.64",
+      since: now,
+      until: now + 60_000,
+      reason: "x".repeat(500),
+      offences: 0,
+      refused: 0,
+    });
+    await a.ledger.sync();
+    assert.equal(a.ledger.pending, 0);
   });
 });
 
 Deno.test("an attacker with many banned addresses costs each read the changes, not the bans", async () => {
-  await withDir(async (path) => {
-    const a = await instance(path, 1, true);
-    const b = await instance(path, 2, true, { readOverlapMs: 0 });
-    try {
+  await withPools(
+    [{ id: 1, gate: true }, { id: 2, gate: true, options: { readOverlapMs: 0 } }],
+    async (a, b) => {
       // 2,000 addresses banned on a (an IPv6 attacker can bring many): each written once (a write
       // of everything waiting per ban was 2 million writes and filled the store's queue).
       for (let i = 0; i < 2000; i++) a.pool.ban(`2001:db8::${i.toString(16)}`, { seconds: 3600 });
@@ -304,39 +312,28 @@ Deno.test("an attacker with many banned addresses costs each read the changes, n
       const [, , second, third] = b.gated.reads; // the load, the first sync, then these
       // (rows stamped in the cursor's own millisecond are read again: a batch shares one)
       assert.ok(second! < 1000 && third! < 50, `rows read: ${b.gated.reads}`);
-    } finally {
-      await a.stop();
-      await b.stop();
-    }
-  });
+    },
+  );
 });
 
 Deno.test("a lift relayed by a worker beside this pool is not undone by a read that still has the ban", async () => {
-  await withDir(async (path) => {
-    const a = await instance(path, 1);
-    const b = await instance(path, 2);
-    try {
-      a.pool.ban(BANNED, { seconds: 3600 });
-      assert.equal(await a.ledger.flush(), true);
-      await b.ledger.sync();
-      assert.ok(banned(b.pool, BANNED));
-      // b's sibling worker lifted it and told b over the supervisor's link; the store still has
-      // the ban (the sibling's write has not landed): b's next read must not take it again.
-      assert.equal(b.pool.liftBan(BANNED, "worker"), true);
-      await b.ledger.sync();
-      assert.equal(banned(b.pool, BANNED), false, "a read brought back a relayed lift");
-    } finally {
-      await a.stop();
-      await b.stop();
-    }
+  await withPools([{ id: 1 }, { id: 2 }], async (a, b) => {
+    a.pool.ban(BANNED, { seconds: 3600 });
+    assert.equal(await a.ledger.flush(), true);
+    await b.ledger.sync();
+    assert.ok(banned(b.pool, BANNED));
+    // b's sibling worker lifted it and told b over the supervisor's link; the store still has
+    // the ban (the sibling's write has not landed): b's next read must not take it again.
+    assert.equal(b.pool.liftBan(BANNED, "worker"), true);
+    await b.ledger.sync();
+    assert.equal(banned(b.pool, BANNED), false, "a read brought back a relayed lift");
   });
 });
 
 Deno.test("a read never keeps its cursor past the store's clock (a clock set back)", async () => {
-  await withDir(async (path) => {
-    const a = await instance(path, 1);
-    const b = await instance(path, 2, true, { readOverlapMs: 1000 });
-    try {
+  await withPools(
+    [{ id: 1 }, { id: 2, gate: true, options: { readOverlapMs: 1000 } }],
+    async (a, b) => {
       a.pool.ban(BANNED, { seconds: 3600 });
       assert.equal(await a.ledger.flush(), true);
       await b.ledger.sync(); // the cursor is now about the store's clock
@@ -347,17 +344,14 @@ Deno.test("a read never keeps its cursor past the store's clock (a clock set bac
       await b.ledger.sync();
       const since = b.gated.queries.at(-1)!;
       assert.ok(since < Date.now() - 3_600_000, `read from ${since}, the first from ${cursor}`);
-    } finally {
-      await a.stop();
-      await b.stop();
-    }
-  });
+    },
+  );
 });
 
 Deno.test("a read or a stop on a lost database gives up in time", async () => {
-  await withDir(async (path) => {
-    const a = await instance(path, 1, true, { readTimeoutMs: 200, stopWaitMs: 300 });
-    try {
+  await withPools(
+    [{ id: 1, gate: true, options: { readTimeoutMs: 200, stopWaitMs: 300 } }],
+    async (a) => {
       a.gated.hangReads = true;
       const started = Date.now();
       await a.ledger.sync();
@@ -370,43 +364,33 @@ Deno.test("a read or a stop on a lost database gives up in time", async () => {
       await a.ledger.stop();
       assert.ok(Date.now() - stopping < 5000, "the stop did not wait for the lost database");
       await reading;
-    } finally {
-      a.gated.hangReads = false;
-      a.gated.fail = false;
-      await a.stop();
-    }
-  });
+    },
+  );
 });
 
 Deno.test("too many decisions waiting: bans for offences give way, the operator's stay", async () => {
-  await withDir(async (path) => {
-    const a = await instance(path, 1, true, { maxPending: 3 });
-    try {
-      a.gated.fail = true;
-      const now = Date.now();
-      const offence = (ip: string) => ({
-        ip,
-        since: now,
-        until: now + 60_000,
-        reason: "flood",
-        offences: 3,
-        refused: 0,
-      });
-      a.pool.ban("127.0.0.71", { seconds: 3600 }); // the operator's
-      a.ledger.banned(offence("127.0.0.72"));
-      a.pool.unban("127.0.0.73"); // the operator's lift (of a ban elsewhere)
-      a.ledger.banned(offence("127.0.0.74"));
-      a.ledger.banned(offence("127.0.0.75"));
-      assert.equal(a.ledger.pending, 3);
-      assert.equal(a.ledger.dropped, 2);
-      a.gated.fail = false;
-      assert.equal(await a.ledger.flush(), true);
-      const rows = (await a.store.listBans({ now, writtenSince: 0 })).bans;
-      assert.deepEqual(rows.map((r) => r.ip).sort(), ["127.0.0.71", "127.0.0.73", "127.0.0.75"]);
-    } finally {
-      a.gated.fail = false;
-      await a.stop();
-    }
+  await withPools([{ id: 1, gate: true, options: { maxPending: 3 } }], async (a) => {
+    a.gated.fail = true;
+    const now = Date.now();
+    const offence = (ip: string) => ({
+      ip,
+      since: now,
+      until: now + 60_000,
+      reason: "flood",
+      offences: 3,
+      refused: 0,
+    });
+    a.pool.ban("127.0.0.71", { seconds: 3600 }); // the operator's
+    a.ledger.banned(offence("127.0.0.72"));
+    a.pool.unban("127.0.0.73"); // the operator's lift (of a ban elsewhere)
+    a.ledger.banned(offence("127.0.0.74"));
+    a.ledger.banned(offence("127.0.0.75"));
+    assert.equal(a.ledger.pending, 3);
+    assert.equal(a.ledger.dropped, 2);
+    a.gated.fail = false;
+    assert.equal(await a.ledger.flush(), true);
+    const rows = (await a.store.listBans({ now, writtenSince: 0 })).bans;
+    assert.deepEqual(rows.map((r) => r.ip).sort(), ["127.0.0.71", "127.0.0.73", "127.0.0.75"]);
   });
 });
 
