@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { peerIp } from "../protocol/ip_address.ts";
 import { getLogger } from "@logtape/logtape";
 import { EpisodeLog } from "../log/mod.ts";
 import { isValidAddress } from "../hash/address.ts";
@@ -139,7 +140,8 @@ export class ApiHandler {
     });
     this.#dashboard = options.dashboard ?? true;
     this.#metrics = options.metrics;
-    this.#metricsAllow = new Set(options.metricsAllow ?? []);
+    // Keyed as peers are (`::ffff:a.b.c.d` is a.b.c.d, IPv6 in its canonical text).
+    this.#metricsAllow = new Set((options.metricsAllow ?? []).map((ip) => peerIp(ip)));
     this.#events = options.events;
     this.#now = options.now ?? Date.now;
     if (this.#metrics !== undefined) {

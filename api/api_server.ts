@@ -15,6 +15,7 @@ import { getLogger } from "@logtape/logtape";
 import { EpisodeLog } from "../log/mod.ts";
 import { HttpServer, type HttpServerStats } from "../net/http_server.ts";
 import type { AddressList } from "../net/address_list.ts";
+import { peerIp } from "../protocol/ip_address.ts";
 import type { DescriptorBudget } from "../net/descriptor_budget.ts";
 import type { Pool } from "../server/pool.ts";
 import type { UpstreamStatus } from "../server/upstream.ts";
@@ -213,7 +214,7 @@ export class ApiServer {
           if (trustProxy) {
             const forwarded = request.headers.get("x-forwarded-for");
             const last = forwarded?.split(",").at(-1)?.trim();
-            if (last !== undefined && last !== "") ip = last.slice(0, 64);
+            if (last !== undefined && last !== "") ip = peerIp(last.slice(0, 64));
           }
           return handler.handle(request, ip);
         },

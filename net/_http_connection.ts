@@ -134,7 +134,7 @@ export class HttpConnection {
     this.#limits = options.limits;
     // The pool's key for the peer (IPv4-mapped IPv6 as IPv4), as the Stratum ports use.
     const addr = conn.remoteAddr as Deno.NetAddr;
-    this.remoteAddr = { ...addr, hostname: peerIp(addr.hostname) };
+    this.remoteAddr = { ...addr, hostname: peerIp(addr.hostname ?? "") };
     this.#reader = new HttpReader(conn, {
       maxHeadBytes: options.limits.maxHeadBytes,
       maxHeaders: options.limits.maxHeaders,

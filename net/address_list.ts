@@ -57,13 +57,11 @@ export class AddressList {
   has(ip: string): boolean {
     const bytes = parseIp(ip);
     if (bytes === undefined) return false;
-    const mapped = unmapped(bytes);
+    // One address, two spellings: a mapped peer against IPv4 entries, and an IPv4 peer (peers
+    // are keyed as IPv4, see `peerIp`) against IPv4-mapped IPv6 entries and blocks.
+    const other = bytes.length === 16 ? unmapped(bytes) : mappedOf(bytes);
     for (const block of this.#blocks) {
-      const candidate = block.bytes.length === bytes.length
-        ? bytes
-        : block.bytes.length === 4
-        ? mapped
-        : undefined;
+      const candidate = block.bytes.length === bytes.length ? bytes : other;
       if (candidate !== undefined && inBlock(candidate, block)) return true;
     }
     return false;
@@ -123,6 +121,15 @@ function unmapped(bytes: Uint8Array): Uint8Array | undefined {
   for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return undefined;
   if (bytes[10] !== 0xff || bytes[11] !== 0xff) return undefined;
   return bytes.subarray(12);
+}
+
+/** The IPv4-mapped IPv6 form (`::ffff:a.b.c.d`) of 4 bytes. */
+function mappedOf(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(16);
+  out[10] = 0xff;
+  out[11] = 0xff;
+  out.set(bytes, 12);
+  return out;
 }
 
 function inBlock(bytes: Uint8Array, block: Block): boolean {

@@ -322,7 +322,7 @@ export class HttpServer {
   #accept(raw: Deno.Conn, release: () => void): void {
     const o = this.#o;
     if (o.proxyProtocol !== true) return this.#admit(raw, release);
-    const proxyIp = (raw.remoteAddr as Deno.NetAddr).hostname ?? "";
+    const proxyIp = peerIp((raw.remoteAddr as Deno.NetAddr).hostname ?? "");
     const full = o.maxConnections &&
       this.#connections.size + this.#pending.size >= o.maxConnections;
     if (o.trustedProxies?.has(proxyIp) !== true || this.#stopped || full) {

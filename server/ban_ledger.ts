@@ -23,6 +23,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { EpisodeLog } from "../log/mod.ts";
+import { peerIp } from "../protocol/ip_address.ts";
 import type { BanListing, BanListQuery, Store, StoredBan } from "../store/mod.ts";
 import type { BanInfo } from "./bans.ts";
 
@@ -179,7 +180,9 @@ export class BanLedger implements BanRecord {
     const now = this.#now();
     const listing = await this.#store.listBans({ now });
     this.#cursor = Math.max(this.#cursor, listing.cursor);
-    return listing.bans.filter((row) => !row.lifted && row.until > now).map(banOf);
+    return listing.bans.filter((row) => !row.lifted && row.until > now).map((row) =>
+      banOf(canonical(row))
+    );
   }
 
   /**
@@ -392,7 +395,7 @@ export class BanLedger implements BanRecord {
         await new Promise((resolve) => setTimeout(resolve, 0));
         if (this.#stopped) return;
       }
-      const row = rows[i]!;
+      const row = canonical(rows[i]!);
       // This process decided later than the row (its write may not have landed yet).
       const mine = this.#pending.get(row.ip);
       if (mine !== undefined && mine.updatedAt >= row.updatedAt) continue;
@@ -429,6 +432,12 @@ export class BanLedger implements BanRecord {
       this.#schedule();
     }, this.#intervalMs);
   }
+}
+
+/** A row keyed as the pool keys peers (a row written as `::ffff:a.b.c.d` matches a.b.c.d). */
+function canonical(row: StoredBan): StoredBan {
+  const ip = peerIp(row.ip);
+  return ip === row.ip ? row : { ...row, ip };
 }
 
 function banOf(row: Omit<BanInfo, "refused">): Omit<BanInfo, "refused"> {

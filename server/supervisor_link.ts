@@ -465,7 +465,7 @@ export class SupervisorLink implements PoolPeers {
     if (this.#down) {
       this.#down = false;
       log.info(
-        "link to the supervisor is back: offences, bans and per-IP caps are pool-wide again",
+        "link to the supervisor is back: offences, bans and connection caps are pool-wide again",
       );
     }
     this.#resolveReady();
@@ -475,8 +475,8 @@ export class SupervisorLink implements PoolPeers {
     if (this.#down) return;
     this.#down = true;
     log.warn(
-      "link to the supervisor lost ({reason}): this worker's offences, bans and per-IP caps " +
-        "are its own until it is back",
+      "link to the supervisor lost ({reason}): this worker's offences, bans and connection " +
+        "caps (per IP and per port) are its own until it is back",
       { reason },
     );
   }

@@ -300,3 +300,18 @@ Deno.test("ApiHandler serves the dashboard, metrics and events when configured",
     await page.body?.cancel();
   });
 });
+
+Deno.test("ApiHandler's metrics_allow matches peers as they are keyed (IPv4-mapped, IPv6 spellings)", async () => {
+  const registry = new MetricsRegistry();
+  const options = { metrics: registry, metricsAllow: ["::ffff:10.9.9.9", "2001:DB8:0:0::5"] };
+  await withHandler(options, async (get) => {
+    for (const ip of ["10.9.9.9", "2001:db8::5"]) {
+      const allowed = await get("/metrics", { ip });
+      assert.equal(allowed.status, 200, ip);
+      await allowed.body?.cancel();
+    }
+    const other = await get("/metrics", { ip: "10.9.9.8" });
+    assert.equal(other.status, 403);
+    await other.body?.cancel();
+  });
+});

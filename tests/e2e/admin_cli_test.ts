@@ -112,6 +112,15 @@ Deno.test({
           const bad = await admin(["ban", "999.1.1.1"]);
           assert.equal(bad.code, 1);
           assert.match(bad.err, /IPv4 or IPv6/);
+          // Text no peer can have (a zone id, malformed IPv6) is refused, not banned in vain.
+          for (const text of ["fe80::1%eth0", ":::", "1:2:3", "::1:2:3:4:5:6:7:8"]) {
+            const refused = await call("/admin/bans", {
+              method: "POST",
+              body: JSON.stringify({ ip: text }),
+            });
+            assert.equal(refused.status, 400, text);
+            await refused.body?.cancel();
+          }
           assert.equal((await admin(["ban"])).code, 2);
         });
 

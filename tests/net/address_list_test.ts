@@ -17,6 +17,13 @@ Deno.test("AddressList.has() matches addresses and CIDR blocks, IPv4-mapped peer
   assert.equal(AddressList.parse(["10.0.0.0/31"]).has("10.0.0.1"), true);
   assert.equal(AddressList.parse(["10.0.0.0/31"]).has("10.0.0.2"), false);
   assert.equal(AddressList.parse([]).empty, true);
+  // Peers are keyed as IPv4 (`peerIp`): IPv4-mapped entries and blocks still match them, so a
+  // trusted proxy listed as the logs of a dual-stack port once showed it stays trusted.
+  assert.equal(AddressList.parse(["::ffff:127.0.0.2"]).has("127.0.0.2"), true);
+  assert.equal(AddressList.parse(["::ffff:10.0.0.0/104"]).has("10.1.2.3"), true);
+  assert.equal(AddressList.parse(["::ffff:10.0.0.0/104"]).has("11.1.2.3"), false);
+  assert.equal(AddressList.parse(["::/0"]).has("203.0.113.1"), true);
+  assert.equal(AddressList.parse(["2001:db8::/32"]).has("203.0.113.1"), false);
 });
 
 Deno.test("AddressList.parse() refuses what is not an address or a block", () => {

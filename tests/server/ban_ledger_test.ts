@@ -394,6 +394,27 @@ Deno.test("too many decisions waiting: bans for offences give way, the operator'
   });
 });
 
+Deno.test("a stored row keyed ::ffff:a.b.c.d (another version, a dual-stack port) bans a.b.c.d", async () => {
+  await withPools([{ id: 1 }], async (a) => {
+    const now = Date.now();
+    await a.store.recordBan({
+      ip: "::ffff:127.0.0.66",
+      since: now,
+      until: now + 60_000,
+      reason: "manual",
+      offences: 0,
+      lifted: false,
+      updatedAt: now,
+      instance: 9,
+    });
+    await a.ledger.sync();
+    assert.ok(banned(a.pool, "127.0.0.66"));
+    assert.ok(await refused(a.port, "127.0.0.66"));
+    // And the operator lifts it by the address the pool shows.
+    assert.equal(a.pool.unban("127.0.0.66"), true);
+  });
+});
+
 Deno.test("the ledger's timer syncs on its own and stops with it", async () => {
   await withDir(async (path) => {
     const a = await instance(path, 1);
