@@ -51,6 +51,8 @@ export interface BanLedgerTarget {
   liftBan(ip: string, source: "store"): boolean;
   /** The ban in force here on an IP, if any. */
   findBan(ip: string): BanInfo | undefined;
+  /** Whether bans apply here at all (`ban_enabled`; a reload may change it). */
+  readonly bans: { readonly enabled: boolean };
 }
 
 /** What the pool tells the ledger (see `_penalties.ts`). */
@@ -149,6 +151,8 @@ export class BanLedger implements BanRecord {
   #running: Promise<void> | undefined;
   /** The newest row read, by the store's clock. */
   #cursor = 0;
+  /** Bans were off: the next read starts from the beginning. */
+  #readAll = false;
   #stopped = false;
 
   /**
@@ -192,6 +196,7 @@ export class BanLedger implements BanRecord {
    */
   start(target: BanLedgerTarget): void {
     this.#target = target;
+    this.#readAll = !target.bans.enabled;
     this.#schedule();
   }
 
@@ -363,6 +368,16 @@ export class BanLedger implements BanRecord {
     if (this.#pending.size > 0) await this.#flushQuietly();
     // Rows read before the pool takes them would be lost to the cursor.
     if (this.#target === undefined || this.#stopped) return;
+    // Bans off (`ban_enabled = false`): nothing is read, nothing lost; once they are on again
+    // (a reload), everything in force is read, as at a start.
+    if (!this.#target.bans.enabled) {
+      this.#readAll = true;
+      return;
+    }
+    if (this.#readAll) {
+      this.#readAll = false;
+      this.#cursor = 0;
+    }
     const now = this.#now();
     const query: BanListQuery = {
       now,

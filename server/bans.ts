@@ -158,6 +158,11 @@ export class BanList {
     this.#maxTracked = Math.max(1, options.maxTracked ?? 100_000);
   }
 
+  /** Whether connections are judged and IPs banned at all (`ban_enabled`). */
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
   /** Ban length in milliseconds. */
   get banMs(): number {
     return this.#banMs;

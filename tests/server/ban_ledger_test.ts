@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { BanLedger, type BanLedgerOptions, type BanStore } from "../../server/ban_ledger.ts";
-import type { BanInfo } from "../../server/bans.ts";
+import type { BanInfo, BanListOptions } from "../../server/bans.ts";
 import type { Pool } from "../../server/pool.ts";
 import { type BanListing, openStore, type Store, type StoredBan } from "../../store/mod.ts";
 import { waitUntil } from "../_wait.ts";
@@ -65,6 +65,7 @@ async function instance(
   id: number,
   gate = false,
   options: Partial<BanLedgerOptions> = {},
+  bans: BanListOptions = BANS,
 ) {
   const store = await openStore(path);
   const gated = new GatedStore(store);
@@ -77,7 +78,7 @@ async function instance(
   const restored = await ledger.load();
   const { pool, port } = startPool({
     ports: [testPort({ difficulty: 1n, minDifficulty: 1n, vardiff: false })],
-    bans: BANS,
+    bans,
     banRecord: ledger,
   });
   for (const ban of restored) pool.adoptBan(ban, "restored");
@@ -112,6 +113,7 @@ interface PoolSpec {
   id: number;
   gate?: boolean;
   options?: Partial<BanLedgerOptions>;
+  bans?: BanListOptions;
 }
 
 /** Run `fn` with pools on one fresh store file (as instances on one database), then stop them. */
@@ -122,7 +124,7 @@ async function withPools(
   await withDir(async (path) => {
     const pools: Awaited<ReturnType<typeof instance>>[] = [];
     try {
-      for (const s of specs) pools.push(await instance(path, s.id, s.gate, s.options));
+      for (const s of specs) pools.push(await instance(path, s.id, s.gate, s.options, s.bans));
       await fn(...pools);
     } finally {
       for (const pool of pools) {
@@ -412,6 +414,34 @@ Deno.test("a stored row keyed ::ffff:a.b.c.d (another version, a dual-stack port
     assert.ok(await refused(a.port, "127.0.0.66"));
     // And the operator lifts it by the address the pool shows.
     assert.equal(a.pool.unban("127.0.0.66"), true);
+  });
+});
+
+Deno.test("bans off: nothing read or lost; switched on by a reload, the bans in force apply", async () => {
+  await withDir(async (path) => {
+    const a = await instance(path, 1);
+    a.pool.ban(BANNED, { seconds: 3600 });
+    assert.equal(await a.ledger.flush(), true);
+    const first = Date.now();
+    await waitUntil(() => Date.now() > first, "a later millisecond");
+    a.pool.ban("127.0.0.68", { seconds: 3600 });
+    assert.equal(await a.ledger.flush(), true);
+    // b starts with bans off: the bans in force are read at its start but not taken (and with
+    // no overlap, the older one is behind its cursor from then on).
+    const b = await instance(path, 2, false, { readOverlapMs: 0 }, { ...BANS, enabled: false });
+    try {
+      await b.ledger.sync();
+      assert.equal(banned(b.pool, BANNED), false);
+      a.pool.ban("127.0.0.67", { seconds: 3600 });
+      assert.equal(await a.ledger.flush(), true);
+      await b.ledger.sync();
+      b.pool.configure({ bans: BANS });
+      await b.ledger.sync();
+      assert.ok(banned(b.pool, BANNED) && banned(b.pool, "127.0.0.67"));
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
   });
 });
 
