@@ -139,9 +139,12 @@ export const STRATUM_SCHEMA: SectionSpec = {
     default: 5,
     min: 0,
     max: 3600,
+    // A read of the store every millisecond is no setting; 0 is the way to turn it off.
+    check: (value) =>
+      value !== 0 && (value as number) < 0.5 ? "0 (off), or at least 0.5 seconds" : undefined,
     doc: "IP bans are kept in the store and read again this often, so that they outlive a " +
       "restart or a hand-over and hold for every pool process on the store; 0 = each process " +
-      "keeps its bans in memory only.",
+      "keeps its bans in memory only (else at least 0.5).",
   },
   stats_interval_seconds: number(60, "Seconds between pool status log lines; 0 = none."),
 };

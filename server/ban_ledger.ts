@@ -34,6 +34,8 @@ const episodes = new EpisodeLog(log);
 const LIFT_MEMORY_MS = 3_600_000;
 /** Rows applied between two turns of the event loop. */
 const APPLY_CHUNK = 100;
+/** Most rows one listing returns (the store's limit). */
+const BAN_PAGE = 100_000;
 /**
  * Most ban writes queued in the store at once: shares share its commit queue, and a flood of
  * bans (an attacker with many addresses) must never fill it.
@@ -153,6 +155,8 @@ export class BanLedger implements BanRecord {
   #cursor = 0;
   /** Bans were off: the next read starts from the beginning. */
   #readAll = false;
+  /** The last read was a full page: the next starts at its end, without the overlap. */
+  #skipOverlap = false;
   #stopped = false;
 
   /**
@@ -182,7 +186,8 @@ export class BanLedger implements BanRecord {
    */
   async load(): Promise<Omit<BanInfo, "refused">[]> {
     const now = this.#now();
-    const listing = await this.#store.listBans({ now });
+    const listing = await within(this.#store.listBans({ now }), this.#readTimeoutMs);
+    if (listing === undefined) throw new Error(`no answer within ${this.#readTimeoutMs} ms`);
     this.#cursor = Math.max(this.#cursor, listing.cursor);
     return listing.bans.filter((row) => !row.lifted && row.until > now).map((row) =>
       banOf(canonical(row))
@@ -273,7 +278,12 @@ export class BanLedger implements BanRecord {
    * @returns When it is done; never rejects (a failing store is logged once per episode).
    */
   sync(): Promise<void> {
-    this.#running ??= this.#round().finally(() => this.#running = undefined);
+    this.#running ??= this.#round().catch((err) => {
+      // A row or a pool that throws must not end the process, nor the syncs after it.
+      episodes.warn("apply", "cannot apply IP bans from the store: {error}", {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }).finally(() => this.#running = undefined);
     return this.#running;
   }
 
@@ -381,7 +391,7 @@ export class BanLedger implements BanRecord {
     const now = this.#now();
     const query: BanListQuery = {
       now,
-      writtenSince: Math.max(0, this.#cursor - this.#overlapMs),
+      writtenSince: this.#skipOverlap ? this.#cursor : Math.max(0, this.#cursor - this.#overlapMs),
     };
     let listing: BanListing | undefined;
     try {
@@ -397,6 +407,9 @@ export class BanLedger implements BanRecord {
     episodes.end("read");
     // Never past the store's clock: set back, it would stamp new rows below the cursor.
     this.#cursor = Math.min(Math.max(this.#cursor, listing.cursor), listing.storeNow);
+    // A full page (a flood of bans within the overlap): the next read starts after it, or it
+    // would read the same page again and again.
+    this.#skipOverlap = listing.bans.length >= BAN_PAGE;
     await this.#apply(this.#target, listing.bans);
     this.#forgetOldLifts(now);
   }
@@ -443,8 +456,11 @@ export class BanLedger implements BanRecord {
   #schedule(): void {
     if (this.#stopped || this.#intervalMs <= 0) return;
     this.#timer = setTimeout(async () => {
-      await this.sync();
-      this.#schedule();
+      try {
+        await this.sync();
+      } finally {
+        this.#schedule();
+      }
     }, this.#intervalMs);
   }
 }
@@ -470,6 +486,8 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), ms);
+    // A wait that outlives a stop (a read hanging on a lost database) keeps nothing alive.
+    Deno.unrefTimer(timer);
   });
   try {
     return await Promise.race([promise, timeout]);

@@ -267,10 +267,13 @@ async function runBatch(tx: Tx, ops: WriteOp[]): Promise<OpOutcome[]> {
       }
       case "pruneBans": {
         await flushShares();
-        // Ended rows only: a live instance writes none of them, so no lock order to keep.
+        // An ended row may be rewritten by a new ban of its IP meanwhile: rows another
+        // transaction holds are skipped (no deadlock with ban writes), and the condition is
+        // checked again on the row as deleted (a row that became a ban in force stays).
         const r = await tx`DELETE FROM bans WHERE ip IN (
           SELECT ip FROM bans WHERE until < ${op.before} AND updated_at < ${op.before}
-          LIMIT ${op.limit})`;
+          LIMIT ${op.limit} FOR UPDATE SKIP LOCKED)
+          AND until < ${op.before} AND updated_at < ${op.before}`;
         outcomes[i] = { ok: true, value: r.count };
         break;
       }

@@ -21,7 +21,7 @@ async function startServer(dir: string, storeUrl: string, instance: number) {
       VBKPOOL_STRATUM_LISTEN: "127.0.0.1:0 min=1",
       VBKPOOL_STRATUM_EXEMPT_LOOPBACK: "false",
       VBKPOOL_STRATUM_INSTANCE_ID: String(instance),
-      VBKPOOL_STRATUM_BAN_SYNC_SECONDS: "0.2",
+      VBKPOOL_STRATUM_BAN_SYNC_SECONDS: "0.5",
       VBKPOOL_STRATUM_STATS_INTERVAL_SECONDS: "0",
       VBKPOOL_API_ENABLED: "false",
       VBKPOOL_ADMIN_ENABLED: "true",

@@ -445,6 +445,36 @@ Deno.test("bans off: nothing read or lost; switched on by a reload, the bans in 
   });
 });
 
+Deno.test("a pool that throws on a row, or a store that never answers, neither ends the process nor the syncs", async () => {
+  await withPools([{ id: 1 }], async (a) => {
+    a.pool.ban(BANNED, { seconds: 3600 });
+    assert.equal(await a.ledger.flush(), true);
+    let calls = 0;
+    const target = {
+      adoptBan: () => {
+        calls++;
+        throw new Error("a pool that throws (test)");
+      },
+      liftBan: () => false,
+      findBan: () => undefined,
+      bans: { enabled: true },
+    };
+    const ledger = new BanLedger({ store: a.store, instance: 2, intervalMs: 20 });
+    ledger.start(target);
+    try {
+      await ledger.sync(); // resolves: logged, not thrown
+      await waitUntil(() => calls >= 3, "the timer's syncs go on");
+    } finally {
+      await ledger.stop();
+    }
+    // A first read that never answers is given up: the server starts, and reads again.
+    const gated = new GatedStore(a.store);
+    gated.hangReads = true;
+    const hanging = new BanLedger({ store: gated, instance: 3, readTimeoutMs: 100 });
+    await assert.rejects(hanging.load(), /no answer within 100 ms/);
+  });
+});
+
 Deno.test("the ledger's timer syncs on its own and stops with it", async () => {
   await withDir(async (path) => {
     const a = await instance(path, 1);
