@@ -394,6 +394,16 @@ async function lease(
  * Phase 1 (after the workers): the batch's bans and lifts, each stored unless its row holds a later
  * decision, in one statement.
  */
+/**
+ * Whether a decision replaces the one kept for its IP: a later (or equal) one does, except that a
+ * ban never shortens a ban in force (an automated ban made before an operator's longer one had
+ * reached this process must not cut it short; lift, then ban, to shorten one).
+ */
+function replaces(next: StoredBan, kept: StoredBan): boolean {
+  return next.updatedAt >= kept.updatedAt &&
+    (next.lifted || kept.lifted || next.until >= kept.until);
+}
+
 async function recordBans(tx: Tx, ops: WriteOp[], outcomes: OpOutcome[]): Promise<void> {
   // The decision that wins per IP (the latest; of equal ones the last queued), in ip order: one
   // statement, its rows locked in one global order (after the workers'), so that instances
@@ -402,7 +412,8 @@ async function recordBans(tx: Tx, ops: WriteOp[], outcomes: OpOutcome[]): Promis
   ops.forEach((op, i) => {
     if (op.kind !== "ban") return;
     const kept = latest.get(op.ban.ip);
-    if (kept === undefined || op.ban.updatedAt >= kept.updatedAt) latest.set(op.ban.ip, op.ban);
+    // The rule the statement applies to the stored row, applied within the batch first.
+    if (kept === undefined || replaces(op.ban, kept)) latest.set(op.ban.ip, op.ban);
     outcomes[i] = { ok: true, value: undefined };
   });
   if (latest.size === 0) return;
@@ -422,7 +433,8 @@ async function recordBans(tx: Tx, ops: WriteOp[], outcomes: OpOutcome[]): Promis
       reason = excluded.reason, offences = excluded.offences, lifted = excluded.lifted,
       updated_at = excluded.updated_at, instance = excluded.instance,
       written_at = excluded.written_at
-    WHERE excluded.updated_at >= bans.updated_at`;
+    WHERE excluded.updated_at >= bans.updated_at
+      AND (excluded.lifted OR bans.lifted OR excluded.until >= bans.until)`;
 }
 
 function sumByMinute(rows: readonly Row[]): RollupPoint[] {

@@ -316,7 +316,8 @@ export class SqliteWriter {
          reason = excluded.reason, offences = excluded.offences, lifted = excluded.lifted,
          updated_at = excluded.updated_at, instance = excluded.instance,
          written_at = excluded.written_at
-       WHERE excluded.updated_at >= bans.updated_at`,
+       WHERE excluded.updated_at >= bans.updated_at
+         AND (excluded.lifted = 1 OR bans.lifted = 1 OR excluded.until >= bans.until)`,
     ).run(
       b.ip,
       b.since,

@@ -188,7 +188,8 @@ export interface Store {
 
   /**
    * Record a ban or the lift of one (one row per IP): kept only when its `updatedAt` is at least
-   * the stored row's (a later decision wins, whichever process writes last). The store stamps the
+   * the stored row's (a later decision wins, whichever process writes last), except that a ban
+   * never shortens a ban in force (as `BanList.adopt` keeps the later end). The store stamps the
    * row with its own clock (`written_at`, see {@linkcode Store.listBans}). Nothing is deleted
    * here: ended rows go with {@linkcode Store.prune}.
    *

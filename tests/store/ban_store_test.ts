@@ -887,3 +887,36 @@ contract("a read-only store lists bans and refuses recordBan", async (f, store) 
   }
   assert.deepEqual(await storedIps(f), ["192.0.2.50", "192.0.2.51"]);
 });
+
+contract("a ban never shortens a ban in force; a lift, then a ban, does", async (_f, store) => {
+  // The operator's ban of a day; then an automated ban of 10 min decided later elsewhere (it had
+  // not heard of the operator's yet): the day stays.
+  const day = ban("198.51.100.40", { reason: "manual", until: T0 + DAY });
+  const later = ban("198.51.100.40", {
+    since: T0 + 1,
+    updatedAt: T0 + 1,
+    until: T0 + 1 + 10 * MINUTE,
+  });
+  await store.recordBan(day);
+  await store.recordBan(later);
+  assert.deepEqual((await inForce(store, T0 + HOUR)).map((b) => b.until), [T0 + DAY]);
+  // The same inside one batch (both queued together), for another IP.
+  const day2 = { ...day, ip: "198.51.100.41" };
+  await Promise.all([store.recordBan(day2), store.recordBan({ ...later, ip: "198.51.100.41" })]);
+  assert.deepEqual((await inForce(store, T0 + HOUR)).map((b) => [b.ip, b.until]), [
+    ["198.51.100.40", T0 + DAY],
+    ["198.51.100.41", T0 + DAY],
+  ]);
+  // Lifted, then banned for 10 min: the shorter ban applies.
+  await store.recordBan(lift(day, T0 + 2));
+  const short = ban("198.51.100.40", { since: T0 + 3, updatedAt: T0 + 3, until: T0 + 10 * MINUTE });
+  await store.recordBan(short);
+  assert.deepEqual(
+    (await inForce(store, T0 + HOUR)).map((b) => [b.ip, b.until]),
+    [["198.51.100.41", T0 + DAY]],
+  );
+  assert.deepEqual(
+    (await inForce(store, T0 + MINUTE)).find((b) => b.ip === "198.51.100.40")?.until,
+    T0 + 10 * MINUTE,
+  );
+});
