@@ -196,7 +196,7 @@ export class Penalties {
    * @param now Current time, ms since epoch.
    * @returns Whether a ban was lifted here.
    */
-  lift(ip: string, source: BanSource = "worker", now = Date.now()): boolean {
+  lift(ip: string, source: BanSource, now: number): boolean {
     // A store read that still has the ban must not bring it back here.
     if (source === "worker") this.#o.record?.liftedElsewhere(ip, now);
     const ban = this.#o.bans.unban(ip);

@@ -24,7 +24,13 @@
 import { getLogger } from "@logtape/logtape";
 import { EpisodeLog } from "../log/mod.ts";
 import { peerIp } from "../protocol/ip_address.ts";
-import type { BanListing, BanListQuery, Store, StoredBan } from "../store/mod.ts";
+import {
+  BAN_LIST_LIMIT,
+  type BanListing,
+  type BanListQuery,
+  type Store,
+  type StoredBan,
+} from "../store/mod.ts";
 import type { BanInfo } from "./bans.ts";
 
 const log = getLogger(["vbkpool", "server", "bans"]);
@@ -34,8 +40,6 @@ const episodes = new EpisodeLog(log);
 const LIFT_MEMORY_MS = 3_600_000;
 /** Rows applied between two turns of the event loop. */
 const APPLY_CHUNK = 100;
-/** Most rows one listing returns (the store's limit). */
-const BAN_PAGE = 100_000;
 /**
  * Most ban writes queued in the store at once: shares share its commit queue, and a flood of
  * bans (an attacker with many addresses) must never fill it.
@@ -189,9 +193,8 @@ export class BanLedger implements BanRecord {
     const listing = await within(this.#store.listBans({ now }), this.#readTimeoutMs);
     if (listing === undefined) throw new Error(`no answer within ${this.#readTimeoutMs} ms`);
     this.#cursor = Math.max(this.#cursor, listing.cursor);
-    return listing.bans.filter((row) => !row.lifted && row.until > now).map((row) =>
-      banOf(canonical(row))
-    );
+    // Without `writtenSince` the store lists only the bans in force.
+    return listing.bans.map((row) => banOf(canonical(row)));
   }
 
   /**
@@ -409,7 +412,7 @@ export class BanLedger implements BanRecord {
     this.#cursor = Math.min(Math.max(this.#cursor, listing.cursor), listing.storeNow);
     // A full page (a flood of bans within the overlap): the next read starts after it, or it
     // would read the same page again and again.
-    this.#skipOverlap = listing.bans.length >= BAN_PAGE;
+    this.#skipOverlap = listing.bans.length >= BAN_LIST_LIMIT;
     await this.#apply(this.#target, listing.bans);
     this.#forgetOldLifts(now);
   }

@@ -42,8 +42,6 @@ export type OpOutcome = { ok: true; value: unknown } | {
 
 /** How long an ended or lifted ban is kept after both its end and its decision (ms): a day. */
 export const BAN_KEEP_MS = 86_400_000;
-/** Most rows one listing of bans returns (`Store.listBans`). */
-export const BAN_LIST_LIMIT = 100_000;
 
 /** Largest value a signed 64-bit column holds. */
 export const INT64_MAX = (1n << 63n) - 1n;

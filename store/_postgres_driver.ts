@@ -13,7 +13,6 @@ import { bytesToHex } from "../hash/hex.ts";
 import type { MinuteScore, StoreDriver } from "./_driver.ts";
 import { checkCurrent, checkNotNewer } from "./_migration.ts";
 import {
-  BAN_LIST_LIMIT,
   type CheckedBlockQuery,
   convertCounter,
   minuteOf,
@@ -34,22 +33,23 @@ import type { PayoutRead } from "./_payouts_ops.ts";
 import { RollupAccumulator } from "./_rollup.ts";
 import { runScanReadPostgres } from "./_scan_postgres.ts";
 import type { ScanRead } from "./_scan_read.ts";
-import type {
-  Activity,
-  BanListing,
-  BanListQuery,
-  Block,
-  BlockResult,
-  BlockUpdate,
-  InstanceLease,
-  NewBlock,
-  RollupPoint,
-  RollupQuery,
-  Share,
-  ShareQuery,
-  StoredBan,
-  StoredShare,
-  WorkerTotal,
+import {
+  type Activity,
+  BAN_LIST_LIMIT,
+  type BanListing,
+  type BanListQuery,
+  type Block,
+  type BlockResult,
+  type BlockUpdate,
+  type InstanceLease,
+  type NewBlock,
+  type RollupPoint,
+  type RollupQuery,
+  type Share,
+  type ShareQuery,
+  type StoredBan,
+  type StoredShare,
+  type WorkerTotal,
 } from "./store_types.ts";
 
 // deno-lint-ignore no-explicit-any

@@ -9,13 +9,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { MinuteScore, StoreDriver } from "./_driver.ts";
 import { FileIdentity } from "./_file_identity.ts";
 import { checkCurrent } from "./_migration.ts";
-import {
-  BAN_LIST_LIMIT,
-  type CheckedBlockQuery,
-  minuteOf,
-  type OpOutcome,
-  type WriteOp,
-} from "./_ops.ts";
+import { type CheckedBlockQuery, minuteOf, type OpOutcome, type WriteOp } from "./_ops.ts";
 import { packBatch, unpackOutcomes } from "./_packed_batch.ts";
 import { prepareBig } from "./_sqlite_rows.ts";
 import type { PayoutRead } from "./_payouts_ops.ts";
@@ -33,16 +27,17 @@ import {
 import { SqliteWorkerClient } from "./_sqlite_worker.ts";
 import { SQLITE_MIGRATIONS } from "./_sqlite_schema.ts";
 import { SqliteWriter, type SqliteWriterOptions } from "./_sqlite_writer.ts";
-import type {
-  Activity,
-  BanListing,
-  BanListQuery,
-  Block,
-  RollupPoint,
-  RollupQuery,
-  ShareQuery,
-  StoredShare,
-  WorkerTotal,
+import {
+  type Activity,
+  BAN_LIST_LIMIT,
+  type BanListing,
+  type BanListQuery,
+  type Block,
+  type RollupPoint,
+  type RollupQuery,
+  type ShareQuery,
+  type StoredShare,
+  type WorkerTotal,
 } from "./store_types.ts";
 
 /** How the SQLite backend runs. */

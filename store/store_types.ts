@@ -316,6 +316,9 @@ export interface StoredBan {
   instance: number;
 }
 
+/** Most rows one listing of bans returns (`Store.listBans`): a full page means more follow. */
+export const BAN_LIST_LIMIT = 100_000;
+
 /** Options for Store.listBans. */
 export interface BanListQuery {
   /** Current time, ms: bans that are not lifted and end after it are listed. */
