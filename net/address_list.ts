@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseIp } from "../protocol/ip_address.ts";
+import { ipv4OfMapped, mappedIpv4, parseIp } from "../protocol/ip_address.ts";
 
 interface Block {
   bytes: Uint8Array;
@@ -59,7 +59,7 @@ export class AddressList {
     if (bytes === undefined) return false;
     // One address, two spellings: a mapped peer against IPv4 entries, and an IPv4 peer (peers
     // are keyed as IPv4, see `peerIp`) against IPv4-mapped IPv6 entries and blocks.
-    const other = bytes.length === 16 ? unmapped(bytes) : mappedOf(bytes);
+    const other = bytes.length === 16 ? ipv4OfMapped(bytes) : mappedIpv4(bytes);
     for (const block of this.#blocks) {
       const candidate = block.bytes.length === bytes.length ? bytes : other;
       if (candidate !== undefined && inBlock(candidate, block)) return true;
@@ -114,22 +114,6 @@ function parseBlock(entry: string): Block {
     );
   }
   return { bytes, bits };
-}
-
-function unmapped(bytes: Uint8Array): Uint8Array | undefined {
-  if (bytes.length !== 16) return undefined;
-  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return undefined;
-  if (bytes[10] !== 0xff || bytes[11] !== 0xff) return undefined;
-  return bytes.subarray(12);
-}
-
-/** The IPv4-mapped IPv6 form (`::ffff:a.b.c.d`) of 4 bytes. */
-function mappedOf(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(16);
-  out[10] = 0xff;
-  out[11] = 0xff;
-  out.set(bytes, 12);
-  return out;
 }
 
 function inBlock(bytes: Uint8Array, block: Block): boolean {

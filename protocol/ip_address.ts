@@ -132,9 +132,8 @@ export function parseIp(text: string): Uint8Array | undefined {
 export function formatIp(bytes: Uint8Array): string {
   if (bytes.length === 4) return bytes.join(".");
   if (bytes.length !== 16) throw new RangeError(`Cannot format IP: ${bytes.length} bytes`);
-  if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
-    return `::ffff:${bytes.subarray(12).join(".")}`;
-  }
+  const v4 = ipv4OfMapped(bytes);
+  if (v4 !== undefined) return `::ffff:${v4.join(".")}`;
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
   // The longest run of two or more zero groups (the first one on a tie) becomes "::".
@@ -180,7 +179,48 @@ export function peerIp(text: string): string {
   if (!text.includes(":")) return text;
   const bytes = parseIpv6(text);
   if (bytes === undefined) return text;
-  const mapped = bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff &&
-    bytes[11] === 0xff;
-  return mapped ? bytes.subarray(12).join(".") : formatIp(bytes);
+  return ipv4OfMapped(bytes)?.join(".") ?? formatIp(bytes);
+}
+
+/**
+ * The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`).
+ *
+ * @example Usage
+ * ```ts
+ * import { ipv4OfMapped, parseIp } from "./ip_address.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(ipv4OfMapped(parseIp("::ffff:10.1.2.3")!), new Uint8Array([10, 1, 2, 3]));
+ * assert.equal(ipv4OfMapped(parseIp("2001:db8::1")!), undefined);
+ * ```
+ *
+ * @param bytes 16 bytes (other lengths give undefined).
+ * @returns Its last 4 bytes when it is IPv4-mapped, else undefined.
+ */
+export function ipv4OfMapped(bytes: Uint8Array): Uint8Array | undefined {
+  if (bytes.length !== 16 || bytes[10] !== 0xff || bytes[11] !== 0xff) return undefined;
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return undefined;
+  return bytes.subarray(12);
+}
+
+/**
+ * The IPv4-mapped IPv6 form (`::ffff:a.b.c.d`) of an IPv4 address.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatIp, mappedIpv4 } from "./ip_address.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatIp(mappedIpv4(new Uint8Array([10, 1, 2, 3]))), "::ffff:10.1.2.3");
+ * ```
+ *
+ * @param bytes 4 bytes.
+ * @returns 16 bytes.
+ */
+export function mappedIpv4(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(16);
+  out[10] = 0xff;
+  out[11] = 0xff;
+  out.set(bytes.subarray(0, 4), 12);
+  return out;
 }
